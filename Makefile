@@ -1,0 +1,38 @@
+# Two commands do all the set-up: `make run` and `make test` (see README.md).
+# Each creates .venv on first use and reinstalls only when pyproject.toml changes
+# (the package is installed in editable mode, so edits under src/ need no reinstall).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+
+.PHONY: run test data bench clean
+
+run: $(VENV)/.run-deps
+	$(BIN)/nndl data fetch mnist
+	$(BIN)/nndl explore level3
+
+test: $(VENV)/.test-deps
+	$(PY) -m pytest -q
+
+data: $(VENV)/.run-deps
+	$(BIN)/nndl data fetch mnist
+
+bench: $(VENV)/.run-deps
+	$(PY) benchmarks/bench_epoch.py
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.run-deps: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test-deps: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache
