@@ -31,3 +31,7 @@ class ModelFileError(NndlError, ValueError):
 
 class DivergenceError(NndlError, ArithmeticError):
     """Training produced non-finite weights or cost (usually: eta too large)."""
+
+
+class ImageError(NndlError, ValueError):
+    """An image file cannot be read or holds no digit-like ink."""
