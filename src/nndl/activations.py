@@ -1,0 +1,60 @@
+"""Activation functions, each with its value and derivative side by side.
+
+Contract: ``fn(z)`` and ``prime(z)`` work elementwise on arrays of any shape and
+return arrays of the same shape and dtype; ``fn_(z)`` computes ``fn`` in place
+(overwriting ``z``) for the training loop's hot path, and ``prime_from_output(a)``
+gives the derivative from the activation value, which the backward pass has at hand.
+Level 3 uses the sigmoid only; the table is where later activations go.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Sigmoid:
+    """The logistic function sigma(z) = 1 / (1 + exp(-z))."""
+
+    name = "sigmoid"
+
+    @staticmethod
+    def fn(z):
+        """sigma(z), elementwise; exp overflow for very negative z correctly gives 0."""
+        with np.errstate(over="ignore"):
+            return 1.0 / (1.0 + np.exp(-z))
+
+    @staticmethod
+    def fn_(z):
+        """sigma(z) computed in place in ``z`` (no temporaries); returns ``z``.
+
+        Hot path: the caller silences the harmless exp overflow (``np.errstate``).
+        """
+        np.negative(z, out=z)
+        np.exp(z, out=z)
+        z += 1.0
+        np.reciprocal(z, out=z)
+        return z
+
+    @staticmethod
+    def prime(z):
+        """sigma'(z) = sigma(z)(1 - sigma(z))."""
+        s = Sigmoid.fn(z)
+        return s * (1.0 - s)
+
+    @staticmethod
+    def prime_from_output(a):
+        """sigma'(z) written in terms of a = sigma(z): a(1 - a)."""
+        return a * (1.0 - a)
+
+
+ACTIVATIONS = {Sigmoid.name: Sigmoid}
+
+
+def sigmoid(z):
+    """The sigmoid function (network2's module-level ``sigmoid``)."""
+    return Sigmoid.fn(z)
+
+
+def sigmoid_prime(z):
+    """Derivative of the sigmoid function (network2's ``sigmoid_prime``)."""
+    return Sigmoid.prime(z)

@@ -1,0 +1,206 @@
+"""A fully connected feedforward network: parameters, forward pass and backpropagation.
+
+Layout (network2's, so the book's code can read and assign them):
+``weights[l]`` is (n_out, n_in) and ``biases[l]`` is (n_out, 1) for layer l = 0..L-2.
+Batches are matrices with one example per row: X (m, n_in) -> outputs (m, n_out), so a
+mini-batch is one matrix product per layer and no Python loop runs over examples.
+
+The update rule is not here: ``nndl.training`` owns the loop and ``nndl.rules`` the step.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .config import as_rng, check_float, check_sizes, get_dtype
+from .costs import get_cost
+from .errors import ConfigError
+from .examples import Examples, as_examples
+from .initializers import get_initializer
+from .registry import lookup
+
+
+class Workspace:
+    """Preallocated buffers for one mini-batch size, reused every step (no allocation).
+
+    ``a[l]`` holds activations (m, sizes[l]) (``a[0]`` is the input batch), ``z[l]`` the
+    weighted inputs (m, sizes[l+1]), ``t`` the targets (m, n_out), ``gw``/``gb`` the
+    scaled gradient sums in the parameters' shapes.
+    """
+
+    def __init__(self, sizes: Sequence[int], m: int, dtype):
+        self.m = m
+        self.a = [np.empty((m, n), dtype) for n in sizes]                # (m, n_l)
+        self.z = [np.empty((m, n), dtype) for n in sizes[1:]]            # (m, n_{l+1})
+        self.t = np.empty((m, sizes[-1]), dtype)                         # (m, n_out)
+        self.gw = [np.empty((o, i), dtype) for i, o in zip(sizes[:-1], sizes[1:])]  # (n_out, n_in)
+        self.gb = [np.empty(o, dtype) for o in sizes[1:]]                # (n_out,)
+
+
+class Network:
+    """A sigmoid network with a registered cost, initializer and dtype.
+
+    ``rng`` (a ``numpy.random.Generator`` or an int seed) makes the initial weights
+    repeatable; None draws fresh entropy, as the book's global ``np.random`` does.
+    """
+
+    def __init__(self, sizes, cost="cross-entropy", *, init="default", activation="sigmoid",
+                 dtype="float64", rng=None):
+        self.sizes = list(check_sizes(sizes))
+        self.num_layers = len(self.sizes)
+        self.cost = get_cost(cost)
+        self.activation = lookup(ACTIVATIONS, activation, "activation")
+        self.dtype = get_dtype(dtype)
+        self.init = init
+        self._weights: list[np.ndarray] = []
+        self._biases: list[np.ndarray] = []
+        self.initialize(init, rng)
+
+    # -- parameters -------------------------------------------------------------------
+    def initialize(self, init="default", rng=None):
+        """(Re)draw all weights and biases with the registered initializer ``init``."""
+        weights, biases = get_initializer(init)(self.sizes, as_rng(rng), self.dtype)
+        self.init = init
+        self._weights, self._biases = weights, biases
+
+    def default_weight_initializer(self, rng=None):
+        """Weights N(0, 1/n_in), biases N(0, 1): keeps hidden neurons out of saturation."""
+        self.initialize("default", rng)
+
+    def large_weight_initializer(self, rng=None):
+        """Weights and biases N(0, 1): the old scheme, kept for comparison."""
+        self.initialize("large", rng)
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """Weight matrices, (n_out, n_in) each. The list's arrays are the network's own."""
+        return self._weights
+
+    @weights.setter
+    def weights(self, value):
+        self._weights = self._checked_params(value, [(o, i) for i, o in zip(self.sizes[:-1], self.sizes[1:])], "weights")
+
+    @property
+    def biases(self) -> list[np.ndarray]:
+        """Bias columns, (n_out, 1) each."""
+        return self._biases
+
+    @biases.setter
+    def biases(self, value):
+        self._biases = self._checked_params(value, [(o, 1) for o in self.sizes[1:]], "biases")
+
+    def _checked_params(self, value, shapes, name):
+        arrays = list(value)
+        if len(arrays) != len(shapes):
+            raise ConfigError(f"{name}: expected {len(shapes)} arrays for sizes {self.sizes}, got {len(arrays)}")
+        out = []
+        for l, (arr, shape) in enumerate(zip(arrays, shapes)):
+            arr = np.array(arr, dtype=self.dtype, copy=True, order="C")
+            if name == "biases" and arr.shape == (shape[0],):
+                arr = arr.reshape(shape)
+            if arr.shape != shape:
+                raise ConfigError(f"{name}[{l}] must have shape {shape}, got {arr.shape}")
+            if not np.isfinite(arr).all():
+                raise ConfigError(f"{name}[{l}] contains nan or infinite values")
+            out.append(arr)
+        return out
+
+    def n_params(self) -> int:
+        """Number of trainable numbers (weights and biases)."""
+        return sum(w.size + b.size for w, b in zip(self._weights, self._biases))
+
+    # -- forward ----------------------------------------------------------------------
+    def feedforward(self, a):
+        """The network's output for input ``a``.
+
+        ``a`` may be one column (n_in, 1) as in the book -> (n_out, 1); a flat vector
+        (n_in,) -> (n_out,); or a batch (m, n_in), one example per row -> (m, n_out).
+        """
+        a = np.asarray(a, dtype=self.dtype)
+        n_in = self.sizes[0]
+        column = a.ndim == 2 and a.shape == (n_in, 1) and n_in != 1
+        flat = a.ndim == 1
+        X = a.reshape(1, -1) if (column or flat) else a
+        if X.ndim != 2 or X.shape[1] != n_in:
+            raise ConfigError(f"input must have {n_in} values per example (a column ({n_in}, 1) "
+                              f"or rows (m, {n_in})), got shape {a.shape}")
+        out = self.forward(X)
+        return out.reshape(-1, 1) if column else (out.reshape(-1) if flat else out)
+
+    def forward(self, X):
+        """Batch forward pass: X (m, n_in) -> outputs (m, n_out). No checks (hot path)."""
+        with np.errstate(over="ignore"):
+            for w, b in zip(self._weights, self._biases):
+                X = self.activation.fn_(X @ w.T + b.T)                   # (m, n_out)
+        return X
+
+    def forward_all(self, X):
+        """Weighted inputs and activations of every layer: ([z_1..z_L], [a_0..a_L])."""
+        zs, acts = [], [X]
+        for w, b in zip(self._weights, self._biases):
+            z = acts[-1] @ w.T + b.T                                     # (m, n_out)
+            zs.append(z)
+            acts.append(self.activation.fn(z))
+        return zs, acts
+
+    def predict(self, X, chunk: int = 10000):
+        """Predicted class of each row of X (m, n_in) -> (m,) int64."""
+        return np.concatenate([self.forward(X[i:i + chunk]).argmax(axis=1)
+                               for i in range(0, len(X), chunk)]) if len(X) else np.empty(0, np.int64)
+
+    # -- evaluation -------------------------------------------------------------------
+    def examples(self, data, name="data") -> Examples:
+        """``data`` in any accepted format (see ``nndl.examples``) as checked arrays."""
+        return as_examples(data, self.sizes[0], self.sizes[-1], self.dtype, name)
+
+    def accuracy(self, data) -> int:
+        """Number of examples whose most active output is the right label."""
+        ex = self.examples(data)
+        return int(np.count_nonzero(self.predict(ex.X) == ex.labels))
+
+    def total_cost(self, data, lmbda: float = 0.0) -> float:
+        """Mean cost over ``data`` plus the L2 term (lmbda / 2n) * sum ||w||^2, n = len(data)."""
+        lmbda = check_float("lmbda", lmbda, 0.0, strict=False)
+        ex = self.examples(data)
+        n = len(ex)
+        cost = sum(self.cost.fn(self.forward(ex.X[i:i + 10000]), ex.targets[i:i + 10000])
+                   for i in range(0, n, 10000)) / n
+        return cost + 0.5 * (lmbda / n) * sum(float(np.vdot(w, w)) for w in self._weights)
+
+    # -- backpropagation --------------------------------------------------------------
+    def gradients_into(self, ws: Workspace, scale: float) -> None:
+        """Backpropagate the batch held in ``ws`` (``a[0]`` inputs, ``t`` targets).
+
+        Leaves ``scale`` times the gradient of the cost summed over the batch in
+        ``ws.gw`` (n_out, n_in) and ``ws.gb`` (n_out,). Folding ``scale`` (e.g. -eta/m)
+        into the small output error, before it fans out, saves a pass over every weight.
+        """
+        act, L = self.activation, len(self._weights)
+        for l in range(L):
+            np.matmul(ws.a[l], self._weights[l].T, out=ws.z[l])         # (m, n_out)
+            ws.z[l] += self._biases[l].T
+            np.copyto(ws.a[l + 1], ws.z[l])
+            act.fn_(ws.a[l + 1])
+        d = self.cost.delta(ws.z[-1], ws.a[-1], ws.t)                    # (m, n_out)
+        d *= scale
+        for l in range(L - 1, -1, -1):
+            np.matmul(d.T, ws.a[l], out=ws.gw[l])                        # (n_out, n_in)
+            np.sum(d, axis=0, out=ws.gb[l])                              # (n_out,)
+            if l:
+                d = d @ self._weights[l]                                 # (m, n_in)
+                d *= act.prime_from_output(ws.a[l])
+
+    def backprop(self, x, y):
+        """network2's per-example gradient: (nabla_b, nabla_w) for one column x and target y.
+
+        ``y`` may be a one-hot column or an int label. Shapes are the parameters' shapes.
+        """
+        ex = self.examples([(x, y)], "backprop input")
+        ws = Workspace(self.sizes, 1, self.dtype)
+        ws.a[0][...] = ex.X
+        ws.t[...] = ex.targets
+        self.gradients_into(ws, 1.0)
+        return [gb.reshape(-1, 1).copy() for gb in ws.gb], [gw.copy() for gw in ws.gw]
