@@ -205,7 +205,7 @@ def test_every_source_failing_lists_each_and_says_where_to_put_files(server, tin
     with pytest.raises(FetchError) as e:
         fetch(tiny_mnist.spec, data_dir=tmp_path, sources=sources)
     message = str(e.value)
-    assert f"cannot reach http://127.0.0.1:{dead_port}/" in message
+    assert f"http://127.0.0.1:{dead_port}/: cannot connect (" in message
     assert "HTTP 404" in message
     assert "sudo apt-get install dataset-fashion-mnist" in message
     assert str(tmp_path / "tiny") in message

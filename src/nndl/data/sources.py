@@ -90,7 +90,7 @@ class MirrorSource:
             raise DataError(f"download of {url} broke off: {e!r}") from e
         except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
             reason = getattr(e, "reason", None) or e
-            self._dead = f"cannot reach {self.base_url} ({reason})"
+            self._dead = f"cannot connect ({reason})"
             raise OSError(self._dead) from e
         if total is not None and done != total:
             raise DataError(f"download of {url} ended after {done} of {total} bytes")
