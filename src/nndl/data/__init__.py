@@ -25,6 +25,7 @@ Modules: ``idx`` (the file format), ``registry`` (the data sets by name), ``sour
 
 from nndl.data.idx import read_idx, write_idx
 from nndl.data.load import Split, Splits, load_mnist
+from nndl.data.npz import load_dataset, load_npz
 from nndl.data.registry import DATASETS, FASHION, FILENAMES, MNIST, DatasetSpec, get_spec
 from nndl.data.sources import DirectorySource, MirrorSource, NpmSource, Source, default_sources
 from nndl.data.store import DatasetInfo, FetchedFile, FetchReport, FileInfo, data_dir, default_root, fetch, info
@@ -51,7 +52,9 @@ __all__ = [
     "fetch",
     "get_spec",
     "info",
+    "load_dataset",
     "load_mnist",
+    "load_npz",
     "read_idx",
     "write_idx",
 ]
