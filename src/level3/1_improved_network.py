@@ -1,0 +1,23 @@
+"""Level 3: improved neural network techniques - cross-entropy, L2 regularization, better init.
+
+Run from the src/ directory, as the seed says:
+
+    python level3/1_improved_network.py            # full exploration (a few minutes)
+    python level3/1_improved_network.py --quick    # a smoke test
+
+Sections: 1 cross-entropy cost, 2 L2 regularization, 3 weight initialization, 4 full
+training (~98%). Figures go to pictures/level3/YYYYMMDD_HHMMSS/. This is the same as
+``nndl explore level3``; ``--help`` lists the options.
+"""
+
+import sys
+from pathlib import Path
+
+try:
+    from nndl.explore.level3 import main
+except ModuleNotFoundError:  # run from a checkout without `pip install -e .`: use the src/ beside this file
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from nndl.explore.level3 import main
+
+if __name__ == "__main__":
+    sys.exit(main(prog="python level3/1_improved_network.py"))

@@ -1,0 +1,199 @@
+"""The five Level 3 figures, drawn from a results dict (``nndl.explore.runs``) alone.
+
+Nothing here trains or loads data, so ``--replot`` redraws a finished exploration from its
+results.json. Figures are built on ``matplotlib.figure.Figure`` (no pyplot, no global
+state, no display needed) and written atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from nndl.fileio import atomic_path
+
+FILES = ("1_cross_entropy_advantage.png", "2_cost_comparison.png", "3_regularization_effect.png",
+         "4_initialization_comparison.png", "5_full_training.png")
+
+QUAD, CE = "#d62728", "#1f77b4"  # one colour per cost, kept across figures
+
+
+def _title(results: dict, text: str) -> str:
+    return f"{text}  [quick run: small data, few epochs]" if results["options"].get("quick") else text
+
+
+def _save(fig: Figure, folder: Path, name: str) -> Path:
+    for ax in fig.axes:
+        if ax.get_xlabel() == "epoch":
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    path = folder / name
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    return path
+
+
+def _pct(history: dict, key: str, n: int) -> np.ndarray:
+    return 100.0 * np.asarray(history[key], dtype=float) / n
+
+
+def _epochs(values) -> np.ndarray:
+    return np.arange(1, len(values) + 1)
+
+
+def _eval_n(results: dict, run: dict) -> int:
+    return results["sizes"][run["evaluation_data"]]
+
+
+def fig_cross_entropy_advantage(results: dict) -> Figure:
+    """One neuron learning to output 0 from a bad start, and the gradient size against a."""
+    demo, curve = results["slowdown"], results["gradient_curve"]
+    fig = Figure(figsize=(15, 4.6), layout="constrained")
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    for name, colour, label in (("quadratic", QUAD, "quadratic cost"), ("cross-entropy", CE, "cross-entropy cost")):
+        run = demo["runs"][name]
+        ax1.plot(run["output"], color=colour, label=f"{label}: output after {demo['epochs']} epochs "
+                                                     f"= {run['output'][-1]:.3f}")
+        ax2.plot(run["cost"], color=colour, label=label)
+    ax1.set(title=f"One neuron, input x = 1, target y = 0\nstart w = b = {demo['w0']:g}, "
+                  f"eta = {demo['eta']:g}: wrong and saturated",
+            xlabel="epoch", ylabel="neuron output a", ylim=(0, 1))
+    ax1.legend(loc="center right", fontsize=8)
+    ax2.set(title="Cost during the same training", xlabel="epoch", ylabel="cost C")
+    ax2.legend()
+    ax2.annotate("quadratic: a long plateau\nwhile sigma'(z) ~ 0", xy=(60, demo["runs"]["quadratic"]["cost"][60]),
+                 xytext=(0.4, 0.5), textcoords="axes fraction", fontsize=9,
+                 arrowprops={"arrowstyle": "->", "color": QUAD}, color=QUAD)
+    a = np.asarray(curve["a"])
+    ax3.plot(a, curve["cross-entropy"], color=CE, label="cross-entropy: |a - y|")
+    ax3.plot(a, curve["quadratic"], color=QUAD, label="quadratic: |a - y| sigma'(z)")
+    ax3.set(title="Size of the output error dC/dz, target y = 1", xlabel="output a  (0 = very wrong, 1 = right)",
+            ylabel="|dC/dz|  (how fast the weights move)")
+    i = int(np.argmin(np.abs(a - 0.05)))
+    ax3.annotate(f"a = 0.05: cross-entropy {curve['cross-entropy'][i]:.2f}\nvs quadratic {curve['quadratic'][i]:.3f}",
+                 xy=(a[i], curve["quadratic"][i]), xytext=(0.3, 0.55), fontsize=8,
+                 arrowprops={"arrowstyle": "->"})
+    ax3.legend()
+    fig.suptitle(_title(results, "Cross-entropy removes the learning slowdown of the quadratic cost"))
+    return fig
+
+
+def fig_cost_comparison(results: dict) -> Figure:
+    """Validation accuracy per epoch: quadratic (eta 3.0) against cross-entropy (eta 0.5), paired."""
+    fig = Figure(figsize=(9, 5.2), layout="constrained")
+    ax = fig.subplots()
+    for name, colour in (("baseline", QUAD), ("cross-entropy", CE)):
+        run = results["runs"][name]
+        cfg = run["config"]
+        acc = _pct(run["history"], "evaluation_accuracy", _eval_n(results, run))
+        ax.plot(_epochs(acc), acc, "o-", ms=3, color=colour,
+                label=f"{cfg['cost']} cost, eta {cfg['eta']:g}: final {acc[-1]:.2f}% "
+                      f"(test {100 * run['final']['test_accuracy']:.2f}%)")
+    cfg = results["runs"]["baseline"]["config"]
+    fig.suptitle(_title(results, f"Quadratic vs cross-entropy on MNIST: {cfg['sizes']}, N(0,1) init, lambda 0"))
+    ax.set(title="same initial weights and mini-batch order; each cost at the learning rate that suits it",
+           xlabel="epoch", ylabel="validation accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    return fig
+
+
+def fig_regularization_effect(results: dict) -> Figure:
+    """The overfitting demo: training vs test accuracy on 1,000 images, lambda 0 and 0.1."""
+    fig = Figure(figsize=(14, 5.2), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, name in zip(axes, ("overfit-lambda-0", "overfit-lambda-0.1")):
+        run = results["runs"][name]
+        h, n_eval = run["history"], _eval_n(results, run)
+        tr = _pct(h, "training_accuracy", run["n_train"])
+        te = _pct(h, "evaluation_accuracy", n_eval)
+        x = _epochs(tr)
+        ax.plot(x, tr, color="#2ca02c", label=f"training accuracy ({run['n_train']:,} images)")
+        ax.plot(x, te, color="#9467bd", label=f"test accuracy ({n_eval:,} images)")
+        ax.fill_between(x, te, tr, color="0.85")
+        gap = tr[-1] - te[-1]
+        ax.annotate(f"gap at the end: {gap:.1f} points\n(training {tr[-1]:.1f}%, test {te[-1]:.1f}%)",
+                    xy=(x[-1], (tr[-1] + te[-1]) / 2), xytext=(0.35, 0.35), textcoords="axes fraction",
+                    arrowprops={"arrowstyle": "->"}, fontsize=9)
+        ax.set(title=f"lambda = {run['config']['lmbda']:g}", xlabel="epoch", ylabel="accuracy (%)")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right")
+    cfg = results["runs"]["overfit-lambda-0"]["config"]
+    fig.suptitle(_title(results, f"Overfitting and L2 regularization: {cfg['sizes']}, cross-entropy, eta {cfg['eta']:g}, "
+                                 f"N(0,1) init, trained on the first {results['runs']['overfit-lambda-0']['n_train']:,} "
+                                 f"images\n(as in the book, this demo watches the test set; nothing else does)"))
+    return fig
+
+
+def fig_initialization_comparison(results: dict) -> Figure:
+    """z in the first hidden layer under both initializations, and the learning that follows."""
+    zd = results["z_distribution"]
+    fig = Figure(figsize=(15, 4.8), layout="constrained")
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    for ax, name, colour, label in ((ax1, "large", QUAD, "weights N(0, 1)"),
+                                    (ax2, "default", CE, "weights N(0, 1/n_in)")):
+        d = zd[name]
+        edges = np.asarray(d["edges"])
+        ax.stairs(d["counts"], edges, fill=True, color=colour, alpha=0.7)
+        ax.axvspan(-4.6, 4.6, color="0.9", zorder=0, label="sigma'(z) > 0.01")
+        ax.set(title=f"{label}: std of z = {d['std']:.1f}\n{100 * d['saturated_fraction']:.0f}% of hidden "
+                     f"neurons saturated (sigma < 0.01 or > 0.99)",
+               xlabel="weighted input z of a hidden neuron", ylabel="count")
+        ax.legend(loc="upper right", fontsize=8)
+    for name, colour in (("regularized", QUAD), ("better-init", CE)):
+        run = results["runs"][name]
+        acc = _pct(run["history"], "evaluation_accuracy", _eval_n(results, run))
+        label = "N(0, 1) init" if run["config"]["init"] == "large" else "N(0, 1/n_in) init"
+        ax3.plot(_epochs(acc), acc, "o-", ms=3, color=colour,
+                 label=f"{label}: epoch 1 {acc[0]:.1f}%, final {acc[-1]:.2f}%")
+    cfg = results["runs"]["better-init"]["config"]
+    ax3.set(title=f"Validation accuracy, {cfg['sizes']}, cross-entropy,\nlambda {cfg['lmbda']:g}, "
+                  f"eta {cfg['eta']:g}, same draws and order", xlabel="epoch", ylabel="validation accuracy (%)")
+    ax3.grid(alpha=0.3)
+    ax3.legend(loc="lower right")
+    fig.suptitle(_title(results, f"Weight initialization: z over {zd['n_images']:,} training images "
+                                 f"x {zd['sizes'][1]} hidden neurons, and its effect on learning"))
+    return fig
+
+
+def fig_full_training(results: dict) -> Figure:
+    """The seed configuration: validation accuracy, costs, and the final test accuracy."""
+    run = results["runs"]["full"]
+    h, cfg = run["history"], run["config"]
+    fig = Figure(figsize=(14, 5.2), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    acc = _pct(h, "evaluation_accuracy", _eval_n(results, run))
+    x = _epochs(acc)
+    ax1.plot(x, acc, "o-", ms=3, color=CE, label="validation accuracy")
+    if h.get("training_accuracy"):
+        ax1.plot(x, _pct(h, "training_accuracy", run["n_train"]), color="#2ca02c", label="training accuracy")
+    best = int(np.argmax(acc))
+    ax1.annotate(f"best {acc[best]:.2f}% (epoch {best + 1})", xy=(best + 1, acc[best]),
+                 xytext=(0.45, 0.25), textcoords="axes fraction", arrowprops={"arrowstyle": "->"})
+    ax1.text(0.45, 0.1, f"final test accuracy: {100 * run['final']['test_accuracy']:.2f}%", transform=ax1.transAxes,
+             fontsize=13, weight="bold")
+    ax1.set(title="Accuracy per epoch", xlabel="epoch", ylabel="accuracy (%)")
+    ax1.grid(alpha=0.3)
+    ax1.legend(loc="center right")
+    ax2.plot(x, h["training_cost"], color="#2ca02c", label="training cost")
+    ax2.plot(x, h["evaluation_cost"], color=CE, label="validation cost")
+    ax2.set(title="Cost per epoch: cross-entropy + (lambda/2n) sum w^2,\nn = size of the data set measured (network2's convention)",
+            xlabel="epoch", ylabel="cost")
+    ax2.grid(alpha=0.3)
+    ax2.legend()
+    fig.suptitle(_title(results, f"All improvements together: {cfg['sizes']}, cross-entropy, lambda {cfg['lmbda']:g}, "
+                                 f"eta {cfg['eta']:g}, mini-batch {cfg['mini_batch_size']}, {cfg['epochs']} epochs, "
+                                 f"N(0, 1/n_in) init, {run['seconds']:.0f} s"))
+    return fig
+
+
+DRAW = dict(zip(FILES, (fig_cross_entropy_advantage, fig_cost_comparison, fig_regularization_effect,
+                        fig_initialization_comparison, fig_full_training)))
+
+
+def draw_all(results: dict, folder) -> list[Path]:
+    """Write the five PNGs into ``folder``; return their paths."""
+    folder = Path(folder)
+    return [_save(draw(results), folder, name) for name, draw in DRAW.items()]

@@ -1,0 +1,218 @@
+"""Level 3's experiments: each section's runs, recorded as one JSON-ready dict.
+
+Every training run is described by a ``TrainConfig`` plus which data it sees; runs that
+are compared share the seed, so they start from the same standard normals and see the
+same mini-batch order (see ``nndl.config.rng_streams``). Evaluation data is the validation
+set, so nothing is chosen by looking at test data - except the overfitting demo, which
+follows the book in watching test accuracy, and says so in its record.
+
+The library never prints: a ``Reporter`` (any object with the methods of ``Reporter``)
+hears about sections, runs, batches and epochs; the command line draws progress from it.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+
+import numpy as np
+
+import nndl
+from nndl.activations import Sigmoid
+from nndl.config import TrainConfig, rng_streams
+from nndl.costs import CrossEntropyCost, QuadraticCost
+from nndl.initializers import get_initializer
+from nndl.training import train
+
+
+class Reporter:
+    """Hooks the experiments call; the default does nothing (subclass in the CLI)."""
+
+    def section(self, title: str) -> None: ...
+    def run_start(self, name: str, config: TrainConfig, n_train: int) -> None: ...
+    def batch(self, done: int, total: int) -> None: ...
+    def epoch(self, name: str, report) -> None: ...
+    def run_end(self, name: str, record: dict) -> None: ...
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to run. ``quick`` shrinks data and epochs to a smoke test (figures say so)."""
+
+    quick: bool = False
+    seed: int = 0
+    dataset: str = "mnist"
+    epochs: int = 30            # the book's run length for every MNIST comparison
+    overfit_epochs: int = 400   # the book's overfitting demo: 400 epochs on 1,000 images
+    overfit_n: int = 1000
+    n_train: int | None = None  # None: the whole split
+    n_validation: int | None = None
+    n_test: int | None = None
+
+    @classmethod
+    def make(cls, quick: bool = False, **kw) -> "Options":
+        if quick:
+            kw = {"epochs": 3, "overfit_epochs": 30, "n_train": 5000, "n_validation": 1000,
+                  "n_test": 1000, **kw}
+        return cls(quick=quick, **kw)
+
+
+# The accuracy ladder of the seed's section 5.2: (label, run name, expected test accuracy).
+LADDER = [
+    ("Level 2 baseline: [784, 30, 10], quadratic, N(0,1) init, lambda 0, eta 3.0", "baseline", "~94.5%"),
+    ("+ cross-entropy (eta 0.5)", "cross-entropy", "~95%"),
+    ("+ L2 regularization (lambda 5.0)", "regularized", "~96.5%"),
+    ("+ better initialization N(0, 1/n_in)", "better-init", "~97%"),
+    ("+ larger hidden layer [784, 100, 10]", "full", "~97.5-98%"),
+]
+
+
+def _head(split, n):
+    return split if n is None else type(split)(split.images[:n], split.labels[:n])
+
+
+def slowdown_demo(eta: float = 0.15, epochs: int = 300, w: float = 2.0, b: float = 2.0) -> dict:
+    """The book's one-neuron demo: input 1, target 0, start w = b = 2; output and cost per epoch.
+
+    Trained with the engine itself (a [1, 1] network, one example, mini-batch 1), so the
+    curves are the package's own arithmetic, once with each cost.
+    """
+    out = {"eta": eta, "epochs": epochs, "w0": w, "b0": b, "x": 1.0, "y": 0.0, "runs": {}}
+    data = (np.array([[1.0]]), np.array([[0.0]]))                       # (1, 1) input, (1, 1) target
+    for cost in (QuadraticCost, CrossEntropyCost):
+        net = nndl.Network([1, 1], cost, rng=0)
+        net.weights, net.biases = [np.array([[w]])], [np.array([[b]])]
+        outputs = [float(net.feedforward(data[0])[0, 0])]
+        costs = [cost.fn(outputs[-1], 0.0)]
+
+        def record(_report, net=net, outputs=outputs, costs=costs, cost=cost):
+            a = float(net.feedforward(data[0])[0, 0])
+            outputs.append(a)
+            costs.append(cost.fn(a, 0.0))
+
+        nndl.sgd(net, data, epochs, 1, eta, rng=0, on_epoch=record)
+        out["runs"][cost.name] = {"output": outputs, "cost": costs}
+    return out
+
+
+def gradient_curve(points: int = 199) -> dict:
+    """|dC/dz| at the output against the output a, target y = 1, for both costs (seed 2.2)."""
+    a = np.linspace(0.005, 0.995, points)                               # (points,)
+    y = np.ones_like(a)
+    return {"y": 1.0, "a": a.tolist(),
+            "quadratic": np.abs(QuadraticCost.delta(None, a, y)).tolist(),
+            "cross-entropy": np.abs(CrossEntropyCost.delta(None, a, y)).tolist()}
+
+
+def z_distribution(images: np.ndarray, seed: int, n_hidden: int = 30, bins: int = 80) -> dict:
+    """Histogram of z = w.x + b in the first hidden layer for both initializers (seed 4).
+
+    ``images`` (n, 784); both initializers see the same standard normals (same seed).
+    """
+    sizes = [images.shape[1], n_hidden, 10]
+    out = {"sizes": sizes, "n_images": int(images.shape[0])}
+    zs = {}
+    for name in ("large", "default"):
+        init_rng, _ = rng_streams(seed)
+        weights, biases = get_initializer(name)(sizes, init_rng, np.float64)
+        zs[name] = (images @ weights[0].T + biases[0].T).ravel()         # (n * n_hidden,)
+    edges = np.linspace(-40, 40, bins + 1)
+    for name, z in zs.items():
+        counts, _ = np.histogram(np.clip(z, edges[0], edges[-1]), edges)
+        s = Sigmoid.fn(z)
+        out[name] = {"edges": edges.tolist(), "counts": counts.tolist(), "std": float(z.std()),
+                     "saturated_fraction": float(np.mean((s < 0.01) | (s > 0.99)))}
+    return out
+
+
+def plan(options: Options) -> list[tuple[str, str, TrainConfig, dict]]:
+    """Every MNIST training run: (section, name, config, how it is fed and monitored)."""
+    base = TrainConfig(sizes=(784, 30, 10), epochs=options.epochs, seed=options.seed)
+    plain = {"train": "training", "eval": "validation", "monitor": ("evaluation_accuracy",)}
+    overfit = {"train": "training", "train_n": options.overfit_n, "eval": "test",
+               "monitor": ("evaluation_accuracy", "training_accuracy", "evaluation_cost", "training_cost")}
+    full = {**plain, "monitor": ("evaluation_accuracy", "evaluation_cost", "training_cost", "training_accuracy")}
+    return [
+        ("cross-entropy", "baseline", base.replace(cost="quadratic", init="large", lmbda=0.0, eta=3.0), plain),
+        ("cross-entropy", "cross-entropy", base.replace(init="large", lmbda=0.0, eta=0.5), plain),
+        ("regularization", "overfit-lambda-0", base.replace(init="large", lmbda=0.0, eta=0.5,
+                                                            epochs=options.overfit_epochs), overfit),
+        ("regularization", "overfit-lambda-0.1", base.replace(init="large", lmbda=0.1, eta=0.5,
+                                                              epochs=options.overfit_epochs), overfit),
+        ("initialization", "regularized", base.replace(init="large", lmbda=5.0, eta=0.5), plain),
+        ("initialization", "better-init", base.replace(init="default", lmbda=5.0, eta=0.5), plain),
+        ("full", "full", base.replace(sizes=(784, 100, 10), lmbda=5.0, eta=0.5), full),
+    ]
+
+
+def run_one(name: str, config: TrainConfig, feed: dict, splits, reporter: Reporter) -> dict:
+    """Train one configuration; return its record (config, history, final accuracies, time)."""
+    training = _head(splits.training, feed.get("train_n"))
+    evaluation = splits.test if feed["eval"] == "test" else splits.validation
+    monitor = {f"monitor_{m}": True for m in feed["monitor"]}
+    reporter.run_start(name, config, len(training.labels))
+    start = time.perf_counter()
+    net, history = train(config, training, evaluation, on_epoch=lambda r: reporter.epoch(name, r),
+                         on_batch=reporter.batch, **monitor)
+    seconds = time.perf_counter() - start
+    record = {
+        "config": config.to_dict(),
+        "n_train": len(training.labels),
+        "evaluation_data": feed["eval"],
+        "history": history.to_dict(),
+        "final": {
+            "validation_accuracy": net.accuracy(splits.validation) / len(splits.validation.labels),
+            "test_accuracy": net.accuracy(splits.test) / len(splits.test.labels),
+            "training_accuracy": net.accuracy(training) / len(training.labels),
+        },
+        "seconds": seconds,
+    }
+    reporter.run_end(name, record)
+    return record
+
+
+def new_results(options: Options, splits) -> dict:
+    """The results skeleton: what was run, on what, by which versions."""
+    return {
+        "level": 3,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "complete": False,
+        "options": options.__dict__.copy(),
+        "sizes": {"training": len(splits.training.labels), "validation": len(splits.validation.labels),
+                  "test": len(splits.test.labels)},
+        "versions": {"nndl": nndl.__version__, "numpy": np.__version__, "python": platform.python_version()},
+        "ladder": [{"step": s, "run": r, "expected": e} for s, r, e in LADDER],
+        "runs": {},
+    }
+
+
+def run_level3(options: Options, splits, reporter: Reporter | None = None, on_save=None) -> dict:
+    """Run every section; return the results dict. ``on_save(results)`` is called after each
+    piece is recorded, so an interrupted exploration keeps what it finished."""
+    reporter = reporter or Reporter()
+    splits = type(splits)(_head(splits.training, options.n_train),
+                          _head(splits.validation, options.n_validation), _head(splits.test, options.n_test))
+    results = new_results(options, splits)
+    start = time.perf_counter()
+    reporter.section("Section 1: cross-entropy cost")
+    results["slowdown"] = slowdown_demo()
+    results["gradient_curve"] = gradient_curve()
+    results["z_distribution"] = z_distribution(splits.training.images[:1000].astype(np.float64), options.seed)
+    current = None
+    for section, name, config, feed in plan(options):
+        if section != current and current is not None:
+            reporter.section({"regularization": "Section 2: L2 regularization",
+                              "initialization": "Section 3: weight initialization",
+                              "full": "Section 4: full training"}[section])
+        current = section
+        results["runs"][name] = run_one(name, config, feed, splits, reporter)
+        results["seconds"] = time.perf_counter() - start
+        if on_save:
+            on_save(results)
+    results["complete"] = True
+    results["seconds"] = time.perf_counter() - start
+    if on_save:
+        on_save(results)
+    return results
