@@ -55,7 +55,7 @@ def _fail(filename, problem: str):
     raise ModelFileError(f"{filename}: not a valid model file: {problem}")
 
 
-def _array(value, shape, what, filename):
+def _array(value, shape, what, filename, dtype="float64"):
     try:
         arr = np.array(value)
     except (ValueError, TypeError, RecursionError):
@@ -69,6 +69,9 @@ def _array(value, shape, what, filename):
     arr = arr.astype(np.float64)
     if not np.isfinite(arr).all():
         _fail(filename, f"{what} contains nan or infinite values")
+    limit = np.finfo(DTYPES[dtype]).max
+    if arr.size and np.abs(arr).max() > limit:
+        _fail(filename, f"{what} holds values beyond {dtype}'s range (largest magnitude {limit:g})")
     return arr
 
 
@@ -90,18 +93,18 @@ def from_dict(d: Any, filename="<model>", cls=None):
     except ConfigError as e:
         _fail(filename, f"cost: {e}")
     dtype = d.get("dtype", "float64")
-    if dtype not in DTYPES:
+    if not isinstance(dtype, str) or dtype not in DTYPES:
         _fail(filename, f"dtype {dtype!r:.40} is not one of {sorted(DTYPES)}")
     activation = d.get("activation", "sigmoid")
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         _fail(filename, f"activation {activation!r:.40} is not one of {sorted(ACTIVATIONS)}")
     n = len(sizes) - 1
     for key in ("weights", "biases"):
         if not isinstance(d[key], list) or len(d[key]) != n:
             _fail(filename, f"{key} must be a list of {n} arrays for sizes {sizes}")
-    weights = [_array(w, (o, i), f"weights[{l}]", filename)
+    weights = [_array(w, (o, i), f"weights[{l}]", filename, dtype)
                for l, (w, i, o) in enumerate(zip(d["weights"], sizes[:-1], sizes[1:]))]
-    biases = [_array(b, (o, 1), f"biases[{l}]", filename) for l, (b, o) in enumerate(zip(d["biases"], sizes[1:]))]
+    biases = [_array(b, (o, 1), f"biases[{l}]", filename, dtype) for l, (b, o) in enumerate(zip(d["biases"], sizes[1:]))]
     net = cls(sizes, cost, dtype=dtype, activation=activation, rng=0)
     net.weights, net.biases = weights, biases
     return net
