@@ -1,0 +1,122 @@
+"""``nndl evaluate`` and ``nndl predict``: a saved model on a data set, or on image files.
+
+Confidence: the output neurons are sigmoids, each in (0, 1) on its own, so they are not
+probabilities and need not sum to 1. ``predict`` divides them by their sum, which ranks
+the classes exactly as the network does and reads like a share of the total activation;
+it is not a calibrated probability (a softmax output layer would be the principled way).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from nndl.errors import NndlError
+from nndl.imageprep import load_digit
+from nndl.serialization import load
+
+from .common import DATASET_HELP, UsageError, bars_wanted, check_fits, class_names, count, load_data, percent
+
+SPLITS = ("test", "validation", "training")
+
+
+def add_parsers(subparsers) -> None:
+    p = subparsers.add_parser(
+        "evaluate", help="accuracy, per-class accuracy and confusion matrix of a saved model",
+        description="Evaluate a saved model on a data set's test split (or --split): overall accuracy, "
+                    "accuracy per class, and the confusion matrix (rows: true class, columns: "
+                    "predicted class).")
+    p.add_argument("model", metavar="MODEL", help="a model file written by nndl train --save (or network2.py)")
+    p.add_argument("--dataset", default="mnist", metavar="NAME|PATH.npz", help=DATASET_HELP + " (default mnist)")
+    p.add_argument("--split", choices=SPLITS, default="test", help="which split to evaluate on (default test)")
+    p.add_argument("--data-dir", metavar="DIR", help="data root for mnist/fashion (default: $NNDL_DATA_DIR "
+                                                     "or ~/.cache/nndl)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars while fetching data")
+    p.set_defaults(run=run_evaluate)
+
+    p = subparsers.add_parser(
+        "predict", help="classify images of handwritten digits with a saved model",
+        description="Read each image (PNG, JPEG, ... of one digit, any size, dark-on-light or "
+                    "light-on-dark), prepare it as MNIST digits were prepared, and print the "
+                    "network's answer. Confidence is the output neurons' activations divided by "
+                    "their sum: the sigmoid outputs are not probabilities (each is in (0, 1) on its "
+                    "own), so this is a normalised score, not a calibrated probability.",
+        epilog="An image that cannot be read is reported on stderr; the others are still "
+               "classified, and the exit status is then 1.")
+    p.add_argument("model", metavar="MODEL", help="a model file written by nndl train --save (or network2.py)")
+    p.add_argument("images", metavar="IMAGE", nargs="+", help="image files, one digit each")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON list of {image, digit, probabilities (10 normalised outputs)}")
+    p.set_defaults(run=run_predict)
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, k: int) -> np.ndarray:
+    """(k, k) counts: row = true class, column = predicted class."""
+    return np.bincount(labels * k + predicted, minlength=k * k).reshape(k, k)  # (k, k)
+
+
+def run_evaluate(args) -> int:
+    net = load(args.model)
+    data = load_data(args.dataset, args.data_dir, bars=bars_wanted(args.quiet or args.json))
+    split = getattr(data, args.split)
+    check_fits(net, split.images, args.dataset, args.model)
+    k = net.sizes[-1]
+    if split.labels.max() >= k:
+        raise UsageError(f"{args.model} has {k} outputs, but the {args.split} labels go up to "
+                         f"{split.labels.max()}")
+    predicted = net.predict(split.images.astype(net.dtype, copy=False))                  # (n,)
+    cm = confusion_matrix(split.labels, predicted, k)                                    # (k, k)
+    names = list(class_names(data.dataset)) + [str(i) for i in range(10, k)]
+    n, correct = len(split), int(np.trace(cm))
+    per_class = [{"class": c, "name": names[c], "n": int(cm[c].sum()), "correct": int(cm[c, c]),
+                  "accuracy": float(cm[c, c] / cm[c].sum()) if cm[c].sum() else None} for c in range(k)]
+    if args.json:
+        json.dump({"model": args.model, "dataset": data.dataset, "split": args.split, "n": n,
+                   "correct": correct, "accuracy": correct / n, "per_class": per_class,
+                   "confusion_matrix": cm.tolist()}, sys.stdout, indent=2)
+        print()
+        return 0
+    print(f"{args.model} on the {args.split} split of {data.dataset} ({n:,} images)")
+    print(f"accuracy: {count(correct, n)}\n")
+    wn = max(len(p["name"]) for p in per_class)
+    wc = max(len(f"{n:,}"), 5)
+    print(f"{'class':<{wn + 4}} {'n':>{wc}} {'correct':>{wc + 2}} {'accuracy':>9}")
+    for p in per_class:
+        label = f"{p['class']:>2}  {p['name']}" if p["name"] != str(p["class"]) else f"{p['class']:>2}"
+        print(f"{label:<{wn + 4}} {p['n']:>{wc},} {p['correct']:>{wc + 2},} {percent(p['correct'], p['n']):>9}")
+    print("\nconfusion matrix (rows: true class, columns: predicted class)")
+    w = max(len(str(cm.max())), 2) + 1
+    print(f"{'true':>5}" + "".join(f"{c:>{w}}" for c in range(k)))
+    for c in range(k):
+        print(f"{c:>5}" + "".join(f"{v:>{w}}" for v in cm[c]))
+    return 0
+
+
+def run_predict(args) -> int:
+    net = load(args.model)
+    if net.sizes[0] != 784:
+        raise UsageError(f"{args.model} takes {net.sizes[0]} inputs; predict needs a model of 28x28 "
+                         f"images (sizes starting with 784)")
+    results, failed = [], 0
+    for image in args.images:
+        try:
+            x = load_digit(image)                                                        # (784,)
+        except (NndlError, OSError) as e:
+            print(f"nndl: error: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        out = net.feedforward(x).astype(np.float64)                                      # (n_out,)
+        total = out.sum()
+        share = out / total if total > 0 else np.full_like(out, 1.0 / len(out))          # (n_out,)
+        digit = int(out.argmax())
+        results.append({"image": image, "digit": digit, "probabilities": [float(p) for p in share]})
+        if not args.json:
+            print(f"{image}: digit {digit} (confidence {100 * share[digit]:.1f}%)", flush=True)
+    if args.json:
+        json.dump(results, sys.stdout, indent=2)
+        print()
+    return 1 if failed else 0
