@@ -78,3 +78,31 @@ def offline_data(monkeypatch, tmp_path):
     for var in ("NNDL_MNIST_MIRRORS", "NNDL_FASHION_MIRRORS", "NNDL_TINY_MIRRORS"):
         monkeypatch.setenv(var, "")  # set but empty: no mirrors
     monkeypatch.setattr(verify, "_VERIFIED", set())  # every test verifies from scratch
+
+
+# --- the engine: the committed MNIST sample as arrays ---------------------------------------
+
+
+@dataclass(frozen=True)
+class MnistArrays:
+    """tests/data/mnist_sample.npz as float64 rows in [0, 1] and int labels."""
+
+    train_X: np.ndarray  # (2000, 784) float64
+    train_y: np.ndarray  # (2000,) int64
+    test_X: np.ndarray  # (500, 784) float64
+    test_y: np.ndarray  # (500,) int64
+
+
+@pytest.fixture(scope="session")
+def mnist_arrays() -> MnistArrays:
+    """The committed 2,000 + 500 MNIST digits, flattened and divided by 255 (read-only arrays)."""
+    sample = np.load(DATA / "mnist_sample.npz")
+    arrays = MnistArrays(
+        train_X=sample["train_images"].reshape(-1, 784) / 255.0,
+        train_y=sample["train_labels"].astype(np.int64),
+        test_X=sample["test_images"].reshape(-1, 784) / 255.0,
+        test_y=sample["test_labels"].astype(np.int64),
+    )
+    for a in (arrays.train_X, arrays.train_y, arrays.test_X, arrays.test_y):
+        a.setflags(write=False)  # shared by every test: no test may change it
+    return arrays
