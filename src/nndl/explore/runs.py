@@ -132,7 +132,7 @@ def plan(options: Options) -> list[tuple[str, str, TrainConfig, dict]]:
     base = TrainConfig(sizes=(784, 30, 10), epochs=options.epochs, seed=options.seed)
     plain = {"train": "training", "eval": "validation", "monitor": ("evaluation_accuracy",)}
     overfit = {"train": "training", "train_n": options.overfit_n, "eval": "test",
-               "monitor": ("evaluation_accuracy", "training_accuracy", "evaluation_cost", "training_cost")}
+               "monitor": ("evaluation_accuracy", "training_accuracy")}
     full = {**plain, "monitor": ("evaluation_accuracy", "evaluation_cost", "training_cost", "training_accuracy")}
     return [
         ("cross-entropy", "baseline", base.replace(cost="quadratic", init="large", lmbda=0.0, eta=3.0), plain),
