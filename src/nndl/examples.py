@@ -97,11 +97,11 @@ def as_examples(data, n_in: int, n_out: int, dtype, name: str = "data") -> Examp
     if y.ndim == 1:
         if y.dtype.kind not in "iu" and not (y.dtype.kind == "f" and np.all(y == np.round(y))):
             raise ConfigError(f"{name}: labels must be integers 0..{n_out - 1}, got dtype {y.dtype}")
-        labels = y.astype(np.int64)
-        bad = (labels < 0) | (labels >= n_out)
+        bad = (y < 0) | (y >= n_out)  # before the cast: inf or 1e30 has no int64 value
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ConfigError(f"{name}: label {labels[i]} at index {i} is outside 0..{n_out - 1}")
+            raise ConfigError(f"{name}: label {y[i]} at index {i} is outside 0..{n_out - 1}")
+        labels = y.astype(np.int64)
         targets = np.zeros((len(labels), n_out), dtype=dtype)  # (n, n_out) one-hot
         targets[np.arange(len(labels)), labels] = 1.0
     else:
