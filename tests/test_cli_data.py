@@ -1,0 +1,113 @@
+"""nndl data info / fetch, and the named-dataset path of train and evaluate; never the network.
+
+A tiny data set ("tiny", cut from the committed sample; see conftest) is registered for the
+test, served by a local folder standing in for the mirrors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import pytest
+
+from nndl.cli import main
+from nndl.cli.common import FileBars
+from nndl.data import FILENAMES, registry
+
+pytestmark = pytest.mark.usefixtures("offline_data")
+
+
+@pytest.fixture
+def tiny(monkeypatch, tiny_mnist, tiny_source_dir):
+    """Register 'tiny', whose only source is a folder holding its four files."""
+    spec = dataclasses.replace(tiny_mnist.spec, system_dir=str(tiny_source_dir))
+    monkeypatch.setitem(registry.DATASETS, "tiny", spec)
+    return spec
+
+
+def root():
+    return os.environ["NNDL_DATA_DIR"]
+
+
+def test_info_on_an_empty_cache(capsys):
+    assert main(["data", "info"]) == 0
+    out = capsys.readouterr().out
+    assert f"data root: {root()} ($NNDL_DATA_DIR)" in out
+    assert f"MNIST (mnist) in {os.path.join(root(), 'mnist')}: not fetched yet; run: nndl data fetch mnist" in out
+    assert "Fashion-MNIST (fashion)" in out
+    assert out.count("missing") == 8
+
+
+def test_info_flags_files_that_fail_verification(tiny_mnist, capsys, tmp_path):
+    tiny_mnist.write(tmp_path / "nndl-data" / "mnist")  # right names, wrong content for MNIST
+    assert main(["data", "info", "mnist"]) == 0
+    out = capsys.readouterr().out
+    assert "incomplete: 0 of 4 files verified" in out and out.count("FAILS VERIFICATION") == 4
+    assert "Fashion" not in out
+
+
+def test_fetch_then_info(tiny, capsys):
+    assert main(["data", "fetch", "tiny"]) == 0
+    out = capsys.readouterr().out
+    assert f"Tiny-MNIST in {os.path.join(root(), 'tiny')}:" in out
+    assert out.count(f"fetched from {tiny.system_dir}") == 4
+
+    assert main(["data", "fetch", "tiny", "--quiet"]) == 0
+    assert capsys.readouterr().out.count("already cached (verified)") == 4
+
+    assert main(["data", "info", "tiny", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["root"] == root()
+    (ds,) = d["datasets"]
+    assert ds["dataset"] == "tiny" and ds["complete"] is True
+    assert [f["file"] for f in ds["files"]] == list(FILENAMES)
+    assert all(f["verified"] for f in ds["files"])
+
+    assert main(["data", "info", "tiny"]) == 0
+    assert "complete: all 4 files verified" in capsys.readouterr().out
+
+
+def test_fetch_into_data_dir(tiny, capsys, tmp_path):
+    assert main(["data", "fetch", "tiny", "--data-dir", str(tmp_path / "elsewhere")]) == 0
+    assert sorted(p.name for p in (tmp_path / "elsewhere" / "tiny").iterdir() if p.name in FILENAMES
+                  or p.name.endswith(".gz")) == sorted(f + ".gz" for f in FILENAMES)
+
+
+def test_fetch_with_no_source_is_an_error(monkeypatch, tiny_mnist, capsys):
+    monkeypatch.setitem(registry.DATASETS, "tiny", tiny_mnist.spec)  # no mirrors, no folder
+    assert main(["data", "fetch", "tiny"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nndl: error: cannot get Tiny-MNIST file") and "Traceback" not in err
+
+
+def test_unknown_dataset_is_a_usage_error(capsys):
+    assert main(["data", "fetch", "cifar"]) == 2
+    assert "unknown dataset 'cifar'" in capsys.readouterr().err
+    assert main(["data", "info", "cifar"]) == 2
+
+
+def test_train_and_evaluate_on_a_named_dataset(tiny, capsys, tmp_path):
+    model = tmp_path / "m.json"
+    assert main(["train", "--dataset", "tiny", "--sizes", "784,10,10", "--epochs", "1", "--save", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "Tiny-MNIST: 100 training, 20 validation, 30 test images" in out
+    assert "test accuracy: " in out and "/ 30 (" in out
+    assert main(["evaluate", str(model), "--dataset", "tiny", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 30
+
+
+def test_file_bars_one_bar_per_file(capsys):
+    import io
+    sink = io.StringIO()
+    bars = FileBars(True, file=sink)
+    for name in ("a-idx3-ubyte", "b-idx1-ubyte"):
+        for done in (0, 50, 100):
+            bars(name, done, 100)
+    bars("b-idx1-ubyte", 0, None)  # the next source starts the same file again
+    bars.close()
+    text = sink.getvalue()
+    assert "a-idx3-ubyte" in text and "b-idx1-ubyte" in text and "100/100" in text
+    FileBars(False)("x", 1, 2)  # disabled: draws nothing
+    assert capsys.readouterr().err == ""
