@@ -16,7 +16,7 @@ import network2
 def book_data(mnist_arrays):
     """(training_data, validation_data) as network2's load_data_wrapper gives them, smaller."""
     X, y = mnist_arrays.train_X, mnist_arrays.train_y
-    training = [(x.reshape(784, 1), network2.vectorized_result(int(label))) for x, label in zip(X[:1000], y[:1000])]
+    training = [(x.reshape(784, 1), network2.vectorized_result(int(label))) for x, label in zip(X[:500], y[:500])]
     validation = [(x.reshape(784, 1), int(label)) for x, label in zip(X[1500:], y[1500:])]
     return training, validation
 
@@ -47,8 +47,8 @@ def test_the_seed_snippet(book_data, capsys):
     evaluation_cost, evaluation_accuracy, training_cost, training_accuracy = result
     assert evaluation_cost == [] and training_cost == [] and training_accuracy == []
     assert len(evaluation_accuracy) == 2 and all(type(k) is int for k in evaluation_accuracy)
-    assert evaluation_accuracy[-1] >= 300  # of 500, unseeded as in the book: 376-426 over 20 seeds
-    assert capsys.readouterr().out == expected_lines(result, 1000, 500, {"monitor_evaluation_accuracy": True})
+    assert evaluation_accuracy[-1] >= 250  # of 500, unseeded as in the book: 338-383 over 20 seeds
+    assert capsys.readouterr().out == expected_lines(result, 500, 500, {"monitor_evaluation_accuracy": True})
 
 
 def test_every_monitor_flag(book_data, capsys):
