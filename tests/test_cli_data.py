@@ -111,3 +111,21 @@ def test_file_bars_one_bar_per_file(capsys):
     assert "a-idx3-ubyte" in text and "b-idx1-ubyte" in text and "100/100" in text
     FileBars(False)("x", 1, 2)  # disabled: draws nothing
     assert capsys.readouterr().err == ""
+
+
+def test_evaluate_names_the_classes_of_a_named_dataset(monkeypatch, tiny, capsys, tmp_path):
+    names = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+    monkeypatch.setitem(registry.DATASETS, "tiny", dataclasses.replace(tiny, labels=names))
+    model = tmp_path / "m.json"
+    assert main(["train", "--dataset", "tiny", "--sizes", "784,10,10", "--epochs", "1", "--save", str(model),
+                 "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(model), "--dataset", "tiny"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{model} on the test split of Tiny-MNIST (30 images)"
+    head = next(i for i, ln in enumerate(lines) if ln.startswith("class"))
+    table = lines[head:head + 11]
+    assert [ln.split(None, 1)[1].startswith(name) for ln, name in zip(table[1:], names)] == [True] * 10
+    assert len({len(ln) for ln in table}) == 1  # aligned
+    assert main(["evaluate", str(model), "--dataset", "tiny", "--json"]) == 0
+    assert [c["name"] for c in json.loads(capsys.readouterr().out)["per_class"]] == list(names)

@@ -273,3 +273,19 @@ def test_ctrl_c_during_training_saves_and_exits_130(tmp_path, sample):
     _, config, history = load_with_metadata(saved)
     assert config["epochs"] == 1000 and len(history["epoch_seconds"]) >= 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nndl-interrupted.json"]
+
+
+def test_resume_of_a_file_with_a_broken_history(tmp_path, capsys):
+    path = tmp_path / "m.json"
+    assert main(["train", *SMALL, "--epochs", "1", "--save", str(path), "--quiet"]) == 0
+    for history in ({"evaluation_accuracy": 5}, {"epoch_seconds": "x"}, "text"):
+        d = json.loads(path.read_text())
+        d["history"] = history
+        broken = tmp_path / "broken.json"
+        broken.write_text(json.dumps(d))
+        code = main(["train", "--dataset", NPZ, "--resume", str(broken), "--epochs", "1", "--quiet"])
+        err = capsys.readouterr().err
+        if history == "text":  # not an object: ignored, as load_with_metadata does
+            assert code == 0
+        else:
+            assert code == 1 and "not valid" in err and "Traceback" not in err, err

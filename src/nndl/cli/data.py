@@ -16,6 +16,7 @@ ROOT_HELP = "data root (default: $NNDL_DATA_DIR, else ~/.cache/nndl or the platf
 
 
 def add_parser(subparsers) -> None:
+    """Add ``data`` with its subcommands ``fetch`` and ``info``."""
     p = subparsers.add_parser("data", help="fetch MNIST / Fashion-MNIST, or show what is cached",
                               description="Manage the local copies of the data sets. Files are verified "
                                           "by SHA-256 before use and kept in <root>/<dataset>/.")
@@ -44,6 +45,7 @@ def _spec(name: str) -> nd.DatasetSpec:
 
 
 def run_fetch(args) -> int:
+    """Fetch what is missing (a bar per file) and say which source served each file."""
     spec = _spec(args.dataset)
     bars = FileBars(bars_wanted(args.quiet))
     try:
@@ -72,6 +74,7 @@ def _file_json(f: nd.FileInfo) -> dict:
 
 
 def run_info(args) -> int:
+    """The data root, and each data set's files with size and checksum status."""
     specs = [_spec(args.dataset)] if args.dataset else list(nd.DATASETS.values())
     root = nd.default_root() if args.data_dir is None else os.path.expanduser(args.data_dir)
     origin = ("--data-dir" if args.data_dir is not None

@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 
+from nndl.data import DATASETS
 from nndl.errors import NndlError
 from nndl.imageprep import load_digit
 from nndl.serialization import load
@@ -24,6 +25,7 @@ SPLITS = ("test", "validation", "training")
 
 
 def add_parsers(subparsers) -> None:
+    """Add ``evaluate`` and ``predict``."""
     p = subparsers.add_parser(
         "evaluate", help="accuracy, per-class accuracy and confusion matrix of a saved model",
         description="Evaluate a saved model on a data set's test split (or --split): overall accuracy, "
@@ -60,6 +62,7 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, k: int) -> np.nd
 
 
 def run_evaluate(args) -> int:
+    """Accuracy, per-class accuracy and the confusion matrix of a model on one split."""
     net = load(args.model)
     data = load_data(args.dataset, args.data_dir, bars=bars_wanted(args.quiet or args.json))
     split = getattr(data, args.split)
@@ -80,7 +83,8 @@ def run_evaluate(args) -> int:
                    "confusion_matrix": cm.tolist()}, sys.stdout, indent=2)
         print()
         return 0
-    print(f"{args.model} on the {args.split} split of {data.dataset} ({n:,} images)")
+    title = DATASETS[data.dataset].title if data.dataset in DATASETS else data.dataset
+    print(f"{args.model} on the {args.split} split of {title} ({n:,} images)")
     print(f"accuracy: {count(correct, n)}\n")
     wn = max(len(p["name"]) for p in per_class)
     wc = max(len(f"{n:,}"), 5)
@@ -97,6 +101,7 @@ def run_evaluate(args) -> int:
 
 
 def run_predict(args) -> int:
+    """Classify each image; a bad image is reported on stderr and makes the exit status 1."""
     net = load(args.model)
     if net.sizes[0] != 784:
         raise UsageError(f"{args.model} takes {net.sizes[0]} inputs; predict needs a model of 28x28 "

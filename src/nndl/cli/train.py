@@ -36,7 +36,7 @@ ARCHITECTURE = ("sizes", "cost", "init", "activation", "dtype")  # fixed once a 
 
 
 def sizes_arg(text: str) -> tuple[int, ...]:
-    """'784,100,10' -> (784, 100, 10); argparse reports the ValueError's message."""
+    """'784,100,10' -> (784, 100, 10); argparse prints the ArgumentTypeError's message."""
     try:
         sizes = tuple(int(s) for s in text.split(","))
     except ValueError:
@@ -60,6 +60,7 @@ def monitor_arg(text: str) -> tuple[str, ...]:
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add ``train``: one flag per TrainConfig field, defaults None (meaning: not given)."""
     d = TrainConfig()
     p = subparsers.add_parser(
         "train", help="train a network (network2's SGD) and report test accuracy",
@@ -134,24 +135,23 @@ def _resumed(path: str, overrides: dict) -> tuple[Network, TrainConfig, History]
             sizes=tuple(net.sizes), cost=net.cost.name, activation=net.activation.name,
             dtype=np.dtype(net.dtype).name)  # a file written by the book's network2: no config
         past = History.from_dict(history) if history is not None else History()
-        int(past.epochs)
     except (ConfigError, TypeError, ValueError) as e:
         raise ModelFileError(f"{path}: its saved config or history is not valid: {e}") from None
+    if not all(isinstance(v, list) for v in past.as_tuple() + (past.epoch_seconds,)):
+        raise ModelFileError(f"{path}: its saved history is not valid: every series must be a list")
     if tuple(base.sizes) != tuple(net.sizes) or get_cost(base.cost) is not net.cost:
         raise ModelFileError(f"{path}: its saved config (sizes {list(base.sizes)}, cost {base.cost}) does "
                              f"not match its network (sizes {net.sizes}, cost {net.cost.name})")
+    show = {"sizes": lambda v: ",".join(map(str, v)), "cost": lambda v: get_cost(v).name}
     for field in ARCHITECTURE:
-        if field in overrides:
-            given, kept = overrides[field], getattr(base, field)
-            if field == "cost":
-                given, kept = get_cost(given).name, get_cost(kept).name
-            if tuple(np.atleast_1d(given)) != tuple(np.atleast_1d(kept)):
-                flag = f"--{field}"
-                show = ",".join(map(str, given)) if field == "sizes" else given
-                was = ",".join(map(str, kept)) if field == "sizes" else kept
-                raise UsageError(f"argument {flag}: {show} conflicts with {path}, which has {field} {was}; "
-                                 f"a resumed model keeps its {field}: leave out {flag}, or drop --resume "
-                                 f"to train a new model")
+        if field not in overrides:
+            continue
+        given = show.get(field, str)(overrides[field])
+        kept = show.get(field, str)(getattr(base, field))
+        if given != kept:
+            raise UsageError(f"argument --{field}: {given} conflicts with {path}, which has {field} {kept}; "
+                             f"a resumed model keeps its {field}: leave out --{field}, or drop --resume "
+                             f"to train a new model")
     return net, base, past
 
 
@@ -203,6 +203,10 @@ class Reporter:
 
 
 def run(args) -> int:
+    """Build (or resume) the network, train it with a reporter, save, print the test accuracy.
+
+    Returns 0, or 130 after Ctrl-C (the model trained so far is saved first).
+    """
     overrides = {f: getattr(args, f) for f in FIELDS if getattr(args, f) is not None}
     if args.resume:
         net, base, history = _resumed(args.resume, overrides)
@@ -243,7 +247,8 @@ def run(args) -> int:
         print(f"network {'-'.join(map(str, net.sizes))}: {c.cost} cost, {c.init} init, {c.dtype}; eta {c.eta:g}, "
               f"lmbda {c.lmbda:g}, mini-batch {c.mini_batch_size}, seed {c.seed}; "
               + (f"resuming {args.resume} after epoch {done}; " if args.resume else "")
-              + (f"epochs {done + 1}-{done + c.epochs}" if c.epochs > 1 else f"epoch {done + c.epochs}"),
+              + (f"epochs {done + 1}-{done + c.epochs}" if c.epochs > 1 else
+                 f"epoch {done + 1}" if c.epochs == 1 else "0 epochs"),
               flush=True)
     try:
         sgd(net, data.training, config.epochs, config.mini_batch_size, config.eta, config.lmbda,
