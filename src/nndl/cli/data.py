@@ -58,7 +58,7 @@ def run_fetch(args) -> int:
         served = "already cached (verified)" if f.source == "cache" else f"fetched from {f.source}"
         print(f"  {f.filename:<{width}}  {served}")
         for note in f.notes:
-            print(f"  {'':<{width}}    (first: {note})")
+            print(f"  {'':<{width}}    (tried first: {note})")
     return 0
 
 
