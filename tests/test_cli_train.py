@@ -236,7 +236,7 @@ def test_ctrl_c_in_process_saves_to_save_path(monkeypatch, tmp_path, capsys):
     path = tmp_path / "run" / "m.json"
     assert main(["train", *SMALL, "--epochs", "50", "--save", str(path)]) == 130
     err = capsys.readouterr().err
-    assert f"interrupted in epoch 2; saved the model (1 complete epochs and part of the next) to {path}" in err
+    assert f"interrupted in epoch 2; saved the model (1 complete epoch and part of the next) to {path}" in err
     net, config, history = load_with_metadata(path)
     assert net.sizes == [784, 20, 10] and config["epochs"] == 50 and history["evaluation_accuracy"] == [300]
     assert [p.name for p in path.parent.iterdir()] == ["m.json"]  # no temporary file left

@@ -263,8 +263,9 @@ def run(args) -> int:
         path = Path(save_to or INTERRUPTED)
         with sigint_held():
             save(net, path, config=saved_config, history=history)
-        say(f"nndl: interrupted in epoch {history.epochs + 1}; saved the model ({history.epochs} complete "
-            f"epochs and part of the next) to {path}")
+        k = history.epochs
+        say(f"nndl: interrupted in epoch {k + 1}; saved the model ({k} complete epoch{'' if k == 1 else 's'} "
+            f"and part of the next) to {path}")
         say(f"nndl: continue with: nndl train --resume {path}")
         return 130
     finally:
