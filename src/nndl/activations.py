@@ -1,8 +1,9 @@
 """Activation functions, each with its value and derivative side by side.
 
 Contract: ``fn(z)`` and ``prime(z)`` work elementwise on arrays of any shape and
-return arrays of the same shape and dtype; ``fn_(z)`` computes ``fn`` in place
-(overwriting ``z``) for the training loop's hot path, and ``prime_from_output(a)``
+return arrays of the same shape and dtype; ``fn_(z, out=None, scale=1.0)`` computes
+``fn(scale * z)`` into ``out`` (default: in place, overwriting ``z``) for the training
+loop's hot path, and ``prime_from_output(a)``
 gives the derivative from the activation value, which the backward pass has at hand.
 Level 3 uses the sigmoid only; the table is where later activations go.
 """
@@ -24,16 +25,18 @@ class Sigmoid:
             return 1.0 / (1.0 + np.exp(-z))
 
     @staticmethod
-    def fn_(z):
-        """sigma(z) computed in place in ``z`` (no temporaries); returns ``z``.
+    def fn_(z, out=None, scale=1.0):
+        """sigma(scale * z) written into ``out`` (default: ``z`` itself) with no temporaries; returns it.
 
-        Hot path: the caller silences the harmless exp overflow (``np.errstate``).
+        Hot path: four ufunc calls, the scaling riding on the negation (``Network.descend``
+        passes its deferred weight decay). The caller silences the harmless exp overflow.
         """
-        np.negative(z, out=z)
-        np.exp(z, out=z)
-        z += 1.0
-        np.reciprocal(z, out=z)
-        return z
+        out = z if out is None else out
+        np.multiply(z, -scale, out=out)
+        np.exp(out, out=out)
+        out += 1.0
+        np.reciprocal(out, out=out)
+        return out
 
     @staticmethod
     def prime(z):

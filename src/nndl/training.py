@@ -108,16 +108,25 @@ def sgd(net: Network, training_data, epochs: int, mini_batch_size: int, eta: flo
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         order = order_rng.permutation(n)                                 # (n,)
+        # The rule may defer a factor s of the weights (GradientDescent defers the decay);
+        # it is folded back on a fixed schedule, so a run's numbers never depend on on_batch.
+        s = 1.0
         with np.errstate(over="ignore", invalid="ignore"):
-            for k, lo in enumerate(range(0, n, m)):
-                idx = order[lo:lo + m]
-                ws = spaces[len(idx)]
-                np.take(train.X, idx, axis=0, out=ws.a[0])               # (m, n_in)
-                np.take(train.targets, idx, axis=0, out=ws.t)            # (m, n_out)
-                net.gradients_into(ws, rule.gradient_scale(ws.m))
-                rule.apply(net.weights, net.biases, ws.gw, ws.gb)
-                if on_batch is not None and (k + 1) % tick == 0:
-                    on_batch(k + 1, n_batches)
+            try:
+                for k, lo in enumerate(range(0, n, m)):
+                    idx = order[lo:lo + m]
+                    ws = spaces[len(idx)]
+                    # mode="clip" (idx is in range): "raise" would copy through a buffer
+                    np.take(train.X, idx, axis=0, out=ws.a[0], mode="clip")        # (m, n_in)
+                    np.take(train.targets, idx, axis=0, out=ws.t, mode="clip")     # (m, n_out)
+                    s = rule.step(net, ws, s)
+                    if (k + 1) % tick == 0:
+                        net.rescale(s)
+                        s = 1.0
+                        if on_batch is not None:
+                            on_batch(k + 1, n_batches)
+            finally:
+                net.rescale(s)
         _check_finite(net, epoch, rule.eta)
         history.epoch_seconds.append(time.perf_counter() - start)
         tc = net.total_cost(train, lmbda) if monitor_training_cost else None
