@@ -60,8 +60,9 @@ def assert_same(net, weights, biases, rtol=RTOL):
 
 @pytest.mark.parametrize("cost", ["cross-entropy", "quadratic"])
 @pytest.mark.parametrize("lmbda", [0.0, 3.0])
-def test_sgd_on_sparse_inputs_equals_the_per_example_reference(cost, lmbda):
-    sizes, n, m, eta = [20, 8, 3], 23, 5, 0.5                            # 23 = 4 x 5 + 3
+@pytest.mark.parametrize("sizes", [[20, 8, 3], [20, 3], [20, 8, 6, 3]])
+def test_sgd_on_sparse_inputs_equals_the_per_example_reference(cost, lmbda, sizes):
+    n, m, eta = 23, 5, 0.5                                               # 23 = 4 x 5 + 3
     X, Y = sparse_data(n, sizes[0], sizes[-1], seed=1)
     ws = Workspace(sizes, m, np.float64)
     widest = max(np.count_nonzero(X[order[k:k + m]].any(axis=0))

@@ -6,10 +6,11 @@ Batches are matrices with one example per row: X (m, n_in) -> outputs (m, n_out)
 mini-batch is one matrix product per layer and no Python loop runs over examples.
 
 Storage: layer l's parameters live in one array ``_params[l]`` of shape (n_in + 1, n_out),
-the weight matrix transposed with the biases as its last row. That is the layout the batch
-products want: ``X @ P[:-1]`` and the gradient ``X.T @ d`` read and write contiguous
-memory. ``weights`` and ``biases`` are transposed views of it, so assigning into them (or
-to them) changes the network.
+the weight matrix transposed with the biases as its last row. One row per input is what
+the sparse first layer of ``descend`` gathers and scatters (whole contiguous rows), and
+the products ``X @ P[:-1]`` and ``X.T @ d`` need no transposed copies. ``weights`` and
+``biases`` are transposed views of it, so assigning into them (or to them) changes the
+network.
 
 The update rule is not here: ``nndl.training`` owns the loop and ``nndl.rules`` the step;
 ``Network.descend`` is plain gradient descent fused with backprop, for speed.
@@ -54,8 +55,8 @@ class Workspace:
         self.ones = np.ones(m, dtype)                                    # (m,) sums rows by np.dot
         self.used = np.ones(sizes[0] + 1, bool)                          # (n_in+1,) last: the bias row
         self.rows = np.empty((sizes[0] + 1, sizes[1]), dtype)            # (n_in+1, n_1) gathered rows
-        # Gathering and scattering rows costs about a third more per row than the dense
-        # products save, so below ~70 % nonzero columns the sparse first layer wins.
+        # Measured crossover: gathering and scattering a row costs about a third of the
+        # products it saves, so the sparse first layer wins below ~70 % nonzero columns.
         self.sparse_limit = int(0.7 * (sizes[0] + 1))
 
 
