@@ -21,6 +21,7 @@ from nndl.errors import NndlError
 
 from . import data, models, train
 from .common import UsageError
+from nndl.blas import blas_threads
 
 __all__ = ["main", "make_parser", "entry"]
 
@@ -87,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return args.run(args)
+        with blas_threads():
+            return args.run(args)
     except UsageError as e:
         args.parser.print_usage(sys.stderr)
         print(f"{args.parser.prog}: error: {e}", file=sys.stderr)

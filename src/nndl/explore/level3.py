@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from nndl.blas import blas_threads
 from nndl.errors import NndlError
 from nndl.explore import figures, ladder
 from nndl.explore.runs import Options, Reporter, run_level3
@@ -134,7 +135,8 @@ def main(argv: list[str] | None = None, prog: str = "nndl explore level3") -> in
         def save(results):
             atomic_write_text(folder / "results.json", json.dumps(results, indent=1))
 
-        results = run_level3(options, splits, reporter, on_save=save)
+        with blas_threads():
+            results = run_level3(options, splits, reporter, on_save=save)
         paths = write_outputs(results, folder)
     except KeyboardInterrupt:
         print("\nInterrupted; results.json keeps the runs that finished.", file=sys.stderr)

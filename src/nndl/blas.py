@@ -1,0 +1,26 @@
+"""How many threads BLAS may use while the command line trains: one, unless the user says.
+
+The engine's matrix products are small (a mini-batch of 10 rows against a 784 x 100 weight
+matrix). A second BLAS thread saves little on them, and on a busy two-core machine it waits
+for a core: we measured one float32 epoch at 64 s with two threads against 1.2 s with one,
+and no consistent gain from two on a quiet machine (benchmarks/README.md). So the command
+line runs with one BLAS thread unless ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS`` or
+``OMP_NUM_THREADS`` is set. The limit is scoped (``threadpoolctl``) and applies only inside
+the ``with`` block, so importing nndl as a library changes nothing in the caller's process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+from threadpoolctl import threadpool_limits
+
+_USER_VARS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def blas_threads():
+    """A context manager: BLAS limited to one thread, or left alone if the user chose a count."""
+    if any(os.environ.get(v) for v in _USER_VARS):
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
