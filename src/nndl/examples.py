@@ -67,6 +67,8 @@ def as_examples(data, n_in: int, n_out: int, dtype, name: str = "data") -> Examp
     label outside 0..n_out-1, or holds non-finite numbers.
     """
     if isinstance(data, Examples):
+        if data.X.dtype == dtype and data.X.shape[1] == n_in and data.targets.shape[1] == n_out:
+            return data  # already checked when it was made: skip the O(n) checks every epoch
         X, y = data.X, data.targets
     elif hasattr(data, "images") and hasattr(data, "labels"):
         X, y = data.images, data.labels

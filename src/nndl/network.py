@@ -187,19 +187,32 @@ class Network:
         """``data`` in any accepted format (see ``nndl.examples``) as checked arrays."""
         return as_examples(data, self.sizes[0], self.sizes[-1], self.dtype, name)
 
+    def evaluate(self, data, lmbda: float = 0.0, *, cost: bool = True, accuracy: bool = True,
+                 chunk: int = 10000) -> tuple[float | None, int | None]:
+        """(total cost, number correct) of ``data`` from one forward pass; None where not asked.
+
+        The cost is network2's ``total_cost``: mean cost plus (lmbda / 2n) * sum ||w||^2,
+        n = len(data). Rows go through in chunks of ``chunk`` to bound memory.
+        """
+        lmbda = check_float("lmbda", lmbda, 0.0, strict=False)
+        ex = self.examples(data)
+        n, total, correct = len(ex), 0.0, 0
+        for i in range(0, n, chunk):
+            out = self.forward(ex.X[i:i + chunk])                        # (chunk, n_out)
+            if cost:
+                total += self.cost.fn(out, ex.targets[i:i + chunk])
+            if accuracy:
+                correct += int(np.count_nonzero(out.argmax(axis=1) == ex.labels[i:i + chunk]))
+        l2 = 0.5 * (lmbda / n) * sum(float(np.vdot(w, w)) for w in self._weights)
+        return (total / n + l2 if cost else None), (correct if accuracy else None)
+
     def accuracy(self, data) -> int:
         """Number of examples whose most active output is the right label."""
-        ex = self.examples(data)
-        return int(np.count_nonzero(self.predict(ex.X) == ex.labels))
+        return self.evaluate(data, cost=False)[1]
 
     def total_cost(self, data, lmbda: float = 0.0) -> float:
         """Mean cost over ``data`` plus the L2 term (lmbda / 2n) * sum ||w||^2, n = len(data)."""
-        lmbda = check_float("lmbda", lmbda, 0.0, strict=False)
-        ex = self.examples(data)
-        n = len(ex)
-        cost = sum(self.cost.fn(self.forward(ex.X[i:i + 10000]), ex.targets[i:i + 10000])
-                   for i in range(0, n, 10000)) / n
-        return cost + 0.5 * (lmbda / n) * sum(float(np.vdot(w, w)) for w in self._weights)
+        return self.evaluate(data, lmbda, accuracy=False)[0]
 
     # -- backpropagation --------------------------------------------------------------
     def gradients_into(self, ws: Workspace, scale: float) -> None:

@@ -129,10 +129,12 @@ def sgd(net: Network, training_data, epochs: int, mini_batch_size: int, eta: flo
                 net.rescale(s)
         _check_finite(net, epoch, rule.eta)
         history.epoch_seconds.append(time.perf_counter() - start)
-        tc = net.total_cost(train, lmbda) if monitor_training_cost else None
-        ta = net.accuracy(train) if monitor_training_accuracy else None
-        ec = net.total_cost(evaluation, lmbda) if monitor_evaluation_cost else None
-        ea = net.accuracy(evaluation) if monitor_evaluation_accuracy else None
+        tc = ta = ec = ea = None
+        if monitor_training_cost or monitor_training_accuracy:   # one forward pass for both
+            tc, ta = net.evaluate(train, lmbda, cost=monitor_training_cost, accuracy=monitor_training_accuracy)
+        if wants_eval:
+            ec, ea = net.evaluate(evaluation, lmbda, cost=monitor_evaluation_cost,
+                                  accuracy=monitor_evaluation_accuracy)
         for value, series in ((tc, history.training_cost), (ta, history.training_accuracy),
                               (ec, history.evaluation_cost), (ea, history.evaluation_accuracy)):
             if value is not None:
