@@ -61,7 +61,8 @@ def _array(value, shape, what, filename, dtype="float64"):
     except (ValueError, TypeError, RecursionError):
         _fail(filename, f"{what} is not a rectangular array of numbers")
     if arr.dtype.kind not in "iuf":
-        _fail(filename, f"{what} must hold numbers only, found {arr.dtype.kind!r}-type values")
+        found = {"U": "text", "S": "text", "b": "true/false", "O": "nested or mixed"}.get(arr.dtype.kind, "non-numeric")
+        _fail(filename, f"{what} must hold numbers only, found {found} values")
     if what.startswith("biases") and arr.shape == (shape[0],):
         arr = arr.reshape(shape)
     if arr.shape != shape:

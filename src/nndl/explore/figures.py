@@ -60,7 +60,7 @@ def fig_cross_entropy_advantage(results: dict) -> Figure:
     ax1.set(title=f"One neuron, input x = 1, target y = 0\nstart w = b = {demo['w0']:g}, "
                   f"eta = {demo['eta']:g}: wrong and saturated",
             xlabel="epoch", ylabel="neuron output a", ylim=(0, 1))
-    ax1.legend(loc="center right", fontsize=8)
+    ax1.legend(loc="center", fontsize=8)
     ax2.set(title="Cost during the same training", xlabel="epoch", ylabel="cost C")
     ax2.legend()
     ax2.annotate("quadratic: a long plateau\nwhile sigma'(z) ~ 0", xy=(60, demo["runs"]["quadratic"]["cost"][60]),
@@ -69,7 +69,7 @@ def fig_cross_entropy_advantage(results: dict) -> Figure:
     a = np.asarray(curve["a"])
     ax3.plot(a, curve["cross-entropy"], color=CE, label="cross-entropy: |a - y|")
     ax3.plot(a, curve["quadratic"], color=QUAD, label="quadratic: |a - y| sigma'(z)")
-    ax3.set(title="Size of the output error dC/dz, target y = 1", xlabel="output a  (0 = very wrong, 1 = right)",
+    ax3.set(title="Size of the output error dC/dz, target y = 1", xlabel="output a  (target 1: a near 0 is very wrong)",
             ylabel="|dC/dz|  (how fast the weights move)")
     i = int(np.argmin(np.abs(a - 0.05)))
     ax3.annotate(f"a = 0.05: cross-entropy {curve['cross-entropy'][i]:.2f}\nvs quadratic {curve['quadratic'][i]:.3f}",
@@ -114,9 +114,10 @@ def fig_regularization_effect(results: dict) -> Figure:
         ax.plot(x, te, color="#9467bd", label=f"test accuracy ({n_eval:,} images)")
         ax.fill_between(x, te, tr, color="0.85")
         gap = tr[-1] - te[-1]
-        ax.annotate(f"gap at the end: {gap:.1f} points\n(training {tr[-1]:.1f}%, test {te[-1]:.1f}%)",
-                    xy=(x[-1], (tr[-1] + te[-1]) / 2), xytext=(0.35, 0.35), textcoords="axes fraction",
-                    arrowprops={"arrowstyle": "->"}, fontsize=9)
+        ax.annotate("", xy=(x[-1], tr[-1]), xytext=(x[-1], te[-1]),
+                    arrowprops={"arrowstyle": "<->", "color": "black", "lw": 1.5})
+        ax.text(0.97 * x[-1], (tr[-1] + te[-1]) / 2, f"gap at the end: {gap:.1f} points\n"
+                f"(training {tr[-1]:.1f}%, test {te[-1]:.1f}%)", ha="right", va="center", fontsize=9)
         ax.set(title=f"lambda = {run['config']['lmbda']:g}", xlabel="epoch", ylabel="accuracy (%)")
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right")
@@ -154,7 +155,7 @@ def fig_initialization_comparison(results: dict) -> Figure:
     ax3.grid(alpha=0.3)
     ax3.legend(loc="lower right")
     fig.suptitle(_title(results, f"Weight initialization: z over {zd['n_images']:,} training images "
-                                 f"x {zd['sizes'][1]} hidden neurons, and its effect on learning\n(the seed's "
+                                 f"x {zd['sizes'][1]} hidden neurons, and its effect on learning\n(the Level 3 guide's "
                                  f"std ~ sqrt(784) = 28 assumes every input is 1; an MNIST digit lights about "
                                  f"a fifth of its pixels, so N(0, 1) gives ~9 here: still mostly saturated)"))
     return fig
@@ -181,7 +182,9 @@ def fig_full_training(results: dict) -> Figure:
     ax1.legend(loc="upper left")
     ax2.plot(x, h["training_cost"], color="#2ca02c", label="training cost")
     ax2.plot(x, h["evaluation_cost"], color=CE, label="validation cost")
-    ax2.set(title="Cost per epoch: cross-entropy + (lambda/2n) sum w^2,\nn = size of the data set measured (network2's convention)",
+    n_val = _eval_n(results, run)
+    ax2.set(title=f"Cost per epoch: cross-entropy + (lambda/2n) sum w^2, n = the set's size\n"
+                  f"(as in network2; so the L2 term is {run['n_train'] / n_val:g}x larger for validation)",
             xlabel="epoch", ylabel="cost")
     ax2.grid(alpha=0.3)
     ax2.legend()

@@ -1,4 +1,4 @@
-"""The accuracy ladder of the seed's section 5.2, from a results dict, as rows and Markdown."""
+"""The accuracy ladder of the Level 3 guide's section 5.2, from a results dict, as rows and Markdown."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def markdown(results: dict) -> str:
         "the test set is used once, at the end. Runs share the seed, so they start from the same draws and "
         "see the same mini-batch order.",
         "",
-        "| Step | Configuration | Seed's expectation | Test accuracy | Validation accuracy |",
+        "| Step | Configuration | Level 3 guide expects | Test accuracy | Validation accuracy |",
         "|---|---|---|---|---|",
     ]
     lines += [f"| {r['step']} | {r['config']} | {r['expected']} | {r['test']:.2f}% | {r['validation']:.2f}% |"

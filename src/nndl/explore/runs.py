@@ -59,12 +59,12 @@ class Options:
         return cls(quick=quick, **kw)
 
 
-# The accuracy ladder of the seed's section 5.2: (label, run name, expected test accuracy).
+# The accuracy ladder of the Level 3 guide's section 5.2: (label, run name, expected test accuracy).
 LADDER = [
-    ("Level 2 baseline: [784, 30, 10], quadratic, N(0,1) init, lambda 0, eta 3.0", "baseline", "~94.5%"),
+    ("Level 2 baseline: [784, 30, 10], quadratic, large (N(0,1)) init, lambda 0, eta 3.0", "baseline", "~94.5%"),
     ("+ cross-entropy (eta 0.5)", "cross-entropy", "~95%"),
     ("+ L2 regularization (lambda 5.0)", "regularized", "~96.5%"),
-    ("+ better initialization N(0, 1/n_in)", "better-init", "~97%"),
+    ("+ better initialization: default (N(0, 1/n_in)) init", "better-init", "~97%"),
     ("+ larger hidden layer [784, 100, 10]", "full", "~97.5-98%"),
 ]
 
