@@ -75,7 +75,7 @@ def test_ctrl_c_outside_training_exits_130(monkeypatch, capsys):
     def interrupted(path):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(models, "load", interrupted)
+    monkeypatch.setattr(models, "read_json", interrupted)
     assert main(["evaluate", "model.json"]) == 130
     assert "interrupted" in capsys.readouterr().err
 

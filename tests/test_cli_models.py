@@ -145,3 +145,20 @@ def test_predict_reports_bad_images_and_goes_on(capsys, model, digits, tmp_path)
 def test_predict_missing_model(capsys, digits, tmp_path):
     assert main(["predict", str(tmp_path / "nope.json"), digits[0][0]]) == 1
     assert "no such model file" in capsys.readouterr().err
+
+
+def test_model_file_records_its_data_set_and_evaluate_defaults_to_it(tmp_path, capsys):
+    """`nndl train --save` writes "dataset"; `nndl evaluate` without --dataset uses it."""
+    import json as _json
+
+    from nndl.cli import main as cli_main
+
+    sample = str(Path(__file__).parent / "data" / "mnist_sample.npz")
+    model = tmp_path / "m.json"
+    assert cli_main(["train", "--sizes", "784,20,10", "--epochs", "1", "--dataset", sample,
+                     "--save", str(model), "-q"]) == 0
+    assert _json.loads(model.read_text())["dataset"] == sample
+    capsys.readouterr()
+    assert cli_main(["evaluate", str(model), "--json"]) == 0  # no --dataset: the sample, offline
+    report = _json.loads(capsys.readouterr().out)
+    assert report["n"] == 500

@@ -27,8 +27,9 @@ FORMAT = "nndl-network"
 FORMAT_VERSION = 1
 
 
-def to_dict(net, *, config=None, history=None) -> dict:
-    """The JSON-ready content of a model file for ``net`` (plus optional run metadata)."""
+def to_dict(net, *, config=None, history=None, dataset=None) -> dict:
+    """The JSON-ready content of a model file for ``net`` (plus optional run metadata:
+    the config, the history, and the name or path of the data set it was trained on)."""
     d: dict[str, Any] = {
         "sizes": list(net.sizes),
         "weights": [w.tolist() for w in net.weights],
@@ -43,12 +44,20 @@ def to_dict(net, *, config=None, history=None) -> dict:
         d["config"] = config.to_dict() if hasattr(config, "to_dict") else dict(config)
     if history is not None:
         d["history"] = history.to_dict() if hasattr(history, "to_dict") else dict(history)
+    if dataset is not None:
+        d["dataset"] = str(dataset)
     return d
 
 
-def save(net, filename, *, config=None, history=None) -> None:
+def save(net, filename, *, config=None, history=None, dataset=None) -> None:
     """Write ``net`` to ``filename`` as JSON, atomically (temporary file, then rename)."""
-    atomic_write_text(filename, json.dumps(to_dict(net, config=config, history=history)))
+    atomic_write_text(filename, json.dumps(to_dict(net, config=config, history=history, dataset=dataset)))
+
+
+def saved_dataset(d: Any) -> str | None:
+    """The data set a parsed model file says it was trained on, if it says so as a string."""
+    value = d.get("dataset") if isinstance(d, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _fail(filename, problem: str):

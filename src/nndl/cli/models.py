@@ -17,7 +17,7 @@ import numpy as np
 from nndl.data import DATASETS
 from nndl.errors import NndlError
 from nndl.imageprep import load_digit
-from nndl.serialization import load
+from nndl.serialization import from_dict, read_json, saved_dataset
 
 from .common import DATASET_HELP, UsageError, bars_wanted, check_fits, class_names, count, load_data, percent
 
@@ -32,7 +32,8 @@ def add_parsers(subparsers) -> None:
                     "accuracy per class, and the confusion matrix (rows: true class, columns: "
                     "predicted class).")
     p.add_argument("model", metavar="MODEL", help="a model file written by nndl train --save (or network2.py)")
-    p.add_argument("--dataset", default="mnist", metavar="NAME|PATH.npz", help=DATASET_HELP + " (default mnist)")
+    p.add_argument("--dataset", default=None, metavar="NAME|PATH.npz",
+                   help=DATASET_HELP + " (default: the data set the model file says it was trained on, else mnist)")
     p.add_argument("--split", choices=SPLITS, default="test", help="which split to evaluate on (default test)")
     p.add_argument("--data-dir", metavar="DIR", help="data root for mnist/fashion (default: $NNDL_DATA_DIR "
                                                      "or ~/.cache/nndl)")
@@ -61,12 +62,19 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, k: int) -> np.nd
     return np.bincount(labels * k + predicted, minlength=k * k).reshape(k, k)  # (k, k)
 
 
+def load_model(path) -> tuple:
+    """(network, the data set its file names or None): one read of the model file."""
+    d = read_json(path)
+    return from_dict(d, str(path)), saved_dataset(d)
+
+
 def run_evaluate(args) -> int:
     """Accuracy, per-class accuracy and the confusion matrix of a model on one split."""
-    net = load(args.model)
-    data = load_data(args.dataset, args.data_dir, bars=bars_wanted(args.quiet or args.json))
+    net, trained_on = load_model(args.model)
+    dataset = args.dataset or trained_on or "mnist"
+    data = load_data(dataset, args.data_dir, bars=bars_wanted(args.quiet or args.json))
     split = getattr(data, args.split)
-    check_fits(net, split.images, args.dataset, args.model)
+    check_fits(net, split.images, dataset, args.model)
     k = net.sizes[-1]
     if split.labels.max() >= k:
         raise UsageError(f"{args.model} has {k} outputs, but the {args.split} labels go up to "
@@ -102,7 +110,8 @@ def run_evaluate(args) -> int:
 
 def run_predict(args) -> int:
     """Classify each image; a bad image is reported on stderr and makes the exit status 1."""
-    net = load(args.model)
+    net, trained_on = load_model(args.model)
+    names = class_names(trained_on) if trained_on in DATASETS and trained_on != "mnist" else None
     if net.sizes[0] != 784:
         raise UsageError(f"{args.model} takes {net.sizes[0]} inputs; predict needs a model of 28x28 "
                          f"images (sizes starting with 784)")
@@ -120,7 +129,8 @@ def run_predict(args) -> int:
         digit = int(out.argmax())
         results.append({"image": image, "digit": digit, "probabilities": [float(p) for p in share]})
         if not args.json:
-            print(f"{image}: digit {digit} (confidence {100 * share[digit]:.1f}%)", flush=True)
+            what = f"{names[digit]} (class {digit})" if names and digit < len(names) else f"digit {digit}"
+            print(f"{image}: {what} (confidence {100 * share[digit]:.1f}%)", flush=True)
     if args.json:
         json.dump(results, sys.stdout, indent=2)
         print()

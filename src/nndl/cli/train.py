@@ -262,7 +262,7 @@ def run(args) -> int:
         reporter.close()
         path = Path(save_to or INTERRUPTED)
         with sigint_held():
-            save(net, path, config=saved_config, history=history)
+            save(net, path, config=saved_config, history=history, dataset=args.dataset)
         k = history.epochs
         say(f"nndl: interrupted in epoch {k + 1}; saved the model ({k} complete epoch{'' if k == 1 else 's'} "
             f"and part of the next) to {path}")
@@ -273,7 +273,7 @@ def run(args) -> int:
 
     if save_to:
         with sigint_held():
-            save(net, save_to, config=saved_config, history=history)
+            save(net, save_to, config=saved_config, history=history, dataset=args.dataset)
         say(f"saved the model to {save_to}")
     print(f"test accuracy: {count(net.accuracy(data.test), len(data.test))}", flush=True)
     return 0
