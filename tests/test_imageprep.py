@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from nndl.errors import ImageError
-from nndl.imageprep import load_digit, prepare_digit, to_ink
+from nndl.imageprep import load_digit, paper_level, prepare_digit, to_ink
 
 SAMPLE = Path(__file__).parent / "data" / "mnist_sample.npz"
 
@@ -134,6 +134,89 @@ def test_jpeg_exif_orientation_is_applied(tmp_path):
     field = load_digit(save(im, tmp_path, "phone.jpg", exif=exif)).reshape(28, 28)
     h, w = extent(field, 0.1)
     assert h == 20 and w < 6
+
+
+# --- uneven lighting: ink is measured from the local paper, not one global level ---------
+
+PHOTO = (1200, 900)  # (width, height)
+
+
+def lighting(kind: str, lo: float = 150, hi: float = 210) -> np.ndarray:
+    """Paper grey (900, 1200) under a lighting pattern, from ``lo`` (darkest) to ``hi``."""
+    w, h = PHOTO
+    x, y = np.linspace(0, 1, w)[None, :], np.linspace(0, 1, h)[:, None]
+    ramp = {"flat": np.full((h, w), 0.5), "left-dark": x + 0 * y, "right-dark": 1 - x + 0 * y,
+            "top-dark": y + 0 * x, "vignette": 1 - ((x - 0.5) ** 2 + (y - 0.5) ** 2) / 0.5}[kind]
+    return lo + (hi - lo) * ramp
+
+
+def photo_seven(tmp_path: Path, paper: np.ndarray, chalk: bool = False) -> Path:
+    """A phone photo of a '7': strokes 40 px, lit paper, noise sigma 8, 2 px blur, JPEG 80.
+
+    Blue-black ink reflects a fixed fraction of the light (so it is lighter where the paper
+    is lit more); ``chalk``: light strokes 130 grey levels above a dark board instead.
+    """
+    mask = Image.new("L", PHOTO, 0)
+    ImageDraw.Draw(mask).line([(350, 180), (850, 180), (520, 740)], fill=255, width=40)
+    m = np.asarray(mask, dtype=np.float64)[..., None] / 255               # (900, 1200, 1)
+    shade = paper[..., None]
+    ink = shade + np.array([130, 130, 120]) if chalk else np.array([20, 25, 60]) * shade / 210
+    rgb = shade * (1 - m) + ink * m + np.random.default_rng(0).normal(0, 8, (*paper.shape, 3))
+    im = Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(2))
+    return save(im, tmp_path, "photo.jpg", quality=80)
+
+
+@pytest.fixture(scope="module")
+def flat_photo(tmp_path_factory):
+    return load_digit(photo_seven(tmp_path_factory.mktemp("flat"), lighting("flat", 190, 190)))
+
+
+@pytest.mark.parametrize("kind", ["left-dark", "right-dark", "top-dark", "vignette"])
+def test_uneven_lighting_is_not_ink(tmp_path, flat_photo, kind):
+    # Before: a global background level read the darker side as ink, the box became the
+    # whole page and the 7 shrank to ~10 px (correlation 0.01-0.44). Measured now:
+    # correlation 0.9988, 0.9984, 0.9937, 0.9980, box 20 x 18 as on flat paper.
+    v = load_digit(photo_seven(tmp_path, lighting(kind)))
+    assert np.corrcoef(v, flat_photo)[0, 1] > 0.98
+    assert max(extent(v.reshape(28, 28), 0.05)) == 20
+
+
+def test_strong_gradient(tmp_path, flat_photo):
+    # paper from grey 60 to 230 across the page: measured 0.9865
+    v = load_digit(photo_seven(tmp_path, lighting("left-dark", 60, 230)))
+    assert np.corrcoef(v, flat_photo)[0, 1] > 0.95
+    assert max(extent(v.reshape(28, 28), 0.05)) == 20
+
+
+@pytest.mark.parametrize("kind", ["flat", "left-dark", "vignette"])
+def test_chalk_on_unevenly_lit_board(tmp_path, flat_photo, kind):
+    # light strokes on a board lit from grey 40 to 100: measured 0.9995, 0.9995, 0.9973
+    v = load_digit(photo_seven(tmp_path, lighting(kind, 40, 100), chalk=True))
+    assert np.corrcoef(v, flat_photo)[0, 1] > 0.98
+    assert max(extent(v.reshape(28, 28), 0.05)) == 20
+
+
+def test_paper_level_follows_a_ramp_and_ignores_strokes():
+    ramp = np.broadcast_to(np.linspace(0.5, 0.9, 400), (300, 400))        # (300, 400)
+    grey = ramp.copy()
+    grey[50:250, 150:190] = 0.1                                          # a 40 px stroke
+    grey[100:140, 0:120] = 0.1                                           # one off the edge
+    error = np.abs(paper_level(grey) - ramp)
+    near_ink = np.zeros_like(grey, dtype=bool)
+    near_ink[42:258, 142:198] = near_ink[92:148, :128] = True              # ink, 8 px around
+    assert error[~near_ink].max() < 0.01      # on the paper, edges included (measured 0.0015)
+    assert error.max() < 0.05                    # under ink: ramp slope x stroke width (0.044)
+    flat = np.full((300, 400), 0.8)
+    flat[50:250, 150:190] = 0.1
+    assert np.array_equal(paper_level(flat), np.full((300, 400), 0.8))
+
+
+def test_fat_strokes_up_to_a_third_of_the_image(tmp_path):
+    # the paper model's window is half the shorter side: fat strokes are still whole
+    im = Image.new("L", (300, 300), 255)
+    ImageDraw.Draw(im).line([(60, 60), (240, 60), (120, 250)], fill=0, width=100)
+    global_level = np.clip(((255 - np.asarray(im, dtype=np.float64)) / 255 - 0.2) / 0.8, 0, 1)
+    assert np.allclose(load_digit(save(im, tmp_path, "fat.png")), prepare_digit(global_level).ravel())
 
 
 # --- geometry: MNIST's 20-pixel box and centre of mass --------------------------------

@@ -13,7 +13,10 @@ the field's centre. ``load_digit`` repeats those steps for a user's own image:
 2. Polarity rule: the background level is the median of the outermost ring of pixels (the
    border is paper, even if a stroke touches it). Ink is whichever side of it reaches
    further: darker (pen on paper) or lighter (chalk on a blackboard, a dark-mode canvas).
-3. Ink = distance from the background, stretched so the strongest ink is 1. Values below
+3. Uneven lighting (a gradient, a vignette, a broad shadow) is not ink: ink is measured
+   from the *local* paper level (``paper_level``: a grey-level closing at half the image's
+   scale, far wider than a stroke; flat-field correction), not from one global level.
+   Ink = distance from that paper, stretched so the strongest ink is 1. Values below
    ``NOISE`` (a fifth of full ink) are paper texture, shadow or JPEG noise and become 0;
    the rest is stretched linearly onto (0, 1], so anti-aliased edges stay soft.
 4. ``prepare_digit``: crop to the ink's bounding box, scale its larger side to 20 pixels,
@@ -33,12 +36,15 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from nndl.errors import ImageError
 
-__all__ = ["load_digit", "prepare_digit", "to_ink", "BOX", "FIELD", "NOISE", "MIN_CONTRAST"]
+__all__ = ["load_digit", "prepare_digit", "to_ink", "paper_level", "BOX", "FIELD", "NOISE",
+           "MIN_CONTRAST", "LIGHTING"]
 
 BOX = 20             # MNIST: the digit's larger side is scaled to 20 pixels...
 FIELD = 28           # ...and centred by centre of mass in a 28x28 field
 NOISE = 0.2          # ink weaker than a fifth of the strongest ink is paper noise
 MIN_CONTRAST = 0.1   # ink must differ from the paper by a tenth of the grey range (~25/255)
+LIGHTING = 0.5       # the paper's lighting is modelled over half the shorter side...
+_WORK = 64           # ...on a copy block-averaged to about 64 pixels on the shorter side
 _ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
 _ALLOWED = "give a PNG or JPEG (or other Pillow-readable) image of one digit"
 
@@ -112,22 +118,83 @@ def _grey(im: Image.Image) -> np.ndarray:
 def to_ink(grey: np.ndarray) -> np.ndarray:
     """Grey levels (H, W) in [0, 1], either polarity -> ink (H, W) in [0, 1], 0 = background.
 
-    Background = median of the border ring; ink is the side of it that reaches further,
-    stretched so the strongest ink is 1, with values under ``NOISE`` dropped (module doc).
-    Raises ``ImageError`` if nothing differs from the background by ``MIN_CONTRAST``.
+    Polarity from the border ring's median (ink is the side of it that reaches further);
+    then ink = distance from the *local* paper level ``paper_level`` (flat-field
+    correction, so uneven lighting is not read as ink), stretched so the strongest ink
+    is 1, with values under ``NOISE`` dropped (module doc). Raises ``ImageError`` if
+    nothing differs from the paper by ``MIN_CONTRAST``.
     """
     g = np.asarray(grey, dtype=np.float64)
     if g.ndim != 2 or g.size == 0:
         raise ImageError(f"expected a non-empty 2-D grey image, got shape {g.shape}")
     ring = np.concatenate([g[0], g[-1], g[1:-1, 0], g[1:-1, -1]])
     bg = float(np.median(ring))
-    dark, light = bg - float(g.min()), float(g.max()) - bg
-    ink = bg - g if dark >= light else g - bg                 # (H, W), ink-high
-    top = max(dark, light)
+    dark_ink = bg - float(g.min()) >= float(g.max()) - bg
+    if dark_ink:
+        ink = paper_level(g) - g                              # (H, W), ink-high
+    else:                                                     # the same rule, mirrored
+        ink = g - (1.0 - paper_level(1.0 - g))
+    top = float(ink.max())
     if not top >= MIN_CONTRAST:
         raise ImageError(f"image is blank: no ink differs from the background ({bg:.2f} on a 0-1 "
                          f"grey scale) by at least {MIN_CONTRAST}; {_ALLOWED}")
     return np.clip((ink / top - NOISE) / (1.0 - NOISE), 0.0, 1.0)
+
+
+def paper_level(grey: np.ndarray) -> np.ndarray:
+    """The brightness of light paper under dark ink at every pixel: shape (H, W) like ``grey``.
+
+    A grey-level *closing* (a max filter, then a min filter, over a square window
+    ``LIGHTING`` = half the shorter side wide) removes every dark feature narrower than the
+    window -- the strokes -- and keeps the paper's lighting, which varies on a larger scale:
+    a gradient, a vignette, a broad shadow (a linear ramp passes through a closing
+    unchanged). It runs on a copy shrunk by block averaging to about ``_WORK`` pixels on the
+    shorter side (fast, and it averages away grain and JPEG noise) and is scaled back up
+    bilinearly. Near the image's edge a window sees only one side, which would lift a ramp
+    that darkens towards the edge; so the copy is first extended by continuing each edge
+    linearly where it darkens outwards and flatly elsewhere (a stroke touching the edge
+    is never mirrored into bright paper). On evenly lit paper the result is the paper's own
+    level, so ``to_ink`` measures ink from one level, as before.
+    Limit: a stroke wider than about half the shorter side is not removed (its core would
+    read as paper), so crop less tightly around such a fat digit; and ink running along a
+    whole edge of the picture looks like a dark edge of the paper, not like ink.
+    """
+    g = np.asarray(grey, dtype=np.float64)
+    h, w = g.shape
+    f = max(1, min(h, w) // _WORK)                                   # block size
+    ph, pw = -h % f, -w % f
+    small = np.pad(g, ((0, ph), (0, pw)), mode="edge")
+    small = small.reshape((h + ph) // f, f, (w + pw) // f, f).mean(axis=(1, 3))  # (h', w')
+    k = max(3, round(LIGHTING * min(small.shape)) | 1)              # odd window
+    n = min(k, *small.shape) - 1                  # margin, continuing a darkening edge
+    padded = np.minimum(np.pad(small, n, mode="reflect", reflect_type="odd"),
+                        np.pad(small, n, mode="edge"))
+    closed = _rank(_rank(padded, k, np.max), k, np.min)
+    return _upsample(closed[n:n + small.shape[0], n:n + small.shape[1]], f, h, w)
+
+
+def _rank(a: np.ndarray, k: int, op) -> np.ndarray:
+    """Max or min (``op``) over a k x k window, edges replicated; separable, so fast."""
+    r = k // 2
+    a = np.pad(a, r, mode="edge")
+    a = op(np.lib.stride_tricks.sliding_window_view(a, k, axis=0), axis=-1)
+    return op(np.lib.stride_tricks.sliding_window_view(a, k, axis=1), axis=-1)
+
+
+def _upsample(a: np.ndarray, f: int, h: int, w: int) -> np.ndarray:
+    """Bilinear from block centres (blocks of f x f pixels) back to (h, w), edges held."""
+    if f == 1:
+        return a[:h, :w]
+
+    def axis(n_out, n_in):
+        p = np.clip((np.arange(n_out) + 0.5) / f - 0.5, 0, n_in - 1)
+        i0 = np.floor(p).astype(np.intp)
+        return i0, np.minimum(i0 + 1, n_in - 1), p - i0
+
+    r0, r1, rw = axis(h, a.shape[0])
+    c0, c1, cw = axis(w, a.shape[1])
+    cols = a[:, c0] * (1 - cw) + a[:, c1] * cw                      # (h', w)
+    return cols[r0] * (1 - rw)[:, None] + cols[r1] * rw[:, None]    # (h, w)
 
 
 def prepare_digit(ink: np.ndarray) -> np.ndarray:
