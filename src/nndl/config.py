@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .activations import ACTIVATIONS
-from .costs import COSTS, get_cost
+from .costs import get_cost
 from .errors import ConfigError
 from .initializers import INITIALIZERS
 from .registry import lookup

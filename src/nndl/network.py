@@ -168,15 +168,6 @@ class Network:
                 X = self.activation.fn_(X @ w.T + b.T)                   # (m, n_out)
         return X
 
-    def forward_all(self, X):
-        """Weighted inputs and activations of every layer: ([z_1..z_L], [a_0..a_L])."""
-        zs, acts = [], [X]
-        for w, b in zip(self._weights, self._biases):
-            z = acts[-1] @ w.T + b.T                                     # (m, n_out)
-            zs.append(z)
-            acts.append(self.activation.fn(z))
-        return zs, acts
-
     def predict(self, X, chunk: int = 10000):
         """Predicted class of each row of X (m, n_in) -> (m,) int64."""
         return np.concatenate([self.forward(X[i:i + chunk]).argmax(axis=1)

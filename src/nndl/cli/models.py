@@ -8,7 +8,6 @@ it is not a calibrated probability (a softmax output layer would be the principl
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
