@@ -7,8 +7,10 @@ Accepted (for training and evaluation alike):
 * network2's format: a list - or any iterable, ``zip`` included - of ``(x, y)`` pairs,
   x a column (n_in, 1), y either a one-hot column (n_out, 1) or an int label.
 
-Everything becomes an ``Examples``: X (n, n_in) in the network's dtype, C-contiguous, one
-example per row; ``labels`` (n,) int64; ``targets`` (n, n_out) for the cost. One-hot (or
+Everything becomes an ``Examples``: X (n, n_in), C-contiguous, one example per row, in
+the network's dtype - or left in float32 for a float64 network, since every float32
+converts exactly to float64: the engine widens rows as it reads them, and MNIST's 50,000
+training images take 157 MB instead of 314 MB, with no second of copying per run; ``labels`` (n,) int64; ``targets`` (n, n_out) for the cost. One-hot (or
 any vector) targets are kept as given and their labels are the argmax; int labels get
 one-hot targets. So network2's ``convert`` flags are never needed to read the data right.
 """
@@ -60,6 +62,12 @@ def _pairs_to_arrays(pairs, name):
         raise ConfigError(f"{name}: the targets y do not all have the same size") from None
 
 
+def _storage_dtype(given, dtype) -> np.dtype:
+    """The dtype X is kept in: ``dtype``, or float32 when that is given and converts exactly."""
+    dtype = np.dtype(dtype)
+    return np.dtype(np.float32) if (given == np.float32 and dtype == np.float64) else dtype
+
+
 def as_examples(data, n_in: int, n_out: int, dtype, name: str = "data") -> Examples:
     """Validate ``data`` against a network with ``n_in`` inputs and ``n_out`` outputs.
 
@@ -67,7 +75,7 @@ def as_examples(data, n_in: int, n_out: int, dtype, name: str = "data") -> Examp
     label outside 0..n_out-1, or holds non-finite numbers.
     """
     if isinstance(data, Examples):
-        if data.X.dtype == dtype and data.X.shape[1] == n_in and data.targets.shape[1] == n_out:
+        if data.X.dtype == _storage_dtype(data.X.dtype, dtype) and data.X.shape[1] == n_in and data.targets.shape[1] == n_out:
             return data  # already checked when it was made: skip the O(n) checks every epoch
         X, y = data.X, data.targets
     elif hasattr(data, "images") and hasattr(data, "labels"):
@@ -93,7 +101,7 @@ def as_examples(data, n_in: int, n_out: int, dtype, name: str = "data") -> Examp
         raise ConfigError(f"{name}: {X.shape[0]} inputs but {y.shape[0]} labels")
     if X.dtype.kind not in "biuf":
         raise ConfigError(f"{name}: inputs must be numbers, got dtype {X.dtype}")
-    X = np.ascontiguousarray(X, dtype=dtype)
+    X = np.ascontiguousarray(X, dtype=_storage_dtype(X.dtype, dtype))
     if not np.isfinite(X).all():
         raise ConfigError(f"{name}: inputs contain nan or infinite values")
     if y.ndim == 1:

@@ -7,13 +7,14 @@ mini-batch is one matrix product per layer and no Python loop runs over examples
 
 Storage: layer l's parameters live in one array ``_params[l]`` of shape (n_in + 1, n_out),
 the weight matrix transposed with the biases as its last row. One row per input is what
-the sparse first layer of ``descend`` gathers and scatters (whole contiguous rows), and
-the products ``X @ P[:-1]`` and ``X.T @ d`` need no transposed copies. ``weights`` and
+the sparse first layer of ``nndl.windowed`` gathers and scatters (whole contiguous rows),
+and the products ``X @ P[:-1]`` and ``X.T @ d`` need no transposed copies. ``weights`` and
 ``biases`` are transposed views of it, so assigning into them (or to them) changes the
 network.
 
 The update rule is not here: ``nndl.training`` owns the loop and ``nndl.rules`` the step;
-``Network.descend`` is plain gradient descent fused with backprop, for speed.
+``nndl.windowed`` is plain gradient descent fused with backprop, several mini-batches at
+a time, for speed.
 """
 
 from __future__ import annotations
@@ -30,17 +31,14 @@ from .examples import Examples, as_examples
 from .initializers import get_initializer
 from .registry import lookup
 
-_MIN_SCALE = 2.0 ** -20  # descend folds the deferred decay in before s gets smaller than this
-
-
 class Workspace:
     """Preallocated buffers for one mini-batch size, reused every step (no allocation).
 
     ``a[l]`` holds activations (m, sizes[l]) (``a[0]`` is the input batch), ``z[l]`` the
     weighted inputs (m, sizes[l+1]), ``t`` the targets (m, n_out). ``g[l]`` (n_in + 1, n_out)
     holds a scaled gradient in the parameters' layout (``Network._params``); ``gw[l]``
-    (n_out, n_in) and ``gb[l]`` (n_out,) are its views in network2's shapes. ``used`` and
-    ``rows`` serve ``Network.descend``'s sparse first layer.
+    (n_out, n_in) and ``gb[l]`` (n_out,) are its views in network2's shapes. Training
+    itself runs several mini-batches at a time in ``nndl.windowed.WindowWorkspace``.
     """
 
     def __init__(self, sizes: Sequence[int], m: int, dtype):
@@ -51,13 +49,6 @@ class Workspace:
         self.g = [np.empty((i + 1, o), dtype) for i, o in zip(sizes[:-1], sizes[1:])]  # (n_in+1, n_out)
         self.gw = [g[:-1].T for g in self.g]                             # (n_out, n_in) views
         self.gb = [g[-1] for g in self.g]                                # (n_out,) views
-        self.d = [np.empty((m, n), dtype) for n in sizes[1:-1]]          # (m, n_l) hidden errors
-        self.ones = np.ones(m, dtype)                                    # (m,) sums rows by np.dot
-        self.used = np.ones(sizes[0] + 1, bool)                          # (n_in+1,) last: the bias row
-        self.rows = np.empty((sizes[0] + 1, sizes[1]), dtype)            # (n_in+1, n_1) gathered rows
-        # Measured crossover: gathering and scattering a row costs about a third of the
-        # products it saves, so the sparse first layer wins below ~70 % nonzero columns.
-        self.sparse_limit = int(0.7 * (sizes[0] + 1))
 
 
 class Network:
@@ -226,73 +217,6 @@ class Network:
             if l:
                 d = d @ P[l][:-1].T                                      # (m, n_in)
                 d *= act.prime_from_output(ws.a[l])
-
-    def descend(self, ws: Workspace, eta: float, decay: float, s: float = 1.0) -> float:
-        """One step of gradient descent on the batch in ``ws``, fused with backprop; returns the new s.
-
-        The step is network2's: w <- decay*w - (eta/m) sum dC/dw, b <- b - (eta/m) sum dC/db.
-        Two things make it cheap (the math, and so the result to rounding, is unchanged):
-
-        * Deferred decay. The true parameters are ``s`` times the stored ones. Decaying
-          every weight is then s <- s*decay (a scalar), and the gradient step is one
-          addition of gradient/s' to the stored array; the bias row is divided by ``decay``
-          instead, since biases do not decay. The caller passes the s it got back and
-          calls ``rescale(s)`` before anything else reads the parameters (``decay`` > 0).
-        * Sparse first layer. An input that is 0 adds nothing to z and gets a gradient of
-          exactly 0, so only the columns nonzero somewhere in the batch are multiplied and
-          only their weight rows updated. MNIST pixels are ~81 % zeros: a mini-batch of 10
-          uses about half of the 784. Dense batches take the plain products.
-
-        ``ws.z`` of hidden layers holds z / s afterwards; ``ws.g`` is scratch.
-        """
-        act, P, L, m = self.activation, self._params, len(self._params), ws.m
-        new_s = s * decay
-        a0 = ws.a[0]                                                     # (m, n_in)
-        np.logical_or.reduce(a0, axis=0, out=ws.used[:-1])              # (n_in,)
-        cols = ws.used.nonzero()[0]                                      # (k,) ends with the bias row
-        if len(cols) <= ws.sparse_limit:
-            a0 = a0.take(cols[:-1], axis=1)                              # (m, k-1)
-            p0 = P[0].take(cols, axis=0, out=ws.rows[:len(cols)], mode="clip")  # (k, n_1) copy
-            g0 = ws.g[0][:len(cols)]                                     # (k, n_1)
-        else:
-            cols, p0, g0 = None, P[0], ws.g[0]
-        xs, ps, gs = [a0] + ws.a[1:-1], [p0] + P[1:], [g0] + ws.g[1:]
-        # np.dot with out= has the least overhead per call (~1 us matters: 5,000 steps an epoch)
-        for l in range(L):
-            z = ws.z[l]
-            np.dot(xs[l], ps[l][:-1], out=z)                             # (m, n_out) = z / s
-            z += ps[l][-1]
-            if l < L - 1:
-                act.fn_(z, out=ws.a[l + 1], scale=s)
-            else:
-                z *= s                                                   # the cost may read z
-                act.fn_(z, out=ws.a[l + 1])
-        d = self.cost.delta(ws.z[-1], ws.a[-1], ws.t)                    # (m, n_out)
-        d *= -eta / (m * new_s)                 # the step, in units of the stored parameters
-        inv_decay = 1.0 / decay
-        for l in range(L - 1, -1, -1):
-            p, g = ps[l], gs[l]
-            np.dot(xs[l].T, d, out=g[:-1])                               # (n_in, n_out)
-            np.dot(ws.ones, d, out=g[-1])                                # (n_out,) bias: sum of rows
-            if l:
-                d = np.dot(d, p[:-1].T, out=ws.d[l - 1])                 # (m, n_in) old weights
-                d *= act.prime_from_output(ws.a[l])
-                d *= s
-            if inv_decay != 1.0:
-                p[-1] *= inv_decay                                       # biases do not decay
-            p += g                                                       # (n_in+1, n_out)
-        if cols is not None:
-            P[0][cols] = p0                                              # scatter the rows back
-        if new_s < _MIN_SCALE:  # far below 1 only for extreme decay; keeps float32 in range
-            self.rescale(new_s)
-            new_s = 1.0
-        return new_s
-
-    def rescale(self, s: float) -> None:
-        """Multiply every stored parameter by ``s``: make the decay ``descend`` deferred real."""
-        if s != 1.0:
-            for p in self._params:
-                p *= s
 
     def backprop(self, x, y):
         """network2's per-example gradient: (nabla_b, nabla_w) for one column x and target y.

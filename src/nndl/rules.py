@@ -2,17 +2,19 @@
 
 Contract: a rule has ``gradient_scale(m)`` - the factor the backward pass folds into the
 gradient of a mini-batch of m examples - and ``apply(weights, biases, gw, gb)``, which
-updates the parameters in place; and ``step(net, ws, s) -> s``, the training loop's one
-call per mini-batch, which may defer a scalar factor ``s`` of the weights (the loop calls
-``net.rescale(s)`` before anything reads them). A rule with nothing faster writes
-``step`` as gradients_into + apply and returns s unchanged. The training loop
-(``nndl.training``) knows nothing else about the rule, so momentum or a learning-rate
+updates the parameters in place (one mini-batch: network2's ``update_mini_batch``). For
+training it has ``workspace(net, m)``, the buffers for a window of consecutive mini-batches
+that the loop fills, and ``step(net, ws, rows)``, which takes the steps of the first
+``rows`` rows of that window, mini-batch after mini-batch. A rule with nothing faster
+writes ``step`` as gradients_into + apply for each mini-batch of the window. The training
+loop (``nndl.training``) knows nothing else about the rule, so momentum or a learning-rate
 schedule is one more class here.
 """
 
 from __future__ import annotations
 
 from .config import check_float, check_int
+from .windowed import WindowWorkspace, descend_window
 
 
 class GradientDescent:
@@ -41,14 +43,10 @@ class GradientDescent:
             w += g                                                       # (n_out, n_in)
             b[:, 0] += h                                                 # (n_out, 1)
 
-    def step(self, net, ws, s: float = 1.0) -> float:
-        """The step for the batch in ``ws``, backprop fused in (``Network.descend``); returns s.
+    def workspace(self, net, m: int) -> WindowWorkspace:
+        return WindowWorkspace(net.sizes, m, net.dtype, self.decay)
 
-        The decay is deferred into the scalar s (the weights are s times what ``net``
-        stores) while decay > 0; a decay factor <= 0 (eta*lmbda >= n) takes the plain path.
-        """
-        if self.decay > 0.0:
-            return net.descend(ws, self.eta, self.decay, s)
-        net.gradients_into(ws, self.gradient_scale(ws.m))
-        self.apply(net.weights, net.biases, ws.gw, ws.gb)
-        return s
+    def step(self, net, ws: WindowWorkspace, rows: int) -> None:
+        """The steps for the first ``rows`` rows of ``ws``, in order (``nndl.windowed``): the
+        same arithmetic as ``apply`` after each mini-batch, reassociated."""
+        descend_window(net, ws, rows, self.eta)

@@ -17,7 +17,7 @@ import numpy as np
 
 from .config import TrainConfig, as_rng, check_int, rng_streams
 from .errors import ConfigError, DivergenceError
-from .network import Network, Workspace
+from .network import Network
 from .rules import GradientDescent
 
 
@@ -66,7 +66,7 @@ class EpochReport:
 
 
 def _check_finite(net: Network, epoch: int, eta: float) -> None:
-    if not all(np.isfinite(w.sum()) and np.isfinite(b.sum()) for w, b in zip(net.weights, net.biases)):
+    if not all(np.isfinite(w).all() and np.isfinite(b).all() for w, b in zip(net.weights, net.biases)):
         raise DivergenceError(f"training diverged in epoch {epoch}: the weights became nan or infinite "
                               f"(eta={eta:g}); try a smaller learning rate eta")
 
@@ -99,34 +99,31 @@ def sgd(net: Network, training_data, epochs: int, mini_batch_size: int, eta: flo
     order_rng = as_rng(rng)
     n = len(train)
     history = History(n_training=n, n_evaluation=len(evaluation) if evaluation is not None else 0)
-    spaces = {m: Workspace(net.sizes, m, net.dtype)}
-    if n % m:
-        spaces[n % m] = Workspace(net.sizes, n % m, net.dtype)
+    ws = rule.workspace(net, m)     # a window of consecutive mini-batches, filled in order
+    # float32 inputs of a float64 network are widened a window at a time (exact)
+    stage = None if train.X.dtype == ws.X.dtype else np.empty((ws.rows, train.X.shape[1]), train.X.dtype)
     n_batches = math.ceil(n / m)
     tick = max(1, n_batches // 100)
 
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         order = order_rng.permutation(n)                                 # (n,)
-        # The rule may defer a factor s of the weights (GradientDescent defers the decay);
-        # it is folded back on a fixed schedule, so a run's numbers never depend on on_batch.
-        s = 1.0
+        next_tick = tick
         with np.errstate(over="ignore", invalid="ignore"):
-            try:
-                for k, lo in enumerate(range(0, n, m)):
-                    idx = order[lo:lo + m]
-                    ws = spaces[len(idx)]
-                    # mode="clip" (idx is in range): "raise" would copy through a buffer
-                    np.take(train.X, idx, axis=0, out=ws.a[0], mode="clip")        # (m, n_in)
-                    np.take(train.targets, idx, axis=0, out=ws.t, mode="clip")     # (m, n_out)
-                    s = rule.step(net, ws, s)
-                    if (k + 1) % tick == 0:
-                        net.rescale(s)
-                        s = 1.0
-                        if on_batch is not None:
-                            on_batch(k + 1, n_batches)
-            finally:
-                net.rescale(s)
+            for lo in range(0, n, ws.rows):
+                idx = order[lo:lo + ws.rows]                             # whole mini-batches, in order
+                rows = len(idx)
+                # mode="clip" (idx is in range): "raise" would copy through a buffer
+                if stage is None:
+                    np.take(train.X, idx, axis=0, out=ws.X[:rows], mode="clip")    # (rows, n_in)
+                else:
+                    ws.X[:rows] = np.take(train.X, idx, axis=0, out=stage[:rows], mode="clip")
+                np.take(train.targets, idx, axis=0, out=ws.T[:rows], mode="clip")  # (rows, n_out)
+                rule.step(net, ws, rows)
+                done = -(-(lo + rows) // m)                              # mini-batches done
+                if on_batch is not None and done >= next_tick:
+                    on_batch(done, n_batches)
+                    next_tick = (done // tick + 1) * tick
         _check_finite(net, epoch, rule.eta)
         history.epoch_seconds.append(time.perf_counter() - start)
         tc = ta = ec = ea = None
