@@ -38,8 +38,8 @@ def parse_args(argv):
                    help="BLAS/torch threads (default: $OPENBLAS_NUM_THREADS, else 1)")
     p.add_argument("--baseline-examples", type=int, default=5000,
                    help="examples the per-example baseline trains on per round, scaled to an epoch")
-    p.add_argument("--variants", default="nndl64,nndl32,network2,torch32,torch64",
-                   help="comma-separated subset of nndl64,nndl32,network2,torch32,torch64")
+    p.add_argument("--variants", default="nndl64,nndl32,plain64,plain32,network2,torch32,torch64",
+                   help="comma-separated subset of nndl64,nndl32,plain64,plain32,network2,torch32,torch64")
     p.add_argument("--full", action="store_true", help="time the 30-epoch seed run instead")
     p.add_argument("--dtype", default="float64", help="dtype of the --full run (float64 or float32)")
     p.add_argument("--levers", action="store_true", help="time the optimizations one by one instead")
@@ -98,7 +98,7 @@ def make_variants(names, splits, threads, baseline_examples):
     import numpy as np
 
     import nndl
-    from references import Network2PerExample, TorchNet
+    from references import Network2PerExample, PlainVectorized, TorchNet
 
     train, val = splits.training, splits.validation
     start = nndl.Network([784, 100, 10], "cross-entropy", rng=0)
@@ -115,12 +115,29 @@ def make_variants(names, splits, threads, baseline_examples):
         if name not in names:
             continue
         net = nndl.Network([784, 100, 10], "cross-entropy", dtype=dtype, rng=0)
-        ex = net.examples((images_as(dtype), train.labels))  # converted once, outside the timing
+        # checked once, outside the timing; float64 keeps MNIST's float32 images (exact) and
+        # widens them a window at a time, as nndl.train does with load_mnist()'s data
+        ex = net.examples((train.images, train.labels))
 
         def run(r, net=net, ex=ex):
             return nndl.sgd(net, ex, 1, MINI_BATCH, ETA, LMBDA, rng=1000 + r).epoch_seconds[0]
 
         variants[name] = (f"nndl engine, {dtype}", run, lambda net=net: net.accuracy(val))
+
+    for name, dtype in (("plain64", "float64"), ("plain32", "float32")):
+        if name not in names:
+            continue
+        plain = PlainVectorized(w0, b0, MINI_BATCH, dtype)
+        X, T = images_as(dtype), np.eye(10, dtype=dtype)[train.labels]  # (50000, 784), (50000, 10)
+        decay = 1.0 - ETA * LMBDA / N_TRAIN
+
+        def run(r, plain=plain, X=X, T=T, decay=decay):
+            order = np.random.default_rng(1000 + r).permutation(len(X))
+            t0 = time.perf_counter()
+            plain.epoch(X, T, order, ETA, decay)
+            return time.perf_counter() - t0
+
+        variants[name] = (f"plain vectorized (batched products, eager decay), {dtype}", run, lambda: None)
 
     if "network2" in names:
         X = images_as("float64")
@@ -176,8 +193,7 @@ def check_same_math(splits, steps=20) -> dict:
     import numpy as np
 
     import nndl
-    from nndl.network import Workspace
-    from references import Network2PerExample, TorchNet
+    from references import Network2PerExample, PlainVectorized, TorchNet
 
     idx = np.random.default_rng(7).permutation(N_TRAIN)[:steps * MINI_BATCH]
     X = splits.training.images[idx].astype(np.float64)                   # (steps*m, 784)
@@ -186,13 +202,12 @@ def check_same_math(splits, steps=20) -> dict:
 
     def engine(dtype):
         net = nndl.Network([784, 100, 10], dtype=dtype, rng=0)
-        ws, s = Workspace(net.sizes, MINI_BATCH, net.dtype), 1.0
+        ws = rule.workspace(net, MINI_BATCH)
         with np.errstate(over="ignore"):
-            for lo in range(0, len(X), MINI_BATCH):
-                ws.a[0][...] = X[lo:lo + MINI_BATCH]
-                ws.t[...] = T[lo:lo + MINI_BATCH]
-                s = rule.step(net, ws, s)
-        net.rescale(s)
+            for lo in range(0, len(X), ws.rows):
+                rows = min(ws.rows, len(X) - lo)
+                ws.X[:rows], ws.T[:rows] = X[lo:lo + rows], T[lo:lo + rows]
+                rule.step(net, ws, rows)
         return net.weights, net.biases
 
     ref_w, ref_b = engine("float64")
@@ -203,6 +218,13 @@ def check_same_math(splits, steps=20) -> dict:
         book.update_mini_batch([(x.reshape(-1, 1), t.reshape(-1, 1)) for x, t in
                                 zip(X[lo:lo + MINI_BATCH], T[lo:lo + MINI_BATCH])], ETA, LMBDA, N_TRAIN)
     got["network2"] = (book.weights, book.biases)
+    for name, dtype in (("plain64", np.float64), ("plain32", np.float32)):
+        plain = PlainVectorized(start.weights, start.biases, MINI_BATCH, dtype)
+        with np.errstate(over="ignore"):
+            for lo in range(0, len(X), MINI_BATCH):
+                plain.a[0][...], plain.t[...] = X[lo:lo + MINI_BATCH], T[lo:lo + MINI_BATCH]
+                plain.step(ETA, 1.0 - ETA * LMBDA / N_TRAIN)
+        got[name] = (plain.weights, plain.biases)
     try:
         import torch
     except ImportError:
@@ -223,8 +245,8 @@ def check_same_math(splits, steps=20) -> dict:
     return diffs
 
 
-RATIOS = [("network2", "nndl64"), ("network2", "nndl32"), ("torch32", "nndl32"), ("torch64", "nndl64"),
-          ("torch32", "nndl64"), ("nndl64", "nndl32")]
+RATIOS = [("plain64", "nndl64"), ("plain32", "nndl32"), ("network2", "nndl64"), ("network2", "nndl32"),
+          ("torch32", "nndl32"), ("torch64", "nndl64"), ("torch32", "nndl64"), ("nndl64", "nndl32")]
 
 
 def epoch_table(args, threads) -> dict:
@@ -296,7 +318,7 @@ def full_run(args, threads) -> dict:
     t_loaded = time.perf_counter()
     print(f"seed run: {config.to_dict()}; BLAS threads {threads}; load average {load_avg()}")
 
-    t_conv = time.perf_counter()  # what as_examples costs inside train (measured here apart)
+    t_conv = time.perf_counter()  # what checking the data costs inside train (measured here apart)
     nndl.as_examples(splits.training, 784, 10, np.dtype(args.dtype).type, "training")
     conversion = time.perf_counter() - t_conv
 
@@ -323,7 +345,7 @@ def full_run(args, threads) -> dict:
     }
     print(f"\nnndl.train, 30 epochs with validation accuracy each epoch: {total:.2f} s in all")
     print(f"  training epochs: {sum(epochs):.2f} s (median {np.median(epochs):.3f} s, min {min(epochs):.3f} s)")
-    print(f"  everything else: {total - sum(epochs):.2f} s (converting the training set to {args.dtype} "
+    print(f"  everything else: {total - sum(epochs):.2f} s (checking the training set "
           f"alone: {conversion:.2f} s; 30 validation passes)")
     print(f"  (loading MNIST from the cache before it: {t_loaded - t_start:.2f} s)")
     print(f"validation accuracy: final {val[-1]:.2%}, best {max(val):.2%} (epoch {val.index(max(val)) + 1}); "
@@ -341,7 +363,7 @@ def lever_table(args, threads) -> dict:
 
     import nndl
     from nndl.data import load_mnist
-    from nndl.network import Workspace
+    from nndl.windowed import WindowWorkspace, descend_window
     from references import PlainVectorized
 
     splits = load_mnist()
@@ -351,44 +373,32 @@ def lever_table(args, threads) -> dict:
     for dtype in ("float64", "float32"):
         net0 = nndl.Network([784, 100, 10], dtype=dtype, rng=0)
         ex = net0.examples(splits.training)
-        X, T = ex.X, ex.targets
+        X, T = np.ascontiguousarray(ex.X, dtype), ex.targets              # every row reads the same arrays
 
         plain = PlainVectorized(net0.weights, net0.biases, MINI_BATCH, net0.dtype)
 
         def run_plain(order, plain=plain, X=X, T=T):
             plain.epoch(X, T, order, ETA, decay)
 
-        def engine_loop(net, X, T, sparse, fused):
-            ws = Workspace(net.sizes, MINI_BATCH, net.dtype)
+        def engine_loop(rows, sparse, dtype=dtype, X=X, T=T):
+            net = nndl.Network([784, 100, 10], dtype=dtype, rng=0)
+            ws = WindowWorkspace(net.sizes, MINI_BATCH, net.dtype, decay, rows=rows)
             if not sparse:
                 ws.sparse_limit = -1
-            rule = nndl.GradientDescent(ETA, LMBDA, N_TRAIN)
 
             def run(order):
-                s = 1.0
                 with np.errstate(over="ignore", invalid="ignore"):
-                    for k, lo in enumerate(range(0, len(order), MINI_BATCH)):
-                        idx = order[lo:lo + MINI_BATCH]
-                        np.take(X, idx, axis=0, out=ws.a[0], mode="clip")
-                        np.take(T, idx, axis=0, out=ws.t, mode="clip")
-                        if fused:
-                            s = net.descend(ws, ETA, decay, s)
-                        else:
-                            net.gradients_into(ws, rule.gradient_scale(MINI_BATCH))
-                            rule.apply(net.weights, net.biases, ws.gw, ws.gb)
-                        if (k + 1) % 50 == 0:
-                            net.rescale(s)
-                            s = 1.0
-                net.rescale(s)
+                    for lo in range(0, len(order), ws.rows):
+                        idx = order[lo:lo + ws.rows]
+                        np.take(X, idx, axis=0, out=ws.X[:len(idx)], mode="clip")
+                        np.take(T, idx, axis=0, out=ws.T[:len(idx)], mode="clip")
+                        descend_window(net, ws, len(idx), ETA)
             return run
 
-        def fresh():
-            return nndl.Network([784, 100, 10], dtype=dtype, rng=0)
-
         steps[f"plain vectorized (the first engine), {dtype}"] = run_plain
-        steps[f"+ (n_in+1, n_out) layout, bias row, np.take clip, {dtype}"] = engine_loop(fresh(), X, T, False, False)
-        steps[f"+ deferred decay, fused step (Network.descend), {dtype}"] = engine_loop(fresh(), X, T, False, True)
-        steps[f"+ sparse first layer (= nndl.sgd today), {dtype}"] = engine_loop(fresh(), X, T, True, True)
+        steps[f"engine's step, one mini-batch at a time, {dtype}"] = engine_loop(MINI_BATCH, False)
+        steps[f"+ windows of 10 mini-batches (100 rows), {dtype}"] = engine_loop(100, False)
+        steps[f"+ nonzero input columns only (= nndl.sgd), {dtype}"] = engine_loop(100, True)
 
     times = {k: [] for k in steps}
     sub = 10_000  # each timing trains on 10,000 images (1,000 steps), scaled to 50,000
