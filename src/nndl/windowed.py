@@ -141,9 +141,10 @@ def descend_window(net, ws: WindowWorkspace, rows: int, eta: float) -> None:
     Z *= ws.S[:rows]                                                      # d^t X_t W_0
     Z += b[0]                                                             # + b_0
     M = ws.G[:rows * rows].reshape(rows, rows)                            # (r, r)
-    np.dot(Xc, Xc.T, out=M)                                               # X_t X_j^T (syrk)
-    M *= ws.D[:rows, :rows]
-    M += ws.below[:rows, :rows]
+    if rows > m:                                                          # one step needs no Gram matrix
+        np.dot(Xc, Xc.T, out=M)                                           # X_t X_j^T (syrk)
+        M *= ws.D[:rows, :rows]
+        M += ws.below[:rows, :rows]
     for s in ws.steps(rows):
         c = -eta / s.mm                                                   # a short last batch has its own m
         z = s.z                                                           # (mm, n_1)
