@@ -125,6 +125,17 @@ def test_items_that_are_not_pairs(net):
     assert_refused(net, r"training_data must be \(X, y\) arrays or a list of \(x, y\) pairs, got int", 7, 1, 1, 0.5)
 
 
+def test_a_bare_pair_is_refused_with_the_fix():
+    """(x, y) on its own - one example, not a list - reads as neither format: say what to pass."""
+    net = nndl.Network([2, 3, 2], rng=0)
+    x, y = np.array([[0.5], [0.25]]), np.array([[1.0], [0.0]])
+    with pytest.raises(ConfigError, match=r"data is one \(x, y\) pair, x a column of 2 values; pass a list "
+                                          r"of pairs, \[\(x, y\)\]"):
+        net.examples((x, y))
+    assert net.examples([(x, y)]).X.tolist() == [[0.5, 0.25]]               # the list of it is fine
+    assert net.examples((x.T, [0])).X.tolist() == [[0.5, 0.25]]             # and so is (X, y) with X a row
+
+
 # --- the hyperparameters -------------------------------------------------------------------
 
 

@@ -84,6 +84,9 @@ def as_examples(data, n_in: int, n_out: int, dtype, name: str = "data") -> Examp
             and np.ndim(data[0]) == 2 and np.ndim(data[1]) in (1, 2) and len(data[0]) == len(data[1]) \
             and not (np.ndim(data[1]) == 2 and np.shape(data[1])[1] == 1 and n_out != 1):
         X, y = data
+    elif isinstance(data, tuple) and len(data) == 2 and np.shape(data[0]) == (n_in, 1) and n_in != 1:
+        raise ConfigError(f"{name} is one (x, y) pair, x a column of {n_in} values; pass a list of "
+                          f"pairs, [(x, y)], or arrays (X of shape (n, {n_in}), y)")
     else:
         try:
             X, y = _pairs_to_arrays(data, name)
