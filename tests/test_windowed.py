@@ -171,3 +171,33 @@ def test_float32_inputs_of_a_float64_network_are_kept_and_train_bit_for_bit_the_
         assert pa.dtype == np.float64
         np.testing.assert_array_equal(pa, pb)
     assert ha.evaluation_cost == hb.evaluation_cost and ha.evaluation_accuracy == hb.evaluation_accuracy
+
+
+def test_random_configurations_equal_the_per_example_reference():
+    """100 drawn configurations: depth 1-3, layer sizes from 1, n from 1 (mini-batches larger than
+    the data too), both costs, lmbda 0 or up to 20, dense, sparse and all-zero inputs, 2 epochs."""
+    rng = np.random.default_rng(123)
+    for trial in range(100):
+        sizes = [int(rng.integers(1, 40))] + [int(rng.integers(1, 12)) for _ in range(rng.integers(1, 4))]
+        n, m = int(rng.integers(1, 260)), int(rng.integers(1, 40))
+        eta, lmbda = float(rng.uniform(0.01, 3.0)), float(rng.choice([0.0, rng.uniform(0.0, 20.0)]))
+        cost = str(rng.choice(["cross-entropy", "quadratic"]))
+        kind = trial % 3                                                 # dense, sparse, all zero
+        X = rng.standard_normal((n, sizes[0])) if kind == 0 else \
+            rng.random((n, sizes[0])) * (rng.random((n, sizes[0])) < 0.1) * (kind == 1)
+        Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], n)]
+        net = nndl.Network(sizes, cost, rng=trial)
+        w, b = [x.copy() for x in net.weights], [x.copy() for x in net.biases]
+        twin = np.random.default_rng(trial)
+        with np.errstate(over="ignore"):
+            for _ in range(2):
+                order = twin.permutation(n)
+                for k in range(0, n, m):
+                    w, b = ref_step(w, b, cost == "quadratic", X[order[k:k + m]], Y[order[k:k + m]], eta, lmbda, n)
+        if not all(np.isfinite(x).all() for x in w + b):
+            with pytest.raises(nndl.DivergenceError):
+                nndl.sgd(net, (X, Y), 2, m, eta, lmbda, rng=np.random.default_rng(trial))
+            continue
+        nndl.sgd(net, (X, Y), 2, m, eta, lmbda, rng=np.random.default_rng(trial))
+        for got, want in zip(net.weights + net.biases, w + b):
+            assert rel_err(got, want) <= RTOL, (trial, sizes, n, m, eta, lmbda, cost, kind)
