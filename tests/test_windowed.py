@@ -201,3 +201,20 @@ def test_random_configurations_equal_the_per_example_reference():
         nndl.sgd(net, (X, Y), 2, m, eta, lmbda, rng=np.random.default_rng(trial))
         for got, want in zip(net.weights + net.biases, w + b):
             assert rel_err(got, want) <= RTOL, (trial, sizes, n, m, eta, lmbda, cost, kind)
+
+
+@pytest.mark.parametrize("n, m", [(5000, 10), (5033, 10), (250, 7), (3, 10)])
+def test_on_batch_reports_progress_about_a_hundred_times_and_ends_at_the_total(n, m):
+    """Progress comes about every 1 % (at most once a window of mini-batches) and ends at total."""
+    X, Y = sparse_data(n, 30, 3, seed=15)
+    calls = []
+    nndl.sgd(nndl.Network([30, 4, 3], rng=16), (X, Y), 2, m, 0.5, on_batch=lambda d, t: calls.append((d, t)))
+    total = -(-n // m)
+    per_epoch = [c for c in calls if c[1] == total]
+    assert len(per_epoch) == len(calls)
+    ends = [i for i, c in enumerate(calls) if c[0] == total]
+    assert len(ends) == 2                                                # once per epoch, at the end
+    first = calls[:ends[0] + 1]
+    assert all(a[0] < b[0] for a, b in zip(first, first[1:]))           # strictly increasing
+    windows = -(-n // (max(1, 100 // m) * m))                            # it can only report between windows
+    assert min(windows, 90) <= len(first) <= 110

@@ -83,7 +83,8 @@ def sgd(net: Network, training_data, epochs: int, mini_batch_size: int, eta: flo
     order of the mini-batches comes from ``rng`` (Generator, seed, or None for fresh
     entropy); the caller's data is never reordered. The last mini-batch of an epoch is
     shorter when m does not divide n, as in network2. ``on_batch(done, total)`` is called
-    about a hundred times an epoch; ``on_epoch(report)`` after each epoch.
+    about a hundred times an epoch (at most once per window of mini-batches, see
+    ``nndl.windowed``), the last time with done == total; ``on_epoch(report)`` after each epoch.
     Raises ``ConfigError`` for bad arguments and ``DivergenceError`` if the weights or a
     monitored cost stop being finite.
     """
@@ -121,7 +122,7 @@ def sgd(net: Network, training_data, epochs: int, mini_batch_size: int, eta: flo
                 np.take(train.targets, idx, axis=0, out=ws.T[:rows], mode="clip")  # (rows, n_out)
                 rule.step(net, ws, rows)
                 done = -(-(lo + rows) // m)                              # mini-batches done
-                if on_batch is not None and done >= next_tick:
+                if on_batch is not None and (done >= next_tick or done == n_batches):
                     on_batch(done, n_batches)
                     next_tick = (done // tick + 1) * tick
         _check_finite(net, epoch, rule.eta)
