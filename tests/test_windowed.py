@@ -218,3 +218,18 @@ def test_on_batch_reports_progress_about_a_hundred_times_and_ends_at_the_total(n
     assert all(a[0] < b[0] for a, b in zip(first, first[1:]))           # strictly increasing
     windows = -(-n // (max(1, 100 // m) * m))                            # it can only report between windows
     assert min(windows, 90) <= len(first) <= 110
+
+
+def test_large_mini_batches_allocate_only_what_one_step_needs():
+    """A mini-batch of 100 or more is a window of one step: no (rows, rows) tables; and a
+    mini-batch larger than the data set (full-batch training) is sized by the data."""
+    ws = WindowWorkspace([784, 30, 10], 60_000, np.float64, 1.0, n=200)
+    assert ws.rows == 200 and ws.X.shape == (200, 784) and ws.G is None and ws.D is None
+    assert WindowWorkspace([784, 30, 10], 10, np.float64, 1.0).G.shape == (100 * 100,)
+    X, Y = sparse_data(200, 30, 3, seed=17)
+    net = nndl.Network([30, 5, 3], rng=18)
+    w, b = ref_step([x.copy() for x in net.weights], [x.copy() for x in net.biases], False,
+                    X[np.random.default_rng(19).permutation(200)], Y[np.random.default_rng(19).permutation(200)],
+                    0.5, 1.0, 200)
+    nndl.sgd(net, (X, Y), 1, 60_000, 0.5, 1.0, rng=np.random.default_rng(19))
+    assert_same(net, w, b)

@@ -44,7 +44,7 @@ class GradientDescent:
             b[:, 0] += h                                                 # (n_out, 1)
 
     def workspace(self, net, m: int) -> WindowWorkspace:
-        return WindowWorkspace(net.sizes, m, net.dtype, self.decay)
+        return WindowWorkspace(net.sizes, m, net.dtype, self.decay, n=self.n)
 
     def step(self, net, ws: WindowWorkspace, rows: int) -> None:
         """The steps for the first ``rows`` rows of ``ws``, in order (``nndl.windowed``): the

@@ -6,19 +6,25 @@ packing them. Here a *window* of k consecutive mini-batches (about 100 rows) is 
 together, and the first layer's work is done in three products over the whole window,
 while every step still sees the weights exactly as sequential SGD leaves them.
 
-The algebra (first layer; X_t the rows of step t, e_t = -(eta/m) times its hidden error,
-d = 1 - eta*lmbda/n the decay, W_0 and b_0 the parameters when the window starts)::
+The algebra, for the first layer. Write X_t for the rows of step t (m_t of them: a short
+last mini-batch has its own m), delta_t for its error at the first hidden layer (the
+backpropagated dC/dz), e_t = -(eta/m_t) delta_t, d = 1 - eta*lmbda/n for the decay, and
+W_0, b_0 for the parameters when the window starts. Sequential SGD gives::
 
     W_t = d^t W_0 + sum_{j<t} d^(t-1-j) X_j^T e_j          b_t = b_0 + sum_{j<t} 1^T e_j
     z_t = X_t W_t + b_t
-        = d^t (X_t W_0) + b_0 + sum_{j<t} (d^(t-1-j) X_t X_j^T + 1) e_j
+        = d^t (X_t W_0) + b_0 + sum_{j<t} (d^(t-1-j) X_t X_j^T + 1 1^T) e_j
 
-So with A = X W_0 and the Gram matrix G = X X^T of the window, each step needs only a
-small product ``M[t, :t] @ e[:t]`` (M = G scaled by the decay powers, plus one), and at
-the end of the window ``W_k = d^k W_0 + X^T (R e)`` (R_j = d^(k-1-j)) is one product. It is
-the same arithmetic as one step at a time, reassociated: the result agrees with network2's
-per-example algorithm to ~1e-13 relative. Powers of d only (never 1/d), so any decay
-factor works, 0 and negative included.
+So the code computes, once per window, ``Z`` = d^t (X_t W_0) + b_0 for all its rows and
+the matrix ``M`` with blocks M[t, j] = d^(t-1-j) X_t X_j^T + 1 (all ones) for j < t and 0
+otherwise (X X^T is the window's Gram matrix). Step t then needs only the small product
+``M[t, :t] @ e[:t]`` added to its rows of Z. At the end of the window one product folds
+every step in: ``W_k = d^k W_0 + X^T (R e)``, R scaling the rows of step j by d^(k-1-j).
+It is the same arithmetic as one step at a time, reassociated: in float64 the result agrees
+with network2's per-example algorithm to ~1e-13 relative or better (float32: ~1e-6, its
+own rounding). Only powers of d appear, never 1/d, so decay factors of 0 and below work
+too. (|d| > 1, i.e. eta*lmbda > 2n, makes the weights grow without bound: training ends in
+a DivergenceError, in float32 possibly a few steps sooner than step by step.)
 
 Layers after the first are small; they take their steps one mini-batch at a time.
 Inputs that are 0 (81 % of MNIST's pixels) contribute nothing to z nor to the gradient,
@@ -38,58 +44,78 @@ WINDOW_ROWS = 100
 
 
 class _Step:
-    """Views of one mini-batch's rows in a window's buffers (built once, reused)."""
+    """Views of one mini-batch's rows in a window's buffers (built once, reused).
 
-    __slots__ = ("lo", "hi", "mm", "z", "tmp", "a", "zs", "out", "t", "e", "d", "p", "ones")
+    ``lo:hi`` its rows in the window (``mm`` of them); ``z`` its first-layer weighted inputs
+    and ``e`` its scaled first-layer error (rows of ``Z`` and ``e``); ``t`` its targets;
+    ``a[l]`` (mm, n_l) activations and ``zs[l]`` (mm, n_{l+1}) weighted inputs of layer
+    l >= 1; ``out`` (mm, n_out) the outputs; ``err[l]`` (mm, n_l) the error passed down to
+    hidden layer l (``err[1]`` is ``e``); ``p[l]`` and ``tmp`` scratch; ``ones`` (mm,).
+    """
+
+    __slots__ = ("lo", "hi", "mm", "z", "e", "t", "a", "zs", "out", "err", "p", "tmp", "ones")
 
 
 class WindowWorkspace:
-    """Buffers for windows of ``k`` mini-batches of ``m`` rows, for one decay factor.
+    """Buffers for windows of ``k`` mini-batches of ``m`` rows, for one decay factor ``d``.
 
-    ``X`` (k*m, n_in) and ``T`` (k*m, n_out) are filled by the training loop with the
-    window's inputs and targets, mini-batch after mini-batch. Everything else is scratch
-    of ``descend_window``: ``Z`` (rows, n_1) first-layer weighted inputs, ``G`` Gram
-    matrix, ``e`` (rows, n_1) scaled first-layer errors, ``a[l]`` (rows, n_l) hidden
-    activations (contiguous: ufuncs writing into strided views measured 1.5-2x slower),
-    and the tables of decay powers ``D`` (rows, rows), ``S`` and ``R`` (rows, 1).
+    ``X`` (rows, n_in) and ``T`` (rows, n_out) are filled by the training loop with the
+    window's inputs and targets, mini-batch after mini-batch; ``rows`` = k*m, or n when the
+    whole data set (``n`` examples, if given) is smaller. The rest is ``descend_window``'s:
+
+    * ``Z``, ``e`` (rows, n_1): first-layer weighted inputs and scaled errors of every step;
+    * ``G`` (rows*rows,) flat, so that any r x r prefix is contiguous: the matrix M;
+    * the decay tables: ``pow`` (k+1,) d^0..d^k; ``D`` (rows, rows) d^(t-1-j) where j < t,
+      else 0; ``earlier`` (rows, rows) 1 where j < t, else 0 (both None when k = 1: one
+      step has no earlier steps); ``S`` (rows, 1) d^t; ``R`` (rows, 1) d^(k-1-j);
+    * ``used`` (n_in,), ``Xc`` (rows*n_in,) flat, ``W0`` and ``U`` (n_in, n_1): the used
+      input columns, the window's inputs in them, the first layer's rows for them and the
+      update; only the first ``cols`` rows of ``W0`` and ``U`` are used;
+    * per step (``m`` rows): activations ``a[l]`` (contiguous: ufuncs writing into strided
+      views measured 1.5-2x slower), errors ``err[l]``, gradients ``g[l]`` (n_l + 1,
+      n_{l+1}) with views ``gw[l]`` (weights) and ``gb[l]`` (biases) for the layers l >= 1.
     """
 
-    def __init__(self, sizes: Sequence[int], m: int, dtype, decay: float, rows: int = WINDOW_ROWS):
+    def __init__(self, sizes: Sequence[int], m: int, dtype, decay: float, rows: int = WINDOW_ROWS,
+                 n: int | None = None):
         sizes = list(sizes)
         self.sizes, self.m, self.decay = sizes, m, float(decay)
         self.k = k = max(1, rows // m)
-        self.rows = B = k * m
-        n0, n1, L = sizes[0], sizes[1], len(sizes) - 1
+        self.rows = B = k * m if n is None else min(k * m, n)
+        n0, n1 = sizes[0], sizes[1]
+        mm = min(m, B)                                                    # rows of the largest step
         self.X = np.empty((B, n0), dtype)                                 # (B, n_in)
         self.T = np.empty((B, sizes[-1]), dtype)                          # (B, n_out)
         self.Z = np.empty((B, n1), dtype)                                 # (B, n_1)
         self.e = np.empty((B, n1), dtype)                                 # (B, n_1)
-        self.G = np.empty(B * B, dtype)                                   # (B, B) flat: any r x r is contiguous
-        self.Xc = np.empty(B * n0, dtype)                                 # (B, cols) gathered inputs, flat
-        self.W0 = np.empty((n0, n1), dtype)                               # (cols, n_1) gathered weight rows
-        self.U = np.empty((n0, n1), dtype)                                # (cols, n_1) first-layer update
+        self.Xc = np.empty(B * n0, dtype)                                 # (B, cols) flat
+        self.W0 = np.empty((n0, n1), dtype)                               # (n_in, n_1), first cols rows used
+        self.U = np.empty((n0, n1), dtype)                                # (n_in, n_1), first cols rows used
         self.db = np.empty(n1, dtype)                                     # (n_1,)
         self.ones = np.ones(B, dtype)                                     # (B,)
         self.used = np.empty(n0, bool)                                    # (n_in,)
-        self.tmp = np.empty((m, n1), dtype)                               # (m, n_1)
-        self.a = [None] + [np.empty((B, n), dtype) for n in sizes[1:-1]]      # (B, n_l)
-        self.zs = [None] + [np.empty((m, n), dtype) for n in sizes[2:]]        # (m, n_{l+1})
-        self.d = [None] + [np.empty((m, n), dtype) for n in sizes[1:-1]]       # (m, n_l) hidden errors
-        self.p = [None] + [np.empty((m, n), dtype) for n in sizes[1:-1]]       # (m, n_l) scratch
+        self.tmp = np.empty((mm, n1), dtype)                              # (m, n_1)
+        self.a = [None] + [np.empty((mm, n), dtype) for n in sizes[1:-1]]      # (m, n_l)
+        self.zs = [None] + [np.empty((mm, n), dtype) for n in sizes[2:]]       # (m, n_{l+1})
+        self.err = [None, None] + [np.empty((mm, n), dtype) for n in sizes[2:-1]]  # (m, n_l), l >= 2
+        self.p = [None] + [np.empty((mm, n), dtype) for n in sizes[1:-1]]      # (m, n_l) scratch
         self.g = [None] + [np.empty((i + 1, o), dtype) for i, o in zip(sizes[1:-1], sizes[2:])]
         self.gw = [None] + [g[:-1] for g in self.g[1:]]                    # (n_l, n_{l+1}) views
         self.gb = [None] + [g[-1] for g in self.g[1:]]                     # (n_{l+1},) views
-        self.out = np.empty((m, sizes[-1]), dtype)                        # (m, n_out) outputs
-        blk = np.arange(B) // m                                           # (B,) step of each row
-        gap = blk[:, None] - blk[None, :] - 1                             # (B, B) t - j - 1
-        below = gap >= 0                                                  # j < t
+        self.out = np.empty((mm, sizes[-1]), dtype)                       # (m, n_out) outputs
+        self.blk = blk = np.arange(B) // m                                # (B,) the step of each row
         with np.errstate(over="ignore"):  # |d| > 1 only when training diverges anyway
             self.pow = decay ** np.arange(k + 1, dtype=np.float64)        # (k+1,) d^0 .. d^k
-        self.D = np.where(below, self.pow[np.maximum(gap, 0)], 0.0).astype(dtype)   # (B, B)
-        self.below = below.astype(dtype)                                  # (B, B) 1 where j < t
-        self.S = self.pow[blk].astype(dtype)[:, None]                     # (B, 1) d^t
-        self.blk = blk
-        self.R = self._rscale(B)                                          # (B, 1) d^(k-1-j)
+            self.S = self.pow[blk].astype(dtype)[:, None]                 # (B, 1) d^t
+            self.R = self._rscale(B)                                      # (B, 1) d^(k-1-j)
+            if B > m:
+                gap = blk[:, None] - blk[None, :] - 1                     # (B, B) t - j - 1
+                earlier = gap >= 0                                        # (B, B) j < t
+                self.G = np.empty(B * B, dtype)                           # (B, B) flat
+                self.D = np.where(earlier, self.pow[np.maximum(gap, 0)], 0.0).astype(dtype)   # (B, B)
+                self.earlier = earlier.astype(dtype)                      # (B, B)
+            else:
+                self.G = self.D = self.earlier = None
         # Gathering and scattering columns costs about a third of the products they save
         # (measured): use the nonzero columns only while they are at most ~80 % of them.
         self.sparse_limit = int(0.8 * n0)
@@ -97,26 +123,27 @@ class WindowWorkspace:
 
     def _rscale(self, rows: int) -> np.ndarray:
         steps = -(-rows // self.m)
-        return self.pow[steps - 1 - self.blk[:rows]].astype(self.X.dtype)[:, None]   # (rows, 1)
+        with np.errstate(over="ignore"):
+            return self.pow[steps - 1 - self.blk[:rows]].astype(self.X.dtype)[:, None]   # (rows, 1)
 
     def _views(self, rows: int) -> list:
-        steps, L = [], len(self.sizes) - 1
+        steps = []
         for lo in range(0, rows, self.m):
             hi = min(lo + self.m, rows)
             mm = hi - lo
             s = _Step()
             s.lo, s.hi, s.mm = lo, hi, mm
             s.z, s.e, s.t = self.Z[lo:hi], self.e[lo:hi], self.T[lo:hi]
-            s.tmp, s.out = self.tmp[:mm], self.out[:mm]
-            s.a = [None] + [a[lo:hi] for a in self.a[1:]]                 # (mm, n_l)
-            s.ones = self.ones[:mm]
-            s.zs = [None] + [z[:mm] for z in self.zs[1:]]
-            s.d = [None, s.e] + [d[:mm] for d in self.d[2:]]              # layer 1's error is e itself
+            s.tmp, s.out, s.ones = self.tmp[:mm], self.out[:mm], self.ones[:mm]
+            s.a = [None] + [a[:mm] for a in self.a[1:]]                   # (mm, n_l)
+            s.zs = [None] + [z[:mm] for z in self.zs[1:]]                 # (mm, n_{l+1})
+            s.err = [None, s.e] + [d[:mm] for d in self.err[2:]]          # layer 1's error is e itself
             s.p = [None] + [p[:mm] for p in self.p[1:]]
             steps.append(s)
         return steps
 
     def steps(self, rows: int) -> list:
+        """The steps of a window of ``rows`` rows (the last window of an epoch may be shorter)."""
         return self._steps if rows == self.rows else self._views(rows)
 
 
@@ -127,7 +154,7 @@ def descend_window(net, ws: WindowWorkspace, rows: int, eta: float) -> None:
     Equal to calling network2's ``update_mini_batch`` on each mini-batch in turn, to
     rounding (the products are reassociated; see the module docstring).
     """
-    P, act, cost, m, d = net._params, net.activation, net.cost, ws.m, ws.decay
+    P, act, cost, m, decay = net._params, net.activation, net.cost, ws.m, ws.decay
     L = len(P)
     X = ws.X[:rows]                                                       # (r, n_in)
     W = [p[:-1] for p in P]                                               # (n_l, n_{l+1}) views
@@ -140,14 +167,14 @@ def descend_window(net, ws: WindowWorkspace, rows: int, eta: float) -> None:
     else:
         cols, Xc, W0 = None, X, W[0]
     Z, e = ws.Z[:rows], ws.e[:rows]                                       # (r, n_1)
-    np.dot(Xc, W0, out=Z)                                                 # X_t W_0
+    np.dot(Xc, W0, out=Z)                                                 # X_t W_0 for every step t
     Z *= ws.S[:rows]                                                      # d^t X_t W_0
     Z += b[0]                                                             # + b_0
-    M = ws.G[:rows * rows].reshape(rows, rows)                            # (r, r)
     if rows > m:                                                          # one step needs no Gram matrix
+        M = ws.G[:rows * rows].reshape(rows, rows)                        # (r, r)
         np.dot(Xc, Xc.T, out=M)                                           # X_t X_j^T (syrk)
-        M *= ws.D[:rows, :rows]
-        M += ws.below[:rows, :rows]
+        M *= ws.D[:rows, :rows]                                           # d^(t-1-j) X_t X_j^T, j < t
+        M += ws.earlier[:rows, :rows]                                     # + 1 1^T, j < t
     for s in ws.steps(rows):
         c = -eta / s.mm                                                   # a short last batch has its own m
         z = s.z                                                           # (mm, n_1)
@@ -169,12 +196,12 @@ def descend_window(net, ws: WindowWorkspace, rows: int, eta: float) -> None:
         for l in range(L - 1, 0, -1):
             np.dot(s.a[l].T, delta, out=ws.gw[l])                        # (n_l, n_{l+1})
             np.dot(s.ones, delta, out=ws.gb[l])                           # (n_{l+1},)
-            below = np.dot(delta, W[l].T, out=s.d[l])                     # (mm, n_l) old weights
-            act.times_prime_(below, s.a[l], s.p[l])
-            if d != 1.0:
-                W[l] *= d
+            err = np.dot(delta, W[l].T, out=s.err[l])                    # (mm, n_l) old weights
+            act.times_prime_(err, s.a[l], s.p[l])
+            if decay != 1.0:
+                W[l] *= decay
             P[l] += ws.g[l]
-            delta = below
+            delta = err
     # Fold the window into the first layer: b += sum e; W = d^k W_0 + X^T (R e).
     np.dot(ws.ones[:rows], e, out=ws.db)                                  # (n_1,)
     b[0] += ws.db
