@@ -61,14 +61,17 @@ def array_sha256(array: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def check_file(path: str | os.PathLike, sha256: str) -> str | None:
-    """Verify a file against ``sha256``; ``None`` when it matches, else why not (a short phrase)."""
-    path = Path(path)
+def _check(path: Path, sha256: str, digest) -> str | None:
+    """Compare ``digest()`` with ``sha256`` once per process and file; ``None`` when it matches.
+
+    ``digest`` returns the SHA-256 or raises; a ``DataError`` or ``OSError`` it raises becomes
+    the reason (a short phrase), as does a mismatch.
+    """
     key = _key(path, sha256)
     if key in _VERIFIED:
         return None
     try:
-        actual = content_sha256(path)
+        actual = digest()
     except DataError as e:
         return str(e).removeprefix(f"{path}: ")
     except OSError as e:
@@ -79,20 +82,19 @@ def check_file(path: str | os.PathLike, sha256: str) -> str | None:
     return None
 
 
-def check_array(path: str | os.PathLike, array: np.ndarray, sha256: str) -> str | None:
-    """Verify an array loaded from the cache file ``path``; ``None`` when it matches."""
+def check_file(path: str | os.PathLike, sha256: str) -> str | None:
+    """Verify a file against ``sha256``; ``None`` when it matches, else why not (a short phrase)."""
     path = Path(path)
-    key = _key(path, sha256)
-    if key in _VERIFIED:
-        return None
-    try:
-        actual = array_sha256(array)
-    except DataError as e:  # a dtype with no IDX type: cannot be one of ours
-        return str(e)
-    if actual != sha256:
-        return f"checksum mismatch (sha256 {actual[:12]}..., expected {sha256[:12]}...)"
-    _VERIFIED.add(key)
-    return None
+    return _check(path, sha256, lambda: content_sha256(path))
+
+
+def check_array(path: str | os.PathLike, array: np.ndarray, sha256: str) -> str | None:
+    """Verify an array loaded from the cache file ``path``; ``None`` when it matches.
+
+    An array whose dtype has no IDX type cannot be one of ours: ``array_sha256``'s
+    ``DataError`` says so."""
+    path = Path(path)
+    return _check(path, sha256, lambda: array_sha256(array))
 
 
 def mark_verified(path: str | os.PathLike, sha256: str) -> None:
