@@ -51,6 +51,18 @@ def one_example(sizes, target, seed):
     return x, y
 
 
+def assert_backprop_matches_differences(net, x, y, y_column):
+    """backprop(x, y) equals central differences of the cost at x for the target column y_column."""
+
+    def c():
+        return net.cost.fn(net.feedforward(x), y_column)
+
+    nabla_b, nabla_w = net.backprop(x, y)
+    for l in range(len(net.sizes) - 1):
+        assert_gradient_close(nabla_w[l], central_difference(c, net.weights[l]))
+        assert_gradient_close(nabla_b[l], central_difference(c, net.biases[l]))
+
+
 @pytest.mark.parametrize("cost", sorted(COSTS))
 @pytest.mark.parametrize("init", sorted(INITIALIZERS))
 @pytest.mark.parametrize("target", ["one-hot", "label", "uniform"])
@@ -60,13 +72,7 @@ def test_backprop_matches_central_differences_of_the_cost(cost, init, target):
     x, y = one_example(sizes, target, seed=2)
     y_column = np.eye(sizes[-1])[y].reshape(-1, 1) if isinstance(y, int) else y
 
-    def c():
-        return net.cost.fn(net.feedforward(x), y_column)
-
-    nabla_b, nabla_w = net.backprop(x, y)
-    for l in range(len(sizes) - 1):
-        assert_gradient_close(nabla_w[l], central_difference(c, net.weights[l]))
-        assert_gradient_close(nabla_b[l], central_difference(c, net.biases[l]))
+    assert_backprop_matches_differences(net, x, y, y_column)
 
 
 def test_backprop_of_a_deeper_network():
@@ -74,13 +80,7 @@ def test_backprop_of_a_deeper_network():
     net = nndl.Network(sizes, "quadratic", init="large", rng=3)
     x, y = one_example(sizes, "one-hot", seed=4)
 
-    def c():
-        return net.cost.fn(net.feedforward(x), y)
-
-    nabla_b, nabla_w = net.backprop(x, y)
-    for l in range(len(sizes) - 1):
-        assert_gradient_close(nabla_w[l], central_difference(c, net.weights[l]))
-        assert_gradient_close(nabla_b[l], central_difference(c, net.biases[l]))
+    assert_backprop_matches_differences(net, x, y, y)
 
 
 @pytest.mark.parametrize("cost", sorted(COSTS))
