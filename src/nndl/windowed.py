@@ -107,7 +107,7 @@ class WindowWorkspace:
         with np.errstate(over="ignore"):  # |d| > 1 only when training diverges anyway
             self.pow = decay ** np.arange(k + 1, dtype=np.float64)        # (k+1,) d^0 .. d^k
             self.S = self.pow[blk].astype(dtype)[:, None]                 # (B, 1) d^t
-            self.R = self._rscale(B)                                      # (B, 1) d^(k-1-j)
+            self.R = self._row_scale(B)                                   # (B, 1) d^(k-1-j)
             if B > m:
                 gap = blk[:, None] - blk[None, :] - 1                     # (B, B) t - j - 1
                 earlier = gap >= 0                                        # (B, B) j < t
@@ -121,7 +121,7 @@ class WindowWorkspace:
         self.sparse_limit = int(0.8 * n0)
         self._steps = self._views(B)
 
-    def _rscale(self, rows: int) -> np.ndarray:
+    def _row_scale(self, rows: int) -> np.ndarray:
         steps = -(-rows // self.m)
         with np.errstate(over="ignore"):
             return self.pow[steps - 1 - self.blk[:rows]].astype(self.X.dtype)[:, None]   # (rows, 1)
@@ -141,6 +141,11 @@ class WindowWorkspace:
             s.p = [None] + [p[:mm] for p in self.p[1:]]
             steps.append(s)
         return steps
+
+    def fold_scales(self, rows: int) -> tuple[np.ndarray, float]:
+        """For a window of ``rows`` rows: R (rows, 1), d^(k-1-j) for the rows of step j, and d^k."""
+        R = self.R if rows == self.rows else self._row_scale(rows)
+        return R, self.pow[-(-rows // self.m)]
 
     def steps(self, rows: int) -> list:
         """The steps of a window of ``rows`` rows (the last window of an epoch may be shorter)."""
@@ -205,8 +210,8 @@ def descend_window(net, ws: WindowWorkspace, rows: int, eta: float) -> None:
     # Fold the window into the first layer: b += sum e; W = d^k W_0 + X^T (R e).
     np.dot(ws.ones[:rows], e, out=ws.db)                                  # (n_1,)
     b[0] += ws.db
-    e *= ws.R if rows == ws.rows else ws._rscale(rows)
-    dk = ws.pow[-(-rows // m)]                                            # d^k, k steps
+    R, dk = ws.fold_scales(rows)                                          # (r, 1), d^k
+    e *= R
     if dk != 1.0:
         W[0] *= dk
     if cols is None:
