@@ -193,14 +193,15 @@ def test_network2_SGD_checks_before_training(capsys):
 
 
 def test_unknown_names_list_the_valid_ones():
-    with pytest.raises(ConfigError, match=r"unknown cost 'log-likelihood'; valid costs are: 'quadratic', 'cross-entropy'"):
-        nndl.Network(SIZES, "log-likelihood")
-    with pytest.raises(ConfigError, match=r"unknown initializer 'xavier'; valid initializers are: 'default', 'large'"):
+    with pytest.raises(ConfigError, match=r"unknown cost 'softmax'; valid costs are: 'quadratic', 'cross-entropy', "
+                                          r"'log-likelihood'"):
+        nndl.Network(SIZES, "softmax")
+    with pytest.raises(ConfigError, match=r"unknown initializer 'xavier'; valid initializers are: 'default', 'large', 'he'"):
         nndl.Network(SIZES, init="xavier")
     with pytest.raises(ConfigError, match=r"unknown dtype 'float16'; valid dtypes are: 'float64', 'float32'"):
         nndl.Network(SIZES, dtype="float16")
-    with pytest.raises(ConfigError, match=r"unknown activation 'relu'; valid activations are: 'sigmoid'"):
-        nndl.Network(SIZES, activation="relu")
+    with pytest.raises(ConfigError, match=r"unknown activation 'softplus'; valid activations are: 'sigmoid', 'tanh', 'relu'"):
+        nndl.Network(SIZES, activation="softplus")
 
 
 @pytest.mark.parametrize("sizes", [[784], [], [784, 0, 10], [784, -30, 10], [784, 30.0, 10], [True, 2], "784", 5, None])
@@ -213,7 +214,7 @@ def test_bad_sizes(sizes):
     ("cost", "hinge", r"unknown cost 'hinge'; valid costs are: 'quadratic', 'cross-entropy'"),
     ("init", "zeros", r"unknown initializer 'zeros'; valid initializers are: 'default', 'large'"),
     ("dtype", "int8", r"unknown dtype 'int8'; valid dtypes are: 'float64', 'float32'"),
-    ("activation", "tanh", r"unknown activation 'tanh'"),
+    ("activation", "softmax", r"unknown activation 'softmax'"),
     ("sizes", (784,), r"sizes must be a list of at least 2 positive integers"),
     ("epochs", -1, r"epochs must be an integer >= 0, got -1"),
     ("mini_batch_size", 0, r"mini_batch_size must be an integer >= 1, got 0"),

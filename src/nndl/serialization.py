@@ -3,7 +3,8 @@
 A file holds ``sizes``, ``weights``, ``biases`` and ``cost`` (the class name, e.g.
 "CrossEntropyCost") exactly as network2 writes them, so files go both ways between this
 package and the book's code; network2's own loader ignores the extra keys written here
-(``format``, ``format_version``, ``dtype``, ``activation``, ``config``, ``history``).
+(``format``, ``format_version``, ``dtype``, ``activation`` - of the hidden neurons -,
+``output_activation`` - fixed by the cost -, ``config``, ``history``).
 
 A model file is data, never code: names read from it are looked up in the registries
 (``nndl.costs.COSTS``, ``nndl.activations.ACTIVATIONS``) and nowhere else.
@@ -39,6 +40,7 @@ def to_dict(net, *, config=None, history=None, dataset=None) -> dict:
         "format_version": FORMAT_VERSION,
         "dtype": np.dtype(net.dtype).name,
         "activation": net.activation.name,
+        "output_activation": net.output.name,
     }
     if config is not None:
         d["config"] = config.to_dict() if hasattr(config, "to_dict") else dict(config)
@@ -108,6 +110,10 @@ def from_dict(d: Any, filename="<model>", cls=None):
     activation = d.get("activation", "sigmoid")
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
         _fail(filename, f"activation {activation!r:.40} is not one of {sorted(ACTIVATIONS)}")
+    output = d.get("output_activation", cost.output.name)
+    if output != cost.output.name:
+        _fail(filename, f"output_activation {output!r:.40} does not match the cost {cost.__name__}, whose "
+                        f"output layer is {cost.output.name}")
     n = len(sizes) - 1
     for key in ("weights", "biases"):
         if not isinstance(d[key], list) or len(d[key]) != n:
