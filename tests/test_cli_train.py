@@ -123,13 +123,16 @@ def test_resume_of_a_finished_run_asks_for_epochs(tmp_path, capsys):
     assert "give --epochs N" in capsys.readouterr().err
 
 
-def test_resume_of_a_network2_file_without_config(tmp_path):
+def test_resume_of_a_network2_file_without_config(tmp_path, capsys):
     path = tmp_path / "book.json"
     net = nndl.Network([784, 20, 10], rng=0)
     d = {"sizes": net.sizes, "weights": [w.tolist() for w in net.weights],
          "biases": [b.tolist() for b in net.biases], "cost": "CrossEntropyCost"}
     path.write_text(json.dumps(d))
-    assert main(["train", "--dataset", NPZ, "--resume", str(path), "--epochs", "1", "--quiet"]) == 0
+    assert main(["train", "--dataset", NPZ, "--resume", str(path), "--epochs", "1"]) == 0
+    header = capsys.readouterr().out.splitlines()[1]
+    assert "records no training config (as network2.py saves it)" in header
+    assert "seed" not in header and "init" not in header  # nothing the file does not record
     _, config, history = load_with_metadata(path)
     assert config["sizes"] == [784, 20, 10] and len(history["epoch_seconds"]) == 1
 

@@ -166,8 +166,9 @@ def _make_config(base: TrainConfig, changes: dict) -> TrainConfig:
         raise UsageError(msg) from None
 
 
-def _resumed(path: str, overrides: dict) -> tuple[Network, TrainConfig, History]:
-    """The saved network, its config (the defaults of this run) and its history."""
+def _resumed(path: str, overrides: dict) -> tuple[Network, TrainConfig, History, bool]:
+    """The saved network, its config (the defaults of this run), its history, and whether the
+    file recorded a config at all (the book's network2.py saves none)."""
     net, saved, history = load_with_metadata(path)
     try:
         base = TrainConfig.from_dict(saved) if saved is not None else TrainConfig(
@@ -176,8 +177,10 @@ def _resumed(path: str, overrides: dict) -> tuple[Network, TrainConfig, History]
         past = History.from_dict(history) if history is not None else History()
     except (ConfigError, TypeError, ValueError) as e:
         raise ModelFileError(f"{path}: its saved config or history is not valid: {e}") from None
-    if not all(isinstance(v, list) for v in past.as_tuple() + (past.epoch_seconds,)):
+    if not all(isinstance(v, list) for v in past.as_tuple() + (past.epoch_seconds, past.eta, past.saturation)):
         raise ModelFileError(f"{path}: its saved history is not valid: every series must be a list")
+    if past.state is not None and not isinstance(past.state, dict):
+        raise ModelFileError(f"{path}: its saved history is not valid: state must be an object")
     if tuple(base.sizes) != tuple(net.sizes) or get_cost(base.cost) is not net.cost:
         raise ModelFileError(f"{path}: its saved config (sizes {list(base.sizes)}, cost {base.cost}) does "
                              f"not match its network (sizes {net.sizes}, cost {net.cost.name})")
@@ -191,7 +194,7 @@ def _resumed(path: str, overrides: dict) -> tuple[Network, TrainConfig, History]
             raise UsageError(f"argument --{field}: {given} conflicts with {path}, which has {field} {kept}; "
                              f"a resumed model keeps its {field}: leave out --{field}, or drop --resume "
                              f"to train a new model")
-    return net, base, past
+    return net, base, past, saved is not None
 
 
 class Reporter:
@@ -276,14 +279,14 @@ def run(args) -> int:
     """
     overrides = {f: getattr(args, f) for f in FIELDS if getattr(args, f, None) is not None}
     if args.resume:
-        net, base, history = _resumed(args.resume, overrides)
+        net, base, history, recorded = _resumed(args.resume, overrides)
         done = history.epochs
         if "epochs" not in overrides and base.epochs - done <= 0:
             raise UsageError(f"{args.resume} has already trained all {base.epochs} epochs of its run; "
                              f"give --epochs N to train N more")
         config = _make_config(base, {**overrides, "epochs": overrides.get("epochs", base.epochs - done)})
     else:
-        net, history, done = None, History(), 0
+        net, history, done, recorded = None, History(), 0, True
         config = _make_config(TrainConfig(), overrides)
     saved_config = config.replace(epochs=done + config.epochs)  # the whole schedule, for a later resume
     save_to = args.save or args.resume
@@ -315,9 +318,14 @@ def run(args) -> int:
     if not args.quiet:
         c = config
         extra = "; ".join(c.techniques())
+        # a file saved by the book's network2.py records no config: say so, and claim no seed or init
+        origin = (f"{c.init} init, " if recorded else "") + f"{c.dtype}; "
         print(f"data: {describe_data(data)}")
-        print(f"network {'-'.join(map(str, net.sizes))}: {c.activation} hidden neurons, {c.cost} cost, {c.init} "
-              f"init, {c.dtype}; eta {c.eta:g}, lmbda {c.lmbda:g}, mini-batch {c.mini_batch_size}, seed {c.seed}; "
+        print(f"network {'-'.join(map(str, net.sizes))}: {c.activation} hidden neurons, {c.cost} cost, {origin}"
+              f"eta {c.eta:g}, lmbda {c.lmbda:g}, mini-batch {c.mini_batch_size}"
+              + (f", seed {c.seed}; " if recorded else "; ")
+              + ("" if recorded else f"{args.resume} records no training config (as network2.py saves it): its "
+                                     f"weights, then the defaults; ")
               + (f"{extra}; " if extra else "")
               + (f"resuming {args.resume} after epoch {done}; " if args.resume else "")
               + (f"epochs {done + 1}-{done + c.epochs}" if c.epochs > 1 else
