@@ -1,0 +1,75 @@
+"""Files are safe: model files and the data cache (README "The book's code, as written",
+"Where the data comes from"; the brief's "files that are safe").
+
+* network2's ``save`` works for a cost given as an instance (the original fails on it);
+* a model file is data: what it holds goes through the registries; a file that names an
+  activation or a dtype outside them is refused naming the file and the choices;
+* a saved model keeps its config and history, so training continues from it exactly;
+* the data cache: a file that fails its checksum is deleted before the next source is tried.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import network2
+import nndl
+from nndl.errors import ModelFileError
+
+
+@pytest.mark.parametrize("cost", [network2.CrossEntropyCost(), network2.QuadraticCost(), "quadratic"])
+def test_network2_save_works_for_a_cost_given_as_an_instance_or_a_name(tmp_path, cost):
+    net = network2.Network([4, 3, 2], cost=cost, seed=0)
+    net.save(str(tmp_path / "m.json"))
+    back = network2.load(str(tmp_path / "m.json"))
+    assert back.cost is nndl.get_cost(cost)
+    assert json.loads((tmp_path / "m.json").read_text())["cost"] == nndl.get_cost(cost).__name__
+
+
+@pytest.mark.parametrize("key, value, match", [
+    ("activation", "os.system", r"activation 'os.system' is not one of \['relu', 'sigmoid', 'tanh'\]"),
+    ("activation", 3, r"activation 3 is not one of"),
+    ("dtype", "object", r"dtype 'object' is not one of \['float32', 'float64'\]"),
+    ("output_activation", "softmax", r"output_activation 'softmax' does not match the cost CrossEntropyCost"),
+])
+def test_names_in_a_model_file_are_looked_up_in_the_registries_only(tmp_path, key, value, match):
+    net = nndl.Network([4, 3, 2], rng=1)
+    nndl.save(net, tmp_path / "m.json")
+    d = json.loads((tmp_path / "m.json").read_text())
+    d[key] = value
+    (tmp_path / "m.json").write_text(json.dumps(d))
+    with pytest.raises(ModelFileError, match=rf"^{tmp_path / 'm.json'}: not a valid model file: {match}"):
+        nndl.load(tmp_path / "m.json")
+
+
+@pytest.mark.parametrize("activation, cost", [("tanh", "log-likelihood"), ("relu", "cross-entropy")])
+def test_a_model_file_keeps_the_hidden_and_output_activations(tmp_path, activation, cost):
+    net = nndl.Network([4, 3, 2], cost, activation=activation, rng=2)
+    nndl.save(net, tmp_path / "m.json")
+    d = json.loads((tmp_path / "m.json").read_text())
+    assert d["activation"] == activation and d["output_activation"] == nndl.get_cost(cost).output.name
+    back = nndl.load(tmp_path / "m.json")
+    assert back.activation is net.activation and back.output is net.output
+    x = np.linspace(-1, 1, 4)
+    np.testing.assert_array_equal(back.feedforward(x), net.feedforward(x))
+
+
+def test_a_saved_run_continues_exactly(tmp_path):
+    rng = np.random.default_rng(3)
+    data = rng.standard_normal((30, 4)), rng.integers(0, 2, 30)
+    config = nndl.TrainConfig(sizes=(4, 3, 2), epochs=3, mini_batch_size=4, eta=0.5, lmbda=0.5, momentum=0.3,
+                              dropout=0.2, seed=4)
+    whole, _ = nndl.train(config, data)
+    calls = []
+    part, h = nndl.train(config, data, should_stop=lambda: calls.append(1) or len(calls) == 5)
+    nndl.save(part, tmp_path / "m.json", config=config, history=h)
+    net, saved_config, saved_history = nndl.serialization.load_with_metadata(tmp_path / "m.json")
+    history = nndl.History.from_dict(saved_history)
+    rest = nndl.TrainConfig.from_dict(saved_config).replace(epochs=config.epochs - history.epochs)
+    resumed, h2 = nndl.train(rest, data, net=net, history=history)
+    assert h2.epochs == 3
+    for a, b in zip(resumed.weights + resumed.biases, whole.weights + whole.biases):
+        np.testing.assert_array_equal(a, b)
