@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: run test data bench clean
+.PHONY: run test mutate data bench clean
 
 run: $(VENV)/.run-deps
 	$(BIN)/nndl data fetch mnist
@@ -15,6 +15,11 @@ run: $(VENV)/.run-deps
 
 test: $(VENV)/.test-deps
 	$(PY) -m pytest -q
+
+# Mutation testing of the core, module by module (docs/testing.md); MUTATE_JOBS mutants at a time.
+MUTATE_JOBS ?= 1
+mutate: $(VENV)/.mutate-deps
+	$(PY) tests/mutate.py --jobs $(MUTATE_JOBS)
 
 data: $(VENV)/.run-deps
 	$(BIN)/nndl data fetch mnist
@@ -34,5 +39,9 @@ $(VENV)/.test-deps: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
+$(VENV)/.mutate-deps: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[test,mutate]'
+	touch $@
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache mutants

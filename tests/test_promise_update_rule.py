@@ -206,3 +206,8 @@ def test_a_float32_run_one_mini_batch_at_a_time_computes_in_float32():
     for a, b in zip(net.weights + net.biases, twin.weights + twin.biases):
         assert a.dtype == np.float32
         np.testing.assert_array_equal(a, b)
+
+
+def test_gradient_descent_refuses_an_unknown_regularization_listing_the_valid_ones():
+    with pytest.raises(nndl.ConfigError, match=r"^unknown regularization 'l3'; valid regularizations are: 'l2', 'l1'$"):
+        GradientDescent(0.5, 1.0, 10, regularization="l3")
