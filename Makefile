@@ -14,7 +14,7 @@ run: $(VENV)/.run-deps
 	$(BIN)/nndl explore level3
 
 test: $(VENV)/.test-deps
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 # Mutation testing of the core, module by module (docs/testing.md); MUTATE_JOBS mutants at a time.
 MUTATE_JOBS ?= 1

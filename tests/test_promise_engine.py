@@ -64,3 +64,24 @@ def test_history_records_each_epoch_the_sizes_and_the_end():
     assert h.best_epoch == int(np.argmax(h.evaluation_accuracy)) + 1
     assert h.evaluation_accuracy[-1] == net.accuracy(val)
     assert h.as_tuple() == ([], h.evaluation_accuracy, [], [])
+
+
+def test_the_default_config_is_the_guides_section_5_1():
+    """README: ``TrainConfig()`` is the guide's 5.1 - [784, 100, 10], cross-entropy, eta 0.5,
+    lambda 5, 30 epochs - with network2's mini-batch of 10, N(0, 1/n_in) weights, sigmoid
+    neurons, and every technique beyond Level 3 off."""
+    c = nndl.TrainConfig()
+    assert (c.sizes, c.cost, c.eta, c.lmbda, c.epochs, c.mini_batch_size, c.init, c.activation) == \
+        ((784, 100, 10), "cross-entropy", 0.5, 5.0, 30, 10, "default", "sigmoid")
+    assert (c.regularization, c.momentum, c.dropout, c.schedule, c.early_stopping, c.expand, c.rotate) == \
+        ("l2", 0.0, 0.0, "constant", None, "none", 0.0)
+    assert c.dtype == "float64" and c.techniques() == [] and c.fast_path and not c.watches_validation
+
+
+@pytest.mark.parametrize("module", ["nndl", "nndl.data", "network2"])
+def test_every_public_name_is_there(module):
+    import importlib
+
+    mod = importlib.import_module(module)
+    missing = [name for name in mod.__all__ if not hasattr(mod, name)]
+    assert not missing and len(set(mod.__all__)) == len(mod.__all__)
