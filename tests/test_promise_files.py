@@ -73,3 +73,92 @@ def test_a_saved_run_continues_exactly(tmp_path):
     assert h2.epochs == 3
     for a, b in zip(resumed.weights + resumed.biases, whole.weights + whole.biases):
         np.testing.assert_array_equal(a, b)
+
+
+# --- the data store -----------------------------------------------------------------------------
+
+
+class Counting:
+    """A source that serves the tiny data set gzipped and counts fetches and closes."""
+
+    def __init__(self, tiny, name="local copy", raw=False):
+        import gzip
+
+        self.files = {n: b if raw else gzip.compress(b, mtime=0) for n, b in tiny.raw.items()}
+        self.name, self.fetched, self.closed = name, [], 0
+
+    def fetch(self, filename, dest, progress=None):
+        self.fetched.append(filename)
+        dest.write_bytes(self.files[filename])
+        if progress:
+            progress(filename, len(self.files[filename]), len(self.files[filename]))
+
+    def close(self):
+        self.closed += 1
+
+
+@pytest.mark.usefixtures("offline_data")
+def test_fetched_files_are_public_data_and_the_callers_sources_stay_open(tiny_mnist, tmp_path):
+    from nndl.data import FILENAMES, fetch
+
+    source = Counting(tiny_mnist)
+    report = fetch(tiny_mnist.spec, data_dir=tmp_path, sources=[source])
+    assert source.fetched == list(FILENAMES) and source.closed == 0     # the caller closes its own
+    for f in report.files:
+        assert f.path.name == f.filename + ".gz" and f.source == "local copy"
+        assert f.path.stat().st_mode & 0o777 == 0o644                   # readable by every user, like the data
+
+
+@pytest.mark.usefixtures("offline_data")
+def test_fetch_closes_the_default_sources_it_made(tiny_mnist, tmp_path, monkeypatch):
+    from nndl.data import fetch, store
+
+    made = []
+
+    def default_sources(spec):
+        made.append(Counting(tiny_mnist))
+        return made[-1:]
+
+    monkeypatch.setattr(store, "default_sources", default_sources)
+    fetch(tiny_mnist.spec, data_dir=tmp_path)
+    assert len(made) == 1 and made[0].closed == 1
+
+
+@pytest.mark.usefixtures("offline_data")
+def test_with_no_source_the_error_says_so_and_marks_the_files_already_there(tiny_mnist, tmp_path):
+    from nndl.data import FILENAMES, fetch
+    from nndl.errors import FetchError
+
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    (folder / FILENAMES[0]).write_bytes(tiny_mnist.raw[FILENAMES[0]])
+    with pytest.raises(FetchError) as e:
+        fetch(tiny_mnist.spec, data_dir=tmp_path, sources=[])
+    message = str(e.value)
+    assert f"cannot get Tiny-MNIST file {FILENAMES[1]}; tried:\n  (no sources)\n" in message
+    assert f"    {FILENAMES[0]}  (or {FILENAMES[0]}.gz)  [already there]" in message
+    assert f"    {FILENAMES[1]}  (or {FILENAMES[1]}.gz)\n" in message
+    assert "set NNDL_DATA_DIR to a folder that holds a tiny" in message
+
+
+@pytest.mark.usefixtures("offline_data")
+def test_a_bad_copy_that_cannot_be_deleted_is_reported(tiny_mnist, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from nndl.data import FILENAMES, fetch
+
+    folder = tiny_mnist.write(tmp_path / "tiny")
+    (folder / FILENAMES[1]).write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x00")
+    real_unlink = Path.unlink
+
+    def unlink(self, *args, **kwargs):
+        if self.name == FILENAMES[1]:
+            raise PermissionError(13, "Permission denied")
+        return real_unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    source = Counting(tiny_mnist, raw=True)                              # its copy replaces the bad one
+    report = fetch(tiny_mnist.spec, data_dir=tmp_path, sources=[source])
+    note = report.files[1].notes[0]
+    assert note.startswith(f"{folder / FILENAMES[1]}: checksum mismatch") and "could not be deleted (Permission denied)" in note
+    assert source.fetched == [FILENAMES[1]]
