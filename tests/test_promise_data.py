@@ -269,3 +269,61 @@ def test_fashion_mnist_comes_from_the_debian_packages_folder(tiny_mnist, tmp_pat
     report = fetch("fashion", data_dir=tmp_path / "root")
     assert set(report.sources.values()) == {f"{folder} (Debian/Ubuntu package dataset-fashion-mnist)"}
     assert sorted(p.name for p in (tmp_path / "root" / "fashion").iterdir()) == sorted(n + ".gz" for n in FILENAMES)
+
+
+# --- what verification answers ----------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("offline_data")
+def test_verification_says_why_a_file_does_not_verify(tmp_path, tiny_mnist):
+    from nndl.data import verify
+
+    sha = tiny_mnist.spec.sha256[TRAIN_LABELS]
+    assert verify.check_file(tmp_path, sha) == "cannot be read (Is a directory)"
+    broken = tmp_path / "broken.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00junk")
+    assert verify.check_file(broken, sha).startswith("not a valid gzip file (")
+    wrong = tmp_path / "wrong"
+    wrong.write_bytes(tiny_mnist.raw[TEST_LABELS])
+    assert verify.check_file(wrong, sha) == (f"checksum mismatch (sha256 {tiny_mnist.spec.sha256[TEST_LABELS][:12]}..., "
+                                             f"expected {sha[:12]}...)")
+    right = tmp_path / "right.gz"
+    right.write_bytes(tiny_mnist.gz(TRAIN_LABELS))
+    assert verify.is_compressed(right) and not verify.is_compressed(wrong)
+    assert verify.check_file(right, sha) is None
+
+
+@pytest.mark.usefixtures("offline_data")
+def test_an_array_verifies_as_the_idx_file_it_came_from(tmp_path, tiny_mnist):
+    from nndl.data import verify
+
+    labels = tiny_mnist.arrays[TRAIN_LABELS]
+    sha = tiny_mnist.spec.sha256[TRAIN_LABELS]
+    where = tmp_path / "labels.npy"
+    np.save(where, labels)
+    assert verify.array_sha256(labels) == sha
+    assert verify.check_array(where, labels, sha) is None
+    changed = labels.copy()
+    changed[0] ^= 1
+    np.save(tmp_path / "other.npy", changed)
+    assert verify.check_array(tmp_path / "other.npy", changed, sha).startswith("checksum mismatch")
+    np.save(tmp_path / "third.npy", labels.astype(np.float16))
+    assert "float16" in verify.check_array(tmp_path / "third.npy", labels.astype(np.float16), sha)
+
+
+@pytest.mark.usefixtures("offline_data")
+def test_a_downloaded_file_is_not_hashed_again_in_the_same_process(tiny_mnist, tmp_path, monkeypatch):
+    """Verified once as it arrived: later checks in this process answer from memory (the data
+    module's promise of instant repeated loads), until the file changes."""
+    from nndl.data import verify
+
+    report = fetch(tiny_mnist.spec, data_dir=tmp_path, sources=[Serves(tiny_mnist.raw)])
+
+    def no_hashing(path):
+        raise AssertionError(f"{path} was hashed again")
+
+    monkeypatch.setattr(verify, "content_sha256", no_hashing)
+    for f in report.files:
+        assert verify.check_file(f.path, tiny_mnist.spec.sha256[f.filename]) is None
+    again = fetch(tiny_mnist.spec, data_dir=tmp_path, sources=[])
+    assert set(again.sources.values()) == {"cache"}
