@@ -64,7 +64,7 @@ def test_a_workspace_of_an_older_learning_rate_is_refused():
     rule = GradientDescent(0.5, 1.0, 20)
     ws = rule.workspace(net, 5)
     rule.set_eta(0.25)
-    with pytest.raises(nndl.ConfigError, match="the workspace was made for another learning rate; ask for a new one"):
+    with pytest.raises(nndl.ConfigError, match="^the workspace was made for another learning rate; ask for a new one$"):
         rule.step(net, ws, 5)
 
 
@@ -211,3 +211,44 @@ def test_a_float32_run_one_mini_batch_at_a_time_computes_in_float32():
 def test_gradient_descent_refuses_an_unknown_regularization_listing_the_valid_ones():
     with pytest.raises(nndl.ConfigError, match=r"^unknown regularization 'l3'; valid regularizations are: 'l2', 'l1'$"):
         GradientDescent(0.5, 1.0, 10, regularization="l3")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(lmbda=-1.0), r"^lmbda must be a finite number >= 0, got -1.0$"),
+    (dict(momentum=1.0), r"^momentum must be a finite number >= 0 and < 1, got 1.0$"),
+    (dict(momentum=-0.1), r"^momentum must be a finite number >= 0 and < 1, got -0.1$"),
+    (dict(n=0), r"^n must be an integer >= 1, got 0$"),
+])
+def test_gradient_descent_checks_its_other_arguments_naming_each(kwargs, match):
+    with pytest.raises(nndl.ConfigError, match=match):
+        GradientDescent(0.5, **{"lmbda": 1.0, "n": 10, **kwargs})
+
+
+def test_plain_gradient_descent_by_default():
+    rule = GradientDescent(0.5)
+    assert (rule.lmbda, rule.momentum, rule.decay, rule.windowed) == (0.0, 0.0, 1.0, True)
+
+
+@pytest.mark.parametrize("change", [{}, dict(lmbda=0.0), dict(regularization="l1"), dict(regularization="l1", lmbda=0.0),
+                                    dict(momentum=0.5), dict(momentum=0.5, lmbda=0.0), dict(dropout=0.5)])
+def test_the_windowed_engine_takes_exactly_the_configs_the_config_calls_fast(change):
+    """TrainConfig.fast_path (plain SGD with L2, or with no regularization at all) is what the
+    rule hands the windowed engine; the rest goes one mini-batch at a time."""
+    from nndl.rules import PlainWorkspace
+    from nndl.windowed import WindowWorkspace
+
+    config = nndl.TrainConfig(sizes=(8, 6, 4), lmbda=2.0).replace(**change)
+    rule = GradientDescent(config.eta, config.lmbda, 100, regularization=config.regularization,
+                           momentum=config.momentum)
+    assert rule.windowed == config.fast_path
+    ws = rule.workspace(nndl.Network(config.sizes, rng=0), config.mini_batch_size)
+    assert isinstance(ws, WindowWorkspace if config.fast_path else PlainWorkspace)
+
+
+def test_a_plain_workspace_holds_a_window_of_whole_mini_batches():
+    from nndl.rules import PlainWorkspace
+
+    assert PlainWorkspace([4, 3, 2], 10, np.float64).rows == 100
+    assert PlainWorkspace([4, 3, 2], 30, np.float64).rows == 90
+    assert PlainWorkspace([4, 3, 2], 30, np.float64, n=50).rows == 50
+    assert PlainWorkspace([4, 3, 2], 300, np.float64).rows == 300
