@@ -85,3 +85,109 @@ def test_every_public_name_is_there(module):
     mod = importlib.import_module(module)
     missing = [name for name in mod.__all__ if not hasattr(mod, name)]
     assert not missing and len(set(mod.__all__)) == len(mod.__all__)
+
+
+# --- the network's own small promises --------------------------------------------------------
+
+
+def test_a_one_input_network_reads_a_column_of_rows_as_a_batch():
+    net = nndl.Network([1, 3, 2], rng=0)
+    assert net.feedforward(np.ones((5, 1))).shape == (5, 2)
+    assert net.feedforward(np.ones((1, 1))).shape == (1, 2)
+    assert net.feedforward(np.ones(1)).shape == (2,)
+    wide = nndl.Network([3, 2], rng=0)
+    assert wide.feedforward(np.ones((3, 1))).shape == (2, 1)             # the book's column
+
+
+def test_parameters_can_be_assigned_in_the_books_shapes_or_flat_biases():
+    net = nndl.Network([4, 3, 2], rng=1)
+    net.biases = [np.arange(3.0), np.arange(2.0)]                        # flat (n_out,) is accepted too
+    assert [b.shape for b in net.biases] == [(3, 1), (2, 1)] and net.biases[1][1, 0] == 1.0
+    with pytest.raises(nndl.ConfigError, match=r"^biases: expected 2 arrays for sizes \[4, 3, 2\], got 1$"):
+        net.biases = [np.zeros(3)]
+    with pytest.raises(nndl.ConfigError, match=r"^weights\[1\] must have shape \(2, 3\), got \(3, 2\)$"):
+        net.weights = [np.zeros((3, 4)), np.zeros((3, 2))]
+    with pytest.raises(nndl.ConfigError, match=r"^biases\[0\] contains nan or infinite values$"):
+        net.biases = [np.full(3, np.inf), np.zeros(2)]
+
+
+def test_the_network_remembers_its_initializer_and_redraws_repeatably():
+    net = nndl.Network([4, 3, 2], init="he", rng=2)
+    assert net.init == "he"
+    net.large_weight_initializer(rng=3)
+    assert net.init == "large"
+    first = [w.copy() for w in net.weights]
+    net.default_weight_initializer(rng=3)
+    assert net.init == "default"
+    np.testing.assert_allclose(net.weights[0] * 2, first[0], rtol=1e-15)   # same draws, scaled by sqrt(n_in)
+    net.large_weight_initializer(rng=3)
+    np.testing.assert_array_equal(net.weights[0], first[0])
+
+
+# --- what the training loop reports -----------------------------------------------------------
+
+
+def test_each_epoch_report_carries_eta_saturation_and_the_best_epoch():
+    rng = np.random.default_rng(4)
+    train = rng.standard_normal((60, 6)), rng.integers(0, 4, 60)
+    val = rng.standard_normal((20, 6)), rng.integers(0, 4, 20)
+    config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=4, mini_batch_size=5, eta=0.5, lmbda=0.0,
+                              schedule="halve", schedule_patience=1, schedule_divisor=1e6)
+    reports = []
+    net, h = nndl.train(config, train, val, monitor_saturation=True, on_epoch=reports.append)
+    assert [r.eta for r in reports] == h.eta and h.eta[0] == 0.5
+    assert [r.saturation for r in reports] == h.saturation[1:] and len(h.saturation) == 5
+    assert reports[-1].best_epoch == h.best_epoch == int(np.argmax(h.evaluation_accuracy)) + 1
+    assert all(r.evaluation_accuracy == a for r, a in zip(reports, h.evaluation_accuracy))
+
+
+def test_without_evaluation_data_there_is_no_best_epoch_and_saturation_watches_the_training_set():
+    rng = np.random.default_rng(5)
+    X, y = rng.standard_normal((30, 6)), rng.integers(0, 4, 30)
+    config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=2, mini_batch_size=5, lmbda=0.0)
+    net, h = nndl.train(config, (X, y), monitor_saturation=True)
+    assert h.best_epoch is None and h.evaluation_accuracy == [] and h.n_evaluation == 0
+    assert h.saturation[-1] == net.saturation(X)
+    net, h = nndl.train(config, (X, y), (X[:10], y[:10]))              # evaluation accuracy by default
+    assert len(h.evaluation_accuracy) == 2
+
+
+def test_history_round_trips_through_plain_values_with_or_without_its_state():
+    rng = np.random.default_rng(6)
+    X, y = rng.standard_normal((30, 6)), rng.integers(0, 4, 30)
+    _, h = nndl.train(nndl.TrainConfig(sizes=tuple(SIZES), epochs=1, mini_batch_size=5, lmbda=0.0), (X, y), (X, y))
+    d = h.to_dict()
+    assert nndl.History.from_dict(d) == h and "state" in d
+    assert "state" not in h.to_dict(state=False)
+    assert nndl.History.from_dict({**d, "unknown": 1}) == h
+
+
+@pytest.mark.parametrize("spoil, what", [
+    (lambda s: s.update(position=7), "position 7 is not the start of a window"),
+    (lambda s: s.update(position=10_000), "position 10000 is not the start of a window"),
+    (lambda s: s.update(position=-100), "position -100 is not the start of a window"),
+    (lambda s: s.pop("order"), "KeyError"),
+    (lambda s: s.update(schedule={"eta": "fast"}), "ValueError"),
+])
+def test_a_saved_state_that_does_not_fit_the_run_is_refused(spoil, what):
+    rng = np.random.default_rng(7)
+    X, y = rng.standard_normal((230, 6)), rng.integers(0, 4, 230)
+    config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=2, mini_batch_size=10, lmbda=0.0)
+    calls = []
+    net, h = nndl.train(config, (X, y), should_stop=lambda: calls.append(1) or len(calls) == 1)
+    assert h.state["position"] == 100
+    spoil(h.state)
+    with pytest.raises(nndl.ConfigError, match=r"^the saved training state is not valid \(.*" + what):
+        nndl.train(config, (X, y), net=net, history=h)
+
+
+@pytest.mark.parametrize("velocity", [[[1.0], [2.0]], "x", [[]], [[[0.0]] * 2, [[0.0]] * 2]])
+def test_a_saved_velocity_that_does_not_fit_the_network_is_refused(velocity):
+    rng = np.random.default_rng(8)
+    X, y = rng.standard_normal((230, 6)), rng.integers(0, 4, 230)
+    config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=2, mini_batch_size=10, lmbda=0.0, momentum=0.5)
+    calls = []
+    net, h = nndl.train(config, (X, y), should_stop=lambda: calls.append(1) or len(calls) == 1)
+    h.state["velocity"] = velocity
+    with pytest.raises(nndl.ConfigError, match=r"^the saved training state is not valid: velocity does not match"):
+        nndl.train(config, (X, y), net=net, history=h)
