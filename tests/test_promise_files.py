@@ -162,3 +162,77 @@ def test_a_bad_copy_that_cannot_be_deleted_is_reported(tiny_mnist, tmp_path, mon
     note = report.files[1].notes[0]
     assert note.startswith(f"{folder / FILENAMES[1]}: checksum mismatch") and "could not be deleted (Permission denied)" in note
     assert source.fetched == [FILENAMES[1]]
+
+
+# --- model files: every field checked, every message exact ----------------------------------------
+
+
+def model_dict(**changes):
+    d = {"sizes": [2, 3, 1], "weights": [[[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], [[0.7, 0.8, 0.9]]],
+         "biases": [[[0.1], [0.2], [0.3]], [[0.4]]], "cost": "CrossEntropyCost"}
+    d.update(changes)
+    return d
+
+
+@pytest.mark.parametrize("weights0, found", [
+    ([["a", "b"], ["c", "d"], ["e", "f"]], "text"),
+    ([[b"a", b"b"], [b"c", b"d"], [b"e", b"f"]], "text"),
+    ([[True, False], [True, False], [True, False]], "true/false"),
+    ([[None, 0.2], [0.3, 0.4], [0.5, 0.6]], "nested or mixed"),
+    ([[1j, 0.2], [0.3, 0.4], [0.5, 0.6]], "non-numeric"),
+])
+def test_a_model_file_of_other_values_than_numbers_says_what_it_found(weights0, found):
+    d = model_dict(weights=[weights0, [[0.7, 0.8, 0.9]]])
+    with pytest.raises(ModelFileError, match=rf"^m.json: not a valid model file: weights\[0\] must hold numbers only, "
+                                             rf"found {found} values$"):
+        nndl.serialization.from_dict(d, "m.json")
+
+
+def test_the_default_name_in_messages_and_flat_biases():
+    with pytest.raises(ModelFileError, match=r"^<model>: not a valid model file: missing key"):
+        nndl.serialization.from_dict({})
+    net = nndl.serialization.from_dict(model_dict(biases=[[0.1, 0.2, 0.3], [0.4]]))  # flat bias lists, as some write them
+    assert [b.ravel().tolist() for b in net.biases] == [[0.1, 0.2, 0.3], [0.4]]
+    assert nndl.serialization.from_dict(model_dict(sizes=[2, 1], weights=[[[0.5, 0.6]]], biases=[[[0.1]]])).sizes == [2, 1]
+
+
+def test_a_float32_file_holds_float32s_largest_value_and_refuses_beyond_it_in_every_array():
+    top = float(np.finfo(np.float32).max)
+    net = nndl.serialization.from_dict(model_dict(dtype="float32", biases=[[[top], [0.2], [0.3]], [[0.4]]]))
+    assert net.biases[0][0, 0] == np.float32(top)
+    with pytest.raises(ModelFileError, match=r"biases\[0\] holds values beyond float32's range"):
+        nndl.serialization.from_dict(model_dict(dtype="float32", biases=[[[1e300], [0.2], [0.3]], [[0.4]]]))
+
+
+def test_a_model_file_that_cannot_be_read_says_why(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ModelFileError, match=r"file/m.json: cannot read model file: Not a directory$"):
+        nndl.load(tmp_path / "file" / "m.json")
+    (tmp_path / "bin.json").write_bytes(b"\xff\xfe")
+    with pytest.raises(ModelFileError, match=r"bin.json: not a valid model file: it is not UTF-8 text \(a JSON model "
+                                             r"file was expected\)$"):
+        nndl.load(tmp_path / "bin.json")
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ModelFileError, match=r"deep.json: not a valid model file: JSON nested too deeply$"):
+        nndl.load(tmp_path / "deep.json")
+
+
+def test_a_model_file_records_its_format_data_set_config_and_history(tmp_path):
+    from nndl.serialization import load_with_metadata, saved_dataset
+
+    net = nndl.Network([2, 3, 1], rng=0)
+    nndl.save(net, tmp_path / "m.json", config={"eta": 0.5}, history={"epoch_seconds": [1.0]}, dataset="fashion")
+    d = json.loads((tmp_path / "m.json").read_text())
+    assert (d["format"], d["format_version"], d["dataset"]) == ("nndl-network", 1, "fashion")
+    assert saved_dataset(d) == "fashion" and saved_dataset({"dataset": 3}) is None and saved_dataset([1]) is None
+    back, config, history = load_with_metadata(tmp_path / "m.json", cls=network2.Network)
+    assert type(back) is network2.Network and config == {"eta": 0.5} and history == {"epoch_seconds": [1.0]}
+    nndl.save(net, tmp_path / "plain.json")
+    assert "dataset" not in json.loads((tmp_path / "plain.json").read_text())
+    d.update(config="text", history=[1])
+    (tmp_path / "odd.json").write_text(json.dumps(d))
+    assert load_with_metadata(tmp_path / "odd.json")[1:] == (None, None)
+    d["sizes"] = [2, 2, 1]
+    (tmp_path / "bad.json").write_text(json.dumps(d))
+    with pytest.raises(ModelFileError, match=rf"^{tmp_path / 'bad.json'}: not a valid model file"):
+        load_with_metadata(tmp_path / "bad.json")
