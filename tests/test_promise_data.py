@@ -327,3 +327,27 @@ def test_a_downloaded_file_is_not_hashed_again_in_the_same_process(tiny_mnist, t
         assert verify.check_file(f.path, tiny_mnist.spec.sha256[f.filename]) is None
     again = fetch(tiny_mnist.spec, data_dir=tmp_path, sources=[])
     assert set(again.sources.values()) == {"cache"}
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
+def test_an_arrays_checksum_is_that_of_the_idx_file_holding_it(dtype):
+    """IDX stores numbers big-endian: the sum must not depend on the machine's byte order."""
+    from nndl.data import verify
+
+    array = (np.arange(24).reshape(2, 3, 4) * 3 - 7).astype(dtype)
+    assert verify.array_sha256(array) == hashlib.sha256(idx_bytes(array)).hexdigest()
+    assert verify.array_sha256(array.astype(array.dtype.newbyteorder(">"))) == verify.array_sha256(array)
+
+
+@pytest.mark.usefixtures("offline_data")
+def test_a_file_remembered_as_verified_is_that_file_not_another_of_its_size_and_time(tmp_path, tiny_mnist):
+    from nndl.data import verify
+
+    sha = tiny_mnist.spec.sha256[TRAIN_LABELS]
+    good, bad = tmp_path / "a" / TRAIN_LABELS, tmp_path / "b" / TRAIN_LABELS
+    for path, data in ((good, tiny_mnist.raw[TRAIN_LABELS]), (bad, tiny_mnist.raw[TRAIN_LABELS][:-1] + b"\x09")):
+        path.parent.mkdir()
+        path.write_bytes(data)
+        os.utime(path, ns=(10**18, 10**18))                              # same size, same time
+    assert verify.check_file(good, sha) is None
+    assert verify.check_file(bad, sha).startswith("checksum mismatch")

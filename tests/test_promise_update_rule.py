@@ -252,3 +252,22 @@ def test_a_plain_workspace_holds_a_window_of_whole_mini_batches():
     assert PlainWorkspace([4, 3, 2], 30, np.float64).rows == 90
     assert PlainWorkspace([4, 3, 2], 30, np.float64, n=50).rows == 50
     assert PlainWorkspace([4, 3, 2], 300, np.float64).rows == 300
+
+
+def test_a_rule_made_with_dropout_drops_neurons_in_its_steps():
+    """``GradientDescent(..., dropout=Dropout(...))``: the masks come from the rule's own Dropout."""
+    from nndl.dropout import Dropout
+
+    X, y = data(n=50, seed=15)
+    T = np.eye(4)[y]
+    nets = [nndl.Network((8, 6, 5, 4), rng=16) for _ in range(3)]
+    rules = [GradientDescent(0.5, 1.0, 50, dropout=Dropout(0.5, np.random.default_rng(17), (8, 6, 5, 4), 50, np.float64)),
+             GradientDescent(0.5, 1.0, 50),
+             GradientDescent(0.5, 1.0, 50)]
+    rules[2].dropout = Dropout(0.5, np.random.default_rng(17), (8, 6, 5, 4), 50, np.float64)
+    for net, rule in zip(nets, rules):
+        ws = rule.workspace(net, 10)
+        ws.X[:50], ws.T[:50] = X, T
+        rule.step(net, ws, 50)
+    np.testing.assert_array_equal(nets[0].weights[1], nets[2].weights[1])
+    assert not np.array_equal(nets[0].weights[1], nets[1].weights[1])
