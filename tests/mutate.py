@@ -9,10 +9,11 @@ survived with its diff; a survivor whose changed line is quoted in docs/testing.
 "explained" there (an equivalent mutant, a speed-only change). Exit status 1 when a module
 scores below 90 % or a survivor is not explained.
 
-    .venv/bin/python tests/mutate.py [--jobs N] [--report] [MODULE ...]
+    .venv/bin/python tests/mutate.py [--jobs N] [--report | --survivors] [MODULE ...]
 
-``--report`` prints the results of the last run without running anything. Not a test file
-(pytest collects test_*.py only).
+``--report`` prints the results of the last run without running anything; ``--survivors``
+tests again only the mutants that survived it (after adding tests). Not a test file (pytest
+collects test_*.py only).
 """
 
 from __future__ import annotations
@@ -67,14 +68,22 @@ def explained_in_doc(diff: list[str], doc: str) -> bool:
     return bool(changed) and all(c in quoted for c in changed)
 
 
-def run(modules: list[str], jobs: int) -> dict[str, float]:
+def run(modules: list[str], jobs: int, survivors: bool = False) -> dict[str, float]:
+    """Run mutmut on each module (or, with ``survivors``, again on the last run's survivors)."""
     logs = ROOT / "mutants" / "logs"
+    last = load_results() if survivors else {}
     seconds = {}
     for module in modules:
+        names = [f"{module}.*"]
+        if survivors:
+            names = sorted(k for k, v in last.items() if module_of(k) == module and STATUS.get(v) != "killed"
+                           and STATUS.get(v) != "timeout")
+            if not names:
+                continue
         logs.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         with open(logs / f"{module}.log", "w") as log:
-            code = subprocess.call([sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs), f"{module}.*"],
+            code = subprocess.call([sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs), *names],
                                    cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         seconds[module] = time.perf_counter() - start
         print(f"{module}: mutmut ran in {seconds[module]:.0f} s (exit {code}; log: mutants/logs/{module}.log)",
@@ -132,12 +141,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("modules", nargs="*", default=MODULES, help=f"modules (default: {' '.join(MODULES)})")
     p.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1)")
     p.add_argument("--report", action="store_true", help="only print the last run's results")
+    p.add_argument("--survivors", action="store_true",
+                   help="test again only the mutants that survived the last run (after adding tests)")
     args = p.parse_args(argv)
     os.chdir(ROOT)                                  # mutmut reads pyproject.toml and mutants/ from here
     unknown = sorted(set(args.modules) - set(MODULES))
     if unknown:
         p.error(f"unknown module(s) {unknown}; choose from {MODULES}")
-    seconds = None if args.report else run(args.modules, args.jobs)
+    seconds = None if args.report else run(args.modules, args.jobs, args.survivors)
     return report(args.modules, seconds)
 
 
