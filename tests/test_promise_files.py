@@ -236,3 +236,77 @@ def test_a_model_file_records_its_format_data_set_config_and_history(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps(d))
     with pytest.raises(ModelFileError, match=rf"^{tmp_path / 'bad.json'}: not a valid model file"):
         load_with_metadata(tmp_path / "bad.json")
+
+
+class Inspecting(Counting):
+    """Also records where each download is written while it arrives."""
+
+    def fetch(self, filename, dest, progress=None):
+        self.dests = getattr(self, "dests", []) + [dest]
+        super().fetch(filename, dest, progress)
+
+
+@pytest.mark.usefixtures("offline_data")
+def test_a_download_arrives_under_a_temporary_name_in_the_data_sets_folder(tiny_mnist, tmp_path):
+    """Beside its final name (so the rename is atomic), hidden and named .<file>.*.part (so a
+    killed fetch's leftovers are recognised and cleaned up later)."""
+    from nndl.data import FILENAMES, fetch
+
+    source = Inspecting(tiny_mnist)
+    fetch(tiny_mnist.spec, data_dir=tmp_path, sources=[source])
+    for dest, name in zip(source.dests, FILENAMES):
+        assert dest.parent == tmp_path / "tiny"
+        assert dest.name.startswith(f".{name}.") and dest.name.endswith(".part") and not dest.exists()
+
+
+@pytest.mark.usefixtures("offline_data")
+def test_a_download_that_fails_its_checksum_is_reported_with_both_sums(tiny_mnist, tmp_path):
+    import gzip
+    import hashlib
+
+    from nndl.data import FILENAMES, fetch
+
+    bad = Counting(tiny_mnist, name="bad mirror")
+    wrong = tiny_mnist.raw[FILENAMES[0]][:-1] + b"\x07"
+    bad.files[FILENAMES[0]] = gzip.compress(wrong, mtime=0)
+    report = fetch(tiny_mnist.spec, data_dir=tmp_path, sources=[bad, Counting(tiny_mnist)])
+    actual, expected = hashlib.sha256(wrong).hexdigest(), tiny_mnist.spec.sha256[FILENAMES[0]]
+    assert report.files[0].notes == (f"bad mirror: checksum mismatch (sha256 {actual[:12]}..., expected "
+                                     f"{expected[:12]}...); discarded",)
+    assert report.dataset == "tiny" and report.files[0].source == "local copy"
+
+
+@pytest.mark.usefixtures("offline_data")
+def test_info_reports_each_file_and_each_array_cache_entry(tiny_mnist, tmp_path):
+    from nndl.data import FILENAMES, info, load_mnist
+
+    load_mnist(tiny_mnist.spec, data_dir=tmp_path, sources=[Counting(tiny_mnist)])
+    folder = tmp_path / "tiny"
+    npy = folder / (FILENAMES[3] + ".npy")
+    np.save(npy, np.zeros(30, np.uint8))                                 # a valid .npy, the wrong labels
+    (folder / (FILENAMES[2] + ".npy")).unlink()
+    report = info(tiny_mnist.spec, data_dir=tmp_path)
+    assert (report.dataset, report.title, report.directory) == ("tiny", "Tiny-MNIST", folder)
+    assert [(f.filename, f.path, f.present, f.verified) for f in report.files] == \
+        [(n, folder / (n + ".gz"), True, True) for n in FILENAMES]
+    assert report.complete
+    cache = {a.filename: a for a in report.array_cache}
+    ok = cache[FILENAMES[0] + ".npy"]
+    assert (ok.path, ok.present, ok.size, ok.verified, ok.problem) == \
+        (folder / (FILENAMES[0] + ".npy"), True, (folder / (FILENAMES[0] + ".npy")).stat().st_size, True, None)
+    gone = cache[FILENAMES[2] + ".npy"]
+    assert (gone.path, gone.present, gone.size, gone.verified) == (folder / (FILENAMES[2] + ".npy"), False, None, None)
+    damaged = cache[FILENAMES[3] + ".npy"]
+    assert damaged.present and damaged.verified is False and damaged.problem.startswith("checksum mismatch")
+
+
+@pytest.mark.usefixtures("offline_data")
+def test_mnist_is_the_default_data_set(tmp_path, monkeypatch):
+    from nndl.data import data_dir, default_root, fetch, info
+    from nndl.errors import FetchError
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert data_dir() == default_root() / "mnist"
+    assert info().dataset == "mnist" and info().title == "MNIST"
+    with pytest.raises(FetchError, match="^cannot get MNIST file train-images-idx3-ubyte"):
+        fetch()
