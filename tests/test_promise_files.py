@@ -310,3 +310,73 @@ def test_mnist_is_the_default_data_set(tmp_path, monkeypatch):
     assert info().dataset == "mnist" and info().title == "MNIST"
     with pytest.raises(FetchError, match="^cannot get MNIST file train-images-idx3-ubyte"):
         fetch()
+
+
+def test_the_windows_cache_folder_without_localappdata():
+    from pathlib import Path
+
+    from nndl.data import default_root
+
+    for env in ({}, {"LOCALAPPDATA": ""}):
+        assert default_root(env, "win32") == Path.home() / "AppData" / "Local" / "nndl"
+
+
+@pytest.mark.usefixtures("offline_data")
+def test_leftovers_older_than_an_hour_are_removed_and_one_that_resists_does_not_stop_a_fetch(tiny_mnist, tmp_path,
+                                                                                            monkeypatch):
+    import os
+    import time
+    from pathlib import Path
+
+    from nndl.data import fetch
+
+    folder = tiny_mnist.write(tmp_path / "tiny")
+    old, stuck = folder / ".a.1.part", folder / ".b.2.part"
+    for part in (old, stuck):
+        part.write_bytes(b"half")
+        t = time.time() - 3600.5                                         # just over an hour
+        os.utime(part, (t, t))
+    real_unlink = Path.unlink
+
+    def unlink(self, *args, **kwargs):
+        if self.name == stuck.name:
+            raise PermissionError(13, "Permission denied")
+        return real_unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    report = fetch(tiny_mnist.spec, data_dir=tmp_path, sources=[])
+    assert set(report.sources.values()) == {"cache"}
+    assert not old.exists() and stuck.exists()
+
+
+@pytest.mark.usefixtures("offline_data")
+def test_a_cached_copy_reports_the_bad_copy_deleted_on_the_way(tiny_mnist, tmp_path):
+    from nndl.data import FILENAMES, fetch
+
+    folder = tiny_mnist.write(tmp_path / "tiny")
+    name = FILENAMES[2]
+    (folder / (name + ".gz")).write_bytes(tiny_mnist.gz(name))          # a good .gz beside ...
+    (folder / name).write_bytes(b"\x00\x00\x08\x03" + b"\x00" * 12)      # ... a bad raw copy
+    report = fetch(tiny_mnist.spec, data_dir=tmp_path, sources=[])
+    f = report.files[2]
+    assert (f.source, f.path) == ("cache", folder / (name + ".gz"))
+    assert len(f.notes) == 1 and f.notes[0].startswith(f"{folder / name}: checksum mismatch") and f.notes[0].endswith("; deleted")
+    assert report.files[0].notes == ()
+
+
+@pytest.mark.usefixtures("offline_data")
+def test_the_error_lists_every_source_tried_one_per_line(tiny_mnist, tmp_path):
+    from nndl.data import FILENAMES, DirectorySource, fetch, load_mnist
+    from nndl.errors import FetchError
+
+    sources = [DirectorySource(tmp_path / "one"), DirectorySource(tmp_path / "two")]
+    with pytest.raises(FetchError) as e:
+        fetch(tiny_mnist.spec, data_dir=tmp_path, sources=sources)
+    name = FILENAMES[0]
+    assert str(e.value).startswith(f"cannot get Tiny-MNIST file {name}; tried:\n"
+                                   f"  - {tmp_path / 'one'}: no {name} or {name}.gz in {tmp_path / 'one'}\n"
+                                   f"  - {tmp_path / 'two'}: no {name} or {name}.gz in {tmp_path / 'two'}\n"
+                                   f"To install Tiny-MNIST by hand")
+    with pytest.raises(FetchError, match=rf"^cannot get Tiny-MNIST file {name} \(downloading is off: download=False\); "
+                                         rf"tried:\n  \(no sources\)\n"):
+        load_mnist(tiny_mnist.spec, data_dir=tmp_path, download=False, sources=sources)
