@@ -191,3 +191,33 @@ def test_a_saved_velocity_that_does_not_fit_the_network_is_refused(velocity):
     h.state["velocity"] = velocity
     with pytest.raises(nndl.ConfigError, match=r"^the saved training state is not valid: velocity does not match"):
         nndl.train(config, (X, y), net=net, history=h)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_workspace_holds_one_mini_batch_in_the_networks_dtype_and_layout(dtype):
+    """``nndl.network.Workspace``'s documented buffers: what ``gradients_into`` fills."""
+    from nndl.network import Workspace
+
+    ws = Workspace([5, 4, 3], 7, dtype)
+    assert ws.m == 7
+    assert [a.shape for a in ws.a] == [(7, 5), (7, 4), (7, 3)] and [z.shape for z in ws.z] == [(7, 4), (7, 3)]
+    assert ws.t.shape == (7, 3) and [g.shape for g in ws.g] == [(6, 4), (5, 3)]
+    assert [w.shape for w in ws.gw] == [(4, 5), (3, 4)] and [b.shape for b in ws.gb] == [(4,), (3,)]
+    assert {x.dtype for x in ws.a + ws.z + ws.g + [ws.t]} == {np.dtype(dtype)}
+    ws.g[0][...] = np.arange(24).reshape(6, 4)
+    assert ws.gw[0][1, 2] == ws.g[0][2, 1] and ws.gb[0][3] == ws.g[0][5, 3]   # views, transposed
+
+
+def test_backprop_of_a_float32_network_is_float32_and_names_its_input():
+    net = nndl.Network([5, 4, 3], dtype="float32", rng=9)
+    nb, nw = net.backprop(np.ones((5, 1)), 2)
+    assert {g.dtype for g in nb + nw} == {np.dtype(np.float32)}
+    assert [b.shape for b in nb] == [(4, 1), (3, 1)]
+    with pytest.raises(nndl.ConfigError, match=r"^backprop input: each input must have 5 values"):
+        net.backprop(np.ones((6, 1)), 2)
+
+
+def test_predictions_are_int64_even_for_no_rows():
+    net = nndl.Network([5, 4, 3], rng=10)
+    assert net.predict(np.ones((4, 5))).dtype == np.int64
+    assert net.predict(np.ones((0, 5))).dtype == np.int64
