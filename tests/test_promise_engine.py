@@ -221,3 +221,28 @@ def test_predictions_are_int64_even_for_no_rows():
     net = nndl.Network([5, 4, 3], rng=10)
     assert net.predict(np.ones((4, 5))).dtype == np.int64
     assert net.predict(np.ones((0, 5))).dtype == np.int64
+
+
+@pytest.mark.parametrize("change", [dict(expand="shifts", rotate=10.0), dict(early_stopping=1, eta=3.0),
+                                    dict(dropout=0.3, regularization="l1", rotate=5.0)])
+@pytest.mark.parametrize("stop_after", [1, 3])
+def test_a_stopped_run_with_expanded_data_or_early_stopping_continues_to_the_same_weights(change, stop_after):
+    """The rotations' stream and early stopping's best weights are part of the saved state too."""
+    import json
+
+    rng = np.random.default_rng(11)
+    X, y = rng.uniform(0, 1, (48, 16)), rng.integers(0, 4, 48)          # 4 x 4 images
+    val = rng.uniform(0, 1, (20, 16)), rng.integers(0, 4, 20)
+    config = nndl.TrainConfig(sizes=(16, 6, 4), epochs=4, mini_batch_size=10, eta=0.5, lmbda=1.0,
+                              seed=12).replace(**change)
+    whole, h_whole = nndl.train(config, (X, y), val)
+    calls = []
+    part, h = nndl.train(config, (X, y), val, should_stop=lambda: calls.append(1) or len(calls) == stop_after)
+    if h.stopped != "interrupted":                                       # early stopping ended it first
+        assert h.stopped == h_whole.stopped
+        return
+    saved = nndl.History.from_dict(json.loads(json.dumps(h.to_dict())))
+    resumed, h2 = nndl.train(config.replace(epochs=config.epochs - h.epochs), (X, y), val, net=part, history=saved)
+    assert h2.evaluation_accuracy == h_whole.evaluation_accuracy and h2.stopped == h_whole.stopped
+    for a, b in zip(resumed.weights + resumed.biases, whole.weights + whole.biases):
+        np.testing.assert_array_equal(a, b)
