@@ -246,3 +246,25 @@ def test_a_stopped_run_with_expanded_data_or_early_stopping_continues_to_the_sam
     assert h2.evaluation_accuracy == h_whole.evaluation_accuracy and h2.stopped == h_whole.stopped
     for a, b in zip(resumed.weights + resumed.biases, whole.weights + whole.biases):
         np.testing.assert_array_equal(a, b)
+
+
+def test_initialize_redraws_with_the_default_initializer_unless_told():
+    net = nndl.Network([784, 30, 10], init="large", rng=13)
+    net.initialize(rng=14)
+    assert net.init == "default" and net.weights[0].std() == pytest.approx(1 / 28, rel=0.05)
+
+
+def test_weights_must_have_their_shape_even_where_a_flat_vector_would_fit():
+    net = nndl.Network([1, 3], rng=15)
+    with pytest.raises(nndl.ConfigError, match=r"^weights\[0\] must have shape \(3, 1\), got \(3,\)$"):
+        net.weights = [np.zeros(3)]
+
+
+def test_a_float32_network_keeps_its_data_in_float32_and_evaluates_without_lambda_by_default():
+    net = nndl.Network([5, 4, 3], dtype="float32", rng=16)
+    rng = np.random.default_rng(17)
+    X, y = rng.standard_normal((20, 5)), rng.integers(0, 3, 20)
+    ex = net.examples((X, y))
+    assert ex.X.dtype == ex.targets.dtype == np.float32
+    net64 = nndl.Network([5, 4, 3], rng=16)
+    assert net64.evaluate((X, y))[0] == net64.total_cost((X, y), 0.0) < net64.total_cost((X, y), 1.0)
