@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -268,3 +270,64 @@ def test_a_float32_network_keeps_its_data_in_float32_and_evaluates_without_lambd
     assert ex.X.dtype == ex.targets.dtype == np.float32
     net64 = nndl.Network([5, 4, 3], rng=16)
     assert net64.evaluate((X, y))[0] == net64.total_cost((X, y), 0.0) < net64.total_cost((X, y), 1.0)
+
+
+# --- the loop's messages, word for word ---------------------------------------------------------
+
+
+@pytest.fixture
+def loud_data():
+    rng = np.random.default_rng(3)
+    return rng.standard_normal((20, 6)) * 10, np.arange(20) % 4
+
+
+def test_a_stalled_run_is_stopped_with_the_whole_advice(loud_data):
+    net = nndl.Network([6, 5, 4], init="large", rng=4)
+    with pytest.raises(nndl.DivergenceError) as e:
+        nndl.sgd(net, loud_data, 100, 5, 1e6, 0.0, rng=5)
+    assert re.fullmatch(
+        r"training diverged in epoch 1: 100% of the neurons are saturated and [0-9]+\.[0-9]% of 20 training images "
+        r"are right, near chance \(25%\) \(eta=1e\+06\): the steps were so large that the weights jumped to where the "
+        r"neurons no longer learn; try a smaller learning rate eta \(the book uses 0\.5 with cross-entropy, 3\.0 with "
+        r"the quadratic cost\)", str(e.value)), str(e.value)
+
+
+@pytest.mark.parametrize("rows, outputs, stalls", [(10, 2, True), (9, 2, False), (10, 1, False)])
+def test_chance_level_needs_two_classes_and_ten_images(rows, outputs, stalls):
+    rng = np.random.default_rng(6)
+    X, y = rng.standard_normal((rows, 6)) * 10, np.arange(rows) % 2
+    Y = y.reshape(-1, 1).astype(float) if outputs == 1 else y
+    net = nndl.Network([6, 5, outputs], init="large", rng=7)
+    if stalls:
+        with pytest.raises(nndl.DivergenceError, match="neurons are saturated"):
+            nndl.sgd(net, (X, Y), 20, 5, 1e6, 0.0, rng=8)
+    else:
+        nndl.sgd(net, (X, Y), 20, 5, 1e6, 0.0, rng=8)
+
+
+def test_nan_weights_and_an_infinite_cost_are_stopped_with_the_whole_advice(loud_data):
+    net = nndl.Network([6, 5, 4], init="large", rng=4)
+    with pytest.raises(nndl.DivergenceError, match=r"^training diverged in epoch 1: the weights became nan or infinite "
+                                                   r"\(eta=1e\+300\); try a smaller learning rate eta$"):
+        nndl.sgd(net, loud_data, 3, 5, 1e300, rng=5)
+    X, y = loud_data
+    targets = np.zeros((20, 4))
+    targets[np.arange(20), y] = 1e200
+    net = nndl.Network([6, 5, 4], "quadratic", rng=4)
+    with pytest.raises(nndl.DivergenceError, match=r"^training diverged in epoch 1: the cost is inf; try a smaller "
+                                                   r"learning rate eta \(was 0\.5\)$"):
+        nndl.sgd(net, loud_data, 3, 5, 0.5, 0.0, (X, targets), rng=5, monitor_evaluation_cost=True)
+
+
+def test_what_needs_evaluation_data_says_so_word_for_word(loud_data):
+    config = nndl.TrainConfig(sizes=(6, 5, 4), epochs=1, mini_batch_size=5)
+    for change in (dict(schedule="halve"), dict(early_stopping=2)):
+        with pytest.raises(nndl.ConfigError, match=r"^the learning-rate schedule and early stopping decide on validation "
+                                                   r"accuracy: evaluation_data is needed, and it is None$"):
+            nndl.train(config.replace(**change), loud_data)
+    with pytest.raises(nndl.ConfigError, match=r"^evaluation monitoring: evaluation_data is needed, and it is None$"):
+        nndl.train(config, loud_data, monitor_evaluation_cost=True)
+    with pytest.raises(nndl.ConfigError, match=r"^evaluation monitoring: evaluation_data is needed, and it is None$"):
+        nndl.fit(nndl.Network([6, 5, 4], rng=0), config, loud_data, monitor=nndl.Monitor(evaluation_accuracy=True))
+    with pytest.raises(nndl.ConfigError, match=r"^epochs must be an integer >= 0, got -1$"):
+        nndl.sgd(nndl.Network([6, 5, 4], rng=0), loud_data, -1, 5, 0.5)
