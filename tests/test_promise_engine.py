@@ -331,3 +331,25 @@ def test_what_needs_evaluation_data_says_so_word_for_word(loud_data):
         nndl.fit(nndl.Network([6, 5, 4], rng=0), config, loud_data, monitor=nndl.Monitor(evaluation_accuracy=True))
     with pytest.raises(nndl.ConfigError, match=r"^epochs must be an integer >= 0, got -1$"):
         nndl.sgd(nndl.Network([6, 5, 4], rng=0), loud_data, -1, 5, 0.5)
+
+
+def test_the_schedule_watches_validation_accuracy_even_when_it_is_not_asked_for():
+    rng = np.random.default_rng(9)
+    train = rng.standard_normal((40, 6)), rng.integers(0, 4, 40)
+    val = rng.standard_normal((20, 6)), rng.integers(0, 4, 20)
+    config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=3, mini_batch_size=5, lmbda=0.0, schedule="halve",
+                              schedule_patience=1)
+    reports = []
+    net, h = nndl.train(config, train, val, monitor_evaluation_accuracy=False, on_epoch=reports.append)
+    assert len(h.evaluation_accuracy) == 3 and [r.seconds for r in reports] == h.epoch_seconds
+
+
+def test_a_continued_history_gets_no_second_before_training_saturation():
+    rng = np.random.default_rng(10)
+    X, y = rng.standard_normal((30, 6)), rng.integers(0, 4, 30)
+    config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=2, mini_batch_size=5, lmbda=0.0)
+    net, h = nndl.train(config, (X, y), (X, y), monitor_saturation=True)
+    assert len(h.saturation) == 3
+    h.state = None                                                       # a history saved without its state
+    net, h = nndl.train(config, (X, y), (X, y), net=net, history=h, monitor_saturation=True)
+    assert len(h.saturation) == 5 and h.epochs == 4
