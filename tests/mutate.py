@@ -52,7 +52,8 @@ def diff_of(mutant: str) -> list[str]:
     """The changed lines of a mutant, '-' original and '+' mutated (mutmut's own diff)."""
     from mutmut.mutation.diff_apply import get_diff_for_mutant  # mutmut 3.8's; reads ./mutants
 
-    lines = get_diff_for_mutant(mutant).splitlines()
+    path = Path("src", *module_of(mutant).split(".")).with_suffix(".py")
+    lines = get_diff_for_mutant(mutant, path=path).splitlines()
     return [ln for ln in lines if ln[:1] in "-+" and not ln.startswith(("---", "+++"))]
 
 
