@@ -353,3 +353,12 @@ def test_a_continued_history_gets_no_second_before_training_saturation():
     h.state = None                                                       # a history saved without its state
     net, h = nndl.train(config, (X, y), (X, y), net=net, history=h, monitor_saturation=True)
     assert len(h.saturation) == 5 and h.epochs == 4
+
+
+def test_a_window_of_one_mini_batch_has_no_tables_of_earlier_steps():
+    from nndl.windowed import WindowWorkspace
+
+    one = WindowWorkspace([784, 30, 10], 100, np.float64, 0.999)          # 100 // 100 = one step a window
+    assert one.rows == 100 and one.G is None and one.D is None and one.earlier is None
+    two = WindowWorkspace([784, 30, 10], 50, np.float64, 0.999)
+    assert two.rows == 100 and two.G.shape == (100 * 100,) and two.D.shape == (100, 100)
