@@ -168,6 +168,7 @@ def test_history_round_trips_through_plain_values_with_or_without_its_state():
     (lambda s: s.update(position=7), "position 7 is not the start of a window"),
     (lambda s: s.update(position=10_000), "position 10000 is not the start of a window"),
     (lambda s: s.update(position=-100), "position -100 is not the start of a window"),
+    (lambda s: s.update(position=50), "position 50 is not the start of a window in 230 rows"),   # a mini-batch's, not a window's
     (lambda s: s.pop("order"), "KeyError"),
     (lambda s: s.update(schedule={"eta": "fast"}), "ValueError"),
 ])
@@ -183,13 +184,18 @@ def test_a_saved_state_that_does_not_fit_the_run_is_refused(spoil, what):
         nndl.train(config, (X, y), net=net, history=h)
 
 
-@pytest.mark.parametrize("velocity", [[[1.0], [2.0]], "x", [[]], [[[0.0]] * 2, [[0.0]] * 2]])
+@pytest.mark.parametrize("velocity", [[[1.0], [2.0]], "x", [[]], [[[0.0]] * 2, [[0.0]] * 2], "three", "biases"])
 def test_a_saved_velocity_that_does_not_fit_the_network_is_refused(velocity):
     rng = np.random.default_rng(8)
     X, y = rng.standard_normal((230, 6)), rng.integers(0, 4, 230)
     config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=2, mini_batch_size=10, lmbda=0.0, momentum=0.5)
     calls = []
     net, h = nndl.train(config, (X, y), should_stop=lambda: calls.append(1) or len(calls) == 1)
+    weights, biases = h.state["velocity"]
+    if velocity == "three":
+        velocity = [weights, biases, biases]
+    elif velocity == "biases":
+        velocity = [weights, weights]                                    # right weights, wrong biases
     h.state["velocity"] = velocity
     with pytest.raises(nndl.ConfigError, match=r"^the saved training state is not valid: velocity does not match"):
         nndl.train(config, (X, y), net=net, history=h)
@@ -362,3 +368,33 @@ def test_a_window_of_one_mini_batch_has_no_tables_of_earlier_steps():
     assert one.rows == 100 and one.G is None and one.D is None and one.earlier is None
     two = WindowWorkspace([784, 30, 10], 50, np.float64, 0.999)
     assert two.rows == 100 and two.G.shape == (100 * 100,) and two.D.shape == (100, 100)
+
+
+def test_the_book_positions_a_state_at_the_end_of_an_epoch_as_0_never_n():
+    rng = np.random.default_rng(18)
+    X, y = rng.standard_normal((200, 6)), rng.integers(0, 4, 200)
+    config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=2, mini_batch_size=10, lmbda=0.0)
+    calls = []
+    net, h = nndl.train(config, (X, y), should_stop=lambda: calls.append(1) or len(calls) == 1)
+    h.state["position"] = 200
+    with pytest.raises(nndl.ConfigError, match="position 200 is not the start of a window in 200 rows"):
+        nndl.train(config, (X, y), net=net, history=h)
+
+
+def test_a_run_that_stopped_early_can_continue_without_early_stopping():
+    rng = np.random.default_rng(19)
+    X, y = rng.standard_normal((60, 6)), rng.integers(0, 4, 60)
+    config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=3, mini_batch_size=10, lmbda=0.0, early_stopping=5)
+    calls = []
+    net, h = nndl.train(config, (X, y), (X, y), should_stop=lambda: calls.append(1) or len(calls) == 2)
+    assert h.state["stopper"] is not None and h.epochs == 2             # stopped as epoch 2 ended
+    net, h = nndl.train(config.replace(early_stopping=None, epochs=1), (X, y), (X, y), net=net, history=h)
+    assert h.epochs == 3
+
+
+def test_the_dict_of_a_history_is_a_copy():
+    h = nndl.History(eta=[0.5], evaluation_accuracy=[3])
+    d = h.to_dict()
+    d["eta"].append(0.25)
+    d["evaluation_accuracy"].append(4)
+    assert h.eta == [0.5] and h.evaluation_accuracy == [3]
