@@ -398,3 +398,60 @@ def test_the_dict_of_a_history_is_a_copy():
     d["eta"].append(0.25)
     d["evaluation_accuracy"].append(4)
     assert h.eta == [0.5] and h.evaluation_accuracy == [3]
+
+
+def test_the_stall_message_gives_the_share_right_and_chance_for_this_network():
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((30, 6)) * 10, np.arange(30) % 3
+    net = nndl.Network([6, 5, 3], init="large", rng=4)
+    with pytest.raises(nndl.DivergenceError) as e:
+        nndl.sgd(net, (X, y), 100, 5, 1e6, 0.0, rng=5)
+    right = 100 * net.accuracy((X, y)) / 30
+    assert f"% of the neurons are saturated and {right:.1f}% of 30 training images are right, near chance (33%)" \
+        in str(e.value)
+
+
+def test_fit_draws_from_the_configs_seeds_when_given_no_streams():
+    rng = np.random.default_rng(20)
+    X, y = rng.standard_normal((40, 6)), rng.integers(0, 4, 40)
+    config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=2, mini_batch_size=5, lmbda=0.0, seed=21, order_seed=22)
+    a, b = nndl.Network(SIZES, rng=0), nndl.Network(SIZES, rng=0)
+    nndl.fit(a, config, (X, y))
+    nndl.fit(b, config, (X, y), streams=nndl.training_streams(21, 22))
+    np.testing.assert_array_equal(a.weights[0], b.weights[0])
+    c = nndl.Network(SIZES, rng=0)
+    nndl.fit(c, config.replace(order_seed=None), (X, y))
+    assert not np.array_equal(a.weights[0], c.weights[0])
+
+
+def test_nothing_is_monitored_unless_asked():
+    rng = np.random.default_rng(23)
+    X, y = rng.standard_normal((40, 6)), rng.integers(0, 4, 40)
+    h = nndl.sgd(nndl.Network(SIZES, rng=0), (X, y), 2, 5, 0.5)
+    assert h.as_tuple() == ([], [], [], []) and h.saturation == []
+    batches = []
+    _, h = nndl.train(nndl.TrainConfig(sizes=tuple(SIZES), epochs=2, mini_batch_size=5, lmbda=0.0), (X, y),
+                      on_batch=lambda done, total: batches.append((done, total)))
+    assert h.as_tuple() == ([], [], [], []) and h.saturation == []
+    assert batches == [(8, 8), (8, 8)]                                   # 40 rows: one window an epoch
+
+
+def test_progress_comes_about_a_hundred_times_an_epoch_with_one_mini_batch_a_window():
+    """m = 60: every window is one mini-batch, so progress could come 200 times; it comes ~100."""
+    rng = np.random.default_rng(24)
+    X, y = rng.standard_normal((12_000, 6)), rng.integers(0, 4, 12_000)
+    calls = []
+    nndl.sgd(nndl.Network(SIZES, rng=0), (X, y), 1, 60, 0.1, on_batch=lambda d, t: calls.append(d))
+    assert calls[-1] == 200 and 95 <= len(calls) <= 105
+
+
+def test_a_saved_best_that_does_not_fit_the_network_is_refused():
+    rng = np.random.default_rng(25)
+    X, y = rng.standard_normal((230, 6)), rng.integers(0, 4, 230)
+    config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=3, mini_batch_size=10, lmbda=0.0, early_stopping=2)
+    calls = []
+    net, h = nndl.train(config, (X, y), (X, y), should_stop=lambda: calls.append(1) or len(calls) == 4)
+    assert h.state["best"] is not None
+    h.state["best"] = h.state["best"][:1]
+    with pytest.raises(nndl.ConfigError, match=r"^the saved training state is not valid: best does not match the network$"):
+        nndl.train(config, (X, y), (X, y), net=net, history=h)
