@@ -84,7 +84,7 @@ def run(modules: list[str], jobs: int, survivors: bool = False) -> dict[str, flo
         logs.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         with open(logs / f"{module}.log", "w") as log:
-            code = subprocess.call([sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs), *names],
+            code = subprocess.call([str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", str(jobs), *names],
                                    cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         seconds[module] = time.perf_counter() - start
         print(f"{module}: mutmut ran in {seconds[module]:.0f} s (exit {code}; log: mutants/logs/{module}.log)",

@@ -455,3 +455,35 @@ def test_a_saved_best_that_does_not_fit_the_network_is_refused():
     h.state["best"] = h.state["best"][:1]
     with pytest.raises(nndl.ConfigError, match=r"^the saved training state is not valid: best does not match the network$"):
         nndl.train(config, (X, y), (X, y), net=net, history=h)
+
+
+def test_each_training_monitor_records_only_its_own_figure():
+    rng = np.random.default_rng(26)
+    X, y = rng.standard_normal((40, 6)), rng.integers(0, 4, 40)
+    for flag, key in (("monitor_training_accuracy", "training_accuracy"), ("monitor_training_cost", "training_cost")):
+        h = nndl.sgd(nndl.Network(SIZES, rng=0), (X, y), 2, 5, 0.5, **{flag: True})
+        recorded = {k for k in ("training_accuracy", "training_cost", "evaluation_accuracy", "evaluation_cost")
+                    if getattr(h, k)}
+        assert recorded == {key}
+
+
+def test_epoch_seconds_are_the_durations_of_the_epochs():
+    import time
+
+    rng = np.random.default_rng(27)
+    X, y = rng.standard_normal((40, 6)), rng.integers(0, 4, 40)
+    start = time.perf_counter()
+    h = nndl.sgd(nndl.Network(SIZES, rng=0), (X, y), 3, 5, 0.5)
+    elapsed = time.perf_counter() - start
+    assert len(h.epoch_seconds) == 3 and all(0 <= s for s in h.epoch_seconds) and sum(h.epoch_seconds) <= elapsed
+
+
+def test_a_stop_asked_after_the_last_window_of_the_last_epoch_is_a_finished_run():
+    rng = np.random.default_rng(28)
+    X, y = rng.standard_normal((40, 6)), rng.integers(0, 4, 40)          # one window an epoch
+    config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=2, mini_batch_size=5, lmbda=0.0)
+    calls = []
+    net, h = nndl.train(config, (X, y), should_stop=lambda: calls.append(1) or len(calls) == 2)
+    assert h.epochs == 2 and h.stopped is None
+    whole, _ = nndl.train(config, (X, y))
+    np.testing.assert_array_equal(net.weights[0], whole.weights[0])
