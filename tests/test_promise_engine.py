@@ -414,12 +414,14 @@ def test_the_stall_message_gives_the_share_right_and_chance_for_this_network():
 def test_fit_draws_from_the_configs_seeds_when_given_no_streams():
     rng = np.random.default_rng(20)
     X, y = rng.standard_normal((40, 6)), rng.integers(0, 4, 40)
-    config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=2, mini_batch_size=5, lmbda=0.0, seed=21, order_seed=22)
-    a, b = nndl.Network(SIZES, rng=0), nndl.Network(SIZES, rng=0)
+    config = nndl.TrainConfig(sizes=(6, 5, 5, 4), epochs=2, mini_batch_size=5, lmbda=0.0, seed=21, order_seed=22,
+                              dropout=0.3)                               # the dropout stream comes from seed
+    sizes = [6, 5, 5, 4]
+    a, b = nndl.Network(sizes, rng=0), nndl.Network(sizes, rng=0)
     nndl.fit(a, config, (X, y))
     nndl.fit(b, config, (X, y), streams=nndl.training_streams(21, 22))
     np.testing.assert_array_equal(a.weights[0], b.weights[0])
-    c = nndl.Network(SIZES, rng=0)
+    c = nndl.Network(sizes, rng=0)
     nndl.fit(c, config.replace(order_seed=None), (X, y))
     assert not np.array_equal(a.weights[0], c.weights[0])
 
@@ -487,3 +489,45 @@ def test_a_stop_asked_after_the_last_window_of_the_last_epoch_is_a_finished_run(
     assert h.epochs == 2 and h.stopped is None
     whole, _ = nndl.train(config, (X, y))
     np.testing.assert_array_equal(net.weights[0], whole.weights[0])
+
+
+
+@pytest.mark.parametrize("n, m, calls", [(1020, 60, 17), (9000, 60, 150)])
+def test_progress_comes_every_window_when_an_epoch_has_fewer_than_200_of_them(n, m, calls):
+    rng = np.random.default_rng(29)
+    X, y = rng.standard_normal((n, 6)), rng.integers(0, 4, n)
+    seen = []
+    nndl.sgd(nndl.Network(SIZES, rng=0), (X, y), 1, m, 0.1, on_batch=lambda d, t: seen.append(d))
+    assert seen == list(range(1, calls + 1))
+
+
+@pytest.mark.parametrize("change", [dict(), dict(early_stopping=5, eta=3.0), dict(momentum=0.5, dropout=0.2)])
+def test_two_epochs_then_one_more_are_three_epochs(change):
+    """A finished run's state continues it: --epochs 2 then --resume --epochs 1 is --epochs 3."""
+    rng = np.random.default_rng(30)
+    X, y = rng.standard_normal((230, 6)), rng.integers(0, 4, 230)
+    val = rng.standard_normal((30, 6)), rng.integers(0, 4, 30)
+    config = nndl.TrainConfig(sizes=(6, 5, 5, 4), epochs=3, mini_batch_size=10, eta=0.5, lmbda=0.5).replace(**change)
+    whole, h_whole = nndl.train(config, (X, y), val)
+    net, h = nndl.train(config.replace(epochs=2), (X, y), val)
+    net, h = nndl.train(config.replace(epochs=1), (X, y), val, net=net, history=h)
+    assert h.evaluation_accuracy == h_whole.evaluation_accuracy and h.best_epoch == h_whole.best_epoch
+    for a, b in zip(net.weights + net.biases, whole.weights + whole.biases):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_an_early_stopping_run_stopped_mid_epoch_continues_to_the_same_end():
+    rng = np.random.default_rng(31)
+    X, y = rng.standard_normal((230, 6)), rng.integers(0, 4, 230)
+    val = rng.standard_normal((30, 6)), rng.integers(0, 4, 30)
+    config = nndl.TrainConfig(sizes=(6, 5, 4), epochs=12, mini_batch_size=10, eta=3.0, lmbda=0.0, early_stopping=2)
+    whole, h_whole = nndl.train(config, (X, y), val)
+    assert h_whole.stopped.startswith("no improvement in 2 epochs") and h_whole.epochs >= 4
+    calls = []
+    stop_at = 3 * (h_whole.epochs - 2) + 1                               # mid-epoch, after epochs with a watch
+    net, h = nndl.train(config, (X, y), val, should_stop=lambda: calls.append(1) or len(calls) == stop_at)
+    assert h.stopped == "interrupted" and h.state["position"] == 100 and h.state["stopper"]["watch"]["best_epoch"]
+    net, h = nndl.train(config.replace(epochs=config.epochs - h.epochs), (X, y), val, net=net, history=h)
+    assert h.stopped == h_whole.stopped and h.evaluation_accuracy == h_whole.evaluation_accuracy
+    for a, b in zip(net.weights + net.biases, whole.weights + whole.biases):
+        np.testing.assert_array_equal(a, b)
