@@ -16,11 +16,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+import nndl
 from nndl.blas import blas_threads
 from nndl.errors import NndlError
 from nndl.explore import figures, ladder
 from nndl.explore.runs import Options, Reporter, run_level3
 from nndl.fileio import atomic_write_text
+from nndl.sweep.runner import cpu_count, make_runner
+from nndl.sweep.trial import DataSource
 
 
 def parser(prog: str = "nndl explore level3") -> argparse.ArgumentParser:
@@ -38,49 +41,66 @@ def parser(prog: str = "nndl explore level3") -> argparse.ArgumentParser:
                    help="'mnist' (default), 'fashion', or an .npz file such as tests/data/mnist_sample.npz")
     p.add_argument("--replot", metavar="FOLDER",
                    help="redraw the figures and results.md of a finished run from its results.json; no training")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help=f"train the independent runs on N local processes at once, each with one BLAS thread "
+                        f"(default one per core: {cpu_count()} here; 1: one after another in this process). "
+                        f"The numbers are the same either way, bit for bit")
+    p.add_argument("--dask", metavar="ADDRESS", help="train the runs on a Dask cluster's workers instead "
+                                                     "(needs pip install 'nndl[dask]')")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
 
 class BarReporter(Reporter):
-    """Progress: a line per section and a bar per training run (all on stderr via tqdm)."""
+    """Progress: a line per section, a bar per training run in flight, a line per finished run
+    (all on stderr via tqdm). Runs in a pool go on at the same time, each on its own bar."""
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
-        self.bar = None
-        self.epoch_no = 0
+        self.bars: dict[str, tqdm] = {}
+        self.epoch_no: dict[str, int] = {}
         self.t0 = time.perf_counter()
 
     def section(self, title):
         tqdm.write(f"== {title}  (t = {time.perf_counter() - self.t0:.0f} s)", file=sys.stderr)
 
     def run_start(self, name, config, n_train):
-        self.epoch_no = 0
+        self.epoch_no[name] = 0
         if not self.quiet:
-            self.bar = tqdm(total=config.epochs, desc=f"{name:<18}", unit="epoch", leave=True, file=sys.stderr, disable=None, mininterval=0.5,
-                            bar_format="{desc} {percentage:3.0f}%|{bar}| {n:.1f}/{total_fmt} epochs "
-                                       "[{elapsed}<{remaining}{postfix}]")
+            used = {b.pos for b in self.bars.values()}
+            position = next(i for i in range(len(self.bars) + 1) if i not in used and -i not in used)
+            self.bars[name] = tqdm(total=config.epochs, desc=f"{name:<18}", unit="epoch", leave=False,
+                                   file=sys.stderr, disable=None, mininterval=0.5, position=position,
+                                   bar_format="{desc} {percentage:3.0f}%|{bar}| {n:.1f}/{total_fmt} epochs "
+                                              "[{elapsed}<{remaining}{postfix}]")
 
-    def batch(self, done, total):
-        if self.bar is not None:
-            self.bar.n = self.epoch_no + done / total
-            self.bar.refresh()
+    def batch(self, name, done, total):
+        bar = self.bars.get(name)
+        if bar is not None:
+            bar.n = self.epoch_no.get(name, 0) + done / total
+            bar.refresh()
 
     def epoch(self, name, report):
-        self.epoch_no = report.epoch
-        if self.bar is not None:
-            self.bar.n = report.epoch
+        self.epoch_no[name] = report.epoch
+        bar = self.bars.get(name)
+        if bar is not None:
+            bar.n = report.epoch
             if report.evaluation_accuracy is not None:
-                self.bar.set_postfix_str(f"eval {100 * report.evaluation_accuracy / report.n_evaluation:.2f}%")
-            self.bar.refresh()
+                bar.set_postfix_str(f"eval {100 * report.evaluation_accuracy / report.n_evaluation:.2f}%")
+            bar.refresh()
 
     def run_end(self, name, record):
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+        bar = self.bars.pop(name, None)
+        if bar is not None:
+            bar.close()
         f = record["final"]
         tqdm.write(f"   {name}: validation {100 * f['validation_accuracy']:.2f}%, test {100 * f['test_accuracy']:.2f}% "
                    f"({record['seconds']:.1f} s)", file=sys.stderr)
+
+    def close(self):
+        for bar in self.bars.values():
+            bar.close()
+        self.bars.clear()
 
 
 def new_folder(pictures: str) -> Path:
@@ -135,18 +155,30 @@ def main(argv: list[str] | None = None, prog: str = "nndl explore level3") -> in
         def save(results):
             atomic_write_text(folder / "results.json", json.dumps(results, indent=1))
 
-        with blas_threads():
-            results = run_level3(options, splits, reporter, on_save=save)
+        def save_model(name, net, record):
+            path = Path("models") / f"{name}.json"
+            nndl.save(net, folder / path, config=nndl.TrainConfig.from_dict(record["config"]),
+                      history=nndl.History.from_dict(record["history"]), dataset=options.dataset)
+            return path.as_posix()
+
+        try:
+            with blas_threads(), make_runner(args.workers, args.dask) as runner:
+                results = run_level3(options, splits, reporter, on_save=save, runner=runner,
+                                     source=DataSource.make(args.dataset), on_model=save_model)
+        finally:
+            reporter.close()
         paths = write_outputs(results, folder)
     except KeyboardInterrupt:
-        print("\nInterrupted; results.json keeps the runs that finished.", file=sys.stderr)
+        print("\nInterrupted; results.json (and models/) keep the runs that finished.", file=sys.stderr)
         return 130
+
     except NndlError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 1
     print()
     print(ladder.markdown(results))
-    print(f"Saved {len(paths)} figures, results.json and results.md in {folder}")
+    print(f"Saved {len(paths)} figures, results.json, results.md and the {len(results['runs'])} trained models "
+          f"(models/) in {folder}")
     return 0
 
 
