@@ -20,6 +20,8 @@ from .events import set_sink
 from .runner import Runner
 
 try:
+    import dask
+    from dask.utils import parse_timedelta
     from distributed import Client, WorkerPlugin
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise NndlError("--dask needs Dask's distributed scheduler, an optional extra of nndl: "
@@ -50,9 +52,11 @@ class DaskRunner(Runner):
 
     kind = "dask"
 
-    def __init__(self, address: str, *, scatter: bool = False, timeout: float = 30.0):
+    def __init__(self, address: str, *, scatter: bool = False, timeout: float | None = None):
         super().__init__()
         self.address = address
+        if timeout is None:  # Dask's own setting (30 s unless DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT says)
+            timeout = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"))
         try:
             self.client = Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError) as e:

@@ -211,15 +211,18 @@ class LocalRunner(Runner):
 
     def close(self, cancel: bool = False) -> None:
         pool = self.executor
-        if cancel:
-            pool.shutdown(wait=False, cancel_futures=True)
+        if cancel:  # stop the trials in flight now: they re-run on resume
             terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
             if terminate is not None:
                 terminate()
-            else:
-                for p in list((getattr(pool, "_processes", None) or {}).values()):
+            else:  # before shutdown, which forgets the processes
+                procs = list((getattr(pool, "_processes", None) or {}).values())
+                pool.shutdown(wait=False, cancel_futures=True)
+                for p in procs:
                     with contextlib.suppress(OSError, AttributeError):
                         p.terminate()
+                for p in procs:
+                    p.join(timeout=10)
         pool.shutdown(wait=True)
         self._events.close()
         self._events.join_thread()
