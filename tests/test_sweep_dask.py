@@ -22,9 +22,14 @@ GRID = ["--eta", "0.5,3", "--lmbda", "0,5", "--sizes", "784,30,10", "--epochs", 
 
 @pytest.fixture(scope="module")
 def cluster():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, worker_dashboard_address=None) as c:
-        yield c
+    env = dict(os.environ)  # LocalCluster sets OPENBLAS_NUM_THREADS & co. here too; give them back after
+    try:
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          dashboard_address=None, worker_dashboard_address=None) as c:
+            yield c
+    finally:
+        os.environ.clear()
+        os.environ.update(env)
 
 
 @pytest.fixture(scope="module")

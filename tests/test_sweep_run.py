@@ -263,3 +263,18 @@ def test_the_store_has_a_schema_version_and_one_row_per_trial(tmp_path):
     assert json.loads(con.execute("SELECT value FROM meta WHERE key = 'sweep'").fetchone()[0])["spec"]["values"] \
         == {"eta": [0.1, 0.5], "epochs": [1]}
     con.close()
+
+
+@pytest.mark.parametrize("env", [None, "1"])
+def test_inline_trials_run_on_one_blas_thread_even_if_the_variable_came_late(env, monkeypatch):
+    """Dask sets OPENBLAS_NUM_THREADS=1 in the process that starts a cluster, after NumPy loaded
+    BLAS with a thread per core: the runner must still make it one, or results drift."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    with threadpool_limits(limits=2, user_api="blas"):  # as a fresh process on two cores has it
+        for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+            monkeypatch.delenv(var, raising=False)
+        if env:
+            monkeypatch.setenv("OPENBLAS_NUM_THREADS", env)
+        with InlineRunner():
+            assert {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"} == {1}

@@ -31,16 +31,14 @@ TOPIC = "nndl-progress"
 
 
 class SweepWorkerSetup(WorkerPlugin):
-    """On every worker: one BLAS thread (``nndl.blas`` rules) and progress into Dask's event log."""
+    """On every worker: one BLAS thread (or the worker's OPENBLAS_NUM_THREADS) and progress into Dask's event log."""
 
     name = "nndl-sweep"
 
     def setup(self, worker):
-        from nndl.blas import blas_threads
+        from .runner import blas_limit
 
-        limit = blas_threads()
-        limit.__enter__()
-        self._limit = limit
+        self._limit = blas_limit()
         set_sink(lambda event: worker.log_event(TOPIC, event))
 
     def teardown(self, worker):

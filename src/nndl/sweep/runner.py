@@ -30,10 +30,34 @@ import signal
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from typing import Callable, Iterable, Iterator
 
-from nndl.blas import blas_threads
+from threadpoolctl import threadpool_limits
+
 from nndl.errors import ConfigError
 
 from .events import set_sink
+
+
+_USER_VARS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def blas_limit():
+    """Limit BLAS, in this process, to one thread - or to the count the user set in
+    OPENBLAS_NUM_THREADS (MKL_NUM_THREADS, OMP_NUM_THREADS) - and return the limit (a
+    context manager; it is already in force).
+
+    Unlike ``nndl.blas.blas_threads``, which leaves BLAS alone when such a variable is set,
+    this applies the count explicitly: a variable set after NumPy loaded BLAS (Dask sets
+    them in the process that starts a cluster) does not change the threads BLAS already
+    has, and a trial must run on the same count wherever it runs to give the same result.
+    """
+    n = 1
+    for var in _USER_VARS:
+        try:
+            n = max(1, int(os.environ.get(var, "")))
+            break
+        except ValueError:
+            continue
+    return threadpool_limits(limits=n, user_api="blas")
 
 
 def cpu_count() -> int:
@@ -138,8 +162,7 @@ class InlineRunner(Runner):
         super().__init__()
         self.executor = InlineExecutor()
         self.workers = 1
-        self._limit = blas_threads()
-        self._limit.__enter__()
+        self._limit = blas_limit()
         self._old_sink = set_sink(self._deliver)
 
     def _deliver(self, event: dict) -> None:
@@ -155,7 +178,7 @@ class InlineRunner(Runner):
     def close(self, cancel: bool = False) -> None:
         set_sink(self._old_sink)
         if self._limit is not None:
-            self._limit.__exit__(None, None, None)
+            self._limit.restore_original_limits()
             self._limit = None
 
 
@@ -164,11 +187,9 @@ _HELD = []  # a worker process's BLAS limit, held for the worker's life
 
 def _init_local_worker(events) -> None:
     """Start of each pool process: Ctrl-C is the main process's to handle, one BLAS thread
-    (unless the user set OPENBLAS_NUM_THREADS & co.), progress onto the shared queue."""
+    (or the user's OPENBLAS_NUM_THREADS & co.), progress onto the shared queue."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    limit = blas_threads()
-    limit.__enter__()
-    _HELD.append(limit)
+    _HELD.append(blas_limit())
     set_sink(events.put)
 
 
