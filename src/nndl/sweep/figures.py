@@ -81,7 +81,7 @@ def fig_eta(rows: list[dict], spec: SweepSpec) -> Figure | None:
     combos = sorted(groups, key=lambda c: -_mean_accuracy(groups[c]))[:MAX_PANELS]
     etas = _order(r["params"]["eta"] for r in rows)
     colours = colormaps["plasma"](np.linspace(0.05, 0.85, len(etas)))
-    fig = Figure(figsize=(6.4 * len(combos) + 0.6, 5.2), layout="constrained")
+    fig = Figure(figsize=(max(10.0, 6.4 * len(combos) + 0.6), 5.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(combos), squeeze=False)[0])
     diverged = sorted({r["params"]["eta"] for r in rows if r["status"] == "diverged"})
     for ax, combo in zip(axes, combos):
@@ -95,7 +95,9 @@ def fig_eta(rows: list[dict], spec: SweepSpec) -> Figure | None:
             ax.plot(x, costs.mean(axis=0), color=colour, lw=2, label=f"eta = {eta:g}")
             if len(runs) > 1:
                 ax.fill_between(x, costs.min(axis=0), costs.max(axis=0), color=colour, alpha=0.2, lw=0)
-        ax.set(title=_label(combo), xlabel="epoch", ylabel="cost on the training data")
+        c = groups[combo][0]["config"]
+        ax.set(title=_label(combo) if combo else f"lambda {c['lmbda']:g}", xlabel="epoch",
+               ylabel="cost on the training data")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(title="learning rate", loc="upper right")
@@ -103,9 +105,9 @@ def fig_eta(rows: list[dict], spec: SweepSpec) -> Figure | None:
     note = (f"mean over {seeds} seeds, band: lowest to highest; " if seeds > 1 else "") + _describe(rows)
     if diverged:
         note += f"; diverged (no curve): eta {', '.join(f'{e:g}' for e in diverged)}"
-    fig.suptitle("Choosing the learning rate: pick the largest eta whose training cost falls steadily - "
-                 "too large and it oscillates or climbs, too small and it falls slowly\n" + note
-                 + f"\n({SOURCE})", fontsize=10)
+    fig.suptitle("Choosing the learning rate: the training cost per epoch, one curve per eta\n"
+                 "too large an eta makes the cost oscillate or climb, too small makes it fall slowly: "
+                 "take the largest eta whose cost falls steadily\n" + note + f"\n({SOURCE})", fontsize=10)
     return fig
 
 
