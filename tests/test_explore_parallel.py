@@ -21,6 +21,12 @@ from nndl.sweep import DataSource, InlineRunner, LocalRunner
 SAMPLE = str(Path(__file__).parent / "data" / "mnist_sample.npz")
 
 
+def _ctrl_c_works():
+    """In the child: Ctrl-C (SIGINT) as a terminal delivers it. A shell's background job - CI may
+    run the suite as one - starts with SIGINT ignored, and Python keeps it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _same_numbers(results: dict) -> dict:
     """Everything but times and hosts."""
     out = {}
@@ -77,7 +83,8 @@ def test_every_run_saves_its_model_with_config_history_and_dataset(explored):
 def test_ctrl_c_keeps_the_runs_that_finished_and_exits_130(tmp_path):
     cmd = [sys.executable, "-m", "nndl", "explore", "level3", "--quick", "--quiet", "--pictures", str(tmp_path),
            "--dataset", SAMPLE, "--workers", "2"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_ctrl_c_works)
     deadline = time.monotonic() + 60
     results = None
     while time.monotonic() < deadline and proc.poll() is None:

@@ -23,6 +23,12 @@ from nndl.sweep.trial import Trial, run_trial
 from nndl import TrainConfig
 
 SAMPLE = str(Path(__file__).parent / "data" / "mnist_sample.npz")
+
+
+def _ctrl_c_works():
+    """In the child: Ctrl-C (SIGINT) as a terminal delivers it. A shell's background job - CI may
+    run the suite as one - starts with SIGINT ignored, and Python keeps it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 PNG = b"\x89PNG\r\n\x1a\n"
 # eta 3.0 on the sample is chaotic enough that one BLAS thread more or less changes the digits
 GRID = ["--eta", "0.5,3", "--lmbda", "0,5", "--sizes", "784,30,10", "--epochs", "2", "--seeds", "0,1",
@@ -146,7 +152,8 @@ SLOW = ["--eta", "0.1,0.2,0.3,0.4,0.5,0.6", "--sizes", "784,30,10", "--epochs", 
 
 def _sweep_process(folder, *extra):
     cmd = [sys.executable, "-m", "nndl", "sweep", *SLOW, "--out", str(folder), *extra]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_ctrl_c_works)
 
 
 def _wait_for_rows(folder, n, proc, limit=60.0):
