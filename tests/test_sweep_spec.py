@@ -98,6 +98,7 @@ def test_bad_specifications_are_refused_with_a_message_naming_them(values, range
 
 
 @pytest.mark.parametrize("argv, match", [
+    ([], r"nothing to sweep: give values for at least one field"),
     (["--foo", "3"], r"unknown field 'foo' \(--foo\): a sweep varies TrainConfig fields, which are sizes, cost"),
     (["--eta", ","], r"--eta: empty value in ','"),
     (["--seeds", "0,,1"], r"--seeds: empty value"),

@@ -152,6 +152,9 @@ def spec_from_args(args) -> SweepSpec:
             seeds = tuple(int(s) for s in seeds)
         except ValueError:
             raise ConfigError(f"--seeds: {args.seeds!r} is not a comma list of integers >= 0") from None
+        if not values and not ranges and len(set(seeds)) == 1:
+            raise ConfigError("nothing to sweep: give values for at least one field (e.g. --eta 0.025,0.25,2.5) "
+                              "or several --seeds; nndl train runs a single configuration")
         monitor = tuple(m.strip().replace("-", "_") for m in args.monitor.split(",") if m.strip())
         return SweepSpec(values=values, ranges=ranges, seeds=seeds, random=args.random,
                          random_seed=args.random_seed, n_train=args.train_size, n_validation=args.validation_size,
