@@ -195,7 +195,7 @@ def test_bad_files(tmp_path, capsys):
         (["--resume", str(tmp_path)], "is a directory"),
         (["--dataset", str(tmp_path / "missing.npz")], "no such data file"),
         (["--dataset", str(no_arrays)], "missing arrays"),
-        (["--dataset", str(not_npz)], "not a readable .npz"),
+        (["--dataset", str(not_npz)], "not an .npz file (it is not a zip archive)"),
     ]
     for extra, message in cases:
         argv = ["train", "--dataset", NPZ, "--epochs", "1", "--quiet", *extra]

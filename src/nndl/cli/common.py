@@ -99,9 +99,12 @@ def load_data(dataset: str, data_dir: str | None, *, bars: bool) -> Splits:
         return load_dataset(dataset)
     progress = FileBars(bars)
     try:
-        return load_dataset(get_spec(dataset).name, data_dir=data_dir, progress=progress)
+        splits = load_dataset(get_spec(dataset).name, data_dir=data_dir, progress=progress)
     finally:
         progress.close()
+    for note in splits.notes:  # damaged cache files that were deleted and rebuilt
+        say(f"nndl: note: {note}")
+    return splits
 
 
 def describe_data(splits: Splits) -> str:
