@@ -62,10 +62,11 @@ def _copy(src: IO[bytes], dest: Path, filename: str, total: int | None, progress
     known size: nothing larger can be it). ``pace(done)`` may raise to give up on a slow source.
     """
     done = 0
+    read = getattr(src, "read1", src.read)  # what has arrived, without waiting for a whole chunk
     if progress:
         progress(filename, 0, total)
     with open(dest, "wb") as out:
-        while chunk := src.read(_CHUNK if max_bytes is None else min(_CHUNK, max_bytes + 1 - done)):
+        while chunk := read(_CHUNK if max_bytes is None else min(_CHUNK, max_bytes + 1 - done)):
             out.write(chunk)
             done += len(chunk)
             if max_bytes is not None and done > max_bytes:
