@@ -179,7 +179,8 @@ def test_bad_flags_are_usage_errors(capsys, flag, value, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err, err
-    assert err.startswith("usage: nndl train") and "Traceback" not in err
+    assert err.startswith("nndl train: error: ") and "Traceback" not in err
+    assert len(err.splitlines()) == 1 and err.rstrip().endswith("(see nndl train --help)")
 
 
 def test_bad_files(tmp_path, capsys):
@@ -293,4 +294,4 @@ def test_resume_of_a_file_with_a_broken_history(tmp_path, capsys):
         if history == "text":  # not an object: ignored, as load_with_metadata does
             assert code == 0
         else:
-            assert code == 1 and "not valid" in err and "Traceback" not in err, err
+            assert code == 1 and "not a valid model file: history" in err and "Traceback" not in err, err

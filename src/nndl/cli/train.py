@@ -22,11 +22,14 @@ from nndl.costs import COSTS, get_cost
 from nndl.errors import ConfigError, ModelFileError
 from nndl.initializers import INITIALIZERS
 from nndl.network import Network
-from nndl.serialization import load_with_metadata, save
+from nndl.fileio import check_writable
+from nndl.limits import MAX_EPOCHS
+from nndl.memory import require, training_estimate
+from nndl.serialization import load_for_resume, save
 from nndl.training import EpochReport, History, sgd
 
-from .common import (DATASET_HELP, UsageError, bars_wanted, check_fits, count, describe_data, load_data,
-                     say, sigint_held)
+from .common import (DATASET_HELP, UsageError, bars_wanted, check_fits, count, describe, describe_data,
+                     interrupt_status, interrupt_word, load_data, say, sigint_held)
 
 INTERRUPTED = "nndl-interrupted.json"  # where Ctrl-C saves when neither --save nor --resume is given
 MONITORS = ("evaluation-accuracy", "evaluation-cost", "training-accuracy", "training-cost")
@@ -68,9 +71,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Train a sigmoid network by mini-batch SGD with L2 regularization, as network2.py\n"
                     "does: one line per epoch, the test accuracy at the end. Evaluation data (for\n"
                     "--monitor) is the validation split; the test split is used once, at the end.",
-        epilog=f"Ctrl-C stops training, saves the model trained so far (weights, config and\n"
-               f"history) to --save, else to the --resume file, else to ./{INTERRUPTED},\n"
-               f"and exits with status 130. Continue it with: nndl train --resume PATH")
+        epilog=f"Ctrl-C (or SIGTERM) stops training, saves the model trained so far (weights,\n"
+               f"config and history) to --save, else to the --resume file, else to ./{INTERRUPTED}\n"
+               f"(./nndl-interrupted-2.json... if that exists: never overwritten), and exits with\n"
+               f"status 130 (143 for SIGTERM). Continue it with: nndl train --resume PATH")
     hp = p.add_argument_group("hyperparameters (defaults: nndl.TrainConfig, the seed's section 5.1; "
                               "with --resume: the model's saved config)")
     hp.add_argument("--sizes", type=sizes_arg, metavar="N,N,...",
@@ -127,9 +131,9 @@ def _make_config(base: TrainConfig, changes: dict) -> TrainConfig:
         raise UsageError(msg) from None
 
 
-def _resumed(path: str, overrides: dict) -> tuple[Network, TrainConfig, History]:
-    """The saved network, its config (the defaults of this run) and its history."""
-    net, saved, history = load_with_metadata(path)
+def _resumed(path: str, overrides: dict) -> tuple[Network, TrainConfig, History, dict | None]:
+    """The saved network, its config (the defaults of this run), its history and resume state."""
+    net, saved, history, resume = load_for_resume(path)
     try:
         base = TrainConfig.from_dict(saved) if saved is not None else TrainConfig(
             sizes=tuple(net.sizes), cost=net.cost.name, activation=net.activation.name,
@@ -152,7 +156,7 @@ def _resumed(path: str, overrides: dict) -> tuple[Network, TrainConfig, History]
             raise UsageError(f"argument --{field}: {given} conflicts with {path}, which has {field} {kept}; "
                              f"a resumed model keeps its {field}: leave out --{field}, or drop --resume "
                              f"to train a new model")
-    return net, base, past
+    return net, base, past, resume
 
 
 class Reporter:
@@ -205,21 +209,25 @@ class Reporter:
 def run(args) -> int:
     """Build (or resume) the network, train it with a reporter, save, print the test accuracy.
 
-    Returns 0, or 130 after Ctrl-C (the model trained so far is saved first).
+    Returns 0, or 130 after Ctrl-C (143 after SIGTERM); the model trained so far is saved first.
     """
     overrides = {f: getattr(args, f) for f in FIELDS if getattr(args, f) is not None}
+    resume = None
     if args.resume:
-        net, base, history = _resumed(args.resume, overrides)
+        net, base, history, resume = _resumed(args.resume, overrides)
         done = history.epochs
         if "epochs" not in overrides and base.epochs - done <= 0:
             raise UsageError(f"{args.resume} has already trained all {base.epochs} epochs of its run; "
                              f"give --epochs N to train N more")
         config = _make_config(base, {**overrides, "epochs": overrides.get("epochs", base.epochs - done)})
+        same_order = (config.seed, config.order_seed) == (base.seed, base.order_seed)
     else:
         net, history, done = None, History(), 0
         config = _make_config(TrainConfig(), overrides)
+        same_order = False
+    _check_epochs(config, done)
+    save_to = _save_target(args)
     saved_config = config.replace(epochs=done + config.epochs)  # the whole schedule, for a later resume
-    save_to = args.save or args.resume
 
     bars = bars_wanted(args.quiet)
     data = load_data(args.dataset, args.data_dir, bars=bars)
@@ -230,13 +238,14 @@ def run(args) -> int:
     if config.sizes[-1] < n_classes:
         raise UsageError(f"argument --sizes: the last layer must have {n_classes} neurons, one per "
                          f"class, got {config.sizes[-1]}")
+    mini_batch = _check_fits_memory(config, data)
     init_rng, order_rng = rng_streams(config.seed, config.order_seed)
     if net is None:
         net = Network(config.sizes, config.cost, init=config.init, activation=config.activation,
                       dtype=config.dtype, rng=init_rng)  # what nndl.train builds from the config
     check_fits(net, data.training.images, "training", args.resume or "the model")
-    for _ in range(done):  # the orders the earlier epochs used: continue the same sequence
-        order_rng.permutation(len(data.training))
+    _restore_order(order_rng, done, resume if same_order else None, len(data.training))
+    point = ResumePoint(order_rng, done)
     history.n_training, history.n_evaluation = len(data.training), len(data.validation)
 
     wants = set(args.monitor)
@@ -250,30 +259,123 @@ def run(args) -> int:
               + (f"epochs {done + 1}-{done + c.epochs}" if c.epochs > 1 else
                  f"epoch {done + 1}" if c.epochs == 1 else "0 epochs"),
               flush=True)
+
+    def on_epoch(report):
+        point.epoch_done()
+        reporter.on_epoch(report)
+
+    meta = {"config": saved_config, "history": history, "dataset": args.dataset}
     try:
-        sgd(net, data.training, config.epochs, config.mini_batch_size, config.eta, config.lmbda,
+        sgd(net, data.training, config.epochs, mini_batch, config.eta, config.lmbda,
             data.validation if wants & {"evaluation-accuracy", "evaluation-cost"} else None,
             monitor_evaluation_accuracy="evaluation-accuracy" in wants,
             monitor_evaluation_cost="evaluation-cost" in wants,
             monitor_training_accuracy="training-accuracy" in wants,
             monitor_training_cost="training-cost" in wants,
-            rng=order_rng, on_epoch=reporter.on_epoch, on_batch=reporter.on_batch)
-    except KeyboardInterrupt:
+            rng=order_rng, on_epoch=on_epoch, on_batch=reporter.on_batch)
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
         reporter.close()
-        path = Path(save_to or INTERRUPTED)
-        with sigint_held():
-            save(net, path, config=saved_config, history=history, dataset=args.dataset)
-        k = history.epochs
-        say(f"nndl: interrupted in epoch {k + 1}; saved the model ({k} complete epoch{'' if k == 1 else 's'} "
-            f"and part of the next) to {path}")
-        say(f"nndl: continue with: nndl train --resume {path}")
-        return 130
+        return _save_after_interrupt(net, save_to, stop, resume=point.as_dict(), **meta)
     finally:
         reporter.close()
 
     if save_to:
-        with sigint_held():
-            save(net, save_to, config=saved_config, history=history, dataset=args.dataset)
+        with sigint_held(defer=True):
+            save(net, save_to, resume=point.as_dict(), **meta)
         say(f"saved the model to {save_to}")
     print(f"test accuracy: {count(net.accuracy(data.test), len(data.test))}", flush=True)
     return 0
+
+
+# --- saving, resuming, signals and sizes (issue 12), apart from the training flags ----------------
+
+REPLAY_NOTE = 5 * 10**6  # permutation entries (~7 s): replaying more than this earns a note
+
+
+def _save_target(args) -> str | None:
+    """Where the model goes at the end: --save, else the --resume file; checked now, before training.
+
+    A path that cannot be written (a folder, a missing or read-only parent) is an error now,
+    not after an hour of training; ``--save ''`` is a usage error, not "don't save".
+    """
+    if args.save is not None and not args.save.strip():
+        raise UsageError(f"argument --save: an empty path {args.save!r}; give a file name, such as model.json")
+    target = args.save or args.resume
+    if target:
+        check_writable(target)
+    return target
+
+
+def _check_epochs(config: TrainConfig, done: int) -> None:
+    if done + config.epochs > MAX_EPOCHS:
+        what = f"{done:,} done and {config.epochs:,} more" if done else f"{config.epochs:,}"
+        raise UsageError(f"argument --epochs: {what} is more than the {MAX_EPOCHS:,} epochs a run may have in "
+                         f"all (the book trains 30; its 30 epochs of MNIST take about half a minute here)")
+
+
+def _check_fits_memory(config: TrainConfig, data) -> int:
+    """Refuse a run whose estimated memory exceeds what is available; warn for a mini-batch larger
+    than the training set. Returns the mini-batch size to train with: ``min(m, n)``, the same
+    steps (one per epoch over all n images when m >= n) without buffers sized for m."""
+    n, m = len(data.training), config.mini_batch_size
+    if m > n:
+        say(f"nndl: warning: --mini-batch-size {m:,} is larger than the {n:,} training images: each epoch is "
+            f"one gradient step on all of them (as with --mini-batch-size {n:,})")
+    estimate = training_estimate(config.sizes, min(m, n), n, max(len(data.validation), len(data.test)),
+                                 itemsize=np.dtype(config.dtype).itemsize)
+    layers = ",".join(map(str, config.sizes))
+    require(estimate, f"training --sizes {layers if len(layers) <= 60 else layers[:60] + '...'} with mini-batch "
+                      f"{min(m, n):,}", hint="; use fewer or smaller hidden layers")
+    return min(m, n)
+
+
+class ResumePoint:
+    """The mini-batch order's state after the last complete epoch, saved with the model.
+
+    ``--resume`` sets the order generator to it and draws the next epoch's order at once,
+    where replaying every earlier epoch's permutation took minutes for a long history.
+    """
+
+    def __init__(self, order_rng: np.random.Generator, epochs: int):
+        self.rng, self.epochs = order_rng, epochs
+        self.state = order_rng.bit_generator.state
+
+    def epoch_done(self) -> None:
+        self.epochs += 1
+        self.state = self.rng.bit_generator.state
+
+    def as_dict(self) -> dict:
+        return {"epochs": self.epochs, "order_rng": self.state}
+
+
+def _restore_order(order_rng: np.random.Generator, done: int, resume: dict | None, n: int) -> None:
+    """Continue the saved run's mini-batch orders: from its saved state, else by drawing the
+    ``done`` orders its epochs used (files written before the state was saved, or by network2)."""
+    if resume is not None and resume["epochs"] == done:
+        order_rng.bit_generator.state = resume["order_rng"]
+        return
+    if done * n > REPLAY_NOTE:
+        say(f"nndl: note: replaying the mini-batch orders of {done:,} earlier epochs (this file has no saved "
+            f"order; files saved by this nndl resume at once)")
+    for _ in range(done):
+        order_rng.permutation(n)
+
+
+def _save_after_interrupt(net, save_to: str | None, stop: BaseException, **meta) -> int:
+    """Save what was trained, say where and how to resume; 130 (Ctrl-C) or 143 (SIGTERM).
+
+    Without --save or --resume the file is ./nndl-interrupted.json, or -2, -3... when taken:
+    a second interrupted run never overwrites the first one's model.
+    """
+    word, status = interrupt_word(stop), interrupt_status(stop)
+    k = meta["history"].epochs
+    try:
+        with sigint_held():
+            path = save(net, save_to or INTERRUPTED, exclusive=save_to is None, **meta)
+    except OSError as e:
+        say(f"nndl: {word} in epoch {k + 1}; the model could NOT be saved: {describe(e)}")
+        return status
+    say(f"nndl: {word} in epoch {k + 1}; saved the model ({k} complete epoch{'' if k == 1 else 's'} "
+        f"and part of the next) to {path}")
+    say(f"nndl: continue with: nndl train --resume {path}")
+    return status
