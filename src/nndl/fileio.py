@@ -293,7 +293,8 @@ def _make_parents(folder: Path) -> None:
     for p in [*reversed(folder.parents), folder]:  # the first part that is not a folder
         if os.path.lexists(p) and not p.is_dir():
             if p.is_symlink():
-                raise NotADirectoryError(errno.ENOTDIR, f"is a symbolic link to {os.readlink(p)!r}, "
-                                                        "which is not a folder", str(p))
+                what = "which does not exist" if not p.exists() else "which is not a folder"
+                raise NotADirectoryError(errno.ENOTDIR, f"is a symbolic link to {os.readlink(p)!r}, {what}",
+                                         str(p))
             raise NotADirectoryError(errno.ENOTDIR, "exists but is not a folder", str(p))
     raise NotADirectoryError(errno.ENOTDIR, "cannot be made", str(folder))

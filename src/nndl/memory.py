@@ -22,7 +22,7 @@ from typing import Sequence
 
 from nndl.errors import ResourceError
 
-JSON_BYTES_PER_PARAM = 80  # saving (and loading) a model file: ~76-77 bytes per number at the peak, measured
+JSON_BYTES_PER_PARAM = 85  # writing a model file: 82-85 bytes per weight at the peak (resident memory), measured
 EVAL_CHUNK = 10_000       # rows per forward pass in Network.evaluate and predict
 WINDOW_ROWS = 100         # nndl.windowed.WINDOW_ROWS: rows of a training window
 
@@ -94,18 +94,25 @@ def human(n: float) -> str:
 
 @dataclass(frozen=True)
 class Estimate:
-    """Bytes a run needs at its peak, by part (the parts add up to ``total``)."""
+    """Bytes a run needs at its peak: ``parts`` held throughout, plus the largest of the
+    ``transients`` (moments that do not overlap: building the weights, an evaluation pass,
+    writing the model file)."""
 
     parts: dict[str, int] = field(default_factory=dict)
+    transients: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
-        return sum(self.parts.values())
+        return sum(self.parts.values()) + max(self.transients.values(), default=0)
 
-    def describe(self, top: int = 3) -> str:
-        """'about 14.2 GiB (weights and training buffers 9.5 GiB, evaluation 4.1 GiB, ...)'."""
-        big = sorted(self.parts.items(), key=lambda kv: -kv[1])[:top]
-        return f"about {human(self.total)} (" + ", ".join(f"{k} {human(v)}" for k, v in big) + ")"
+    def describe(self) -> str:
+        """'about 14.2 GiB (weights and training buffers 9.5 GiB; at the peak, evaluation 4.1 GiB)'."""
+        held = ", ".join(f"{k} {human(v)}" for k, v in sorted(self.parts.items(), key=lambda kv: -kv[1]) if v)
+        text = f"about {human(self.total)} ({held}"
+        if self.transients:
+            k, v = max(self.transients.items(), key=lambda kv: kv[1])
+            text += f"{'; ' if held else ''}at the peak, {k} {human(v)}"
+        return text + ")"
 
 
 def n_params(sizes: Sequence[int]) -> int:
@@ -118,43 +125,45 @@ def training_estimate(sizes: Sequence[int], mini_batch_size: int, n_train: int, 
     """What ``nndl train`` needs for a network of ``sizes`` (input first) trained on ``n_train`` rows.
 
     ``itemsize`` is the network's float size (8 for float64, 4 for float32); ``n_eval`` the
-    largest set evaluated at once (validation or test); ``data_bytes`` what the loaded data
-    already takes; ``saves`` whether a model file is written (its JSON is the largest
-    transient: ~80 bytes per weight). Parts, following the engine:
+    largest set evaluated at once (validation or test); ``data_bytes`` what the data takes
+    if it is not loaded yet; ``saves`` whether a model file is written. Following the engine:
 
-    * weights: the parameters, their copies while the initializer fills them (3 at the peak)
-      and the window's first-layer buffers (``W0``, ``U``: two of the first layer);
-    * training buffers: a window of ``B = min(max(1, 100 // m) * m, n)`` rows of every layer
-      (``X``, ``Xc``, ``Z``, ``e``, activations, errors), one-hot targets of every row, and
-      the (B, B) decay tables when a window holds several mini-batches;
-    * evaluation: a chunk of up to 10,000 rows through the widest layer (result and sum: two
-      of them), as ``Network.evaluate`` and ``predict`` do.
+    * held throughout - the weights and the one-hot targets of every row;
+    * at the peak, the largest of three moments: building the weights (two more copies);
+      training - the window's first-layer buffers (``W0``, ``U``: two of the first layer), a
+      window of ``B = min(max(1, 100 // m) * m, n)`` rows of every layer (``X``, ``Xc``, ``Z``,
+      ``e``, and per step activations, errors, scratch), the (B, B) decay tables when a
+      window holds several mini-batches, and one evaluation chunk of up to 10,000 rows
+      through the widest layer (its product and sum: two of them, in float64); and writing
+      the model file as JSON (~85 bytes per weight, measured).
+
+    Checked against measured peaks in ``tests/test_memory.py`` (within a factor of 1.5).
     """
     sizes = [int(s) for s in sizes]
     n0, n1, n_out = sizes[0], sizes[1], sizes[-1]
-    m = max(1, min(int(mini_batch_size), max(int(n_train), 1)))
-    k = max(1, WINDOW_ROWS // m)
-    rows = min(k * m, max(int(n_train), 1))
+    n = max(int(n_train), 1)
+    m = max(1, min(int(mini_batch_size), n))
+    rows = min(max(1, WINDOW_ROWS // m) * m, n)
     p = n_params(sizes)
-    parts = {"weights": 3 * p * itemsize + 2 * n0 * n1 * itemsize}
     window = rows * (2 * n0 + 2 * n1 + n_out) * itemsize + min(m, rows) * 4 * sum(sizes[1:]) * itemsize
     if rows > m:
         window += rows * rows * (3 * itemsize + 5 * 8)
-    targets = (int(n_train) + 2 * int(n_eval)) * n_out * itemsize
-    parts["training buffers"] = window + targets
-    chunk = min(EVAL_CHUNK, max(int(n_eval), int(n_train), 1))
-    widest = max(i + 2 * o for i, o in zip(sizes[:-1], sizes[1:]))
-    parts["evaluation"] = chunk * widest * 8
-    if saves:
-        parts["saving the model file"] = JSON_BYTES_PER_PARAM * p
+    parts = {"weights": p * itemsize + (n + 2 * int(n_eval)) * n_out * itemsize}  # and one-hot targets
     if data_bytes:
         parts["data"] = int(data_bytes)
-    return Estimate(parts)
+    chunk = min(EVAL_CHUNK, max(int(n_eval), n))
+    widest = max(i + 2 * o for i, o in zip(sizes[:-1], sizes[1:]))
+    transients = {"building the weights": 2 * p * itemsize,
+                  "training (window buffers and an evaluation pass)": 2 * n0 * n1 * itemsize + window
+                  + chunk * widest * 8}
+    if saves:
+        transients["writing the model file"] = JSON_BYTES_PER_PARAM * p
+    return Estimate(parts, transients)
 
 
 def file_estimate(nbytes: int, factor: float, what: str) -> Estimate:
     """Reading a file of ``nbytes`` that needs ``factor`` times its size in memory."""
-    return Estimate({what: int(math.ceil(nbytes * factor))})
+    return Estimate({}, {what: int(math.ceil(nbytes * factor))})
 
 
 def require(estimate: Estimate, what: str, *, hint: str = "", free: int | None = None,
