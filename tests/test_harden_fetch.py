@@ -220,3 +220,22 @@ def test_files_already_in_a_read_only_cache_are_used(tmp_path, tiny_mnist):
                          prepare=f"mkdir {root}/tiny && cp {src}/* {root}/tiny/")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "100 ()"
+
+
+def test_temp_files_of_a_killed_fetch_are_removed_by_the_next_one(tiny_mnist, tiny_source_dir, tmp_path):
+    """A fetch killed with SIGKILL mid-download leaves its .part file; the next fetch removes it."""
+    import signal
+    import subprocess
+    import sys
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    code = ("import os, signal; from nndl.fileio import new_temp; "
+            f"p = new_temp({str(folder)!r}, 'train-images-idx3-ubyte'); open(p, 'wb').write(b'half'); "
+            "print(p, flush=True); os.kill(os.getpid(), signal.SIGKILL)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    left = folder / os.path.basename(proc.stdout.strip())
+    assert left.exists()
+    fetch(tiny_mnist.spec, data_dir=tmp_path, sources=[DirectorySource(tiny_source_dir)])
+    assert not left.exists()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f + ".gz" for f in FILENAMES)

@@ -64,7 +64,8 @@ def array_sha256(array: np.ndarray) -> str:
     """SHA-256 of the IDX file that would hold ``array``: comparable with the published sums."""
     big = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder(">"))
     h = hashlib.sha256(idx_header(array.dtype, array.shape))
-    h.update(memoryview(big).cast("B"))
+    if big.size:  # an empty array has no bytes to add (and memoryview cannot cast it)
+        h.update(memoryview(big).cast("B"))
     return h.hexdigest()
 
 
