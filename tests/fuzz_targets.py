@@ -33,7 +33,7 @@ from nndl.data.load import _read_cached
 from nndl.data.npyfile import load_npy_file
 from nndl.data.npz import load_npz
 from nndl.errors import DataError, ImageError, ModelFileError
-from nndl.serialization import load_for_resume, to_dict
+from nndl.serialization import load_with_metadata, to_dict
 
 COUNTS: dict[str, int] = {}  # inputs run per target (read by tests/fuzz.py)
 _TMP = Path(tempfile.mkdtemp(prefix="nndl-fuzz-"))
@@ -139,8 +139,7 @@ def _model_text(sizes=(3, 4, 2), history=True) -> str:
     from nndl.training import History
     net = nndl.Network(list(sizes), rng=0)
     h = History(evaluation_accuracy=[1, 2], epoch_seconds=[0.1, 0.2], n_training=5, n_evaluation=3)
-    d = to_dict(net, config=nndl.TrainConfig(sizes=sizes), history=h if history else None, dataset="mnist",
-                resume={"epochs": 2, "order_rng": np.random.PCG64(0).state})
+    d = to_dict(net, config=nndl.TrainConfig(sizes=sizes), history=h if history else None, dataset="mnist")
     return json.dumps(d)
 
 
@@ -148,8 +147,8 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers(-10**50, 10**50) | s
                     | st.text(max_size=20),
                     lambda kids: st.lists(kids, max_size=5) | st.dictionaries(st.text(max_size=8), kids, max_size=5),
                     max_leaves=20)
-KEYS = ["sizes", "weights", "biases", "cost", "format", "format_version", "dtype", "activation", "config",
-        "history", "dataset", "resume"]
+KEYS = ["sizes", "weights", "biases", "cost", "format", "format_version", "dtype", "activation",
+        "output_activation", "config", "history", "dataset"]
 
 
 @st.composite
@@ -177,7 +176,7 @@ def model_inputs(draw) -> bytes:
 def fuzz_model_file(data: bytes):
     _count("model file")
     try:
-        net, config, history, resume = load_for_resume(_file(data, "model.json"))
+        net, config, history = load_with_metadata(_file(data, "model.json"))
     except ModelFileError:
         return
     assert len(net.weights) == len(net.sizes) - 1

@@ -88,7 +88,7 @@ def fake_level3(monkeypatch, behaviour):
     module = types.ModuleType("nndl.explore.level3")
     module.calls = []
 
-    def level3_main(argv):
+    def level3_main(argv, prog="nndl explore level3"):
         module.calls.append(argv)
         return behaviour(argv)
 

@@ -21,8 +21,7 @@ from harden_helpers import needs_mount, nndl_argv, on_small_disk
 from nndl.cli import main
 from nndl.cli import train as cli_train
 from nndl.limits import MAX_EPOCHS
-from nndl.serialization import load_for_resume, load_with_metadata
-from nndl.training import EpochReport
+from nndl.serialization import load_with_metadata
 
 NPZ = str(Path(__file__).parent / "data" / "mnist_sample.npz")
 SMALL = ["--dataset", NPZ, "--sizes", "784,20,10"]
@@ -117,7 +116,7 @@ def test_empty_save_path_is_a_usage_error(capsys):
 @pytest.mark.parametrize("make", ["folder", "under-a-file", "dangling-link"])
 def test_a_save_path_that_cannot_be_written_fails_before_training(tmp_path, capsys, make, monkeypatch):
     trained = []
-    monkeypatch.setattr(cli_train, "sgd", lambda *a, **k: trained.append(1))
+    monkeypatch.setattr(cli_train, "fit", lambda *a, **k: trained.append(1))
     if make == "folder":
         target, match = tmp_path, "is a folder; give the path of a file"
     elif make == "under-a-file":
@@ -154,11 +153,14 @@ def test_a_full_disk_names_the_path_and_leaves_nothing(tmp_path):
 
 
 def interrupted_after_one_epoch(monkeypatch):
-    def stops(net, training, epochs, *args, on_epoch=None, **kwargs):
-        on_epoch(EpochReport(1, epochs, 0.1, None, None, None, 300, len(training), 333))
-        raise KeyboardInterrupt
+    """A real SIGINT to this process once epoch 1 is reported: training stops at the next window."""
+    on_epoch = cli_train.Reporter.on_epoch
 
-    monkeypatch.setattr(cli_train, "sgd", stops)
+    def interrupting(self, report):
+        on_epoch(self, report)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(cli_train.Reporter, "on_epoch", interrupting)
 
 
 def test_a_second_interrupted_run_does_not_overwrite_the_first(monkeypatch, tmp_path, capsys):
@@ -168,7 +170,7 @@ def test_a_second_interrupted_run_does_not_overwrite_the_first(monkeypatch, tmp_
     assert main(["train", *SMALL, "--epochs", "5", "--seed", "2"]) == 130
     err = capsys.readouterr().err
     assert (tmp_path / "nndl-interrupted.json").read_bytes() == first
-    assert "saved the model (1 complete epoch and part of the next) to nndl-interrupted-2.json" in err
+    assert "(1 complete epoch, and where the run was) to nndl-interrupted-2.json" in err
     assert "nndl train --resume nndl-interrupted-2.json" in err
     assert load_with_metadata(tmp_path / "nndl-interrupted-2.json")[1]["seed"] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nndl-interrupted-2.json", "nndl-interrupted.json"]
@@ -212,8 +214,8 @@ def test_sigterm_saves_says_how_to_resume_and_exits_143(tmp_path):
     assert code == 143, err
     assert "nndl: terminated (SIGTERM) in epoch" in err and "saved the model" in err and "Traceback" not in err
     assert "nndl train --resume nndl-interrupted.json" in err
-    net, config, history, resume = load_for_resume(tmp_path / "nndl-interrupted.json")
-    assert config["epochs"] == 1000 and resume["epochs"] == len(history["epoch_seconds"]) >= 1
+    net, config, history = load_with_metadata(tmp_path / "nndl-interrupted.json")
+    assert config["epochs"] == 1000 and len(history["epoch_seconds"]) >= 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nndl-interrupted.json"]
 
 
@@ -246,36 +248,7 @@ def test_the_installed_script_is_the_quiet_entry():
     assert "from _nndl_entry import entry" in script.read_text()
 
 
-# --- item 5 (resume): a long history resumes at once -------------------------------------------------
-
-class CountingRng:
-    def __init__(self):
-        self.bit_generator = np.random.PCG64(0)
-        self.drawn = 0
-
-    def permutation(self, n):
-        self.drawn += 1
-        return np.arange(n)
-
-
-def test_resume_restores_the_saved_order_without_replaying():
-    rng = CountingRng()
-    state = np.random.PCG64(7).state
-    cli_train._restore_order(rng, 50_000, {"epochs": 50_000, "order_rng": state}, 50_000)
-    assert rng.drawn == 0 and rng.bit_generator.state == state
-    cli_train._restore_order(rng, 3, None, 10)  # a file without the state: the orders are drawn again
-    assert rng.drawn == 3
-
-
-def test_resume_from_the_saved_state_continues_the_same_run(tmp_path):
-    two, three = tmp_path / "two.json", tmp_path / "three.json"
-    assert main(["train", *SMALL, "--epochs", "2", "--save", str(two), "-q"]) == 0
-    assert main(["train", *SMALL, "--epochs", "3", "--save", str(three), "-q"]) == 0
-    assert load_for_resume(two)[3]["epochs"] == 2
-    assert main(["train", "--dataset", NPZ, "--resume", str(two), "--epochs", "1", "-q"]) == 0
-    for x, y in zip(nndl.load(two).weights, nndl.load(three).weights):
-        np.testing.assert_array_equal(x, y)
-
+# --- item 5 (resume): a long history is refused at once ----------------------------------------------
 
 def test_a_history_of_a_million_epochs_is_refused_at_once(tmp_path, capsys):
     path = tmp_path / "m.json"

@@ -9,7 +9,7 @@ import pytest
 
 import nndl
 from nndl import ModelFileError
-from nndl.serialization import FORMAT_VERSION, load_for_resume, to_dict
+from nndl.serialization import FORMAT_VERSION, load_with_metadata, to_dict
 
 
 def model(**changes) -> dict:
@@ -22,7 +22,7 @@ def refused(tmp_path, content, match):
     path = tmp_path / "m.json"
     path.write_text(content if isinstance(content, str) else json.dumps(content))
     with pytest.raises(ModelFileError, match=match) as e:
-        load_for_resume(path)
+        load_with_metadata(path)
     message = str(e.value)
     assert message.startswith(f"{path}: ") and "\n" not in message and len(message) < 500, message
     return message
@@ -80,18 +80,11 @@ def test_network2_files_without_format_are_read(tmp_path):
     ({"training_accuracy": [True]}, r"found True"),
     ({"evaluation_cost": "abc"}, r"must be a list of numbers, got 'abc'"),
     ({"n_training": -1}, r"history n_training must be an integer >= 0, got -1"),
+    ({"eta": [0.5, float("nan")]}, r"history eta must hold finite numbers only, found nan"),
+    ({"saturation": [[0.1]] * 100_001}, r"history saturation has 100,001 epochs"),
 ])
 def test_bad_histories(tmp_path, history, match):
     refused(tmp_path, model(history=history), match)
-
-
-@pytest.mark.parametrize("resume, match", [
-    ({"epochs": -1, "order_rng": {}}, r"resume epochs must be an integer 0-100,000, got -1"),
-    ({"epochs": 1, "order_rng": {"bit_generator": "MT19937"}}, r"resume order_rng is not the state of numpy's PCG64"),
-    ({"epochs": 1, "order_rng": "x"}, r"resume order_rng is not the state"),
-])
-def test_bad_resume_state(tmp_path, resume, match):
-    refused(tmp_path, model(resume=resume), match)
 
 
 def test_a_file_larger_than_memory_allows_is_refused_before_reading(tmp_path, monkeypatch):

@@ -3,7 +3,8 @@
 A file holds ``sizes``, ``weights``, ``biases`` and ``cost`` (the class name, e.g.
 "CrossEntropyCost") exactly as network2 writes them, so files go both ways between this
 package and the book's code; network2's own loader ignores the extra keys written here
-(``format``, ``format_version``, ``dtype``, ``activation``, ``config``, ``history``).
+(``format``, ``format_version``, ``dtype``, ``activation`` - of the hidden neurons -,
+``output_activation`` - fixed by the cost -, ``config``, ``history``).
 
 A model file is data, never code: names read from it are looked up in the registries
 (``nndl.costs.COSTS``, ``nndl.activations.ACTIVATIONS``) and nowhere else.
@@ -12,9 +13,7 @@ Reading is bounded: the file's size against the memory the machine has (reading 
 about six times the file's size), integers of at most ``nndl.limits.MAX_INT_DIGITS``
 digits, histories of at most ``MAX_EPOCHS`` epochs, and every value a message echoes is
 quoted short (``nndl.errors.quote``). A file whose ``format_version`` is newer than this
-nndl's is refused with a message that says so. ``resume`` (written by ``nndl train``)
-keeps the state of the mini-batch order after the last complete epoch, so ``--resume``
-continues the same sequence at once, however long the run was.
+nndl's is refused with a message that says so.
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ FORMAT = "nndl-network"
 FORMAT_VERSION = 1
 
 
-def to_dict(net, *, config=None, history=None, dataset=None, resume=None) -> dict:
+def to_dict(net, *, config=None, history=None, dataset=None) -> dict:
     """The JSON-ready content of a model file for ``net`` (plus optional run metadata:
     the config, the history, and the name or path of the data set it was trained on)."""
     d: dict[str, Any] = {
@@ -51,6 +50,7 @@ def to_dict(net, *, config=None, history=None, dataset=None, resume=None) -> dic
         "format_version": FORMAT_VERSION,
         "dtype": np.dtype(net.dtype).name,
         "activation": net.activation.name,
+        "output_activation": net.output.name,
     }
     if config is not None:
         d["config"] = config.to_dict() if hasattr(config, "to_dict") else dict(config)
@@ -58,18 +58,15 @@ def to_dict(net, *, config=None, history=None, dataset=None, resume=None) -> dic
         d["history"] = history.to_dict() if hasattr(history, "to_dict") else dict(history)
     if dataset is not None:
         d["dataset"] = str(dataset)
-    if resume is not None:
-        d["resume"] = dict(resume)
     return d
 
 
-def save(net, filename, *, config=None, history=None, dataset=None, resume=None, exclusive=False):
+def save(net, filename, *, config=None, history=None, dataset=None, exclusive=False):
     """Write ``net`` to ``filename`` as JSON, atomically (temporary file, then rename); return the path.
 
-    ``resume``: ``{"epochs": k, "order_rng": <numpy bit generator state>}`` after epoch k.
     ``exclusive``: never overwrite - write to ``filename``, or ``name-2.json``... if taken.
     """
-    text = json.dumps(to_dict(net, config=config, history=history, dataset=dataset, resume=resume))
+    text = json.dumps(to_dict(net, config=config, history=history, dataset=dataset))
     if exclusive:
         return write_new(filename, text.encode("utf-8"))
     atomic_write_text(filename, text)
@@ -134,6 +131,10 @@ def from_dict(d: Any, filename="<model>", cls=None):
     activation = d.get("activation", "sigmoid")
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
         _fail(filename, f"activation {quote(activation, 40)} is not one of {sorted(ACTIVATIONS)}")
+    output = d.get("output_activation", cost.output.name)
+    if output != cost.output.name:
+        _fail(filename, f"output_activation {quote(output, 40)} does not match the cost {cost.__name__}, whose "
+                        f"output layer is {cost.output.name}")
     n = len(sizes) - 1
     for key in ("weights", "biases"):
         if not isinstance(d[key], list) or len(d[key]) != n:
@@ -205,12 +206,18 @@ def load(filename, cls=None):
 
 
 def load_with_metadata(filename, cls=None):
-    """(net, config dict or None, history dict or None) from a model file."""
-    net, config, history, _ = load_for_resume(filename, cls)
+    """(net, config dict or None, history dict or None) from a model file; the history's series are
+    checked (``check_history``: a history of a million epochs is refused at once)."""
+    d = read_json(filename)
+    name = os.fspath(filename)
+    net = from_dict(d, name, cls)
+    config = d.get("config") if isinstance(d.get("config"), dict) else None
+    history = check_history(d["history"], name) if isinstance(d.get("history"), dict) else None
     return net, config, history
 
 
-SERIES = ("evaluation_cost", "evaluation_accuracy", "training_cost", "training_accuracy", "epoch_seconds")
+SERIES = ("evaluation_cost", "evaluation_accuracy", "training_cost", "training_accuracy", "epoch_seconds", "eta")
+PER_EPOCH = ("saturation",)  # per-epoch lists of other things: only their length is bounded here
 
 
 def check_history(history: dict, filename) -> dict:
@@ -227,6 +234,10 @@ def check_history(history: dict, filename) -> dict:
         bad = [v for v in series if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)]
         if bad:
             _fail(filename, f"history {key} must hold finite numbers only, found {quote(bad[0], 40)}")
+    for key in PER_EPOCH:
+        if isinstance(history.get(key), list) and len(history[key]) > MAX_EPOCHS:
+            _fail(filename, f"history {key} has {len(history[key]):,} epochs, more than the {MAX_EPOCHS:,} a run "
+                            f"of nndl can have")
     for key in ("n_training", "n_evaluation"):
         v = history.get(key, 0)
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
@@ -234,26 +245,4 @@ def check_history(history: dict, filename) -> dict:
     return history
 
 
-def check_resume(resume: Any, filename) -> dict | None:
-    """The ``resume`` entry: epochs done and a numpy PCG64 state; None when absent or unusable."""
-    if not isinstance(resume, dict):
-        return None
-    epochs, state = resume.get("epochs"), resume.get("order_rng")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or not 0 <= epochs <= MAX_EPOCHS:
-        _fail(filename, f"resume epochs must be an integer 0-{MAX_EPOCHS:,}, got {quote(epochs, 40)}")
-    try:
-        rng = np.random.Generator(np.random.PCG64())
-        rng.bit_generator.state = state
-    except (TypeError, ValueError, KeyError, OverflowError):
-        _fail(filename, f"resume order_rng is not the state of numpy's PCG64 generator: {quote(state, 60)}")
-    return {"epochs": epochs, "order_rng": state}
 
-
-def load_for_resume(filename, cls=None):
-    """(net, config dict or None, history dict or None, resume dict or None), every part checked."""
-    d = read_json(filename)
-    name = os.fspath(filename)
-    net = from_dict(d, name, cls)
-    config = d.get("config") if isinstance(d.get("config"), dict) else None
-    history = check_history(d["history"], name) if isinstance(d.get("history"), dict) else None
-    return net, config, history, check_resume(d.get("resume"), name)
