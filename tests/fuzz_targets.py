@@ -13,10 +13,12 @@ targets for minutes, counting the inputs.
 
 from __future__ import annotations
 
+import atexit
 import gzip
 import io
 import json
 import os
+import shutil
 import struct
 import tempfile
 import warnings
@@ -37,6 +39,7 @@ from nndl.serialization import load_with_metadata, to_dict
 
 COUNTS: dict[str, int] = {}  # inputs run per target (read by tests/fuzz.py)
 _TMP = Path(tempfile.mkdtemp(prefix="nndl-fuzz-"))
+atexit.register(shutil.rmtree, _TMP, True)  # nothing left behind
 SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 # What every run shares; a runner adds the budget: run(target, max_examples=..., derandomize=...).
 BASE = settings(suppress_health_check=SUPPRESS, deadline=None, database=None, print_blob=True)

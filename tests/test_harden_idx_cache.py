@@ -23,11 +23,16 @@ def header(type_byte, dims):
 
 
 @pytest.mark.parametrize("content, match", [
-    (header(8, [2**32 - 1] * 3) + b"\0" * 10, r"truncated IDX data \(shape \(4294967295, 4294967295, 4294967295\)"),
-    (header(0x0E, [2**31, 2**31]) + b"\0" * 8, r"truncated IDX data"),
+    (header(8, [2**32 - 1] * 3) + b"\0" * 10, r"declares shape \(4294967295, 4294967295, 4294967295\), which no "
+                                              r"array can have"),
+    (header(0x0E, [2**31, 2**31]) + b"\0" * 8, r"declares shape \(2147483648, 2147483648\), which no array"),
+    (header(0x0E, [2**20, 2**20]) + b"\0" * 8, r"truncated IDX data \(shape \(1048576, 1048576\) needs"),
     (header(8, [1] * 65) + b"\0", r"declares 65 dimensions \(1 to 32 are allowed\)"),
     (header(8, [1] * (MAX_NDIM + 1)) + b"\0", r"declares 33 dimensions"),
     (bytes([0, 0, 8, 0]) + b"\0", r"declares 0 dimensions"),
+    # found by make fuzz: no bytes of data (a size is 0), but the others multiply past NumPy's limit
+    (b"\x00\x00\x08\x04\x7f\xff\xff\xff\x00\x00\x00\x00\x00\x00\x03\x00\x00UUV",
+     r"declares shape \(2147483647, 0, 768, 5592406\), which no array can have"),
 ])
 def test_headers_that_numpy_cannot_take_are_data_errors(tmp_path, content, match):
     path = tmp_path / "bad-idx"
@@ -100,6 +105,10 @@ DAMAGE = {
     "empty shape": npy_with_header("{'descr': '|u1', 'fortran_order': False, 'shape': (0,), }", b""),
     "object dtype": npy_with_header("{'descr': '|O', 'fortran_order': False, 'shape': (3,), }"),
     "negative shape": npy_with_header("{'descr': '|u1', 'fortran_order': False, 'shape': (-1,), }"),
+    "empty but too big": npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (2**62, 0, 2**62), }",
+                                         b""),
+    "empty but too big, literal": npy_with_header(
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 0, 4611686018427387904), }", b""),
     "not npy": b"not numpy at all",
     "empty file": b"",
 }

@@ -21,3 +21,12 @@ MAX_INT_DIGITS = 40
 # (Python floats and lists, then the arrays): measured 3.5x for the objects per byte of file,
 # plus the file's bytes and its decoded text.
 MODEL_FILE_MEMORY_FACTOR = 6.0
+
+
+def shape_fits(shape, itemsize: int) -> bool:
+    """Whether NumPy can make an array of ``shape``: even with a 0 in it, NumPy refuses a shape whose
+    other sizes multiply past its index type (``ValueError: array is too big``)."""
+    import math
+
+    import numpy as np
+    return math.prod(d for d in shape if d) * max(int(itemsize), 1) <= np.iinfo(np.intp).max

@@ -22,6 +22,7 @@ import numpy as np
 
 from nndl import memory
 from nndl.errors import DataError
+from nndl.limits import shape_fits
 from nndl.fileio import atomic_write_bytes
 
 # Type byte -> the dtype of the data as stored (big-endian where it matters).
@@ -138,6 +139,9 @@ def _declared(data: bytes, name: str) -> tuple[tuple[int, ...], np.dtype, int]:
         )
     shape = struct.unpack(f">{ndim}I", data[4:header_size])
     dtype = IDX_DTYPES[data[2]]
+    if not shape_fits(shape, dtype.itemsize):
+        raise DataError(f"{name}: IDX header declares shape {shape}, which no array can have (its sizes "
+                        f"multiply past 2**63 bytes)")
     return shape, dtype, header_size + math.prod(shape) * dtype.itemsize  # no int64 overflow
 
 

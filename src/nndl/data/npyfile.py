@@ -26,6 +26,7 @@ from typing import IO
 import numpy as np
 
 from nndl.errors import DataError, quote
+from nndl.limits import shape_fits
 
 MAGIC = b"\x93NUMPY"
 MAX_HEADER = 10_000  # bytes; numpy's own default limit (numpy.lib.format, max_header_size)
@@ -101,6 +102,8 @@ def read_header(f: IO[bytes], name: str, kinds: str = "biuf") -> NpyHeader:
         allowed = {"b": "booleans", "i": "integers", "u": "unsigned integers", "f": "floats"}
         raise DataError(f"{name}: holds {quote(descr, 40)} values; allowed are "
                         f"{', '.join(allowed[k] for k in kinds)}")
+    if not shape_fits(shape, dtype.itemsize):
+        raise DataError(f"{name}: damaged .npy header (shape {quote(shape, 60)} is more than any array can have)")
     return NpyHeader(tuple(shape), dtype, fortran, 8 + size_bytes + length)
 
 
