@@ -7,7 +7,6 @@ and ``nndl explore beyond`` both call ``main``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -16,15 +15,17 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from nndl import fileio
 from nndl.blas import blas_threads
-from nndl.errors import NndlError
+from nndl.cli.common import OneLineParser, cap, describe, interrupt_status, nonnegative_int
+from nndl.errors import NndlError, quote
 from nndl.explore import beyond, beyond_figures
 from nndl.explore.level3 import BarReporter
 from nndl.fileio import atomic_write_text
 
 
-def parser(prog: str = "nndl explore beyond") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+def parser(prog: str = "nndl explore beyond") -> OneLineParser:
+    p = OneLineParser(
         prog=prog,
         description="Beyond Level 3: the rest of chapter 3 of 'Neural Networks and Deep Learning' - softmax with "
                     "the log-likelihood cost, dropout against L2, momentum, tanh and ReLU neurons, the book's "
@@ -34,7 +35,8 @@ def parser(prog: str = "nndl explore beyond") -> argparse.ArgumentParser:
                     "minutes on two cores.")
     p.add_argument("--quick", action="store_true",
                    help="small subsets and few epochs: a smoke test in under a minute (figures say 'quick')")
-    p.add_argument("--seed", type=int, default=0, help="first seed (the ladder uses it and the next two; default 0)")
+    p.add_argument("--seed", type=nonnegative_int, default=0,
+                   help="first seed, an integer >= 0 (the ladder uses it and the next two; default 0)")
     p.add_argument("--pictures", default="pictures", metavar="DIR",
                    help="where the timestamped folder goes (default: ./pictures)")
     p.add_argument("--dataset", default="mnist", metavar="NAME|FILE.npz",
@@ -92,17 +94,10 @@ def verdicts(rows: list[dict]) -> list[str]:
     return out
 
 
-def new_folder(pictures: str, exploration: str = "beyond") -> Path:
-    """PICTURES/<exploration>/YYYYMMDD_HHMMSS, with a suffix if two runs start in the same second."""
-    base = Path(pictures) / exploration / datetime.now().strftime("%Y%m%d_%H%M%S")
-    folder, k = base, 1
-    while True:
-        try:
-            folder.mkdir(parents=True)
-            return folder
-        except FileExistsError:
-            k += 1
-            folder = base.with_name(f"{base.name}_{k}")
+def new_folder(pictures: str) -> Path:
+    """PICTURES/beyond/YYYYMMDD_HHMMSS, with a suffix if two runs start in the same second
+    (``nndl.fileio.new_folder``: a parent that is not a folder is named, not searched forever)."""
+    return fileio.new_folder(Path(pictures) / "beyond" / datetime.now().strftime("%Y%m%d_%H%M%S"))
 
 
 def write_outputs(results: dict, folder: Path) -> list[Path]:
@@ -119,8 +114,13 @@ def replot(folder: Path, prog: str) -> int:
         raise NndlError(f"{folder / 'results.json'}: not valid JSON ({e})") from None
     if not isinstance(results, dict) or results.get("exploration") != "beyond" or not results.get("complete"):
         raise NndlError(f"{folder / 'results.json'}: not a finished beyond-Level-3 exploration; run it again")
-    paths = write_outputs(results, folder)
-    print(markdown(results))
+    try:  # the figures read the structure a finished run wrote; anything else is refused in one line
+        paths = write_outputs(results, folder)
+        table = markdown(results)
+    except (KeyError, TypeError, IndexError, ValueError, AttributeError, ZeroDivisionError, OverflowError) as e:
+        raise NndlError(f"{folder / 'results.json'}: not the structure a finished beyond-Level-3 exploration "
+                        f"writes ({type(e).__name__}: {quote(str(e), 80)[1:-1]})") from None
+    print(table)
     print(f"Redrew {len(paths)} figures and results.md in {folder}")
     return 0
 
@@ -128,8 +128,6 @@ def replot(folder: Path, prog: str) -> int:
 def main(argv: list[str] | None = None, prog: str = "nndl explore beyond") -> int:
     args = parser(prog).parse_args(argv)
     try:
-        if args.seed < 0:
-            raise NndlError(f"--seed must be an integer >= 0, got {args.seed}")
         if args.replot:
             return replot(Path(args.replot), prog)
         from nndl.data import load_dataset
@@ -138,7 +136,7 @@ def main(argv: list[str] | None = None, prog: str = "nndl explore beyond") -> in
         reporter = BarReporter(args.quiet)
         tqdm.write(f"Loading {args.dataset} ...", file=sys.stderr)
         splits = beyond.shrink(options, load_dataset(args.dataset))
-        folder = new_folder(args.pictures, "beyond")
+        folder = new_folder(args.pictures)
         models = folder / "models"
         tqdm.write(f"Writing to {folder}", file=sys.stderr)
         results = beyond.new_results(options, splits)
@@ -159,11 +157,11 @@ def main(argv: list[str] | None = None, prog: str = "nndl explore beyond") -> in
         results["complete"] = True
         save()
         paths = write_outputs(results, folder)
-    except KeyboardInterrupt:
-        print("\nInterrupted; results.json keeps the runs that finished.", file=sys.stderr)
-        return 130
-    except NndlError as e:
-        print(f"{prog}: error: {e}", file=sys.stderr)
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM under the nndl command
+        print("\nInterrupted; results.json and models/ keep the runs that finished.", file=sys.stderr)
+        return interrupt_status(e)
+    except (NndlError, OSError) as e:
+        print(f"{prog}: error: {cap(describe(e))}", file=sys.stderr)
         return 1
     print()
     print(markdown(results))
