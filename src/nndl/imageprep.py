@@ -244,8 +244,12 @@ def paper_level(grey: np.ndarray) -> np.ndarray:
     h, w = g.shape
     f = max(1, min(h, w) // _WORK)                                   # block size
     ph, pw = -h % f, -w % f
-    small = np.pad(g, ((0, ph), (0, pw)), mode="edge")
-    small = small.reshape((h + ph) // f, f, (w + pw) // f, f).mean(axis=(1, 3))  # (h', w')
+    padded = np.pad(g, ((0, ph), (0, pw)), mode="edge")
+    terms = [padded[dy::f, dx::f] for dy in range(f) for dx in range(f)]  # f*f arrays (h', w')
+    while len(terms) > 1:                # added in pairs, in a fixed order: the JavaScript mirror
+        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i]   # gets the same
+                 for i in range(0, len(terms), 2)]                              # bits
+    small = terms[0] / (f * f)                                          # (h', w') block means
     k = max(3, round(LIGHTING * min(small.shape)) | 1)              # odd window
     n = min(k, *small.shape) - 1                  # margin, continuing a darkening edge
     padded = np.minimum(np.pad(small, n, mode="reflect", reflect_type="odd"),
@@ -278,6 +282,12 @@ def _upsample(a: np.ndarray, f: int, h: int, w: int) -> np.ndarray:
     return cols[r0] * (1 - rw)[:, None] + cols[r1] * rw[:, None]    # (h, w)
 
 
+def _total(a: np.ndarray) -> float:
+    """Sum of a 1-D array added left to right (NumPy's own sum pairs terms up; the JavaScript
+    mirror adds in order, and the centre of mass must round the same way in both)."""
+    return float(np.cumsum(a)[-1]) if a.size else 0.0
+
+
 def prepare_digit(ink: np.ndarray) -> np.ndarray:
     """Ink-high array (H, W), 0 = background -> MNIST-style digit, shape (28, 28), in [0, 1].
 
@@ -304,9 +314,9 @@ def prepare_digit(ink: np.ndarray) -> np.ndarray:
         raise ImageError("image is blank: the ink vanished when scaled to 20 pixels")
     patch /= patch.max()
     h, w = patch.shape
-    mass = patch.sum()
-    cy = float((patch.sum(axis=1) * np.arange(h)).sum() / mass)
-    cx = float((patch.sum(axis=0) * np.arange(w)).sum() / mass)
+    mass = _total(patch.ravel())
+    cy = _total(np.cumsum(patch, axis=1)[:, -1] * np.arange(h)) / mass
+    cx = _total(np.cumsum(patch, axis=0)[-1] * np.arange(w)) / mass
     top = int(np.clip(round(FIELD / 2 - cy), 0, FIELD - h))
     left = int(np.clip(round(FIELD / 2 - cx), 0, FIELD - w))
     field = np.zeros((FIELD, FIELD))                              # (28, 28)

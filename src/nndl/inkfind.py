@@ -120,11 +120,16 @@ def bands(mask: np.ndarray, thin: float) -> list:
 
 def fit_line(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float, float]:
     """Least-squares line y = a + b x through the points: (a, b, largest distance |y - line|)."""
-    mx, my = float(xs.sum() / len(xs)), float(ys.sum() / len(ys))
-    sxx = float(((xs - mx) * (xs - mx)).sum())
-    b = float(((xs - mx) * (ys - my)).sum()) / sxx if sxx > 0 else 0.0
+    mx, my = _total(xs) / len(xs), _total(ys) / len(ys)
+    sxx = _total((xs - mx) * (xs - mx))
+    b = _total((xs - mx) * (ys - my)) / sxx if sxx > 0 else 0.0
     a = my - b * mx
     return a, b, float(np.abs(ys - (a + b * xs)).max())
+
+
+def _total(a: np.ndarray) -> float:
+    """Sum added left to right, as the JavaScript mirror adds (NumPy's sum pairs terms up)."""
+    return float(np.cumsum(a)[-1]) if a.size else 0.0
 
 
 def remove_ruled_lines(ink: np.ndarray) -> np.ndarray:
