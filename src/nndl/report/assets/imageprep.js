@@ -24,7 +24,9 @@ var NNDLPrep = (function () {
 
   // np.median: the middle value, or the mean of the two middle values.
   function median(values) {
-    var a = Float64Array.from(values).sort();
+    var a = new Float64Array(values.length);
+    for (var i = 0; i < a.length; i++) a[i] = values[i];
+    a.sort();
     var n = a.length, m = n >> 1;
     return n % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
   }
@@ -112,21 +114,41 @@ var NNDLPrep = (function () {
     return out;
   }
 
-  // _rank: max or min over a k x k window, edges replicated; along rows, then columns.
+  // _rank: max or min over a k x k window, edges replicated; along rows, then columns. Python
+  // takes each window's max with NumPy; here the van Herk / Gil-Werman scheme gives the same
+  // maxima (exactly: max and min do not round) in three passes instead of k per pixel.
+  function slide(src, dst, n, k, isMax) {           // dst[i] = max/min of src[i .. i+k-1]
+    var m = src.length, g = new Float64Array(m), h = new Float64Array(m), i, v;
+    for (i = 0; i < m; i++) {
+      v = src[i];
+      g[i] = (i % k === 0) ? v : (isMax ? (v > g[i - 1] ? v : g[i - 1]) : (v < g[i - 1] ? v : g[i - 1]));
+    }
+    for (i = m - 1; i >= 0; i--) {
+      v = src[i];
+      h[i] = (i === m - 1 || (i + 1) % k === 0) ? v : (isMax ? (v > h[i + 1] ? v : h[i + 1]) : (v < h[i + 1] ? v : h[i + 1]));
+    }
+    for (i = 0; i < n; i++) {
+      var a = h[i], b = g[i + k - 1];
+      dst[i] = isMax ? (a > b ? a : b) : (a < b ? a : b);
+    }
+  }
+
   function rank(a, k, isMax) {
-    var r = k >> 1, p = pad(a, r, false), H = p.h, W = p.w, h = a.h, w = a.w;
-    var mid = pic(h, W), out = pic(h, w), x, y, j, v, m;
-    for (y = 0; y < h; y++) for (x = 0; x < W; x++) {
-      m = p.d[y * W + x];
-      for (j = 1; j < k; j++) { v = p.d[(y + j) * W + x]; m = isMax ? (v > m ? v : m) : (v < m ? v : m); }
-      mid.d[y * W + x] = m;
+    var r = k >> 1, h = a.h, w = a.w, x, y, i;
+    var line = new Float64Array(Math.max(h, w) + 2 * r), res = new Float64Array(Math.max(h, w));
+    var mid = pic(h, w), out = pic(h, w);
+    for (x = 0; x < w; x++) {                          // along each column (axis 0), edges replicated
+      var col = line.subarray(0, h + 2 * r);
+      for (i = 0; i < h + 2 * r; i++) col[i] = a.d[Math.min(Math.max(i - r, 0), h - 1) * w + x];
+      slide(col, res, h, k, isMax);
+      for (y = 0; y < h; y++) mid.d[y * w + x] = res[y];
     }
-    for (y = 0; y < h; y++) for (x = 0; x < w; x++) {
-      m = mid.d[y * W + x];
-      for (j = 1; j < k; j++) { v = mid.d[y * W + x + j]; m = isMax ? (v > m ? v : m) : (v < m ? v : m); }
-      out.d[y * w + x] = m;
+    for (y = 0; y < h; y++) {                          // then along each row (axis 1)
+      var row = line.subarray(0, w + 2 * r);
+      for (i = 0; i < w + 2 * r; i++) row[i] = mid.d[y * w + Math.min(Math.max(i - r, 0), w - 1)];
+      slide(row, res, w, k, isMax);
+      for (x = 0; x < w; x++) out.d[y * w + x] = res[x];
     }
-    void H;
     return out;
   }
 
@@ -160,25 +182,15 @@ var NNDLPrep = (function () {
     var ph = ((-h % f) + f) % f, pw = ((-w % f) + f) % f, H = h + ph, W = w + pw, y, x, i;
     var padded = pic(H, W);
     for (y = 0; y < H; y++) for (x = 0; x < W; x++) padded.d[y * W + x] = g.d[Math.min(y, h - 1) * w + Math.min(x, w - 1)];
-    var sh = H / f, sw = W / f, terms = [];
-    for (var dy = 0; dy < f; dy++) for (var dx = 0; dx < f; dx++) {
-      var t = new Float64Array(sh * sw);
-      for (y = 0; y < sh; y++) for (x = 0; x < sw; x++) t[y * sw + x] = padded.d[(y * f + dy) * W + x * f + dx];
-      terms.push(t);
-    }
-    while (terms.length > 1) {                                     // added in pairs, as in Python
-      var next = [];
-      for (i = 0; i < terms.length; i += 2) {
-        if (i + 1 < terms.length) {
-          var s = new Float64Array(sh * sw);
-          for (var q = 0; q < s.length; q++) s[q] = terms[i][q] + terms[i + 1][q];
-          next.push(s);
-        } else next.push(terms[i]);
+    var sh = H / f, sw = W / f, small = pic(sh, sw), t = new Float64Array(f * f), len, dy, dx;
+    for (y = 0; y < sh; y++) for (x = 0; x < sw; x++) {
+      // the block's f*f values in Python's order (dy, then dx), added in pairs as Python adds its arrays
+      for (dy = 0; dy < f; dy++) for (dx = 0; dx < f; dx++) t[dy * f + dx] = padded.d[(y * f + dy) * W + x * f + dx];
+      for (len = f * f; len > 1; len = (len + 1) >> 1) {
+        for (i = 0; 2 * i < len; i++) t[i] = (2 * i + 1 < len) ? t[2 * i] + t[2 * i + 1] : t[2 * i];
       }
-      terms = next;
+      small.d[y * sw + x] = t[0] / (f * f);
     }
-    var small = pic(sh, sw);
-    for (i = 0; i < sh * sw; i++) small.d[i] = terms[0][i] / (f * f);
     var k = Math.max(3, roundHalfEven(PREP.LIGHTING * Math.min(sh, sw)) | 1);
     var n = Math.min(k, sh, sw) - 1;
     var odd = pad(small, n, true), edge = pad(small, n, false), both = pic(odd.h, odd.w);
@@ -214,24 +226,18 @@ var NNDLPrep = (function () {
 
   // touching: for each run of lane r, the runs [lo, hi) of lane r - 1 that touch it (8-connected).
   function touching(R, lane) {
-    var n = lane.length, lo = new Int32Array(n), hi = new Int32Array(n), first = 0;
-    // R's runs are sorted by (lane, start); scan lane by lane
-    var byLane = {};
-    for (var i = 0; i < R.rows.length; i++) {
-      if (!(R.rows[i] in byLane)) byLane[R.rows[i]] = [i, i];
-      byLane[R.rows[i]][1] = i + 1;
-    }
+    var n = lane.length, lo = new Int32Array(n), hi = new Int32Array(n), m = R.rows.length, i;
+    var lanes = m ? R.rows[m - 1] + 1 : 0, first = new Int32Array(lanes + 1).fill(-1), stop = new Int32Array(lanes + 1);
+    for (i = 0; i < m; i++) { if (first[R.rows[i]] < 0) first[R.rows[i]] = i; stop[R.rows[i]] = i + 1; }
     for (var k = 0; k < n; k++) {
-      var j = lane[k], up = byLane[R.rows[j] - 1];
-      lo[k] = hi[k] = up ? up[0] : 0;
-      if (!up) continue;
-      var a = up[0], b = up[1];
-      while (a < b && R.ends[a] < R.starts[j]) a++;               // first run above with end >= start
+      var j = lane[k], u = R.rows[j] - 1;
+      if (u < 0 || first[u] < 0) continue;                        // no runs in the lane before
+      var a = first[u], b = stop[u];
+      while (a < b && R.ends[a] < R.starts[j]) a++;               // first run before with end >= start
       var c = a;
-      while (c < b && R.starts[c] <= R.ends[j]) c++;              // runs above with start <= end
+      while (c < b && R.starts[c] <= R.ends[j]) c++;              // runs before with start <= end
       lo[k] = a; hi[k] = c;
     }
-    void first;
     return [lo, hi];
   }
 
@@ -376,7 +382,8 @@ var NNDLPrep = (function () {
   function removeRuledLines(ink) {
     var a = pic(ink.h, ink.w, Float64Array.from(ink.d)), H = a.h, W = a.w;
     if (W < 3 || H < 3) return a;
-    var mask = Uint8Array.from(ink.d, function (v) { return v > 0 ? 1 : 0; });
+    var mask = new Uint8Array(ink.d.length);
+    for (var q = 0; q < mask.length; q++) mask[q] = ink.d[q] > 0 ? 1 : 0;
     var thin = thinLimit(H, W), B = bands(a, thin), segs = B.segments, cols = B.cols;
     var centre = function (r) { return (B.starts[r] + B.ends[r] - 1) / 2.0; };
     var span = PREP.LINE_SPAN * W, lines = [], used = {}, k, m;
@@ -480,7 +487,8 @@ var NNDLPrep = (function () {
   // prepare_digit
   function prepareDigit(ink) {
     var H = ink.h, W = ink.w, y, x, r0 = -1, r1 = -1, c0 = W, c1 = -1;
-    var a = Float64Array.from(ink.d, function (v) { return v < 0 ? 0 : v; });
+    var a = new Float64Array(ink.d.length);
+    for (var q = 0; q < a.length; q++) a[q] = ink.d[q] < 0 ? 0 : ink.d[q];
     for (y = 0; y < H; y++) for (x = 0; x < W; x++) if (a[y * W + x] !== 0) {
       if (r0 < 0) r0 = y;
       r1 = y; if (x < c0) c0 = x; if (x > c1) c1 = x;
