@@ -148,10 +148,10 @@ image file (the same steps, written again in JavaScript): it keeps the main conn
 it to 20&times;20 keeping the aspect ratio and centres it by its centre of mass in 28&times;28, as MNIST's digits
 were made. Then the trained network runs on those 784 numbers, in your browser.</p>
 <div class="stage">
- <div class="panel"><h3>1. Your drawing</h3><div class="padbox"><canvas id="pad" width="280" height="280"
-  aria-label="drawing pad"></canvas><div class="guide"></div></div>
+ <div class="panel"><h3>1. Your drawing</h3><div class="padrow"><div class="padbox"><canvas id="pad" width="280"
+  height="280" aria-label="drawing pad"></canvas><div class="guide"></div></div>
   <div class="quick" aria-hidden="true"><canvas id="quick-input" width="28" height="28"></canvas>
-  <span id="quick-answer" class="hint">the network's answer shows here</span></div>
+  <span id="quick-answer" class="hint">the answer shows here</span></div></div>
   <button id="clear" type="button">Clear</button> <span id="pad-label" class="hint"></span>{examples}</div>
  <div class="panel"><h3>2. What the network sees</h3><canvas id="input" width="28" height="28"></canvas>
   <p class="hint">The 784 input neurons: your ink, cropped, scaled and centred. A speck or a stray stroke far

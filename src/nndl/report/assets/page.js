@@ -116,7 +116,7 @@
       paintDigit($("quick-input"), new Float64Array(784), 56);
       $("answer").innerHTML = message ? "<span class='muted'>" + message + "</span>"
         : "<span class='muted'>Draw a digit, or click a test digit.</span>";
-      $("quick-answer").textContent = message || "the network's answer shows here";
+      $("quick-answer").textContent = message ? "nothing to read yet" : "the answer shows here";
       renderHidden(null); renderBars(null); renderTiles(null);
       window.nndlReport.last = null;
       return;
@@ -130,7 +130,7 @@
     $("answer").innerHTML = "<span class='digit'>" + best + "</span><span class='conf'>confidence " +
       (100 * share[best]).toFixed(1) + "%</span>";
     paintDigit($("quick-input"), state.input, 56);
-    $("quick-answer").innerHTML = "<span class='digit'>" + best + "</span> " + (100 * share[best]).toFixed(1) + "%";
+    $("quick-answer").innerHTML = "<span class='digit'>" + best + "</span><br>" + (100 * share[best]).toFixed(1) + "%";
     renderHidden(layers); renderBars(share, out); renderTiles(layers[1]);
     window.nndlReport.last = { digit: best, confidence: share[best], outputs: Array.from(out),
                                input: Array.from(state.input), source: state.source };
