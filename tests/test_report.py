@@ -76,6 +76,14 @@ def test_model_page_embeds_the_network_exactly(model, sample, tmp_path):
     assert len(data["examples"]) == 20 and sorted({data["digits"]["labels"][k] for k in data["examples"]}) == list(range(10))
 
 
+def test_final_saturation_of_each_network(model, sample):
+    report = build_report(model, test=sample.test)
+    net = nndl.load(model)
+    expected = net.saturation(sample.test.images[:1000].astype(np.float64))
+    assert report.networks[0]["saturation"] == pytest.approx(expected, abs=1e-4)
+    assert "After training, on the test digits" in html(report)
+
+
 def test_page_is_self_contained(model, sample, tmp_path):
     text = write_report(model, tmp_path / "page.html", test=sample.test).read_text()
     assert f'content="{CSP}"' in text and "default-src 'none'" in CSP
@@ -138,7 +146,7 @@ def test_exploration_page(exploration, sample):
     for fig in FILES:                                                         # every figure, inline
         assert CAPTIONS[fig].replace("'", "&#x27;") in text
     assert text.count("data:image/png;base64,") == 5
-    assert "Saturation was not recorded" in text                             # the quick runs did not monitor it
+    assert "Saturation per epoch was not recorded" in text                             # the quick runs did not monitor it
 
 
 def test_saturation_is_drawn_when_recorded(exploration, sample, tmp_path):
@@ -152,7 +160,7 @@ def test_saturation_is_drawn_when_recorded(exploration, sample, tmp_path):
     (folder / "results.json").write_text(json.dumps(results))
     text = html(build_report(folder, test=sample.test))
     chart = text.split('id=\'saturation\'')[1].split("</section>")[0]
-    assert "Saturation was not recorded" not in chart and "<svg" in chart
+    assert "Saturation per epoch was not recorded" not in chart and "<svg" in chart
     assert "regularized" in chart and "better-init" in chart and chart.count("<polyline") == 2
 
 

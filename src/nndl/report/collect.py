@@ -101,6 +101,7 @@ def network_entry(net, name: str, label: str, test, pool: DigitPool | None) -> d
     confusion = np.bincount(labels * k + predicted, minlength=k * k).reshape(k, k)       # (k, k)
     wrong = np.flatnonzero(predicted != labels)
     wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:MISTAKES]
+    entry["saturation"] = [round(float(v), 4) for v in net.saturation(X[:1000])]  # per hidden layer, now
     entry["test"] = {"n": int(len(labels)), "correct": int(np.trace(confusion)),
                      "confusion": confusion.tolist(),
                      "mistakes": [[pool.add(r), int(labels[r]), int(predicted[r]), round(float(confidence[r]), 4)]

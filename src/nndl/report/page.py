@@ -132,9 +132,17 @@ def section_saturation(report: Report) -> str:
                 f"training (epoch 0) and after each epoch. Compare the runs that differ only in their "
                 f"initialization or their cost.</p><div class='scroll'>{chart}</div>")
     else:
-        body = ("<p class='note'>Saturation was not recorded for these runs (their history has no "
+        body = ("<p class='note'>Saturation per epoch was not recorded for these runs (their history has no "
                 "<code>saturation</code>; the engine records it when the saturation monitor is on, e.g. "
                 "<code>nndl train --monitor saturation</code>).</p>")
+    rows = [n for n in report.networks if n.get("saturation")]
+    if rows:
+        body += ("<h3>After training, on the test digits</h3><p class='hint'>Share of (test digit, hidden neuron) "
+                 "pairs saturated in each network as it ended, on the first 1,000 test digits.</p>"
+                 "<div class='scroll'><table class='ladder'><tr><th>Network</th><th>Saturated</th></tr>"
+                 + "".join(f"<tr><td>{escape(n['label'])}</td><td class='num'>"
+                           f"{' / '.join(f'{100 * v:.1f}%' for v in n['saturation'])}</td></tr>" for n in rows)
+                 + "</table></div>")
     return "<section id='saturation'><h2>Saturation</h2>" + intro + body + "</section>"
 
 
