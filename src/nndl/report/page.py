@@ -165,9 +165,7 @@ were made. Then the trained network runs on those 784 numbers, in your browser.<
   <p class="hint">The 784 input neurons: your ink, cropped, scaled and centred. A speck or a stray stroke far
   from the digit would shrink it here.</p></div>
  <div class="panel"><h3>3. Hidden neurons</h3><div id="hidden"></div><p class="hint" id="sat-now"></p>
-  <div class="legend-row"><span><span class="swatch" style="background:#3737ff"></span>active</span>
-  <span><span class="swatch" style="background:#fff"></span>silent</span>
-  <span><span class="swatch" style="border:2px solid #ff7f0e"></span>saturated</span></div></div>
+  <div class="legend-row" id="hidden-legend"></div></div>
  <div class="panel"><h3>4. The ten outputs</h3><div id="answer"></div><div id="bars"></div>
   <p class="hint" id="bars-note"></p></div>
 </div></section>

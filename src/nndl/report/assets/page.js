@@ -162,15 +162,25 @@
       "), so they would barely learn from it." : "";
   }
 
+  var LEGENDS = {
+    sigmoid: [["#3737ff", "active (near 1)"], ["#ffffff", "silent (near 0)"]],
+    tanh: [["#3737ff", "near +1"], ["#ffffff", "near 0"], ["#ff3737", "near -1"]],
+    relu: [["#3737ff", "active (the strongest here)"], ["#ffffff", "silent (0)"]]
+  };
+
   function buildHidden() {
     var box = $("hidden"), net = NETS[state.net];
     box.innerHTML = "";
+    $("hidden-legend").innerHTML = (LEGENDS[net.activation] || []).map(function (l) {
+      return "<span><span class='swatch' style='background:" + l[0] + "'></span>" + l[1] + "</span>";
+    }).join("") + "<span><span class='swatch' style='border:2px solid #111'></span>saturated</span>";
     for (var l = 1; l < net.sizes.length - 1; l++) {
       var n = net.sizes[l], cols = Math.ceil(Math.sqrt(n)), wrap = document.createElement("div");
       wrap.className = "layer";
       wrap.innerHTML = "<div class='hint'>hidden layer " + l + ": " + n + " " + net.activation + " neurons</div>";
       var grid = document.createElement("div");
       grid.className = "cells"; grid.style.gridTemplateColumns = "repeat(" + cols + ", 1fr)";
+      grid.style.maxWidth = Math.min(260, cols * 26) + "px";
       for (var i = 0; i < n; i++) { var c = document.createElement("span"); grid.appendChild(c); }
       wrap.appendChild(grid); box.appendChild(wrap);
     }
