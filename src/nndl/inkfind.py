@@ -114,8 +114,11 @@ def bands(mask: np.ndarray, thin: float) -> list:
             break
         head = nxt
     length = np.bincount(head[is_thin], minlength=n)                      # (n,) columns per chain
-    heads = np.flatnonzero(length >= max(TAIL * W, 2))
-    return [np.flatnonzero(head == h) for h in heads], (cols, starts, ends)
+    long_enough = length >= max(TAIL * W, 2)                              # (n,) by chain head
+    members = np.flatnonzero(long_enough[head])                           # runs of those chains
+    members = members[np.argsort(head[members], kind="stable")]           # grouped by head, in order
+    cuts = np.flatnonzero(np.diff(head[members])) + 1
+    return (np.split(members, cuts) if len(members) else []), (cols, starts, ends)
 
 
 def fit_line(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float, float]:
@@ -150,19 +153,24 @@ def remove_ruled_lines(ink: np.ndarray) -> np.ndarray:
     segments, (cols, starts, ends) = bands(mask, thin)
     centre = (starts + ends - 1) / 2.0                                    # (n,) each run's middle row
     span = LINE_SPAN * W
+    first = [int(cols[seg[0]]) for seg in segments]                       # each segment's columns...
+    last = [int(cols[seg[-1]]) for seg in segments]
+    y0 = [float(centre[seg[0]]) for seg in segments]                      # ...and rows at its ends
+    y1 = [float(centre[seg[-1]]) for seg in segments]
     lines, used = [], set()
     for k, seg in enumerate(segments):                                    # segments sorted by start
         if k in used:
             continue
-        if cols[seg[-1]] - cols[seg[0]] + 1 >= span:
+        if last[k] - first[k] + 1 >= span:
             lines.append(seg)
             continue
         best = None
         for m in range(k + 1, len(segments)):
-            other = segments[m]
-            if m in used or cols[other[0]] <= cols[seg[-1]] or cols[other[-1]] - cols[seg[0]] + 1 < span:
+            if m in used or first[m] <= last[k] or last[m] - first[k] + 1 < span:
                 continue
-            both = np.concatenate([seg, other])
+            if abs(y0[m] - y1[k]) > MAX_SLOPE * (first[m] - last[k]) + thin + 2:
+                continue                                                  # a quick test the fit implies
+            both = np.concatenate([seg, segments[m]])
             _, slope, worst = fit_line(cols[both].astype(np.float64), centre[both])
             if abs(slope) <= MAX_SLOPE and worst <= thin / 2 + 1 and (best is None or worst < best[0]):
                 best = (worst, m)

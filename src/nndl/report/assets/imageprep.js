@@ -358,12 +358,11 @@ var NNDLPrep = (function () {
     }
     var length = new Int32Array(n);
     for (i = 0; i < n; i++) if (isThin[i]) length[head[i]]++;
-    var segments = [], need = Math.max(PREP.TAIL * a.w, 2);
-    for (var h = 0; h < n; h++) {
-      if (length[h] < need) continue;
-      var seg = [];
-      for (i = h; i < n; i++) if (head[i] === h) seg.push(i);
-      segments.push(seg);
+    var segments = [], need = Math.max(PREP.TAIL * a.w, 2), at = {};
+    for (i = 0; i < n; i++) {                                      // grouped by head, heads in order
+      if (length[head[i]] < need) continue;
+      if (!(head[i] in at)) { at[head[i]] = segments.length; segments.push([]); }
+      segments[at[head[i]]].push(i);
     }
     return { segments: segments, cols: R.rows, starts: R.starts, ends: R.ends };
   }
@@ -396,6 +395,8 @@ var NNDLPrep = (function () {
         var other = segs[m];
         if (used[m] || cols[other[0]] <= cols[seg[seg.length - 1]] ||
             cols[other[other.length - 1]] - cols[seg[0]] + 1 < span) continue;
+        var gap = cols[other[0]] - cols[seg[seg.length - 1]];         // a quick test the fit implies
+        if (Math.abs(centre(other[0]) - centre(seg[seg.length - 1])) > PREP.MAX_SLOPE * gap + thin + 2) continue;
         var both = seg.concat(other);
         var fit = fitLine(both.map(function (r) { return cols[r]; }), both.map(centre));
         if (Math.abs(fit[1]) <= PREP.MAX_SLOPE && fit[2] <= thin / 2 + 1 && (best === null || fit[2] < best[0])) best = [fit[2], m];
