@@ -6,6 +6,7 @@ nndl.imageprep on the very same pixels (to 1e-6; measured: bit for bit), and the
 `nndl predict`. It is driven as a user would: strokes drawn with mouse and touch pointer
 events, a test digit and a misclassified digit clicked, a confusion cell picked, the network
 switched. And it must stay offline: no request leaves the page, the console stays clean.
+Screenshots at desktop and phone widths are kept in $NNDL_SCREENSHOTS when it is set.
 
 Needs /usr/bin/chromium and /usr/bin/chromedriver (Debian: apt-get install -y chromium
 chromium-driver) and selenium (the 'test' extra); .ci/run installs them. Without them every
@@ -115,7 +116,7 @@ def pad_pixels(driver) -> np.ndarray:
     return np.array(data, dtype=np.uint8).reshape(280, 280, 4)
 
 
-def draw(driver, strokes, steps: int = 5) -> None:
+def draw(driver, strokes, steps: int = 4) -> None:
     """Draw polylines with the mouse (pointer events); points are offsets from the pad's centre."""
     pad = driver.find_element(By.ID, "pad")
     for points in strokes:
@@ -160,6 +161,7 @@ def test_a_drawing_is_read_exactly_as_nndl_predict_reads_it(browser, page, model
     assert shown == str(answer["digit"])
     assert f"{100 * got['confidence']:.1f}%" in browser.find_element(By.ID, "answer").text
     assert console_problems(browser) == []
+    screenshot(browser, tmp_path, f"desktop-{len(strokes)}-strokes")
 
 
 def test_drawing_with_a_finger(browser, page, model, tmp_path, capsys):
@@ -179,7 +181,9 @@ def test_drawing_with_a_finger(browser, page, model, tmp_path, capsys):
     assert np.abs(np.array(got["input"]) - x).max() <= 1e-6 and got["digit"] == answer["digit"]
     quick = browser.find_element(By.ID, "quick-answer")        # on a phone the answer shows under the pad
     assert quick.is_displayed() and quick.text.startswith(str(answer["digit"]))
-    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll
+    assert console_problems(browser) == []
+    screenshot(browser, tmp_path, "phone")
 
 
 @pytest.fixture(scope="module")
@@ -329,7 +333,7 @@ def test_switching_networks(browser, sample, tmp_path):
 
 def test_nothing_leaves_the_page(browser, page):
     open_page(browser, page)
-    draw(browser, SEVEN)
+    draw(browser, [[(-40, -60), (30, 70)]], steps=3)
     browser.find_elements(By.CSS_SELECTOR, "#examples .example")[0].click()
     last(browser)
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
@@ -344,15 +348,10 @@ def test_nothing_leaves_the_page(browser, page):
     assert blocked[0] == "blocked" and blocked[1] and blocked[1][0].startswith("connect-src")
 
 
-@pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)], ids=["desktop", "phone"])
-def test_screenshots(browser, page, tmp_path, width, height):
-    """Screenshots of the page with a digit drawn, kept in $NNDL_SCREENSHOTS when set (look at them)."""
-    open_page(browser, page, width, height)
-    draw(browser, SEVEN)
-    last(browser)
-    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+def screenshot(browser, tmp_path: Path, name: str) -> Path:
+    """Keep a screenshot of the page as it is now, in $NNDL_SCREENSHOTS when set (look at them)."""
     folder = Path(SHOTS) if SHOTS else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
-    shot = folder / f"report-{width}.png"
+    shot = folder / f"report-{name}.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
-    assert console_problems(browser) == []
+    return shot

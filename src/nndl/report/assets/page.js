@@ -157,7 +157,8 @@
       }
     }
     if (nLayers === 0) { $("sat-now").textContent = "This network has no hidden layer: the inputs feed the outputs directly."; return; }
-    $("sat-now").textContent = layers ? sat + " of " + count + " hidden neurons are saturated for this input " +
+    $("sat-now").textContent = layers ? sat + " of " + count + " hidden neurons " + (sat === 1 ? "is" : "are") +
+      " saturated for this input " +
       "(outlined: their derivative is below 4% of its peak" + (net.activation === "sigmoid" ? ", σ(z) < 0.01 or > 0.99" : "") +
       "), so they would barely learn from it." : "";
   }
