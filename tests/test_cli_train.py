@@ -72,6 +72,53 @@ def test_flags_map_onto_train_config(tmp_path):
         dtype="float32", cost="quadratic", init="large")
 
 
+def test_the_techniques_of_chapter_3_are_flags_too(tmp_path, capsys):
+    path = tmp_path / "m.json"
+    assert main(["train", *SMALL, "--epochs", "2", "--cost", "log-likelihood", "--activation", "relu", "--init", "he",
+                 "--regularization", "l1", "--momentum", "0.5", "--dropout", "0.25", "--schedule", "halve",
+                 "--schedule-patience", "3", "--schedule-divisor", "64", "--early-stopping", "4", "--expand", "shifts",
+                 "--rotate", "5", "--eta", "0.05", "--save", str(path)]) == 0
+    header = capsys.readouterr().out.splitlines()[1]
+    for words in ("relu hidden neurons", "log-likelihood cost", "L1 regularization", "momentum 0.5", "dropout 0.25",
+                  "eta schedule (halve, patience 3)", "early stopping (4 epochs)", "expanded data (shifts)",
+                  "rotations up to 5 degrees"):
+        assert words in header, words
+    net, config, _ = load_with_metadata(path)
+    assert TrainConfig.from_dict(config) == TrainConfig(
+        sizes=(784, 20, 10), epochs=2, cost="log-likelihood", activation="relu", init="he", regularization="l1",
+        momentum=0.5, dropout=0.25, schedule="halve", schedule_patience=3, schedule_divisor=64.0, early_stopping=4,
+        expand="shifts", rotate=5.0, eta=0.05)
+    assert net.output.name == "softmax" and net.activation.name == "relu"
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--momentum", "1", "argument --momentum: must be a finite number >= 0 and < 1, got 1.0"),
+    ("--dropout", "-0.1", "argument --dropout: must be a finite number >= 0 and < 1, got -0.1"),
+    ("--early-stopping", "0", "argument --early-stopping: must be an integer >= 1, got 0"),
+    ("--rotate", "200", "argument --rotate: must be a finite number >= 0 and <= 180, got 200.0"),
+])
+def test_bad_technique_values_are_usage_errors_naming_the_flag(capsys, flag, value, message):
+    assert main(["train", *SMALL, "--epochs", "1", flag, value]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_model_file_from_before_the_techniques_loads_and_resumes(tmp_path, capsys):
+    """Model files of nndl 0.1 have a config without the new fields: they take the defaults."""
+    path = tmp_path / "old.json"
+    assert main(["train", *SMALL, "--epochs", "1", "--save", str(path), "--quiet"]) == 0
+    d = json.loads(path.read_text())
+    for key in ("regularization", "momentum", "dropout", "schedule", "schedule_patience", "schedule_divisor",
+                "early_stopping", "expand", "rotate"):
+        del d["config"][key]
+    for key in ("eta", "saturation", "best_epoch", "stopped", "state"):
+        del d["history"][key]
+    del d["output_activation"]
+    path.write_text(json.dumps(d))
+    assert main(["train", "--dataset", NPZ, "--resume", str(path), "--epochs", "1", "--quiet"]) == 0
+    _, config, history = load_with_metadata(path)
+    assert TrainConfig.from_dict(config).regularization == "l2" and len(history["epoch_seconds"]) == 2
+
+
 def test_same_weights_as_the_library(tmp_path, sample):
     path = tmp_path / "m.json"
     assert main(["train", *SMALL, "--epochs", "2", "--lmbda", "1", "--save", str(path), "--quiet"]) == 0
@@ -123,13 +170,16 @@ def test_resume_of_a_finished_run_asks_for_epochs(tmp_path, capsys):
     assert "give --epochs N" in capsys.readouterr().err
 
 
-def test_resume_of_a_network2_file_without_config(tmp_path):
+def test_resume_of_a_network2_file_without_config(tmp_path, capsys):
     path = tmp_path / "book.json"
     net = nndl.Network([784, 20, 10], rng=0)
     d = {"sizes": net.sizes, "weights": [w.tolist() for w in net.weights],
          "biases": [b.tolist() for b in net.biases], "cost": "CrossEntropyCost"}
     path.write_text(json.dumps(d))
-    assert main(["train", "--dataset", NPZ, "--resume", str(path), "--epochs", "1", "--quiet"]) == 0
+    assert main(["train", "--dataset", NPZ, "--resume", str(path), "--epochs", "1"]) == 0
+    header = capsys.readouterr().out.splitlines()[1]
+    assert "records no training config (as network2.py saves it)" in header
+    assert "seed" not in header and "init" not in header  # nothing the file does not record
     _, config, history = load_with_metadata(path)
     assert config["sizes"] == [784, 20, 10] and len(history["epoch_seconds"]) == 1
 
@@ -179,7 +229,8 @@ def test_bad_flags_are_usage_errors(capsys, flag, value, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err, err
-    assert err.startswith("usage: nndl train") and "Traceback" not in err
+    assert err.startswith("nndl train: error: ") and "Traceback" not in err
+    assert len(err.splitlines()) == 1 and err.rstrip().endswith("(see nndl train --help)")
 
 
 def test_bad_files(tmp_path, capsys):
@@ -195,7 +246,7 @@ def test_bad_files(tmp_path, capsys):
         (["--resume", str(tmp_path)], "is a directory"),
         (["--dataset", str(tmp_path / "missing.npz")], "no such data file"),
         (["--dataset", str(no_arrays)], "missing arrays"),
-        (["--dataset", str(not_npz)], "not a readable .npz"),
+        (["--dataset", str(not_npz)], "not an .npz file (it is not a zip archive)"),
     ]
     for extra, message in cases:
         argv = ["train", "--dataset", NPZ, "--epochs", "1", "--quiet", *extra]
@@ -313,4 +364,4 @@ def test_resume_of_a_file_with_a_broken_history(tmp_path, capsys):
         if history == "text":  # not an object: ignored, as load_with_metadata does
             assert code == 0
         else:
-            assert code == 1 and "not valid" in err and "Traceback" not in err, err
+            assert code == 1 and "not a valid model file: history" in err and "Traceback" not in err, err

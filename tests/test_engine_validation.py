@@ -168,15 +168,19 @@ def test_zero_epochs_is_allowed_and_changes_nothing(net, data):
 
 
 @pytest.mark.parametrize("flag", ["monitor_evaluation_cost", "monitor_evaluation_accuracy"])
-def test_a_monitor_flag_without_evaluation_data(net, data, flag):
-    assert_refused(net, r"monitor_evaluation_cost/monitor_evaluation_accuracy need evaluation_data, which is None",
-                   data, 1, 4, 0.5, **{flag: True})
+def test_a_monitor_flag_without_evaluation_data_is_named_alone(net, data, flag):
+    assert_refused(net, rf"^{flag}=True needs evaluation_data, which is None$", data, 1, 4, 0.5, **{flag: True})
+
+
+def test_both_monitor_flags_without_evaluation_data(net, data):
+    assert_refused(net, r"^monitor_evaluation_cost and monitor_evaluation_accuracy=True need evaluation_data",
+                   data, 1, 4, 0.5, monitor_evaluation_cost=True, monitor_evaluation_accuracy=True)
 
 
 def test_network2_SGD_checks_before_training(capsys):
     net = network2.Network(SIZES, seed=2)
     pairs = [(np.zeros((6, 1)), 1)] * 5
-    with pytest.raises(ValueError, match=r"need evaluation_data, which is None"):
+    with pytest.raises(ValueError, match=r"^monitor_evaluation_accuracy=True needs evaluation_data, which is None"):
         net.SGD(pairs, 1, 2, 0.5, monitor_evaluation_accuracy=True)
     with pytest.raises(ValueError, match=r"mini_batch_size must be an integer >= 1, got 0"):
         net.SGD(pairs, 1, 0, 0.5)

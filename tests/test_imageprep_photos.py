@@ -182,3 +182,30 @@ def test_parts_measure_mass_box_and_edges():
     assert list(p["top"]) == [0, 6] and list(p["right"]) == [4, 11]
     assert list(p["on_top"]) == [3, 0] and list(p["on_right"]) == [0, 3]
     assert list(choose(p, ink.shape)) == [False, True]  # heavier one; the other is too far
+
+
+@pytest.mark.parametrize("kind", ["uniform", "strokes", "lines", "extreme", "tiny"])
+def test_main_ink_never_fails_with_anything_but_image_error(kind):
+    """Random pictures of every kind end in a valid input or an ImageError, nothing else."""
+    from nndl.errors import ImageError
+    rng = np.random.default_rng(len(kind))
+    for _ in range(40):
+        h, w = (rng.integers(1, 6, 2) if kind == "tiny" else rng.integers(3, 90, 2))
+        if kind == "uniform":
+            grey = rng.random((h, w))
+        elif kind == "strokes":
+            grey = np.ones((h, w))
+            for _ in range(rng.integers(1, 6)):
+                grey[rng.integers(0, h):rng.integers(0, h) + 3, rng.integers(0, w):rng.integers(0, w) + 3] = 0.0
+        elif kind == "lines":
+            grey = np.ones((h, w))
+            grey[rng.integers(0, h, 4)] = rng.random()
+            grey[:, rng.integers(0, w, 2)] = rng.random()
+        else:
+            grey = rng.choice([0.0, 1.0, np.nan, np.inf, -1.0, 1e300], size=(h, w))
+        try:
+            with np.errstate(all="ignore"):
+                x = digit_from_grey(grey)
+        except ImageError:
+            continue
+        assert x.shape == (784,) and np.isfinite(x).all() and 0 <= x.min() and x.max() <= 1

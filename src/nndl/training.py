@@ -399,8 +399,10 @@ def sgd(net: Network, training_data, epochs: int, mini_batch_size: int, eta: flo
                          epochs=epochs, mini_batch_size=mini_batch_size, eta=eta, lmbda=lmbda,
                          dtype=np.dtype(net.dtype).name)
     if (monitor_evaluation_cost or monitor_evaluation_accuracy) and evaluation_data is None:
-        raise ConfigError("monitor_evaluation_cost/monitor_evaluation_accuracy need evaluation_data, "
-                          "which is None")
+        given = [n for n, v in (("monitor_evaluation_cost", monitor_evaluation_cost),
+                                ("monitor_evaluation_accuracy", monitor_evaluation_accuracy)) if v]
+        raise ConfigError(f"{' and '.join(given)}=True {'need' if len(given) > 1 else 'needs'} evaluation_data, "
+                          f"which is None")
     monitor = Monitor(monitor_evaluation_cost, monitor_evaluation_accuracy, monitor_training_cost,
                       monitor_training_accuracy)
     return fit(net, config, training_data, evaluation_data, monitor=monitor,
