@@ -201,3 +201,34 @@ def test_cli_report_bad_model_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "bad.json" in err and "invalid JSON" in err and "Traceback" not in err
     assert not (tmp_path / "bad.report.html").exists()
+
+
+def test_beyond_level3_folder(model, sample, tmp_path):
+    """nndl explore beyond's folder: the ladder past 98 % (seeds' mean and range), its seven figures'
+    captions, one network per ladder row (its first seed)."""
+    from nndl.explore.beyond_figures import CAPTIONS as BEYOND
+    saved = json.loads(model.read_text())
+    folder = tmp_path / "beyond" / "stamp"
+    (folder / "models").mkdir(parents=True)
+    runs = {}
+    for key, accs in (("level3", (0.90, 0.92)), ("dropout", (0.93, 0.95))):
+        for seed, acc in enumerate(accs):
+            name = f"{key}-seed{seed}"
+            config = dict(saved["config"], seed=seed, dropout=0.2 if key == "dropout" else 0.0)
+            runs[name] = {"config": config, "group": f"ladder:{key}", "n_train": 1667, "evaluation_data": "validation",
+                          "history": saved["history"], "seconds": 1.0,
+                          "final": {"test_accuracy": acc, "validation_accuracy": acc - 0.01}}
+            shutil.copy(model, folder / "models" / f"{name}.json")
+    runs["momentum-0.9"] = dict(runs["level3-seed0"], group="figure:momentum")
+    (folder / "results.json").write_text(json.dumps({"exploration": "beyond", "complete": True, "runs": runs,
+                                                      "options": {"dataset": NPZ, "quick": True},
+                                                      "sizes": {"test": 500, "validation": 333}}))
+    (folder / "7_ladder_past_98.png").write_bytes((Path(__file__).parent.parent / "docs" / "level3" /
+                                                   "2_cost_comparison.png").read_bytes())
+    report = build_report(folder, test=sample.test)
+    assert [n["name"] for n in report.networks] == ["level3-seed0", "dropout-seed0"]
+    assert [r["test"] for r in report.ladder] == ["91.00% (90.00-92.00)", "94.00% (93.00-95.00)"]
+    assert report.ladder_expected == "What it shows" and report.title.startswith("Beyond Level 3")
+    assert [f["caption"] for f in report.figures] == [BEYOND["7_ladder_past_98.png"]]
+    text = html(report)
+    assert "What it shows" in text and "Guide expects" not in text and len(report.runs) == 5

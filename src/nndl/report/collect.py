@@ -1,6 +1,7 @@
 """What the report page shows, gathered from an exploration folder or one model file.
 
-An exploration folder (``pictures/level3/<stamp>/``) holds ``results.json`` (every run's
+An exploration folder (``pictures/level3/<stamp>/``, or ``pictures/beyond/<stamp>/`` from
+``nndl explore beyond``) holds ``results.json`` (every run's
 configuration, per-epoch history and final accuracies), the five figures and, for each
 run, ``models/<run>.json``. A model file holds the weights and, when ``nndl train --save``
 wrote it, the configuration and history too. Either becomes one JSON-ready dict
@@ -39,7 +40,8 @@ class Report:
     title: str
     source: str                        # the folder or file the report was made from
     notes: list = field(default_factory=list)       # plain sentences for the header
-    ladder: list = field(default_factory=list)      # rows: step, run, expected, test, validation
+    ladder: list = field(default_factory=list)      # rows: step, run, expected, config, test, validation (text)
+    ladder_expected: str = "Guide expects"          # the header of the ladder's third column
     runs: list = field(default_factory=list)        # name, label, config, final, history, ...
     figures: list = field(default_factory=list)     # file, caption, png (base64)
     networks: list = field(default_factory=list)    # see network_entry
@@ -131,6 +133,20 @@ def _history(h) -> dict:
     return h if isinstance(h, dict) else {}
 
 
+def add_beyond_ladder(report: Report, results: dict, steps: dict) -> None:
+    """The ladder past 98 % of a beyond-Level-3 folder: one row per step, the seeds' mean test and
+    validation accuracy with their range; the row's first-seed run stands for it."""
+    from nndl.explore.beyond import ladder_stats
+    report.ladder_expected = "What it shows"
+    for row in ladder_stats(results):
+        first = next(n for n, r in results["runs"].items() if r.get("group") == f"ladder:{row['key']}")
+        steps[first] = row["step"]
+        report.ladder.append({
+            "step": row["step"], "run": first, "expected": row["why"], "config": row["config"],
+            "test": f"{row['test_mean']:.2f}% ({row['test_min']:.2f}-{row['test_max']:.2f})",
+            "validation": f"{row['validation_mean']:.2f}% ({row['validation_min']:.2f}-{row['validation_max']:.2f})"})
+
+
 def from_folder(folder: Path, test=None) -> Report:
     """A ``Report`` of an exploration folder; ``test`` is the test split it used (a ``Split``,
     cut to the size results.json records), or None to leave out the digits and mistakes."""
@@ -146,8 +162,10 @@ def from_folder(folder: Path, test=None) -> Report:
         raise DataError(f"{folder / 'results.json'}: not the results of an exploration (no 'runs' object)")
     options = results.get("options") if isinstance(results.get("options"), dict) else {}
     sizes = results.get("sizes") if isinstance(results.get("sizes"), dict) else {}
-    report = Report(kind="exploration", source=str(folder),
-                    title="Level 3: Improved Neural Network Techniques - what the networks learned")
+    beyond = results.get("exploration") == "beyond"           # nndl explore beyond's folder
+    title = ("Beyond Level 3: the rest of chapter 3 - what the networks learned" if beyond else
+             "Level 3: Improved Neural Network Techniques - what the networks learned")
+    report = Report(kind="exploration", source=str(folder), title=title)
     dataset = options.get("dataset", "mnist")
     report.notes.append(f"Made from the exploration in {folder} ({results.get('created', 'date unknown')}), "
                         f"data set {dataset}" + (": a quick run (small data, few epochs)." if options.get("quick")
@@ -155,14 +173,16 @@ def from_folder(folder: Path, test=None) -> Report:
     if not results.get("complete"):
         report.notes.append("This exploration did not finish: only the runs it completed are shown.")
     steps = {}
-    for row in results.get("ladder", []):
+    if beyond:
+        add_beyond_ladder(report, results, steps)
+    for row in [] if beyond else results.get("ladder", []):
         run = results["runs"].get(row.get("run"))
         steps[row.get("run")] = row.get("step")
         if run is None:
             continue
         report.ladder.append({"step": row.get("step"), "run": row.get("run"), "expected": row.get("expected"),
-                              "config": run.get("config", {}), "test": run["final"]["test_accuracy"],
-                              "validation": run["final"]["validation_accuracy"]})
+                              "config": run.get("config", {}), "test": f"{100 * run['final']['test_accuracy']:.2f}%",
+                              "validation": f"{100 * run['final']['validation_accuracy']:.2f}%"})
     for name, run in results["runs"].items():
         report.runs.append({"name": name, "label": run_label(name, run.get("config"), steps.get(name)),
                             "config": run.get("config", {}), "final": run.get("final", {}),
@@ -170,7 +190,10 @@ def from_folder(folder: Path, test=None) -> Report:
                             "evaluation_data": run.get("evaluation_data", "validation"),
                             "n_evaluation": sizes.get(run.get("evaluation_data", "validation")),
                             "seconds": run.get("seconds")})
-    from nndl.explore.figures import CAPTIONS, FILES
+    if beyond:
+        from nndl.explore.beyond_figures import CAPTIONS, FILES
+    else:
+        from nndl.explore.figures import CAPTIONS, FILES
     for name in FILES:
         if (folder / name).is_file():
             report.figures.append({"file": name, "caption": CAPTIONS.get(name, ""), "png": figure_png(folder / name)})
@@ -180,7 +203,7 @@ def from_folder(folder: Path, test=None) -> Report:
     if pool is not None:
         add_examples(report, pool)
         report.test_name = f"the first {len(test.labels):,} digits of the {dataset} test set"
-    order = [r["run"] for r in report.ladder] + [n for n in results["runs"] if n not in steps]
+    order = [r["run"] for r in report.ladder] + ([] if beyond else [n for n in results["runs"] if n not in steps])
     for name in order:
         path = folder / "models" / f"{name}.json"
         if path.is_file():
@@ -190,6 +213,10 @@ def from_folder(folder: Path, test=None) -> Report:
     if not report.networks:
         report.notes.append(f"{folder / 'models'} holds no model files, so the page cannot run a network: "
                             f"run `nndl report MODEL.json` on a model saved by `nndl train --save`.")
+    elif beyond:
+        report.notes.append(f"The menu holds each ladder row's first-seed network; the exploration's other "
+                            f"models are in {folder / 'models'} (`nndl report {folder / 'models'}/NAME.json` "
+                            f"shows one).")
     if pool is not None:
         report.digits = pool.encoded()
     return report

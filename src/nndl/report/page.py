@@ -83,13 +83,16 @@ def section_ladder(report: Report) -> str:
         f"<tr><td>{escape(str(r['step']))}</td><td>{escape(str(r['config'].get('sizes')))}, "
         f"{escape(str(r['config'].get('cost')))}, {escape(str(r['config'].get('init')))} init, "
         f"&lambda; {r['config'].get('lmbda', 0):g}, &eta; {r['config'].get('eta', 0):g}</td>"
-        f"<td>{escape(str(r['expected']))}</td><td class='num'>{_pct(r['test'])}</td>"
-        f"<td class='num'>{_pct(r['validation'])}</td></tr>" for r in report.ladder)
-    return ("<section id='ladder'><h2>The accuracy ladder</h2><p>The Level 3 guide's section 5.2: each step adds one "
-            "idea of chapter 3 to the Level 2 network. Read down the test column: each idea should lift the "
-            "accuracy, most of all the larger hidden layer at the end.</p><div class='scroll'><table class='ladder'>"
-            "<tr><th>Step</th><th>Configuration</th><th>Guide expects</th><th>Test</th><th>Validation</th></tr>"
-            f"{rows}</table></div></section>")
+        f"<td>{escape(str(r['expected']))}</td><td class='num'>{escape(r['test'])}</td>"
+        f"<td class='num'>{escape(r['validation'])}</td></tr>" for r in report.ladder)
+    intro = ("The Level 3 guide's section 5.2: each step adds one idea of chapter 3 to the Level 2 network. Read "
+             "down the test column: each idea should lift the accuracy, most of all the larger hidden layer at "
+             "the end." if report.ladder_expected == "Guide expects" else
+             "Each row adds techniques to the one above, trained with several seeds: the mean, and in brackets "
+             "the smallest and largest, of the seeds' accuracies. Read down the test column.")
+    return (f"<section id='ladder'><h2>The accuracy ladder</h2><p>{intro}</p><div class='scroll'><table class='ladder'>"
+            f"<tr><th>Step</th><th>Configuration</th><th>{escape(report.ladder_expected)}</th><th>Test</th>"
+            f"<th>Validation</th></tr>{rows}</table></div></section>")
 
 
 def section_runs(report: Report) -> str:
@@ -118,7 +121,8 @@ def section_figures(report: Report) -> str:
                    f"src='data:image/png;base64,{f['png']}'><figcaption><b>{escape(figure_title(f['file']))}.</b> "
                    f"{escape(f['caption'])} <span class='muted'>({escape(f['file'])})</span></figcaption></figure>"
                    for f in report.figures)
-    return "<section id='figures'><h2>The five figures</h2>" + figs + "</section>"
+    count = {5: "five", 7: "seven"}.get(len(report.figures), str(len(report.figures)))
+    return f"<section id='figures'><h2>The {count} figures</h2>" + figs + "</section>"
 
 
 def section_saturation(report: Report) -> str:
