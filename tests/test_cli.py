@@ -37,7 +37,7 @@ def test_train_help_says_where_ctrl_c_saves(capsys):
 
 def test_no_command_is_one_line_and_exits_2(capsys):
     assert main([]) == 2
-    assert capsys.readouterr().err == ("nndl: error: no command given; choose one of train, evaluate, predict, "
+    assert capsys.readouterr().err == ("nndl: error: no command given; choose one of train, evaluate, predict, report, "
                                        "data, explore (see nndl --help)\n")
 
 

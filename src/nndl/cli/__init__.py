@@ -1,6 +1,6 @@
 """The ``nndl`` command: ``main(argv) -> int``, ``make_parser()``, and ``entry()`` for the script.
 
-Subcommands: ``train``, ``evaluate``, ``predict``, ``data fetch|info``, ``explore level3``.
+Subcommands: ``train``, ``evaluate``, ``predict``, ``report``, ``data fetch|info``, ``explore level3``.
 Each lives in a module here with an ``add_parser`` function and a ``run(args) -> int``.
 
 Errors: library code raises ``nndl.NndlError`` (and ``OSError`` for files); ``main`` is the
@@ -22,7 +22,7 @@ import sys
 from nndl import __version__
 from nndl.errors import NndlError
 
-from . import data, models, train
+from . import data, models, report, train
 from .common import (OneLineParser, Terminated, UsageError, cap, describe, interrupt_status,
                      sigterm_as_interrupt)
 from nndl.blas import blas_threads
@@ -47,6 +47,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     train.add_parser(sub)
     models.add_parsers(sub)
+    report.add_parser(sub)
     data.add_parser(sub)
     e = sub.add_parser("explore", help="run one of the book's explorations (see nndl explore level3 --help)",
                        description="Run an exploration; everything after its name goes to it.",

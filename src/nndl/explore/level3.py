@@ -152,6 +152,13 @@ def main(argv: list[str] | None = None, prog: str = "nndl explore level3") -> in
     print()
     print(ladder.markdown(results))
     print(f"Saved {len(paths)} figures, results.json and results.md in {folder}")
+    try:  # the report page beside the figures: draw a digit and watch the networks read it
+        from nndl.report import write_report
+        page = write_report(folder, test=splits.test)
+    except NndlError as e:
+        print(f"{prog}: error: could not write the report page: {e}", file=sys.stderr)
+        return 1
+    print(f"Report page (open it in a browser; it works offline): {page}")
     return 0
 
 
