@@ -27,6 +27,7 @@ def finished(tmp_path_factory):
 def test_quick_run_writes_seven_figures_results_and_models(finished):
     folder, results = finished
     assert sorted(p.name for p in folder.glob("*.png")) == sorted(beyond_figures.FILES)
+    assert (folder / "report.html").stat().st_size > 100_000                # the page beside the figures
     assert results["complete"] and (folder / "results.md").read_text().startswith("# Beyond Level 3")
     runs = beyond.plan(beyond.Options.make(quick=True))
     assert sorted(results["runs"]) == sorted(r.name for r in runs)

@@ -166,6 +166,13 @@ def main(argv: list[str] | None = None, prog: str = "nndl explore beyond") -> in
     print()
     print(markdown(results))
     print(f"Saved {len(paths)} figures, results.json, results.md and {len(runs)} models in {folder}")
+    try:  # the report page beside the figures: draw a digit and watch the ladder's networks read it
+        from nndl.report import write_report
+        page = write_report(folder, test=splits.test)
+    except (NndlError, OSError) as e:
+        print(f"{prog}: error: could not write the report page: {cap(describe(e))}", file=sys.stderr)
+        return 1
+    print(f"Report page (open it in a browser; it works offline): {page}")
     return 0
 
 
