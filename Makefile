@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: run test data bench clean
+.PHONY: run test fuzz data bench clean
 
 run: $(VENV)/.run-deps
 	$(BIN)/nndl data fetch mnist
@@ -15,6 +15,11 @@ run: $(VENV)/.run-deps
 
 test: $(VENV)/.test-deps
 	$(PY) -m pytest -q
+
+# The fuzz targets of `make test` (tests/fuzz_targets.py), for FUZZ_SECONDS each (6 targets: 10 min).
+FUZZ_SECONDS ?= 100
+fuzz: $(VENV)/.test-deps
+	$(PY) tests/fuzz.py --seconds-per-target $(FUZZ_SECONDS)
 
 data: $(VENV)/.run-deps
 	$(BIN)/nndl data fetch mnist

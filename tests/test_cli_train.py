@@ -72,6 +72,53 @@ def test_flags_map_onto_train_config(tmp_path):
         dtype="float32", cost="quadratic", init="large")
 
 
+def test_the_techniques_of_chapter_3_are_flags_too(tmp_path, capsys):
+    path = tmp_path / "m.json"
+    assert main(["train", *SMALL, "--epochs", "2", "--cost", "log-likelihood", "--activation", "relu", "--init", "he",
+                 "--regularization", "l1", "--momentum", "0.5", "--dropout", "0.25", "--schedule", "halve",
+                 "--schedule-patience", "3", "--schedule-divisor", "64", "--early-stopping", "4", "--expand", "shifts",
+                 "--rotate", "5", "--eta", "0.05", "--save", str(path)]) == 0
+    header = capsys.readouterr().out.splitlines()[1]
+    for words in ("relu hidden neurons", "log-likelihood cost", "L1 regularization", "momentum 0.5", "dropout 0.25",
+                  "eta schedule (halve, patience 3)", "early stopping (4 epochs)", "expanded data (shifts)",
+                  "rotations up to 5 degrees"):
+        assert words in header, words
+    net, config, _ = load_with_metadata(path)
+    assert TrainConfig.from_dict(config) == TrainConfig(
+        sizes=(784, 20, 10), epochs=2, cost="log-likelihood", activation="relu", init="he", regularization="l1",
+        momentum=0.5, dropout=0.25, schedule="halve", schedule_patience=3, schedule_divisor=64.0, early_stopping=4,
+        expand="shifts", rotate=5.0, eta=0.05)
+    assert net.output.name == "softmax" and net.activation.name == "relu"
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--momentum", "1", "argument --momentum: must be a finite number >= 0 and < 1, got 1.0"),
+    ("--dropout", "-0.1", "argument --dropout: must be a finite number >= 0 and < 1, got -0.1"),
+    ("--early-stopping", "0", "argument --early-stopping: must be an integer >= 1, got 0"),
+    ("--rotate", "200", "argument --rotate: must be a finite number >= 0 and <= 180, got 200.0"),
+])
+def test_bad_technique_values_are_usage_errors_naming_the_flag(capsys, flag, value, message):
+    assert main(["train", *SMALL, "--epochs", "1", flag, value]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_model_file_from_before_the_techniques_loads_and_resumes(tmp_path, capsys):
+    """Model files of nndl 0.1 have a config without the new fields: they take the defaults."""
+    path = tmp_path / "old.json"
+    assert main(["train", *SMALL, "--epochs", "1", "--save", str(path), "--quiet"]) == 0
+    d = json.loads(path.read_text())
+    for key in ("regularization", "momentum", "dropout", "schedule", "schedule_patience", "schedule_divisor",
+                "early_stopping", "expand", "rotate"):
+        del d["config"][key]
+    for key in ("eta", "saturation", "best_epoch", "stopped", "state"):
+        del d["history"][key]
+    del d["output_activation"]
+    path.write_text(json.dumps(d))
+    assert main(["train", "--dataset", NPZ, "--resume", str(path), "--epochs", "1", "--quiet"]) == 0
+    _, config, history = load_with_metadata(path)
+    assert TrainConfig.from_dict(config).regularization == "l2" and len(history["epoch_seconds"]) == 2
+
+
 def test_same_weights_as_the_library(tmp_path, sample):
     path = tmp_path / "m.json"
     assert main(["train", *SMALL, "--epochs", "2", "--lmbda", "1", "--save", str(path), "--quiet"]) == 0
@@ -123,13 +170,16 @@ def test_resume_of_a_finished_run_asks_for_epochs(tmp_path, capsys):
     assert "give --epochs N" in capsys.readouterr().err
 
 
-def test_resume_of_a_network2_file_without_config(tmp_path):
+def test_resume_of_a_network2_file_without_config(tmp_path, capsys):
     path = tmp_path / "book.json"
     net = nndl.Network([784, 20, 10], rng=0)
     d = {"sizes": net.sizes, "weights": [w.tolist() for w in net.weights],
          "biases": [b.tolist() for b in net.biases], "cost": "CrossEntropyCost"}
     path.write_text(json.dumps(d))
-    assert main(["train", "--dataset", NPZ, "--resume", str(path), "--epochs", "1", "--quiet"]) == 0
+    assert main(["train", "--dataset", NPZ, "--resume", str(path), "--epochs", "1"]) == 0
+    header = capsys.readouterr().out.splitlines()[1]
+    assert "records no training config (as network2.py saves it)" in header
+    assert "seed" not in header and "init" not in header  # nothing the file does not record
     _, config, history = load_with_metadata(path)
     assert config["sizes"] == [784, 20, 10] and len(history["epoch_seconds"]) == 1
 
@@ -179,7 +229,8 @@ def test_bad_flags_are_usage_errors(capsys, flag, value, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err, err
-    assert err.startswith("usage: nndl train") and "Traceback" not in err
+    assert err.startswith("nndl train: error: ") and "Traceback" not in err
+    assert len(err.splitlines()) == 1 and err.rstrip().endswith("(see nndl train --help)")
 
 
 def test_bad_files(tmp_path, capsys):
@@ -195,7 +246,7 @@ def test_bad_files(tmp_path, capsys):
         (["--resume", str(tmp_path)], "is a directory"),
         (["--dataset", str(tmp_path / "missing.npz")], "no such data file"),
         (["--dataset", str(no_arrays)], "missing arrays"),
-        (["--dataset", str(not_npz)], "not a readable .npz"),
+        (["--dataset", str(not_npz)], "not an .npz file (it is not a zip archive)"),
     ]
     for extra, message in cases:
         argv = ["train", "--dataset", NPZ, "--epochs", "1", "--quiet", *extra]
@@ -205,7 +256,7 @@ def test_bad_files(tmp_path, capsys):
 
 
 def test_divergence_is_an_error_not_a_traceback(capsys):
-    assert main(["train", *SMALL, "--epochs", "1", "--eta", "1e300", "--quiet"]) == 1
+    assert main(["train", *SMALL, "--epochs", "1", "--eta", "1e300", "--lmbda", "0", "--quiet"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("nndl: error: training diverged") and "smaller learning rate" in err
 
@@ -220,31 +271,51 @@ def test_quiet_and_monitor_none(capsys):
 
 
 def test_reporter_draws_a_bar_per_epoch_and_a_line_after(capsys):
-    history = nndl.History()
-    r = cli_train.Reporter(history, 2, bars=True, lines=True)
+    r = cli_train.Reporter(2, bars=True, lines=True, eta0=0.5)
     for done in (10, 20, 30):
         r.on_batch(done, 30)
-    r.on_epoch(EpochReport(1, 2, 0.5, None, None, 1.25, 90, 100, 120))
+    r.on_epoch(EpochReport(1, 2, 0.5, None, None, 1.25, 90, 100, 120, eta=0.5))
+    r.on_epoch(EpochReport(2, 2, 0.5, None, None, None, 91, 100, 120, eta=0.25, saturation=[0.125]))
     out, err = capsys.readouterr()
     assert "epoch 1/2:" in err and "/30 " in err  # the bar, on stderr
-    assert out.strip() == "epoch 1/2  evaluation accuracy 90 / 120 (75.00%)  evaluation cost 1.2500  0.5s"
-    assert history.evaluation_accuracy == [90] and history.evaluation_cost == [1.25]
-    assert history.epoch_seconds == [0.5]
+    assert out.splitlines() == ["epoch 1/2  evaluation accuracy 90 / 120 (75.00%)  evaluation cost 1.2500  0.5s",
+                                "epoch 2/2  evaluation accuracy 91 / 120 (75.83%)  saturated 12%  eta 0.25  0.5s"]
 
 
-def test_ctrl_c_in_process_saves_to_save_path(monkeypatch, tmp_path, capsys):
-    def stops_after_one_epoch(net, training, epochs, *args, on_epoch=None, **kwargs):
-        on_epoch(EpochReport(1, epochs, 0.1, None, None, None, 300, len(training), 333))
-        raise KeyboardInterrupt
+@pytest.mark.skipif(os.name == "nt", reason="SIGINT is POSIX")
+def test_ctrl_c_mid_epoch_saves_and_resume_ends_as_an_uninterrupted_run(monkeypatch, tmp_path, capsys):
+    """SIGINT in the middle of epoch 2 (the real signal, to this process): the loop stops at the
+    next window, the file keeps where the run was, and --resume finishes with the very weights
+    of a run never interrupted (with dropout and momentum, whose streams and velocity must
+    carry over too)."""
+    extra = ["--dropout", "0.2", "--momentum", "0.5", "--eta", "0.1"]
+    whole = tmp_path / "whole.json"
+    assert main(["train", *SMALL, *extra, "--epochs", "3", "--save", str(whole), "--quiet"]) == 0
+    calls = []
+    on_batch = cli_train.Reporter.on_batch
 
-    monkeypatch.setattr(cli_train, "sgd", stops_after_one_epoch)
+    def interrupting(self, done, total):
+        calls.append(done)
+        if len(calls) == 25:  # 17 windows an epoch: this is in epoch 2
+            os.kill(os.getpid(), signal.SIGINT)
+        on_batch(self, done, total)
+
+    monkeypatch.setattr(cli_train.Reporter, "on_batch", interrupting)
     path = tmp_path / "run" / "m.json"
-    assert main(["train", *SMALL, "--epochs", "50", "--save", str(path)]) == 130
+    capsys.readouterr()
+    assert main(["train", *SMALL, *extra, "--epochs", "3", "--save", str(path)]) == 130
     err = capsys.readouterr().err
-    assert f"interrupted in epoch 2; saved the model (1 complete epoch and part of the next) to {path}" in err
+    assert f"interrupted in epoch 2 after 80 of 167 mini-batches; saved the model (1 complete epoch, and " \
+           f"where the run was) to {path}" in err
+    assert f"continue with: nndl train --resume {path}" in err
     net, config, history = load_with_metadata(path)
-    assert net.sizes == [784, 20, 10] and config["epochs"] == 50 and history["evaluation_accuracy"] == [300]
+    assert config["epochs"] == 3 and len(history["epoch_seconds"]) == 1 and history["state"]["position"] == 800
     assert [p.name for p in path.parent.iterdir()] == ["m.json"]  # no temporary file left
+    monkeypatch.setattr(cli_train.Reporter, "on_batch", on_batch)
+    assert main(["train", "--dataset", NPZ, "--resume", str(path), "--quiet"]) == 0
+    resumed, whole_net = nndl.load(path), nndl.load(whole)
+    for a, b in zip(resumed.weights + resumed.biases, whole_net.weights + whole_net.biases):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.skipif(os.name == "nt", reason="SIGINT to a child process is POSIX")
@@ -293,4 +364,4 @@ def test_resume_of_a_file_with_a_broken_history(tmp_path, capsys):
         if history == "text":  # not an object: ignored, as load_with_metadata does
             assert code == 0
         else:
-            assert code == 1 and "not valid" in err and "Traceback" not in err, err
+            assert code == 1 and "not a valid model file: history" in err and "Traceback" not in err, err

@@ -16,7 +16,7 @@ import pytest
 
 import network2
 import nndl
-from nndl import COSTS, ConfigError, CrossEntropyCost, QuadraticCost, get_cost
+from nndl import COSTS, ConfigError, CrossEntropyCost, LogLikelihoodCost, QuadraticCost, get_cost
 
 
 def no_warnings(f, *args):
@@ -123,7 +123,9 @@ def test_a_saturated_network_has_a_finite_total_cost():
 
 
 def test_costs_are_registered_by_name_and_by_network2_class_name():
-    assert COSTS == {"quadratic": QuadraticCost, "cross-entropy": CrossEntropyCost}
+    assert COSTS == {"quadratic": QuadraticCost, "cross-entropy": CrossEntropyCost,
+                     "log-likelihood": LogLikelihoodCost}
+    assert get_cost("LogLikelihoodCost") is LogLikelihoodCost
     assert get_cost("CrossEntropyCost") is CrossEntropyCost
     assert get_cost("QuadraticCost") is QuadraticCost
     assert get_cost(QuadraticCost) is QuadraticCost

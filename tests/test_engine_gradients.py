@@ -70,6 +70,8 @@ def test_backprop_matches_central_differences_of_the_cost(cost, init, target):
     sizes = [6, 5, 4]
     net = nndl.Network(sizes, cost, init=init, rng=1)
     x, y = one_example(sizes, target, seed=2)
+    if cost == "log-likelihood" and target == "uniform":
+        y = y / y.sum()  # its output error a - y needs a target distribution (summing to 1)
     y_column = np.eye(sizes[-1])[y].reshape(-1, 1) if isinstance(y, int) else y
 
     assert_backprop_matches_differences(net, x, y, y_column)
@@ -85,20 +87,34 @@ def test_backprop_of_a_deeper_network():
 
 @pytest.mark.parametrize("cost", sorted(COSTS))
 def test_cost_delta_is_the_derivative_of_fn_with_respect_to_z(cost):
-    """delta(z, a, y) = dC/dz for a = sigmoid(z), one column and a batch of rows alike."""
+    """delta(z, a, y) = dC/dz for a = cost.output.fn(z) (the sigmoid, or softmax for the
+    log-likelihood), one example and a batch of rows alike."""
     cost = COSTS[cost]
     rng = np.random.default_rng(5)
-    for shape in [(4, 1), (3, 4)]:
+    softmax = cost.output is nndl.Softmax
+    for shape in ([(1, 4), (3, 4)] if softmax else [(4, 1), (3, 4)]):   # softmax works along rows
         z = rng.uniform(-3, 3, shape)
         y = rng.uniform(0, 1, shape)
-        numeric = central_difference(lambda: cost.fn(nndl.sigmoid(z), y), z)
-        assert_gradient_close(cost.delta(z, nndl.sigmoid(z), y), numeric)
+        if softmax:
+            y /= y.sum(axis=1, keepdims=True)                            # a distribution per row
+        numeric = central_difference(lambda: cost.fn(cost.output.fn(z), y), z)
+        assert_gradient_close(cost.delta(z, cost.output.fn(z), y), numeric)
+
+
+def test_softmax_outputs_are_a_distribution_and_survive_large_inputs():
+    z = np.array([[1000.0, 1001.0, 999.0], [-5.0, 0.0, 5.0]])
+    a = nndl.Softmax.fn(z)
+    np.testing.assert_allclose(a.sum(axis=1), 1.0, rtol=1e-15)
+    assert np.isfinite(a).all() and a[0].argmax() == 1
+    np.testing.assert_allclose(a[1], np.exp([-5.0, 0.0, 5.0]) / np.exp([-5.0, 0.0, 5.0]).sum(), rtol=1e-14)
+    buf = z.copy()
+    np.testing.assert_array_equal(nndl.Softmax.fn_(buf), a)
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 def test_activation_prime_matches_central_differences(name):
     act = ACTIVATIONS[name]
-    z = np.linspace(-8, 8, 33)
+    z = np.linspace(-8, 8, 32)  # 32 points: none at 0, where ReLU has its kink
     numeric = np.array([(act.fn(t + H) - act.fn(t - H)) / (2 * H) for t in z])
     np.testing.assert_allclose(act.prime(z), numeric, rtol=RTOL, atol=1e-12)
     np.testing.assert_allclose(act.prime_from_output(act.fn(z)), act.prime(z), rtol=1e-12)
@@ -139,6 +155,30 @@ def test_large_init_is_default_init_times_sqrt_n_in_from_the_same_draws():
     for bd, bl in zip(b_default, b_large):
         np.testing.assert_array_equal(bd, bl)
     assert w_large[0].std() == pytest.approx(1.0, rel=0.1)  # 1,000 draws: sd of the estimate ~2 %
+
+
+def test_he_init_is_default_init_times_sqrt_2_from_the_same_draws():
+    """N(0, 2/n_in) for ReLU neurons: the default's draws, scaled by sqrt(2)."""
+    sizes = [50, 20, 10]
+    w_default, b_default = INITIALIZERS["default"](sizes, np.random.default_rng(7))
+    w_he, b_he = INITIALIZERS["he"](sizes, np.random.default_rng(7))
+    for wd, wh in zip(w_default, w_he):
+        np.testing.assert_allclose(wh, wd * np.sqrt(2.0), rtol=1e-14)
+    for bd, bh in zip(b_default, b_he):
+        np.testing.assert_array_equal(bd, bh)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_times_prime_multiplies_by_the_derivative_in_place(name):
+    act = ACTIVATIONS[name]
+    rng = np.random.default_rng(9)
+    z = rng.uniform(-4, 4, (5, 7))
+    a = act.fn(z)
+    d = rng.standard_normal((5, 7))
+    want = d * act.prime(z)
+    out = act.times_prime_(d, a, np.empty_like(d))
+    assert out is d
+    np.testing.assert_allclose(d, want, rtol=1e-13, atol=1e-15)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

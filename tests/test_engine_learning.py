@@ -79,18 +79,43 @@ def tiny_data():
     return rng.standard_normal((20, 6)) * 10, np.arange(20) % 4  # (20, 6), (20,)
 
 
-def test_a_huge_eta_diverges_with_advice(tiny_data):
-    """eta = 1e6, lmbda = 1, n = 20: the decay factor 1 - eta*lmbda/n is -49,999, so the
-    weights grow by ~5e4 every step until they overflow."""
+def test_a_huge_eta_diverges_with_advice_although_nothing_becomes_nan(tiny_data):
+    """eta = 1e6, lmbda = 0: the first steps throw every neuron deep into saturation, where it
+    no longer learns; the weights stay finite and the network sits at chance level."""
     net = nndl.Network([6, 5, 4], init="large", rng=4)
-    with pytest.raises(DivergenceError, match=r"training diverged in epoch \d+: .*try a smaller learning rate eta"):
-        nndl.sgd(net, tiny_data, 100, 5, 1e6, 1.0, rng=5)
+    with pytest.raises(DivergenceError, match=r"training diverged in epoch 1: 100% of the neurons are saturated "
+                                              r"and .* near chance \(25%\) \(eta=1e\+06\).*try a smaller learning rate eta"):
+        nndl.sgd(net, tiny_data, 100, 5, 1e6, 0.0, rng=5)
+
+
+def test_a_sensible_eta_is_not_taken_for_divergence(tiny_data):
+    net = nndl.Network([6, 5, 4], init="large", rng=4)
+    history = nndl.sgd(net, tiny_data, 30, 5, 0.5, 0.0, rng=5, monitor_training_accuracy=True)
+    assert history.training_accuracy[-1] > 10  # well above chance (5 of 20): it learns
+
+
+@pytest.mark.parametrize("eta, lmbda, blamed", [(1e6, 1.0, "eta"), (0.5, 1e3, "lmbda"), (40.0, 0.5, "eta"),
+                                                (0.5, 40.0, "lmbda")])
+def test_a_decay_factor_at_or_below_zero_is_refused_before_training_naming_the_culprit(tiny_data, eta, lmbda, blamed):
+    """1 - eta*lmbda/n <= 0 flips the weights' sign every step: refused before any step, and
+    the message names the hyperparameter further from the book's (eta 0.5, lambda 5)."""
+    net = nndl.Network([6, 5, 4], rng=4)
+    start = [w.copy() for w in net.weights]
+    with pytest.raises(nndl.ConfigError, match=rf"^{blamed} is too large: the L2 weight-decay factor 1 - eta\*lmbda/n "
+                                               r"is -?[0-9.e+]+ <= 0.*must stay below n = 20.*use a smaller " + blamed):
+        nndl.sgd(net, tiny_data, 1, 5, eta, lmbda, rng=5)
+    assert all(np.array_equal(a, b) for a, b in zip(start, net.weights))  # no step was taken
 
 
 def test_divergence_seen_in_a_monitored_cost(tiny_data):
-    net = nndl.Network([6, 5, 4], init="large", rng=4)
-    with pytest.raises(DivergenceError, match=r"diverged in epoch \d+: the cost is inf; try a smaller learning rate eta \(was 1e\+06\)"):
-        nndl.sgd(net, tiny_data, 100, 5, 1e6, 1.0, rng=5, monitor_training_cost=True)
+    """A monitored cost that is not finite ends training: here the quadratic cost of targets
+    so large that their squares overflow."""
+    X, y = tiny_data
+    targets = np.zeros((20, 4))
+    targets[np.arange(20), y] = 1e200
+    net = nndl.Network([6, 5, 4], "quadratic", rng=4)
+    with pytest.raises(DivergenceError, match=r"diverged in epoch 1: the cost is inf; try a smaller learning rate eta \(was 0\.5\)"):
+        nndl.sgd(net, tiny_data, 3, 5, 0.5, 0.0, (X, targets), rng=5, monitor_evaluation_cost=True)
 
 
 def test_an_absurd_eta_diverges_in_the_first_epoch(tiny_data):
@@ -106,5 +131,4 @@ def test_network2_SGD_raises_divergence_too(tiny_data, capsys):
     net = network2.Network([6, 5, 4], seed=6)
     net.large_weight_initializer(rng=7)
     with pytest.raises(DivergenceError, match=r"smaller learning rate eta"):
-        net.SGD([(x.reshape(6, 1), int(t)) for x, t in zip(X, y)], 100, 5, 1e6, lmbda=1.0, seed=8)
-    assert "Epoch 0 training complete" in capsys.readouterr().out
+        net.SGD([(x.reshape(6, 1), int(t)) for x, t in zip(X, y)], 100, 5, 1e6, lmbda=0.0, seed=8)

@@ -2,9 +2,10 @@
 
 ``TrainConfig.seed`` feeds both streams; ``order_seed`` replaces the order stream alone,
 so runs that differ in cost, lmbda or eta start from the same weights and see the same
-mini-batches. The order is observed through a stub in place of ``nndl.training.sgd``
-(what ``train`` hands it), and by a real run against the per-example reference in
-test_engine_exactness.py.
+mini-batches. What ``train`` hands the loop is recorded by a wrapper around the real
+``nndl.training.fit`` (the start weights, and the orders its order stream draws, read from a
+copy of the stream); that the loop really trains in those orders is checked against the
+per-example reference here and in test_engine_exactness.py.
 """
 
 from __future__ import annotations
@@ -60,21 +61,25 @@ def test_network_rng_and_seed_agree():
 
 
 class Recorder:
-    """Stands in for nndl.training.sgd: keeps the start weights and the orders it would draw."""
+    """Wraps nndl.training.fit: keeps the start weights and the orders its stream will draw,
+    then runs the real loop."""
 
-    def __init__(self):
+    def __init__(self, fit):
+        self.fit = fit
         self.calls = []
 
-    def __call__(self, net, training_data, epochs, *args, rng, **kwargs):
+    def __call__(self, net, config, training_data, *args, streams, **kwargs):
         n = len(training_data[0])  # the fixture's data are (X, y) arrays
-        self.calls.append({"start": params(net), "orders": [rng.permutation(n) for _ in range(epochs)]})
-        return training.History()
+        twin = np.random.default_rng()
+        twin.bit_generator.state = streams.order.bit_generator.state
+        self.calls.append({"start": params(net), "orders": [twin.permutation(n) for _ in range(config.epochs)]})
+        return self.fit(net, config, training_data, *args, streams=streams, **kwargs)
 
 
 @pytest.fixture
 def recorder(monkeypatch):
-    rec = Recorder()
-    monkeypatch.setattr(training, "sgd", rec)
+    rec = Recorder(training.fit)
+    monkeypatch.setattr(training, "fit", rec)
     return rec
 
 
@@ -122,6 +127,26 @@ def test_every_epoch_draws_a_new_order(data, recorder):
     orders = recorder.calls[0]["orders"]
     assert all(sorted(o) == list(range(40)) for o in orders)
     assert not np.array_equal(orders[0], orders[1]) and not np.array_equal(orders[1], orders[2])
+
+
+def test_the_engine_trains_each_epoch_in_its_own_new_order(data):
+    """The real loop against the per-example reference: two epochs in the stream's two orders
+    match it, and the same order twice does not."""
+    from test_engine_exactness import ref_sgd, REF_COSTS
+
+    X, y = data
+    pairs = [(x.reshape(-1, 1), np.eye(4)[t].reshape(-1, 1)) for x, t in zip(X, y)]
+    cfg = config(epochs=2, lmbda=0.0)
+    streams = nndl.training_streams(cfg.seed)
+    twin = nndl.training_streams(cfg.seed).order
+    orders = [twin.permutation(40), twin.permutation(40)]
+    net, _ = nndl.train(cfg, data)
+    start = nndl.Network([6, 5, 4], rng=streams.init)
+    w_new, _ = ref_sgd(start.weights, start.biases, REF_COSTS["cross-entropy"], pairs, 7, 0.5, 0.0, orders)
+    w_same, _ = ref_sgd(start.weights, start.biases, REF_COSTS["cross-entropy"], pairs, 7, 0.5, 0.0,
+                        [orders[0], orders[0]])
+    np.testing.assert_allclose(net.weights[0], w_new[0], rtol=0, atol=1e-12)
+    assert np.abs(net.weights[0] - w_same[0]).max() > 1e-3
 
 
 def test_order_seed_changes_the_trained_weights_but_not_the_start(data):

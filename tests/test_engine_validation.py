@@ -168,15 +168,19 @@ def test_zero_epochs_is_allowed_and_changes_nothing(net, data):
 
 
 @pytest.mark.parametrize("flag", ["monitor_evaluation_cost", "monitor_evaluation_accuracy"])
-def test_a_monitor_flag_without_evaluation_data(net, data, flag):
-    assert_refused(net, r"monitor_evaluation_cost/monitor_evaluation_accuracy need evaluation_data, which is None",
-                   data, 1, 4, 0.5, **{flag: True})
+def test_a_monitor_flag_without_evaluation_data_is_named_alone(net, data, flag):
+    assert_refused(net, rf"^{flag}=True needs evaluation_data, which is None$", data, 1, 4, 0.5, **{flag: True})
+
+
+def test_both_monitor_flags_without_evaluation_data(net, data):
+    assert_refused(net, r"^monitor_evaluation_cost and monitor_evaluation_accuracy=True need evaluation_data",
+                   data, 1, 4, 0.5, monitor_evaluation_cost=True, monitor_evaluation_accuracy=True)
 
 
 def test_network2_SGD_checks_before_training(capsys):
     net = network2.Network(SIZES, seed=2)
     pairs = [(np.zeros((6, 1)), 1)] * 5
-    with pytest.raises(ValueError, match=r"need evaluation_data, which is None"):
+    with pytest.raises(ValueError, match=r"^monitor_evaluation_accuracy=True needs evaluation_data, which is None"):
         net.SGD(pairs, 1, 2, 0.5, monitor_evaluation_accuracy=True)
     with pytest.raises(ValueError, match=r"mini_batch_size must be an integer >= 1, got 0"):
         net.SGD(pairs, 1, 0, 0.5)
@@ -193,14 +197,15 @@ def test_network2_SGD_checks_before_training(capsys):
 
 
 def test_unknown_names_list_the_valid_ones():
-    with pytest.raises(ConfigError, match=r"unknown cost 'log-likelihood'; valid costs are: 'quadratic', 'cross-entropy'"):
-        nndl.Network(SIZES, "log-likelihood")
-    with pytest.raises(ConfigError, match=r"unknown initializer 'xavier'; valid initializers are: 'default', 'large'"):
+    with pytest.raises(ConfigError, match=r"unknown cost 'softmax'; valid costs are: 'quadratic', 'cross-entropy', "
+                                          r"'log-likelihood'"):
+        nndl.Network(SIZES, "softmax")
+    with pytest.raises(ConfigError, match=r"unknown initializer 'xavier'; valid initializers are: 'default', 'large', 'he'"):
         nndl.Network(SIZES, init="xavier")
     with pytest.raises(ConfigError, match=r"unknown dtype 'float16'; valid dtypes are: 'float64', 'float32'"):
         nndl.Network(SIZES, dtype="float16")
-    with pytest.raises(ConfigError, match=r"unknown activation 'relu'; valid activations are: 'sigmoid'"):
-        nndl.Network(SIZES, activation="relu")
+    with pytest.raises(ConfigError, match=r"unknown activation 'softplus'; valid activations are: 'sigmoid', 'tanh', 'relu'"):
+        nndl.Network(SIZES, activation="softplus")
 
 
 @pytest.mark.parametrize("sizes", [[784], [], [784, 0, 10], [784, -30, 10], [784, 30.0, 10], [True, 2], "784", 5, None])
@@ -213,7 +218,7 @@ def test_bad_sizes(sizes):
     ("cost", "hinge", r"unknown cost 'hinge'; valid costs are: 'quadratic', 'cross-entropy'"),
     ("init", "zeros", r"unknown initializer 'zeros'; valid initializers are: 'default', 'large'"),
     ("dtype", "int8", r"unknown dtype 'int8'; valid dtypes are: 'float64', 'float32'"),
-    ("activation", "tanh", r"unknown activation 'tanh'"),
+    ("activation", "softmax", r"unknown activation 'softmax'"),
     ("sizes", (784,), r"sizes must be a list of at least 2 positive integers"),
     ("epochs", -1, r"epochs must be an integer >= 0, got -1"),
     ("mini_batch_size", 0, r"mini_batch_size must be an integer >= 1, got 0"),

@@ -233,13 +233,22 @@ def test_run_sweep_resumes_after_an_interruption_in_the_library(tmp_path):
 
 def test_a_diverging_trial_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
     folder = tmp_path / "diverge"
-    argv = ["sweep", "--eta", "0.5,1e6", "--lmbda", "5",  # weight decay 1 - eta*lmbda/n: -3000 a step
+    argv = ["sweep", "--eta", "0.5,1e6", "--lmbda", "0",  # every neuron saturates, the cost is no number
             "--sizes", "784,30,10", "--epochs", "1", "--dataset", SAMPLE, "--out", str(folder), "--workers", "1"]
     assert main(argv) == 0
     with SweepStore(folder) as store:
         statuses = {r["params"]["eta"]: (r["status"], r["error"]) for r in store.rows()}
     assert statuses[0.5] == ("done", None)
-    assert statuses[1e6][0] == "diverged" and "smaller learning rate" in statuses[1e6][1]
+    assert statuses[1e6][0] == "diverged" and "diverged" in statuses[1e6][1]
+
+
+def test_a_value_the_engine_refuses_on_seeing_the_data_names_the_trial(tmp_path, capsys):
+    # weight decay 1 - eta*lmbda/n is negative for n = 1,667 training images
+    argv = ["sweep", "--eta", "0.5,1e6", "--lmbda", "5", "--sizes", "784,30,10", "--epochs", "1", "--dataset", SAMPLE,
+            "--out", str(tmp_path / "refused"), "--workers", "1", "-q"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "the trial with eta 1e+06, seed 0: " in err and "Traceback" not in err
 
 
 # -- the store -------------------------------------------------------------------------------

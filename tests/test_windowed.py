@@ -119,13 +119,21 @@ def test_a_window_equals_update_mini_batch_after_update_mini_batch(sizes, sparse
 @pytest.mark.parametrize("eta, lmbda, n", [(2.0, 2.0, 4), (3.0, 2.0, 4), (0.999, 400.0, 400)])
 def test_decay_factors_at_zero_below_zero_and_near_zero(eta, lmbda, n):
     """1 - eta*lmbda/n = 0, -0.5 and 0.001 a step: the windows hold powers of it up to
-    the 99th (1e-297), never its inverse, so all three are exact."""
+    the 99th (1e-297), never its inverse, so all three are exact. (The training loop refuses
+    factors <= 0 before training - they cannot train - so the engine is driven directly.)"""
     sizes = [12, 6, 3]
     X, Y = sparse_data(n, sizes[0], sizes[-1], seed=4)
     net = nndl.Network(sizes, rng=5)
     w, b = [x.copy() for x in net.weights], [x.copy() for x in net.biases]
-    nndl.sgd(net, (X, Y), 1, 1, eta, lmbda, rng=np.random.default_rng(6))
-    for k in np.random.default_rng(6).permutation(n):
+    order = np.random.default_rng(6).permutation(n)
+    rule = GradientDescent(eta, lmbda, n)
+    ws = rule.workspace(net, 1)
+    with np.errstate(over="ignore"):
+        for lo in range(0, n, ws.rows):
+            r = min(ws.rows, n - lo)
+            ws.X[:r], ws.T[:r] = X[order[lo:lo + r]], Y[order[lo:lo + r]]
+            rule.step(net, ws, r)
+    for k in order:
         w, b = ref_step(w, b, False, X[k:k + 1], Y[k:k + 1], eta, lmbda, n)
     assert_same(net, w, b)
 
@@ -194,6 +202,10 @@ def test_random_configurations_equal_the_per_example_reference():
                 order = twin.permutation(n)
                 for k in range(0, n, m):
                     w, b = ref_step(w, b, cost == "quadratic", X[order[k:k + m]], Y[order[k:k + m]], eta, lmbda, n)
+        if eta * lmbda >= n:  # decay factor <= 0: refused before training
+            with pytest.raises(nndl.ConfigError, match="weight-decay factor"):
+                nndl.sgd(net, (X, Y), 2, m, eta, lmbda, rng=np.random.default_rng(trial))
+            continue
         if not all(np.isfinite(x).all() for x in w + b):
             with pytest.raises(nndl.DivergenceError):
                 nndl.sgd(net, (X, Y), 2, m, eta, lmbda, rng=np.random.default_rng(trial))

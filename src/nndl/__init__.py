@@ -1,28 +1,33 @@
-"""nndl: Level 3 of "Neural Networks and Deep Learning" - an exact, fast NumPy network2.
+"""nndl: Level 3 of "Neural Networks and Deep Learning" - an exact, fast NumPy network2, and the
+rest of the book's chapter 3 on the same engine.
 
 The public API is what ``__all__`` lists. The book's own names live in the top-level
 modules ``network2`` and ``mnist_loader``, built on this package.
 """
 
-from .activations import ACTIVATIONS, Sigmoid, sigmoid, sigmoid_prime
-from .config import TrainConfig, rng_streams
-from .costs import COSTS, CrossEntropyCost, QuadraticCost, get_cost
+from .activations import ACTIVATIONS, OUTPUTS, ReLU, Sigmoid, Softmax, Tanh, sigmoid, sigmoid_prime
+from .augment import EXPANSIONS
+from .config import Streams, TrainConfig, rng_streams, training_streams
+from .costs import COSTS, CrossEntropyCost, LogLikelihoodCost, QuadraticCost, get_cost
 from .errors import (ConfigError, DataError, DivergenceError, FetchError, ImageError, ModelFileError,
                      NndlError)
 from .examples import Examples, as_examples
-from .initializers import INITIALIZERS, default_init, large_init
+from .initializers import INITIALIZERS, default_init, he_init, large_init
 from .network import Network
+from .regularizers import REGULARIZERS
 from .rules import GradientDescent
+from .schedules import SCHEDULES
 from .serialization import load, save
-from .training import EpochReport, History, sgd, train
+from .training import EpochReport, History, Monitor, fit, sgd, train
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
-    "ACTIVATIONS", "COSTS", "INITIALIZERS",
+    "ACTIVATIONS", "COSTS", "EXPANSIONS", "INITIALIZERS", "OUTPUTS", "REGULARIZERS", "SCHEDULES",
     "ConfigError", "CrossEntropyCost", "DataError", "DivergenceError", "EpochReport", "Examples",
-    "FetchError", "GradientDescent", "History", "ImageError", "ModelFileError", "Network", "NndlError",
-    "QuadraticCost", "Sigmoid", "TrainConfig",
-    "as_examples", "default_init", "get_cost", "large_init", "load", "rng_streams", "save", "sgd",
-    "sigmoid", "sigmoid_prime", "train",
+    "FetchError", "GradientDescent", "History", "ImageError", "LogLikelihoodCost", "ModelFileError",
+    "Monitor", "Network", "NndlError", "QuadraticCost", "ReLU", "Sigmoid", "Softmax", "Streams", "Tanh",
+    "TrainConfig",
+    "as_examples", "default_init", "fit", "get_cost", "he_init", "large_init", "load", "rng_streams",
+    "save", "sgd", "sigmoid", "sigmoid_prime", "train", "training_streams",
 ]

@@ -1,88 +1,69 @@
-"""Hyperparameters in one typed dataclass, and the checks every public entry point uses.
+"""Hyperparameters in one typed dataclass: what the command line's flags map onto, what a saved
+model and an exploration's results.json record, and what the training loop reads.
 
-A ``TrainConfig`` is what the command line's flags map onto, what a saved model and an
-exploration's results.json record, and what ``nndl.training.train`` reads. Its defaults
-are the seed's section 5.1 configuration.
+Its defaults are the Level 3 document's section 5.1 configuration (the book's chapter 3
+network: [784, 100, 10], cross-entropy, eta 0.5, lambda 5.0, 30 epochs). The techniques of
+the rest of chapter 3 are fields too, each off by default, each a name looked up in its
+module's table: the log-likelihood cost with a softmax output layer (``nndl.costs``), L1
+regularization (``nndl.regularizers``), tanh and ReLU neurons (``nndl.activations``),
+momentum and dropout (numbers), the learning-rate schedule and early stopping
+(``nndl.schedules``), and artificially expanded training data (``nndl.augment``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
 import numpy as np
 
 from .activations import ACTIVATIONS
+from .augment import EXPANSIONS
+from .checks import DTYPES, check_dtype, check_float, check_int, check_sizes, shown
 from .costs import get_cost
 from .errors import ConfigError
 from .initializers import INITIALIZERS
 from .registry import lookup
+from .regularizers import REGULARIZERS
+from .schedules import SCHEDULES
 
-DTYPES = {"float64": np.float64, "float32": np.float32}
+__all__ = ["DTYPES", "TrainConfig", "Streams", "rng_streams", "training_streams", "as_rng", "get_dtype",
+           "check_int", "check_float", "check_sizes"]
 
-
-def get_dtype(dtype) -> type:
-    """Resolve 'float64' / 'float32' (or the NumPy type) to the NumPy scalar type."""
-    if dtype in (np.float64, np.float32):
-        return dtype
-    if isinstance(dtype, np.dtype) and dtype.type in (np.float64, np.float32):
-        return dtype.type
-    return lookup(DTYPES, dtype, "dtype")
-
-
-def check_int(name: str, value: Any, minimum: int) -> int:
-    """``value`` as an int >= ``minimum``, else ``ConfigError`` naming ``name`` and the value."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value}")
-    return int(value)
-
-
-def check_float(name: str, value: Any, minimum: float, *, strict: bool) -> float:
-    """``value`` as a finite float > (strict) or >= ``minimum``, else ``ConfigError``."""
-    ok_type = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    v = float(value) if ok_type else math.nan
-    if not ok_type or not math.isfinite(v) or (v <= minimum if strict else v < minimum):
-        rel = ">" if strict else ">="
-        raise ConfigError(f"{name} must be a finite number {rel} {minimum:g}, got {value!r}")
-    return v
-
-
-def check_sizes(sizes: Any) -> tuple[int, ...]:
-    """Layer sizes as a tuple of >= 2 positive ints, e.g. (784, 100, 10)."""
-    try:
-        seq = list(sizes)
-    except TypeError:
-        seq = None
-    if (seq is None or len(seq) < 2
-            or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in seq)):
-        raise ConfigError(f"sizes must be a list of at least 2 positive integers "
-                          f"(e.g. [784, 100, 10]), got {sizes!r}")
-    return tuple(int(s) for s in seq)
+get_dtype = check_dtype
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that defines a training run; the defaults are the seed's section 5.1."""
+    """Everything that defines a training run; the defaults are the Level 3 document's section 5.1.
+
+    A field's comment says why its default is what it is. Techniques beyond Level 3 are off
+    by default, so ``TrainConfig()`` is exactly network2's run of the book's chapter 3.
+    """
 
     sizes: tuple[int, ...] = (784, 100, 10)  # the larger hidden layer: ~97.5-98 % on MNIST
     cost: str = "cross-entropy"              # output error (a - y): no learning slowdown
     init: str = "default"                    # weights N(0, 1/n_in): neurons start unsaturated
-    activation: str = "sigmoid"              # the book's neuron throughout chapters 1-3
-    epochs: int = 30                         # the book's run length for this configuration
+    activation: str = "sigmoid"              # hidden neurons: the book's neuron in chapters 1-3
+    epochs: int = 30                         # the book's run length (an upper bound with a schedule)
     mini_batch_size: int = 10                # the book's choice; rows of one matrix product
     eta: float = 0.5                         # learning rate suited to cross-entropy here
-    lmbda: float = 5.0                       # L2 strength; decay factor is 1 - eta*lmbda/n
+    lmbda: float = 5.0                       # regularization strength (the book's lambda)
+    regularization: str = "l2"               # the book's weight decay: factor 1 - eta*lmbda/n
+    momentum: float = 0.0                    # mu of momentum SGD; 0 is plain SGD exactly
+    dropout: float = 0.0                     # share of hidden neurons dropped per example and step
+    schedule: str = "constant"               # 'halve': the book's eta schedule on validation accuracy
+    schedule_patience: int = 10              # epochs without improvement before eta is halved
+    schedule_divisor: float = 128.0          # stop once eta has fallen to eta / this (the book's 1/128)
+    early_stopping: int | None = None        # stop after this many epochs without improvement
+    expand: str = "none"                     # 'shifts': each image and its 4 one-pixel shifts
+    rotate: float = 0.0                      # largest random rotation in degrees (0: none)
     dtype: str = "float64"                   # float64 is exact; float32 is about twice as fast
-    seed: int = 0                            # initial weights
+    seed: int = 0                            # initial weights, dropout and rotations
     order_seed: int | None = None            # mini-batch order; None: derived from ``seed``
 
     def __post_init__(self):
-        check_sizes(self.sizes)
         object.__setattr__(self, "sizes", check_sizes(self.sizes))
         get_cost(self.cost)
         lookup(INITIALIZERS, self.init, "initializer")
@@ -91,10 +72,57 @@ class TrainConfig:
         check_int("mini_batch_size", self.mini_batch_size, 1)
         check_float("eta", self.eta, 0.0, strict=True)
         check_float("lmbda", self.lmbda, 0.0, strict=False)
-        get_dtype(self.dtype)
+        lookup(REGULARIZERS, self.regularization, "regularization")
+        check_float("momentum", self.momentum, 0.0, strict=False, maximum=1.0, strict_max=True)
+        check_float("dropout", self.dropout, 0.0, strict=False, maximum=1.0, strict_max=True)
+        if self.dropout and len(self.sizes) < 3:
+            raise ConfigError(f"dropout acts on hidden neurons, and sizes {list(self.sizes)} has no hidden "
+                              f"layer; give at least three sizes, such as [784, 100, 10]")
+        lookup(SCHEDULES, self.schedule, "schedule")
+        check_int("schedule_patience", self.schedule_patience, 1)
+        check_float("schedule_divisor", self.schedule_divisor, 1.0, strict=False)
+        if self.early_stopping is not None:
+            check_int("early_stopping", self.early_stopping, 1)
+        lookup(EXPANSIONS, self.expand, "expand")
+        check_float("rotate", self.rotate, 0.0, strict=False, maximum=180.0)
+        check_dtype(self.dtype)
         check_int("seed", self.seed, 0)
         if self.order_seed is not None:
             check_int("order_seed", self.order_seed, 0)
+
+    @property
+    def watches_validation(self) -> bool:
+        """True when training itself decides on validation accuracy (a schedule, early stopping)."""
+        return self.schedule != "constant" or self.early_stopping is not None
+
+    @property
+    def fast_path(self) -> bool:
+        """True when the windowed engine takes this run exactly (``nndl.rules``): plain SGD
+        with L2 or no regularization. L1 and momentum take one mini-batch at a time."""
+        return self.momentum == 0.0 and (self.regularization == "l2" or self.lmbda == 0.0)
+
+    def techniques(self) -> list[str]:
+        """The beyond-Level-3 techniques this config switches on, in words ('dropout 0.5', ...)."""
+        out = []
+        if self.cost == "log-likelihood":
+            out.append("softmax + log-likelihood")
+        if self.activation != "sigmoid":
+            out.append(f"{self.activation} neurons")
+        if self.regularization != "l2" and self.lmbda:
+            out.append(f"{self.regularization.upper()} regularization")
+        if self.momentum:
+            out.append(f"momentum {self.momentum:g}")
+        if self.dropout:
+            out.append(f"dropout {self.dropout:g}")
+        if self.schedule != "constant":
+            out.append(f"eta schedule ({self.schedule}, patience {self.schedule_patience})")
+        if self.early_stopping is not None:
+            out.append(f"early stopping ({self.early_stopping} epochs)")
+        if self.expand != "none":
+            out.append(f"expanded data ({self.expand})")
+        if self.rotate:
+            out.append(f"rotations up to {self.rotate:g} degrees")
+        return out
 
     def replace(self, **changes) -> "TrainConfig":
         """A copy with some fields changed (validated again)."""
@@ -118,16 +146,33 @@ class TrainConfig:
         return cls(**d)
 
 
-def rng_streams(seed: int, order_seed: int | None = None):
-    """Two independent generators: (initial weights, mini-batch order).
+class Streams(NamedTuple):
+    """A run's independent random streams, all fixed by its seeds (``training_streams``)."""
 
-    Both come from ``numpy.random.SeedSequence`` with distinct spawn keys, so fixing
-    ``seed`` fixes both, and ``order_seed`` varies the order alone.
+    init: np.random.Generator     # initial weights and biases
+    order: np.random.Generator    # the mini-batch order of each epoch
+    dropout: np.random.Generator  # which hidden neurons each example drops
+    augment: np.random.Generator  # the random rotations of expanded data
+
+
+def training_streams(seed: int, order_seed: int | None = None) -> Streams:
+    """The four generators of a run, from ``numpy.random.SeedSequence`` with distinct spawn keys.
+
+    Fixing ``seed`` fixes them all; ``order_seed`` varies the order alone. A technique that
+    draws (dropout, rotations) has its own stream, so switching it on changes neither the
+    initial weights nor the mini-batch order of a paired run.
     """
-    init = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
-    order_entropy = seed if order_seed is None else order_seed
-    order = np.random.default_rng(np.random.SeedSequence(order_entropy, spawn_key=(1,)))
-    return init, order
+    def stream(entropy, key):
+        return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(key,)))
+
+    return Streams(stream(seed, 0), stream(seed if order_seed is None else order_seed, 1),
+                   stream(seed, 2), stream(seed, 3))
+
+
+def rng_streams(seed: int, order_seed: int | None = None):
+    """(initial weights, mini-batch order): the first two of ``training_streams``."""
+    streams = training_streams(seed, order_seed)
+    return streams.init, streams.order
 
 
 def as_rng(rng_or_seed, what: str = "rng") -> np.random.Generator:

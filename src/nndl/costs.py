@@ -6,7 +6,9 @@ Contract (the book's ``network2`` interface):
   outputs and targets of the same shape: one column (n_out, 1) as in the book, or a batch
   (n, n_out) with one example per row.
 * ``delta(z, a, y)`` -> array shaped like ``a``: the error dC/dz at the output layer, for
-  weighted input ``z`` and activation ``a = sigmoid(z)``.
+  weighted input ``z`` and activation ``a = output.fn(z)``;
+* ``output``: the output layer's activation the cost is made for (``nndl.activations.OUTPUTS``):
+  the sigmoid for the quadratic and cross-entropy costs, softmax for the log-likelihood.
 
 Adding a cost is one small class plus one line in ``COSTS``.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import Sigmoid
+from .activations import Sigmoid, Softmax
 from .registry import lookup
 
 
@@ -35,6 +37,7 @@ class QuadraticCost:
     """C = 1/2 ||a - y||^2. Its gradient carries sigma'(z): the learning slowdown."""
 
     name = "quadratic"
+    output = Sigmoid
 
     @staticmethod
     def fn(a, y):
@@ -52,6 +55,7 @@ class CrossEntropyCost:
     """C = -sum[y ln a + (1 - y) ln(1 - a)]. Its output error is (a - y): no sigma'(z)."""
 
     name = "cross-entropy"
+    output = Sigmoid
 
     @staticmethod
     def fn(a, y):
@@ -69,7 +73,31 @@ class CrossEntropyCost:
         return a - y
 
 
-COSTS = {QuadraticCost.name: QuadraticCost, CrossEntropyCost.name: CrossEntropyCost}
+class LogLikelihoodCost:
+    """C = -ln a_y, with a softmax output layer: the book's chapter 3 alternative to a sigmoid
+    output with cross-entropy. Its output error is again (a - y), so there is no slowdown, and
+    the outputs are a probability distribution over the classes.
+
+    For a target vector y (one-hot, or any distribution), C = -sum_j y_j ln a_j.
+    """
+
+    name = "log-likelihood"
+    output = Softmax
+
+    @staticmethod
+    def fn(a, y):
+        """-sum y ln a over every example given; a = 0 is clamped as in ``_safe_log``."""
+        return float(-np.sum(y * _safe_log(np.asarray(a))))
+
+    @staticmethod
+    def delta(z, a, y):
+        """a - y: the softmax's Jacobian and the log's derivative cancel to it exactly
+        (the target must sum to 1, as a one-hot target does)."""
+        return a - y
+
+
+COSTS = {QuadraticCost.name: QuadraticCost, CrossEntropyCost.name: CrossEntropyCost,
+         LogLikelihoodCost.name: LogLikelihoodCost}
 
 # Model files store the class name, as network2 does ("CrossEntropyCost").
 _BY_CLASS_NAME = {cls.__name__: cls for cls in COSTS.values()}

@@ -1,9 +1,15 @@
 """Weight initializers: ``init(sizes, rng, dtype) -> (weights, biases)``.
 
 Shapes follow network2: ``weights[l]`` is (n_out, n_in), ``biases[l]`` is (n_out, 1).
-Both initializers draw the same standard normals in the same order (all biases, then all
-weights) and differ only in the weights' scale, so two networks made from one seed differ
+Every initializer draws the same standard normals in the same order (all biases, then all
+weights) and differs only in the weights' scale, so two networks made from one seed differ
 only in what is being compared.
+
+Which one a neuron needs: z = w.x + b should start with a standard deviation near 1, where
+the neuron is neither saturated nor silent. 'default' (the book's N(0, 1/n_in)) does that for
+the sigmoid and for tanh; 'he' (N(0, 2/n_in), He et al. 2015) for rectified linear units,
+which pass only about half of their inputs on and would otherwise shrink z layer by layer;
+'large' (N(0, 1)) is chapter 1's scheme, kept to show saturation.
 """
 
 from __future__ import annotations
@@ -39,9 +45,17 @@ def large_init(sizes, rng, dtype=np.float64):
     return _standard_normals(sizes, rng, dtype)
 
 
-INITIALIZERS = {"default": default_init, "large": large_init}
+def he_init(sizes, rng, dtype=np.float64):
+    """Weights N(0, 2/n_in) (standard deviation sqrt(2/n_in)), biases N(0, 1): for ReLU neurons."""
+    weights, biases = _standard_normals(sizes, rng, dtype)
+    for w in weights:
+        w *= np.sqrt(2.0 / w.shape[1])
+    return weights, biases
+
+
+INITIALIZERS = {"default": default_init, "large": large_init, "he": he_init}
 
 
 def get_initializer(name):
-    """The initializer registered as ``name`` ('default' or 'large')."""
+    """The initializer registered as ``name`` ('default', 'large' or 'he')."""
     return lookup(INITIALIZERS, name, "initializer")

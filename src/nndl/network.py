@@ -23,8 +23,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .activations import ACTIVATIONS
-from .config import as_rng, check_float, check_sizes, get_dtype
+from .activations import ACTIVATIONS, saturated_share
+from .checks import check_dtype, check_float, check_sizes
+from .config import as_rng
 from .costs import get_cost
 from .errors import ConfigError
 from .examples import Examples, as_examples
@@ -52,10 +53,12 @@ class Workspace:
 
 
 class Network:
-    """A sigmoid network with a registered cost, initializer and dtype.
+    """A feedforward network with a registered cost, initializer, hidden activation and dtype.
 
-    ``rng`` (a ``numpy.random.Generator`` or an int seed) makes the initial weights
-    repeatable; None draws fresh entropy, as the book's global ``np.random`` does.
+    Hidden layers use ``activation`` (sigmoid, tanh or relu); the output layer uses the
+    activation its cost is made for (``cost.output``: sigmoid, or softmax for the
+    log-likelihood cost). ``rng`` (a ``numpy.random.Generator`` or an int seed) makes the
+    initial weights repeatable; None draws fresh entropy, as the book's global ``np.random`` does.
     """
 
     def __init__(self, sizes, cost="cross-entropy", *, init="default", activation="sigmoid",
@@ -64,7 +67,8 @@ class Network:
         self.num_layers = len(self.sizes)
         self.cost = get_cost(cost)
         self.activation = lookup(ACTIVATIONS, activation, "activation")
-        self.dtype = get_dtype(dtype)
+        self.output = self.cost.output                                  # fixed by the cost
+        self.dtype = check_dtype(dtype)
         self.init = init
         self._params: list[np.ndarray] = []                             # (n_in+1, n_out) each
         self.initialize(init, rng)
@@ -152,15 +156,44 @@ class Network:
         out = self.forward(X)
         return out.reshape(-1, 1) if column else (out.reshape(-1) if flat else out)
 
+    def activations_of(self, l: int):
+        """The activation of layer l's neurons (l = 0 .. L-2 counts weight layers): the hidden
+        activation, or the cost's output activation for the last layer."""
+        return self.output if l == len(self._params) - 1 else self.activation
+
     def forward(self, X):
         """Batch forward pass: X (m, n_in) -> outputs (m, n_out). No checks (hot path)."""
-        with np.errstate(over="ignore"):
-            for w, b in zip(self._weights, self._biases):
-                X = self.activation.fn_(X @ w.T + b.T)                   # (m, n_out)
-        return X
+        return self.forward_layers(X)[-1]
 
-    def predict(self, X, chunk: int = 10000):
+    def forward_layers(self, X) -> list:
+        """Every layer's activations for X (m, n_in): [X, a_1 (m, n_1), ..., outputs (m, n_out)].
+
+        The same arithmetic as ``forward`` (which returns only the last); the report page's
+        JavaScript forward pass mirrors this function line by line.
+        """
+        out = [X]
+        with np.errstate(over="ignore"):
+            for l, (w, b) in enumerate(zip(self._weights, self._biases)):
+                z = out[-1] @ w.T + b.T                                  # (m, n_{l+1})
+                out.append(self.activations_of(l).fn_(z))                # (m, n_{l+1})
+        return out
+
+    def saturation(self, X) -> list[float]:
+        """Per hidden layer, the share of (example, neuron) pairs of X (m, n_in) that are
+        saturated: derivative below 4 % of its largest value (``nndl.activations.SATURATED``;
+        for the sigmoid, sigma'(z) < 0.01). Where learning has stalled in the hidden layers."""
+        layers = self.forward_layers(X)
+        return [saturated_share(self.activation, a) for a in layers[1:-1]]
+
+    def chunk_rows(self, budget_bytes: int = 256 * 2**20) -> int:
+        """Rows a forward pass takes at a time: 10,000, or fewer when the layers are so wide that
+        10,000 rows of every layer's activations would need more than ``budget_bytes``."""
+        per_row = 8 * sum(self.sizes) * 2                                # activations and z, float64
+        return max(1, min(10000, budget_bytes // per_row))
+
+    def predict(self, X, chunk: int | None = None):
         """Predicted class of each row of X (m, n_in) -> (m,) int64."""
+        chunk = chunk or self.chunk_rows()
         return np.concatenate([self.forward(X[i:i + chunk]).argmax(axis=1)
                                for i in range(0, len(X), chunk)]) if len(X) else np.empty(0, np.int64)
 
@@ -170,13 +203,18 @@ class Network:
         return as_examples(data, self.sizes[0], self.sizes[-1], self.dtype, name)
 
     def evaluate(self, data, lmbda: float = 0.0, *, cost: bool = True, accuracy: bool = True,
-                 chunk: int = 10000) -> tuple[float | None, int | None]:
+                 chunk: int | None = None, regularizer=None) -> tuple[float | None, int | None]:
         """(total cost, number correct) of ``data`` from one forward pass; None where not asked.
 
-        The cost is network2's ``total_cost``: mean cost plus (lmbda / 2n) * sum ||w||^2,
-        n = len(data). Rows go through in chunks of ``chunk`` to bound memory.
+        The cost is network2's ``total_cost``: the mean cost plus the regularizer's term for
+        a set of n = len(data) examples - (lmbda / 2n) sum ||w||^2 for L2 (the default), as
+        network2 computes it. Rows go through in chunks of ``chunk`` (default ``chunk_rows()``)
+        to bound memory.
         """
+        from .regularizers import L2
+
         lmbda = check_float("lmbda", lmbda, 0.0, strict=False)
+        chunk = chunk or self.chunk_rows()
         ex = self.examples(data)
         n, total, correct = len(ex), 0.0, 0
         for i in range(0, n, chunk):
@@ -185,8 +223,8 @@ class Network:
                 total += self.cost.fn(out, ex.targets[i:i + chunk])
             if accuracy:
                 correct += int(np.count_nonzero(out.argmax(axis=1) == ex.labels[i:i + chunk]))
-        l2 = 0.5 * (lmbda / n) * sum(float(np.vdot(w, w)) for w in self._weights)
-        return (total / n + l2 if cost else None), (correct if accuracy else None)
+        penalty = (regularizer or L2).cost(self._weights, lmbda, n) if cost else 0.0
+        return (total / n + penalty if cost else None), (correct if accuracy else None)
 
     def accuracy(self, data) -> int:
         """Number of examples whose most active output is the right label."""
@@ -197,18 +235,25 @@ class Network:
         return self.evaluate(data, lmbda, accuracy=False)[0]
 
     # -- backpropagation --------------------------------------------------------------
-    def gradients_into(self, ws: Workspace, scale: float) -> None:
+    def gradients_into(self, ws: Workspace, scale: float, masks=None) -> None:
         """Backpropagate the batch held in ``ws`` (``a[0]`` inputs, ``t`` targets).
 
         Leaves ``scale`` times the gradient of the cost summed over the batch in
         ``ws.gw`` (n_out, n_in) and ``ws.gb`` (n_out,). Folding ``scale`` (e.g. -eta/m)
         into the small output error, before it fans out, saves a pass over every weight.
+        ``masks`` (``nndl.dropout``): per layer of neurons a (m, n_l) array of 0 and
+        1/(1-p), or None; a hidden layer's output is multiplied by its mask, so a dropped
+        neuron passes nothing forward and no error back.
         """
-        act, P, L = self.activation, self._params, len(self._params)
+        P, L = self._params, len(self._params)
+        raw = list(ws.a)                                                 # unmasked activations
         for l in range(L):
             np.matmul(ws.a[l], P[l][:-1], out=ws.z[l])                   # (m, n_out)
             ws.z[l] += P[l][-1]
-            act.fn_(ws.z[l], out=ws.a[l + 1])
+            self.activations_of(l).fn_(ws.z[l], out=ws.a[l + 1])
+            if masks is not None and masks[l + 1] is not None:
+                raw[l + 1] = ws.a[l + 1].copy()
+                ws.a[l + 1] *= masks[l + 1]                              # (m, n_{l+1}) dropped: 0
         d = self.cost.delta(ws.z[-1], ws.a[-1], ws.t)                    # (m, n_out)
         d *= scale
         for l in range(L - 1, -1, -1):
@@ -216,7 +261,9 @@ class Network:
             np.sum(d, axis=0, out=ws.g[l][-1])                           # (n_out,)
             if l:
                 d = d @ P[l][:-1].T                                      # (m, n_in)
-                d *= act.prime_from_output(ws.a[l])
+                if masks is not None and masks[l] is not None:
+                    d *= masks[l]
+                d *= self.activation.prime_from_output(raw[l])
 
     def backprop(self, x, y):
         """network2's per-example gradient: (nabla_b, nabla_w) for one column x and target y.

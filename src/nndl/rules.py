@@ -1,52 +1,149 @@
-"""Update rules: how a step changes the parameters, given the scaled gradient sums.
+"""The update rule: how a step changes the parameters, given the scaled gradient sums.
 
-Contract: a rule has ``gradient_scale(m)`` - the factor the backward pass folds into the
-gradient of a mini-batch of m examples - and ``apply(weights, biases, gw, gb)``, which
-updates the parameters in place (one mini-batch: network2's ``update_mini_batch``). For
-training it has ``workspace(net, m)``, the buffers for a window of consecutive mini-batches
-that the loop fills, and ``step(net, ws, rows)``, which takes the steps of the first
-``rows`` rows of that window, mini-batch after mini-batch. A rule with nothing faster
-writes ``step`` as gradients_into + apply for each mini-batch of the window. The training
-loop (``nndl.training``) knows nothing else about the rule, so momentum or a learning-rate
-schedule is one more class here.
+One rule, gradient descent, with its options composed from small pieces: a regularizer
+(``nndl.regularizers``: L2 or L1), momentum (mu), and dropout masks (``nndl.dropout``).
+
+Contract: ``gradient_scale(m)`` is the factor the backward pass folds into the gradient of a
+mini-batch of m examples (-eta/m); ``apply(weights, biases, gw, gb)`` updates the parameters
+in place for one mini-batch (network2's ``update_mini_batch``). For training, ``workspace(net,
+m)`` gives the buffers for a window of consecutive mini-batches that the loop fills, and
+``step(net, ws, rows)`` takes the steps of the first ``rows`` rows of that window, mini-batch
+after mini-batch. ``set_eta`` changes the learning rate between epochs (a schedule); the loop
+then asks for a new workspace. The training loop (``nndl.training``) knows nothing else.
+
+Two engines take the steps, with the same arithmetic:
+
+* the windowed engine (``nndl.windowed``), when a step is linear in the weights - plain SGD
+  with L2 decay or none: ten mini-batches share the first layer's products;
+* one mini-batch at a time (``PlainWorkspace``) for L1 and momentum, whose steps depend on
+  sgn(w) or on the velocity: one matrix product per layer and mini-batch.
 """
 
 from __future__ import annotations
 
-from .config import check_float, check_int
-from .windowed import WindowWorkspace, descend_window
+from typing import Sequence
+
+import numpy as np
+
+from .checks import check_float, check_int
+from .dropout import Dropout
+from .errors import ConfigError
+from .network import Workspace
+from .regularizers import get_regularizer
+from .windowed import WINDOW_ROWS, WindowWorkspace, descend_window
+
+
+class PlainWorkspace:
+    """A window of mini-batches (``X`` (rows, n_in), ``T`` (rows, n_out), filled by the loop, as
+    for the windowed engine), stepped through one mini-batch at a time in ``Workspace`` buffers."""
+
+    def __init__(self, sizes: Sequence[int], m: int, dtype, n: int | None = None):
+        k = max(1, WINDOW_ROWS // m)
+        self.m, self.sizes, self.dtype = m, list(sizes), dtype
+        self.rows = k * m if n is None else min(k * m, n)
+        self.X = np.empty((self.rows, sizes[0]), dtype)                   # (rows, n_in)
+        self.T = np.empty((self.rows, sizes[-1]), dtype)                  # (rows, n_out)
+        self._batches: dict[int, Workspace] = {}
+
+    def batch(self, mm: int) -> Workspace:
+        """The buffers for a mini-batch of ``mm`` rows (made once per size)."""
+        if mm not in self._batches:
+            self._batches[mm] = Workspace(self.sizes, mm, self.dtype)
+        return self._batches[mm]
 
 
 class GradientDescent:
-    """Stochastic gradient descent with L2 weight decay (network2's update).
+    """Stochastic gradient descent with a regularizer, optionally with momentum and dropout.
 
-    w <- (1 - eta*lmbda/n) w - (eta/m) sum_x dC_x/dw,   b <- b - (eta/m) sum_x dC_x/db,
-    with n the size of the whole training set and m the mini-batch's. The decay touches
-    weights only. The backward pass already multiplies by -eta/m, so a step is one
-    scaling (only when lmbda > 0) and one addition per weight matrix, all in place.
+    Plain (mu = 0), network2's update with L2:
+        w <- (1 - eta*lmbda/n) w - (eta/m) sum_x dC_x/dw,   b <- b - (eta/m) sum_x dC_x/db;
+    with L1 the decay is w <- w - (eta*lmbda/n) sgn(w). With momentum (the book's chapter 3):
+        v <- mu v - eta grad C,   w <- w + v
+    for weights and biases alike, grad C including the regularizer's term (weights only).
+    mu = 0 is plain SGD exactly. n is the size of the whole training set, m the mini-batch's.
     """
 
-    def __init__(self, eta: float, lmbda: float = 0.0, n: int = 1):
-        self.eta = check_float("eta", eta, 0.0, strict=True)
+    def __init__(self, eta: float, lmbda: float = 0.0, n: int = 1, *, regularization: str = "l2",
+                 momentum: float = 0.0, dropout: Dropout | None = None):
         self.lmbda = check_float("lmbda", lmbda, 0.0, strict=False)
         self.n = check_int("n", n, 1)
-        self.decay = 1.0 - self.eta * self.lmbda / self.n
+        self.regularizer = get_regularizer(regularization)
+        self.momentum = check_float("momentum", momentum, 0.0, strict=False, maximum=1.0, strict_max=True)
+        self.dropout = dropout
+        self.velocity: list | None = None      # (weights, biases) velocities, made at the first step
+        self.set_eta(eta)
+
+    def set_eta(self, eta: float) -> None:
+        """A new learning rate (and with it the decay factor) from the next step on."""
+        self.eta = check_float("eta", eta, 0.0, strict=True)
+        lin = self.regularizer.decay(self.eta, self.lmbda, self.n)
+        self.decay = 1.0 if self.lmbda == 0.0 else lin      # None: not a linear decay (L1)
+
+    @property
+    def windowed(self) -> bool:
+        """True when the windowed engine takes these steps exactly (linear decay, no momentum)."""
+        return self.decay is not None and self.momentum == 0.0
+
+    def check_decay(self) -> None:
+        """Refuse a decay factor 1 - eta*lmbda/n <= 0 before training: every step would flip the
+        weights' sign (or zero them), which cannot train. Names the hyperparameter at fault."""
+        if self.decay is None or self.decay > 0.0:
+            return
+        # the one further from the book's values (eta 0.5, lambda 5) in ratio is at fault
+        blame_eta = self.eta / 0.5 >= max(self.lmbda, 1e-300) / 5.0
+        limit = f"eta * lmbda must stay below n = {self.n:,} (here {self.eta:g} x {self.lmbda:g})"
+        fix = (f"use a smaller eta (below {self.n / self.lmbda:.4g} with lmbda {self.lmbda:g})" if blame_eta
+               else f"use a smaller lmbda (below {self.n / self.eta:.4g} with eta {self.eta:g}; the book uses 5.0)")
+        raise ConfigError(f"{'eta' if blame_eta else 'lmbda'} is too large: the L2 weight-decay factor "
+                          f"1 - eta*lmbda/n is {self.decay:.4g} <= 0, so every step would flip the weights' "
+                          f"sign; {limit}; {fix}")
 
     def gradient_scale(self, m: int) -> float:
         return -self.eta / m
 
     def apply(self, weights, biases, gw, gb) -> None:
-        decay = self.decay
-        for w, b, g, h in zip(weights, biases, gw, gb):
-            if decay != 1.0:
-                w *= decay
-            w += g                                                       # (n_out, n_in)
-            b[:, 0] += h                                                 # (n_out, 1)
+        """One mini-batch's update, in place, from gw (n_out, n_in) and gb (n_out,) =
+        -(eta/m) sum_x dC_x/dw and /db (the backward pass's scaled gradient)."""
+        reg, eta, lmbda, n, mu = self.regularizer, self.eta, self.lmbda, self.n, self.momentum
+        if mu == 0.0:
+            for w, b, g, h in zip(weights, biases, gw, gb):
+                reg.step_(w, eta, lmbda, n)
+                w += g                                                   # (n_out, n_in)
+                b[:, 0] += h                                             # (n_out, 1)
+            return
+        if self.velocity is None:
+            self.velocity = [[np.zeros_like(w) for w in weights], [np.zeros_like(b) for b in biases]]
+        vw, vb = self.velocity
+        for w, b, g, h, v, u in zip(weights, biases, gw, gb, vw, vb):
+            v *= mu
+            v += g                                                       # - eta grad C0
+            if lmbda:
+                v -= eta * reg.gradient(w, lmbda, n)                     # - eta grad of the penalty
+            u *= mu
+            u[:, 0] += h
+            w += v
+            b += u
 
-    def workspace(self, net, m: int) -> WindowWorkspace:
-        return WindowWorkspace(net.sizes, m, net.dtype, self.decay, n=self.n)
+    def workspace(self, net, m: int):
+        if self.windowed:
+            return WindowWorkspace(net.sizes, m, net.dtype, self.decay, n=self.n)
+        return PlainWorkspace(net.sizes, m, net.dtype, n=self.n)
 
-    def step(self, net, ws: WindowWorkspace, rows: int) -> None:
-        """The steps for the first ``rows`` rows of ``ws``, in order (``nndl.windowed``): the
-        same arithmetic as ``apply`` after each mini-batch, reassociated."""
-        descend_window(net, ws, rows, self.eta)
+    def step(self, net, ws, rows: int) -> None:
+        """The steps for the first ``rows`` rows of ``ws``, in order, each one ``apply`` after
+        a mini-batch's backward pass; the windowed engine reassociates the same arithmetic."""
+        masks = self.dropout.draw(rows) if self.dropout is not None else None
+        if isinstance(ws, WindowWorkspace):
+            if ws.decay != self.decay:
+                raise ConfigError("the workspace was made for another learning rate; ask for a new one")
+            descend_window(net, ws, rows, self.eta, masks)
+            return
+        m = ws.m
+        for lo in range(0, rows, m):
+            hi = min(lo + m, rows)
+            mb = ws.batch(hi - lo)
+            mb.a[0][...] = ws.X[lo:hi]                                   # (mm, n_in)
+            mb.t[...] = ws.T[lo:hi]                                      # (mm, n_out)
+            part = None if masks is None else [k if k is None else k[lo:hi] for k in masks]
+            net.gradients_into(mb, self.gradient_scale(hi - lo), part)
+            self.apply(net.weights, net.biases, mb.gw, mb.gb)

@@ -27,6 +27,11 @@ too. (|d| > 1, i.e. eta*lmbda > 2n, makes the weights grow without bound: traini
 a DivergenceError, in float32 possibly a few steps sooner than step by step.)
 
 Layers after the first are small; they take their steps one mini-batch at a time.
+Nothing here depends on which neurons the layers use or on dropout: the hidden activation,
+the output activation of the cost, and the dropout masks (``nndl.dropout``) enter only
+through each step's e_t, which the step computes exactly. What the algebra needs is that a
+step changes W linearly - plain SGD with L2 decay (or none); L1 and momentum go one
+mini-batch at a time (``nndl.rules``).
 Inputs that are 0 (81 % of MNIST's pixels) contribute nothing to z nor to the gradient,
 so when a window uses few enough of the input columns only those are multiplied.
 """
@@ -49,11 +54,11 @@ class _Step:
     ``lo:hi`` its rows in the window (``mm`` of them); ``z`` its first-layer weighted inputs
     and ``e`` its scaled first-layer error (rows of ``Z`` and ``e``); ``t`` its targets;
     ``a[l]`` (mm, n_l) activations and ``zs[l]`` (mm, n_{l+1}) weighted inputs of layer
-    l >= 1; ``out`` (mm, n_out) the outputs; ``err[l]`` (mm, n_l) the error passed down to
+    l >= 1 (with dropout, ``a[l]`` is after the mask and ``raw[l]`` before it); ``out`` (mm, n_out) the outputs; ``err[l]`` (mm, n_l) the error passed down to
     hidden layer l (``err[1]`` is ``e``); ``p[l]`` and ``tmp`` scratch; ``ones`` (mm,).
     """
 
-    __slots__ = ("lo", "hi", "mm", "z", "e", "t", "a", "zs", "out", "err", "p", "tmp", "ones")
+    __slots__ = ("lo", "hi", "mm", "z", "e", "t", "a", "raw", "zs", "out", "err", "p", "tmp", "ones")
 
 
 class WindowWorkspace:
@@ -96,6 +101,7 @@ class WindowWorkspace:
         self.used = np.empty(n0, bool)                                    # (n_in,)
         self.tmp = np.empty((mm, n1), dtype)                              # (m, n_1)
         self.a = [None] + [np.empty((mm, n), dtype) for n in sizes[1:-1]]      # (m, n_l)
+        self.raw = [None] + [np.empty((mm, n), dtype) for n in sizes[1:-1]]    # (m, n_l) before dropout
         self.zs = [None] + [np.empty((mm, n), dtype) for n in sizes[2:]]       # (m, n_{l+1})
         self.err = [None, None] + [np.empty((mm, n), dtype) for n in sizes[2:-1]]  # (m, n_l), l >= 2
         self.p = [None] + [np.empty((mm, n), dtype) for n in sizes[1:-1]]      # (m, n_l) scratch
@@ -136,6 +142,7 @@ class WindowWorkspace:
             s.z, s.e, s.t = self.Z[lo:hi], self.e[lo:hi], self.T[lo:hi]
             s.tmp, s.out, s.ones = self.tmp[:mm], self.out[:mm], self.ones[:mm]
             s.a = [None] + [a[:mm] for a in self.a[1:]]                   # (mm, n_l)
+            s.raw = [None] + [a[:mm] for a in self.raw[1:]]               # (mm, n_l)
             s.zs = [None] + [z[:mm] for z in self.zs[1:]]                 # (mm, n_{l+1})
             s.err = [None, s.e] + [d[:mm] for d in self.err[2:]]          # layer 1's error is e itself
             s.p = [None] + [p[:mm] for p in self.p[1:]]
@@ -143,23 +150,27 @@ class WindowWorkspace:
         return steps
 
     def fold_scales(self, rows: int) -> tuple[np.ndarray, float]:
-        """For a window of ``rows`` rows: R (rows, 1), d^(k-1-j) for the rows of step j, and d^k."""
+        """For a window of ``rows`` rows: R (rows, 1), d^(k-1-j) for the rows of step j, and d^k.
+
+        d^k is a Python float: a NumPy float64 scalar would make ``W *= d^k`` compute a
+        float32 matrix in float64 and back (NumPy 2's promotion), 8 % of a float32 epoch."""
         R = self.R if rows == self.rows else self._row_scale(rows)
-        return R, self.pow[-(-rows // self.m)]
+        return R, float(self.pow[-(-rows // self.m)])
 
     def steps(self, rows: int) -> list:
         """The steps of a window of ``rows`` rows (the last window of an epoch may be shorter)."""
         return self._steps if rows == self.rows else self._views(rows)
 
 
-def descend_window(net, ws: WindowWorkspace, rows: int, eta: float) -> None:
+def descend_window(net, ws: WindowWorkspace, rows: int, eta: float, masks=None) -> None:
     """Train ``net`` on ``ws.X[:rows]``, ``ws.T[:rows]``: consecutive mini-batches of ``ws.m``
     (the last may be shorter), each one network2's step with ``ws.decay``, in order.
 
     Equal to calling network2's ``update_mini_batch`` on each mini-batch in turn, to
-    rounding (the products are reassociated; see the module docstring).
+    rounding (the products are reassociated; see the module docstring). ``masks``: dropout
+    masks for the window's rows (``nndl.dropout.Dropout.draw``), or None.
     """
-    P, act, cost, m, decay = net._params, net.activation, net.cost, ws.m, ws.decay
+    P, act, out_act, cost, m, decay = net._params, net.activation, net.output, net.cost, ws.m, ws.decay
     L = len(P)
     X = ws.X[:rows]                                                       # (r, n_in)
     W = [p[:-1] for p in P]                                               # (n_l, n_{l+1}) views
@@ -187,22 +198,29 @@ def descend_window(net, ws: WindowWorkspace, rows: int, eta: float) -> None:
             np.dot(M[s.lo:s.hi, :s.lo], e[:s.lo], out=s.tmp)              # earlier steps' updates
             z += s.tmp
         if L == 1:
-            act.fn_(z, out=s.out)
+            out_act.fn_(z, out=s.out)
             np.multiply(cost.delta(z, s.out, s.t), c, out=s.e)
             continue
-        act.fn_(z, out=s.a[1])
+        _hidden(act, z, s, 1, masks)
         for l in range(1, L):                                             # small layers: step by step
             zl = s.zs[l]
             np.dot(s.a[l], W[l], out=zl)                                  # (mm, n_{l+1})
             zl += b[l]
-            act.fn_(zl, out=s.a[l + 1] if l < L - 1 else s.out)
+            if l < L - 1:
+                _hidden(act, zl, s, l + 1, masks)
+            else:
+                out_act.fn_(zl, out=s.out)
         delta = cost.delta(s.zs[-1], s.out, s.t)                          # (mm, n_out)
         delta *= c
         for l in range(L - 1, 0, -1):
             np.dot(s.a[l].T, delta, out=ws.gw[l])                        # (n_l, n_{l+1})
             np.dot(s.ones, delta, out=ws.gb[l])                           # (n_{l+1},)
             err = np.dot(delta, W[l].T, out=s.err[l])                    # (mm, n_l) old weights
-            act.times_prime_(err, s.a[l], s.p[l])
+            if masks is None:
+                act.times_prime_(err, s.a[l], s.p[l])
+            else:                                                         # a dropped neuron: no error
+                err *= masks[l][s.lo:s.hi]
+                act.times_prime_(err, s.raw[l], s.p[l])
             if decay != 1.0:
                 W[l] *= decay
             P[l] += ws.g[l]
@@ -220,3 +238,13 @@ def descend_window(net, ws: WindowWorkspace, rows: int, eta: float) -> None:
     else:
         U = np.dot(Xc.T, e, out=ws.U[:len(cols)])                         # (c, n_1)
         W[0][cols] += U
+
+
+def _hidden(act, z, s: _Step, l: int, masks) -> None:
+    """Hidden layer l's activations of step ``s`` from its weighted inputs ``z``: into
+    ``s.a[l]``, or with dropout into ``s.raw[l]`` and then, masked, into ``s.a[l]``."""
+    if masks is None:
+        act.fn_(z, out=s.a[l])
+    else:
+        act.fn_(z, out=s.raw[l])
+        np.multiply(s.raw[l], masks[l][s.lo:s.hi], out=s.a[l])

@@ -20,6 +20,29 @@ FILES = ("1_cross_entropy_advantage.png", "2_cost_comparison.png", "3_regulariza
 
 QUAD, CE = "#d62728", "#1f77b4"  # one colour per cost, kept across figures
 
+# What to notice in each figure, in a sentence or two (the report page prints these beside them).
+CAPTIONS = {
+    "1_cross_entropy_advantage.png":
+        "A single neuron starts out badly wrong and saturated. With the quadratic cost (red) it hardly moves "
+        "for dozens of epochs, because its gradient carries sigma'(z), which is almost 0 there; with cross-entropy "
+        "(blue) it learns fastest when it is most wrong: the right panel shows its error signal is |a - y| itself.",
+    "2_cost_comparison.png":
+        "The same network, initial weights and mini-batch order, each cost at the learning rate that suits it. "
+        "Look at the first epochs, where cross-entropy is ahead; by the end the two are close.",
+    "3_regularization_effect.png":
+        "Trained on 1,000 images only: without regularization (left) training accuracy reaches 100% while test "
+        "accuracy stalls, and the grey gap between them is overfitting. L2 regularization (right) narrows the gap "
+        "and lifts the test accuracy.",
+    "4_initialization_comparison.png":
+        "With N(0, 1) weights most hidden neurons start with a large |z|, so sigma'(z) is almost 0 and they "
+        "barely learn (left); N(0, 1/n_in) keeps z near 0 (middle). The right panel shows the payoff: a much "
+        "better first epoch.",
+    "5_full_training.png":
+        "Everything together: cross-entropy, L2 regularization, N(0, 1/n_in) initialization and 100 hidden "
+        "neurons. Watch validation accuracy climb and level off; the L2 term is divided by each set's size, so "
+        "it weighs more in the smaller validation set's cost.",
+}
+
 
 def _title(results: dict, text: str) -> str:
     return f"{text}  [quick run: small data, few epochs]" if results["options"].get("quick") else text

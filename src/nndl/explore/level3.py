@@ -7,7 +7,6 @@ script) and ``nndl explore level3`` both call ``main``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -17,8 +16,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 import nndl
+from nndl import fileio
 from nndl.blas import blas_threads
-from nndl.errors import NndlError
+from nndl.cli.common import OneLineParser, cap, describe, interrupt_status, nonnegative_int
+from nndl.errors import NndlError, quote
 from nndl.explore import figures, ladder
 from nndl.explore.runs import Options, Reporter, run_level3
 from nndl.fileio import atomic_write_text
@@ -26,15 +27,15 @@ from nndl.sweep.runner import cpu_count, make_runner
 from nndl.sweep.trial import DataSource
 
 
-def parser(prog: str = "nndl explore level3") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+def parser(prog: str = "nndl explore level3") -> OneLineParser:
+    p = OneLineParser(
         prog=prog,
         description="Level 3 of 'Neural Networks and Deep Learning': cross-entropy, L2 regularization and "
                     "better initialization, each shown at work on MNIST. Saves five figures, results.json "
                     "and results.md to PICTURES/level3/YYYYMMDD_HHMMSS/ and prints the accuracy ladder.")
     p.add_argument("--quick", action="store_true",
                    help="small subsets and 3 epochs: a smoke test in well under a minute (figures say 'quick')")
-    p.add_argument("--seed", type=int, default=0, help="seed shared by all runs (default 0)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed shared by all runs, an integer >= 0 (default 0)")
     p.add_argument("--pictures", default="pictures", metavar="DIR",
                    help="where the timestamped folder goes (default: ./pictures)")
     p.add_argument("--dataset", default="mnist", metavar="NAME|FILE.npz",
@@ -74,7 +75,11 @@ class BarReporter(Reporter):
                                    bar_format="{desc} {percentage:3.0f}%|{bar}| {n:.1f}/{total_fmt} epochs "
                                               "[{elapsed}<{remaining}{postfix}]")
 
-    def batch(self, name, done, total):
+    def batch(self, done, total):
+        if self.bars:
+            self.batch_of(next(reversed(self.bars)), done, total)
+
+    def batch_of(self, name, done, total):
         bar = self.bars.get(name)
         if bar is not None:
             bar.n = self.epoch_no.get(name, 0) + done / total
@@ -104,16 +109,11 @@ class BarReporter(Reporter):
 
 
 def new_folder(pictures: str) -> Path:
-    """pictures/level3/YYYYMMDD_HHMMSS, with a suffix if two runs start in the same second."""
-    base = Path(pictures) / "level3" / datetime.now().strftime("%Y%m%d_%H%M%S")
-    folder, k = base, 1
-    while True:
-        try:
-            folder.mkdir(parents=True)
-            return folder
-        except FileExistsError:
-            k += 1
-            folder = base.with_name(f"{base.name}_{k}")
+    """pictures/level3/YYYYMMDD_HHMMSS, with a suffix if two runs start in the same second.
+
+    A parent that is not a folder (a file, a dangling symbolic link) is an ``OSError`` naming it
+    (``nndl.fileio.new_folder``), never an endless search for a free name."""
+    return fileio.new_folder(Path(pictures) / "level3" / datetime.now().strftime("%Y%m%d_%H%M%S"))
 
 
 def write_outputs(results: dict, folder: Path) -> list[Path]:
@@ -129,11 +129,20 @@ def replot(folder: Path) -> int:
         raise NndlError(f"{folder}: no results.json here; --replot takes a folder made by an earlier run")
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise NndlError(f"{folder / 'results.json'}: not valid JSON ({e})")
+    if not isinstance(results, dict):
+        raise NndlError(f"{folder / 'results.json'}: not the results of a Level 3 exploration (the top level "
+                        f"is a JSON {type(results).__name__}, not an object)")
     if not results.get("complete"):
         raise NndlError(f"{folder / 'results.json'}: that exploration did not finish, so not every figure "
                         "has its data; run it again")
-    paths = write_outputs(results, folder)
-    print(ladder.markdown(results))
+    try:  # the figures read the file's structure as a finished run wrote it; anything else is refused
+        paths = write_outputs(results, folder)
+        table = ladder.markdown(results)
+    except (KeyError, TypeError, IndexError, ValueError, AttributeError, ZeroDivisionError, OverflowError) as e:
+        raise NndlError(f"{folder / 'results.json'}: not the structure a finished Level 3 exploration writes "
+                        f"({type(e).__name__}: {quote(str(e), 80)[1:-1]}); redraw only folders made by "
+                        f"nndl explore level3") from None
+    print(table)
     print(f"Redrew {len(paths)} figures and results.md in {folder}")
     return 0
 
@@ -168,17 +177,23 @@ def main(argv: list[str] | None = None, prog: str = "nndl explore level3") -> in
         finally:
             reporter.close()
         paths = write_outputs(results, folder)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM under the nndl command (Terminated)
         print("\nInterrupted; results.json (and models/) keep the runs that finished.", file=sys.stderr)
-        return 130
-
-    except NndlError as e:
-        print(f"{prog}: error: {e}", file=sys.stderr)
+        return interrupt_status(e)
+    except (NndlError, OSError) as e:
+        print(f"{prog}: error: {cap(describe(e))}", file=sys.stderr)
         return 1
     print()
     print(ladder.markdown(results))
     print(f"Saved {len(paths)} figures, results.json, results.md and the {len(results['runs'])} trained models "
           f"(models/) in {folder}")
+    try:  # the report page beside the figures: draw a digit and watch the networks read it
+        from nndl.report import write_report
+        page = write_report(folder, test=splits.test)
+    except NndlError as e:
+        print(f"{prog}: error: could not write the report page: {e}", file=sys.stderr)
+        return 1
+    print(f"Report page (open it in a browser; it works offline): {page}")
     return 0
 
 

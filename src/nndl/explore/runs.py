@@ -36,16 +36,19 @@ from nndl.sweep.trial import DataSource, Trial, run_trial
 class Reporter:
     """Hooks the experiments call; the default does nothing (subclass in the CLI).
 
-    Runs may go on at the same time (a pool), so each call after ``run_start`` names its
-    run; ``epoch`` gets an object with ``epoch``, ``epochs``, ``evaluation_accuracy`` and
-    ``n_evaluation``.
+    Runs may go on at the same time (a pool), so the calls name their run: ``batch_of``
+    (``batch`` is the same for the run started last: ``train``'s ``on_batch``); ``epoch``
+    gets an object with ``epoch``, ``epochs``, ``evaluation_accuracy`` and ``n_evaluation``.
     """
 
     def section(self, title: str) -> None: ...
     def run_start(self, name: str, config: TrainConfig, n_train: int) -> None: ...
-    def batch(self, name: str, done: int, total: int) -> None: ...
+    def batch(self, done: int, total: int) -> None: ...
     def epoch(self, name: str, report) -> None: ...
     def run_end(self, name: str, record: dict) -> None: ...
+
+    def batch_of(self, name: str, done: int, total: int) -> None:
+        self.batch(done, total)
 
 
 @dataclass(frozen=True)
@@ -200,7 +203,7 @@ class _Relay:
         if kind == "start":
             self.reporter.run_start(name, self.configs[name], ev["n_train"])
         elif kind == "batch":
-            self.reporter.batch(name, ev["done"], ev["total"])
+            self.reporter.batch_of(name, ev["done"], ev["total"])
         elif kind == "epoch":
             self.reporter.epoch(name, SimpleNamespace(**ev))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from nndl.errors import DivergenceError
+from nndl.errors import ConfigError, DivergenceError
 
 from .spec import SweepSpec
 from .store import SweepFileError, SweepStore
@@ -63,7 +63,8 @@ def run_sweep(spec: SweepSpec, store: SweepStore, runner, data, *, on_result=Non
 
     ``data`` is what ``runner.share`` gave. Each result is written in its own transaction
     as it arrives, so stopping (Ctrl-C, a kill) loses at most the trials in flight. A trial
-    that diverges is recorded as 'diverged' and the sweep goes on; any other error stops it.
+    that diverges is recorded as 'diverged' and the sweep goes on; any other error stops it
+    (a ``ConfigError`` then names the trial's values).
     """
     trials = spec.trials()
     store.add_trials(trials)
@@ -75,6 +76,9 @@ def run_sweep(spec: SweepSpec, store: SweepStore, runner, data, *, on_result=Non
         except DivergenceError as e:
             store.write_diverged(trial.key, str(e))
             outcome = Outcome(trial, None, str(e))
+        except ConfigError as e:  # a value the engine refuses only once it sees the data
+            values = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in trial.label.items())
+            raise ConfigError(f"the trial with {values}: {e}") from None
         else:
             store.write_result(result)
             outcome = Outcome(trial, result)

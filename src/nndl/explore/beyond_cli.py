@@ -1,0 +1,180 @@
+"""``nndl explore beyond``: the rest of chapter 3, seven figures, and the ladder past 98 %.
+
+The command-line layer of ``nndl.explore.beyond`` (as ``level3`` is of ``runs``): it parses
+options, draws progress, prints, and chooses the exit code. ``src/level3/2_beyond_level3.py``
+and ``nndl explore beyond`` both call ``main``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from tqdm import tqdm
+
+from nndl import fileio
+from nndl.blas import blas_threads
+from nndl.cli.common import OneLineParser, cap, describe, interrupt_status, nonnegative_int
+from nndl.errors import NndlError, quote
+from nndl.explore import beyond, beyond_figures
+from nndl.explore.level3 import BarReporter
+from nndl.fileio import atomic_write_text
+
+
+def parser(prog: str = "nndl explore beyond") -> OneLineParser:
+    p = OneLineParser(
+        prog=prog,
+        description="Beyond Level 3: the rest of chapter 3 of 'Neural Networks and Deep Learning' - softmax with "
+                    "the log-likelihood cost, dropout against L2, momentum, tanh and ReLU neurons, the book's "
+                    "learning-rate schedule and artificially expanded data - each measured on MNIST, and the "
+                    "ladder past 98 %% (three seeds a row). Saves seven figures, results.json, results.md and "
+                    "the trained models to PICTURES/beyond/YYYYMMDD_HHMMSS/. The full run takes about 20 "
+                    "minutes on two cores.")
+    p.add_argument("--quick", action="store_true",
+                   help="small subsets and few epochs: a smoke test in under a minute (figures say 'quick')")
+    p.add_argument("--seed", type=nonnegative_int, default=0,
+                   help="first seed, an integer >= 0 (the ladder uses it and the next two; default 0)")
+    p.add_argument("--pictures", default="pictures", metavar="DIR",
+                   help="where the timestamped folder goes (default: ./pictures)")
+    p.add_argument("--dataset", default="mnist", metavar="NAME|FILE.npz",
+                   help="'mnist' (default), 'fashion', or an .npz file such as tests/data/mnist_sample.npz")
+    p.add_argument("--replot", metavar="FOLDER",
+                   help="redraw the figures and results.md of a finished run from its results.json; no training")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def markdown(results: dict) -> str:
+    """results.md: the ladder past 98 % (mean and spread of the seeds), and what carried it."""
+    s, o = results["sizes"], results["options"]
+    rows = beyond.ladder_stats(results)
+    n_seeds = len(rows[0]["seeds"]) if rows else 0
+    lines = [
+        "# Beyond Level 3: the ladder past 98 %" + (" (quick run: small data, few epochs)" if o["quick"] else ""),
+        "",
+        f"Data: {o['dataset']}, {s['training']:,} training, {s['validation']:,} validation, {s['test']:,} test images. "
+        "Training and every choice look at the validation set only; each run's test accuracy is measured once, "
+        f"at its end. Each row adds to the one above and is trained with {n_seeds} seeds ({o['dtype']}); "
+        "accuracies are the mean, with the smallest and largest in brackets.",
+        "",
+        "| Step | Test accuracy | Validation accuracy | Epochs | Time a run |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['step']} | **{r['test_mean']:.2f}%** ({r['test_min']:.2f}-{r['test_max']:.2f}) | "
+                     f"{r['validation_mean']:.2f}% ({r['validation_min']:.2f}-{r['validation_max']:.2f}) | "
+                     f"{r['epochs_mean']:.0f} | {r['seconds_mean']:.0f} s |")
+    lines += ["", *verdicts(rows)]
+    if "seconds" in results:
+        lines += ["", f"Total time: {results['seconds']:.0f} s (nndl {results['versions']['nndl']}, "
+                      f"NumPy {results['versions']['numpy']})."]
+    return "\n".join(lines) + "\n"
+
+
+def verdicts(rows: list[dict]) -> list[str]:
+    """Plain sentences: which row first passes 98 % on average, and which rows do not pay."""
+    out = []
+    past = next((r for r in rows if r["test_mean"] >= 98.0), None)
+    if past is not None:
+        out.append(f"What carries the book's network past 98 %: **{past['step'].lstrip('+ ')}** "
+                   f"({past['test_mean']:.2f}% mean test accuracy).")
+    else:
+        out.append("No row reaches 98 % mean test accuracy in this run.")
+    for prev, row in zip(rows, rows[1:]):
+        gain = row["test_mean"] - prev["test_mean"]
+        if gain <= 0:
+            out.append(f"Does not pay here: {row['step'].lstrip('+ ')} ({gain:+.2f} points against the row above).")
+    best = max(rows, key=lambda r: r["test_mean"]) if rows else None
+    if best is not None:
+        out.append(f"Best row: {best['step'].lstrip('+ ')}, {best['test_mean']:.2f}% "
+                   f"({best['test_min']:.2f}-{best['test_max']:.2f}).")
+    return out
+
+
+def new_folder(pictures: str) -> Path:
+    """PICTURES/beyond/YYYYMMDD_HHMMSS, with a suffix if two runs start in the same second
+    (``nndl.fileio.new_folder``: a parent that is not a folder is named, not searched forever)."""
+    return fileio.new_folder(Path(pictures) / "beyond" / datetime.now().strftime("%Y%m%d_%H%M%S"))
+
+
+def write_outputs(results: dict, folder: Path) -> list[Path]:
+    atomic_write_text(folder / "results.md", markdown(results))
+    return beyond_figures.draw_all(results, folder)
+
+
+def replot(folder: Path, prog: str) -> int:
+    try:
+        results = json.loads((folder / "results.json").read_text())
+    except FileNotFoundError:
+        raise NndlError(f"{folder}: no results.json here; --replot takes a folder made by an earlier run") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise NndlError(f"{folder / 'results.json'}: not valid JSON ({e})") from None
+    if not isinstance(results, dict) or results.get("exploration") != "beyond" or not results.get("complete"):
+        raise NndlError(f"{folder / 'results.json'}: not a finished beyond-Level-3 exploration; run it again")
+    try:  # the figures read the structure a finished run wrote; anything else is refused in one line
+        paths = write_outputs(results, folder)
+        table = markdown(results)
+    except (KeyError, TypeError, IndexError, ValueError, AttributeError, ZeroDivisionError, OverflowError) as e:
+        raise NndlError(f"{folder / 'results.json'}: not the structure a finished beyond-Level-3 exploration "
+                        f"writes ({type(e).__name__}: {quote(str(e), 80)[1:-1]})") from None
+    print(table)
+    print(f"Redrew {len(paths)} figures and results.md in {folder}")
+    return 0
+
+
+def main(argv: list[str] | None = None, prog: str = "nndl explore beyond") -> int:
+    args = parser(prog).parse_args(argv)
+    try:
+        if args.replot:
+            return replot(Path(args.replot), prog)
+        from nndl.data import load_dataset
+
+        options = beyond.Options.make(quick=args.quick, seed=args.seed, dataset=str(args.dataset))
+        reporter = BarReporter(args.quiet)
+        tqdm.write(f"Loading {args.dataset} ...", file=sys.stderr)
+        splits = beyond.shrink(options, load_dataset(args.dataset))
+        folder = new_folder(args.pictures)
+        models = folder / "models"
+        tqdm.write(f"Writing to {folder}", file=sys.stderr)
+        results = beyond.new_results(options, splits)
+        results["samples"] = beyond.sample_images(splits)
+
+        def save():
+            atomic_write_text(folder / "results.json", json.dumps(results, indent=1))
+
+        runs = beyond.plan(options)
+        start = time.perf_counter()
+        with blas_threads():
+            for i, run in enumerate(runs, 1):
+                reporter.section(f"run {i}/{len(runs)}: {run.name}")
+                results["runs"][run.name] = beyond.train_run(run, splits, str(models), reporter)
+                results["seconds"] = time.perf_counter() - start
+                save()
+        results["runs"] = {r.name: results["runs"][r.name] for r in sorted(runs, key=lambda r: r.name)}
+        results["complete"] = True
+        save()
+        paths = write_outputs(results, folder)
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM under the nndl command
+        print("\nInterrupted; results.json and models/ keep the runs that finished.", file=sys.stderr)
+        return interrupt_status(e)
+    except (NndlError, OSError) as e:
+        print(f"{prog}: error: {cap(describe(e))}", file=sys.stderr)
+        return 1
+    print()
+    print(markdown(results))
+    print(f"Saved {len(paths)} figures, results.json, results.md and {len(runs)} models in {folder}")
+    try:  # the report page beside the figures: draw a digit and watch the ladder's networks read it
+        from nndl.report import write_report
+        page = write_report(folder, test=splits.test)
+    except (NndlError, OSError) as e:
+        print(f"{prog}: error: could not write the report page: {cap(describe(e))}", file=sys.stderr)
+        return 1
+    print(f"Report page (open it in a browser; it works offline): {page}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
