@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
 from tqdm import tqdm
 
+import nndl
 from nndl import fileio
 from nndl.blas import blas_threads
 from nndl.cli.common import OneLineParser, cap, describe, interrupt_status, nonnegative_int
@@ -22,6 +22,8 @@ from nndl.errors import NndlError, quote
 from nndl.explore import beyond, beyond_figures
 from nndl.explore.level3 import BarReporter
 from nndl.fileio import atomic_write_text
+from nndl.sweep.runner import cpu_count, make_runner
+from nndl.sweep.trial import DataSource
 
 
 def parser(prog: str = "nndl explore beyond") -> OneLineParser:
@@ -43,6 +45,12 @@ def parser(prog: str = "nndl explore beyond") -> OneLineParser:
                    help="'mnist' (default), 'fashion', or an .npz file such as tests/data/mnist_sample.npz")
     p.add_argument("--replot", metavar="FOLDER",
                    help="redraw the figures and results.md of a finished run from its results.json; no training")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help=f"train the independent runs on N local processes at once, each with one BLAS thread "
+                        f"(default one per core: {cpu_count()} here; 1: one after another in this process); "
+                        f"the numbers are the same either way, bit for bit")
+    p.add_argument("--dask", metavar="ADDRESS", help="train the runs on a Dask cluster's workers instead "
+                                                     "(needs pip install 'nndl[dask]')")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     return p
 
@@ -135,28 +143,27 @@ def main(argv: list[str] | None = None, prog: str = "nndl explore beyond") -> in
         options = beyond.Options.make(quick=args.quick, seed=args.seed, dataset=str(args.dataset))
         reporter = BarReporter(args.quiet)
         tqdm.write(f"Loading {args.dataset} ...", file=sys.stderr)
-        splits = beyond.shrink(options, load_dataset(args.dataset))
+        splits = load_dataset(args.dataset)
         folder = new_folder(args.pictures)
-        models = folder / "models"
         tqdm.write(f"Writing to {folder}", file=sys.stderr)
-        results = beyond.new_results(options, splits)
-        results["samples"] = beyond.sample_images(splits)
 
-        def save():
+        def save(results):
             atomic_write_text(folder / "results.json", json.dumps(results, indent=1))
 
-        runs = beyond.plan(options)
-        start = time.perf_counter()
-        with blas_threads():
-            for i, run in enumerate(runs, 1):
-                reporter.section(f"run {i}/{len(runs)}: {run.name}")
-                results["runs"][run.name] = beyond.train_run(run, splits, str(models), reporter)
-                results["seconds"] = time.perf_counter() - start
-                save()
-        results["runs"] = {r.name: results["runs"][r.name] for r in sorted(runs, key=lambda r: r.name)}
-        results["complete"] = True
-        save()
+        def save_model(name, net, record):
+            path = Path("models") / f"{name}.json"
+            nndl.save(net, folder / path, config=nndl.TrainConfig.from_dict(record["config"]),
+                      history=nndl.History.from_dict(record["history"]), dataset=options.dataset)
+            return path.as_posix()
+
+        try:
+            with blas_threads(), make_runner(args.workers, args.dask) as runner:
+                results = beyond.run_beyond(options, splits, reporter, on_save=save, runner=runner,
+                                            source=DataSource.make(args.dataset), on_model=save_model)
+        finally:
+            reporter.close()
         paths = write_outputs(results, folder)
+        splits = beyond.shrink(options, splits)
     except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM under the nndl command
         print("\nInterrupted; results.json and models/ keep the runs that finished.", file=sys.stderr)
         return interrupt_status(e)
@@ -165,7 +172,8 @@ def main(argv: list[str] | None = None, prog: str = "nndl explore beyond") -> in
         return 1
     print()
     print(markdown(results))
-    print(f"Saved {len(paths)} figures, results.json, results.md and {len(runs)} models in {folder}")
+    print(f"Saved {len(paths)} figures, results.json, results.md and the {len(results['runs'])} trained models "
+          f"(models/) in {folder}")
     try:  # the report page beside the figures: draw a digit and watch the ladder's networks read it
         from nndl.report import write_report
         page = write_report(folder, test=splits.test)

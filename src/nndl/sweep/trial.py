@@ -154,7 +154,7 @@ def run_trial(trial: Trial, data) -> dict:
         "n_train": len(training),
         "n_evaluation": len(evaluation),
         "evaluation_data": trial.evaluation,
-        "history": history.to_dict(),
+        "history": history.to_dict(state=False),  # the loop's continuation state stays out of results
         "final": final,
         "seconds": time.perf_counter() - t0,
         "host": socket.gethostname(),
