@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
+from html import escape as html_escape
 import json
 import re
 import shutil
@@ -144,7 +145,7 @@ def test_exploration_page(exploration, sample):
     data = page_data(text)
     assert data["default_network"] == "full"
     for fig in FILES:                                                         # every figure, inline
-        assert CAPTIONS[fig].replace("'", "&#x27;") in text
+        assert html_escape(CAPTIONS[fig]) in text
     assert text.count("data:image/png;base64,") == 5
     assert "Saturation per epoch was not recorded" in text                             # the quick runs did not monitor it
 
@@ -172,8 +173,8 @@ def test_model_history_gives_curves_and_saturation(model, sample):
 
 
 def test_explore_writes_the_page_and_names_it_last(exploration):
-    last = (exploration / "printed.txt").read_text().strip().splitlines()[-1]
-    assert last == f"Report page (open it in a browser; it works offline): {exploration / 'report.html'}"
+    lines = (exploration / "printed.txt").read_text().strip().splitlines()
+    assert lines[-2:] == ["Report page (open it in a browser; it works offline):", f"  {exploration / 'report.html'}"]
 
 
 def test_cli_report_model_and_folder(model, exploration, tmp_path, capsys):

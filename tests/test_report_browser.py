@@ -156,7 +156,7 @@ def test_a_drawing_is_read_exactly_as_nndl_predict_reads_it(browser, page, model
     assert np.abs(np.array(got["input"]) - x).max() <= 1e-6
     # the same answer and confidence as nndl predict
     assert got["digit"] == answer["digit"]
-    assert got["confidence"] == pytest.approx(answer["probabilities"][answer["digit"]], abs=1e-6)
+    assert got["confidence"] == pytest.approx(answer["scores"][answer["digit"]], abs=1e-6)
     shown = browser.find_element(By.CSS_SELECTOR, "#answer .digit").text
     assert shown == str(answer["digit"])
     assert f"{100 * got['confidence']:.1f}%" in browser.find_element(By.ID, "answer").text

@@ -51,11 +51,13 @@ def make_parser() -> argparse.ArgumentParser:
     report.add_parser(sub)
     data.add_parser(sub)
     sweep.add_parser(sub)
-    e = sub.add_parser("explore", help="run one of the book's explorations (see nndl explore level3 --help)",
-                       description="Run an exploration; everything after its name goes to it.",
+    e = sub.add_parser("explore", help="run one of the book's explorations (nndl explore level3|beyond --help)",
+                       description="Run an exploration of the book's chapter 3. Everything after its name is the "
+                                   "exploration's own option: see nndl explore level3 --help, nndl explore beyond "
+                                   "--help.",
                        epilog="; ".join(f"{k}: {v[1]}" for k, v in EXPLORATIONS.items()))
     e.add_argument("exploration", choices=list(EXPLORATIONS), help="which exploration")
-    e.add_argument("options", nargs=argparse.REMAINDER, help="its options (see nndl explore level3 --help)")
+    e.add_argument("options", nargs=argparse.REMAINDER, metavar="...", help=argparse.SUPPRESS)
     e.set_defaults(run=run_explore)
     parser.commands = list(sub.choices)  # for the one-line error when none is given
     for name, p in sub.choices.items():  # each subcommand's parser, for usage errors

@@ -60,7 +60,9 @@ def add_parsers(subparsers) -> None:
     p.add_argument("model", metavar="MODEL", help="a model file written by nndl train --save (or network2.py)")
     p.add_argument("images", metavar="IMAGE", nargs="+", help="image files, one digit each")
     p.add_argument("--json", action="store_true",
-                   help="print a JSON list of {image, digit, probabilities (10 normalised outputs)}; "
+                   help="print a JSON list of {image, digit, scores}: scores are the 10 outputs divided by "
+                        "their sum (a softmax output layer's probabilities; for sigmoid outputs a normalised "
+                        "score, not a probability); "
                         "with --show, each also has 'input': the 784 values the network saw")
     p.add_argument("--show", action="store_true",
                    help="draw the 28x28 input the network sees, as text, under each answer (a speck or "
@@ -68,6 +70,7 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--save-input", metavar="DIR",
                    help="write each image's 28x28 network input to DIR/NAME-input.png (white ink on "
                         "black, as MNIST stores digits)")
+    p.add_argument("-q", "--quiet", action="store_true", help="accepted for symmetry: predict draws no progress bars")
     p.set_defaults(run=run_predict)
 
 
@@ -172,7 +175,7 @@ def run_predict(args) -> int:
         total = out.sum()
         share = out / total if total > 0 else np.full_like(out, 1.0 / len(out))          # (n_out,)
         digit = int(out.argmax())
-        record = {"image": image, "digit": digit, "probabilities": [float(p) for p in share]}
+        record = {"image": image, "digit": digit, "scores": [float(p) for p in share]}
         if args.show and args.json:
             record["input"] = [round(float(v), 4) for v in x]
         results.append(record)

@@ -90,6 +90,15 @@ LADDER = [
 ]
 
 
+def short_label(key: str, c: dict) -> str:
+    """A ladder row in at most ~55 characters, for the terminal."""
+    return {"level3": f"Level 3: {c['sizes']}, eta {c['eta']:g}, {c['epochs']} epochs",
+            "schedule": f"+ eta schedule (patience {c['schedule_patience']}, stop at eta/{c['schedule_divisor']:g})",
+            "expanded": "+ expanded data (4 one-pixel shifts per image)",
+            "dropout": f"+ dropout {c['dropout']:g}",
+            }.get(key, f"+ wider: {c['sizes']}, dropout {c['dropout']:g}")
+
+
 def step_label(key: str, c: dict) -> str:
     """What a ladder row is, in words, from its configuration (a ``TrainConfig.to_dict()``)."""
     if key == "level3":
@@ -99,8 +108,9 @@ def step_label(key: str, c: dict) -> str:
         return (f"+ the book's eta schedule: halve eta after {c['schedule_patience']} epochs without a better "
                 f"validation accuracy, stop at eta/{c['schedule_divisor']:g}")
     if key == "expanded":
+        p = c["schedule_patience"]
         return (f"+ expanded data: each image and its 4 one-pixel shifts (5x the images; the patience in images "
-                f"kept: {c['schedule_patience']} epochs, stop at eta/{c['schedule_divisor']:g})")
+                f"kept: {p} epoch{'' if p == 1 else 's'}, stop at eta/{c['schedule_divisor']:g})")
     if key == "dropout":
         return f"+ dropout {c['dropout']:g} on the {c['sizes'][1]} hidden neurons"
     return f"+ a wider hidden layer: {c['sizes']}, dropout {c['dropout']:g}"
@@ -242,10 +252,11 @@ def ladder_stats(results: dict) -> list[dict]:
         if not records:
             continue
         step = step_label(key, records[0]["config"])
+        short = short_label(key, records[0]["config"])
         test = np.array([100 * r["final"]["test_accuracy"] for r in records])
         val = np.array([100 * r["final"]["validation_accuracy"] for r in records])
         out.append({
-            "key": key, "step": step, "why": why, "seeds": [r["config"]["seed"] for r in records],
+            "key": key, "step": step, "short": short, "why": why, "seeds": [r["config"]["seed"] for r in records],
             "test_mean": float(test.mean()), "test_min": float(test.min()), "test_max": float(test.max()),
             "validation_mean": float(val.mean()), "validation_min": float(val.min()),
             "validation_max": float(val.max()),

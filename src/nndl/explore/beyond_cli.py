@@ -82,22 +82,42 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def verdicts(rows: list[dict]) -> list[str]:
-    """Plain sentences: which row first passes 98 % on average, and which rows do not pay."""
+def text(results: dict, width: int = 80) -> str:
+    """The ladder for the terminal, at most ``width`` columns: a line per row (mean test accuracy,
+    its range over the seeds, the row), then the verdicts wrapped to the width."""
+    import textwrap
+
+    rows = beyond.ladder_stats(results)
+    n = len(rows[0]["seeds"]) if rows else 0
+    quick = " (quick run)" if results["options"].get("quick") else ""
+    lines = [f"Beyond Level 3: the ladder past 98 %{quick}", f"test accuracy, mean of {n} seeds (smallest-largest)", ""]
+    for r in rows:
+        lines.append(f"{r['test_mean']:6.2f}% ({r['test_min']:.2f}-{r['test_max']:.2f})  {r['short']}"[:width])
+    lines.append("")
+    for sentence in verdicts(rows, "short"):
+        lines += textwrap.wrap(sentence.replace("**", ""), width)
+    if "seconds" in results:
+        lines += ["", f"Total time: {results['seconds']:.0f} s."]
+    return "\n".join(lines) + "\n"
+
+
+def verdicts(rows: list[dict], label: str = "step") -> list[str]:
+    """Plain sentences: which row first passes 98 % on average, and which rows do not pay
+    (each row named by its ``label`` entry: 'step', or 'short' for the terminal)."""
     out = []
     past = next((r for r in rows if r["test_mean"] >= 98.0), None)
     if past is not None:
-        out.append(f"What carries the book's network past 98 %: **{past['step'].lstrip('+ ')}** "
+        out.append(f"What carries the book's network past 98 %: **{past[label].lstrip('+ ')}** "
                    f"({past['test_mean']:.2f}% mean test accuracy).")
     else:
         out.append("No row reaches 98 % mean test accuracy in this run.")
     for prev, row in zip(rows, rows[1:]):
         gain = row["test_mean"] - prev["test_mean"]
         if gain <= 0:
-            out.append(f"Does not pay here: {row['step'].lstrip('+ ')} ({gain:+.2f} points against the row above).")
+            out.append(f"Does not pay here: {row[label].lstrip('+ ')} ({gain:+.2f} points against the row above).")
     best = max(rows, key=lambda r: r["test_mean"]) if rows else None
     if best is not None:
-        out.append(f"Best row: {best['step'].lstrip('+ ')}, {best['test_mean']:.2f}% "
+        out.append(f"Best row: {best[label].lstrip('+ ')}, {best['test_mean']:.2f}% "
                    f"({best['test_min']:.2f}-{best['test_max']:.2f}).")
     return out
 
@@ -171,16 +191,16 @@ def main(argv: list[str] | None = None, prog: str = "nndl explore beyond") -> in
         print(f"{prog}: error: {cap(describe(e))}", file=sys.stderr)
         return 1
     print()
-    print(markdown(results))
+    print(text(results))
     print(f"Saved {len(paths)} figures, results.json, results.md and the {len(results['runs'])} trained models "
-          f"(models/) in {folder}")
+          f"(models/) in\n  {folder}")
     try:  # the report page beside the figures: draw a digit and watch the ladder's networks read it
         from nndl.report import write_report
         page = write_report(folder, test=splits.test)
     except (NndlError, OSError) as e:
         print(f"{prog}: error: could not write the report page: {cap(describe(e))}", file=sys.stderr)
         return 1
-    print(f"Report page (open it in a browser; it works offline): {page}")
+    print(f"Report page (open it in a browser; it works offline):\n  {page}")
     return 0
 
 

@@ -48,7 +48,7 @@ def parser(prog: str = "nndl explore level3") -> OneLineParser:
                         f"The numbers are the same either way, bit for bit")
     p.add_argument("--dask", metavar="ADDRESS", help="train the runs on a Dask cluster's workers instead "
                                                      "(needs pip install 'nndl[dask]')")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     return p
 
 
@@ -184,16 +184,16 @@ def main(argv: list[str] | None = None, prog: str = "nndl explore level3") -> in
         print(f"{prog}: error: {cap(describe(e))}", file=sys.stderr)
         return 1
     print()
-    print(ladder.markdown(results))
+    print(ladder.text(results))
     print(f"Saved {len(paths)} figures, results.json, results.md and the {len(results['runs'])} trained models "
-          f"(models/) in {folder}")
+          f"(models/) in\n  {folder}")
     try:  # the report page beside the figures: draw a digit and watch the networks read it
         from nndl.report import write_report
         page = write_report(folder, test=splits.test)
     except NndlError as e:
         print(f"{prog}: error: could not write the report page: {e}", file=sys.stderr)
         return 1
-    print(f"Report page (open it in a browser; it works offline): {page}")
+    print(f"Report page (open it in a browser; it works offline):\n  {page}")
     return 0
 
 
