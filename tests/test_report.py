@@ -232,4 +232,4 @@ def test_beyond_level3_folder(model, sample, tmp_path):
     assert report.ladder_expected == "What it shows" and report.title.startswith("Beyond Level 3")
     assert [f["caption"] for f in report.figures] == [BEYOND["7_ladder_past_98.png"]]
     text = html(report)
-    assert "What it shows" in text and "Guide expects" not in text and len(report.runs) == 5
+    assert "What it shows" in text and "Level 3 document expects" not in text and len(report.runs) == 5

@@ -1,7 +1,7 @@
 """``nndl explore level3``: run the Level 3 exploration, save five figures, print the ladder.
 
 This is the command-line layer of ``nndl.explore``: it parses options, draws progress
-bars, prints, and chooses the exit code. ``src/level3/1_improved_network.py`` (the seed's
+bars, prints, and chooses the exit code. ``src/level3/1_improved_network.py`` (the Level 3 document's
 script) and ``nndl explore level3`` both call ``main``.
 """
 

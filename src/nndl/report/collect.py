@@ -31,6 +31,9 @@ EXAMPLES_PER_CLASS = 2  # test digits to click, per class
 FIGURE_COLOURS = 160  # figures are re-encoded with an adaptive palette this large (about 2.5x smaller)
 
 
+EXPECTED = "Level 3 document expects"  # the ladder's third column for Level 3 (MNIST's expectations)
+
+
 @dataclass
 class Report:
     """Everything the page shows. ``networks`` and ``digits`` feed the JavaScript; the rest is
@@ -41,7 +44,7 @@ class Report:
     source: str                        # the folder or file the report was made from
     notes: list = field(default_factory=list)       # plain sentences for the header
     ladder: list = field(default_factory=list)      # rows: step, run, expected, config, test, validation (text)
-    ladder_expected: str = "Guide expects"          # the header of the ladder's third column
+    ladder_expected: str = EXPECTED                  # the header of the ladder's third column
     runs: list = field(default_factory=list)        # name, label, config, final, history, ...
     figures: list = field(default_factory=list)     # file, caption, png (base64)
     networks: list = field(default_factory=list)    # see network_entry
