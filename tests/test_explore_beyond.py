@@ -89,4 +89,4 @@ def test_nndl_explore_beyond_is_the_same_command(tmp_path, capsys):
     broken.mkdir()
     (broken / "results.json").write_text('{"exploration": "level3", "complete": true}')
     assert nndl_main(["explore", "beyond", "--replot", str(broken)]) == 1
-    assert "not a finished beyond-Level-3 exploration" in capsys.readouterr().err
+    assert "not the results of a beyond-Level-3 exploration run to its end" in capsys.readouterr().err

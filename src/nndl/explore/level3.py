@@ -1,119 +1,19 @@
 """``nndl explore level3``: run the Level 3 exploration, save five figures, print the ladder.
 
-This is the command-line layer of ``nndl.explore``: it parses options, draws progress
-bars, prints, and chooses the exit code. ``src/level3/1_improved_network.py`` (the Level 3 document's
-script) and ``nndl explore level3`` both call ``main``.
+The command line of ``nndl.explore.runs`` (``nndl.explore.command`` does the work shared with
+``nndl explore beyond``): ``src/level3/1_improved_network.py`` (the Level 3 document's script)
+and ``nndl explore level3`` both call ``main``.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-import time
-from datetime import datetime
 from pathlib import Path
 
-from tqdm import tqdm
-
-import nndl
-from nndl import fileio
-from nndl.blas import blas_threads
-from nndl.cli.common import OneLineParser, cap, describe, interrupt_status, nonnegative_int
-from nndl.errors import NndlError, quote
-from nndl.explore import figures, ladder
-from nndl.explore.runs import Options, Reporter, run_level3
+from nndl.explore import command, figures, ladder
+from nndl.explore.command import BarReporter  # noqa: F401 - the reporter the explorations draw with
+from nndl.explore.runs import Options, run_level3
 from nndl.fileio import atomic_write_text
-from nndl.sweep.runner import cpu_count, make_runner
-from nndl.sweep.trial import DataSource
-
-
-def parser(prog: str = "nndl explore level3") -> OneLineParser:
-    p = OneLineParser(
-        prog=prog,
-        description="Level 3 of 'Neural Networks and Deep Learning': cross-entropy, L2 regularization and "
-                    "better initialization, each shown at work on MNIST. Saves five figures, results.json "
-                    "and results.md to PICTURES/level3/YYYYMMDD_HHMMSS/ and prints the accuracy ladder.")
-    p.add_argument("--quick", action="store_true",
-                   help="small subsets and 3 epochs: a smoke test in well under a minute (figures say 'quick')")
-    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed shared by all runs, an integer >= 0 (default 0)")
-    p.add_argument("--pictures", default="pictures", metavar="DIR",
-                   help="where the timestamped folder goes (default: ./pictures)")
-    p.add_argument("--dataset", default="mnist", metavar="NAME|FILE.npz",
-                   help="'mnist' (default), 'fashion', or an .npz file such as tests/data/mnist_sample.npz")
-    p.add_argument("--replot", metavar="FOLDER",
-                   help="redraw the figures and results.md of a finished run from its results.json; no training")
-    p.add_argument("--workers", type=int, metavar="N",
-                   help=f"train the independent runs on N local processes at once, each with one BLAS thread "
-                        f"(default one per core: {cpu_count()} here; 1: one after another in this process). "
-                        f"The numbers are the same either way, bit for bit")
-    p.add_argument("--dask", metavar="ADDRESS", help="train the runs on a Dask cluster's workers instead "
-                                                     "(needs pip install 'nndl[dask]')")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    return p
-
-
-class BarReporter(Reporter):
-    """Progress: a line per section, a bar per training run in flight, a line per finished run
-    (all on stderr via tqdm). Runs in a pool go on at the same time, each on its own bar."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.bars: dict[str, tqdm] = {}
-        self.epoch_no: dict[str, int] = {}
-        self.t0 = time.perf_counter()
-
-    def section(self, title):
-        tqdm.write(f"== {title}  (t = {time.perf_counter() - self.t0:.0f} s)", file=sys.stderr)
-
-    def run_start(self, name, config, n_train):
-        self.epoch_no[name] = 0
-        if not self.quiet:
-            used = {b.pos for b in self.bars.values()}
-            position = next(i for i in range(len(self.bars) + 1) if i not in used and -i not in used)
-            self.bars[name] = tqdm(total=config.epochs, desc=f"{name:<18}", unit="epoch", leave=False,
-                                   file=sys.stderr, disable=None, mininterval=0.5, position=position,
-                                   bar_format="{desc} {percentage:3.0f}%|{bar}| {n:.1f}/{total_fmt} epochs "
-                                              "[{elapsed}<{remaining}{postfix}]")
-
-    def batch(self, done, total):
-        if self.bars:
-            self.batch_of(next(reversed(self.bars)), done, total)
-
-    def batch_of(self, name, done, total):
-        bar = self.bars.get(name)
-        if bar is not None:
-            bar.n = self.epoch_no.get(name, 0) + done / total
-            bar.refresh()
-
-    def epoch(self, name, report):
-        self.epoch_no[name] = report.epoch
-        bar = self.bars.get(name)
-        if bar is not None:
-            bar.n = report.epoch
-            if report.evaluation_accuracy is not None:
-                bar.set_postfix_str(f"eval {100 * report.evaluation_accuracy / report.n_evaluation:.2f}%")
-            bar.refresh()
-
-    def run_end(self, name, record):
-        bar = self.bars.pop(name, None)
-        if bar is not None:
-            bar.close()
-        f = record["final"]
-        tqdm.write(f"   {name}: validation {100 * f['validation_accuracy']:.2f}%, test {100 * f['test_accuracy']:.2f}% "
-                   f"({record['seconds']:.1f} s)", file=sys.stderr)
-
-    def close(self):
-        for bar in self.bars.values():
-            bar.close()
-        self.bars.clear()
-
-
-def new_folder(pictures: str) -> Path:
-    """pictures/level3/YYYYMMDD_HHMMSS, with a suffix if two runs start in the same second.
-
-    A parent that is not a folder (a file, a dangling symbolic link) is an ``OSError`` naming it
-    (``nndl.fileio.new_folder``), never an endless search for a free name."""
-    return fileio.new_folder(Path(pictures) / "level3" / datetime.now().strftime("%Y%m%d_%H%M%S"))
 
 
 def write_outputs(results: dict, folder: Path) -> list[Path]:
@@ -122,79 +22,34 @@ def write_outputs(results: dict, folder: Path) -> list[Path]:
     return figures.draw_all(results, folder)
 
 
+LEVEL3 = command.Exploration(
+    name="level3", title="Level 3",
+    description="Level 3 of 'Neural Networks and Deep Learning': cross-entropy, L2 regularization and better "
+                "initialization, each shown at work on MNIST. Saves five figures, results.json, results.md, the "
+                "trained models and report.html to PICTURES/level3/YYYYMMDD_HHMMSS/ and prints the accuracy ladder.",
+    quick_help="small subsets and 3 epochs: a smoke test in well under a minute (figures say 'quick')",
+    seed_help="seed shared by all runs, an integer >= 0 (default 0)",
+    make_options=Options.make, run=run_level3, write_outputs=write_outputs, text=ladder.text,
+    markdown=ladder.markdown,
+    finished=lambda results: results.get("level") == 3 and bool(results.get("complete")),
+)
+
+
+def parser(prog: str = "nndl explore level3"):
+    return command.parser(LEVEL3, prog)
+
+
+def new_folder(pictures: str) -> Path:
+    """PICTURES/level3/YYYYMMDD_HHMMSS (``nndl.explore.command.new_folder``)."""
+    return command.new_folder(pictures, "level3")
+
+
 def replot(folder: Path) -> int:
-    try:
-        results = json.loads((folder / "results.json").read_text())
-    except FileNotFoundError:
-        raise NndlError(f"{folder}: no results.json here; --replot takes a folder made by an earlier run")
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise NndlError(f"{folder / 'results.json'}: not valid JSON ({e})")
-    if not isinstance(results, dict):
-        raise NndlError(f"{folder / 'results.json'}: not the results of a Level 3 exploration (the top level "
-                        f"is a JSON {type(results).__name__}, not an object)")
-    if not results.get("complete"):
-        raise NndlError(f"{folder / 'results.json'}: that exploration did not finish, so not every figure "
-                        "has its data; run it again")
-    try:  # the figures read the file's structure as a finished run wrote it; anything else is refused
-        paths = write_outputs(results, folder)
-        table = ladder.markdown(results)
-    except (KeyError, TypeError, IndexError, ValueError, AttributeError, ZeroDivisionError, OverflowError) as e:
-        raise NndlError(f"{folder / 'results.json'}: not the structure a finished Level 3 exploration writes "
-                        f"({type(e).__name__}: {quote(str(e), 80)[1:-1]}); redraw only folders made by "
-                        f"nndl explore level3") from None
-    print(table)
-    print(f"Redrew {len(paths)} figures and results.md in {folder}")
-    return 0
+    return command.replot(LEVEL3, folder)
 
 
 def main(argv: list[str] | None = None, prog: str = "nndl explore level3") -> int:
-    args = parser(prog).parse_args(argv)
-    try:
-        if args.replot:
-            return replot(Path(args.replot))
-        from nndl.data import load_dataset  # imported here so --help and --replot stay fast
-
-        options = Options.make(quick=args.quick, seed=args.seed, dataset=str(args.dataset))
-        reporter = BarReporter(args.quiet)
-        tqdm.write(f"Loading {args.dataset} ...", file=sys.stderr)
-        splits = load_dataset(args.dataset)
-        folder = new_folder(args.pictures)
-        tqdm.write(f"Writing to {folder}", file=sys.stderr)
-
-        def save(results):
-            atomic_write_text(folder / "results.json", json.dumps(results, indent=1))
-
-        def save_model(name, net, record):
-            path = Path("models") / f"{name}.json"
-            nndl.save(net, folder / path, config=nndl.TrainConfig.from_dict(record["config"]),
-                      history=nndl.History.from_dict(record["history"]), dataset=options.dataset)
-            return path.as_posix()
-
-        try:
-            with blas_threads(), make_runner(args.workers, args.dask) as runner:
-                results = run_level3(options, splits, reporter, on_save=save, runner=runner,
-                                     source=DataSource.make(args.dataset), on_model=save_model)
-        finally:
-            reporter.close()
-        paths = write_outputs(results, folder)
-    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM under the nndl command (Terminated)
-        print("\nInterrupted; results.json (and models/) keep the runs that finished.", file=sys.stderr)
-        return interrupt_status(e)
-    except (NndlError, OSError) as e:
-        print(f"{prog}: error: {cap(describe(e))}", file=sys.stderr)
-        return 1
-    print()
-    print(ladder.text(results))
-    print(f"Saved {len(paths)} figures, results.json, results.md and the {len(results['runs'])} trained models "
-          f"(models/) in\n  {folder}")
-    try:  # the report page beside the figures: draw a digit and watch the networks read it
-        from nndl.report import write_report
-        page = write_report(folder, test=splits.test)
-    except NndlError as e:
-        print(f"{prog}: error: could not write the report page: {e}", file=sys.stderr)
-        return 1
-    print(f"Report page (open it in a browser; it works offline):\n  {page}")
-    return 0
+    return command.main(LEVEL3, argv, prog)
 
 
 if __name__ == "__main__":
