@@ -29,9 +29,9 @@ import numpy as np
 
 import nndl
 from nndl.config import TrainConfig
-from nndl.explore.runs import Reporter, _Relay
+from nndl.explore.runs import Reporter, _Relay, collect
 from nndl.sweep.runner import InlineRunner, Runner
-from nndl.sweep.trial import DataSource, Trial, run_trial
+from nndl.sweep.trial import DataSource, Trial
 
 
 @dataclass(frozen=True)
@@ -222,25 +222,8 @@ def _run_beyond(options, splits, reporter, on_save, runner, source, on_model) ->
     reporter.section(f"{len(trials)} trainings on {runner.describe()}")
     runner.listen(_Relay(reporter, {t.key: t.config for t in trials}))
     data = runner.share(source, splits) if source is not None else splits
-    done = {}
-    for trial, future in runner.run(run_trial, trials, data):
-        result = future.result()
-        rec = record_of(result, by_name[trial.key])
-        if on_model is not None:
-            path = on_model(trial.key, result["net"], rec)
-            if path is not None:
-                rec["model"] = str(path)
-        done[trial.key] = rec
-        reporter.run_end(trial.key, rec)
-        results["runs"] = {n: done[n] for n in sorted(done)}
-        results["seconds"] = time.perf_counter() - start
-        if on_save:
-            on_save(results)
-    results["complete"] = True
-    results["seconds"] = time.perf_counter() - start
-    if on_save:
-        on_save(results)
-    return results
+    return collect(runner, trials, data, results, lambda trial, result: record_of(result, by_name[trial.key]),
+                   sorted(by_name), reporter, start, on_save, on_model)
 
 
 def ladder_stats(results: dict) -> list[dict]:

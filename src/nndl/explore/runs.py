@@ -265,7 +265,6 @@ def _run_level3(options, splits, reporter, on_save, runner, source, on_model) ->
     runner.listen(_Relay(reporter, {t.key: t.config for t in trials}))
     data = runner.share(source, splits) if source is not None else splits
     current = "cross-entropy"
-    done = {}
 
     def before(trial):
         nonlocal current
@@ -273,9 +272,20 @@ def _run_level3(options, splits, reporter, on_save, runner, source, on_model) ->
             current = section_of[trial.key]
             reporter.section(SECTIONS[current])
 
-    for trial, future in runner.run(run_trial, trials, data, on_submit=before):
+    return collect(runner, trials, data, results, lambda trial, result: record(result), names, reporter,
+                   start, on_save, on_model, on_submit=before)
+
+
+def collect(runner: Runner, trials: list, data, results: dict, record_of, names: list, reporter: Reporter,
+            start: float, on_save=None, on_model=None, on_submit=None) -> dict:
+    """Run ``trials`` through ``runner`` and record each as it finishes: ``record_of(trial, result)``
+    is its entry in ``results["runs"]`` (kept in the order of ``names``), ``on_model(name, net,
+    record)`` may save its network and return the path, ``on_save(results)`` is called after each
+    run and at the end, with ``results["complete"]`` set. Shared by the explorations."""
+    done = {}
+    for trial, future in runner.run(run_trial, trials, data, on_submit=on_submit):
         result = future.result()
-        rec = record(result)
+        rec = record_of(trial, result)
         if on_model is not None:
             path = on_model(trial.key, result["net"], rec)
             if path is not None:
