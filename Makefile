@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: run test mutate data bench clean
+.PHONY: run test mutate fuzz data bench clean
 
 run: $(VENV)/.run-deps
 	$(BIN)/nndl data fetch mnist
@@ -20,6 +20,11 @@ test: $(VENV)/.test-deps
 MUTATE_JOBS ?= 1
 mutate: $(VENV)/.mutate-deps
 	$(PY) tests/mutate.py --jobs $(MUTATE_JOBS)
+
+# The fuzz targets of `make test` (tests/fuzz_targets.py), for FUZZ_SECONDS each (6 targets: 10 min).
+FUZZ_SECONDS ?= 100
+fuzz: $(VENV)/.test-deps
+	$(PY) tests/fuzz.py --seconds-per-target $(FUZZ_SECONDS)
 
 data: $(VENV)/.run-deps
 	$(BIN)/nndl data fetch mnist

@@ -55,13 +55,17 @@ class Network(nndl.Network):
         training_accuracy)``: per-epoch lists; accuracies are counts of correct examples.
         """
         def report(r):
-            print(f"Epoch {r.epoch - 1} training complete")
+            print(f"Epoch {r.epoch - 1} training complete")  # the book's line: it counts epochs from 0
             if r.training_cost is not None:
                 print(f"Cost on training data: {r.training_cost}")
             if r.training_accuracy is not None:
                 print(f"Accuracy on training data: {r.training_accuracy} / {r.n_training}")
             if r.evaluation_cost is not None:
                 print(f"Cost on evaluation data: {r.evaluation_cost}")
+                if lmbda:  # why it can rise while accuracy rises: the L2 term, over this set's n
+                    print(f"  (without the L2 term (lmbda/2n) sum w^2, which network2 computes with n = "
+                          f"{r.n_evaluation:,}, this set's size, and which grows with the weights: "
+                          f"{r.evaluation_cost_without_regularization})")
             if r.evaluation_accuracy is not None:
                 print(f"Accuracy on evaluation data: {r.evaluation_accuracy} / {r.n_evaluation}")
             print()

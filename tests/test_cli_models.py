@@ -110,10 +110,10 @@ def test_predict_json(capsys, model, digits):
     path, label = digits[0]
     assert main(["predict", model, path, "--json"]) == 0
     (d,) = json.loads(capsys.readouterr().out)
-    assert set(d) == {"image", "digit", "probabilities"}
+    assert set(d) == {"image", "digit", "scores"}
     assert d["image"] == path and d["digit"] == label
-    assert len(d["probabilities"]) == 10 and sum(d["probabilities"]) == pytest.approx(1.0)
-    assert int(np.argmax(d["probabilities"])) == label
+    assert len(d["scores"]) == 10 and sum(d["scores"]) == pytest.approx(1.0)
+    assert int(np.argmax(d["scores"])) == label
 
 
 def test_predict_a_drawn_digit(capsys, model, tmp_path):

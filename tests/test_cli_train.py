@@ -229,7 +229,8 @@ def test_bad_flags_are_usage_errors(capsys, flag, value, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err, err
-    assert err.startswith("usage: nndl train") and "Traceback" not in err
+    assert err.startswith("nndl train: error: ") and "Traceback" not in err
+    assert len(err.splitlines()) == 1 and err.rstrip().endswith("(see nndl train --help)")
 
 
 def test_bad_files(tmp_path, capsys):
@@ -245,7 +246,7 @@ def test_bad_files(tmp_path, capsys):
         (["--resume", str(tmp_path)], "is a directory"),
         (["--dataset", str(tmp_path / "missing.npz")], "no such data file"),
         (["--dataset", str(no_arrays)], "missing arrays"),
-        (["--dataset", str(not_npz)], "not a readable .npz"),
+        (["--dataset", str(not_npz)], "not an .npz file (it is not a zip archive)"),
     ]
     for extra, message in cases:
         argv = ["train", "--dataset", NPZ, "--epochs", "1", "--quiet", *extra]
@@ -363,4 +364,4 @@ def test_resume_of_a_file_with_a_broken_history(tmp_path, capsys):
         if history == "text":  # not an object: ignored, as load_with_metadata does
             assert code == 0
         else:
-            assert code == 1 and "not valid" in err and "Traceback" not in err, err
+            assert code == 1 and "not a valid model file: history" in err and "Traceback" not in err, err

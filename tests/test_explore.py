@@ -16,7 +16,7 @@ from nndl.explore.level3 import main
 
 SAMPLE = Path(__file__).parent / "data" / "mnist_sample.npz"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-EXPECTED = set(figures.FILES) | {"results.json", "results.md"}
+EXPECTED = set(figures.FILES) | {"results.json", "results.md", "report.html", "models"}  # report.html: nndl.report; models/: one file per run
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ def finished(tmp_path_factory):
 def test_quick_run_writes_seven_figures_results_and_models(finished):
     folder, results = finished
     assert sorted(p.name for p in folder.glob("*.png")) == sorted(beyond_figures.FILES)
+    assert (folder / "report.html").stat().st_size > 100_000                # the page beside the figures
     assert results["complete"] and (folder / "results.md").read_text().startswith("# Beyond Level 3")
     runs = beyond.plan(beyond.Options.make(quick=True))
     assert sorted(results["runs"]) == sorted(r.name for r in runs)
@@ -88,4 +89,4 @@ def test_nndl_explore_beyond_is_the_same_command(tmp_path, capsys):
     broken.mkdir()
     (broken / "results.json").write_text('{"exploration": "level3", "complete": true}')
     assert nndl_main(["explore", "beyond", "--replot", str(broken)]) == 1
-    assert "not a finished beyond-Level-3 exploration" in capsys.readouterr().err
+    assert "not the results of a beyond-Level-3 exploration run to its end" in capsys.readouterr().err

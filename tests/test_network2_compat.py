@@ -67,7 +67,13 @@ def test_every_monitor_flag(book_data, capsys):
     assert tc[-1] == pytest.approx(net.total_cost(training_data[:300], 5.0), rel=1e-12)
     assert ea[-1] == net.accuracy(validation_data[:100])
     assert ta[-1] == net.accuracy(training_data[:300], convert=True)
-    assert capsys.readouterr().out == expected_lines(result, 300, 100, flags)
+    out = capsys.readouterr().out.splitlines(keepends=True)
+    notes = [line for line in out if line.startswith("  (without the L2 term")]
+    assert "".join(line for line in out if line not in notes) == expected_lines(result, 300, 100, flags)
+    # after each evaluation cost, one line says why it can rise (the L2 term over n = 100) and gives it without
+    assert len(notes) == 2 and "n = 100, this set's size" in notes[-1]
+    penalty = 0.5 * 5.0 / 100 * sum(float((w ** 2).sum()) for w in net.weights)
+    assert float(notes[-1].rsplit(": ", 1)[1].rstrip(")\n")) == pytest.approx(ec[-1] - penalty, rel=1e-12)
 
 
 def test_training_data_may_be_a_zip_and_is_never_reordered(book_data, capsys):

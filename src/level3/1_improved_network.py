@@ -1,6 +1,6 @@
 """Level 3: improved neural network techniques - cross-entropy, L2 regularization, better init.
 
-Run from the src/ directory, as the seed says:
+Run from the src/ directory, as the Level 3 document (Level 3: Improved Neural Network Techniques) says:
 
     python level3/1_improved_network.py            # full exploration (a few minutes)
     python level3/1_improved_network.py --quick    # a smoke test

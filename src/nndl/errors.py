@@ -8,6 +8,8 @@ as code written against the book's ``network2`` would - still work.
 
 from __future__ import annotations
 
+import reprlib
+
 
 class NndlError(Exception):
     """Base class of every error nndl raises on purpose."""
@@ -35,3 +37,38 @@ class DivergenceError(NndlError, ArithmeticError):
 
 class ImageError(NndlError, ValueError):
     """An image file cannot be read or holds no digit-like ink."""
+
+
+class ResourceError(NndlError, MemoryError):
+    """A run would need more memory than this machine has (estimated before allocating it)."""
+
+
+
+QUOTE_LIMIT = 80  # characters of a user's value that a message echoes
+
+
+def _short_repr(limit: int) -> reprlib.Repr:
+    r = reprlib.Repr()
+    r.maxstring = r.maxother = limit
+    r.maxlist = r.maxtuple = r.maxdict = r.maxset = r.maxfrozenset = r.maxdeque = r.maxarray = 6
+    r.maxlevel = 3
+    r.maxlong = 40
+    return r
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(value)`` shortened to about ``limit`` characters (``reprlib``: bounded work).
+
+    Every message that echoes something a user gave (a flag's value, a name read from a
+    file) quotes it through here, so a 200 MB string in a file becomes a short line, not
+    a 200 MB one, and a huge nested list is never formatted whole.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"<an integer of about {int(value.bit_length() * 0.30103):,} digits>"
+    if isinstance(value, (str, bytes)) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value):,} characters in all)"
+    try:
+        text = _short_repr(limit).repr(value)
+    except (RecursionError, ValueError):  # deeply nested, or an int too long to print
+        return f"<a {type(value).__name__} too large to show>"
+    return text if len(text) <= 2 * limit else text[:2 * limit] + "..."

@@ -185,8 +185,15 @@ class Network:
         layers = self.forward_layers(X)
         return [saturated_share(self.activation, a) for a in layers[1:-1]]
 
-    def predict(self, X, chunk: int = 10000):
+    def chunk_rows(self, budget_bytes: int = 256 * 2**20) -> int:
+        """Rows a forward pass takes at a time: 10,000, or fewer when the layers are so wide that
+        10,000 rows of every layer's activations would need more than ``budget_bytes``."""
+        per_row = 8 * sum(self.sizes) * 2                                # activations and z, float64
+        return max(1, min(10000, budget_bytes // per_row))
+
+    def predict(self, X, chunk: int | None = None):
         """Predicted class of each row of X (m, n_in) -> (m,) int64."""
+        chunk = chunk or self.chunk_rows()
         return np.concatenate([self.forward(X[i:i + chunk]).argmax(axis=1)
                                for i in range(0, len(X), chunk)]) if len(X) else np.empty(0, np.int64)
 
@@ -196,16 +203,18 @@ class Network:
         return as_examples(data, self.sizes[0], self.sizes[-1], self.dtype, name)
 
     def evaluate(self, data, lmbda: float = 0.0, *, cost: bool = True, accuracy: bool = True,
-                 chunk: int = 10000, regularizer=None) -> tuple[float | None, int | None]:
+                 chunk: int | None = None, regularizer=None) -> tuple[float | None, int | None]:
         """(total cost, number correct) of ``data`` from one forward pass; None where not asked.
 
         The cost is network2's ``total_cost``: the mean cost plus the regularizer's term for
         a set of n = len(data) examples - (lmbda / 2n) sum ||w||^2 for L2 (the default), as
-        network2 computes it. Rows go through in chunks of ``chunk`` to bound memory.
+        network2 computes it. Rows go through in chunks of ``chunk`` (default ``chunk_rows()``)
+        to bound memory.
         """
         from .regularizers import L2
 
         lmbda = check_float("lmbda", lmbda, 0.0, strict=False)
+        chunk = chunk or self.chunk_rows()
         ex = self.examples(data)
         n, total, correct = len(ex), 0.0, 0
         for i in range(0, n, chunk):

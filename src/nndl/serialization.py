@@ -8,21 +8,31 @@ package and the book's code; network2's own loader ignores the extra keys writte
 
 A model file is data, never code: names read from it are looked up in the registries
 (``nndl.costs.COSTS``, ``nndl.activations.ACTIVATIONS``) and nowhere else.
+
+Reading is bounded: the file's size against the memory the machine has (reading takes
+about six times the file's size), integers of at most ``nndl.limits.MAX_INT_DIGITS``
+digits, histories of at most ``MAX_EPOCHS`` epochs, and every value a message echoes is
+quoted short (``nndl.errors.quote``). A file whose ``format_version`` is newer than this
+nndl's is refused with a message that says so.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import memory
 from .activations import ACTIVATIONS
 from .config import DTYPES
-from .costs import get_cost
-from .errors import ConfigError, ModelFileError
-from .fileio import atomic_write_text
+from .costs import COSTS, get_cost
+from .errors import ConfigError, ModelFileError, quote
+from .fileio import atomic_write_text, write_new
+from .limits import MAX_EPOCHS, MAX_INT_DIGITS, MODEL_FILE_MEMORY_FACTOR
 
 FORMAT = "nndl-network"
 FORMAT_VERSION = 1
@@ -51,9 +61,16 @@ def to_dict(net, *, config=None, history=None, dataset=None) -> dict:
     return d
 
 
-def save(net, filename, *, config=None, history=None, dataset=None) -> None:
-    """Write ``net`` to ``filename`` as JSON, atomically (temporary file, then rename)."""
-    atomic_write_text(filename, json.dumps(to_dict(net, config=config, history=history, dataset=dataset)))
+def save(net, filename, *, config=None, history=None, dataset=None, exclusive=False):
+    """Write ``net`` to ``filename`` as JSON, atomically (temporary file, then rename); return the path.
+
+    ``exclusive``: never overwrite - write to ``filename``, or ``name-2.json``... if taken.
+    """
+    text = json.dumps(to_dict(net, config=config, history=history, dataset=dataset))
+    if exclusive:
+        return write_new(filename, text.encode("utf-8"))
+    atomic_write_text(filename, text)
+    return Path(filename)
 
 
 def saved_dataset(d: Any) -> str | None:
@@ -99,25 +116,29 @@ def from_dict(d: Any, filename="<model>", cls=None):
     sizes = d["sizes"]
     if (not isinstance(sizes, list) or len(sizes) < 2
             or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes)):
-        _fail(filename, f"sizes must be a list of at least 2 positive integers, got {sizes!r:.80}")
+        _fail(filename, f"sizes must be a list of at least 2 positive integers, got {quote(sizes)}")
+    _check_format(d, filename)
+    name = d["cost"]
+    if isinstance(name, str) and len(name) > 100:
+        _fail(filename, f"cost: unknown cost {quote(name, 40)}; valid costs are: {', '.join(map(repr, COSTS))}")
     try:
-        cost = get_cost(d["cost"])
+        cost = get_cost(name)
     except ConfigError as e:
-        _fail(filename, f"cost: {e}")
+        _fail(filename, f"cost: {quote(str(e), 300)[1:-1] if len(str(e)) > 300 else e}")
     dtype = d.get("dtype", "float64")
     if not isinstance(dtype, str) or dtype not in DTYPES:
-        _fail(filename, f"dtype {dtype!r:.40} is not one of {sorted(DTYPES)}")
+        _fail(filename, f"dtype {quote(dtype, 40)} is not one of {sorted(DTYPES)}")
     activation = d.get("activation", "sigmoid")
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
-        _fail(filename, f"activation {activation!r:.40} is not one of {sorted(ACTIVATIONS)}")
+        _fail(filename, f"activation {quote(activation, 40)} is not one of {sorted(ACTIVATIONS)}")
     output = d.get("output_activation", cost.output.name)
     if output != cost.output.name:
-        _fail(filename, f"output_activation {output!r:.40} does not match the cost {cost.__name__}, whose "
+        _fail(filename, f"output_activation {quote(output, 40)} does not match the cost {cost.__name__}, whose "
                         f"output layer is {cost.output.name}")
     n = len(sizes) - 1
     for key in ("weights", "biases"):
         if not isinstance(d[key], list) or len(d[key]) != n:
-            _fail(filename, f"{key} must be a list of {n} arrays for sizes {sizes}")
+            _fail(filename, f"{key} must be a list of {n} arrays for sizes {quote(sizes)}")
     weights = [_array(w, (o, i), f"weights[{l}]", filename, dtype)
                for l, (w, i, o) in enumerate(zip(d["weights"], sizes[:-1], sizes[1:]))]
     biases = [_array(b, (o, 1), f"biases[{l}]", filename, dtype) for l, (b, o) in enumerate(zip(d["biases"], sizes[1:]))]
@@ -126,10 +147,37 @@ def from_dict(d: Any, filename="<model>", cls=None):
     return net
 
 
+def _check_format(d: dict, filename) -> None:
+    """``format`` and ``format_version``, when present (network2's own files have neither)."""
+    fmt = d.get("format", FORMAT)
+    if fmt != FORMAT:
+        _fail(filename, f"format {quote(fmt, 40)} is not {FORMAT!r}")
+    version = d.get("format_version", FORMAT_VERSION)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        _fail(filename, f"format_version {quote(version, 40)} is not a positive integer")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(f"{filename}: written by a newer nndl (format_version {version}; this nndl reads "
+                             f"format_version {FORMAT_VERSION} and older); upgrade nndl to read it")
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _TooLong(len(text.lstrip("-")))
+    return int(text)
+
+
+class _TooLong(Exception):
+    def __init__(self, digits: int):
+        self.digits = digits
+
+
 def read_json(filename) -> Any:
     """Parse a model file's JSON, turning every failure into ``ModelFileError``."""
     try:
         with open(filename, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            memory.require(memory.file_estimate(size, MODEL_FILE_MEMORY_FACTOR, "reading it"),
+                           f"{filename}: this model file of {memory.human(size)}", error=ModelFileError)
             raw = f.read()
     except FileNotFoundError:
         raise ModelFileError(f"{filename}: no such model file") from None
@@ -138,13 +186,18 @@ def read_json(filename) -> Any:
     except OSError as e:
         raise ModelFileError(f"{filename}: cannot read model file: {e.strerror}") from None
     try:
-        return json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8"), parse_int=_parse_int)
+    except _TooLong as e:
+        _fail(filename, f"it holds an integer of {e.digits:,} digits (a model file's integers have at most "
+                        f"{MAX_INT_DIGITS})")
     except UnicodeDecodeError:
         _fail(filename, "it is not UTF-8 text (a JSON model file was expected)")
     except RecursionError:
         _fail(filename, "JSON nested too deeply")
     except json.JSONDecodeError as e:
         _fail(filename, f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}")
+    except (ValueError, MemoryError) as e:  # what json raises beyond JSONDecodeError
+        _fail(filename, f"cannot be parsed as JSON ({quote(str(e), 100)[1:-1]})")
 
 
 def load(filename, cls=None):
@@ -153,9 +206,43 @@ def load(filename, cls=None):
 
 
 def load_with_metadata(filename, cls=None):
-    """(net, config dict or None, history dict or None) from a model file."""
+    """(net, config dict or None, history dict or None) from a model file; the history's series are
+    checked (``check_history``: a history of a million epochs is refused at once)."""
     d = read_json(filename)
-    net = from_dict(d, os.fspath(filename), cls)
+    name = os.fspath(filename)
+    net = from_dict(d, name, cls)
     config = d.get("config") if isinstance(d.get("config"), dict) else None
-    history = d.get("history") if isinstance(d.get("history"), dict) else None
+    history = check_history(d["history"], name) if isinstance(d.get("history"), dict) else None
     return net, config, history
+
+
+SERIES = ("evaluation_cost", "evaluation_accuracy", "training_cost", "training_accuracy", "epoch_seconds", "eta")
+PER_EPOCH = ("saturation",)  # per-epoch lists of other things: only their length is bounded here
+
+
+def check_history(history: dict, filename) -> dict:
+    """A saved history's series: lists of at most ``MAX_EPOCHS`` finite numbers; counts >= 0."""
+    for key in SERIES:
+        if key not in history:
+            continue
+        series = history[key]
+        if not isinstance(series, list):
+            _fail(filename, f"history {key} must be a list of numbers, got {quote(series, 40)}")
+        if len(series) > MAX_EPOCHS:
+            _fail(filename, f"history {key} has {len(series):,} epochs, more than the {MAX_EPOCHS:,} a run "
+                            f"of nndl can have")
+        bad = [v for v in series if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)]
+        if bad:
+            _fail(filename, f"history {key} must hold finite numbers only, found {quote(bad[0], 40)}")
+    for key in PER_EPOCH:
+        if isinstance(history.get(key), list) and len(history[key]) > MAX_EPOCHS:
+            _fail(filename, f"history {key} has {len(history[key]):,} epochs, more than the {MAX_EPOCHS:,} a run "
+                            f"of nndl can have")
+    for key in ("n_training", "n_evaluation"):
+        v = history.get(key, 0)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            _fail(filename, f"history {key} must be an integer >= 0, got {quote(v, 40)}")
+    return history
+
+
+

@@ -46,6 +46,12 @@ class History:
     costs include the regularization term. A list stays empty when that quantity was not
     monitored. Epochs count from 1: entry k-1 of a per-epoch list is after epoch k.
 
+    ``*_cost`` is network2's ``total_cost``: the data's cost plus the regularization term for
+    a set of n examples, (lmbda / 2n) sum w^2 for L2 with n the size of *that* set. For the
+    validation set (n = 10,000 against 50,000) the term is five times larger, and it grows
+    as the weights do, so the validation cost can rise while accuracy rises too; it is not
+    overfitting. ``*_cost_without_regularization`` is the data's cost alone, alongside.
+
     ``eta``: the learning rate each epoch trained with; ``saturation``: per hidden layer, the
     share of saturated (image, neuron) pairs on the first 1,000 evaluation images, entry k
     after k epochs (entry 0 before training); ``best_epoch``: the epoch of the best validation
@@ -59,6 +65,8 @@ class History:
     training_cost: list = field(default_factory=list)
     training_accuracy: list = field(default_factory=list)
     epoch_seconds: list = field(default_factory=list)
+    evaluation_cost_without_regularization: list = field(default_factory=list)
+    training_cost_without_regularization: list = field(default_factory=list)
     eta: list = field(default_factory=list)
     saturation: list = field(default_factory=list)
     n_training: int = 0
@@ -102,6 +110,8 @@ class EpochReport:
     eta: Optional[float] = None
     saturation: Optional[list] = None
     best_epoch: Optional[int] = None
+    training_cost_without_regularization: Optional[float] = None
+    evaluation_cost_without_regularization: Optional[float] = None
 
 
 @dataclass(frozen=True)
@@ -348,8 +358,12 @@ def fit(net: Network, config: TrainConfig, training_data, evaluation_data=None, 
             if wants_eval:
                 ec, ea = net.evaluate(evaluation, lm, cost=monitor.evaluation_cost,
                                       accuracy=monitor.evaluation_accuracy or watch, regularizer=reg)
+            tc0 = None if tc is None else tc - reg.cost(net._weights, lm, len(train))
+            ec0 = None if ec is None else ec - reg.cost(net._weights, lm, len(evaluation))
             for value, series in ((tc, history.training_cost), (ta, history.training_accuracy),
-                                  (ec, history.evaluation_cost), (ea, history.evaluation_accuracy)):
+                                  (ec, history.evaluation_cost), (ea, history.evaluation_accuracy),
+                                  (tc0, history.training_cost_without_regularization),
+                                  (ec0, history.evaluation_cost_without_regularization)):
                 if value is not None:
                     if not math.isfinite(value):
                         raise DivergenceError(f"training diverged in epoch {epoch}: the cost is {value}; "
@@ -369,7 +383,7 @@ def fit(net: Network, config: TrainConfig, training_data, evaluation_data=None, 
             rule.set_eta(schedule.eta)
             if on_epoch is not None:
                 on_epoch(EpochReport(epoch, last, history.epoch_seconds[-1], tc, ta, ec, ea, len(train),
-                                     history.n_evaluation, history.eta[-1], sat, history.best_epoch))
+                                     history.n_evaluation, history.eta[-1], sat, history.best_epoch, tc0, ec0))
             if reason is not None:
                 history.stopped = reason
                 break

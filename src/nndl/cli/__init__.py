@@ -1,13 +1,17 @@
 """The ``nndl`` command: ``main(argv) -> int``, ``make_parser()``, and ``entry()`` for the script.
 
-Subcommands: ``train``, ``evaluate``, ``predict``, ``data fetch|info``, ``explore level3``.
+Subcommands: ``train``, ``evaluate``, ``predict``, ``report``, ``data fetch|info``, ``sweep``,
+``explore level3``.
 Each lives in a module here with an ``add_parser`` function and a ``run(args) -> int``.
 
 Errors: library code raises ``nndl.NndlError`` (and ``OSError`` for files); ``main`` is the
-one place that turns them into one line on stderr - ``nndl: error: ...`` - and exit code 1.
-Usage errors (a bad flag or value) print the usage and exit with 2, as argparse does;
-Ctrl-C exits with 130 (``nndl train`` saves its model first). A user's mistake never shows
-a traceback; a traceback means a bug in nndl.
+one place that turns them into a message on stderr whose first line says everything
+essential - ``nndl: error: ...`` - and exit code 1 (a fetch failure lists the sources it
+tried on the lines after it). Usage errors (a bad flag or value) are one line,
+``nndl train: error: argument --eta: ... (see nndl train --help)``, and exit 2. Ctrl-C exits
+with 130 and SIGTERM with 143 (``nndl train`` saves its model first, for both). A user's
+mistake never shows a traceback; a traceback means a bug in nndl. ``entry`` (or the
+``nndl`` script's own ``_nndl_entry``) also keeps a Ctrl-C during start-up quiet.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ import sys
 from nndl import __version__
 from nndl.errors import NndlError
 
-from . import data, models, train
-from .common import UsageError
+from . import data, models, report, sweep, train
+from .common import (OneLineParser, Terminated, UsageError, cap, describe, interrupt_status,
+                     sigterm_as_interrupt)
 from nndl.blas import blas_threads
 
 __all__ = ["main", "make_parser", "entry"]
@@ -35,21 +40,26 @@ EXPLORATIONS = {  # name: (module with main(argv, prog) -> int, what it is)
 
 def make_parser() -> argparse.ArgumentParser:
     """The parser of the whole command line (subcommands set ``run`` and keep their ``parser``)."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="nndl", description="Neural Networks and Deep Learning, Level 3: network2.py in NumPy, "
                                  "with MNIST, figures and a command line.",
-        epilog="Exit status: 0 success, 1 error, 2 bad usage, 130 interrupted (Ctrl-C).")
+        epilog="Exit status: 0 success, 1 error, 2 bad usage, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).")
     parser.add_argument("--version", action="version", version=f"nndl {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     train.add_parser(sub)
     models.add_parsers(sub)
+    report.add_parser(sub)
     data.add_parser(sub)
-    e = sub.add_parser("explore", help="run one of the book's explorations (see nndl explore level3 --help)",
-                       description="Run an exploration; everything after its name goes to it.",
+    sweep.add_parser(sub)
+    e = sub.add_parser("explore", help="run one of the book's explorations (nndl explore level3|beyond --help)",
+                       description="Run an exploration of the book's chapter 3. Everything after its name is the "
+                                   "exploration's own option: see nndl explore level3 --help, nndl explore beyond "
+                                   "--help.",
                        epilog="; ".join(f"{k}: {v[1]}" for k, v in EXPLORATIONS.items()))
     e.add_argument("exploration", choices=list(EXPLORATIONS), help="which exploration")
-    e.add_argument("options", nargs=argparse.REMAINDER, help="its options (see nndl explore level3 --help)")
+    e.add_argument("options", nargs=argparse.REMAINDER, metavar="...", help=argparse.SUPPRESS)
     e.set_defaults(run=run_explore)
+    parser.commands = list(sub.choices)  # for the one-line error when none is given
     for name, p in sub.choices.items():  # each subcommand's parser, for usage errors
         p.set_defaults(parser=p)
         if name == "data":
@@ -77,43 +87,48 @@ def run_explore(args) -> int:
     return code if isinstance(code, int) else (0 if code is None else 1)
 
 
-def describe(error: BaseException) -> str:
-    """One readable line for an exception ('path: No such file or directory' for an OSError)."""
-    if isinstance(error, OSError) and error.strerror:
-        where = " -> ".join(os.fspath(f) for f in (error.filename, error.filename2) if f is not None)
-        return f"{where}: {error.strerror}" if where else error.strerror
-    return str(error) or type(error).__name__
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the command line on ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    try:
+        with sigterm_as_interrupt():
+            return _main(argv)
+    except KeyboardInterrupt as e:  # includes Terminated; also while the parser is being built
+        print(f"\nnndl: {'terminated' if isinstance(e, Terminated) else 'interrupted'}", file=sys.stderr)
+        return interrupt_status(e)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = make_parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:  # --help, --version, or a usage error already printed by argparse
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # named by the subcommand that did not know them, not by `nndl`
+            getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as e:  # --help, --version, or a usage error already printed (one line)
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
     if args.command is None:
-        parser.print_help(sys.stderr)
+        print(f"nndl: error: no command given; choose one of {', '.join(parser.commands)} (see nndl --help)",
+              file=sys.stderr)
         return 2
     try:
         with blas_threads():
-            return args.run(args)
+            code = args.run(args)
+        return code
     except UsageError as e:
-        args.parser.print_usage(sys.stderr)
-        print(f"{args.parser.prog}: error: {e}", file=sys.stderr)
+        print(f"{args.parser.prog}: error: {cap(str(e))} (see {args.parser.prog} --help)", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("\nnndl: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:  # e.g. `nndl evaluate m.json | head`: stop quietly
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     except (NndlError, OSError) as e:
-        print(f"nndl: error: {describe(e)}", file=sys.stderr)
+        print(f"nndl: error: {cap(describe(e))}", file=sys.stderr)
+        return 1
+    except MemoryError:  # the last line of defence: what an estimate (nndl.memory) did not foresee
+        print("nndl: error: out of memory: NumPy could not allocate an array this command needed; use a "
+              "smaller network, mini-batch or data set", file=sys.stderr)
         return 1
 
 
 def entry() -> None:
-    """The ``nndl`` console script."""
+    """The ``nndl`` console script (as ``nndl.cli:entry``; the installed script uses ``_nndl_entry``)."""
     sys.exit(main())

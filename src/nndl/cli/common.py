@@ -8,6 +8,7 @@ was not given.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import signal
@@ -18,10 +19,70 @@ from typing import Iterator
 from tqdm import tqdm
 
 from nndl.data import DATASETS, Splits, get_spec, load_dataset
+from nndl.errors import quote
 
 
 class UsageError(Exception):
-    """A flag's value is not allowed: the CLI prints the usage line and exits with 2."""
+    """A flag's value is not allowed: the CLI prints one line (``nndl train: error: ...``), exits with 2."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: handled exactly like Ctrl-C (a run saves, says how to resume), exit status 143.
+
+    A subclass of ``KeyboardInterrupt`` so that every place that cleans up after Ctrl-C
+    cleans up after ``kill`` too; :func:`interrupt_status` tells the two apart."""
+
+
+def interrupt_status(error: BaseException) -> int:
+    """128 + the signal's number: 143 after SIGTERM, 130 after Ctrl-C (SIGINT)."""
+    return 143 if isinstance(error, Terminated) else 130
+
+
+def interrupt_word(error: BaseException) -> str:
+    return "terminated (SIGTERM)" if isinstance(error, Terminated) else "interrupted"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line that says everything: what is wrong and where
+    to read more (``nndl train: error: argument --eta: invalid float value: 'x' (see nndl train
+    --help)``), not a usage block of six lines first. Exit status 2, as argparse's."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {cap(message)} (see {self.prog} --help)\n")
+
+
+MESSAGE_LINE_LIMIT = 1000  # characters per line of an error message; a longer one is cut
+MESSAGE_LINES_LIMIT = 40
+
+
+def cap(message: str) -> str:
+    """An error message with each line cut to ``MESSAGE_LINE_LIMIT`` characters and at most
+    ``MESSAGE_LINES_LIMIT`` lines: the last guard against echoing a huge input back."""
+    lines = message.splitlines() or [""]
+    out = [ln if len(ln) <= MESSAGE_LINE_LIMIT else ln[:MESSAGE_LINE_LIMIT] + f"... ({len(ln):,} characters)"
+           for ln in lines[:MESSAGE_LINES_LIMIT]]
+    if len(lines) > MESSAGE_LINES_LIMIT:
+        out.append(f"... ({len(lines) - MESSAGE_LINES_LIMIT:,} more lines)")
+    return "\n".join(out)
+
+
+def nonnegative_int(text: str) -> int:
+    """An argparse type: an integer >= 0 (a seed, a count), with a message that says so."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {quote(text, 40)}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def describe(error: BaseException) -> str:
+    """One readable line for an exception ('path: No such file or directory' for an OSError)."""
+    if isinstance(error, OSError) and error.strerror:
+        where = " -> ".join(os.fspath(f) for f in (error.filename, error.filename2) if f is not None)
+        return f"{where}: {error.strerror}" if where else error.strerror
+    return str(error) or type(error).__name__
 
 
 def bars_wanted(quiet: bool) -> bool:
@@ -99,9 +160,12 @@ def load_data(dataset: str, data_dir: str | None, *, bars: bool) -> Splits:
         return load_dataset(dataset)
     progress = FileBars(bars)
     try:
-        return load_dataset(get_spec(dataset).name, data_dir=data_dir, progress=progress)
+        splits = load_dataset(get_spec(dataset).name, data_dir=data_dir, progress=progress)
     finally:
         progress.close()
+    for note in splits.notes:  # damaged cache files that were deleted and rebuilt
+        say(f"nndl: note: {note}")
+    return splits
 
 
 def describe_data(splits: Splits) -> str:
@@ -120,14 +184,42 @@ def check_fits(net, images, what: str, model: str) -> None:
 
 
 @contextlib.contextmanager
-def sigint_held() -> Iterator[None]:
-    """Ignore Ctrl-C for the moment a file is written (the write is atomic anyway)."""
+def sigint_held(defer: bool = False) -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM for the moment a file is written (the write is atomic anyway).
+
+    ``defer``: a signal that arrives meanwhile is acted on once the file is complete (raised
+    as ``KeyboardInterrupt`` or ``Terminated``); otherwise it is ignored (the command is
+    already on its way out, saving after an interrupt).
+    """
+    pending: list[int] = []
+    held = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            held.append((sig, signal.signal(sig, (lambda n, f: pending.append(n)) if defer else signal.SIG_IGN)))
+        except (ValueError, OSError):  # not the main thread: signals cannot be changed here
+            pass
     try:
-        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread: signals cannot be changed here
+        yield
+    finally:
+        for sig, old in held:
+            signal.signal(sig, old)
+    if pending:
+        raise Terminated() if signal.SIGTERM in pending else KeyboardInterrupt()
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While the command runs, SIGTERM raises ``Terminated`` (like Ctrl-C's KeyboardInterrupt)."""
+    try:
+        old = signal.signal(signal.SIGTERM, _raise_terminated)
+    except (ValueError, OSError):  # not the main thread
         old = None
     try:
         yield
     finally:
         if old is not None:
-            signal.signal(signal.SIGINT, old)
+            signal.signal(signal.SIGTERM, old)

@@ -34,6 +34,7 @@ def add_parser(subparsers) -> None:
     i.add_argument("dataset", nargs="?", help="one data set (default: all of them)")
     i.add_argument("--data-dir", metavar="DIR", help=ROOT_HELP)
     i.add_argument("--json", action="store_true", help="print one JSON object")
+    i.add_argument("-q", "--quiet", action="store_true", help="accepted for symmetry: info draws no progress bars")
     i.set_defaults(run=run_info)
 
 

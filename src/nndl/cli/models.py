@@ -1,21 +1,29 @@
 """``nndl evaluate`` and ``nndl predict``: a saved model on a data set, or on image files.
 
-Confidence: the output neurons are sigmoids, each in (0, 1) on its own, so they are not
-probabilities and need not sum to 1. ``predict`` divides them by their sum, which ranks
-the classes exactly as the network does and reads like a share of the total activation;
-it is not a calibrated probability (a softmax output layer would be the principled way).
+Confidence: sigmoid output neurons (the quadratic and cross-entropy costs) are each in
+(0, 1) on their own, so they are not probabilities and need not sum to 1. ``predict``
+divides them by their sum, which ranks the classes exactly as the network does and reads
+like a share of the total activation; it is not a calibrated probability. A softmax output
+layer (the log-likelihood cost) already gives probabilities; the division changes nothing.
+
+``predict --show`` draws the 28x28 input the network receives (after ``nndl.imageprep``
+found, cropped, scaled and centred the digit) in the terminal; ``--save-input DIR`` writes
+it as a 28x28 PNG, white ink on black as MNIST stores its digits.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from nndl.data import DATASETS
 from nndl.errors import NndlError
-from nndl.imageprep import load_digit
+from nndl.fileio import atomic_path
+from nndl.imageprep import FIELD, load_digit
 from nndl.serialization import from_dict, read_json, saved_dataset
 
 from .common import DATASET_HELP, UsageError, bars_wanted, check_fits, class_names, count, load_data, percent
@@ -52,7 +60,17 @@ def add_parsers(subparsers) -> None:
     p.add_argument("model", metavar="MODEL", help="a model file written by nndl train --save (or network2.py)")
     p.add_argument("images", metavar="IMAGE", nargs="+", help="image files, one digit each")
     p.add_argument("--json", action="store_true",
-                   help="print a JSON list of {image, digit, probabilities (10 normalised outputs)}")
+                   help="print a JSON list of {image, digit, scores}: scores are the 10 outputs divided by "
+                        "their sum (a softmax output layer's probabilities; for sigmoid outputs a normalised "
+                        "score, not a probability); "
+                        "with --show, each also has 'input': the 784 values the network saw")
+    p.add_argument("--show", action="store_true",
+                   help="draw the 28x28 input the network sees, as text, under each answer (a speck or "
+                        "a desk edge that changed the answer shows here)")
+    p.add_argument("--save-input", metavar="DIR",
+                   help="write each image's 28x28 network input to DIR/NAME-input.png (white ink on "
+                        "black, as MNIST stores digits)")
+    p.add_argument("-q", "--quiet", action="store_true", help="accepted for symmetry: predict draws no progress bars")
     p.set_defaults(run=run_predict)
 
 
@@ -107,6 +125,34 @@ def run_evaluate(args) -> int:
     return 0
 
 
+RAMP = " .:-=+*#%@"  # terminal art: blank paper to full ink, ten levels
+
+
+def terminal_art(x: np.ndarray) -> str:
+    """The 28x28 input x (784,) in [0, 1] as 28 lines of text in a frame, two characters a pixel
+    (a terminal cell is about twice as tall as it is wide, so the digit keeps its shape)."""
+    field = np.asarray(x, dtype=np.float64).reshape(FIELD, FIELD)                  # (28, 28)
+    levels = np.clip(np.rint(field * (len(RAMP) - 1)), 0, len(RAMP) - 1).astype(int)
+    edge = "+" + "-" * (2 * FIELD) + "+"
+    rows = ["|" + "".join(RAMP[v] * 2 for v in row) + "|" for row in levels]
+    return "\n".join([edge, *rows, edge])
+
+
+def save_input(x: np.ndarray, folder: Path, image: str, taken: set) -> Path:
+    """Write the 28x28 input x (784,) to folder/<image's stem>-input.png (atomically); a name
+    already written in this run gets -2, -3, ..."""
+    stem = Path(image).stem or "image"
+    path, k = folder / f"{stem}-input.png", 1
+    while path in taken:
+        k += 1
+        path = folder / f"{stem}-input-{k}.png"
+    taken.add(path)
+    pixels = np.rint(np.clip(x, 0, 1) * 255).astype(np.uint8).reshape(FIELD, FIELD)  # (28, 28)
+    with atomic_path(path) as tmp:
+        Image.fromarray(pixels, mode="L").save(tmp, format="PNG")
+    return path
+
+
 def run_predict(args) -> int:
     """Classify each image; a bad image is reported on stderr and makes the exit status 1."""
     net, trained_on = load_model(args.model)
@@ -114,7 +160,10 @@ def run_predict(args) -> int:
     if net.sizes[0] != 784:
         raise UsageError(f"{args.model} takes {net.sizes[0]} inputs; predict needs a model of 28x28 "
                          f"images (sizes starting with 784)")
-    results, failed = [], 0
+    folder = Path(args.save_input) if args.save_input else None
+    if folder is not None and folder.exists() and not folder.is_dir():
+        raise UsageError(f"argument --save-input: {folder} exists and is not a folder")
+    results, failed, taken = [], 0, set()
     for image in args.images:
         try:
             x = load_digit(image)                                                        # (784,)
@@ -126,10 +175,18 @@ def run_predict(args) -> int:
         total = out.sum()
         share = out / total if total > 0 else np.full_like(out, 1.0 / len(out))          # (n_out,)
         digit = int(out.argmax())
-        results.append({"image": image, "digit": digit, "probabilities": [float(p) for p in share]})
+        record = {"image": image, "digit": digit, "scores": [float(p) for p in share]}
+        if args.show and args.json:
+            record["input"] = [round(float(v), 4) for v in x]
+        results.append(record)
         if not args.json:
             what = f"{names[digit]} (class {digit})" if names and digit < len(names) else f"digit {digit}"
             print(f"{image}: {what} (confidence {100 * share[digit]:.1f}%)", flush=True)
+            if args.show:
+                print(f"the 28x28 input the network saw (ink box scaled to 20x20, centred by centre of mass):\n"
+                      f"{terminal_art(x)}", flush=True)
+        if folder is not None:
+            print(f"input of {image} saved to {save_input(x, folder, image, taken)}", file=sys.stderr)
     if args.json:
         json.dump(results, sys.stdout, indent=2)
         print()

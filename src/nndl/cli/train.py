@@ -33,11 +33,14 @@ from nndl.initializers import INITIALIZERS
 from nndl.network import Network
 from nndl.regularizers import REGULARIZERS
 from nndl.schedules import SCHEDULES
+from nndl.fileio import check_writable
+from nndl.limits import MAX_EPOCHS
+from nndl.memory import require, training_estimate
 from nndl.serialization import load_with_metadata, save
 from nndl.training import EpochReport, History, Monitor, fit
 
-from .common import (DATASET_HELP, UsageError, bars_wanted, check_fits, count, describe_data, load_data,
-                     say, sigint_held)
+from .common import (DATASET_HELP, UsageError, bars_wanted, check_fits, count, describe, describe_data,
+                     load_data, say, sigint_held)
 
 INTERRUPTED = "nndl-interrupted.json"  # where Ctrl-C saves when neither --save nor --resume is given
 MONITORS = ("evaluation-accuracy", "evaluation-cost", "training-accuracy", "training-cost", "saturation")
@@ -78,9 +81,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Train a sigmoid network by mini-batch SGD with L2 regularization, as network2.py\n"
                     "does: one line per epoch, the test accuracy at the end. Evaluation data (for\n"
                     "--monitor) is the validation split; the test split is used once, at the end.",
-        epilog=f"Ctrl-C stops training, saves the model trained so far (weights, config and\n"
-               f"history) to --save, else to the --resume file, else to ./{INTERRUPTED},\n"
-               f"and exits with status 130. Continue it with: nndl train --resume PATH")
+        epilog=f"Ctrl-C (or SIGTERM) stops training, saves the model trained so far (weights,\n"
+               f"config and history) to --save, else to the --resume file, else to ./{INTERRUPTED}\n"
+               f"(./nndl-interrupted-2.json... if that exists: never overwritten), and exits with\n"
+               f"status 130 (143 for SIGTERM). Continue it with: nndl train --resume PATH")
     hp = p.add_argument_group("hyperparameters (defaults: nndl.TrainConfig, the book's chapter 3 network "
                               "as section 5.1 of the Level 3 document runs it; with --resume: the model's "
                               "saved config)")
@@ -288,8 +292,9 @@ def run(args) -> int:
     else:
         net, history, done, recorded = None, History(), 0, True
         config = _make_config(TrainConfig(), overrides)
+    _check_epochs(config, done)
+    save_to = _save_target(args)
     saved_config = config.replace(epochs=done + config.epochs)  # the whole schedule, for a later resume
-    save_to = args.save or args.resume
 
     bars = bars_wanted(args.quiet)
     data = load_data(args.dataset, args.data_dir, bars=bars)
@@ -300,6 +305,7 @@ def run(args) -> int:
     if config.sizes[-1] < n_classes:
         raise UsageError(f"argument --sizes: the last layer must have {n_classes} neurons, one per "
                          f"class, got {config.sizes[-1]}")
+    fit_config = _check_fits_memory(config, data)  # the same run, with a mini-batch of at most n
     streams = training_streams(config.seed, config.order_seed)
     if net is None:
         net = Network(config.sizes, config.cost, init=config.init, activation=config.activation,
@@ -338,28 +344,82 @@ def run(args) -> int:
     stop = StopRequest()
     try:
         with stop.installed():
-            fit(net, config, data.training, evaluation, monitor=monitor, streams=streams, history=history,
+            fit(net, fit_config, data.training, evaluation, monitor=monitor, streams=streams, history=history,
                 on_epoch=reporter.on_epoch, on_batch=reporter.on_batch, should_stop=stop)
     finally:
         reporter.close()
 
     if history.stopped == "interrupted":
-        path = Path(save_to or INTERRUPTED)
-        with sigint_held():
-            save(net, path, config=saved_config, history=history, dataset=args.dataset)
-        k, state = history.epochs, history.state
+        k, state, m = history.epochs, history.state, fit_config.mini_batch_size
         n_rows = len(data.training) * EXPANSIONS[config.expand].factor
-        part = (f"after {math.ceil(state['position'] / config.mini_batch_size):,} of "
-                f"{math.ceil(n_rows / config.mini_batch_size):,} mini-batches" if state["position"] else "at its start")
-        say(f"nndl: interrupted in epoch {k + 1} {part}; saved the model ({k} complete epoch"
-            f"{'' if k == 1 else 's'}, and where the run was) to {path}")
-        say(f"nndl: continue with: nndl train --resume {path}  (it carries on exactly where it stopped)")
+        part = (f"after {math.ceil(state['position'] / m):,} of {math.ceil(n_rows / m):,} mini-batches"
+                if state["position"] else "at its start")
+        word = "terminated (SIGTERM)" if stop.signal == signal.SIGTERM else "interrupted"
+        path = _save_after_interrupt(net, save_to, f"nndl: {word} in epoch {k + 1} {part}",
+                                     config=saved_config, history=history, dataset=args.dataset)
+        if path is not None:
+            say(f"nndl: {word} in epoch {k + 1} {part}; saved the model ({k} complete epoch"
+                f"{'' if k == 1 else 's'}, and where the run was) to {path}")
+            say(f"nndl: continue with: nndl train --resume {path}  (it carries on exactly where it stopped)")
         return 143 if stop.signal == signal.SIGTERM else 130
     if history.stopped:
         say(f"nndl: training stopped after epoch {history.epochs}: {history.stopped}")
     if save_to:
-        with sigint_held():
+        with sigint_held(defer=True):
             save(net, save_to, config=saved_config, history=history, dataset=args.dataset)
         say(f"saved the model to {save_to}")
     print(f"test accuracy: {count(net.accuracy(data.test), len(data.test))}", flush=True)
     return 0
+
+
+# --- saving and sizes (issue 12), apart from the training flags ------------------------------------
+
+def _save_target(args) -> str | None:
+    """Where the model goes at the end: --save, else the --resume file; checked now, before training.
+
+    A path that cannot be written (a folder, a missing or read-only parent) is an error now,
+    not after an hour of training; ``--save ''`` is a usage error, not "don't save".
+    """
+    if args.save is not None and not args.save.strip():
+        raise UsageError(f"argument --save: an empty path {args.save!r}; give a file name, such as model.json")
+    target = args.save or args.resume
+    if target:
+        check_writable(target)
+    return target
+
+
+def _check_epochs(config: TrainConfig, done: int) -> None:
+    if done + config.epochs > MAX_EPOCHS:
+        what = f"{done:,} done and {config.epochs:,} more" if done else f"{config.epochs:,}"
+        raise UsageError(f"argument --epochs: {what} is more than the {MAX_EPOCHS:,} epochs a run may have in "
+                         f"all (the book trains 30; its 30 epochs of MNIST take about half a minute here)")
+
+
+def _check_fits_memory(config: TrainConfig, data) -> TrainConfig:
+    """Refuse a run whose estimated memory exceeds what is available; warn for a mini-batch larger
+    than the training set. Returns the config to train with: the mini-batch capped at n, the
+    same steps (one per epoch over all n images when m >= n) without buffers sized for m."""
+    n, m = len(data.training), config.mini_batch_size
+    if m > n:
+        say(f"nndl: warning: --mini-batch-size {m:,} is larger than the {n:,} training images: each epoch is "
+            f"one gradient step on all of them (as with --mini-batch-size {n:,})")
+    estimate = training_estimate(config.sizes, min(m, n), n, max(len(data.validation), len(data.test)),
+                                 itemsize=np.dtype(config.dtype).itemsize)
+    layers = ",".join(map(str, config.sizes))
+    require(estimate, f"training --sizes {layers if len(layers) <= 60 else layers[:60] + '...'} with mini-batch "
+                      f"{min(m, n):,}", hint="; use fewer or smaller hidden layers")
+    return config if m <= n else config.replace(mini_batch_size=n)
+
+
+def _save_after_interrupt(net, save_to: str | None, what: str, **meta) -> Path | None:
+    """Save what was trained after Ctrl-C or SIGTERM; the path written, or None (said why).
+
+    Without --save or --resume the file is ./nndl-interrupted.json, or -2, -3... when taken:
+    a second interrupted run never overwrites the first one's model.
+    """
+    try:
+        with sigint_held():
+            return save(net, save_to or INTERRUPTED, exclusive=save_to is None, **meta)
+    except OSError as e:
+        say(f"{what}; the model could NOT be saved: {describe(e)}")
+        return None

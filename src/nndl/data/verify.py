@@ -37,16 +37,23 @@ def is_compressed(path: str | os.PathLike) -> bool:
         return f.read(2) == GZIP_MAGIC
 
 
-def content_sha256(path: str | os.PathLike) -> str:
+def content_sha256(path: str | os.PathLike, limit: int | None = None) -> str:
     """SHA-256 (hex) of the file's content, decompressed first if it is gzip.
 
-    Raises ``DataError`` if the file claims to be gzip but cannot be decompressed.
+    Reads at most ``limit`` + 1 bytes of content (the file's known size): content larger
+    than that cannot be the published file, so a gzip bomb costs a moment, not minutes.
+    Raises ``DataError`` if the file claims to be gzip but cannot be decompressed, or
+    holds more than ``limit`` bytes.
     """
     h = hashlib.sha256()
+    done = 0
     try:
         opener = gzip.open if is_compressed(path) else open
         with opener(path, "rb") as f:
             while chunk := f.read(_CHUNK):
+                done += len(chunk)
+                if limit is not None and done > limit:
+                    raise DataError(f"{path}: holds more than the {limit:,} bytes of the published file")
                 h.update(chunk)
     except (EOFError, zlib.error, gzip.BadGzipFile) as e:
         raise DataError(f"{path}: not a valid gzip file ({e})") from e
@@ -57,7 +64,8 @@ def array_sha256(array: np.ndarray) -> str:
     """SHA-256 of the IDX file that would hold ``array``: comparable with the published sums."""
     big = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder(">"))
     h = hashlib.sha256(idx_header(array.dtype, array.shape))
-    h.update(memoryview(big).cast("B"))
+    if big.size:  # an empty array has no bytes to add (and memoryview cannot cast it)
+        h.update(memoryview(big).cast("B"))
     return h.hexdigest()
 
 
@@ -82,10 +90,12 @@ def _check(path: Path, sha256: str, digest) -> str | None:
     return None
 
 
-def check_file(path: str | os.PathLike, sha256: str) -> str | None:
-    """Verify a file against ``sha256``; ``None`` when it matches, else why not (a short phrase)."""
+def check_file(path: str | os.PathLike, sha256: str, limit: int | None = None) -> str | None:
+    """Verify a file against ``sha256``; ``None`` when it matches, else why not (a short phrase).
+
+    ``limit``: the content's known size, if any (see :func:`content_sha256`)."""
     path = Path(path)
-    return _check(path, sha256, lambda: content_sha256(path))
+    return _check(path, sha256, lambda: content_sha256(path, limit))
 
 
 def check_array(path: str | os.PathLike, array: np.ndarray, sha256: str) -> str | None:

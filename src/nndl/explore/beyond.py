@@ -3,8 +3,9 @@
 Like ``nndl.explore.runs`` for Level 3, this module trains and measures and returns one
 JSON-ready dict; it never prints (a ``Reporter`` hears about progress) and never draws
 (``nndl.explore.beyond_figures`` draws from the dict alone). Every run is a ``Run``: a name,
-a ``TrainConfig`` and which data it sees; ``train_run`` is a plain function of a run and the
-data, so any executor can run the independent runs side by side.
+a ``TrainConfig`` and which data it sees; each becomes a sweep ``Trial`` and goes through the
+same runner as the sweeps and Level 3 (``nndl.sweep.runner``: inline, a local pool - one
+process per core - or a Dask cluster), with the same numbers wherever it runs.
 
 Pairing: runs compared in a figure share the seed, so they start from the same draws and see
 the same mini-batch order (``nndl.config.training_streams``); dropout and rotations draw from
@@ -28,9 +29,9 @@ import numpy as np
 
 import nndl
 from nndl.config import TrainConfig
-from nndl.explore.runs import Reporter
-from nndl.serialization import save
-from nndl.training import train
+from nndl.explore.runs import Reporter, _Relay, collect
+from nndl.sweep.runner import InlineRunner, Runner
+from nndl.sweep.trial import DataSource, Trial
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,15 @@ LADDER = [
 ]
 
 
+def short_label(key: str, c: dict) -> str:
+    """A ladder row in at most ~55 characters, for the terminal."""
+    return {"level3": f"Level 3: {c['sizes']}, eta {c['eta']:g}, {c['epochs']} epochs",
+            "schedule": f"+ eta schedule (patience {c['schedule_patience']}, stop at eta/{c['schedule_divisor']:g})",
+            "expanded": "+ expanded data (4 one-pixel shifts per image)",
+            "dropout": f"+ dropout {c['dropout']:g}",
+            }.get(key, f"+ wider: {c['sizes']}, dropout {c['dropout']:g}")
+
+
 def step_label(key: str, c: dict) -> str:
     """What a ladder row is, in words, from its configuration (a ``TrainConfig.to_dict()``)."""
     if key == "level3":
@@ -98,8 +108,9 @@ def step_label(key: str, c: dict) -> str:
         return (f"+ the book's eta schedule: halve eta after {c['schedule_patience']} epochs without a better "
                 f"validation accuracy, stop at eta/{c['schedule_divisor']:g}")
     if key == "expanded":
+        p = c["schedule_patience"]
         return (f"+ expanded data: each image and its 4 one-pixel shifts (5x the images; the patience in images "
-                f"kept: {c['schedule_patience']} epochs, stop at eta/{c['schedule_divisor']:g})")
+                f"kept: {p} epoch{'' if p == 1 else 's'}, stop at eta/{c['schedule_divisor']:g})")
     if key == "dropout":
         return f"+ dropout {c['dropout']:g} on the {c['sizes'][1]} hidden neurons"
     return f"+ a wider hidden layer: {c['sizes']}, dropout {c['dropout']:g}"
@@ -162,35 +173,57 @@ def _head(split, n):
     return split if n is None else type(split)(split.images[:n], split.labels[:n])
 
 
-def train_run(run: Run, splits, models: str | None = None, reporter: Reporter | None = None) -> dict:
-    """Train one run; return its record (config, history, final accuracies, time). With
-    ``models`` (a folder), the trained model is saved there as ``<name>.json``, atomically."""
+def trial_of(run: Run) -> Trial:
+    """A run as a sweep trial: watched on validation, tested once at the end, network kept."""
+    return Trial(key=run.name, config=run.config, n_train=run.train_n, evaluation="validation",
+                 monitor=tuple(run.monitor), finals=("validation", "test"), keep_model=True)
+
+
+def record_of(result: dict, run: Run) -> dict:
+    """A run's entry in results.json, from its trial result."""
+    return {"config": result["config"], "group": run.group, "n_train": result["n_train"],
+            "evaluation_data": result["evaluation_data"], "history": result["history"],
+            "final": result["final"], "seconds": result["seconds"], "host": result["host"]}
+
+
+def run_beyond(options: Options, splits, reporter: Reporter | None = None, on_save=None, *,
+               runner: Runner | None = None, source: DataSource | None = None, on_model=None) -> dict:
+    """Run every training of the exploration; return the results dict.
+
+    ``splits``: the data as loaded (``shrink`` applies --quick's subsets); ``source``: where pool
+    workers load it from (they apply the same subsets). ``on_save(results)`` is called after
+    each run is recorded, so an interrupted exploration keeps what finished;
+    ``on_model(name, net, record)`` receives each trained network and may return the path it
+    saved it to (recorded as the run's ``model``).
+    """
     reporter = reporter or Reporter()
-    training = _head(splits.training, run.train_n)
-    monitor = {f"monitor_{m}": True for m in run.monitor}
-    reporter.run_start(run.name, run.config, len(training.labels))
+    own = runner is None
+    runner = runner or InlineRunner()
+    try:
+        return _run_beyond(options, shrink(options, splits), reporter, on_save, runner, source, on_model)
+    finally:
+        if own:
+            runner.close()
+
+
+def _run_beyond(options, splits, reporter, on_save, runner, source, on_model) -> dict:
+    results = new_results(options, splits)
+    results["samples"] = sample_images(splits)
     start = time.perf_counter()
-    net, history = train(run.config, training, splits.validation, on_epoch=lambda r: reporter.epoch(run.name, r),
-                         on_batch=reporter.batch, **monitor)
-    seconds = time.perf_counter() - start
-    record = {
-        "config": run.config.to_dict(),
-        "group": run.group,
-        "n_train": len(training.labels),
-        "evaluation_data": "validation",
-        "history": history.to_dict(state=False),
-        "final": {
-            "validation_accuracy": net.accuracy(splits.validation) / len(splits.validation.labels),
-            "test_accuracy": net.accuracy(splits.test) / len(splits.test.labels),
-        },
-        "seconds": seconds,
-    }
-    if models is not None:
-        path = Path(models) / f"{run.name}.json"
-        save(net, path, config=run.config, history=history, dataset=None)
-        record["model"] = f"models/{path.name}"
-    reporter.run_end(run.name, record)
-    return record
+    runs = plan(options)                                          # longest first
+    by_name = {r.name: r for r in runs}
+    trials = [trial_of(r) for r in runs]
+    if options.n_validation is not None or options.n_test is not None:
+        trials = [Trial(**{**t.__dict__, "n_validation": options.n_validation, "n_test": options.n_test})
+                  for t in trials]
+    if options.n_train is not None:
+        trials = [Trial(**{**t.__dict__, "n_train": min(options.n_train, t.n_train or options.n_train)})
+                  for t in trials]
+    reporter.section(f"{len(trials)} trainings on {runner.describe()}")
+    runner.listen(_Relay(reporter, {t.key: t.config for t in trials}))
+    data = runner.share(source, splits) if source is not None else splits
+    return collect(runner, trials, data, results, lambda trial, result: record_of(result, by_name[trial.key]),
+                   sorted(by_name), reporter, start, on_save, on_model)
 
 
 def ladder_stats(results: dict) -> list[dict]:
@@ -202,10 +235,11 @@ def ladder_stats(results: dict) -> list[dict]:
         if not records:
             continue
         step = step_label(key, records[0]["config"])
+        short = short_label(key, records[0]["config"])
         test = np.array([100 * r["final"]["test_accuracy"] for r in records])
         val = np.array([100 * r["final"]["validation_accuracy"] for r in records])
         out.append({
-            "key": key, "step": step, "why": why, "seeds": [r["config"]["seed"] for r in records],
+            "key": key, "step": step, "short": short, "why": why, "seeds": [r["config"]["seed"] for r in records],
             "test_mean": float(test.mean()), "test_min": float(test.min()), "test_max": float(test.max()),
             "validation_mean": float(val.mean()), "validation_min": float(val.min()),
             "validation_max": float(val.max()),

@@ -1,48 +1,17 @@
 """``nndl explore beyond``: the rest of chapter 3, seven figures, and the ladder past 98 %.
 
-The command-line layer of ``nndl.explore.beyond`` (as ``level3`` is of ``runs``): it parses
-options, draws progress, prints, and chooses the exit code. ``src/level3/2_beyond_level3.py``
-and ``nndl explore beyond`` both call ``main``.
+The command line of ``nndl.explore.beyond`` (``nndl.explore.command`` does the work shared
+with ``nndl explore level3``): ``src/level3/2_beyond_level3.py`` and ``nndl explore beyond``
+both call ``main``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
-import time
-from datetime import datetime
 from pathlib import Path
 
-from tqdm import tqdm
-
-from nndl.blas import blas_threads
-from nndl.errors import NndlError
-from nndl.explore import beyond, beyond_figures
-from nndl.explore.level3 import BarReporter
+from nndl.explore import beyond, beyond_figures, command
 from nndl.fileio import atomic_write_text
-
-
-def parser(prog: str = "nndl explore beyond") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog=prog,
-        description="Beyond Level 3: the rest of chapter 3 of 'Neural Networks and Deep Learning' - softmax with "
-                    "the log-likelihood cost, dropout against L2, momentum, tanh and ReLU neurons, the book's "
-                    "learning-rate schedule and artificially expanded data - each measured on MNIST, and the "
-                    "ladder past 98 %% (three seeds a row). Saves seven figures, results.json, results.md and "
-                    "the trained models to PICTURES/beyond/YYYYMMDD_HHMMSS/. The full run takes about 20 "
-                    "minutes on two cores.")
-    p.add_argument("--quick", action="store_true",
-                   help="small subsets and few epochs: a smoke test in under a minute (figures say 'quick')")
-    p.add_argument("--seed", type=int, default=0, help="first seed (the ladder uses it and the next two; default 0)")
-    p.add_argument("--pictures", default="pictures", metavar="DIR",
-                   help="where the timestamped folder goes (default: ./pictures)")
-    p.add_argument("--dataset", default="mnist", metavar="NAME|FILE.npz",
-                   help="'mnist' (default), 'fashion', or an .npz file such as tests/data/mnist_sample.npz")
-    p.add_argument("--replot", metavar="FOLDER",
-                   help="redraw the figures and results.md of a finished run from its results.json; no training")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    return p
 
 
 def markdown(results: dict) -> str:
@@ -72,103 +41,74 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def verdicts(rows: list[dict]) -> list[str]:
-    """Plain sentences: which row first passes 98 % on average, and which rows do not pay."""
+def text(results: dict, width: int = 80) -> str:
+    """The ladder for the terminal, at most ``width`` columns: a line per row (mean test accuracy,
+    its range over the seeds, the row), then the verdicts wrapped to the width."""
+    import textwrap
+
+    rows = beyond.ladder_stats(results)
+    n = len(rows[0]["seeds"]) if rows else 0
+    quick = " (quick run)" if results["options"].get("quick") else ""
+    lines = [f"Beyond Level 3: the ladder past 98 %{quick}", f"test accuracy, mean of {n} seeds (smallest-largest)", ""]
+    for r in rows:
+        lines.append(f"{r['test_mean']:6.2f}% ({r['test_min']:.2f}-{r['test_max']:.2f})  {r['short']}"[:width])
+    lines.append("")
+    for sentence in verdicts(rows, "short"):
+        lines += textwrap.wrap(sentence.replace("**", ""), width)
+    if "seconds" in results:
+        lines += ["", f"Total time: {results['seconds']:.0f} s."]
+    return "\n".join(lines) + "\n"
+
+
+def verdicts(rows: list[dict], label: str = "step") -> list[str]:
+    """Plain sentences: which row first passes 98 % on average, and which rows do not pay
+    (each row named by its ``label`` entry: 'step', or 'short' for the terminal)."""
     out = []
     past = next((r for r in rows if r["test_mean"] >= 98.0), None)
     if past is not None:
-        out.append(f"What carries the book's network past 98 %: **{past['step'].lstrip('+ ')}** "
+        out.append(f"What carries the book's network past 98 %: **{past[label].lstrip('+ ')}** "
                    f"({past['test_mean']:.2f}% mean test accuracy).")
     else:
         out.append("No row reaches 98 % mean test accuracy in this run.")
     for prev, row in zip(rows, rows[1:]):
         gain = row["test_mean"] - prev["test_mean"]
         if gain <= 0:
-            out.append(f"Does not pay here: {row['step'].lstrip('+ ')} ({gain:+.2f} points against the row above).")
+            out.append(f"Does not pay here: {row[label].lstrip('+ ')} ({gain:+.2f} points against the row above).")
     best = max(rows, key=lambda r: r["test_mean"]) if rows else None
     if best is not None:
-        out.append(f"Best row: {best['step'].lstrip('+ ')}, {best['test_mean']:.2f}% "
+        out.append(f"Best row: {best[label].lstrip('+ ')}, {best['test_mean']:.2f}% "
                    f"({best['test_min']:.2f}-{best['test_max']:.2f}).")
     return out
 
 
-def new_folder(pictures: str, exploration: str = "beyond") -> Path:
-    """PICTURES/<exploration>/YYYYMMDD_HHMMSS, with a suffix if two runs start in the same second."""
-    base = Path(pictures) / exploration / datetime.now().strftime("%Y%m%d_%H%M%S")
-    folder, k = base, 1
-    while True:
-        try:
-            folder.mkdir(parents=True)
-            return folder
-        except FileExistsError:
-            k += 1
-            folder = base.with_name(f"{base.name}_{k}")
-
-
 def write_outputs(results: dict, folder: Path) -> list[Path]:
+    """results.md and the seven figures (results.json is written as the runs finish)."""
     atomic_write_text(folder / "results.md", markdown(results))
     return beyond_figures.draw_all(results, folder)
 
 
-def replot(folder: Path, prog: str) -> int:
-    try:
-        results = json.loads((folder / "results.json").read_text())
-    except FileNotFoundError:
-        raise NndlError(f"{folder}: no results.json here; --replot takes a folder made by an earlier run") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise NndlError(f"{folder / 'results.json'}: not valid JSON ({e})") from None
-    if not isinstance(results, dict) or results.get("exploration") != "beyond" or not results.get("complete"):
-        raise NndlError(f"{folder / 'results.json'}: not a finished beyond-Level-3 exploration; run it again")
-    paths = write_outputs(results, folder)
-    print(markdown(results))
-    print(f"Redrew {len(paths)} figures and results.md in {folder}")
-    return 0
+BEYOND = command.Exploration(
+    name="beyond", title="beyond-Level-3",
+    description="Beyond Level 3: the rest of chapter 3 of 'Neural Networks and Deep Learning' - softmax with the "
+                "log-likelihood cost, dropout against L2, momentum, tanh and ReLU neurons, the book's learning-"
+                "rate schedule and artificially expanded data - each measured on MNIST, and the ladder past "
+                "98 %% (three seeds a row). Saves seven figures, results.json, results.md, the trained models "
+                "and report.html to PICTURES/beyond/YYYYMMDD_HHMMSS/. The full run takes about 20 minutes on "
+                "two cores.",
+    quick_help="small subsets and few epochs: a smoke test in under a minute (figures say 'quick')",
+    seed_help="first seed, an integer >= 0 (the ladder uses it and the next two; default 0)",
+    make_options=beyond.Options.make, run=beyond.run_beyond, write_outputs=write_outputs, text=text,
+    markdown=markdown,
+    finished=lambda results: results.get("exploration") == "beyond" and bool(results.get("complete")),
+)
+
+
+def parser(prog: str = "nndl explore beyond"):
+    return command.parser(BEYOND, prog)
 
 
 def main(argv: list[str] | None = None, prog: str = "nndl explore beyond") -> int:
-    args = parser(prog).parse_args(argv)
-    try:
-        if args.seed < 0:
-            raise NndlError(f"--seed must be an integer >= 0, got {args.seed}")
-        if args.replot:
-            return replot(Path(args.replot), prog)
-        from nndl.data import load_dataset
-
-        options = beyond.Options.make(quick=args.quick, seed=args.seed, dataset=str(args.dataset))
-        reporter = BarReporter(args.quiet)
-        tqdm.write(f"Loading {args.dataset} ...", file=sys.stderr)
-        splits = beyond.shrink(options, load_dataset(args.dataset))
-        folder = new_folder(args.pictures, "beyond")
-        models = folder / "models"
-        tqdm.write(f"Writing to {folder}", file=sys.stderr)
-        results = beyond.new_results(options, splits)
-        results["samples"] = beyond.sample_images(splits)
-
-        def save():
-            atomic_write_text(folder / "results.json", json.dumps(results, indent=1))
-
-        runs = beyond.plan(options)
-        start = time.perf_counter()
-        with blas_threads():
-            for i, run in enumerate(runs, 1):
-                reporter.section(f"run {i}/{len(runs)}: {run.name}")
-                results["runs"][run.name] = beyond.train_run(run, splits, str(models), reporter)
-                results["seconds"] = time.perf_counter() - start
-                save()
-        results["runs"] = {r.name: results["runs"][r.name] for r in sorted(runs, key=lambda r: r.name)}
-        results["complete"] = True
-        save()
-        paths = write_outputs(results, folder)
-    except KeyboardInterrupt:
-        print("\nInterrupted; results.json keeps the runs that finished.", file=sys.stderr)
-        return 130
-    except NndlError as e:
-        print(f"{prog}: error: {e}", file=sys.stderr)
-        return 1
-    print()
-    print(markdown(results))
-    print(f"Saved {len(paths)} figures, results.json, results.md and {len(runs)} models in {folder}")
-    return 0
+    return command.main(BEYOND, argv, prog)
 
 
 if __name__ == "__main__":

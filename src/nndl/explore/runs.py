@@ -6,6 +6,10 @@ same mini-batch order (see ``nndl.config.rng_streams``). Evaluation data is the 
 set, so nothing is chosen by looking at test data - except the overfitting demo, which
 follows the book in watching test accuracy, and says so in its record.
 
+The trainings are independent trials (``nndl.sweep.trial``), run through a runner
+(``nndl.sweep.runner``): one after another in this process, or at once on a pool of
+processes - the same numbers either way, bit for bit.
+
 The library never prints: a ``Reporter`` (any object with the methods of ``Reporter``)
 hears about sections, runs, batches and epochs; the command line draws progress from it.
 """
@@ -16,6 +20,7 @@ import platform
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -24,17 +29,26 @@ from nndl.activations import Sigmoid
 from nndl.config import TrainConfig, rng_streams
 from nndl.costs import CrossEntropyCost, QuadraticCost
 from nndl.initializers import get_initializer
-from nndl.training import train
+from nndl.sweep.runner import InlineRunner, Runner
+from nndl.sweep.trial import DataSource, Trial, run_trial
 
 
 class Reporter:
-    """Hooks the experiments call; the default does nothing (subclass in the CLI)."""
+    """Hooks the experiments call; the default does nothing (subclass in the CLI).
+
+    Runs may go on at the same time (a pool), so the calls name their run: ``batch_of``
+    (``batch`` is the same for the run started last: ``train``'s ``on_batch``); ``epoch``
+    gets an object with ``epoch``, ``epochs``, ``evaluation_accuracy`` and ``n_evaluation``.
+    """
 
     def section(self, title: str) -> None: ...
     def run_start(self, name: str, config: TrainConfig, n_train: int) -> None: ...
     def batch(self, done: int, total: int) -> None: ...
     def epoch(self, name: str, report) -> None: ...
     def run_end(self, name: str, record: dict) -> None: ...
+
+    def batch_of(self, name: str, done: int, total: int) -> None:
+        self.batch(done, total)
 
 
 @dataclass(frozen=True)
@@ -127,6 +141,10 @@ def z_distribution(images: np.ndarray, seed: int, n_hidden: int = 30, bins: int 
     return out
 
 
+SECTIONS = {"cross-entropy": "Section 1: cross-entropy cost", "regularization": "Section 2: L2 regularization",
+            "initialization": "Section 3: weight initialization", "full": "Section 4: full training"}
+
+
 def plan(options: Options) -> list[tuple[str, str, TrainConfig, dict]]:
     """Every MNIST training run: (section, name, config, how it is fed and monitored)."""
     base = TrainConfig(sizes=(784, 30, 10), epochs=options.epochs, seed=options.seed)
@@ -147,30 +165,47 @@ def plan(options: Options) -> list[tuple[str, str, TrainConfig, dict]]:
     ]
 
 
-def run_one(name: str, config: TrainConfig, feed: dict, splits, reporter: Reporter) -> dict:
-    """Train one configuration; return its record (config, history, final accuracies, time)."""
-    training = _head(splits.training, feed.get("train_n"))
-    evaluation = splits.test if feed["eval"] == "test" else splits.validation
-    monitor = {f"monitor_{m}": True for m in feed["monitor"]}
-    reporter.run_start(name, config, len(training.labels))
-    start = time.perf_counter()
-    net, history = train(config, training, evaluation, on_epoch=lambda r: reporter.epoch(name, r),
-                         on_batch=reporter.batch, **monitor)
-    seconds = time.perf_counter() - start
-    record = {
-        "config": config.to_dict(),
-        "n_train": len(training.labels),
-        "evaluation_data": feed["eval"],
-        "history": history.to_dict(),
-        "final": {
-            "validation_accuracy": net.accuracy(splits.validation) / len(splits.validation.labels),
-            "test_accuracy": net.accuracy(splits.test) / len(splits.test.labels),
-            "training_accuracy": net.accuracy(training) / len(training.labels),
-        },
-        "seconds": seconds,
-    }
-    reporter.run_end(name, record)
-    return record
+def trial_for(name: str, config: TrainConfig, feed: dict, options: Options) -> Trial:
+    """One exploration run as a sweep trial: its data (with --quick's subsets), what it watches
+    each epoch, and the three final accuracies; the trained network comes back too."""
+    n_train = [n for n in (options.n_train, feed.get("train_n")) if n is not None]
+    return Trial(key=name, config=config, n_train=min(n_train) if n_train else None,
+                 n_validation=options.n_validation, n_test=options.n_test, evaluation=feed["eval"],
+                 monitor=tuple(feed["monitor"]), finals=("validation", "test", "training"), keep_model=True)
+
+
+def record(result: dict) -> dict:
+    """A run's entry in results.json, from its trial result (config, history, finals, time)."""
+    return {"config": result["config"], "n_train": result["n_train"], "evaluation_data": result["evaluation_data"],
+            "history": result["history"], "final": result["final"], "seconds": result["seconds"],
+            "host": result["host"]}
+
+
+def work(config: TrainConfig, feed: dict, sizes: dict) -> float:
+    """A rough cost of a run (multiply-adds), to start the longest ones first when in parallel."""
+    per_row = sum(a * b for a, b in zip(config.sizes[:-1], config.sizes[1:]))
+    n_train = min(sizes["training"], feed.get("train_n") or sizes["training"])
+    passes = {m.split("_")[0] for m in feed["monitor"]}        # one forward pass per watched set and epoch
+    watched = (sizes[feed["eval"]] if "evaluation" in passes else 0) + (n_train if "training" in passes else 0)
+    return config.epochs * per_row * (3 * n_train + watched)
+
+
+class _Relay:
+    """Progress events of trials (dicts from any process) -> the Reporter's calls."""
+
+    def __init__(self, reporter: Reporter, configs: dict):
+        self.reporter, self.configs = reporter, configs
+
+    def __call__(self, ev: dict) -> None:
+        name, kind = ev.get("trial"), ev.get("kind")
+        if name not in self.configs:
+            return
+        if kind == "start":
+            self.reporter.run_start(name, self.configs[name], ev["n_train"])
+        elif kind == "batch":
+            self.reporter.batch_of(name, ev["done"], ev["total"])
+        elif kind == "epoch":
+            self.reporter.epoch(name, SimpleNamespace(**ev))
 
 
 def new_results(options: Options, splits) -> dict:
@@ -188,26 +223,76 @@ def new_results(options: Options, splits) -> dict:
     }
 
 
-def run_level3(options: Options, splits, reporter: Reporter | None = None, on_save=None) -> dict:
-    """Run every section; return the results dict. ``on_save(results)`` is called after each
-    piece is recorded, so an interrupted exploration keeps what it finished."""
+def run_level3(options: Options, splits, reporter: Reporter | None = None, on_save=None, *,
+               runner: Runner | None = None, source: DataSource | None = None, on_model=None) -> dict:
+    """Run every section; return the results dict.
+
+    The seven trainings are independent, so they run through ``runner`` (default: inline,
+    one after another in this process); a pool runs them at once, longest first, and gives
+    the same numbers bit for bit (one BLAS thread everywhere). ``source`` tells pool
+    workers where to load the data (``splits`` is what this process loaded). ``on_save(results)``
+    is called after each run is recorded, so an interrupted exploration keeps what it
+    finished; ``on_model(name, net, record)`` receives each trained network and may return
+    the path it saved it to (recorded as the run's ``model``).
+    """
     reporter = reporter or Reporter()
-    splits = type(splits)(_head(splits.training, options.n_train),
-                          _head(splits.validation, options.n_validation), _head(splits.test, options.n_test))
-    results = new_results(options, splits)
+    own = runner is None
+    runner = runner or InlineRunner()
+    try:
+        return _run_level3(options, splits, reporter, on_save, runner, source, on_model)
+    finally:
+        if own:
+            runner.close()
+
+
+def _run_level3(options, splits, reporter, on_save, runner, source, on_model) -> dict:
+    cut = type(splits)(_head(splits.training, options.n_train), _head(splits.validation, options.n_validation),
+                       _head(splits.test, options.n_test))
+    results = new_results(options, cut)
     start = time.perf_counter()
     reporter.section("Section 1: cross-entropy cost")
     results["slowdown"] = slowdown_demo()
     results["gradient_curve"] = gradient_curve()
-    results["z_distribution"] = z_distribution(splits.training.images[:1000].astype(np.float64), options.seed)
-    current = None
-    for section, name, config, feed in plan(options):
-        if section != current and current is not None:
-            reporter.section({"regularization": "Section 2: L2 regularization",
-                              "initialization": "Section 3: weight initialization",
-                              "full": "Section 4: full training"}[section])
-        current = section
-        results["runs"][name] = run_one(name, config, feed, splits, reporter)
+    results["z_distribution"] = z_distribution(cut.training.images[:1000].astype(np.float64), options.seed)
+    planned = plan(options)
+    names = [name for _, name, _, _ in planned]
+    trials = [trial_for(name, config, feed, options) for _, name, config, feed in planned]
+    section_of = {name: section for section, name, _, _ in planned}
+    if runner.workers > 1:  # longest first, so the last to finish is short
+        cost = {name: work(config, feed, results["sizes"]) for _, name, config, feed in planned}
+        trials.sort(key=lambda t: -cost[t.key])
+        reporter.section(f"Sections 2-4: {len(trials)} trainings on {runner.describe()}")
+    runner.listen(_Relay(reporter, {t.key: t.config for t in trials}))
+    data = runner.share(source, splits) if source is not None else splits
+    current = "cross-entropy"
+
+    def before(trial):
+        nonlocal current
+        if runner.workers == 1 and section_of[trial.key] != current:
+            current = section_of[trial.key]
+            reporter.section(SECTIONS[current])
+
+    return collect(runner, trials, data, results, lambda trial, result: record(result), names, reporter,
+                   start, on_save, on_model, on_submit=before)
+
+
+def collect(runner: Runner, trials: list, data, results: dict, record_of, names: list, reporter: Reporter,
+            start: float, on_save=None, on_model=None, on_submit=None) -> dict:
+    """Run ``trials`` through ``runner`` and record each as it finishes: ``record_of(trial, result)``
+    is its entry in ``results["runs"]`` (kept in the order of ``names``), ``on_model(name, net,
+    record)`` may save its network and return the path, ``on_save(results)`` is called after each
+    run and at the end, with ``results["complete"]`` set. Shared by the explorations."""
+    done = {}
+    for trial, future in runner.run(run_trial, trials, data, on_submit=on_submit):
+        result = future.result()
+        rec = record_of(trial, result)
+        if on_model is not None:
+            path = on_model(trial.key, result["net"], rec)
+            if path is not None:
+                rec["model"] = str(path)
+        done[trial.key] = rec
+        reporter.run_end(trial.key, rec)
+        results["runs"] = {n: done[n] for n in names if n in done}
         results["seconds"] = time.perf_counter() - start
         if on_save:
             on_save(results)

@@ -1,0 +1,255 @@
+"""What the report page shows, gathered from an exploration folder or one model file.
+
+An exploration folder (``pictures/level3/<stamp>/``, or ``pictures/beyond/<stamp>/`` from
+``nndl explore beyond``) holds ``results.json`` (every run's
+configuration, per-epoch history and final accuracies), the five figures and, for each
+run, ``models/<run>.json``. A model file holds the weights and, when ``nndl train --save``
+wrote it, the configuration and history too. Either becomes one JSON-ready dict
+(``Report``): the static parts (ladder, runs, figures, saturation) and, for each network,
+what the page's JavaScript needs - weights as base64 float32, the test digits it gets
+wrong, its confusion matrix.
+
+Nothing here prints or writes; ``nndl.report.page`` turns a ``Report`` into HTML.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from nndl.errors import DataError, ModelFileError
+from nndl.serialization import from_dict, read_json, saved_dataset
+
+MISTAKES = 48        # misclassified test digits kept per network, the most confident first
+EXAMPLES_PER_CLASS = 2  # test digits to click, per class
+FIGURE_COLOURS = 160  # figures are re-encoded with an adaptive palette this large (about 2.5x smaller)
+
+
+EXPECTED = "Level 3 document expects"  # the ladder's third column for Level 3 (MNIST's expectations)
+
+
+@dataclass
+class Report:
+    """Everything the page shows. ``networks`` and ``digits`` feed the JavaScript; the rest is
+    written as HTML by ``nndl.report.page``."""
+
+    kind: str                          # "exploration" or "model"
+    title: str
+    source: str                        # the folder or file the report was made from
+    notes: list = field(default_factory=list)       # plain sentences for the header
+    ladder: list = field(default_factory=list)      # rows: step, run, expected, config, test, validation (text)
+    ladder_expected: str = EXPECTED                  # the header of the ladder's third column
+    runs: list = field(default_factory=list)        # name, label, config, final, history, ...
+    figures: list = field(default_factory=list)     # file, caption, png (base64)
+    networks: list = field(default_factory=list)    # see network_entry
+    digits: dict | None = None                      # pixels (base64 uint8, n*784), labels
+    examples: list = field(default_factory=list)    # indices into digits: the ones to click
+    test_name: str = ""                             # "the MNIST test set (10,000 digits)"
+
+
+def b64(array: np.ndarray, dtype: str) -> str:
+    """Little-endian bytes of ``array`` as ``dtype`` ('<f4' or 'u1'), base64 (compact, exact)."""
+    return base64.b64encode(np.ascontiguousarray(array, dtype=dtype).tobytes()).decode("ascii")
+
+
+def figure_png(path: Path) -> str:
+    """A figure's PNG re-encoded with an adaptive palette (charts have few colours), base64."""
+    with Image.open(path) as im:
+        im = im.convert("RGB").quantize(FIGURE_COLOURS, dither=Image.Dither.NONE)
+        buf = io.BytesIO()
+        im.save(buf, format="PNG", optimize=True)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+class DigitPool:
+    """Test digits the page embeds once (uint8, 784 each) however many lists refer to them."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray):
+        self.images, self.labels = images, labels   # (n, 784) float32 in [0, 1], (n,)
+        self.index: dict[int, int] = {}             # test-set row -> position in the pool
+
+    def add(self, row: int) -> int:
+        return self.index.setdefault(int(row), len(self.index))
+
+    def encoded(self) -> dict:
+        rows = sorted(self.index, key=self.index.get)
+        pixels = np.rint(self.images[rows].astype(np.float64) * 255)                    # (k, 784)
+        return {"pixels": b64(pixels, "u1"), "labels": [int(self.labels[r]) for r in rows],
+                "rows": rows}
+
+
+def network_entry(net, name: str, label: str, test, pool: DigitPool | None) -> dict:
+    """What the page needs of one network: its shape, activations, weights (base64 float32,
+    row-major (n_out, n_in) per layer), and on the test split its accuracy, confusion
+    matrix and most confident mistakes (indices into ``pool``)."""
+    entry = {
+        "name": name, "label": label, "sizes": list(net.sizes), "activation": net.activation.name,
+        "output": net.output.name, "cost": net.cost.name,
+        "weights": [b64(w, "<f4") for w in net.weights],                                # (n_out, n_in)
+        "biases": [b64(b.ravel(), "<f4") for b in net.biases],                          # (n_out,)
+    }
+    if test is None or net.sizes[0] != test.images.shape[1]:
+        return entry
+    X = test.images.astype(net.dtype)                                                  # (n, 784)
+    out = np.concatenate([net.forward(X[i:i + 5000]) for i in range(0, len(X), 5000)]).astype(np.float64)
+    predicted = out.argmax(axis=1)                                                      # (n,)
+    total = out.sum(axis=1)
+    confidence = out[np.arange(len(out)), predicted] / np.where(total > 0, total, 1.0)  # (n,)
+    k = net.sizes[-1]
+    labels = test.labels
+    confusion = np.bincount(labels * k + predicted, minlength=k * k).reshape(k, k)       # (k, k)
+    wrong = np.flatnonzero(predicted != labels)
+    wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:MISTAKES]
+    entry["saturation"] = [round(float(v), 4) for v in net.saturation(X[:1000])]  # per hidden layer, now
+    entry["test"] = {"n": int(len(labels)), "correct": int(np.trace(confusion)),
+                     "confusion": confusion.tolist(),
+                     "mistakes": [[pool.add(r), int(labels[r]), int(predicted[r]), round(float(confidence[r]), 4)]
+                                  for r in wrong] if pool is not None else []}
+    return entry
+
+
+def add_examples(report: Report, pool: DigitPool) -> None:
+    """The first ``EXAMPLES_PER_CLASS`` test digits of each class, to click on the page."""
+    labels = pool.labels
+    for c in sorted(set(int(v) for v in labels)):
+        for r in np.flatnonzero(labels == c)[:EXAMPLES_PER_CLASS]:
+            report.examples.append(pool.add(int(r)))
+
+
+def run_label(name: str, config: dict | None, step: str | None = None) -> str:
+    """'full: + larger hidden layer [784, 100, 10]' for a ladder run, else a config summary."""
+    if step:
+        return f"{name}: {step}"
+    if not config:
+        return name
+    return (f"{name}: {config.get('sizes')}, {config.get('cost')}, {config.get('init')} init, "
+            f"lambda {config.get('lmbda', 0):g}, eta {config.get('eta', 0):g}")
+
+
+def _history(h) -> dict:
+    return h if isinstance(h, dict) else {}
+
+
+def add_beyond_ladder(report: Report, results: dict, steps: dict) -> None:
+    """The ladder past 98 % of a beyond-Level-3 folder: one row per step, the seeds' mean test and
+    validation accuracy with their range; the row's first-seed run stands for it."""
+    from nndl.explore.beyond import ladder_stats
+    report.ladder_expected = "What it shows"
+    for row in ladder_stats(results):
+        first = next(n for n, r in results["runs"].items() if r.get("group") == f"ladder:{row['key']}")
+        steps[first] = row["step"]
+        report.ladder.append({
+            "step": row["step"], "run": first, "expected": row["why"], "config": row["config"],
+            "test": f"{row['test_mean']:.2f}% ({row['test_min']:.2f}-{row['test_max']:.2f})",
+            "validation": f"{row['validation_mean']:.2f}% ({row['validation_min']:.2f}-{row['validation_max']:.2f})"})
+
+
+def from_folder(folder: Path, test=None) -> Report:
+    """A ``Report`` of an exploration folder; ``test`` is the test split it used (a ``Split``,
+    cut to the size results.json records), or None to leave out the digits and mistakes."""
+    folder = Path(folder)
+    try:
+        results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{folder}: no results.json here; give an exploration folder "
+                        f"(pictures/level3/YYYYMMDD_HHMMSS) or a model file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(f"{folder / 'results.json'}: not valid JSON ({e})") from None
+    if not isinstance(results, dict) or not isinstance(results.get("runs"), dict):
+        raise DataError(f"{folder / 'results.json'}: not the results of an exploration (no 'runs' object)")
+    options = results.get("options") if isinstance(results.get("options"), dict) else {}
+    sizes = results.get("sizes") if isinstance(results.get("sizes"), dict) else {}
+    beyond = results.get("exploration") == "beyond"           # nndl explore beyond's folder
+    title = ("Beyond Level 3: the rest of chapter 3 - what the networks learned" if beyond else
+             "Level 3: Improved Neural Network Techniques - what the networks learned")
+    report = Report(kind="exploration", source=str(folder), title=title)
+    dataset = options.get("dataset", "mnist")
+    report.notes.append(f"Made from the exploration in {folder} ({results.get('created', 'date unknown')}), "
+                        f"data set {dataset}" + (": a quick run (small data, few epochs)." if options.get("quick")
+                                                 else "."))
+    if not results.get("complete"):
+        report.notes.append("This exploration did not finish: only the runs it completed are shown.")
+    steps = {}
+    if beyond:
+        add_beyond_ladder(report, results, steps)
+    for row in [] if beyond else results.get("ladder", []):
+        run = results["runs"].get(row.get("run"))
+        steps[row.get("run")] = row.get("step")
+        if run is None:
+            continue
+        report.ladder.append({"step": row.get("step"), "run": row.get("run"), "expected": row.get("expected"),
+                              "config": run.get("config", {}), "test": f"{100 * run['final']['test_accuracy']:.2f}%",
+                              "validation": f"{100 * run['final']['validation_accuracy']:.2f}%"})
+    for name, run in results["runs"].items():
+        report.runs.append({"name": name, "label": run_label(name, run.get("config"), steps.get(name)),
+                            "config": run.get("config", {}), "final": run.get("final", {}),
+                            "history": _history(run.get("history")), "n_train": run.get("n_train"),
+                            "evaluation_data": run.get("evaluation_data", "validation"),
+                            "n_evaluation": sizes.get(run.get("evaluation_data", "validation")),
+                            "seconds": run.get("seconds")})
+    if beyond:
+        from nndl.explore.beyond_figures import CAPTIONS, FILES
+    else:
+        from nndl.explore.figures import CAPTIONS, FILES
+    for name in FILES:
+        if (folder / name).is_file():
+            report.figures.append({"file": name, "caption": CAPTIONS.get(name, ""), "png": figure_png(folder / name)})
+    if test is not None and sizes.get("test"):
+        test = type(test)(test.images[:sizes["test"]], test.labels[:sizes["test"]])
+    pool = DigitPool(test.images, test.labels) if test is not None else None
+    if pool is not None:
+        add_examples(report, pool)
+        report.test_name = f"the first {len(test.labels):,} digits of the {dataset} test set"
+    order = [r["run"] for r in report.ladder] + ([] if beyond else [n for n in results["runs"] if n not in steps])
+    for name in order:
+        path = folder / "models" / f"{name}.json"
+        if path.is_file():
+            net = from_dict(read_json(path), str(path))
+            report.networks.append(network_entry(net, name, run_label(name, results["runs"][name].get("config"),
+                                                                      steps.get(name)), test, pool))
+    if not report.networks:
+        report.notes.append(f"{folder / 'models'} holds no model files, so the page cannot run a network: "
+                            f"run `nndl report MODEL.json` on a model saved by `nndl train --save`.")
+    elif beyond:
+        report.notes.append(f"The menu holds each ladder row's first-seed network; the exploration's other "
+                            f"models are in {folder / 'models'} (`nndl report {folder / 'models'}/NAME.json` "
+                            f"shows one).")
+    if pool is not None:
+        report.digits = pool.encoded()
+    return report
+
+
+def from_model(path: Path, test=None, dataset: str | None = None) -> Report:
+    """A ``Report`` of one model file (its configuration and history when it has them)."""
+    path = Path(path)
+    d = read_json(path)
+    net = from_dict(d, str(path))
+    config = d.get("config") if isinstance(d.get("config"), dict) else None
+    history = _history(d.get("history"))
+    dataset = dataset or saved_dataset(d) or "mnist"
+    report = Report(kind="model", source=str(path), title=f"What the network in {path.name} learned")
+    report.notes.append(f"Made from the model file {path}: {net.sizes}, {net.activation.name} hidden neurons, "
+                        f"{net.cost.name} cost ({net.output.name} outputs)"
+                        + (f", trained on {saved_dataset(d)}." if saved_dataset(d) else "."))
+    if history or config:
+        report.runs.append({"name": path.stem, "label": run_label(path.stem, config), "config": config or {},
+                            "final": {}, "history": history, "n_train": history.get("n_training"),
+                            "evaluation_data": "validation", "n_evaluation": history.get("n_evaluation"),
+                            "seconds": sum(history.get("epoch_seconds") or []) or None})
+    pool = DigitPool(test.images, test.labels) if test is not None else None
+    if pool is not None:
+        add_examples(report, pool)
+        report.test_name = f"the {dataset} test set ({len(test.labels):,} digits)"
+    if test is not None and net.sizes[0] != test.images.shape[1]:
+        raise ModelFileError(f"{path} takes {net.sizes[0]} inputs, but the {dataset} images have "
+                             f"{test.images.shape[1]} pixels")
+    report.networks.append(network_entry(net, path.stem, run_label(path.stem, config), test, pool))
+    if pool is not None:
+        report.digits = pool.encoded()
+    return report

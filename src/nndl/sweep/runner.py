@@ -1,0 +1,261 @@
+"""Where trials run: one small interface over a ``concurrent.futures.Executor``.
+
+A :class:`Runner` is an executor plus the two things a training sweep needs besides
+``submit``: how the data reaches the workers (:meth:`Runner.share`) and how progress comes
+back (:meth:`Runner.listen`, :meth:`Runner.pump`). Code that defines trials submits plain
+functions (``executor.submit(run_trial, trial, data)``) and never learns which runner it
+has:
+
+* :class:`InlineRunner` - this process, one trial at a time (``--workers 1``): the serial
+  reference, and what a debugger wants;
+* :class:`LocalRunner` - a pool of worker processes on this machine, one per core by
+  default, each with one BLAS thread (``threadpoolctl``), loading the data from its own
+  verified cache once;
+* :class:`nndl.sweep.dask.DaskRunner` - the workers of a Dask distributed cluster, through
+  ``Client.get_executor()`` (the optional extra ``nndl[dask]``).
+
+One BLAS thread per worker is the rule everywhere: the engine's products are small, so
+threads gain little and fight over cores (``nndl.blas``); it also makes a trial's
+arithmetic, and so its result, the same bit for bit wherever it runs.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import multiprocessing
+import os
+import queue
+import signal
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from typing import Callable, Iterable, Iterator
+
+from threadpoolctl import threadpool_limits
+
+from nndl.errors import ConfigError
+
+from .events import set_sink
+
+
+_USER_VARS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def blas_limit():
+    """Limit BLAS, in this process, to one thread - or to the count the user set in
+    OPENBLAS_NUM_THREADS (MKL_NUM_THREADS, OMP_NUM_THREADS) - and return the limit (a
+    context manager; it is already in force).
+
+    Unlike ``nndl.blas.blas_threads``, which leaves BLAS alone when such a variable is set,
+    this applies the count explicitly: a variable set after NumPy loaded BLAS (Dask sets
+    them in the process that starts a cluster) does not change the threads BLAS already
+    has, and a trial must run on the same count wherever it runs to give the same result.
+    """
+    n = 1
+    for var in _USER_VARS:
+        try:
+            n = max(1, int(os.environ.get(var, "")))
+            break
+        except ValueError:
+            continue
+    return threadpool_limits(limits=n, user_api="blas")
+
+
+def cpu_count() -> int:
+    """Cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class InlineExecutor(Executor):
+    """Runs each call at ``submit``, in this process, and returns a finished future.
+
+    An exception from the call is kept in the future, as a pool would; ``KeyboardInterrupt``
+    and other ``BaseException``s are not, so Ctrl-C stops at once.
+    """
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as e:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(e)
+        return future
+
+
+class Runner:
+    """An executor, how data reaches it, and how trials' progress comes back.
+
+    ``executor``: a ``concurrent.futures.Executor``; ``workers``: trials that run at once
+    (keep about that many in flight); ``kind``: 'inline', 'local' or 'dask'. Use it as a
+    context manager, or call :meth:`close` (``cancel=True`` after Ctrl-C: stop the trials in
+    flight instead of waiting for them).
+    """
+
+    kind = "runner"
+    executor: Executor
+    workers: int
+
+    def __init__(self):
+        self._listener: Callable[[dict], None] | None = None
+
+    def share(self, source, splits=None):
+        """What to pass to trials as their data: ``source`` (a ``DataSource``, which each worker
+        loads once) or, where this runner can hand over loaded arrays cheaply, ``splits``."""
+        return source
+
+    def listen(self, callback: Callable[[dict], None] | None) -> None:
+        """Call ``callback(event)`` for each progress event of a trial (from :meth:`pump`)."""
+        self._listener = callback
+
+    def pump(self) -> None:
+        """Deliver the progress events that arrived since the last call (in this thread)."""
+
+    def describe(self) -> str:
+        return self.kind
+
+    def run(self, fn, items: Iterable, *args, on_submit=None) -> Iterator[tuple[object, Future]]:
+        """Run ``fn(item, *args)`` for every item; yield ``(item, future)`` as each finishes.
+
+        Items are submitted in order, about two per worker in flight (so a sweep can be
+        stopped without a long queue to cancel, and results are recorded as they come);
+        ``on_submit(item)`` is called as each is handed over. ``future.result()`` returns the
+        value or raises the call's exception. Progress events are pumped while waiting.
+        """
+        pending = list(items)[::-1]
+        window = 1 if self.workers == 1 else 2 * self.workers
+        inflight: dict[Future, object] = {}
+        while pending or inflight:
+            while pending and len(inflight) < window:
+                item = pending.pop()
+                if on_submit is not None:
+                    on_submit(item)
+                inflight[self.executor.submit(fn, item, *args)] = item
+                self.pump()
+            done, _ = wait(list(inflight), timeout=0.2, return_when=FIRST_COMPLETED)
+            self.pump()
+            for future in [f for f in inflight if f in done]:  # in submission order
+                yield inflight.pop(future), future
+
+    def close(self, cancel: bool = False) -> None:
+        self.executor.shutdown(wait=not cancel, cancel_futures=cancel)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.close(cancel=exc_type is not None)
+
+
+class InlineRunner(Runner):
+    """Trials run one after another in this process; progress is delivered as it happens.
+
+    While it is open, BLAS runs on one thread here too (as in every worker), so a trial
+    gives the same result inline as in a pool.
+    """
+
+    kind = "inline"
+
+    def __init__(self):
+        super().__init__()
+        self.executor = InlineExecutor()
+        self.workers = 1
+        self._limit = blas_limit()
+        self._old_sink = set_sink(self._deliver)
+
+    def _deliver(self, event: dict) -> None:
+        if self._listener is not None:
+            self._listener(event)
+
+    def share(self, source, splits=None):
+        return splits if splits is not None else source
+
+    def describe(self) -> str:
+        return "1 process (this one)"
+
+    def close(self, cancel: bool = False) -> None:
+        set_sink(self._old_sink)
+        if self._limit is not None:
+            self._limit.restore_original_limits()
+            self._limit = None
+
+
+_HELD = []  # a worker process's BLAS limit, held for the worker's life
+
+
+def _init_local_worker(events) -> None:
+    """Start of each pool process: Ctrl-C is the main process's to handle, one BLAS thread
+    (or the user's OPENBLAS_NUM_THREADS & co.), progress onto the shared queue."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _HELD.append(blas_limit())
+    set_sink(events.put)
+
+
+def _start_method() -> str:
+    # forkserver: a clean single-threaded parent for the workers (fork from a process that
+    # runs threads - progress bars, the pool's own - can deadlock); spawn where it is missing.
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+class LocalRunner(Runner):
+    """A pool of ``workers`` processes on this machine (default: one per core)."""
+
+    kind = "local"
+
+    def __init__(self, workers: int | None = None):
+        super().__init__()
+        n = cpu_count() if workers is None else workers
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ConfigError(f"workers must be a positive integer, got {workers!r}")
+        self.workers = n
+        ctx = multiprocessing.get_context(_start_method())
+        if ctx.get_start_method() == "forkserver":
+            ctx.set_forkserver_preload(["nndl.sweep.trial"])  # numpy and the engine, imported once
+        self._events = ctx.Queue()
+        self._pending: collections.deque = collections.deque()
+        self.executor = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_local_worker,
+                                            initargs=(self._events,))
+
+    def pump(self) -> None:
+        while True:
+            try:
+                event = self._events.get_nowait()
+            except (queue.Empty, OSError, ValueError, EOFError):
+                return
+            if self._listener is not None:
+                self._listener(event)
+
+    def describe(self) -> str:
+        return f"{self.workers} local process{'es' if self.workers > 1 else ''}, one BLAS thread each"
+
+    def close(self, cancel: bool = False) -> None:
+        pool = self.executor
+        if cancel:  # stop the trials in flight now: they re-run on resume
+            terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
+            if terminate is not None:
+                terminate()
+            else:  # before shutdown, which forgets the processes
+                procs = list((getattr(pool, "_processes", None) or {}).values())
+                pool.shutdown(wait=False, cancel_futures=True)
+                for p in procs:
+                    with contextlib.suppress(OSError, AttributeError):
+                        p.terminate()
+                for p in procs:
+                    p.join(timeout=10)
+        pool.shutdown(wait=True)
+        self._events.close()
+        self._events.join_thread()
+
+
+def make_runner(workers: int | None = None, dask: str | None = None, scatter: bool = False) -> Runner:
+    """The runner the command line asks for: ``dask`` (a scheduler address) wins; otherwise
+    ``workers`` 1 runs inline and anything else (default: one per core) a local pool."""
+    if dask:
+        from .dask import DaskRunner  # the optional extra, imported only when asked for
+        return DaskRunner(dask, scatter=scatter)
+    if scatter:
+        raise ConfigError("--scatter sends the data to Dask workers; it needs --dask ADDRESS")
+    n = cpu_count() if workers is None else workers
+    return InlineRunner() if n == 1 else LocalRunner(n)

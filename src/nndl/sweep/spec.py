@@ -1,0 +1,351 @@
+"""What a sweep tries: values for any ``TrainConfig`` field, seeds, and the data each trial sees.
+
+Chapter 3 of "Neural Networks and Deep Learning" ("How to choose a neural network's
+hyper-parameters?") chooses eta first, from training-cost curves, then lambda and the rest;
+and it starts broad: a subset of the training data, fewer epochs, a smaller validation
+set, so that each trial takes seconds. A :class:`SweepSpec` says all of that:
+
+* ``values``: field -> the values to try. A field with one value is fixed; with several it
+  is swept, as a grid (every combination) or, with ``random`` N, as choices;
+* ``ranges``: field -> a :class:`Range` drawn ``random`` times, log-uniform for eta and
+  lambda (they matter by orders of magnitude: 0.025, 0.25, 2.5), uniform otherwise;
+* ``seeds``: every combination runs once per seed; one seed fixes the initial weights and
+  the mini-batch order (``nndl.config.rng_streams``), so trials with the same seed are
+  paired: they differ only in the swept values;
+* ``n_train`` / ``n_validation``: the first n images of each split; ``test``: also measure
+  the test set at the end (off by default: choosing by test accuracy overfits the test set).
+
+Fields are found with ``dataclasses.fields(TrainConfig)`` and values parsed by each
+field's type, so fields the engine gains are sweepable without a change here. Every trial's
+config is built - and so validated - before any trial runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import math
+import numbers
+import types
+import typing
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nndl.config import TrainConfig, check_int
+from nndl.errors import ConfigError
+
+from .trial import MONITORS, Trial
+
+LOG_UNIFORM = ("eta", "lmbda")  # drawn log-uniformly from a range
+NOT_SWEPT = ("seed",)  # the seed is --seeds: it pairs trials rather than being a hyperparameter
+DEFAULT_MONITOR = ("evaluation_accuracy", "training_cost")  # training cost draws the book's eta figure
+
+
+def field_types() -> dict[str, object]:
+    """Every ``TrainConfig`` field and its type (annotations resolved)."""
+    hints = typing.get_type_hints(TrainConfig)
+    return {f.name: hints[f.name] for f in dataclasses.fields(TrainConfig)}
+
+
+def sweepable() -> list[str]:
+    return [f for f in field_types() if f not in NOT_SWEPT]
+
+
+def flag(name: str) -> str:
+    """The command-line flag of a field: mini_batch_size -> --mini-batch-size."""
+    return "--" + name.replace("_", "-")
+
+
+def _unknown(name) -> ConfigError:
+    return ConfigError(f"unknown field {name!r}: a sweep varies TrainConfig fields, which are "
+                       f"{', '.join(sweepable())} (and the seed, through seeds)")
+
+
+def _base_type(tp):
+    """(type, optional): int | None -> (int, True)."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return tp, False
+
+
+def is_tuple(name: str) -> bool:
+    return typing.get_origin(_base_type(field_types()[name])[0]) is tuple
+
+
+def parse_value(name: str, text: str):
+    """One value of field ``name`` from text, by the field's type; ``ConfigError`` if it is not one."""
+    types_ = field_types()
+    if name not in types_:
+        raise _unknown(name)
+    tp, optional = _base_type(types_[name])
+    text = text.strip()
+    if optional and text.lower() == "none":
+        return None
+    try:
+        if tp is bool:
+            low = text.lower()
+            if low in ("true", "yes", "1", "on"):
+                return True
+            if low in ("false", "no", "0", "off"):
+                return False
+            raise ValueError
+        if tp is int:
+            return int(text)
+        if tp is float:
+            value = float(text)
+            if not math.isfinite(value):
+                raise ValueError
+            return value
+        if tp is str:
+            if not text:
+                raise ValueError
+            return text
+        if typing.get_origin(tp) is tuple and typing.get_args(tp)[:1] == (int,):
+            return tuple(int(p) for p in text.split(","))
+        if typing.get_origin(tp) is typing.Literal:
+            if text in typing.get_args(tp):
+                return text
+            raise ValueError
+    except ValueError:
+        what = {int: "an integer", float: "a finite number", str: "a name", bool: "true or false"}.get(
+            tp, "a comma-separated list of integers" if typing.get_origin(tp) is tuple else str(tp))
+        raise ConfigError(f"{flag(name)}: {text!r} is not {what}" + (" (or none)" if optional else "")) from None
+    raise ConfigError(f"{flag(name)}: the field {name} (of type {tp}) cannot be given on the command line")
+
+
+@dataclass(frozen=True)
+class Range:
+    """An interval to draw from with ``--random``: [lo, hi], log-uniform where ``log``."""
+
+    lo: float
+    hi: float
+    log: bool = False
+
+    def draw(self, rng: np.random.Generator, integer: bool):
+        if integer:
+            return int(rng.integers(int(self.lo), int(self.hi) + 1))
+        if self.log:
+            x = math.exp(rng.uniform(math.log(self.lo), math.log(self.hi)))
+        else:
+            x = rng.uniform(self.lo, self.hi)
+        return float(f"{x:.3g}")  # three significant digits: readable in tables, still a fine draw
+
+
+def parse_range(name: str, text: str) -> Range:
+    """'LO:HI' for a numeric field -> Range (log-uniform for eta and lmbda)."""
+    tp, _ = _base_type(field_types()[name])
+    if tp not in (int, float):
+        raise ConfigError(f"{flag(name)}: {text!r} is a range, but {name} is not a number; give a comma list")
+    lo_text, _, hi_text = text.partition(":")
+    lo, hi = parse_value(name, lo_text), parse_value(name, hi_text)
+    if lo is None or hi is None or not lo < hi:
+        raise ConfigError(f"{flag(name)}: bad range {text!r}: write LO:HI with LO < HI, e.g. 0.01:10")
+    log = name in LOG_UNIFORM
+    if log and lo <= 0:
+        raise ConfigError(f"{flag(name)}: bad range {text!r}: {name} is drawn log-uniformly, so LO must be "
+                          f"> 0 (e.g. 0.001:10); to include {name} 0, give a comma list such as 0,0.1,1,10")
+    return Range(float(lo), float(hi), log)
+
+
+def parse_field(name: str, texts: list[str]):
+    """The values given for one field on the command line: a tuple of values, or a Range.
+
+    Each text is a comma-separated list (``0.025,0.25,2.5``), or ``LO:HI`` for a range;
+    for a tuple field such as ``sizes`` each text is one value (``784,30,10 784,100,10``).
+    """
+    if name not in field_types() or name in NOT_SWEPT:
+        raise _unknown(name)
+    if len(texts) == 1 and ":" in texts[0]:
+        return parse_range(name, texts[0])
+    if is_tuple(name):
+        pieces = [t for t in texts]
+    else:
+        pieces = [p for t in texts for p in t.split(",")]
+    if not pieces or any(not p.strip() for p in pieces):
+        raise ConfigError(f"{flag(name)}: empty value in {' '.join(texts)!r}; give one or more values "
+                          f"separated by commas, e.g. {flag(name)} 1,2,3")
+    if any(":" in p for p in pieces):
+        raise ConfigError(f"{flag(name)}: a range LO:HI stands alone, not inside a list: {' '.join(texts)!r}")
+    values = []
+    for p in pieces:
+        v = parse_value(name, p)
+        if v not in values:
+            values.append(v)
+    return tuple(values)
+
+
+def _canonical(obj) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+
+
+def _plain(v):
+    return list(v) if isinstance(v, tuple) else v
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A whole sweep (see the module docstring); validated when made."""
+
+    values: dict = field(default_factory=dict)  # field -> tuple of values
+    ranges: dict = field(default_factory=dict)  # field -> Range
+    seeds: tuple = (0,)
+    random: int | None = None
+    random_seed: int = 0
+    n_train: int | None = None
+    n_validation: int | None = None
+    test: bool = False
+    monitor: tuple = DEFAULT_MONITOR
+
+    def __post_init__(self):
+        known = field_types()
+        for name in list(self.values) + list(self.ranges):
+            if name not in known or name in NOT_SWEPT:
+                raise _unknown(name)
+        both = sorted(set(self.values) & set(self.ranges))
+        if both:
+            raise ConfigError(f"{flag(both[0])}: give either values or a range, not both")
+        values = {}
+        for name, vals in self.values.items():
+            vals = (vals,) if isinstance(vals, (str, numbers.Number)) or vals is None else tuple(vals)
+            if not vals:
+                raise ConfigError(f"{flag(name)}: empty list; give at least one value")
+            values[name] = tuple(tuple(v) if isinstance(v, list) else v for v in vals)
+        object.__setattr__(self, "values", values)
+        for name, r in self.ranges.items():
+            if not isinstance(r, Range) or not r.lo < r.hi:
+                raise ConfigError(f"{flag(name)}: bad range {r!r}: need Range(lo, hi) with lo < hi")
+            if r.log and r.lo <= 0:
+                raise ConfigError(f"{flag(name)}: bad range: a log-uniform range needs lo > 0, got {r.lo:g}")
+        seeds = tuple(self.seeds) if not isinstance(self.seeds, numbers.Integral) else (self.seeds,)
+        if not seeds:
+            raise ConfigError("--seeds: empty list; give at least one seed, e.g. --seeds 0,1,2")
+        object.__setattr__(self, "seeds", tuple(dict.fromkeys(check_int("seed", s, 0) for s in seeds)))
+        if self.random is not None:
+            check_int("--random", self.random, 1)
+            if not self.ranges and not any(len(v) > 1 for v in values.values()):
+                raise ConfigError("--random N draws from ranges (e.g. --eta 0.01:10) or lists; none was given")
+        elif self.ranges:
+            name = next(iter(self.ranges))
+            raise ConfigError(f"{flag(name)}: a range is drawn from at random: add --random N "
+                              f"(or give a comma list of values for a grid)")
+        check_int("--random-seed", self.random_seed, 0)
+        for what, n in (("--train-size", self.n_train), ("--validation-size", self.n_validation)):
+            if n is not None:
+                check_int(what, n, 1)
+        bad = [m for m in self.monitor if m not in MONITORS]
+        if bad:
+            raise ConfigError(f"unknown monitor {bad}; choose from {', '.join(MONITORS)}")
+        object.__setattr__(self, "monitor", tuple(self.monitor))
+        self.trials()  # every config is built, and so checked, now
+
+    # -- what is swept ------------------------------------------------------------------
+    def swept(self) -> list[str]:
+        """Fields that vary between trials, in TrainConfig's order."""
+        return [f for f in field_types() if f in self.ranges or len(self.values.get(f, ())) > 1]
+
+    def fixed(self) -> dict:
+        """Fields given one value: the same in every trial."""
+        return {f: v[0] for f, v in self.values.items() if len(v) == 1}
+
+    def combinations(self) -> list[dict]:
+        """The swept values of each trial (before seeds): a grid, or ``random`` draws."""
+        swept = self.swept()
+        if self.random is None:
+            return [dict(zip(swept, combo)) for combo in itertools.product(*(self.values[f] for f in swept))]
+        rng = np.random.default_rng(self.random_seed)
+        types_ = field_types()
+        draws = []
+        for _ in range(self.random):
+            d = {}
+            for f in swept:
+                if f in self.ranges:
+                    d[f] = self.ranges[f].draw(rng, _base_type(types_[f])[0] is int)
+                else:
+                    d[f] = self.values[f][int(rng.integers(len(self.values[f])))]
+            if d not in draws:
+                draws.append(d)
+        return draws
+
+    def trials(self) -> list[Trial]:
+        """One Trial per combination and seed, in a fixed order; raises ``ConfigError`` for a
+        value TrainConfig refuses, naming the flag."""
+        base = TrainConfig()
+        fixed = self.fixed()
+        out, seen = [], set()
+        for combo in self.combinations():
+            for seed in self.seeds:
+                changes = {**fixed, **combo, "seed": seed}
+                try:
+                    config = base.replace(**changes)
+                except ConfigError as e:
+                    raise ConfigError(f"{_culprit(base, changes)}{e}") from None
+                trial = self._trial(config, {**combo, "seed": seed})
+                if trial.key not in seen:
+                    seen.add(trial.key)
+                    out.append(trial)
+        return out
+
+    def _trial(self, config: TrainConfig, label: dict) -> Trial:
+        finals = ("validation", "test") if self.test else ("validation",)
+        ident = {"config": config.to_dict(), "n_train": self.n_train, "n_validation": self.n_validation,
+                 "finals": list(finals), "monitor": list(self.monitor)}
+        key = hashlib.sha256(_canonical(ident).encode()).hexdigest()[:16]
+        return Trial(key=key, config=config, n_train=self.n_train, n_validation=self.n_validation,
+                     monitor=self.monitor, finals=finals, label={k: _plain(v) for k, v in label.items()})
+
+    # -- checks against the data, and storage -------------------------------------------
+    def check_data(self, splits) -> None:
+        """Subsets no larger than the splits, layer sizes that fit the images and classes."""
+        for what, n, split in (("--train-size", self.n_train, splits.training),
+                               ("--validation-size", self.n_validation, splits.validation)):
+            if n is not None and n > len(split):
+                raise ConfigError(f"{what} {n}: the data set has only {len(split):,} images in that split")
+        pixels = splits.training.images.shape[1]
+        classes = int(max(splits.training.labels.max(), splits.test.labels.max())) + 1
+        for sizes in {t.config.sizes for t in self.trials()}:
+            if sizes[0] != pixels:
+                raise ConfigError(f"--sizes {_show(sizes)}: the first layer must have {pixels} neurons, "
+                                  f"one per pixel of the images")
+            if sizes[-1] < classes:
+                raise ConfigError(f"--sizes {_show(sizes)}: the last layer must have {classes} neurons, one per class")
+
+    def to_dict(self) -> dict:
+        return {"values": {k: [_plain(v) for v in vs] for k, vs in self.values.items()},
+                "ranges": {k: dataclasses.asdict(r) for k, r in self.ranges.items()},
+                "seeds": list(self.seeds), "random": self.random, "random_seed": self.random_seed,
+                "n_train": self.n_train, "n_validation": self.n_validation, "test": self.test,
+                "monitor": list(self.monitor)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SweepSpec":
+        d = dict(d)
+        d["ranges"] = {k: Range(**r) for k, r in d.get("ranges", {}).items()}
+        return cls(**d)
+
+    def digest(self) -> str:
+        """A short fingerprint: the same spec (and engine defaults) gives the same digest."""
+        return hashlib.sha256(_canonical({"spec": self.to_dict(), "base": TrainConfig().to_dict()})
+                              .encode()).hexdigest()[:8]
+
+    def default_name(self) -> str:
+        """A folder name for this sweep: the swept fields and the digest, e.g. eta-lmbda-1a2b3c4d."""
+        return "-".join(self.swept() or ["single"]) + "-" + self.digest()
+
+
+def _culprit(base: TrainConfig, changes: dict) -> str:
+    """'--eta -1: ' for the first field whose value TrainConfig refuses on its own."""
+    for name, value in changes.items():
+        try:
+            base.replace(**{name: value})
+        except ConfigError:
+            return f"{flag(name)} {_show(value)}: "
+    return ""
+
+
+def _show(value) -> str:
+    return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)

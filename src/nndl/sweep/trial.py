@@ -1,0 +1,167 @@
+"""A trial: one training run, as a plain function of a description and the data.
+
+:func:`run_trial` takes a :class:`Trial` (a ``TrainConfig`` - which carries the seed - plus
+which part of the data it sees and what it measures) and the data, and returns a dict of
+plain values. It never prints and never learns where it runs, so any
+``concurrent.futures.Executor`` can run it: the inline one, a local process pool, or a
+Dask cluster's (:mod:`nndl.sweep.runner`). Its only side channel is progress, through
+:func:`nndl.sweep.events.emit`.
+
+The data argument is either the loaded ``Splits`` (inline, or scattered by Dask) or a
+:class:`DataSource`, which a worker resolves once through :mod:`nndl.data` - the verified
+cache - and keeps for the trials that follow in the same process.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from nndl.config import TrainConfig
+from nndl.data import DATASETS, Split, Splits, load_dataset
+from nndl.errors import ConfigError
+from nndl.training import train
+
+from .events import emit
+
+SPLITS = ("training", "validation", "test")
+MONITORS = ("evaluation_accuracy", "evaluation_cost", "training_accuracy", "training_cost")
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where a worker finds the data: a registered name ('mnist', 'fashion') or an .npz path.
+
+    A path is made absolute here, in the process that builds the sweep, because a worker
+    may start in another folder.
+    """
+
+    dataset: str
+    data_dir: str | None = None  # root of the verified cache for registered names; None: the default
+
+    @classmethod
+    def make(cls, dataset, data_dir=None) -> "DataSource":
+        dataset = str(dataset)
+        if dataset not in DATASETS:
+            dataset = str(Path(dataset).resolve())
+        return cls(dataset, None if data_dir is None else str(Path(data_dir).resolve()))
+
+    def load(self) -> Splits:
+        """Load (and verify) the data set this names; see ``nndl.data.load_dataset``."""
+        if self.dataset in DATASETS:
+            return load_dataset(self.dataset, data_dir=self.data_dir)
+        return load_dataset(self.dataset)
+
+
+_LOADED: dict[DataSource, Splits] = {}  # per process: the data set the last trials used
+
+
+def resolve(data) -> Splits:
+    """``data`` as ``Splits``: loaded ones pass through, a ``DataSource`` is loaded once per process."""
+    if isinstance(data, Splits):
+        return data
+    if not isinstance(data, DataSource):
+        raise ConfigError(f"a trial's data must be Splits or a DataSource, got {type(data).__name__}")
+    if data not in _LOADED:
+        _LOADED.clear()  # one data set at a time: MNIST's arrays are ~190 MB
+        _LOADED[data] = data.load()
+    return _LOADED[data]
+
+
+def head(split: Split, n: int | None) -> Split:
+    """The first ``n`` examples of ``split`` (views, no copy); all of it for None."""
+    return split if n is None else Split(split.images[:n], split.labels[:n])
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One training run: a config (its ``seed`` fixes initial weights and batch order), the
+    part of the data it sees, and what it measures.
+
+    ``n_train``/``n_validation``/``n_test`` keep the first n images of a split (None: all),
+    the book's broad strategy of working on a subset first. ``evaluation`` is the split
+    watched after every epoch (the validation set, except in the book's overfitting demo);
+    ``monitor`` names the per-epoch series recorded (``nndl.training.train``'s monitor_*
+    flags); ``finals`` the splits whose accuracy is measured once at the end (the test set
+    only when asked). ``keep_model`` returns the trained network too.
+    """
+
+    key: str
+    config: TrainConfig
+    n_train: int | None = None
+    n_validation: int | None = None
+    n_test: int | None = None
+    evaluation: str = "validation"
+    monitor: tuple[str, ...] = ("evaluation_accuracy",)
+    finals: tuple[str, ...] = ("validation",)
+    keep_model: bool = False
+    label: dict = field(default_factory=dict, compare=False)  # e.g. the swept values, for people
+
+    def __post_init__(self):
+        if self.evaluation not in SPLITS:
+            raise ConfigError(f"evaluation must be one of {SPLITS}, got {self.evaluation!r}")
+        bad = [f for f in self.finals if f not in SPLITS]
+        if bad:
+            raise ConfigError(f"finals must name splits from {SPLITS}, got {bad}")
+
+
+def parts(trial: Trial, splits: Splits) -> dict[str, Split]:
+    """The three splits as this trial sees them (subsets applied)."""
+    return {"training": head(splits.training, trial.n_train),
+            "validation": head(splits.validation, trial.n_validation),
+            "test": head(splits.test, trial.n_test)}
+
+
+def run_trial(trial: Trial, data) -> dict:
+    """Train ``trial.config`` on ``data`` (``Splits`` or ``DataSource``); return the result.
+
+    The result holds plain values only: ``key``, ``config`` (dict), ``n_train``,
+    ``n_evaluation``, ``evaluation_data``, ``history`` (``History.to_dict()``, accuracies as
+    counts), ``final`` (accuracy as a fraction for each split in ``finals``), ``seconds``,
+    ``host``, ``pid``, ``started``, ``finished`` - and ``net`` when ``keep_model``.
+    Raises whatever training raises (``DivergenceError`` when eta is too large).
+    """
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    split = parts(trial, resolve(data))
+    training, evaluation = split["training"], split[trial.evaluation]
+    key, epochs = trial.key, trial.config.epochs
+    emit({"trial": key, "kind": "start", "epochs": epochs, "n_train": len(training)})
+    last = [0.0]
+
+    def on_batch(done, total):
+        now = time.perf_counter()
+        if now - last[0] > 0.25 or done == total:  # a few events a second, whatever the epoch's length
+            last[0] = now
+            emit({"trial": key, "kind": "batch", "done": done, "total": total})
+
+    def on_epoch(r):
+        emit({"trial": key, "kind": "epoch", "epoch": r.epoch, "epochs": r.epochs,
+              "evaluation_accuracy": r.evaluation_accuracy, "n_evaluation": r.n_evaluation,
+              "training_cost": r.training_cost})
+
+    monitor = {f"monitor_{m}": True for m in trial.monitor}
+    monitor.setdefault("monitor_evaluation_accuracy", False)
+    net, history = train(trial.config, training, evaluation, on_epoch=on_epoch, on_batch=on_batch, **monitor)
+    final = {f"{s}_accuracy": net.accuracy(split[s]) / len(split[s]) for s in trial.finals}
+    result = {
+        "key": key,
+        "config": trial.config.to_dict(),
+        "n_train": len(training),
+        "n_evaluation": len(evaluation),
+        "evaluation_data": trial.evaluation,
+        "history": history.to_dict(state=False),  # the loop's continuation state stays out of results
+        "final": final,
+        "seconds": time.perf_counter() - t0,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started": started,
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    if trial.keep_model:
+        result["net"] = net
+    return result

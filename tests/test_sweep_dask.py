@@ -1,0 +1,71 @@
+"""nndl sweep --dask on a real Dask cluster started here on loopback: a scheduler and two worker
+processes. Its rows equal the local run's, whether the workers load the data from their own
+cache or receive it scattered once."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from distributed import Client, LocalCluster  # the test extra installs it: this test must run in CI
+
+from nndl.cli import main
+from nndl.sweep import SweepStore
+
+from test_sweep_run import comparable
+
+SAMPLE = str(Path(__file__).parent / "data" / "mnist_sample.npz")
+GRID = ["--eta", "0.5,3", "--lmbda", "0,5", "--sizes", "784,30,10", "--epochs", "2", "--seeds", "0,1",
+        "--dataset", SAMPLE, "-q", "--test"]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    env = dict(os.environ)  # LocalCluster sets OPENBLAS_NUM_THREADS & co. here too; give them back after
+    try:
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          dashboard_address=None, worker_dashboard_address=None) as c:
+            yield c
+    finally:
+        os.environ.clear()
+        os.environ.update(env)
+
+
+@pytest.fixture(scope="module")
+def local_rows(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("local") / "grid"
+    assert main(["sweep", *GRID, "--workers", "2", "--out", str(folder)]) == 0
+    with SweepStore(folder) as store:
+        return store.rows()
+
+
+@pytest.mark.parametrize("scatter", [False, True], ids=["own-cache", "scattered"])
+def test_a_sweep_on_a_dask_cluster_gives_the_local_rows(cluster, local_rows, tmp_path, scatter, capsys):
+    folder = tmp_path / "dask"
+    argv = ["sweep", *GRID, "--dask", cluster.scheduler_address, "--out", str(folder)]
+    assert main(argv + (["--scatter"] if scatter else [])) == 0, capsys.readouterr().err
+    with SweepStore(folder) as store:
+        rows = store.rows()
+    with Client(cluster.scheduler_address) as client:
+        worker_pids = set(client.run(os.getpid).values())
+    assert {r["pid"] for r in rows} <= worker_pids and len(worker_pids) == 2 and os.getpid() not in worker_pids
+    assert all(r["test_accuracy"] is not None for r in rows)
+    assert comparable(rows) == comparable(local_rows)
+    assert "Dask cluster at" in capsys.readouterr().err
+
+
+def test_an_unreachable_scheduler_is_one_clear_line(tmp_path, capsys):
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        code = main(["sweep", "--eta", "0.5", "--epochs", "1", "--sizes", "784,30,10", "--dataset", SAMPLE,
+                     "--out", str(tmp_path / "x"), "--dask", "tcp://127.0.0.1:9", "-q"])
+    err = capsys.readouterr().err
+    assert code == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err and "Traceback" not in err
+
+
+def test_scatter_without_dask_is_refused(tmp_path, capsys):
+    code = main(["sweep", "--eta", "0.5", "--epochs", "1", "--sizes", "784,30,10", "--dataset", SAMPLE,
+                 "--out", str(tmp_path / "x"), "--scatter", "-q"])
+    assert code == 1 and "--scatter" in capsys.readouterr().err
