@@ -196,7 +196,7 @@ class ServesWrongContent:
     def __init__(self, raw):
         self.raw = raw
 
-    def fetch(self, filename, dest, progress=None):
+    def fetch(self, filename, dest, progress=None, max_bytes=None):
         dest.write_bytes(gzip.compress(self.raw[filename][:-1] + b"\x07", mtime=0))
 
 
@@ -208,7 +208,7 @@ class Serves:
     def __init__(self, raw):
         self.raw = raw
 
-    def fetch(self, filename, dest, progress=None):
+    def fetch(self, filename, dest, progress=None, max_bytes=None):
         dest.write_bytes(gzip.compress(self.raw[filename], mtime=0))
 
 
