@@ -9,6 +9,8 @@ MNIST runs.
 
 from __future__ import annotations
 
+import textwrap
+
 # run name: (short label, what it shows when it gains, why it may not beat the step above)
 NOTES = {
     "baseline": ("Level 2: [784,30,10], quadratic, N(0,1), eta 3", "chapter 1's network: the start", ""),
@@ -16,7 +18,7 @@ NOTES = {
                       "its gain is speed (figure 2), not the final number"),
     "regularized": ("+ L2, lambda 5", "less overfitting (figure 3)", "noise: L2 pays on longer runs"),
     "better-init": ("+ N(0, 1/n_in) init", "a better start (figure 4)",
-                    "faster epoch 1 (fig. 4); level by epoch 30, as in the book"),
+                    "faster epoch 1 (fig. 4); level at 30, as in the book"),
     "full": ("+ 100 hidden neurons", "more neurons, more to learn with", "noise at this length"),
 }
 
@@ -108,7 +110,8 @@ def text(results: dict, width: int = 80) -> str:
         expected = f" {r['expected']:<10}" if mnist else ""
         first = f"{r['test']:6.2f}%{expected} {label}"
         lines.append(first[:width])
-        lines.append(f"{'':8}{'':{11 if mnist else 0}}{note}"[:width])
+        indent = " " * (8 + (11 if mnist else 0))
+        lines += textwrap.wrap(note, width, initial_indent=indent, subsequent_indent=indent)
     demo = [results["runs"].get(k) for k in ("overfit-lambda-0", "overfit-lambda-0.1")]
     if all(demo):
         lines += ["", f"Overfitting ({demo[0]['n_train']:,} images, {demo[0]['config']['epochs']} epochs, test set "
