@@ -1,4 +1,4 @@
-"""``import network2`` runs the book's code: the seed's section 5.1 snippet, shortened.
+"""``import network2`` runs the book's code: section 5.1's snippet (Level 3: Improved Neural Network Techniques), shortened.
 
 Data are in the book's format, built from tests/data/mnist_sample.npz: training pairs
 (x (784, 1), one-hot y (10, 1)), validation pairs (x (784, 1), int label).

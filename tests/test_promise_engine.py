@@ -68,8 +68,8 @@ def test_history_records_each_epoch_the_sizes_and_the_end():
     assert h.as_tuple() == ([], h.evaluation_accuracy, [], [])
 
 
-def test_the_default_config_is_the_guides_section_5_1():
-    """README: ``TrainConfig()`` is the guide's 5.1 - [784, 100, 10], cross-entropy, eta 0.5,
+def test_the_default_config_is_section_5_1():
+    """README: ``TrainConfig()`` is section 5.1's - [784, 100, 10], cross-entropy, eta 0.5,
     lambda 5, 30 epochs - with network2's mini-batch of 10, N(0, 1/n_in) weights, sigmoid
     neurons, and every technique beyond Level 3 off."""
     c = nndl.TrainConfig()

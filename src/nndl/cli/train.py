@@ -78,9 +78,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "train", help="train a network (network2's SGD) and report test accuracy",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Train a sigmoid network by mini-batch SGD with L2 regularization, as network2.py\n"
-                    "does: one line per epoch, the test accuracy at the end. Evaluation data (for\n"
-                    "--monitor) is the validation split; the test split is used once, at the end.",
+        description="Train a network by mini-batch SGD with L2 regularization, as network2.py\n"
+                    "does (chapter 3 of \"Neural Networks and Deep Learning\"): one line per\n"
+                    "epoch, the test accuracy at the end. The rest of chapter 3 (softmax, L1,\n"
+                    "dropout, momentum, tanh and ReLU neurons, the eta schedule, early stopping,\n"
+                    "expanded data) is under 'beyond Level 3'. Evaluation data (for --monitor)\n"
+                    "is the validation split; the test split is used once, at the end.",
         epilog=f"Ctrl-C (or SIGTERM) stops training, saves the model trained so far (weights,\n"
                f"config and history) to --save, else to the --resume file, else to ./{INTERRUPTED}\n"
                f"(./nndl-interrupted-2.json... if that exists: never overwritten), and exits with\n"

@@ -204,7 +204,8 @@ def fig_initialization_comparison(results: dict) -> Figure:
 
 
 def fig_full_training(results: dict) -> Figure:
-    """The seed configuration: validation accuracy, costs, and the final test accuracy."""
+    """The book's chapter 3 network (section 5.1 of the Level 3 document): validation accuracy,
+    costs, and the final test accuracy."""
     run = results["runs"]["full"]
     h, cfg = run["history"], run["config"]
     fig = Figure(figsize=(14, 5.2), layout="constrained")
