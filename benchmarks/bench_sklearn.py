@@ -24,7 +24,7 @@ import json
 import sys
 import time
 
-FASTEST = dict(dtype="float32", expand="shifts", epochs=3, schedule="halve", schedule_patience=1,
+FASTEST = dict(dtype="float32", expand="shifts", epochs=4, schedule="halve", schedule_patience=1,
                schedule_divisor=4)
 
 
