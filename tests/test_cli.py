@@ -30,6 +30,17 @@ def test_each_command_has_help(capsys, command):
     assert capsys.readouterr().out.startswith(f"usage: nndl {command}")
 
 
+@pytest.mark.parametrize("command", ["", "train", "evaluate", "predict", "report", "data", "data fetch", "data info",
+                                     "sweep", "explore", "explore level3", "explore beyond"])
+def test_each_help_reads_as_written_in_80_columns(capsys, command, monkeypatch):
+    """Help is for people: no argparse escape ('%%') shows, and nothing runs past 80 columns."""
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main([*command.split(), "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "%%" not in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
 def test_train_help_says_where_ctrl_c_saves(capsys):
     main(["train", "--help"])
     assert "nndl-interrupted.json" in capsys.readouterr().out

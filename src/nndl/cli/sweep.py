@@ -18,6 +18,7 @@ import argparse
 import json
 import shlex
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -66,16 +67,18 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "sweep", help="try hyperparameters: a grid or random draws, on every core or a Dask cluster",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Train one network per combination of the values given (a grid), or --random N draws\n"
-                    "from ranges, once per seed, and record every trial in FOLDER/sweep.sqlite as it\n"
-                    "finishes. Trials with the same seed start from the same weights and see the same\n"
-                    "mini-batch order, so they differ only in the swept values. As chapter 3 of 'Neural\n"
-                    "Networks and Deep Learning' advises, start broad: --train-size, fewer --epochs,\n"
-                    "--validation-size. Evaluation is on the validation set; --test adds the test set.",
-        epilog="Figures (the book's eta figure, accuracy against each field, a heatmap for two fields)\n"
-               "are written to FOLDER. Ctrl-C stops at once; the finished trials are kept, and running\n"
-               "the same command again (or nndl sweep resume FOLDER) runs only the others.\n"
-               "Also: nndl sweep show FOLDER [--json], nndl sweep plot FOLDER, nndl sweep resume FOLDER.")
+        description=textwrap.fill(
+            "Train one network per combination of the values given (a grid), or --random N draws from ranges, "
+            "once per seed, and record every trial in FOLDER/sweep.sqlite as it finishes. Trials with the same "
+            "seed start from the same weights and see the same mini-batch order, so they differ only in the "
+            "swept values. As chapter 3 of 'Neural Networks and Deep Learning' advises, start broad: "
+            "--train-size, fewer --epochs, --validation-size. Evaluation is on the validation set; --test adds "
+            "the test set.", 79),
+        epilog=textwrap.fill(
+            "Figures (the book's eta figure, accuracy against each field, a heatmap for two fields) are written "
+            "to FOLDER. Ctrl-C stops at once; the finished trials are kept, and running the same command again "
+            "(or nndl sweep resume FOLDER) runs only the others.", 79)
+        + "\nAlso: nndl sweep show FOLDER [--json], nndl sweep plot FOLDER,\n      nndl sweep resume FOLDER.")
     p.__class__ = SweepParser
     base = __import__("nndl").TrainConfig()
     fields = p.add_argument_group("TrainConfig fields (a value fixes a field, several sweep it)")

@@ -85,12 +85,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "expanded data) is under 'beyond Level 3'. Evaluation data (for --monitor)\n"
                     "is the validation split; the test split is used once, at the end.",
         epilog=f"Ctrl-C (or SIGTERM) stops training, saves the model trained so far (weights,\n"
-               f"config and history) to --save, else to the --resume file, else to ./{INTERRUPTED}\n"
-               f"(./nndl-interrupted-2.json... if that exists: never overwritten), and exits with\n"
-               f"status 130 (143 for SIGTERM). Continue it with: nndl train --resume PATH")
-    hp = p.add_argument_group("hyperparameters (defaults: nndl.TrainConfig, the book's chapter 3 network "
-                              "as section 5.1 of the Level 3 document runs it; with --resume: the model's "
-                              "saved config)")
+               f"config and history) to --save, else to the --resume file, else to\n"
+               f"./{INTERRUPTED} (./nndl-interrupted-2.json... if that exists: never\n"
+               f"overwritten), and exits with status 130 (143 for SIGTERM). Continue it with:\n"
+               f"nndl train --resume PATH")
+    hp = p.add_argument_group("hyperparameters",
+                              "defaults: nndl.TrainConfig, the book's chapter 3 network as section 5.1 of\n"
+                              "the Level 3 document runs it; with --resume: the model's saved config")
     hp.add_argument("--sizes", type=sizes_arg, metavar="N,N,...",
                     help=f"layer sizes, input first (default {','.join(map(str, d.sizes))})")
     hp.add_argument("--cost", choices=list(COSTS),
