@@ -139,11 +139,13 @@ def plan(options: Options) -> list[Run]:
             runs.append(Run(f"{key}-seed{options.seed + k}", rows[key].replace(seed=options.seed + k),
                             monitor=monitor, group=f"ladder:{key}"))
     fig = base.replace(epochs=options.figure_epochs)
+    # the book's overfitting network, as Level 3's demo trains it: [784, 30, 10], N(0, 1) weights
+    overfit = base.replace(sizes=(784, 30, 10), init="large", epochs=options.overfit_epochs)
     runs += [
         # figure 1: softmax + log-likelihood against sigmoid + cross-entropy (ladder row 1, seed 0)
         Run("softmax", fig.replace(cost="log-likelihood"), group="softmax"),
-        # figure 3: dropout against L2 on the book's overfitting set
-        *[Run(f"overfit-{name}", base.replace(epochs=options.overfit_epochs, lmbda=lmbda, dropout=p),
+        # figure 3: dropout against L2 on the book's overfitting set and network
+        *[Run(f"overfit-{name}", overfit.replace(lmbda=lmbda, dropout=p),
               train_n=options.overfit_n, monitor=("evaluation_accuracy", "training_accuracy"), group="overfit")
           for name, lmbda, p in (("none", 0.0, 0.0), ("l2", 0.1, 0.0), ("dropout", 0.0, 0.5))],
         # figure 4: momentum against plain SGD, training cost per epoch

@@ -23,16 +23,18 @@ FILES = ("1_softmax_vs_sigmoid.png", "2_learning_rate_schedule.png", "3_dropout_
 
 CAPTIONS = {
     "1_softmax_vs_sigmoid.png":
-        "Same start, same mini-batches: a softmax output layer with the log-likelihood cost learns as fast as "
-        "sigmoid outputs with cross-entropy (both have output error a - y) and ends within a few tenths of a "
-        "point; what it adds is outputs that are a probability distribution.",
+        "Same start, same mini-batches: a softmax output layer with the log-likelihood cost learns about as fast "
+        "as sigmoid outputs with cross-entropy (both have output error a - y). The curves cross back and forth "
+        "within about half a point, the epoch-to-epoch noise of a constant eta; what softmax adds is outputs "
+        "that form a probability distribution.",
     "2_learning_rate_schedule.png":
         "The book's schedule: eta is halved (dashed lines) each time validation accuracy has gone 10 epochs "
         "without a new best, and training stops at eta/128. The accuracy curve calms down after each halving: "
         "smaller steps let the weights settle.",
     "3_dropout_vs_l2.png":
-        "On 1,000 training images the network soon gets every training image right; what differs is the "
-        "validation accuracy. L2 and dropout both shrink the gap between the curves: they regularize.",
+        "On 1,000 training images the book's [784, 30, 10] network soon gets every training image right; what "
+        "differs is the validation accuracy. L2 and dropout both narrow the gap between the curves (shaded) and "
+        "raise validation accuracy: they regularize.",
     "4_momentum.png":
         "Training cost per epoch. With momentum mu the steps build up to about eta/(1 - mu): mu = 0.9 at "
         "eta 0.05 goes down much as plain SGD at eta 0.5 does, and far faster than plain SGD at the same eta.",
@@ -69,14 +71,16 @@ def _save(fig: Figure, folder: Path, name: str) -> Path:
 def _figure(results: dict, name: str, title: str, size, ncols: int = 1):
     fig = Figure(figsize=size, layout="constrained")
     axes = fig.subplots(1, ncols) if ncols > 1 else [fig.subplots()]
-    fig.suptitle(_quick(results, title) + "\n" + _wrap(CAPTIONS[name], 150), fontsize=10)
+    fig.suptitle(_quick(results, title) + "\n" + _wrap(CAPTIONS[name], fig), fontsize=10)
     return fig, axes
 
 
-def _wrap(text: str, width: int) -> str:
+def _wrap(text: str, fig: Figure, per_inch: int = 11) -> str:
+    """``text`` in lines that fit the figure's width (about 11 characters an inch at font size 10,
+    9 at the axes titles' 12)."""
     import textwrap
 
-    return "\n".join(textwrap.wrap(text, width))
+    return "\n".join(textwrap.wrap(text, int(fig.get_figwidth() * per_inch)))
 
 
 def _acc(results: dict, run: dict, key: str = "evaluation_accuracy", n: int | None = None) -> np.ndarray:
@@ -117,7 +121,7 @@ def fig_schedule(results: dict) -> Figure:
     run = _first_seed(results, "schedule")
     fig = Figure(figsize=(11, 7), layout="constrained")
     ax1, ax2 = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1.3))
-    fig.suptitle(_quick(results, "The book's learning-rate schedule") + "\n" + _wrap(CAPTIONS[name], 140),
+    fig.suptitle(_quick(results, "The book's learning-rate schedule") + "\n" + _wrap(CAPTIONS[name], fig),
                  fontsize=10)
     acc = _acc(results, run)
     eta = np.asarray(run["history"]["eta"], dtype=float)
@@ -130,9 +134,10 @@ def fig_schedule(results: dict) -> Figure:
     for e in halvings:
         for ax in (ax1, ax2):
             ax.axvline(e + 0.5, color="0.5", ls="--", lw=0.8)
+    stopped = run["history"].get("stopped") or f"it ran all its {len(acc)} epochs"
     ax1.set(ylabel="validation accuracy (%)",
-            title=f"{run['config']['sizes']}, eta0 {eta[0]:g}, patience {run['config']['schedule_patience']} "
-                  f"epochs; {len(halvings)} halvings; {run['history'].get('stopped') or 'ran all epochs'}")
+            title=_wrap(f"{run['config']['sizes']}, eta0 {eta[0]:g}, patience {run['config']['schedule_patience']} "
+                        f"epochs: {stopped}", fig, 9))
     ax1.grid(alpha=0.3)
     ax1.legend(loc="lower right")
     ax2.step(x, eta, where="mid", color=COLOURS[1])
@@ -159,7 +164,18 @@ def fig_dropout(results: dict) -> Figure:
                xlabel="epoch", ylabel="accuracy (%)", ylim=(min(60, va.min()), 101))
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right")
+    fig.suptitle(fig._suptitle.get_text() + "\n" + _wrap(overfit_summary(results), fig), fontsize=10)
     return fig
+
+
+def overfit_summary(results: dict) -> str:
+    """What figure 3 shows in this run, in numbers: each run's final gap and validation accuracy."""
+    parts = []
+    for key, what in (("none", "without regularization"), ("l2", "with L2"), ("dropout", "with dropout")):
+        run = _run(results, f"overfit-{key}")
+        tr, va = _acc(results, run, "training_accuracy", run["n_train"]), _acc(results, run)
+        parts.append(f"{tr[-1] - va[-1]:.1f} points {what} ({va[-1]:.2f}% validation)")
+    return f"Here, after {len(va)} epochs, the gap is " + ", ".join(parts[:-1]) + " and " + parts[-1] + "."
 
 
 def fig_momentum(results: dict) -> Figure:
@@ -197,7 +213,7 @@ def fig_neurons(results: dict) -> Figure:
         if sat:
             ax2.plot(np.arange(len(sat)), sat, "o-", ms=3, color=colour, label=act)
     ax1.set(title="validation accuracy", xlabel="epoch", ylabel="accuracy (%)")
-    ax2.set(title="saturated hidden neurons (share of neuron-image pairs, 1,000 validation images)",
+    ax2.set(title="saturated hidden neurons\n(share of neuron-image pairs, 1,000 validation images)",
             xlabel="epoch (0: before training)", ylabel="saturated (%)", ylim=(0, 100))
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
@@ -209,7 +225,7 @@ def fig_expanded(results: dict) -> Figure:
     name = FILES[5]
     fig = Figure(figsize=(15, 6), layout="constrained")
     fig.suptitle(_quick(results, "Artificially expanded training data (the book's expand_mnist.py)") + "\n"
-                 + _wrap(CAPTIONS[name], 150), fontsize=10)
+                 + _wrap(CAPTIONS[name], fig), fontsize=10)
     left, right = fig.subfigures(1, 2, width_ratios=(1, 1.3))
     samples = results["samples"]
     axes = left.subplots(2, 4)
