@@ -24,8 +24,8 @@ import json
 import sys
 import time
 
-FASTEST = dict(dtype="float32", expand="shifts", epochs=4, schedule="halve", schedule_patience=1,
-               schedule_divisor=4)
+FASTEST = dict(dtype="float32", expand="shifts", epochs=5, schedule="halve", schedule_patience=1,
+               schedule_divisor=8)
 
 
 def parse_args(argv):
