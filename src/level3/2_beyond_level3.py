@@ -3,7 +3,7 @@ expanded data - and the ladder past 98 %.
 
 Run from the src/ directory, like the first script:
 
-    python level3/2_beyond_level3.py            # the full exploration (about 20 minutes on two cores)
+    python level3/2_beyond_level3.py            # the full exploration (about 14 minutes on two cores)
     python level3/2_beyond_level3.py --quick    # a smoke test (under a minute)
 
 Figures go to pictures/beyond/YYYYMMDD_HHMMSS/. This is the same as ``nndl explore beyond``;

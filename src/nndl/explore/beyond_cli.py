@@ -93,7 +93,7 @@ BEYOND = command.Exploration(
                 "log-likelihood cost, dropout against L2, momentum, tanh and ReLU neurons, the book's learning-"
                 "rate schedule and artificially expanded data - each measured on MNIST, and the ladder past "
                 "98 % (three seeds a row). Saves seven figures, results.json, results.md, the trained models "
-                "and report.html to PICTURES/beyond/YYYYMMDD_HHMMSS/. The full run takes about 20 minutes on "
+                "and report.html to PICTURES/beyond/YYYYMMDD_HHMMSS/. The full run takes about 14 minutes on "
                 "two cores.",
     quick_help="small subsets and few epochs: a smoke test in under a minute (figures say 'quick')",
     seed_help="first seed, an integer >= 0 (the ladder uses it and the next two; default 0)",
