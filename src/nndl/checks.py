@@ -64,10 +64,10 @@ def check_sizes(sizes: Any) -> tuple[int, ...]:
 
 def check_dtype(dtype) -> type:
     """Resolve 'float64' / 'float32' (or the NumPy type) to the NumPy scalar type."""
+    if isinstance(dtype, np.dtype):                  # np.dtype('float32') == np.float32: resolve it first
+        dtype = dtype.type
     if dtype in (np.float64, np.float32):
         return dtype
-    if isinstance(dtype, np.dtype) and dtype.type in (np.float64, np.float32):
-        return dtype.type
     if isinstance(dtype, str) and dtype in DTYPES:
         return DTYPES[dtype]
     raise ConfigError(f"unknown dtype {shown(dtype)}; valid dtypes are: 'float64', 'float32'")
