@@ -90,3 +90,16 @@ def test_nndl_explore_beyond_is_the_same_command(tmp_path, capsys):
     (broken / "results.json").write_text('{"exploration": "level3", "complete": true}')
     assert nndl_main(["explore", "beyond", "--replot", str(broken)]) == 1
     assert "not the results of a beyond-Level-3 exploration run to its end" in capsys.readouterr().err
+
+
+def test_the_ladder_of_the_full_run_fits_80_columns_and_names_every_row_whole():
+    """The ladder past 98 % at the end of `make beyond` fits 80 columns and cuts no row's label;
+    docs/beyond/results.json is the full MNIST run the README quotes."""
+    from nndl.explore.beyond_cli import text
+
+    results = json.loads((Path(__file__).parent.parent / "docs" / "beyond" / "results.json").read_text())
+    out = text(results)
+    assert max(len(line) for line in out.splitlines()) <= 80
+    for row in beyond.ladder_stats(results):
+        assert any(line.endswith(row["short"]) for line in out.splitlines()), row["short"]
+    assert "98.95% (98.91-98.98)" in out and "Does not pay here: dropout 0.2" in out

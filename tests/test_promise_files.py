@@ -385,3 +385,104 @@ def test_the_error_lists_every_source_tried_one_per_line(tiny_mnist, tmp_path):
     with pytest.raises(FetchError, match=rf"^cannot get Tiny-MNIST file {name} \(downloading is off: download=False\): "
                                          rf"it is not in the data folder; "):
         load_mnist(tiny_mnist.spec, data_dir=tmp_path, download=False, sources=sources)
+
+
+# --- model files: every echo bounded at 40 characters, every bound exact (issue 12's limits) ---
+
+from nndl.serialization import load_with_metadata, to_dict  # noqa: E402
+
+
+def _model(**changes) -> dict:
+    d = to_dict(nndl.Network([4, 3, 2], rng=0))
+    d.update(changes)
+    return d
+
+
+def _refusal(tmp_path, content) -> str:
+    path = tmp_path / "m.json"
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    with pytest.raises(ModelFileError) as e:
+        load_with_metadata(path)
+    message = str(e.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message
+    return message[len(f"{path}: "):].removeprefix("not a valid model file: ")
+
+
+def _echo(ch: str, n: int = 100) -> str:
+    return f"'{ch * 40}'... ({n} characters in all)"
+
+
+@pytest.mark.parametrize("changes, says", [
+    ({"format": "F" * 100}, "format {} is not 'nndl-network'"),
+    ({"format_version": "V" * 100}, "format_version {} is not a positive integer"),
+    ({"history": {"evaluation_accuracy": "S" * 100}}, "history evaluation_accuracy must be a list of numbers, got {}"),
+    ({"history": {"evaluation_accuracy": ["N" * 100]}}, "history evaluation_accuracy must hold finite numbers only, found {}"),
+    ({"history": {"n_training": "T" * 100}}, "history n_training must be an integer >= 0, got {}"),
+    ({"history": {"n_evaluation": "E" * 100}}, "history n_evaluation must be an integer >= 0, got {}"),
+    ({"dtype": "D" * 100}, "dtype {} is not one of ['float32', 'float64']"),
+    ({"activation": "A" * 100}, "activation {} is not one of ['relu', 'sigmoid', 'tanh']"),
+    ({"cost": "C" * 101}, "cost: unknown cost {}; valid costs are: "),
+])
+def test_a_value_a_model_file_gives_is_echoed_in_at_most_40_characters(tmp_path, changes, says):
+    text = json.dumps(changes)
+    ch = text.split('"')[-2][0]                                          # the repeated character
+    n = 101 if "C" * 101 in text else 100
+    assert says.format(_echo(ch, n)) in _refusal(tmp_path, _model(**changes))
+
+
+def test_output_activation_is_echoed_in_at_most_40_characters(tmp_path):
+    assert f"output_activation {_echo('O')} does not" in _refusal(tmp_path, _model(output_activation="O" * 100))
+
+
+def test_a_cost_name_of_100_characters_is_looked_up_and_one_of_101_is_cut_first(tmp_path):
+    assert f"'{'C' * 100}'" in _refusal(tmp_path, _model(cost="C" * 100))              # whole, from the registry
+    assert f"cost: unknown cost {_echo('C', 101)}; " in _refusal(tmp_path, _model(cost="C" * 101))
+
+
+def test_a_cost_that_is_not_a_name_is_echoed_in_at_most_300_characters(tmp_path):
+    name = list(range(1000))
+    with pytest.raises(nndl.ConfigError) as e:
+        nndl.get_cost(name)
+    full = str(e.value)
+    assert len(full) > 300
+    # quote(): the first 300 characters' repr and the full length; the outer quote marks dropped
+    assert _refusal(tmp_path, _model(cost=name)) == f"cost: {repr(full[:300])[1:]}... ({len(full):,} characters in all"
+
+
+def test_the_bounds_of_a_model_file_are_inclusive(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(_model(history={"n_training": 10 ** 39, "evaluation_accuracy": [1] * 100_000})))
+    _, _, history = load_with_metadata(path)                              # 40 digits, 100,000 epochs: taken
+    assert len(history["evaluation_accuracy"]) == 100_000 and history["n_training"] == 10 ** 39
+    assert "41 digits" in _refusal(tmp_path, _model(history={"n_training": 10 ** 40}))
+    assert "has 100,001 epochs" in _refusal(tmp_path, _model(history={"evaluation_accuracy": [1] * 100_001}))
+    assert _refusal(tmp_path, _model(history={"n_evaluation": -1})) == \
+        "history n_evaluation must be an integer >= 0, got -1"
+
+
+def test_what_json_raises_beyond_a_decode_error_is_one_line_naming_the_file(tmp_path, monkeypatch):
+    import nndl.serialization as ser
+
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(_model()))
+    for raised, says in [(ValueError("bad"), "cannot be parsed as JSON (bad)"),
+                         (ValueError("x" * 200), f"cannot be parsed as JSON ({'x' * 100}'... (200 characters in all)")]:
+        monkeypatch.setattr(ser.json, "loads", lambda *a, raised=raised, **k: (_ for _ in ()).throw(raised))
+        assert _refusal(tmp_path, json.dumps(_model())) == says
+
+
+def test_a_model_file_too_large_for_memory_says_what_reading_it_needs(tmp_path, monkeypatch):
+    from nndl import memory
+
+    monkeypatch.setattr(memory, "available", lambda: 1000)
+    assert re.search(r"this model file of [\d.]+ B needs about [\d.]+ KiB \(at the peak, reading it [\d.]+ KiB\), "
+                     r"more than the 1000 B available now", _refusal(tmp_path, _model()))
+
+
+def test_an_exclusive_save_never_overwrites_and_writes_the_same_model(tmp_path):
+    net = nndl.Network([4, 3, 2], rng=0)
+    first = nndl.save(net, tmp_path / "m.json", exclusive=True)
+    second = nndl.save(net, tmp_path / "m.json", exclusive=True)
+    assert (first.name, second.name) == ("m.json", "m-2.json")
+    assert first.read_bytes() == second.read_bytes()
+    assert json.loads(second.read_text("utf-8"))["sizes"] == [4, 3, 2]
