@@ -351,3 +351,22 @@ def test_a_file_remembered_as_verified_is_that_file_not_another_of_its_size_and_
         os.utime(path, ns=(10**18, 10**18))                              # same size, same time
     assert verify.check_file(good, sha) is None
     assert verify.check_file(bad, sha).startswith("checksum mismatch")
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_content_beyond_the_published_size_is_refused_however_many_chunks_it_takes(tmp_path, gzipped):
+    """A download (or a gzip bomb) longer than the published file is stopped once the bytes
+    read, counted over every 1 MiB chunk, pass the published size."""
+    from nndl.data.verify import check_file, content_sha256
+    from nndl.errors import DataError
+
+    content = bytes(3 * 2**20 + 5)                                       # 3 MiB and 5 bytes: four chunks
+    path = tmp_path / ("f.gz" if gzipped else "f")
+    path.write_bytes(gzip.compress(content) if gzipped else content)
+    sha = hashlib.sha256(content).hexdigest()
+    assert content_sha256(path, limit=len(content)) == sha == content_sha256(path)
+    limit = 2 * 2**20 + 7
+    with pytest.raises(DataError) as e:
+        content_sha256(path, limit=limit)
+    assert str(e.value) == f"{path}: holds more than the {limit:,} bytes of the published file"
+    assert check_file(path, sha, limit=limit) == f"holds more than the {limit:,} bytes of the published file"
