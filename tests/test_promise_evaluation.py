@@ -194,3 +194,13 @@ def test_an_empty_variable_does_not_count_as_set(two_blas_threads, monkeypatch):
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "")
     seen = threads_seen_while_training()
     assert seen and all(s == {1} for s in seen), seen
+
+
+def test_a_forward_pass_takes_10000_rows_at_a_time_or_as_many_as_256_mib_of_activations_hold():
+    """chunk_rows: 10,000 rows, fewer when 10,000 rows of every layer's activations and z
+    (float64) would need more than the budget; at least one."""
+    assert nndl.Network([784, 100, 10], rng=0).chunk_rows() == 10_000
+    wide = nndl.Network([20_000, 2, 1], rng=0)                           # 20,003 neurons: 320,048 bytes a row
+    assert wide.chunk_rows() == (256 * 2**20) // (8 * 20_003 * 2) == 838
+    assert isinstance(wide.chunk_rows(), int)
+    assert wide.chunk_rows(budget_bytes=320_048 * 5 + 1) == 5 and wide.chunk_rows(budget_bytes=1) == 1
