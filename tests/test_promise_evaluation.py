@@ -204,3 +204,22 @@ def test_a_forward_pass_takes_10000_rows_at_a_time_or_as_many_as_256_mib_of_acti
     assert wide.chunk_rows() == (256 * 2**20) // (8 * 20_003 * 2) == 838
     assert isinstance(wide.chunk_rows(), int)
     assert wide.chunk_rows(budget_bytes=320_048 * 5 + 1) == 5 and wide.chunk_rows(budget_bytes=1) == 1
+
+
+@pytest.mark.parametrize("regularization", ["l2", "l1"])
+def test_the_training_cost_is_reported_with_and_without_the_regularization_term(regularization):
+    """network2's total cost adds the regularizer's term for the set's n; the loop also reports
+    the cost without it (what figure 5 and network2's extra line show), for the same weights."""
+    from nndl.regularizers import get_regularizer
+
+    rng = np.random.default_rng(3)
+    X, y = rng.uniform(0, 1, (60, 8)), rng.integers(0, 3, 60)
+    config = nndl.TrainConfig(sizes=(8, 5, 3), epochs=2, eta=0.3, lmbda=2.0, regularization=regularization)
+    reports = []
+    net, history = nndl.train(config, (X, y), monitor_training_cost=True, on_epoch=reports.append)
+    last = reports[-1]
+    without, _ = net.evaluate((X, y), 0.0, accuracy=False)
+    with_term, _ = net.evaluate((X, y), 2.0, accuracy=False, regularizer=get_regularizer(regularization))
+    assert last.training_cost == pytest.approx(with_term, rel=1e-12)
+    assert last.training_cost_without_regularization == pytest.approx(without, rel=1e-12)
+    assert last.training_cost_without_regularization < last.training_cost
