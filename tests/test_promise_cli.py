@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from threadpoolctl import threadpool_info, threadpool_limits
 
 import nndl
 from nndl.cli import main
@@ -137,22 +136,7 @@ def test_predict_says_digit_for_an_mnist_model(tmp_path, digit_png, capsys):
 
 # --- the command line runs BLAS on one thread ----------------------------------------------
 
-USER_VARS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
-
-
-def blas_threads_now() -> set[int]:
-    return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
-
-
-@pytest.fixture
-def two_blas_threads(monkeypatch):
-    for var in USER_VARS:
-        monkeypatch.delenv(var, raising=False)
-    with threadpool_limits(limits=2, user_api="blas"):
-        if blas_threads_now() != {2}:
-            pytest.skip(f"BLAS cannot run 2 threads on this machine (it reports {blas_threads_now()}), so one "
-                        f"thread and the caller's setting cannot be told apart")
-        yield
+from blas_helpers import USER_VARS, blas_threads_now, two_blas_threads  # noqa: E402,F401
 
 
 def threads_seen_by_the_cli(monkeypatch, argv):

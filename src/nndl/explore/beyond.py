@@ -230,7 +230,7 @@ def _run_beyond(options, splits, reporter, on_save, runner, source, on_model) ->
 
 def ladder_stats(results: dict) -> list[dict]:
     """Per ladder row: the seeds' mean, smallest and largest test and validation accuracy (%),
-    the mean time (s) and epochs, and the row's configuration (its first seed's)."""
+    the mean time (s) and epochs, and the configuration of the row's first run."""
     out = []
     for key, why in LADDER:
         records = [r for r in results["runs"].values() if r.get("group") == f"ladder:{key}"]
