@@ -370,3 +370,82 @@ def test_content_beyond_the_published_size_is_refused_however_many_chunks_it_tak
         content_sha256(path, limit=limit)
     assert str(e.value) == f"{path}: holds more than the {limit:,} bytes of the published file"
     assert check_file(path, sha, limit=limit) == f"holds more than the {limit:,} bytes of the published file"
+
+
+# --- who may fetch, and what the errors say (the store's own decisions) -----------------------
+
+import errno  # noqa: E402
+import tempfile  # noqa: E402
+
+from nndl.data.store import ensure  # noqa: E402
+from nndl.errors import DataError  # noqa: E402
+
+
+def _refuse_temps_in(monkeypatch, folder: Path, error: OSError) -> None:
+    """``folder`` exists but no file can be made in it (as a read-only mount or a folder of
+    another user would; this suite may run as root, for whom a chmod is not enough)."""
+    real = tempfile.mkstemp
+
+    def mkstemp(*args, dir=None, **kwargs):
+        if dir is not None and Path(dir) == folder:
+            raise error
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+
+
+@pytest.mark.usefixtures("offline_data")
+@pytest.mark.parametrize("error, reason", [
+    (PermissionError(errno.EACCES, "Permission denied"), "Permission denied"),   # the words, not "[Errno 13]"
+    (OSError("the disk said no"), "the disk said no"),                           # no errno: the message itself
+])
+def test_a_data_folder_where_no_file_can_be_made_is_refused_before_any_source_saying_why(
+        monkeypatch, tiny_mnist, tiny_source_dir, tmp_path, error, reason):
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    _refuse_temps_in(monkeypatch, folder, error)
+    with pytest.raises(DataError) as e:
+        load_mnist(tiny_mnist.spec, data_dir=tmp_path, sources=[DirectorySource(tiny_source_dir)])
+    assert str(e.value) == (f"cannot store Tiny-MNIST file {FILENAMES[0]}: the data folder {folder} cannot be "
+                            f"written ({reason}); set NNDL_DATA_DIR (or --data-dir) to a folder you can write, "
+                            f"or put the four Tiny-MNIST files there with write access")
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.usefixtures("offline_data")
+def test_download_false_never_asks_a_source_even_when_the_folder_could_take_the_file(tiny_mnist, tiny_source_dir,
+                                                                                  tmp_path):
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    with pytest.raises(FetchError, match=rf"^cannot get Tiny-MNIST file {FILENAMES[0]} \(downloading is off: "
+                                         rf"download=False\): it is not in the data folder; "):
+        ensure(tiny_mnist.spec, folder, FILENAMES, [DirectorySource(tiny_source_dir)], download=False)
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.usefixtures("offline_data")
+@pytest.mark.parametrize("download, sources, why", [
+    (False, "one", r" \(downloading is off: download=False\): it is not in the data folder"),
+    (True, "none", r": there are no sources to try"),
+])
+def test_a_folder_that_cannot_be_made_only_matters_when_something_would_be_fetched(tiny_mnist, tiny_source_dir,
+                                                                                   tmp_path, download, sources, why):
+    """With nothing to fetch (downloading off, or no source) the error is that the file is not
+    there, not that the folder cannot be written."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    srcs = [DirectorySource(tiny_source_dir)] if sources == "one" else []
+    with pytest.raises(FetchError, match=rf"^cannot get Tiny-MNIST file {FILENAMES[0]}{why}; "):
+        ensure(tiny_mnist.spec, blocker / "tiny", FILENAMES, srcs, download=download)
+
+
+@pytest.mark.usefixtures("offline_data")
+def test_each_source_tried_is_one_line_of_its_own(tiny_mnist, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    with pytest.raises(FetchError) as e:
+        fetch(tiny_mnist.spec, data_dir=tmp_path, sources=[DirectorySource(one), DirectorySource(two)])
+    lines = str(e.value).splitlines()
+    at = lines.index("tried:")
+    name = FILENAMES[0]
+    assert lines[at + 1:at + 4] == [f"  - {one}: no {name} or {name}.gz in {one}",
+                                    f"  - {two}: no {name} or {name}.gz in {two}", "the four files:"]

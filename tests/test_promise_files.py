@@ -451,9 +451,11 @@ def test_a_cost_that_is_not_a_name_is_echoed_in_at_most_300_characters(tmp_path)
 
 def test_the_bounds_of_a_model_file_are_inclusive(tmp_path):
     path = tmp_path / "m.json"
-    path.write_text(json.dumps(_model(history={"n_training": 10 ** 39, "evaluation_accuracy": [1] * 100_000})))
+    path.write_text(json.dumps(_model(history={"n_training": 10 ** 39, "evaluation_accuracy": [1] * 100_000,
+                                               "saturation": [[0.5]] * 100_000})))
     _, _, history = load_with_metadata(path)                              # 40 digits, 100,000 epochs: taken
     assert len(history["evaluation_accuracy"]) == 100_000 and history["n_training"] == 10 ** 39
+    assert len(history["saturation"]) == 100_000
     assert "41 digits" in _refusal(tmp_path, _model(history={"n_training": 10 ** 40}))
     assert "has 100,001 epochs" in _refusal(tmp_path, _model(history={"evaluation_accuracy": [1] * 100_001}))
     assert _refusal(tmp_path, _model(history={"n_evaluation": -1})) == \
@@ -486,3 +488,11 @@ def test_an_exclusive_save_never_overwrites_and_writes_the_same_model(tmp_path):
     assert (first.name, second.name) == ("m.json", "m-2.json")
     assert first.read_bytes() == second.read_bytes()
     assert json.loads(second.read_text("utf-8"))["sizes"] == [4, 3, 2]
+
+
+def test_an_unknown_cost_in_a_model_file_lists_every_valid_cost_whatever_its_length(tmp_path):
+    """Names of up to 100 characters go to the registry, longer ones are refused before it; both
+    messages list the same costs."""
+    valid = "valid costs are: 'quadratic', 'cross-entropy', 'log-likelihood'"
+    assert _refusal(tmp_path, _model(cost="HingeCost")) == f"cost: unknown cost 'HingeCost'; {valid}"
+    assert _refusal(tmp_path, _model(cost="C" * 101)) == f"cost: unknown cost {_echo('C', 101)}; {valid}"

@@ -1,5 +1,6 @@
 """The chapter 3 techniques' own parts, called directly: the book's defaults, the bounds each
-one takes and the names its errors give, and dropout's masks in the network's dtype.
+one takes and the names its errors give, dropout's masks in the network's dtype, and the
+expanded data's gathers and rotations on images with ink up to their edges.
 
 ``TrainConfig`` checks the same bounds before any of these is made, so through ``nndl.train``
 these checks never fire; called directly (a sweep's runner, a notebook) they are what stands
@@ -83,3 +84,99 @@ def test_dropout_0_is_allowed_and_masks_come_in_the_networks_dtype(dtype):
         for mask in masks[1:-1]:
             assert mask.dtype == dtype and mask.shape[0] == 6
             assert set(np.unique(mask)) <= {0.0, dtype(1 / (1 - p))}
+
+
+# --- expanded data and rotations, called directly ---------------------------------------------
+
+from nndl.augment import Augmenter, NoExpansion, ShiftExpansion, get_expansion, image_side, rotate_rows  # noqa: E402
+from reference_techniques import expand_like_expand_mnist, rotate_bilinear  # noqa: E402
+
+
+def test_an_unknown_expansion_is_refused_naming_the_field_and_the_choices():
+    with pytest.raises(ConfigError, match=r"^unknown expand 'flips'; valid expands are: 'none', 'shifts'$"):
+        get_expansion("flips")
+
+
+def test_the_smallest_square_image_is_2_by_2():
+    assert image_side(4, "rotate") == 2 and image_side(784, "rotate") == 28
+    for n_in in (1, 8, 785):
+        with pytest.raises(ConfigError, match=rf"^rotate needs square images \(such as 784 = 28 x 28 inputs\); "
+                                              rf"the network has {n_in} inputs$"):
+            image_side(n_in, "rotate")
+
+
+@pytest.mark.parametrize("call, what", [
+    (lambda: rotate_rows(np.ones((2, 8)), np.zeros(2)), "rotate"),
+    (lambda: Augmenter("none", 5.0, 3, 8, np.random.default_rng(0)), "rotate"),
+    (lambda: Augmenter("shifts", 0.0, 3, 8, None), "expand='shifts'"),
+    (lambda: ShiftExpansion.gather(np.ones((3, 8)), np.arange(5), np.empty((5, 8))), "expand='shifts'"),
+])
+def test_rotations_and_shifts_name_themselves_when_the_images_are_not_square(call, what):
+    with pytest.raises(ConfigError, match=f"^{re.escape(what)} needs square images"):
+        call()
+
+
+def _inked(rows: int, side: int, seed: int = 0) -> np.ndarray:
+    """Images with ink in every pixel, edges included (MNIST's own have blank borders, where a
+    wrong border rule reads 0 either way)."""
+    return np.random.default_rng(seed).uniform(0.1, 1.0, (rows, side * side))  # (rows, side*side)
+
+
+def test_rotations_by_large_angles_read_0_outside_and_the_edges_exactly():
+    """Up to 180 degrees the source point of a corner lies well outside the image: each must read 0,
+    and each point within a pixel of the edge must mix the edge with 0 as the reference does."""
+    angles = np.array([90.0, -135.0, 180.0, 33.3, -7.5, 0.0, 61.0])
+    for side in (2, 5, 28):
+        images = _inked(len(angles), side, seed=side)
+        want = np.stack([rotate_bilinear(x.reshape(side, side), a).ravel() for x, a in zip(images, angles)])
+        got = images.copy()
+        rotate_rows(got, angles)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12, err_msg=f"side {side}")
+        np.testing.assert_array_equal(got[angles == 0.0], images[angles == 0.0])
+
+
+def test_rotations_take_angles_in_any_dtype_and_turn_in_float64():
+    """Angles given as float32 are widened before the trigonometry: the result is the float64
+    rotation by the same (float32-representable) angles, not a float32-rounded one."""
+    angles32 = np.array([33.3, -71.1, 12.7], np.float32)
+    images = _inked(3, 28)
+    want = np.stack([rotate_bilinear(x.reshape(28, 28), float(a)).ravel() for x, a in zip(images, angles32)])
+    rotate_rows(images, angles32)
+    np.testing.assert_allclose(images, want, rtol=0, atol=1e-12)
+
+
+def test_a_window_without_some_shift_still_gets_every_other_shift():
+    """Rows of kinds 0, 2 and 4 only (none shifted down or right): each is still its own shift."""
+    images = _inked(4, 28)
+    idx = np.array([0, 2, 4, 7, 10, 12, 19, 17])                          # kinds 0, 2, 4, 2, 0, 2, 4, 2
+    out = np.full((len(idx), 784), np.nan)
+    ShiftExpansion.gather(images, idx, out)
+    np.testing.assert_array_equal(out, expand_like_expand_mnist(images)[idx])
+
+
+@pytest.mark.parametrize("expansion", [NoExpansion, ShiftExpansion])
+def test_float32_images_are_gathered_through_the_stage_into_float64_rows(expansion):
+    """The loop's float32-images-for-a-float64-network path: gathered in float32 into ``stage``
+    (longer than the window), widened exactly into ``out``."""
+    images = _inked(6, 28).astype(np.float32)
+    idx = np.array([5, 0, 3, 3]) * (expansion.factor if expansion is ShiftExpansion else 1)  # kind 0 rows
+    stage = np.full((10, 784), np.nan, np.float32)
+    out = np.full((4, 784), np.nan)
+    expansion.gather(images, idx, out, stage)
+    np.testing.assert_array_equal(out, images[idx // expansion.factor].astype(np.float64))
+
+
+def test_the_augmenter_passes_the_stage_on_and_rotates_what_it_gathered():
+    images = _inked(6, 28).astype(np.float32)
+    idx = np.array([4, 1, 5])
+    aug = Augmenter("none", 20.0, 6, 784, np.random.default_rng(3))
+    out = np.empty((3, 784))
+    aug.gather(images, idx, out, np.empty((8, 784), np.float32))
+    angles = np.random.default_rng(3).uniform(-20.0, 20.0, 3)
+    want = np.stack([rotate_bilinear(images[i].astype(np.float64).reshape(28, 28), a).ravel()
+                     for i, a in zip(idx, angles)])
+    np.testing.assert_allclose(out, want, rtol=0, atol=1e-12)
+    assert aug.n == 6 and not aug.identity
+    np.testing.assert_array_equal(aug.images(idx), idx)
+    np.testing.assert_array_equal(Augmenter("shifts", 0.0, 6, 784, None).images(np.array([0, 4, 5, 29])),
+                                  [0, 0, 1, 5])

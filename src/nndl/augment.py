@@ -41,9 +41,9 @@ def shift_images(src: np.ndarray, dy: int, dx: int, out: np.ndarray) -> None:
     """``out`` = ``src`` (k, side, side) moved dy rows down and dx columns right, 0 shifted in."""
     side = src.shape[1]
     out[...] = 0
-    ys, yd = (slice(0, side - dy), slice(dy, side)) if dy >= 0 else (slice(-dy, side), slice(0, side + dy))
-    xs, xd = (slice(0, side - dx), slice(dx, side)) if dx >= 0 else (slice(-dx, side), slice(0, side + dx))
-    out[:, yd, xd] = src[:, ys, xs]
+    y0, y1 = max(dy, 0), side + min(dy, 0)          # the rows of out that receive a pixel
+    x0, x1 = max(dx, 0), side + min(dx, 0)          # the columns of out that receive a pixel
+    out[:, y0:y1, x0:x1] = src[:, y0 - dy:y1 - dy, x0 - dx:x1 - dx]
 
 
 class NoExpansion:
@@ -163,4 +163,4 @@ class Augmenter:
 
     def images(self, idx) -> np.ndarray:
         """The image each virtual row comes from (rows,)."""
-        return idx // self.expansion.factor if self.expansion.factor != 1 else idx
+        return idx // self.expansion.factor
