@@ -21,8 +21,9 @@ beyond: $(VENV)/.run-deps
 test: $(VENV)/.test-deps
 	$(PY) -m pytest -q -n auto --dist loadfile
 
-# Mutation testing of the core, module by module (docs/testing.md); MUTATE_JOBS mutants at a time.
-MUTATE_JOBS ?= 1
+# Mutation testing of the core, module by module (docs/testing.md); MUTATE_JOBS mutants at a time
+# (default: one per core).
+MUTATE_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 mutate: $(VENV)/.mutate-deps
 	$(PY) tests/mutate.py --jobs $(MUTATE_JOBS)
 
