@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from nndl.explore.beyond import ladder_stats
+from nndl.explore.figures import wrap_to_figure as _wrap
 from nndl.fileio import atomic_path
 
 FILES = ("1_softmax_vs_sigmoid.png", "2_learning_rate_schedule.png", "3_dropout_vs_l2.png", "4_momentum.png",
@@ -68,19 +69,13 @@ def _save(fig: Figure, folder: Path, name: str) -> Path:
     return path
 
 
-def _figure(results: dict, name: str, title: str, size, ncols: int = 1):
+def _figure(results: dict, name: str, title: str, size, ncols: int = 1, numbers: str = ""):
+    """A figure with its title, its caption and (``numbers``) what this run measured, wrapped."""
     fig = Figure(figsize=size, layout="constrained")
     axes = fig.subplots(1, ncols) if ncols > 1 else [fig.subplots()]
-    fig.suptitle(_quick(results, title) + "\n" + _wrap(CAPTIONS[name], fig), fontsize=10)
+    fig.suptitle("\n".join([_quick(results, title), _wrap(CAPTIONS[name], fig)]
+                           + ([_wrap(numbers, fig)] if numbers else [])), fontsize=10)
     return fig, axes
-
-
-def _wrap(text: str, fig: Figure, per_inch: int = 11) -> str:
-    """``text`` in lines that fit the figure's width (about 11 characters an inch at font size 10,
-    9 at the axes titles' 12)."""
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, int(fig.get_figwidth() * per_inch)))
 
 
 def _acc(results: dict, run: dict, key: str = "evaluation_accuracy", n: int | None = None) -> np.ndarray:
@@ -151,7 +146,8 @@ def fig_dropout(results: dict) -> Figure:
     name = FILES[2]
     runs = [(k, _run(results, f"overfit-{k}")) for k in ("none", "l2", "dropout")]
     n_train = runs[0][1]["n_train"]
-    fig, axes = _figure(results, name, f"Dropout against L2 on the first {n_train:,} training images", (16, 5.6), 3)
+    fig, axes = _figure(results, name, f"Dropout against L2 on the first {n_train:,} training images", (16, 5.6), 3,
+                        numbers=overfit_summary(results))
     titles = {"none": "no regularization", "l2": "L2, lambda {lmbda:g}", "dropout": "dropout p = {dropout:g}"}
     for ax, (key, run) in zip(axes, runs):
         tr = _acc(results, run, "training_accuracy", run["n_train"])
@@ -164,7 +160,6 @@ def fig_dropout(results: dict) -> Figure:
                xlabel="epoch", ylabel="accuracy (%)", ylim=(min(60, va.min()), 101))
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right")
-    fig.suptitle(fig._suptitle.get_text() + "\n" + _wrap(overfit_summary(results), fig), fontsize=10)
     return fig
 
 

@@ -52,13 +52,18 @@ def _title(results: dict, text: str) -> str:
     return f"{text}  [quick run: small data, few epochs]" if results["options"].get("quick") else text
 
 
-def _captioned(fig: Figure, name: str) -> Figure:
-    """The figure's caption (what to notice) under its title, where the reader looks first."""
+def wrap_to_figure(text: str, fig: Figure, per_inch: int = 11) -> str:
+    """``text`` in lines that fit the figure's width: about 11 characters an inch at font size
+    10 (a caption), 9 at the axes titles' 12."""
     import textwrap
 
+    return "\n".join(textwrap.wrap(text, int(fig.get_figwidth() * per_inch)))
+
+
+def _captioned(fig: Figure, name: str) -> Figure:
+    """The figure's caption (what to notice) under its title, where the reader looks first."""
     title = fig._suptitle.get_text() if fig._suptitle is not None else ""
-    width = int(fig.get_figwidth() * 11)
-    fig.suptitle(title + "\n" + "\n".join(textwrap.wrap(CAPTIONS[name], width)), fontsize=10)
+    fig.suptitle(title + "\n" + wrap_to_figure(CAPTIONS[name], fig), fontsize=10)
     return fig
 
 
