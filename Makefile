@@ -13,7 +13,7 @@ run: $(VENV)/.run-deps
 	$(BIN)/nndl data fetch mnist
 	$(BIN)/nndl explore level3
 
-# The rest of chapter 3 and the ladder past 98 % (about 20 minutes on 2 cores; README.md).
+# The rest of chapter 3 and the ladder past 98 % (about 14 minutes on 2 cores; README.md).
 beyond: $(VENV)/.run-deps
 	$(BIN)/nndl data fetch mnist
 	$(BIN)/nndl explore beyond

@@ -5,11 +5,12 @@
     .venv/bin/python benchmarks/bench_epoch.py --levers       # what each optimization gives
     .venv/bin/python benchmarks/bench_epoch.py --compare-threads   # 1 vs 2 BLAS threads
 
-The configuration is section 5.1's (Level 3: Improved Neural Network Techniques): [784, 100, 10], cross-entropy, mini-batch 10, eta 0.5,
-lmbda 5, trained on the 50,000 training images. The machine this was written on is shared
-and noisy (the same code varied 1.0-4.5 s an epoch), so variants run interleaved, round
-after round, and the table gives the median, the minimum and the spread; ratios are taken
-within each round, where the variants saw the same machine, and their median reported.
+The configuration is section 5.1's (Level 3: Improved Neural Network Techniques): [784, 100,
+10], cross-entropy, mini-batch 10, eta 0.5, lmbda 5, trained on the 50,000 training images. The
+machine this was written on is shared and noisy (the same code varied 1.0-4.5 s an epoch), so
+variants run interleaved, round after round, and the table gives the median, the minimum and
+the spread; ratios are taken within each round, where the variants saw the same machine, and
+their median reported.
 
 BLAS threads are fixed before NumPy loads (``--threads``, default 1: the engine's
 products are small, and on a busy two-core machine a second BLAS thread waits for a core
@@ -303,7 +304,7 @@ def epoch_table(args, threads) -> dict:
     return result
 
 
-# --- the 30-epoch run of section 5.1 -----------------------------------------------------------------
+# --- the 30-epoch run of section 5.1 ------------------------------------------------------------
 
 
 def full_run(args, threads) -> dict:

@@ -73,7 +73,8 @@ class Options:
         return cls(quick=quick, **kw)
 
 
-# The accuracy ladder of section 5.2 of "Level 3: Improved Neural Network Techniques": (label, run name, expected test accuracy).
+# The accuracy ladder of section 5.2 of "Level 3: Improved Neural Network Techniques":
+# (label, run name, expected test accuracy).
 LADDER = [
     ("Level 2 baseline: [784, 30, 10], quadratic, large (N(0,1)) init, lambda 0, eta 3.0", "baseline", "~94.5%"),
     ("+ cross-entropy (eta 0.5)", "cross-entropy", "~95%"),
