@@ -22,7 +22,7 @@ import pytest
 import nndl
 from nndl.network import Workspace
 from nndl.rules import GradientDescent
-from test_engine_gradients import H, assert_backprop_matches_differences, assert_gradient_close, central_difference
+from test_gradients import H, assert_backprop_matches_differences, assert_gradient_close, central_difference
 
 SIZES = [6, 5, 5, 4]  # two hidden layers: the hidden neurons and dropout act twice
 

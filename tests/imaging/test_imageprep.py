@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageOps
 from nndl.errors import ImageError
 from nndl.imageprep import load_digit, paper_level, prepare_digit, to_ink
 
-SAMPLE = Path(__file__).parent / "data" / "mnist_sample.npz"
+SAMPLE = Path(__file__).parents[1] / "data" / "mnist_sample.npz"
 
 
 def draw_seven(size=(100, 120), box=(20, 10, 80, 110), ink=0, paper=255, mode="L", width=9):

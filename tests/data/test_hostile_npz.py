@@ -16,7 +16,7 @@ from nndl.data import load_npz
 from nndl.data import npz as npz_module
 from nndl.errors import DataError
 
-SAMPLE = Path(__file__).parent / "data" / "mnist_sample.npz"
+SAMPLE = Path(__file__).parents[1] / "data" / "mnist_sample.npz"
 
 
 def arrays(n_train=12, n_test=5, **changes):

@@ -18,7 +18,7 @@ from nndl.explore.level3 import main
 from nndl.serialization import load_with_metadata
 from nndl.sweep import DataSource, InlineRunner, LocalRunner
 
-SAMPLE = str(Path(__file__).parent / "data" / "mnist_sample.npz")
+SAMPLE = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 
 
 def _ctrl_c_works():

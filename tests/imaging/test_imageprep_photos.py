@@ -14,7 +14,7 @@ from PIL import Image, ImageFilter
 from nndl.imageprep import digit_from_grey, load_digit
 from nndl.inkfind import choose, label, main_ink, parts, remove_ruled_lines
 
-SAMPLE = Path(__file__).parent / "data" / "mnist_sample.npz"
+SAMPLE = Path(__file__).parents[1] / "data" / "mnist_sample.npz"
 DIGITS = np.load(SAMPLE)["test_images"][:8]          # (8, 28, 28): 7 2 1 0 4 1 4 9
 TOP, LEFT = 150, 120                                  # the digit's box: rows 150-429, columns 120-399
 

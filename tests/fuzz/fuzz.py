@@ -1,6 +1,6 @@
-"""``make fuzz``: every target of tests/fuzz_targets.py for a fixed time, counting inputs.
+"""``make fuzz``: every target of tests/fuzz/fuzz_targets.py for a fixed time, counting inputs.
 
-    .venv/bin/python tests/fuzz.py [--seconds-per-target S] [--batch N] [TARGET ...]
+    .venv/bin/python tests/fuzz/fuzz.py [--seconds-per-target S] [--batch N] [TARGET ...]
 
 Runs each target in batches of ``--batch`` random inputs (a fresh random seed each batch)
 until its time is up, then prints one line per target: inputs, seconds, failures. Exits 1

@@ -132,7 +132,7 @@ def test_every_epoch_draws_a_new_order(data, recorder):
 def test_the_engine_trains_each_epoch_in_its_own_new_order(data):
     """The real loop against the per-example reference: two epochs in the stream's two orders
     match it, and the same order twice does not."""
-    from test_engine_exactness import ref_sgd, REF_COSTS
+    from test_exactness import ref_sgd, REF_COSTS
 
     X, y = data
     pairs = [(x.reshape(-1, 1), np.eye(4)[t].reshape(-1, 1)) for x, t in zip(X, y)]

@@ -22,7 +22,7 @@ from nndl.sweep.store import SweepFileError
 from nndl.sweep.trial import Trial, run_trial
 from nndl import TrainConfig
 
-SAMPLE = str(Path(__file__).parent / "data" / "mnist_sample.npz")
+SAMPLE = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 
 
 def _ctrl_c_works():

@@ -14,7 +14,7 @@ from nndl.cli import main
 from nndl.data import load_npz
 from nndl.imageprep import load_digit
 
-NPZ = str(Path(__file__).parent / "data" / "mnist_sample.npz")
+NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +153,7 @@ def test_model_file_records_its_data_set_and_evaluate_defaults_to_it(tmp_path, c
 
     from nndl.cli import main as cli_main
 
-    sample = str(Path(__file__).parent / "data" / "mnist_sample.npz")
+    sample = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
     model = tmp_path / "m.json"
     assert cli_main(["train", "--sizes", "784,20,10", "--epochs", "1", "--dataset", sample,
                      "--save", str(model), "-q"]) == 0

@@ -51,7 +51,7 @@ from selenium.webdriver.common.actions.action_builder import ActionBuilder  # no
 from selenium.webdriver.common.actions.pointer_input import PointerInput  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
-NPZ = str(Path(__file__).parent / "data" / "mnist_sample.npz")
+NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 SHOTS = os.environ.get("NNDL_SCREENSHOTS")   # a folder to keep the screenshots in, if set
 
 

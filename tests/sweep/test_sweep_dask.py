@@ -15,7 +15,7 @@ from nndl.sweep import SweepStore
 
 from test_sweep_run import comparable
 
-SAMPLE = str(Path(__file__).parent / "data" / "mnist_sample.npz")
+SAMPLE = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 GRID = ["--eta", "0.5,3", "--lmbda", "0,5", "--sizes", "784,30,10", "--epochs", "2", "--seeds", "0,1",
         "--dataset", SAMPLE, "-q", "--test"]
 

@@ -17,7 +17,7 @@ from nndl.errors import ConfigError
 from nndl.sweep import Range, SweepSpec, parse_field, parse_value, sweepable
 from nndl.sweep import sweep as sweep_module
 
-SAMPLE = str(Path(__file__).parent / "data" / "mnist_sample.npz")
+SAMPLE = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 
 
 def test_every_trainconfig_field_but_the_seed_is_sweepable_and_has_a_flag():

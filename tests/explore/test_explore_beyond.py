@@ -13,7 +13,7 @@ from nndl.cli import main as nndl_main
 from nndl.explore import beyond, beyond_figures
 from nndl.explore.beyond_cli import main, markdown, verdicts
 
-NPZ = str(Path(__file__).parent / "data" / "mnist_sample.npz")
+NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,7 @@ def test_the_ladder_of_the_full_run_fits_80_columns_and_names_every_row_whole():
     docs/beyond/results.json is the full MNIST run the README quotes."""
     from nndl.explore.beyond_cli import text
 
-    results = json.loads((Path(__file__).parent.parent / "docs" / "beyond" / "results.json").read_text())
+    results = json.loads((Path(__file__).parents[2] / "docs" / "beyond" / "results.json").read_text())
     out = text(results)
     assert max(len(line) for line in out.splitlines()) <= 80
     for row in beyond.ladder_stats(results):

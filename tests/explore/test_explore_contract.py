@@ -25,7 +25,7 @@ import pytest
 from nndl.data import load_npz
 from nndl.explore import figures, runs
 
-SAMPLE = Path(__file__).parent / "data" / "mnist_sample.npz"
+SAMPLE = Path(__file__).parents[1] / "data" / "mnist_sample.npz"
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from harden_helpers import needs_mount, nndl_argv, on_small_disk
+from hostile_helpers import needs_mount, nndl_argv, on_small_disk
 from nndl.cli import main
 from nndl.data import FILENAMES, DirectorySource, MirrorSource, fetch, load_mnist
 from nndl.data import registry

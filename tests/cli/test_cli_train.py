@@ -22,7 +22,7 @@ from nndl.data import load_npz
 from nndl.serialization import load_with_metadata
 from nndl.training import EpochReport
 
-NPZ = str(Path(__file__).parent / "data" / "mnist_sample.npz")
+NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 SMALL = ["--dataset", NPZ, "--sizes", "784,20,10"]
 
 

@@ -1,4 +1,4 @@
-"""Every fuzz target of tests/fuzz_targets.py, with a small fixed budget (``make fuzz`` runs them longer).
+"""Every fuzz target of tests/fuzz/fuzz_targets.py, with a small fixed budget (``make fuzz`` runs them longer).
 
 The budget (``NNDL_FUZZ_EXAMPLES``, default 60 inputs per target, derandomized so that CI
 sees the same inputs every run) keeps ``make test`` fast; the promise is the same as in

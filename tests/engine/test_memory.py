@@ -12,7 +12,7 @@ import pytest
 from nndl import memory
 from nndl.errors import ResourceError
 
-NPZ = str(Path(__file__).parent / "data" / "mnist_sample.npz")
+NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 # VmHWM, the peak resident memory of this process image (ru_maxrss would include the parent's
 # peak inherited at fork: pytest's own, after a few hundred tests).
 PEAK = ("import sys; from nndl.cli import main; code = main(sys.argv[1:]); "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
@@ -68,7 +69,7 @@ def test_parser_is_built_by_a_function():
 def test_os_error_is_one_line(capsys, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code = main(["train", "--dataset", "tests/data/mnist_sample.npz", "--sizes", "784,5,10", "--epochs", "1",
+    code = main(["train", "--dataset", str(Path(__file__).parents[1] / "data" / "mnist_sample.npz"), "--sizes", "784,5,10", "--epochs", "1",
                  "--save", str(blocker / "model.json"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 1

@@ -18,7 +18,7 @@ import pytest
 import nndl
 from nndl.config import rng_streams
 from nndl.initializers import default_init
-from test_engine_exactness import REF_COSTS, assert_params_equal, make_data, ref_sgd
+from test_exactness import REF_COSTS, assert_params_equal, make_data, ref_sgd
 
 SIZES = [6, 5, 4]
 

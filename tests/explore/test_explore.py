@@ -14,7 +14,7 @@ import pytest
 from nndl.explore import figures, ladder, runs
 from nndl.explore.level3 import main
 
-SAMPLE = Path(__file__).parent / "data" / "mnist_sample.npz"
+SAMPLE = Path(__file__).parents[1] / "data" / "mnist_sample.npz"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 EXPECTED = set(figures.FILES) | {"results.json", "results.md", "report.html", "models"}  # report.html: nndl.report; models/: one file per run
 
@@ -111,7 +111,7 @@ def test_z_distribution_std_shrinks_about_sqrt_n_times_with_default_init():
 
 def test_seed_script_runs_from_src_as_the_seed_says(tmp_path):
     """`python level3/1_improved_network.py --help` from src/ (section 7 of the Level 3 document)."""
-    src = Path(__file__).resolve().parent.parent / "src"
+    src = Path(__file__).resolve().parents[2] / "src"
     out = subprocess.run([sys.executable, "level3/1_improved_network.py", "--help"], cwd=src,
                          capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": ""})
     assert out.returncode == 0 and "--quick" in out.stdout and "--replot" in out.stdout
@@ -121,7 +121,7 @@ def test_the_ladder_of_the_full_run_fits_80_columns_and_says_every_note_whole():
     """README/issue 13: the ladder at the end of `make run` fits 80 columns, each step saying in
     full what it shows (the note is wrapped, never cut). docs/level3/results.json is the full
     MNIST run the README quotes."""
-    results = json.loads((Path(__file__).parent.parent / "docs" / "level3" / "results.json").read_text())
+    results = json.loads((Path(__file__).parents[2] / "docs" / "level3" / "results.json").read_text())
     text = ladder.text(results)
     assert max(len(line) for line in text.splitlines()) <= 80
     flat = " ".join(text.split())

@@ -17,13 +17,13 @@ import numpy as np
 import pytest
 
 import nndl
-from harden_helpers import needs_mount, nndl_argv, on_small_disk
+from hostile_helpers import needs_mount, nndl_argv, on_small_disk
 from nndl.cli import main
 from nndl.cli import train as cli_train
 from nndl.limits import MAX_EPOCHS
 from nndl.serialization import load_with_metadata
 
-NPZ = str(Path(__file__).parent / "data" / "mnist_sample.npz")
+NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 SMALL = ["--dataset", NPZ, "--sizes", "784,20,10"]
 
 

@@ -6,8 +6,8 @@ never another exception, and never unbounded work (inputs are small, so a parser
 allocates or loops by what a header declares shows up as a slow or failing example).
 
 Inputs start from valid files and are mutated (bytes flipped, cut, inserted, headers
-rewritten), so the fuzzing reaches past the first check. ``tests/test_fuzz.py`` runs every
-target with a small budget in ``make test``; ``make fuzz`` (``tests/fuzz.py``) runs the same
+rewritten), so the fuzzing reaches past the first check. ``tests/fuzz/test_fuzz.py`` runs every
+target with a small budget in ``make test``; ``make fuzz`` (``tests/fuzz/fuzz.py``) runs the same
 targets for minutes, counting the inputs.
 """
 
@@ -37,7 +37,7 @@ from nndl.data.npz import load_npz
 from nndl.errors import DataError, ImageError, ModelFileError
 from nndl.serialization import load_with_metadata, to_dict
 
-COUNTS: dict[str, int] = {}  # inputs run per target (read by tests/fuzz.py)
+COUNTS: dict[str, int] = {}  # inputs run per target (read by tests/fuzz/fuzz.py)
 _TMP = Path(tempfile.mkdtemp(prefix="nndl-fuzz-"))
 atexit.register(shutil.rmtree, _TMP, True)  # nothing left behind
 SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]

@@ -15,7 +15,7 @@ from nndl.cli import main
 from nndl.cli.models import RAMP, terminal_art
 from nndl.imageprep import load_digit
 
-NPZ = str(Path(__file__).parent / "data" / "mnist_sample.npz")
+NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from nndl.cli import main
 from nndl.cli import train as cli_train
 from nndl.data import FASHION, registry
 
-NPZ = str(Path(__file__).parent / "data" / "mnist_sample.npz")
+NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 SMALL = ["--dataset", NPZ, "--sizes", "784,12,10", "--quiet"]
 posix = pytest.mark.skipif(os.name == "nt", reason="sending SIGINT to this process is POSIX")
 

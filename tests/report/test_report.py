@@ -24,7 +24,7 @@ from nndl.explore.figures import CAPTIONS, FILES
 from nndl.report import build_report, report_path, write_report
 from nndl.report.page import CSP, html
 
-NPZ = str(Path(__file__).parent / "data" / "mnist_sample.npz")
+NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 
 
 @pytest.fixture(scope="module")
@@ -224,7 +224,7 @@ def test_beyond_level3_folder(model, sample, tmp_path):
     (folder / "results.json").write_text(json.dumps({"exploration": "beyond", "complete": True, "runs": runs,
                                                       "options": {"dataset": NPZ, "quick": True},
                                                       "sizes": {"test": 500, "validation": 333}}))
-    (folder / "7_ladder_past_98.png").write_bytes((Path(__file__).parent.parent / "docs" / "level3" /
+    (folder / "7_ladder_past_98.png").write_bytes((Path(__file__).parents[2] / "docs" / "level3" /
                                                    "2_cost_comparison.png").read_bytes())
     report = build_report(folder, test=sample.test)
     assert [n["name"] for n in report.networks] == ["level3-seed0", "dropout-seed0"]
