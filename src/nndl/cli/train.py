@@ -154,6 +154,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="continue training a saved model; its config supplies the defaults, and "
                         "flags that change its architecture (sizes, cost, init, activation, dtype) "
                         "are an error")
+    g.add_argument("--tensorboard", metavar="DIR",
+                   help="also write the run's per-epoch accuracies, costs and histograms of each layer's "
+                        "weights and z for TensorBoard, in DIR/<time>_<config>; view with: tensorboard "
+                        "--logdir DIR (needs pip install 'nndl[tensorboard]')")
     g.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bars and no per-epoch lines (bars are also off when stderr "
                         "is not a terminal)")
@@ -298,6 +302,8 @@ def run(args) -> int:
         config = _make_config(TrainConfig(), overrides)
     _check_epochs(config, done)
     save_to = _save_target(args)
+    if getattr(args, "tensorboard", None) is not None:
+        _tensorboard_checked(args.tensorboard)
     saved_config = config.replace(epochs=done + config.epochs)  # the whole schedule, for a later resume
 
     bars = bars_wanted(args.quiet)
@@ -346,12 +352,16 @@ def run(args) -> int:
                       saturation="saturation" in wants)
     evaluation = data.validation if wants & {"evaluation-accuracy", "evaluation-cost", "saturation"} else None
     stop = StopRequest()
+    board = _tensorboard(args, config, net, data, done) if getattr(args, "tensorboard", None) is not None else None
+    on_epoch = reporter.on_epoch if board is None else (lambda r: (board.on_epoch(r), reporter.on_epoch(r)))
     try:
         with stop.installed():
             fit(net, fit_config, data.training, evaluation, monitor=monitor, streams=streams, history=history,
-                on_epoch=reporter.on_epoch, on_batch=reporter.on_batch, should_stop=stop)
+                on_epoch=on_epoch, on_batch=reporter.on_batch, should_stop=stop)
     finally:
         reporter.close()
+        if board is not None:
+            board.close()
 
     if history.stopped == "interrupted":
         k, state, m = history.epochs, history.state, fit_config.mini_batch_size
@@ -427,3 +437,28 @@ def _save_after_interrupt(net, save_to: str | None, what: str, **meta) -> Path |
     except OSError as e:
         say(f"{what}; the model could NOT be saved: {describe(e)}")
         return None
+
+
+# --- --tensorboard: the run's event files, through nndl.tensorboard ---------------------------------
+
+def _tensorboard_checked(logdir: str) -> None:
+    """Before any data is loaded: tensorboardX is installed and DIR can be a folder."""
+    from nndl.tensorboard import require
+
+    if not logdir.strip():
+        raise UsageError(f"argument --tensorboard: an empty path {logdir!r}; give a folder, such as runs")
+    if Path(logdir).exists() and not Path(logdir).is_dir():
+        raise UsageError(f"argument --tensorboard: {logdir} is a file; give a folder (each run gets a "
+                         f"folder of its own inside it)")
+    require()
+
+
+def _tensorboard(args, config: TrainConfig, net: Network, data, done: int):
+    """The writer of this run's event files, in a new folder of --tensorboard; says where."""
+    from nndl.tensorboard import TensorBoardWriter, run_folder, run_name
+
+    folder = run_folder(args.tensorboard, run_name(config))
+    board = TensorBoardWriter(folder, net, data.validation.images, start=done)
+    if not args.quiet:
+        print(f"tensorboard: writing to {folder} (view with: tensorboard --logdir {args.tensorboard})", flush=True)
+    return board
