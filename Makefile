@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: run beyond test mutate fuzz data bench bench-beyond clean
+.PHONY: run beyond test notebooks mutate fuzz data bench bench-beyond clean
 
 run: $(VENV)/.run-deps
 	$(BIN)/nndl data fetch mnist
@@ -20,6 +20,11 @@ beyond: $(VENV)/.run-deps
 
 test: $(VENV)/.test-deps
 	$(PY) -m pytest -q -n auto --dist loadfile
+
+# The course's notebooks (notebooks/level3.ipynb, notebooks/beyond.ipynb) in JupyterLab, in this venv.
+# `make test` runs each of them in QUICK mode (tests/notebooks/). LAB_ARGS: e.g. --no-browser --port 8899.
+notebooks: $(VENV)/.notebook-deps
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) notebooks/
 
 # Mutation testing of the core, module by module (docs/testing.md); MUTATE_JOBS mutants at a time
 # (default: one per core).
@@ -53,6 +58,10 @@ $(VENV)/.run-deps: pyproject.toml | $(PY)
 
 $(VENV)/.test-deps: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+$(VENV)/.notebook-deps: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[notebooks]'
 	touch $@
 
 $(VENV)/.bench-deps: pyproject.toml | $(PY)
