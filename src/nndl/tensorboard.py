@@ -22,6 +22,7 @@ The event files are written by tensorboardX (an optional dependency: ``pip insta
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from datetime import datetime
@@ -29,14 +30,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import NndlError
+from .errors import ConfigError, NndlError
 
 PROBE_ROWS = 1000  # images whose z is histogrammed: the ones the saturation monitor watches
 
 INSTALL = "pip install 'nndl[tensorboard]' (or: pip install tensorboardX)"
 
-__all__ = ["MissingDependencyError", "TensorBoardWriter", "layer_names", "require", "run_folder", "run_name",
-           "weighted_inputs"]
+__all__ = ["MissingDependencyError", "TensorBoardWriter", "check_logdir", "initial_network", "label_name", "layer_names", "require",
+           "run_folder", "run_name", "weighted_inputs"]
 
 
 class MissingDependencyError(NndlError, ImportError):
@@ -51,6 +52,18 @@ def require():
         raise MissingDependencyError(f"writing TensorBoard event files needs the tensorboardX package, which is "
                                      f"not installed: {INSTALL}") from None
     return SummaryWriter
+
+
+def check_logdir(logdir) -> None:
+    """Before a long run: tensorboardX is installed (else ``MissingDependencyError``) and ``logdir``
+    is a folder or can become one (an empty path: ``ConfigError``; a file: ``NotADirectoryError``)."""
+    if not str(logdir).strip():
+        raise ConfigError(f"the TensorBoard folder {str(logdir)!r} is an empty path; give a folder, such as runs")
+    path = Path(logdir)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "is a file, not a folder for TensorBoard's runs (each run gets a "
+                                                "folder of its own inside it)", str(path))
+    require()
 
 
 def layer_names(sizes) -> list[str]:
@@ -99,6 +112,27 @@ def run_name(config, when: datetime | None = None) -> str:
         parts.append(f"init-{config.init}")
     parts += [t.replace(" ", "") for t in config.techniques()]
     return "_".join(parts)
+
+
+def initial_network(config):
+    """The network ``nndl.train`` builds from ``config`` before its first step (the same draws: the
+    ``init`` stream of ``training_streams``), so its histograms can be written at step 0."""
+    from .config import training_streams
+    from .network import Network
+
+    return Network(config.sizes, config.cost, init=config.init, activation=config.activation, dtype=config.dtype,
+                   rng=training_streams(config.seed, config.order_seed).init)
+
+
+def label_name(label: dict) -> str:
+    """A run's folder name from what distinguishes it, e.g. {'eta': 0.25, 'seed': 0} -> 'eta=0.25,seed=0'
+    (a list of layer sizes reads 784-30-10)."""
+    def shown(v):
+        if isinstance(v, (list, tuple)):
+            return "-".join(map(str, v))
+        return f"{v:g}" if isinstance(v, float) else str(v)
+
+    return ",".join(f"{k}={shown(v)}" for k, v in label.items())
 
 
 class TensorBoardWriter:

@@ -102,6 +102,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     g.add_argument("--data-dir", metavar="DIR", help="data root for mnist/fashion (default: $NNDL_DATA_DIR or ~/.cache/nndl)")
     g.add_argument("--out", metavar="FOLDER", help="the sweep's folder (default sweeps/<fields>-<fingerprint>: "
                                                    "the same command gives the same folder)")
+    g.add_argument("--tensorboard", metavar="DIR",
+                   help="also write each trial's per-epoch scalars and histograms for TensorBoard, in "
+                        "DIR/<sweep folder>/<swept values> (needs pip install 'nndl[tensorboard]')")
     w = p.add_argument_group("where trials run")
     _runner_args(w)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no line per trial")
@@ -234,6 +237,12 @@ def _value(v) -> str:
 def execute(spec: SweepSpec, dataset: str, folder: Path, args) -> int:
     """Load the data, open the folder, run what is left, draw the figures, print the table."""
     bars = bars_wanted(args.quiet)
+    board = getattr(args, "tensorboard", None)
+    if board is not None:
+        from nndl.cli.train import check_tensorboard
+
+        check_tensorboard(board)
+        board = Path(board) / Path(folder).name
     data = load_data(dataset, args.data_dir, bars=bars)
     try:
         spec.check_data(data)
@@ -255,7 +264,7 @@ def execute(spec: SweepSpec, dataset: str, folder: Path, args) -> int:
         try:
             with runner:
                 shared = runner.share(source, data)
-                counts = run_sweep(spec, store, runner, shared, on_result=progress.result)
+                counts = run_sweep(spec, store, runner, shared, on_result=progress.result, tensorboard=board)
         except KeyboardInterrupt:
             progress.close()
             finished = len(store.finished_keys())

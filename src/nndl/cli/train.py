@@ -303,7 +303,7 @@ def run(args) -> int:
     _check_epochs(config, done)
     save_to = _save_target(args)
     if getattr(args, "tensorboard", None) is not None:
-        _tensorboard_checked(args.tensorboard)
+        check_tensorboard(args.tensorboard)
     saved_config = config.replace(epochs=done + config.epochs)  # the whole schedule, for a later resume
 
     bars = bars_wanted(args.quiet)
@@ -441,7 +441,7 @@ def _save_after_interrupt(net, save_to: str | None, what: str, **meta) -> Path |
 
 # --- --tensorboard: the run's event files, through nndl.tensorboard ---------------------------------
 
-def _tensorboard_checked(logdir: str) -> None:
+def check_tensorboard(logdir: str) -> None:
     """Before any data is loaded: tensorboardX is installed and DIR can be a folder."""
     from nndl.tensorboard import require
 

@@ -189,26 +189,29 @@ def record_of(result: dict, run: Run) -> dict:
 
 
 def run_beyond(options: Options, splits, reporter: Reporter | None = None, on_save=None, *,
-               runner: Runner | None = None, source: DataSource | None = None, on_model=None) -> dict:
+               runner: Runner | None = None, source: DataSource | None = None, on_model=None,
+               tensorboard=None) -> dict:
     """Run every training of the exploration; return the results dict.
 
     ``splits``: the data as loaded (``shrink`` applies --quick's subsets); ``source``: where pool
     workers load it from (they apply the same subsets). ``on_save(results)`` is called after
     each run is recorded, so an interrupted exploration keeps what finished;
     ``on_model(name, net, record)`` receives each trained network and may return the path it
-    saved it to (recorded as the run's ``model``).
+    saved it to (recorded as the run's ``model``). ``tensorboard`` (a folder): each run also writes
+    TensorBoard event files into a folder of it named by the run.
     """
     reporter = reporter or Reporter()
     own = runner is None
     runner = runner or InlineRunner()
     try:
-        return _run_beyond(options, shrink(options, splits), reporter, on_save, runner, source, on_model)
+        return _run_beyond(options, shrink(options, splits), reporter, on_save, runner, source, on_model,
+                           tensorboard)
     finally:
         if own:
             runner.close()
 
 
-def _run_beyond(options, splits, reporter, on_save, runner, source, on_model) -> dict:
+def _run_beyond(options, splits, reporter, on_save, runner, source, on_model, tensorboard=None) -> dict:
     results = new_results(options, splits)
     results["samples"] = sample_images(splits)
     start = time.perf_counter()
@@ -221,6 +224,8 @@ def _run_beyond(options, splits, reporter, on_save, runner, source, on_model) ->
     if options.n_train is not None:
         trials = [Trial(**{**t.__dict__, "n_train": min(options.n_train, t.n_train or options.n_train)})
                   for t in trials]
+    if tensorboard is not None:
+        trials = [Trial(**{**t.__dict__, "tensorboard": str(tensorboard)}) for t in trials]
     reporter.section(f"{len(trials)} trainings on {runner.describe()}")
     runner.listen(_Relay(reporter, {t.key: t.config for t in trials}))
     data = runner.share(source, splits) if source is not None else splits

@@ -120,6 +120,9 @@ def parser(exp: Exploration, prog: str) -> OneLineParser:
                         f"The numbers are the same either way, bit for bit")
     p.add_argument("--dask", metavar="ADDRESS", help="train the runs on a Dask cluster's workers instead "
                                                      "(needs pip install 'nndl[dask]')")
+    p.add_argument("--tensorboard", metavar="DIR",
+                   help="also write each run's per-epoch scalars and histograms for TensorBoard, in "
+                        f"DIR/{exp.name}_<time>/<run> (needs pip install 'nndl[tensorboard]')")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     return p
 
@@ -167,6 +170,10 @@ def main(exp: Exploration, argv: list[str] | None, prog: str) -> int:
             return replot(exp, Path(args.replot))
         from nndl.data import load_dataset  # imported here so --help and --replot stay fast
 
+        if args.tensorboard is not None:
+            from nndl.tensorboard import check_logdir
+
+            check_logdir(args.tensorboard)
         options = exp.make_options(quick=args.quick, seed=args.seed, dataset=str(args.dataset))
         reporter = BarReporter(args.quiet)
         tqdm.write(f"Loading {args.dataset} ...", file=sys.stderr)
@@ -183,10 +190,16 @@ def main(exp: Exploration, argv: list[str] | None, prog: str) -> int:
                       history=nndl.History.from_dict(record["history"]), dataset=options.dataset)
             return path.as_posix()
 
+        board = {}
+        if args.tensorboard is not None:  # a run per training, in a folder per exploration
+            board["tensorboard"] = Path(args.tensorboard) / f"{exp.name}_{folder.name}"
+        if board:
+            tqdm.write(f"TensorBoard: a run per training in {board['tensorboard']} (view with: tensorboard "
+                       f"--logdir {args.tensorboard})", file=sys.stderr)
         try:
             with blas_threads(), make_runner(args.workers, args.dask) as runner:
                 results = exp.run(options, splits, reporter, on_save=save, runner=runner,
-                                  source=DataSource.make(args.dataset), on_model=save_model)
+                                  source=DataSource.make(args.dataset), on_model=save_model, **board)
         finally:
             reporter.close()
         paths = exp.write_outputs(results, folder)

@@ -16,6 +16,7 @@ hears about sections, runs, batches and epochs; the command line draws progress 
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import time
 from dataclasses import dataclass
@@ -225,7 +226,8 @@ def new_results(options: Options, splits) -> dict:
 
 
 def run_level3(options: Options, splits, reporter: Reporter | None = None, on_save=None, *,
-               runner: Runner | None = None, source: DataSource | None = None, on_model=None) -> dict:
+               runner: Runner | None = None, source: DataSource | None = None, on_model=None,
+               tensorboard=None) -> dict:
     """Run every section; return the results dict.
 
     The seven trainings are independent, so they run through ``runner`` (default: inline,
@@ -234,19 +236,20 @@ def run_level3(options: Options, splits, reporter: Reporter | None = None, on_sa
     workers where to load the data (``splits`` is what this process loaded). ``on_save(results)``
     is called after each run is recorded, so an interrupted exploration keeps what it
     finished; ``on_model(name, net, record)`` receives each trained network and may return
-    the path it saved it to (recorded as the run's ``model``).
+    the path it saved it to (recorded as the run's ``model``). ``tensorboard`` (a folder): each
+    run also writes TensorBoard event files into a folder of it named by the run.
     """
     reporter = reporter or Reporter()
     own = runner is None
     runner = runner or InlineRunner()
     try:
-        return _run_level3(options, splits, reporter, on_save, runner, source, on_model)
+        return _run_level3(options, splits, reporter, on_save, runner, source, on_model, tensorboard)
     finally:
         if own:
             runner.close()
 
 
-def _run_level3(options, splits, reporter, on_save, runner, source, on_model) -> dict:
+def _run_level3(options, splits, reporter, on_save, runner, source, on_model, tensorboard=None) -> dict:
     cut = type(splits)(_head(splits.training, options.n_train), _head(splits.validation, options.n_validation),
                        _head(splits.test, options.n_test))
     results = new_results(options, cut)
@@ -258,6 +261,8 @@ def _run_level3(options, splits, reporter, on_save, runner, source, on_model) ->
     planned = plan(options)
     names = [name for _, name, _, _ in planned]
     trials = [trial_for(name, config, feed, options) for _, name, config, feed in planned]
+    if tensorboard is not None:
+        trials = [dataclasses.replace(t, tensorboard=str(tensorboard)) for t in trials]
     section_of = {name: section for section, name, _, _ in planned}
     if runner.workers > 1:  # longest first, so the last to finish is short
         cost = {name: work(config, feed, results["sizes"]) for _, name, config, feed in planned}

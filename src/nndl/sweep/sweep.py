@@ -7,6 +7,8 @@ before holds the same sweep, so running the same command again resumes it;
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,18 +60,22 @@ def load_spec(store: SweepStore) -> tuple[SweepSpec, str]:
     return SweepSpec.from_dict(meta["spec"]), meta["dataset"]
 
 
-def run_sweep(spec: SweepSpec, store: SweepStore, runner, data, *, on_result=None) -> dict[str, int]:
+def run_sweep(spec: SweepSpec, store: SweepStore, runner, data, *, on_result=None,
+              tensorboard=None) -> dict[str, int]:
     """Run every trial of ``spec`` that ``store`` has not finished; return the status counts.
 
     ``data`` is what ``runner.share`` gave. Each result is written in its own transaction
     as it arrives, so stopping (Ctrl-C, a kill) loses at most the trials in flight. A trial
     that diverges is recorded as 'diverged' and the sweep goes on; any other error stops it
-    (a ``ConfigError`` then names the trial's values).
+    (a ``ConfigError`` then names the trial's values). ``tensorboard`` (a folder): each trial
+    also writes TensorBoard event files into a folder of it named by its swept values.
     """
     trials = spec.trials()
     store.add_trials(trials)
     finished = store.finished_keys()
     todo = [t for t in trials if t.key not in finished]
+    if tensorboard is not None:
+        todo = [dataclasses.replace(t, tensorboard=str(tensorboard)) for t in todo]
     for trial, future in runner.run(run_trial, todo, data, on_submit=lambda t: store.mark_running(t.key)):
         try:
             result = future.result()

@@ -100,6 +100,7 @@ class Trial:
     finals: tuple[str, ...] = ("validation",)
     keep_model: bool = False
     label: dict = field(default_factory=dict, compare=False)  # e.g. the swept values, for people
+    tensorboard: str | None = field(default=None, compare=False)  # a folder: event files in <it>/<label or key>
 
     def __post_init__(self):
         if self.evaluation not in SPLITS:
@@ -139,14 +140,23 @@ def run_trial(trial: Trial, data) -> dict:
             last[0] = now
             emit({"trial": key, "kind": "batch", "done": done, "total": total})
 
+    board = _tensorboard(trial, evaluation) if trial.tensorboard is not None else None
+
     def on_epoch(r):
+        if board is not None:
+            board.on_epoch(r)
         emit({"trial": key, "kind": "epoch", "epoch": r.epoch, "epochs": r.epochs,
               "evaluation_accuracy": r.evaluation_accuracy, "n_evaluation": r.n_evaluation,
               "training_cost": r.training_cost})
 
     monitor = {f"monitor_{m}": True for m in trial.monitor}
     monitor.setdefault("monitor_evaluation_accuracy", False)
-    net, history = train(trial.config, training, evaluation, on_epoch=on_epoch, on_batch=on_batch, **monitor)
+    try:
+        net, history = train(trial.config, training, evaluation, net=None if board is None else board.net,
+                             on_epoch=on_epoch, on_batch=on_batch, **monitor)
+    finally:
+        if board is not None:
+            board.close()
     final = {f"{s}_accuracy": net.accuracy(split[s]) / len(split[s]) for s in trial.finals}
     result = {
         "key": key,
@@ -165,3 +175,12 @@ def run_trial(trial: Trial, data) -> dict:
     if trial.keep_model:
         result["net"] = net
     return result
+
+
+def _tensorboard(trial: Trial, evaluation: Split):
+    """The trial's event files (``nndl.tensorboard``): a folder of ``trial.tensorboard`` named by its
+    label (the swept values) or its key, z measured on the evaluation images."""
+    from nndl.tensorboard import TensorBoardWriter, initial_network, label_name, run_folder
+
+    folder = run_folder(trial.tensorboard, label_name(trial.label) or trial.key)
+    return TensorBoardWriter(folder, initial_network(trial.config), evaluation.images, evaluation=trial.evaluation)
