@@ -3,8 +3,10 @@
 ``execute(path, answers=None)`` runs every cell of the notebook, from its own folder, in an
 IPython kernel started with this interpreter (a kernelspec of ours, so no other Python on the
 machine is picked up), and returns the executed notebook; a cell that raises makes it raise
-``nbclient.exceptions.CellExecutionError``. ``answers`` replaces the exercise cells (tagged
-"exercise"), in order, by a reader's answers.
+``nbclient.exceptions.CellExecutionError``. ``answers`` (one per exercise cell, tagged
+"exercise", in order): after the notebook has run as handed out, each answer and then the
+check cell that follows its exercise run again in the same kernel, as a reader who goes back
+and answers does; those cells are appended to the returned notebook.
 """
 
 from __future__ import annotations
@@ -49,15 +51,23 @@ def execute(kernel_path, monkeypatch):
 
     def run(path: Path, answers: list[str] | None = None, timeout: int = 300):
         nb = nbformat.read(path, as_version=4)
+        later = []                                   # (answer, its check cell's source), run after the notebook
         if answers is not None:
             cells = exercise_cells(nb)
             assert len(cells) == len(answers), f"{path.name}: {len(cells)} exercises, {len(answers)} answers"
             for cell, answer in zip(cells, answers):
-                cell.source = answer
-        nb.cells.append(nbformat.v4.new_code_cell(WHICH_PYTHON))
+                following = nb.cells[nb.cells.index(cell) + 1:]
+                check = next(c for c in following if c.cell_type == "code")
+                later += [answer, check.source]
+        later.append(WHICH_PYTHON)
         client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name=KERNEL,
                                          resources={"metadata": {"path": str(path.parent)}})
-        client.execute()
+        with client.setup_kernel():
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index)
+            for source in later:
+                nb.cells.append(nbformat.v4.new_code_cell(source))
+                client.execute_cell(nb.cells[-1], len(nb.cells) - 1)
         last = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
         assert f"kernel python: {sys.executable}" in last, f"the kernel ran another Python: {last!r}"
         return nb

@@ -1,5 +1,6 @@
 """The notebooks of notebooks/ as handed out: committed without outputs, a QUICK switch at the top,
-and each runs from top to bottom in QUICK mode in a real kernel, drawing its figures."""
+and each runs from top to bottom in QUICK mode in a real kernel, drawing its figures; then a
+reader's right answers make every check cell say "Right:"."""
 
 from __future__ import annotations
 
@@ -34,16 +35,41 @@ def test_first_code_cell_has_the_quick_switch_on_and_installs_nndl_only_when_mis
     assert 'find_spec("nndl") is None' in first and "pip" in first
 
 
+# A reader's answers, derived as the book derives them (not read off the checks).
+ANSWERS = {
+    "level3.ipynb": [
+        "def my_delta(z, a, y):\n    return a - y",
+        "my_lmbda = 1.0",
+        # Var(z) = sum_i x_i^2 Var(w) + Var(b), averaged over the images
+        "s = float(np.mean(np.sum(training.images[:1000].astype(np.float64) ** 2, axis=1)))\n"
+        "my_prediction = {'large': (s + 1) ** 0.5, 'default': (s / 784 + 1) ** 0.5}",
+    ],
+    "beyond.ipynb": [
+        "def my_softmax_delta(z, a, y):\n    return a - y",
+        "def my_speedup(mu):\n    return 1 / (1 - mu)",
+    ],
+}
+
+
+def test_every_notebook_has_its_answers_here():
+    assert set(ANSWERS) == set(ALL)
+
+
 @pytest.mark.parametrize("name", ALL)
-def test_runs_end_to_end_in_quick_mode(execute, name):
-    nb = execute(NOTEBOOKS / name)
+def test_runs_end_to_end_in_quick_mode_then_right_answers_pass_every_check(execute, name):
     source = nbformat.read(NOTEBOOKS / name, as_version=4)
+    n = len(exercise_cells(source))
+    nb = execute(NOTEBOOKS / name, ANSWERS[name])
+    handed_out, answered = nb.cells[:len(source.cells)], nb.cells[len(source.cells):]
     figures = sum(c.source.count("display(fig_") for c in source.cells if c.cell_type == "code")
     assert figures >= 5
-    assert sum("image/png" in d for d in outputs(nb, "display")) == figures   # every figure drawn inline
-    text = "".join(outputs(nb))
-    assert text.count("Not answered yet:") == len(exercise_cells(source)) >= 2   # handed out unanswered
+    shown = outputs(nbformat.v4.new_notebook(cells=handed_out), "display")
+    assert sum("image/png" in d for d in shown) == figures                     # every figure drawn inline
+    text = "".join(outputs(nbformat.v4.new_notebook(cells=handed_out)))
+    assert text.count("Not answered yet:") == n >= 2                            # handed out unanswered
     assert "Traceback" not in text
+    checked = "".join(outputs(nbformat.v4.new_notebook(cells=answered)))
+    assert checked.count("Right:") == n == len(ANSWERS[name]), checked
 
 
 def test_a_notebook_with_an_error_fails(execute, tmp_path):
