@@ -36,8 +36,8 @@ PROBE_ROWS = 1000  # images whose z is histogrammed: the ones the saturation mon
 
 INSTALL = "pip install 'nndl[tensorboard]' (or: pip install tensorboardX)"
 
-__all__ = ["MissingDependencyError", "TensorBoardWriter", "check_logdir", "initial_network", "label_name", "layer_names", "require",
-           "run_folder", "run_name", "weighted_inputs"]
+__all__ = ["MissingDependencyError", "TensorBoardWriter", "check_logdir", "initial_network", "label_name",
+           "layer_names", "require", "run_folder", "run_name", "weighted_inputs"]
 
 
 class MissingDependencyError(NndlError, ImportError):

@@ -156,7 +156,8 @@ def check_z_spread(prediction, measured: dict) -> str:
     for name, label in (("large", "N(0, 1)"), ("default", "N(0, 1/n_in)")):
         want, got = measured[name]["std"], float(prediction[name])
         ok = abs(got - want) <= 0.2 * want
-        lines.append(f"{label}: you predicted {got:.3g}, measured {want:.3g}{'' if ok else '  <- off by more than 20 %'}")
+        off = "" if ok else "  <- off by more than 20 %"
+        lines.append(f"{label}: you predicted {got:.3g}, measured {want:.3g}{off}")
         if not ok:
             wrong.append(name)
     if not wrong:
