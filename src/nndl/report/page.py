@@ -80,11 +80,13 @@ def section_ladder(report: Report) -> str:
     if not report.ladder:
         return ""
     rows = "".join(
-        f"<tr><td>{escape(str(r['step']))}</td><td>{escape(str(r['config'].get('sizes')))}, "
+        f"<tr><td class='step'>{escape(str(r['step']))}</td><td data-label='Configuration'>"
+        f"{escape(str(r['config'].get('sizes')))}, "
         f"{escape(str(r['config'].get('cost')))}, {escape(str(r['config'].get('init')))} init, "
         f"&lambda; {r['config'].get('lmbda', 0):g}, &eta; {r['config'].get('eta', 0):g}</td>"
-        f"<td>{escape(str(r['expected']))}</td><td class='num'>{escape(r['test'])}</td>"
-        f"<td class='num'>{escape(r['validation'])}</td></tr>" for r in report.ladder)
+        f"<td data-label='{escape(report.ladder_expected)}'>{escape(str(r['expected']))}</td>"
+        f"<td class='num' data-label='Test'>{escape(r['test'])}</td>"
+        f"<td class='num' data-label='Validation'>{escape(r['validation'])}</td></tr>" for r in report.ladder)
     intro = ("Section 5.2 of the Level 3 document (Level 3: Improved Neural Network Techniques): each step adds one "
              "idea of the book's chapter 3 to the Level 2 network. Read down the test column: most ideas lift "
              "the accuracy, most of all the larger hidden layer at the end; cross-entropy and better "
@@ -124,7 +126,11 @@ def section_figures(report: Report) -> str:
                    f"{escape(f['caption'])} <span class='muted'>({escape(f['file'])})</span></figcaption></figure>"
                    for f in report.figures)
     count = {5: "five", 7: "seven"}.get(len(report.figures), str(len(report.figures)))
-    return f"<section id='figures'><h2>The {count} figures</h2>" + figs + "</section>"
+    zoom = ("<div id='zoom' hidden role='dialog' aria-label='the figure at full size'><p class='zoom-bar'>"
+            "The figure at full size: scroll to move around; click or tap it (or press Esc) to close.</p>"
+            "<img alt=''></div>")
+    return (f"<section id='figures'><h2>The {count} figures</h2><p class='hint'>Click or tap a figure to see it "
+            f"at full size.</p>" + figs + zoom + "</section>")
 
 
 def section_saturation(report: Report) -> str:

@@ -257,7 +257,7 @@
     var net = NETS[state.net], t = net.test, table = $("confusion"), gallery = $("gallery");
     if (!table) return;
     if (!t) { table.innerHTML = ""; gallery.innerHTML = "<p class='muted'>No test data was given.</p>"; return; }
-    var k = t.confusion.length, html = "<tr><th class='corner'>true ↓ predicted →</th>", i, j, peak = 1;
+    var k = t.confusion.length, html = "<tr><th class='corner'>true ↓<br>answer →</th>", i, j, peak = 1;
     for (j = 0; j < k; j++) html += "<th>" + j + "</th>";
     html += "</tr>";
     for (i = 0; i < k; i++) for (j = 0; j < k; j++) if (i !== j) peak = Math.max(peak, t.confusion[i][j]);
@@ -316,6 +316,20 @@
     digitInput: function (k) { return Array.from(digitInput(k)); },
     pickNetwork: pickNetwork
   };
+
+  // ---- a figure at full size: its text is small when the figure is shrunk to a phone's width ----
+  var zoom = $("zoom");
+  if (zoom) {
+    var closeZoom = function () { zoom.hidden = true; zoom.querySelector("img").removeAttribute("src"); };
+    document.querySelectorAll("#figures figure.fig img").forEach(function (img) {
+      img.addEventListener("click", function () {
+        var big = zoom.querySelector("img");
+        big.src = img.src; big.alt = img.alt; zoom.hidden = false; zoom.scrollTop = zoom.scrollLeft = 0;
+      });
+    });
+    zoom.addEventListener("click", closeZoom);
+    document.addEventListener("keydown", function (e) { if (e.key === "Escape" && !zoom.hidden) closeZoom(); });
+  }
 
   if (state.net < 0) return;
   var select = $("network");
