@@ -24,7 +24,7 @@ from nndl import __version__
 from nndl.errors import NndlError
 
 from . import data, models, report, sweep, train
-from .common import (OneLineParser, Terminated, UsageError, cap, describe, interrupt_status,
+from .common import (OneLineParser, Terminated, UsageError, cap, describe, details_wrapped, interrupt_status,
                      sigterm_as_interrupt)
 from nndl.blas import blas_threads
 
@@ -121,7 +121,7 @@ def _main(argv: list[str] | None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     except (NndlError, OSError) as e:
-        print(f"nndl: error: {cap(describe(e))}", file=sys.stderr)
+        print(f"nndl: error: {details_wrapped(cap(describe(e)))}", file=sys.stderr)
         return 1
     except MemoryError:  # the last line of defence: what an estimate (nndl.memory) did not foresee
         print("nndl: error: out of memory: NumPy could not allocate an array this command needed; use a "

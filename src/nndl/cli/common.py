@@ -13,12 +13,15 @@ import contextlib
 import os
 import signal
 import sys
+import textwrap
 from pathlib import Path
 from typing import Iterator
 
 from tqdm import tqdm
 
 from nndl.data import DATASETS, Splits, get_spec, load_dataset
+from nndl.data.load import ARRAY_CACHE
+from nndl.data.store import dataset_dir
 from nndl.errors import quote
 
 
@@ -53,6 +56,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 MESSAGE_LINE_LIMIT = 1000  # characters per line of an error message; a longer one is cut
 MESSAGE_LINES_LIMIT = 40
+DETAIL_WIDTH = 100  # columns of the detail lines under an error (the sources a failed fetch tried)
 
 
 def cap(message: str) -> str:
@@ -63,6 +67,18 @@ def cap(message: str) -> str:
            for ln in lines[:MESSAGE_LINES_LIMIT]]
     if len(lines) > MESSAGE_LINES_LIMIT:
         out.append(f"... ({len(lines) - MESSAGE_LINES_LIMIT:,} more lines)")
+    return "\n".join(out)
+
+
+def details_wrapped(message: str, width: int = DETAIL_WIDTH) -> str:
+    """A message whose first line says everything, its detail lines (the sources a failed fetch
+    tried, each '  - <source>: <why>') wrapped to ``width`` columns, continued 4 spaces in."""
+    first, *rest = message.split("\n")
+    out = [first]
+    for line in rest:
+        lead = len(line) - len(line.lstrip(" -"))
+        out.extend(textwrap.wrap(line, width, subsequent_indent=" " * (lead + 2), break_on_hyphens=False,
+                                 drop_whitespace=True) or [line] if len(line) > width else [line])
     return "\n".join(out)
 
 
@@ -165,7 +181,29 @@ def load_data(dataset: str, data_dir: str | None, *, bars: bool) -> Splits:
         progress.close()
     for note in splits.notes:  # damaged cache files that were deleted and rebuilt
         say(f"nndl: note: {note}")
+    if any(source not in ("cache", ARRAY_CACHE) for source in splits.sources.values()):   # a fetch: say from where
+        spec = get_spec(dataset)
+        say("nndl: " + fetched_line(spec.title, dataset_dir(spec, data_dir), splits.sources))
     return splits
+
+
+def fetched_line(title: str, directory, served: dict) -> str:
+    """One line for a fetch that worked: where the files came from, that they verified, where
+    they are ('MNIST: the 4 files fetched from <source>, verified (SHA-256), in <folder>').
+    ``served``: file name -> the source that served it ("cache" or "array cache": already here)."""
+    here = ("cache", ARRAY_CACHE)
+    fetched = {}
+    for name, source in served.items():
+        if source not in here:
+            fetched.setdefault(source, []).append(name)
+    n, kept = len(served), sum(source in here for source in served.values())
+    if not fetched:
+        return f"{title}: the {n} files are already in {directory}, verified (SHA-256)"
+    came = "; ".join(f"{len(names)} from {source}" if len(fetched) > 1 or kept else f"from {source}"
+                     for source, names in fetched.items())
+    if kept:
+        return f"{title}: {kept} of the {n} files already in {directory}, {came} (verified, SHA-256)"
+    return f"{title}: the {n} files fetched {came}, verified (SHA-256), in {directory}"
 
 
 def describe_data(splits: Splits) -> str:
