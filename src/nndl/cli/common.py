@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import os
+import re
 import signal
 import sys
 import textwrap
@@ -51,7 +53,23 @@ class OneLineParser(argparse.ArgumentParser):
     --help)``), not a usage block of six lines first. Exit status 2, as argparse's."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {cap(message)} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {cap(did_you_mean(message))} (see {self.prog} --help)\n")
+
+
+def plural(n: int, word: str) -> str:
+    """'1 trial', '2 trials', '0 trials'."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def did_you_mean(message: str) -> str:
+    """argparse's "invalid choice: 'trian' (choose from 'train', ...)" with "; did you mean
+    'train'?" added when one choice is close to what was typed (a typo)."""
+    found = re.search(r"invalid choice: '([^']*)'.*\(choose from (.*)\)\s*$", message)
+    if not found or "did you mean" in message or "maybe you meant" in message:
+        return message
+    choices = [c.strip().strip("'\"") for c in found.group(2).split(",")]
+    close = difflib.get_close_matches(found.group(1), choices, n=1, cutoff=0.6)
+    return f"{message}; did you mean {close[0]!r}?" if close else message
 
 
 MESSAGE_LINE_LIMIT = 1000  # characters per line of an error message; a longer one is cut

@@ -32,7 +32,7 @@ from nndl.sweep.store import SweepStore
 from nndl.sweep.sweep import load_spec, open_sweep, run_sweep
 from nndl.sweep.trial import MONITORS, DataSource
 
-from .common import DATASET_HELP, UsageError, bars_wanted, load_data, say
+from .common import DATASET_HELP, UsageError, bars_wanted, load_data, plural, say
 
 ACTIONS = ("show", "plot", "resume")
 
@@ -60,6 +60,10 @@ def _field_help(name: str, default) -> str:
     numeric = tp in (int, float) or str(tp).startswith(("int |", "float |"))
     rng = (" or LO:HI with --random" + (" (log-uniform)" if name in LOG_UNIFORM else "")) if numeric else ""
     return f"comma list{rng}; default {default}"
+
+
+FOLDER_HELP = ("a sweep's folder, the one `nndl sweep` named when it ran (default sweeps/<fields>-<fingerprint>); "
+               "it holds sweep.sqlite")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -107,18 +111,21 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no line per trial")
     sub = p.add_subparsers(dest="action", metavar="{show,plot,resume}", required=False)
     s = sub.add_parser("show", help="the trials of a sweep, best validation accuracy first",
-                       description="Print a sweep's trials sorted by final validation accuracy.")
-    s.add_argument("folder", metavar="FOLDER")
+                       description="Print the trials of the sweep in FOLDER (a folder `nndl sweep` made), sorted by "
+                                   "final validation accuracy.")
+    s.add_argument("folder", metavar="FOLDER", help=FOLDER_HELP)
     s.add_argument("--json", action="store_true", help="print every trial as JSON (with its config and history)")
     s.add_argument("--top", type=int, metavar="N", help="only the best N trials")
     s.set_defaults(parser=s)
     q = sub.add_parser("plot", help="redraw a sweep's figures from its database",
-                       description="Redraw the figures of a sweep from FOLDER/sweep.sqlite; no training.")
-    q.add_argument("folder", metavar="FOLDER")
+                       description="Redraw the figures of the sweep in FOLDER (a folder `nndl sweep` made) from "
+                                   "FOLDER/sweep.sqlite; no training.")
+    q.add_argument("folder", metavar="FOLDER", help=FOLDER_HELP)
     q.set_defaults(parser=q)
     r = sub.add_parser("resume", help="run the unfinished trials of a sweep",
-                       description="Run the trials of FOLDER's sweep that have not finished, as recorded there.")
-    r.add_argument("folder", metavar="FOLDER")
+                       description="Run the trials of the sweep in FOLDER (a folder `nndl sweep` made, or named "
+                                   "when it was interrupted) that have not finished, as recorded in FOLDER/sweep.sqlite.")
+    r.add_argument("folder", metavar="FOLDER", help=FOLDER_HELP)
     _runner_args(r)
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no line per trial")
     r.add_argument("--data-dir", metavar="DIR", help="data root for mnist/fashion")
@@ -247,7 +254,7 @@ def execute(spec: SweepSpec, dataset: str, folder: Path, args) -> int:
         store.add_trials(trials)
         done = len(store.finished_keys() & {t.key for t in trials})
         runner = make_runner(args.workers, args.dask, args.scatter)
-        say(f"sweep: {len(trials)} trial{'s' if len(trials) != 1 else ''} ({done} finished before) in {folder}, "
+        say(f"sweep: {plural(len(trials), 'trial')} ({done} finished before) in {folder}, "
             f"on {runner.describe()}")
         progress = Progress(len(trials), done, bars=bars, lines=not args.quiet)
         runner.listen(progress.event)
@@ -259,7 +266,8 @@ def execute(spec: SweepSpec, dataset: str, folder: Path, args) -> int:
         except KeyboardInterrupt:
             progress.close()
             finished = len(store.finished_keys())
-            say(f"\nnndl sweep: interrupted; {finished} of {len(trials)} trials are saved in {store.path}")
+            say(f"\nnndl sweep: interrupted; {finished} of {plural(len(trials), 'trial')} "
+                f"{'is' if finished == 1 else 'are'} saved in {store.path}")
             say(f"nndl sweep: resume with: nndl sweep resume {shlex.quote(str(folder))}   "
                 f"(or run the same command again)")
             return 130
@@ -271,9 +279,9 @@ def execute(spec: SweepSpec, dataset: str, folder: Path, args) -> int:
     finally:
         store.close()
     print_table(rows, spec, top=10)
-    say(f"{counts.get('done', 0)} trials done" + (f", {counts['diverged']} diverged" if counts.get("diverged") else "")
+    say(f"{plural(counts.get('done', 0), 'trial')} done" + (f", {counts['diverged']} diverged" if counts.get("diverged") else "")
         + f" in {seconds:.1f} s; results in {folder / 'sweep.sqlite'} (nndl sweep show {folder}); "
-          f"{len(paths)} figure{'s' if len(paths) != 1 else ''} in {folder}")
+          f"{plural(len(paths), 'figure')} in {folder}")
     return 0
 
 
@@ -324,7 +332,7 @@ def show(args) -> int:
                           "trials": total, "finished": len(rows), "rows": out}, indent=1))
         return 0
     fixed = ", ".join(f"{k} {_value(list(v) if isinstance(v, tuple) else v)}" for k, v in spec.fixed().items())
-    print(f"sweep in {args.folder}: {len(rows)} of {total} trials finished; data {Path(dataset).name}"
+    print(f"sweep in {args.folder}: {len(rows)} of {plural(total, 'trial')} finished; data {Path(dataset).name}"
           + (f", first {spec.n_train:,} training images" if spec.n_train else "")
           + (f", first {spec.n_validation:,} validation images" if spec.n_validation else "")
           + (f"; fixed: {fixed}" if fixed else ""))
