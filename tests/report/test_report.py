@@ -22,6 +22,7 @@ from nndl.config import TrainConfig
 from nndl.data import load_npz
 from nndl.explore.figures import CAPTIONS, FILES
 from nndl.report import build_report, report_path, write_report
+from nndl.report.collect import MISTAKES, PER_CELL
 from nndl.report.page import CSP, html
 
 NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
@@ -69,12 +70,33 @@ def test_model_page_embeds_the_network_exactly(model, sample, tmp_path):
     pixels = np.frombuffer(base64.b64decode(data["digits"]["pixels"]), dtype=np.uint8).reshape(-1, 784)
     rows = data["digits"]["rows"]
     confidences = [m[3] for m in t["mistakes"]]
-    assert confidences == sorted(confidences, reverse=True) and len(t["mistakes"]) == min(48, t["n"] - t["correct"])
+    assert confidences == sorted(confidences, reverse=True) and t["top"] == MISTAKES
+    wrong = np.flatnonzero(predicted != sample.test.labels)
+    net_out = net.forward(sample.test.images.astype(np.float64))
+    conf = (net_out.max(axis=1) / net_out.sum(axis=1))[wrong]
+    assert np.allclose(confidences[:MISTAKES], np.sort(conf)[::-1][:MISTAKES], atol=1e-4)  # the most confident of all
     for k, truth, pred, _ in t["mistakes"]:
         r = rows[k]
         assert truth == sample.test.labels[r] != pred == predicted[r]
         assert np.array_equal(pixels[k].astype(np.float32) / np.float32(255), sample.test.images[r])
     assert len(data["examples"]) == 20 and sorted({data["digits"]["labels"][k] for k in data["examples"]}) == list(range(10))
+
+
+def test_every_confusion_cell_with_mistakes_keeps_some(model, sample):
+    """10,000 test digits (the sample's 500, twenty times): far more mistakes than the gallery's
+    48, yet clicking any cell with mistakes shows some of them, and the page stays bounded."""
+    big = type(sample.test)(np.tile(sample.test.images, (20, 1)), np.tile(sample.test.labels, 20))
+    (entry,) = build_report(model, test=big).networks
+    t = entry["test"]
+    cm = np.array(t["confusion"])
+    kept = np.zeros_like(cm)
+    for _, truth, pred, _ in t["mistakes"]:
+        kept[truth, pred] += 1
+    off = ~np.eye(10, dtype=bool)
+    assert t["n"] - t["correct"] > 10 * MISTAKES and (cm[off] > 0).sum() > 10
+    assert np.all(kept[off] >= np.minimum(cm[off], 1)) and np.all(kept <= cm)           # never "0 kept"
+    assert np.all(kept[off] >= np.minimum(cm[off], PER_CELL))
+    assert len(t["mistakes"]) <= MISTAKES + PER_CELL * 90                                # bounded
 
 
 def test_final_saturation_of_each_network(model, sample):
@@ -147,13 +169,22 @@ def test_exploration_page(exploration, sample):
     for fig in FILES:                                                         # every figure, inline
         assert html_escape(CAPTIONS[fig]) in text
     assert text.count("data:image/png;base64,") == 5
-    assert "Saturation per epoch was not recorded" in text                             # the quick runs did not monitor it
+    chart = text.split("id='saturation'")[1].split("</section>")[0]                    # every run records saturation
+    assert "Saturation per epoch was not recorded" not in chart and chart.count("<polyline") == len(results["runs"])
+    colours = re.findall(r'<polyline[^>]*stroke="([^"]+)"', chart)
+    assert len(set(colours)) == len(results["runs"])                                  # a colour of its own each
+    assert "why a trained network still reads as largely saturated" in chart.lower()
 
 
 def test_saturation_is_drawn_when_recorded(exploration, sample, tmp_path):
     folder = tmp_path / "with-saturation"
     shutil.copytree(exploration, folder)
     results = json.loads((folder / "results.json").read_text())
+    for run in results["runs"].values():
+        run["history"].pop("saturation", None)
+    (folder / "results.json").write_text(json.dumps(results))
+    text = html(build_report(folder, test=sample.test))
+    assert "Saturation per epoch was not recorded" in text.split("id='saturation'")[1].split("</section>")[0]
     for name in ("regularized", "better-init"):
         epochs = results["runs"][name]["config"]["epochs"]
         start = 0.6 if name == "regularized" else 0.1

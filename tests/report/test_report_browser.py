@@ -419,6 +419,21 @@ def test_the_confusion_matrix_fits_without_a_scrollbar(browser, long_pages, tmp_
     assert box["lines"] <= 2, box                                                  # the corner header on one or two lines
 
 
+def test_every_confusion_cell_with_mistakes_shows_some(browser, long_pages):
+    open_page(browser, long_pages["model"], 1280, 900)
+    seen = browser.execute_script("""
+        return Array.from(document.querySelectorAll('#confusion td.pick')).map(function (td) {
+          td.click();
+          return [+td.textContent, document.querySelectorAll('#gallery .mistake').length,
+                  document.getElementById('gallery-note').textContent];
+        });""")
+    assert len(seen) > 10
+    for count, shown, note in seen:
+        assert count > 0 and 1 <= shown <= count, (count, shown, note)
+        assert note.startswith("True ") and f"{count:,} mistake" in note and "none" not in note
+    assert console_problems(browser) == []
+
+
 def test_the_ladder_shows_every_column_on_a_phone(browser, long_pages, tmp_path):
     open_page(browser, long_pages["exploration"], 390, 844)
     cells = browser.execute_script("""

@@ -26,7 +26,8 @@ from PIL import Image
 from nndl.errors import DataError, ModelFileError
 from nndl.serialization import from_dict, read_json, saved_dataset
 
-MISTAKES = 48        # misclassified test digits kept per network, the most confident first
+MISTAKES = 48        # misclassified test digits the gallery shows first, the most confident of all
+PER_CELL = 3         # and the most confident of every confusion-matrix cell, so that no cell shows none
 EXAMPLES_PER_CLASS = 2  # test digits to click, per class
 FIGURE_COLOURS = 160  # figures are re-encoded with an adaptive palette this large (about 2.5x smaller)
 
@@ -87,7 +88,8 @@ class DigitPool:
 def network_entry(net, name: str, label: str, test, pool: DigitPool | None) -> dict:
     """What the page needs of one network: its shape, activations, weights (base64 float32,
     row-major (n_out, n_in) per layer), and on the test split its accuracy, confusion
-    matrix and most confident mistakes (indices into ``pool``)."""
+    matrix and mistakes (indices into ``pool``): the ``MISTAKES`` most confident of all, then
+    (in the same order of confidence) the ``PER_CELL`` most confident of each confusion cell."""
     entry = {
         "name": name, "label": label, "sizes": list(net.sizes), "activation": net.activation.name,
         "output": net.output.name, "cost": net.cost.name,
@@ -105,10 +107,16 @@ def network_entry(net, name: str, label: str, test, pool: DigitPool | None) -> d
     labels = test.labels
     confusion = np.bincount(labels * k + predicted, minlength=k * k).reshape(k, k)       # (k, k)
     wrong = np.flatnonzero(predicted != labels)
-    wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:MISTAKES]
+    wrong = wrong[np.argsort(-confidence[wrong], kind="stable")]                        # most confident first
+    cell = labels[wrong] * k + predicted[wrong]                                          # (n_wrong,) its cell
+    rank = np.zeros(len(wrong), np.int64)                                                # place within its cell
+    for c in np.unique(cell):
+        at = np.flatnonzero(cell == c)
+        rank[at] = np.arange(len(at))
+    wrong = wrong[(np.arange(len(wrong)) < MISTAKES) | (rank < PER_CELL)]      # at most MISTAKES + k*(k-1)*PER_CELL
     entry["saturation"] = [round(float(v), 4) for v in net.saturation(X[:1000])]  # per hidden layer, now
     entry["test"] = {"n": int(len(labels)), "correct": int(np.trace(confusion)),
-                     "confusion": confusion.tolist(),
+                     "confusion": confusion.tolist(), "top": MISTAKES, "per_cell": PER_CELL,
                      "mistakes": [[pool.add(r), int(labels[r]), int(predicted[r]), round(float(confidence[r]), 4)]
                                   for r in wrong] if pool is not None else []}
     return entry

@@ -133,6 +133,24 @@ def section_figures(report: Report) -> str:
             f"at full size.</p>" + figs + zoom + "</section>")
 
 
+SATURATION_MEANING = (
+    "<h3>Why a trained network still reads as largely saturated</h3>"
+    "<p>The number counts, image by image, the hidden neurons whose derivative is below 4% of its peak. "
+    "What it means depends on the neuron:</p><ul>"
+    "<li><b>Sigmoid</b>: saturated is an output below 0.01 or above 0.99 (&sigma;&prime;(z) &lt; 0.01). After "
+    "training most hidden neurons have made up their mind about an image: a neuron that looks for a stroke the "
+    "digit lacks sits near 0, one whose stroke is there near 1. That is the network answering confidently, not a "
+    "stall. What hurts is saturation <em>before</em> learning (epoch 0): N(0, 1) weights saturate most neurons at "
+    "the start, so they learn slowly; N(0, 1/n<sub>in</sub>) starts almost none saturated, and the curves then "
+    "rise as the neurons learn to decide.</li>"
+    "<li><b>tanh</b>: the same at &plusmn;1 (tanh&prime;(z) = 1 &minus; tanh&sup2;(z) below 0.04, |tanh(z)| "
+    "above 0.98).</li>"
+    "<li><b>ReLU</b>: the derivative is 0 wherever the neuron is off (z &lt; 0), so the number is the share of "
+    "neurons that are off for an image: about half from the start with N(0, 2/n<sub>in</sub>) weights, by design. "
+    "That sparsity is how ReLU networks work; only a neuron that is off for every image (a dead neuron) never "
+    "learns again.</li></ul>")
+
+
 def section_saturation(report: Report) -> str:
     chart = saturation_chart(report.runs)
     intro = ("<p>A hidden neuron is <em>saturated</em> when its derivative is below 4% of its peak (for the "
@@ -142,7 +160,7 @@ def section_saturation(report: Report) -> str:
     if chart:
         body = (f"<p>Share of (image, hidden neuron) pairs saturated on the first 1,000 watched images, before "
                 f"training (epoch 0) and after each epoch. Compare the runs that differ only in their "
-                f"initialization or their cost.</p><div class='scroll'>{chart}</div>")
+                f"initialization or their cost.</p><div class='scroll'>{chart}</div>" + SATURATION_MEANING)
     else:
         body = ("<p class='note'>Saturation per epoch was not recorded for these runs (their history has no "
                 "<code>saturation</code>; the engine records it when the saturation monitor is on, e.g. "

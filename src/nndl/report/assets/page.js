@@ -280,10 +280,11 @@
 
   function renderGallery() {
     var net = NETS[state.net], t = net.test, gallery = $("gallery"), f = state.filter, shown = 0;
+    var top = t.top === undefined ? t.mistakes.length : t.top;   // the most confident of all come first
     gallery.innerHTML = "";
     for (var m = 0; m < t.mistakes.length; m++) {
       var e = t.mistakes[m];
-      if (f && (e[1] !== f[0] || e[2] !== f[1])) continue;
+      if (f ? (e[1] !== f[0] || e[2] !== f[1]) : m >= top) continue;
       var tile = document.createElement("button"), cv = document.createElement("canvas");
       tile.className = "mistake"; tile.type = "button";
       tile.dataset.pool = e[0]; tile.dataset.truth = e[1]; tile.dataset.pred = e[2];
@@ -294,9 +295,19 @@
       gallery.appendChild(tile);
       shown++;
     }
-    var total = t.n - t.correct;
-    $("gallery-note").textContent = (f ? "Showing the " + shown + " kept mistakes with true " + f[0] + ", predicted " + f[1] + ". "
-      : "The " + t.mistakes.length + " most confident of the " + total.toLocaleString("en") + " mistakes. ") +
+    var total = t.n - t.correct, note;
+    if (f) {
+      var inCell = t.confusion[f[0]][f[1]];
+      note = "True " + f[0] + ", read as " + f[1] + ": " + inCell.toLocaleString("en") + " mistake" + (inCell === 1 ? "" : "s") +
+        (shown === inCell ? (inCell === 1 ? ", shown. " : ", all shown. ")
+         : shown ? "; the " + shown + " most confident are shown (the page keeps " + (t.per_cell || shown) +
+                   " of each cell, besides the " + top + " most confident of all). "
+         : "; none was kept in this page, so none can be shown. ");
+    } else {
+      note = "The " + Math.min(top, t.mistakes.length) + " most confident of the " + total.toLocaleString("en") +
+        " mistakes; click a cell of the confusion matrix for the mistakes of that cell. ";
+    }
+    $("gallery-note").textContent = note +
       "Each reads: true digit → what the network answered, and its confidence. Click one to see it inside the network.";
     $("show-all").hidden = !f;
   }
