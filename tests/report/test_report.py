@@ -20,7 +20,7 @@ import nndl
 from nndl.cli import main
 from nndl.config import TrainConfig
 from nndl.data import load_npz
-from nndl.explore.figures import CAPTIONS, FILES
+from nndl.explore.figures import FILES, captions
 from nndl.report import build_report, report_path, write_report
 from nndl.report.collect import MISTAKES, PER_CELL
 from nndl.report.page import CSP, html
@@ -126,7 +126,9 @@ def test_page_size_for_784_100_10(sample, tmp_path):
 
 
 def test_figure_captions_cover_every_figure():
-    assert set(CAPTIONS) == set(FILES) and all(10 < len(c) < 400 for c in CAPTIONS.values())
+    results = json.loads((Path(__file__).resolve().parents[2] / "docs" / "level3" / "results.json").read_text())
+    said = captions(results)
+    assert set(said) == set(FILES) and all(10 < len(c) < 600 for c in said.values())
 
 
 @pytest.fixture(scope="module")
@@ -160,14 +162,15 @@ def test_exploration_page(exploration, sample):
     assert [r["run"] for r in report.ladder] == [s["run"] for s in results["ladder"]]
     assert {r["name"] for r in report.runs} == set(results["runs"])
     assert [f["file"] for f in report.figures] == list(FILES)
-    assert all(f["caption"] == CAPTIONS[f["file"]] for f in report.figures)
+    said = captions(results)
+    assert all(f["caption"] == said[f["file"]] for f in report.figures)
     names = [n["name"] for n in report.networks]
     assert names[:5] == [s["run"] for s in results["ladder"]] and set(names) == set(results["runs"])
     text = html(report)
     data = page_data(text)
     assert data["default_network"] == "full"
     for fig in FILES:                                                         # every figure, inline
-        assert html_escape(CAPTIONS[fig]) in text
+        assert html_escape(said[fig]) in text
     assert text.count("data:image/png;base64,") == 5
     chart = text.split("id='saturation'")[1].split("</section>")[0]                    # every run records saturation
     assert "Saturation per epoch was not recorded" not in chart and chart.count("<polyline") == len(results["runs"])
@@ -238,7 +241,7 @@ def test_cli_report_bad_model_file(tmp_path, capsys):
 def test_beyond_level3_folder(model, sample, tmp_path):
     """nndl explore beyond's folder: the ladder past 98 % (seeds' mean and range), its seven figures'
     captions, one network per ladder row (its first seed)."""
-    from nndl.explore.beyond_figures import CAPTIONS as BEYOND
+    from nndl.explore.beyond_figures import CAPTION as BEYOND
     saved = json.loads(model.read_text())
     folder = tmp_path / "beyond" / "stamp"
     (folder / "models").mkdir(parents=True)
@@ -261,6 +264,8 @@ def test_beyond_level3_folder(model, sample, tmp_path):
     assert [n["name"] for n in report.networks] == ["level3-seed0", "dropout-seed0"]
     assert [r["test"] for r in report.ladder] == ["91.00% (90.00-92.00)", "94.00% (93.00-95.00)"]
     assert report.ladder_expected == "What it shows" and report.title.startswith("Beyond Level 3")
-    assert [f["caption"] for f in report.figures] == [BEYOND["7_ladder_past_98.png"]]
+    results = json.loads((folder / "results.json").read_text())
+    assert [f["caption"] for f in report.figures] == [BEYOND["7_ladder_past_98.png"](results)]
+    assert "mean test accuracy of its 2 seeds" in report.figures[0]["caption"]                # this folder's own
     text = html(report)
     assert "What it shows" in text and "Level 3 document expects" not in text and len(report.runs) == 5

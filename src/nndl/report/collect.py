@@ -140,6 +140,15 @@ def run_label(name: str, config: dict | None, step: str | None = None) -> str:
             f"lambda {config.get('lmbda', 0):g}, eta {config.get('eta', 0):g}")
 
 
+def _caption(make, results: dict) -> str:
+    """A figure's caption computed from results.json, as the figure says it; none (rather than
+    an error) when the file lacks what the caption reads (an unfinished run's)."""
+    try:
+        return make(results)
+    except (KeyError, TypeError, IndexError, ValueError, ZeroDivisionError, AttributeError):
+        return ""
+
+
 def _history(h) -> dict:
     return h if isinstance(h, dict) else {}
 
@@ -202,12 +211,13 @@ def from_folder(folder: Path, test=None) -> Report:
                             "n_evaluation": sizes.get(run.get("evaluation_data", "validation")),
                             "seconds": run.get("seconds")})
     if beyond:
-        from nndl.explore.beyond_figures import CAPTIONS, FILES
+        from nndl.explore.beyond_figures import CAPTION, FILES
     else:
-        from nndl.explore.figures import CAPTIONS, FILES
+        from nndl.explore.figures import CAPTION, FILES
     for name in FILES:
         if (folder / name).is_file():
-            report.figures.append({"file": name, "caption": CAPTIONS.get(name, ""), "png": figure_png(folder / name)})
+            report.figures.append({"file": name, "caption": _caption(CAPTION[name], results),
+                                   "png": figure_png(folder / name)})
     if test is not None and sizes.get("test"):
         test = type(test)(test.images[:sizes["test"]], test.labels[:sizes["test"]])
     pool = DigitPool(test.images, test.labels) if test is not None else None
