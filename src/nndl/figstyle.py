@@ -1,6 +1,7 @@
 """Two habits the figures share, so that a reader who has not read the code can read them.
 
-* ``legend_beside``: the legend goes to the right of the axes, never over a curve;
+* ``legend_beside`` / ``legend_below``: the legend goes to the right of the axes or under the
+  figure, never over a curve;
 * ``plain_log_ticks``: a log axis labelled with plain numbers (0.5, 2, 3), not 2^-1 or 3 x 10^0.
 """
 
@@ -14,6 +15,13 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 def legend_beside(ax, **kw):
     """The axes' legend outside it, on the right (constrained layout makes room for it)."""
     return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kw)
+
+
+def legend_below(fig, ax, ncol: int = 2, **kw):
+    """``ax``'s legend under the whole figure (or subfigure), outside every axes: for a single
+    wide panel, where a legend beside it would squeeze the curves."""
+    handles, labels = ax.get_legend_handles_labels()
+    return fig.legend(handles, labels, loc="outside lower center", ncol=ncol, frameon=False, **kw)
 
 
 def _plain(v: float, _pos=None) -> str:

@@ -120,7 +120,8 @@ def legends_clear_of_axes(fig) -> list:
     canvas.draw()
     renderer = canvas.get_renderer()
     hits = []
-    for legend in [a.get_legend() for a in fig.axes if a.get_legend()] + list(fig.legends):
+    legends = [a.get_legend() for a in fig.axes if a.get_legend()] + list(fig.legends)
+    for legend in legends + [leg for sub in fig.subfigs for leg in sub.legends]:
         box = legend.get_window_extent(renderer)
         hits += [ax.get_title() for ax in fig.axes if overlaps(box, ax.get_window_extent(renderer))]
     return hits
@@ -129,7 +130,9 @@ def legends_clear_of_axes(fig) -> list:
 @pytest.mark.parametrize("draw", [beyond_figures.fig_softmax, beyond_figures.fig_expanded, beyond_figures.fig_momentum])
 def test_legends_never_cover_a_curve(quick_beyond, draw):
     fig = draw(quick_beyond[1])
-    assert any(a.get_legend() for a in fig.axes) and legends_clear_of_axes(fig) == []
+    legends = [a.get_legend() for a in fig.axes if a.get_legend()] + list(fig.legends)
+    legends += [leg for sub in fig.subfigs for leg in sub.legends]
+    assert legends and legends_clear_of_axes(fig) == []
 
 
 def tick_texts(axis) -> list[str]:

@@ -18,7 +18,7 @@ from matplotlib.ticker import MaxNLocator
 
 from nndl.explore.beyond import ladder_stats
 from nndl.explore.figures import wrap_to_figure as _wrap
-from nndl.figstyle import legend_beside, plain_log_ticks
+from nndl.figstyle import legend_below, legend_beside, plain_log_ticks
 from nndl.fileio import atomic_path
 
 FILES = ("1_softmax_vs_sigmoid.png", "2_learning_rate_schedule.png", "3_dropout_vs_l2.png", "4_momentum.png",
@@ -204,7 +204,7 @@ def fig_softmax(results: dict) -> Figure:
     ax.set(title=f"{cfg['sizes']}, lambda {cfg['lmbda']:g}, eta {cfg['eta']:g}, same seed", xlabel="epoch",
            ylabel="validation accuracy (%)")
     ax.grid(alpha=0.3)
-    legend_beside(ax)
+    legend_below(fig, ax)
     return fig
 
 
@@ -334,7 +334,7 @@ def fig_expanded(results: dict) -> Figure:
     ax.set(title=f"{cfg['sizes']}, eta {cfg['eta']:g}, lambda {cfg['lmbda']:g}, no schedule",
            xlabel="training images seen (millions)", ylabel="validation accuracy (%)")
     ax.grid(alpha=0.3)
-    legend_beside(ax)
+    legend_below(right, ax, ncol=1)
     return fig
 
 
