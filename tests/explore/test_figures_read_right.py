@@ -152,7 +152,7 @@ def test_log_axes_read_as_plain_numbers(quick_beyond):
 def test_the_ladders_labels_stay_outside_the_plot(quick_beyond):
     fig = beyond_figures.fig_ladder(quick_beyond[1])
     ax = fig.axes[0]
-    assert len(ax.texts) == 0                                                       # nothing written over bars, whiskers or 98 %
+    assert len(ax.texts) == 0                                   # nothing written over bars, whiskers or 98 %
     names = [t.get_text() for t in ax.get_yticklabels()]
     numbers = [t.get_text() for t in fig.axes[1].get_yticklabels()]
     assert len(names) == len(numbers) == 5 and all(re.fullmatch(r"\d+\.\d\d%  \(\d+ s\)", n) for n in numbers)

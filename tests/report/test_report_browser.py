@@ -373,7 +373,8 @@ def long_pages(tmp_path_factory, sample) -> dict:
     json_model["dataset"] = str(npz)
     model.write_text(json.dumps(json_model))
     folder = exploration(sample, long / "level3" / "20261205_080000", dataset=str(npz), figure=True)
-    big_test = type(sample.test)(np.tile(sample.test.images, (20, 1)), np.tile(sample.test.labels, 20))  # 10,000 digits:
+    big_test = type(sample.test)(np.tile(sample.test.images, (20, 1)),      # 10,000 digits:
+                                 np.tile(sample.test.labels, 20))
     return {"model": write_report(model, model.with_suffix(".html"), test=big_test),         # 4-digit counts
             "exploration": write_report(folder, test=sample.test)}
 

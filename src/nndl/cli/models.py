@@ -163,7 +163,8 @@ def answer_text(share: np.ndarray, names: list | None = None) -> str:
     order = np.argsort(-share, kind="stable")                                         # (n_out,)
     first = int(order[0])
     named = bool(names) and first < len(names)
-    text = (f"{names[first]} (class {first})" if named else f"digit {first}") + f" (confidence {100 * share[first]:.1f}%)"
+    text = f"{names[first]} (class {first})" if named else f"digit {first}"
+    text += f" (confidence {100 * share[first]:.1f}%)"
     if len(order) > 1 and share[order[1]] >= RUNNER_UP * share[first]:
         second = int(order[1])
         text += (f", then {names[second]} (class {second}, {100 * share[second]:.1f}%)" if named and second < len(names)

@@ -124,7 +124,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     q.set_defaults(parser=q)
     r = sub.add_parser("resume", help="run the unfinished trials of a sweep",
                        description="Run the trials of the sweep in FOLDER (a folder `nndl sweep` made, or named "
-                                   "when it was interrupted) that have not finished, as recorded in FOLDER/sweep.sqlite.")
+                                   "when it was interrupted) that have not finished, as recorded in "
+                                   "FOLDER/sweep.sqlite.")
     r.add_argument("folder", metavar="FOLDER", help=FOLDER_HELP)
     _runner_args(r)
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no line per trial")
@@ -279,7 +280,8 @@ def execute(spec: SweepSpec, dataset: str, folder: Path, args) -> int:
     finally:
         store.close()
     print_table(rows, spec, top=10)
-    say(f"{plural(counts.get('done', 0), 'trial')} done" + (f", {counts['diverged']} diverged" if counts.get("diverged") else "")
+    say(f"{plural(counts.get('done', 0), 'trial')} done"
+        + (f", {counts['diverged']} diverged" if counts.get("diverged") else "")
         + f" in {seconds:.1f} s; results in {folder / 'sweep.sqlite'} (nndl sweep show {folder}); "
           f"{plural(len(paths), 'figure')} in {folder}")
     return 0
