@@ -67,6 +67,8 @@ def advice(lacking: list[str], script: str | None = None, make_target: str = "ru
 def check() -> None:
     """Raise ``MissingDependencies`` (one line of advice) when a required library is missing."""
     lacking = missing()
+    if lacking and sys.argv[:1] == ["-m"]:      # `python -m nndl` (argv[0] is '-m' while it is found): a
+        sys.exit(f"python -m nndl: {advice(lacking)}")   # command, so one line and exit 1, not a traceback
     if lacking:
         raise MissingDependencies(lacking)
 

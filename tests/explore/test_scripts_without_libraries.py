@@ -53,6 +53,13 @@ def test_the_books_modules_without_the_libraries_say_what_to_run(module):
     assert last.startswith("nndl._deps.MissingDependencies: nndl needs numpy") and "make run" in last
 
 
+def test_python_dash_m_nndl_without_the_libraries_is_one_line_too():
+    got = run(BARE + ["-m", "nndl", "--help"])
+    assert got.returncode == 1 and got.stdout == ""
+    (line,) = got.stderr.splitlines()
+    assert line.startswith("python -m nndl: nndl needs numpy") and "`cd .. && make run`" in line
+
+
 def test_with_the_libraries_the_script_finds_the_package_beside_it():
     got = run([sys.executable, "level3/1_improved_network.py", "--help"])
     assert got.returncode == 0 and "usage: python level3/1_improved_network.py" in got.stdout
