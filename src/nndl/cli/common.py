@@ -56,11 +56,6 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {cap(did_you_mean(message))} (see {self.prog} --help)\n")
 
 
-def plural(n: int, word: str) -> str:
-    """'1 trial', '2 trials', '0 trials'."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def did_you_mean(message: str) -> str:
     """argparse's "invalid choice: 'trian' (choose from 'train', ...)" with "; did you mean
     'train'?" added when one choice is close to what was typed (a typo)."""

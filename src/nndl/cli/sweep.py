@@ -32,7 +32,7 @@ from nndl.sweep.store import SweepStore
 from nndl.sweep.sweep import load_spec, open_sweep, run_sweep
 from nndl.sweep.trial import MONITORS, DataSource
 
-from .common import DATASET_HELP, UsageError, bars_wanted, load_data, plural, say
+from .common import DATASET_HELP, UsageError, bars_wanted, load_data, say
 
 ACTIONS = ("show", "plot", "resume")
 
@@ -255,7 +255,7 @@ def execute(spec: SweepSpec, dataset: str, folder: Path, args) -> int:
         store.add_trials(trials)
         done = len(store.finished_keys() & {t.key for t in trials})
         runner = make_runner(args.workers, args.dask, args.scatter)
-        say(f"sweep: {plural(len(trials), 'trial')} ({done} finished before) in {folder}, "
+        say(f"sweep: {len(trials)} trial{'s' if len(trials) != 1 else ''} ({done} finished before) in {folder}, "
             f"on {runner.describe()}")
         progress = Progress(len(trials), done, bars=bars, lines=not args.quiet)
         runner.listen(progress.event)
@@ -267,8 +267,7 @@ def execute(spec: SweepSpec, dataset: str, folder: Path, args) -> int:
         except KeyboardInterrupt:
             progress.close()
             finished = len(store.finished_keys())
-            say(f"\nnndl sweep: interrupted; {finished} of {plural(len(trials), 'trial')} "
-                f"{'is' if finished == 1 else 'are'} saved in {store.path}")
+            say(f"\nnndl sweep: interrupted; {finished} of {len(trials)} trials are saved in {store.path}")
             say(f"nndl sweep: resume with: nndl sweep resume {shlex.quote(str(folder))}   "
                 f"(or run the same command again)")
             return 130
@@ -280,10 +279,11 @@ def execute(spec: SweepSpec, dataset: str, folder: Path, args) -> int:
     finally:
         store.close()
     print_table(rows, spec, top=10)
-    say(f"{plural(counts.get('done', 0), 'trial')} done"
+    n_done = counts.get("done", 0)
+    say(f"{n_done} trial{'' if n_done == 1 else 's'} done"
         + (f", {counts['diverged']} diverged" if counts.get("diverged") else "")
         + f" in {seconds:.1f} s; results in {folder / 'sweep.sqlite'} (nndl sweep show {folder}); "
-          f"{plural(len(paths), 'figure')} in {folder}")
+          f"{len(paths)} figure{'s' if len(paths) != 1 else ''} in {folder}")
     return 0
 
 
@@ -334,7 +334,7 @@ def show(args) -> int:
                           "trials": total, "finished": len(rows), "rows": out}, indent=1))
         return 0
     fixed = ", ".join(f"{k} {_value(list(v) if isinstance(v, tuple) else v)}" for k, v in spec.fixed().items())
-    print(f"sweep in {args.folder}: {len(rows)} of {plural(total, 'trial')} finished; data {Path(dataset).name}"
+    print(f"sweep in {args.folder}: {len(rows)} of {total} trials finished; data {Path(dataset).name}"
           + (f", first {spec.n_train:,} training images" if spec.n_train else "")
           + (f", first {spec.n_validation:,} validation images" if spec.n_validation else "")
           + (f"; fixed: {fixed}" if fixed else ""))

@@ -298,11 +298,7 @@ def run(args) -> int:
         config = _make_config(TrainConfig(), overrides)
     _check_epochs(config, done)
     save_to = _save_target(args)
-    if config.epochs == 0 and args.save:            # nothing would be trained: never save a network unawares
-        if not args.resume:
-            raise UsageError(f"argument --epochs: 0 epochs would save an untrained network to {args.save}; "
-                             f"give --epochs 1 or more, or leave out --save")
-        say(f"nndl: warning: --epochs 0: nothing is trained; {args.save} gets {args.resume}'s network unchanged")
+    _check_untrained_save(config, args)
     saved_config = config.replace(epochs=done + config.epochs)  # the whole schedule, for a later resume
 
     bars = bars_wanted(args.quiet)
@@ -395,6 +391,15 @@ def _save_target(args) -> str | None:
     if target:
         check_writable(target)
     return target
+
+
+def _check_untrained_save(config: TrainConfig, args) -> None:
+    """0 epochs with --save would write a network nothing trained: refused, or (resuming) a warning."""
+    if config.epochs == 0 and args.save:
+        if not args.resume:
+            raise UsageError(f"argument --epochs: 0 epochs would save an untrained network to {args.save}; "
+                             f"give --epochs 1 or more, or leave out --save")
+        say(f"nndl: warning: --epochs 0: nothing is trained; {args.save} gets {args.resume}'s network unchanged")
 
 
 def _check_epochs(config: TrainConfig, done: int) -> None:
