@@ -296,9 +296,9 @@ def run(args) -> int:
     else:
         net, history, done, recorded = None, History(), 0, True
         config = _make_config(TrainConfig(), overrides)
+    _check_untrained_save(config, args)
     _check_epochs(config, done)
     save_to = _save_target(args)
-    _check_untrained_save(config, args)
     saved_config = config.replace(epochs=done + config.epochs)  # the whole schedule, for a later resume
 
     bars = bars_wanted(args.quiet)

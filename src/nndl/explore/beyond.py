@@ -210,6 +210,7 @@ def run_beyond(options: Options, splits, reporter: Reporter | None = None, on_sa
 
 def _run_beyond(options, splits, reporter, on_save, runner, source, on_model) -> dict:
     results = new_results(options, splits)
+    results["runner"] = runner.describe()                       # where the runs' times were measured
     results["samples"] = sample_images(splits)
     start = time.perf_counter()
     runs = plan(options)                                          # longest first
@@ -221,7 +222,6 @@ def _run_beyond(options, splits, reporter, on_save, runner, source, on_model) ->
     if options.n_train is not None:
         trials = [Trial(**{**t.__dict__, "n_train": min(options.n_train, t.n_train or options.n_train)})
                   for t in trials]
-    results["runner"] = runner.describe()                       # where the runs' times were measured
     reporter.section(f"{len(trials)} trainings on {runner.describe()}")
     runner.listen(_Relay(reporter, {t.key: t.config for t in trials}))
     data = runner.share(source, splits) if source is not None else splits

@@ -88,8 +88,7 @@ class DigitPool:
 def network_entry(net, name: str, label: str, test, pool: DigitPool | None) -> dict:
     """What the page needs of one network: its shape, activations, weights (base64 float32,
     row-major (n_out, n_in) per layer), and on the test split its accuracy, confusion
-    matrix and mistakes (indices into ``pool``): the ``MISTAKES`` most confident of all, then
-    (in the same order of confidence) the ``PER_CELL`` most confident of each confusion cell."""
+    matrix and most confident mistakes (indices into ``pool``)."""
     entry = {
         "name": name, "label": label, "sizes": list(net.sizes), "activation": net.activation.name,
         "output": net.output.name, "cost": net.cost.name,
