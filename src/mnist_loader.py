@@ -17,7 +17,8 @@ keeps that API. What differs from the book's version:
 
 from __future__ import annotations
 
-import numpy as np
+import nndl  # noqa: F401 - first: where NumPy is missing, nndl says in one sentence what to run
+import numpy as np  # noqa: I001
 
 from nndl.data import load_mnist
 

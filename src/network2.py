@@ -24,9 +24,9 @@ the book's global ``np.random``.
 
 from __future__ import annotations
 
-import numpy as np
+import nndl  # first: where NumPy is missing, nndl says in one sentence what to run
+import numpy as np  # noqa: I001
 
-import nndl
 from nndl import serialization
 from nndl.activations import sigmoid, sigmoid_prime
 from nndl.config import as_rng

@@ -4,6 +4,8 @@ rest of the book's chapter 3 on the same engine.
 The public API is what ``__all__`` lists. The book's own names live in the top-level
 modules ``network2`` and ``mnist_loader``, built on this package.
 """
+from . import _deps  # noqa: F401 - first, before NumPy: without nndl's libraries, one sentence on what to run
+# isort: split
 
 from .activations import ACTIVATIONS, OUTPUTS, ReLU, Sigmoid, Softmax, Tanh, sigmoid, sigmoid_prime
 from .augment import EXPANSIONS

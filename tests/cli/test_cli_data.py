@@ -51,11 +51,12 @@ def test_info_flags_files_that_fail_verification(tiny_mnist, capsys, tmp_path):
 def test_fetch_then_info(tiny, capsys):
     assert main(["data", "fetch", "tiny"]) == 0
     out = capsys.readouterr().out
-    assert f"Tiny-MNIST in {os.path.join(root(), 'tiny')}:" in out
-    assert out.count(f"fetched from {tiny.system_dir}") == 4
+    assert out == (f"Tiny-MNIST: the 4 files fetched from {tiny.system_dir}, verified (SHA-256), in "
+                   f"{os.path.join(root(), 'tiny')}\n")
 
     assert main(["data", "fetch", "tiny", "--quiet"]) == 0
-    assert capsys.readouterr().out.count("already cached (verified)") == 4
+    assert capsys.readouterr().out == (f"Tiny-MNIST: the 4 files are already in {os.path.join(root(), 'tiny')}, "
+                                       f"verified (SHA-256)\n")
 
     assert main(["data", "info", "tiny", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
@@ -67,6 +68,40 @@ def test_fetch_then_info(tiny, capsys):
 
     assert main(["data", "info", "tiny"]) == 0
     assert "complete: all 4 files verified" in capsys.readouterr().out
+
+
+def test_a_fetch_that_worked_after_a_source_failed_says_one_line(tiny, monkeypatch, capsys):
+    """The mirror cannot be reached (a closed port on this machine), the folder serves: one line on
+    where the files came from, nothing about the mirror; train and explore say the same line."""
+    monkeypatch.setenv("NNDL_TINY_MIRRORS", "https://127.0.0.1:9/mnist/")
+    assert main(["data", "fetch", "tiny", "--quiet"]) == 0
+    got = capsys.readouterr()
+    assert got.out.splitlines() == [f"Tiny-MNIST: the 4 files fetched from {tiny.system_dir}, verified (SHA-256), "
+                                    f"in {os.path.join(root(), 'tiny')}"]
+    assert got.err == ""
+
+
+def test_a_named_data_set_fetched_by_train_is_one_line_on_stderr(tiny, monkeypatch, capsys):
+    monkeypatch.setenv("NNDL_TINY_MIRRORS", "https://127.0.0.1:9/mnist/")
+    assert main(["train", "--dataset", "tiny", "--sizes", "784,10,10", "--epochs", "1", "-q"]) == 0
+    err = capsys.readouterr().err
+    assert err.splitlines() == [f"nndl: Tiny-MNIST: the 4 files fetched from {tiny.system_dir}, verified (SHA-256), "
+                                f"in {os.path.join(root(), 'tiny')}"]
+
+
+def test_when_every_source_fails_each_is_listed_within_100_columns(tiny_mnist, monkeypatch, capsys, tmp_path):
+    far = tmp_path / ("a-folder-with-a-long-name" * 8) / "absent"             # a long path: its line wraps
+    spec = dataclasses.replace(tiny_mnist.spec, system_dir=str(far), system_package="dataset-tiny")
+    monkeypatch.setitem(registry.DATASETS, "tiny", spec)
+    monkeypatch.setenv("NNDL_TINY_MIRRORS", "https://127.0.0.1:9/mnist/ https://127.0.0.1:9/again/")
+    assert main(["data", "fetch", "tiny", "--quiet"]) == 1
+    first, *rest = capsys.readouterr().err.splitlines()
+    assert first.startswith("nndl: error: cannot get Tiny-MNIST file") and "every source failed (3 tried" in first
+    tried = rest[1:rest.index("the four files:")]
+    assert rest[0] == "tried:" and sum(line.startswith("  - ") for line in tried) == 3
+    assert all(len(line) <= 100 for line in rest)
+    assert all(line.startswith(("  - ", "      ")) for line in tried)               # continued lines indented
+    assert "apt-get install dataset-tiny" in " ".join(line.strip() for line in tried)
 
 
 def test_fetch_into_data_dir(tiny, capsys, tmp_path):

@@ -20,8 +20,9 @@ import nndl
 from nndl.cli import main
 from nndl.config import TrainConfig
 from nndl.data import load_npz
-from nndl.explore.figures import CAPTIONS, FILES
+from nndl.explore.figures import FILES, captions
 from nndl.report import build_report, report_path, write_report
+from nndl.report.collect import MISTAKES, PER_CELL
 from nndl.report.page import CSP, html
 
 NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
@@ -69,12 +70,33 @@ def test_model_page_embeds_the_network_exactly(model, sample, tmp_path):
     pixels = np.frombuffer(base64.b64decode(data["digits"]["pixels"]), dtype=np.uint8).reshape(-1, 784)
     rows = data["digits"]["rows"]
     confidences = [m[3] for m in t["mistakes"]]
-    assert confidences == sorted(confidences, reverse=True) and len(t["mistakes"]) == min(48, t["n"] - t["correct"])
+    assert confidences == sorted(confidences, reverse=True) and t["top"] == MISTAKES
+    wrong = np.flatnonzero(predicted != sample.test.labels)
+    net_out = net.forward(sample.test.images.astype(np.float64))
+    conf = (net_out.max(axis=1) / net_out.sum(axis=1))[wrong]
+    assert np.allclose(confidences[:MISTAKES], np.sort(conf)[::-1][:MISTAKES], atol=1e-4)  # the most confident of all
     for k, truth, pred, _ in t["mistakes"]:
         r = rows[k]
         assert truth == sample.test.labels[r] != pred == predicted[r]
         assert np.array_equal(pixels[k].astype(np.float32) / np.float32(255), sample.test.images[r])
     assert len(data["examples"]) == 20 and sorted({data["digits"]["labels"][k] for k in data["examples"]}) == list(range(10))
+
+
+def test_every_confusion_cell_with_mistakes_keeps_some(model, sample):
+    """10,000 test digits (the sample's 500, twenty times): far more mistakes than the gallery's
+    48, yet clicking any cell with mistakes shows some of them, and the page stays bounded."""
+    big = type(sample.test)(np.tile(sample.test.images, (20, 1)), np.tile(sample.test.labels, 20))
+    (entry,) = build_report(model, test=big).networks
+    t = entry["test"]
+    cm = np.array(t["confusion"])
+    kept = np.zeros_like(cm)
+    for _, truth, pred, _ in t["mistakes"]:
+        kept[truth, pred] += 1
+    off = ~np.eye(10, dtype=bool)
+    assert t["n"] - t["correct"] > 10 * MISTAKES and (cm[off] > 0).sum() > 10
+    assert np.all(kept[off] >= np.minimum(cm[off], 1)) and np.all(kept <= cm)           # never "0 kept"
+    assert np.all(kept[off] >= np.minimum(cm[off], PER_CELL))
+    assert len(t["mistakes"]) <= MISTAKES + PER_CELL * 90                                # bounded
 
 
 def test_final_saturation_of_each_network(model, sample):
@@ -104,7 +126,9 @@ def test_page_size_for_784_100_10(sample, tmp_path):
 
 
 def test_figure_captions_cover_every_figure():
-    assert set(CAPTIONS) == set(FILES) and all(10 < len(c) < 400 for c in CAPTIONS.values())
+    results = json.loads((Path(__file__).resolve().parents[2] / "docs" / "level3" / "results.json").read_text())
+    said = captions(results)
+    assert set(said) == set(FILES) and all(10 < len(c) < 600 for c in said.values())
 
 
 @pytest.fixture(scope="module")
@@ -138,22 +162,32 @@ def test_exploration_page(exploration, sample):
     assert [r["run"] for r in report.ladder] == [s["run"] for s in results["ladder"]]
     assert {r["name"] for r in report.runs} == set(results["runs"])
     assert [f["file"] for f in report.figures] == list(FILES)
-    assert all(f["caption"] == CAPTIONS[f["file"]] for f in report.figures)
+    said = captions(results)
+    assert all(f["caption"] == said[f["file"]] for f in report.figures)
     names = [n["name"] for n in report.networks]
     assert names[:5] == [s["run"] for s in results["ladder"]] and set(names) == set(results["runs"])
     text = html(report)
     data = page_data(text)
     assert data["default_network"] == "full"
     for fig in FILES:                                                         # every figure, inline
-        assert html_escape(CAPTIONS[fig]) in text
+        assert html_escape(said[fig]) in text
     assert text.count("data:image/png;base64,") == 5
-    assert "Saturation per epoch was not recorded" in text                             # the quick runs did not monitor it
+    chart = text.split("id='saturation'")[1].split("</section>")[0]                    # every run records saturation
+    assert "Saturation per epoch was not recorded" not in chart and chart.count("<polyline") == len(results["runs"])
+    colours = re.findall(r'<polyline[^>]*stroke="([^"]+)"', chart)
+    assert len(set(colours)) == len(results["runs"])                                  # a colour of its own each
+    assert "why a trained network still reads as largely saturated" in chart.lower()
 
 
 def test_saturation_is_drawn_when_recorded(exploration, sample, tmp_path):
     folder = tmp_path / "with-saturation"
     shutil.copytree(exploration, folder)
     results = json.loads((folder / "results.json").read_text())
+    for run in results["runs"].values():
+        run["history"].pop("saturation", None)
+    (folder / "results.json").write_text(json.dumps(results))
+    text = html(build_report(folder, test=sample.test))
+    assert "Saturation per epoch was not recorded" in text.split("id='saturation'")[1].split("</section>")[0]
     for name in ("regularized", "better-init"):
         epochs = results["runs"][name]["config"]["epochs"]
         start = 0.6 if name == "regularized" else 0.1
@@ -207,7 +241,7 @@ def test_cli_report_bad_model_file(tmp_path, capsys):
 def test_beyond_level3_folder(model, sample, tmp_path):
     """nndl explore beyond's folder: the ladder past 98 % (seeds' mean and range), its seven figures'
     captions, one network per ladder row (its first seed)."""
-    from nndl.explore.beyond_figures import CAPTIONS as BEYOND
+    from nndl.explore.beyond_figures import CAPTION as BEYOND
     saved = json.loads(model.read_text())
     folder = tmp_path / "beyond" / "stamp"
     (folder / "models").mkdir(parents=True)
@@ -230,6 +264,8 @@ def test_beyond_level3_folder(model, sample, tmp_path):
     assert [n["name"] for n in report.networks] == ["level3-seed0", "dropout-seed0"]
     assert [r["test"] for r in report.ladder] == ["91.00% (90.00-92.00)", "94.00% (93.00-95.00)"]
     assert report.ladder_expected == "What it shows" and report.title.startswith("Beyond Level 3")
-    assert [f["caption"] for f in report.figures] == [BEYOND["7_ladder_past_98.png"]]
+    results = json.loads((folder / "results.json").read_text())
+    assert [f["caption"] for f in report.figures] == [BEYOND["7_ladder_past_98.png"](results)]
+    assert "mean test accuracy of its 2 seeds" in report.figures[0]["caption"]                # this folder's own
     text = html(report)
     assert "What it shows" in text and "Level 3 document expects" not in text and len(report.runs) == 5

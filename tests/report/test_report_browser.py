@@ -299,9 +299,9 @@ def test_a_test_digit_and_a_mistake_clicked(browser, page, model, sample):
     assert console_problems(browser) == []
 
 
-def test_switching_networks(browser, sample, tmp_path):
-    """An exploration folder with two runs: the menu switches the network everywhere."""
-    folder = tmp_path / "level3" / "run"
+def exploration(sample, folder: Path, dataset: str = NPZ, figure: bool = False) -> Path:
+    """An exploration folder with two runs (baseline, full) and their models; with ``figure``,
+    a wide PNG as the exploration's first figure."""
     (folder / "models").mkdir(parents=True)
     runs = {}
     for name, sizes in (("baseline", (784, 30, 10)), ("full", (784, 100, 10))):
@@ -309,10 +309,20 @@ def test_switching_networks(browser, sample, tmp_path):
         runs[name] = {"config": json.loads(path.read_text())["config"], "n_train": 1667, "evaluation_data": "validation",
                       "history": json.loads(path.read_text())["history"], "seconds": 1.0,
                       "final": {"validation_accuracy": 0.9, "test_accuracy": 0.9, "training_accuracy": 0.9}}
-    results = {"complete": True, "options": {"dataset": NPZ, "quick": True}, "sizes": {"test": 500, "validation": 333},
+    results = {"complete": True, "options": {"dataset": dataset, "quick": True}, "sizes": {"test": 500, "validation": 333},
                "ladder": [{"step": "Level 2 baseline", "run": "baseline", "expected": "~94.5%"},
                           {"step": "+ larger hidden layer", "run": "full", "expected": "~97.5-98%"}], "runs": runs}
     (folder / "results.json").write_text(json.dumps(results))
+    if figure:
+        rgb = np.zeros((700, 1800, 3), np.uint8)
+        rgb[:, :, 0] = np.linspace(0, 255, 1800, dtype=np.uint8)            # (700, 1800): a gradient, 1800 px wide
+        Image.fromarray(rgb, "RGB").save(folder / "1_cross_entropy_advantage.png")
+    return folder
+
+
+def test_switching_networks(browser, sample, tmp_path):
+    """An exploration folder with two runs: the menu switches the network everywhere."""
+    folder = exploration(sample, tmp_path / "level3" / "run")
     page = write_report(folder, test=sample.test)
     open_page(browser, page)
     count = "return document.querySelectorAll('#hidden .cells span').length"
@@ -348,10 +358,116 @@ def test_nothing_leaves_the_page(browser, page):
     assert blocked[0] == "blocked" and blocked[1] and blocked[1][0].startswith("connect-src")
 
 
-def screenshot(browser, tmp_path: Path, name: str) -> Path:
+@pytest.fixture(scope="module")
+def long_pages(tmp_path_factory, sample) -> dict:
+    """A model page and an exploration page made from a folder whose path is at least 200
+    characters with no place to break (the data set's file sits there too)."""
+    base = tmp_path_factory.mktemp("long")
+    long = base / ("nndlfolder" * 30)[:max(20, 200 - len(str(base)))]
+    long.mkdir()
+    assert len(str(long)) >= 200
+    npz = long / "mnist_sample_with_a_long_name.npz"
+    shutil.copyfile(NPZ, npz)
+    model = trained(sample, long, "net", sizes=(784, 30, 10), epochs=1)
+    json_model = json.loads(model.read_text())
+    json_model["dataset"] = str(npz)
+    model.write_text(json.dumps(json_model))
+    folder = exploration(sample, long / "level3" / "20261205_080000", dataset=str(npz), figure=True)
+    big_test = type(sample.test)(np.tile(sample.test.images, (20, 1)),      # 10,000 digits:
+                                 np.tile(sample.test.labels, 20))
+    return {"model": write_report(model, model.with_suffix(".html"), test=big_test),         # 4-digit counts
+            "exploration": write_report(folder, test=sample.test)}
+
+
+def overflowing(driver) -> list:
+    """Elements outside any sideways-scrolling box that reach past the right edge of the window, or
+    whose content spills out of them (a long word that does not wrap)."""
+    return driver.execute_script("""
+        var out = [], w = document.documentElement.clientWidth;
+        document.querySelectorAll('body *').forEach(function (el) {
+          var r = el.getBoundingClientRect(), p = el.parentElement, clipped = false;
+          for (; p && p !== document.body; p = p.parentElement)
+            if (getComputedStyle(p).overflowX !== 'visible') { clipped = true; break; }
+          var spills = getComputedStyle(el).overflowX === 'visible' && el.scrollWidth > el.clientWidth + 1 && el.clientWidth;
+          if (!clipped && r.width && (r.right > w + 0.5 || spills))
+            out.push(el.tagName + '#' + el.id + '.' + el.className + ': ' + Math.round(r.right) + (spills ? ' (spills)' : ''));
+        });
+        return out;""")
+
+
+@pytest.mark.parametrize("which", ["model", "exploration"])
+@pytest.mark.parametrize("width", [390, 1280])
+def test_long_paths_never_widen_the_page(browser, long_pages, tmp_path, which, width):
+    open_page(browser, long_pages[which], width, 844)
+    assert str(long_pages[which].parent) in browser.find_element(By.TAG_NAME, "footer").text \
+        or long_pages[which].parent.name in browser.page_source
+    screenshot(browser, tmp_path, f"long-path-{which}-{width}")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= width, overflowing(browser)
+    assert overflowing(browser) == []
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_confusion_matrix_fits_without_a_scrollbar(browser, long_pages, tmp_path, width):
+    open_page(browser, long_pages["model"], width, 900)
+    browser.execute_script("document.getElementById('mistakes').scrollIntoView()")
+    screenshot(browser, tmp_path, f"confusion-{width}")
+    box = browser.execute_script("""
+        var t = document.getElementById('confusion'), s = t.parentElement, c = t.querySelector('th.corner');
+        var lh = parseFloat(getComputedStyle(c).lineHeight);
+        return {scroll: s.scrollWidth, client: s.clientWidth, lines: Math.round((c.clientHeight - 4) / lh),
+                right: t.getBoundingClientRect().right, window: document.documentElement.clientWidth};""")
+    assert box["scroll"] <= box["client"] and box["right"] <= box["window"], box    # column 9 whole, no sideways scroll
+    assert box["lines"] <= 2, box                                                  # the corner header on one or two lines
+
+
+def test_every_confusion_cell_with_mistakes_shows_some(browser, long_pages):
+    open_page(browser, long_pages["model"], 1280, 900)
+    seen = browser.execute_script("""
+        return Array.from(document.querySelectorAll('#confusion td.pick')).map(function (td) {
+          td.click();
+          return [+td.textContent, document.querySelectorAll('#gallery .mistake').length,
+                  document.getElementById('gallery-note').textContent];
+        });""")
+    assert len(seen) > 10
+    for count, shown, note in seen:
+        assert count > 0 and 1 <= shown <= count, (count, shown, note)
+        assert note.startswith("True ") and f"{count:,} mistake" in note and "none" not in note
+    assert console_problems(browser) == []
+
+
+def test_the_ladder_shows_every_column_on_a_phone(browser, long_pages, tmp_path):
+    open_page(browser, long_pages["exploration"], 390, 844)
+    cells = browser.execute_script("""
+        var w = document.documentElement.clientWidth;
+        return Array.from(document.querySelectorAll('#ladder table.ladder tr')).slice(1).map(function (tr) {
+          var c = tr.cells[tr.cells.length - 1], r = c.getBoundingClientRect();
+          var box = c.closest('.scroll').getBoundingClientRect();
+          return [c.textContent, r.width > 0 && r.left >= 0 && r.right <= Math.min(w, box.right) + 0.5];
+        });""")
+    browser.execute_script("document.getElementById('ladder').scrollIntoView()")
+    screenshot(browser, tmp_path, "phone-ladder")
+    assert len(cells) == 2 and all(seen for _, seen in cells), cells                # the validation column, in view
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_figure_opens_full_size(browser, long_pages, tmp_path, width):
+    open_page(browser, long_pages["exploration"], width, 844)
+    img = browser.find_element(By.CSS_SELECTOR, "#figures figure.fig img")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", img)
+    assert img.size["width"] < 1800                                                  # shrunk to the page
+    img.click()
+    big = browser.find_element(By.CSS_SELECTOR, "#zoom img")
+    assert big.is_displayed() and big.size["width"] == 1800                          # its own size, to scroll around
+    screenshot(browser, tmp_path, f"figure-open-{width}", least=2_000)             # mostly the dark backdrop
+    browser.find_element(By.ID, "zoom").click()
+    assert not browser.find_element(By.ID, "zoom").is_displayed()
+    assert console_problems(browser) == []
+
+
+def screenshot(browser, tmp_path: Path, name: str, least: int = 10_000) -> Path:
     """Keep a screenshot of the page as it is now, in $NNDL_SCREENSHOTS when set (look at them)."""
     folder = Path(SHOTS) if SHOTS else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     shot = folder / f"report-{name}.png"
-    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > least
     return shot

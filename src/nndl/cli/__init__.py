@@ -24,7 +24,7 @@ from nndl import __version__
 from nndl.errors import NndlError
 
 from . import data, models, report, sweep, train
-from .common import (OneLineParser, Terminated, UsageError, cap, describe, interrupt_status,
+from .common import (OneLineParser, Terminated, UsageError, cap, describe, details_wrapped, interrupt_status,
                      sigterm_as_interrupt)
 from nndl.blas import blas_threads
 
@@ -43,7 +43,11 @@ def make_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="nndl", description="Neural Networks and Deep Learning, Level 3: network2.py in NumPy, "
                                  "with MNIST, figures and a command line.",
-        epilog="Exit status: 0 success, 1 error, 2 bad usage, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).")
+        epilog="Where to start: `nndl explore level3 --quick` trains the Level 3 networks in about a minute "
+               "(without --quick: the full exploration `make run` does, a few minutes) and writes its figures and a "
+               "report page where the network reads the digit you draw; then `nndl train --save model.json` and "
+               "`nndl predict model.json your_digit.png`. Each command's --help says more. "
+               "Exit status: 0 success, 1 error, 2 bad usage, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).")
     parser.add_argument("--version", action="version", version=f"nndl {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     train.add_parser(sub)
@@ -121,7 +125,7 @@ def _main(argv: list[str] | None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     except (NndlError, OSError) as e:
-        print(f"nndl: error: {cap(describe(e))}", file=sys.stderr)
+        print(f"nndl: error: {details_wrapped(cap(describe(e)))}", file=sys.stderr)
         return 1
     except MemoryError:  # the last line of defence: what an estimate (nndl.memory) did not foresee
         print("nndl: error: out of memory: NumPy could not allocate an array this command needed; use a "

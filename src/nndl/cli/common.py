@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import os
+import re
 import signal
 import sys
+import textwrap
 from pathlib import Path
 from typing import Iterator
 
 from tqdm import tqdm
 
 from nndl.data import DATASETS, Splits, get_spec, load_dataset
+from nndl.data.load import ARRAY_CACHE
+from nndl.data.store import dataset_dir
 from nndl.errors import quote
 
 
@@ -48,11 +53,23 @@ class OneLineParser(argparse.ArgumentParser):
     --help)``), not a usage block of six lines first. Exit status 2, as argparse's."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {cap(message)} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {cap(did_you_mean(message))} (see {self.prog} --help)\n")
+
+
+def did_you_mean(message: str) -> str:
+    """argparse's "invalid choice: 'trian' (choose from 'train', ...)" with "; did you mean
+    'train'?" added when one choice is close to what was typed (a typo)."""
+    found = re.search(r"invalid choice: '([^']*)'.*\(choose from (.*)\)\s*$", message)
+    if not found or "did you mean" in message or "maybe you meant" in message:
+        return message
+    choices = [c.strip().strip("'\"") for c in found.group(2).split(",")]
+    close = difflib.get_close_matches(found.group(1), choices, n=1, cutoff=0.6)
+    return f"{message}; did you mean {close[0]!r}?" if close else message
 
 
 MESSAGE_LINE_LIMIT = 1000  # characters per line of an error message; a longer one is cut
 MESSAGE_LINES_LIMIT = 40
+DETAIL_WIDTH = 100  # columns of the detail lines under an error (the sources a failed fetch tried)
 
 
 def cap(message: str) -> str:
@@ -63,6 +80,18 @@ def cap(message: str) -> str:
            for ln in lines[:MESSAGE_LINES_LIMIT]]
     if len(lines) > MESSAGE_LINES_LIMIT:
         out.append(f"... ({len(lines) - MESSAGE_LINES_LIMIT:,} more lines)")
+    return "\n".join(out)
+
+
+def details_wrapped(message: str, width: int = DETAIL_WIDTH) -> str:
+    """A message whose first line says everything, its detail lines (the sources a failed fetch
+    tried, each '  - <source>: <why>') wrapped to ``width`` columns, continued 4 spaces in."""
+    first, *rest = message.split("\n")
+    out = [first]
+    for line in rest:
+        lead = len(line) - len(line.lstrip(" -"))
+        out.extend(textwrap.wrap(line, width, subsequent_indent=" " * (lead + 2), break_on_hyphens=False,
+                                 drop_whitespace=True) or [line] if len(line) > width else [line])
     return "\n".join(out)
 
 
@@ -165,7 +194,29 @@ def load_data(dataset: str, data_dir: str | None, *, bars: bool) -> Splits:
         progress.close()
     for note in splits.notes:  # damaged cache files that were deleted and rebuilt
         say(f"nndl: note: {note}")
+    if any(source not in ("cache", ARRAY_CACHE) for source in splits.sources.values()):   # a fetch: say from where
+        spec = get_spec(dataset)
+        say("nndl: " + fetched_line(spec.title, dataset_dir(spec, data_dir), splits.sources))
     return splits
+
+
+def fetched_line(title: str, directory, served: dict) -> str:
+    """One line for a fetch that worked: where the files came from, that they verified, where
+    they are ('MNIST: the 4 files fetched from <source>, verified (SHA-256), in <folder>').
+    ``served``: file name -> the source that served it ("cache" or "array cache": already here)."""
+    here = ("cache", ARRAY_CACHE)
+    fetched = {}
+    for name, source in served.items():
+        if source not in here:
+            fetched.setdefault(source, []).append(name)
+    n, kept = len(served), sum(source in here for source in served.values())
+    if not fetched:
+        return f"{title}: the {n} files are already in {directory}, verified (SHA-256)"
+    came = "; ".join(f"{len(names)} from {source}" if len(fetched) > 1 or kept else f"from {source}"
+                     for source, names in fetched.items())
+    if kept:
+        return f"{title}: {kept} of the {n} files already in {directory}, {came} (verified, SHA-256)"
+    return f"{title}: the {n} files fetched {came}, verified (SHA-256), in {directory}"
 
 
 def describe_data(splits: Splits) -> str:

@@ -10,7 +10,7 @@ from nndl import data as nd
 
 from nndl.errors import ConfigError
 
-from .common import FileBars, UsageError, bars_wanted
+from .common import FileBars, UsageError, bars_wanted, fetched_line, say
 
 ROOT_HELP = "data root (default: $NNDL_DATA_DIR, else ~/.cache/nndl or the platform's cache folder)"
 
@@ -23,7 +23,8 @@ def add_parser(subparsers) -> None:
     sub = p.add_subparsers(dest="data_command", metavar="{fetch,info}", required=True)
     f = sub.add_parser("fetch", help="download a data set's four files (mirrors, then fallbacks)",
                        description="Make sure the data set's four IDX files are in the cache and verified, "
-                                   "fetching what is missing, and say which source served each file.")
+                                   "fetching what is missing, and say in one line where they came from (the sources "
+                                   "tried are listed only when every one failed).")
     f.add_argument("dataset", nargs="?", default="mnist", help=f"one of {', '.join(nd.DATASETS)} (default mnist)")
     f.add_argument("--data-dir", metavar="DIR", help=ROOT_HELP)
     f.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
@@ -46,20 +47,19 @@ def _spec(name: str) -> nd.DatasetSpec:
 
 
 def run_fetch(args) -> int:
-    """Fetch what is missing (a bar per file) and say which source served each file."""
+    """Fetch what is missing (a bar per file) and say in one line where the files came from; the
+    sources tried are listed only when every one failed (in the error)."""
     spec = _spec(args.dataset)
     bars = FileBars(bars_wanted(args.quiet))
     try:
         report = nd.fetch(spec.name, data_dir=args.data_dir, progress=bars)
     finally:
         bars.close()
-    print(f"{spec.title} in {report.directory}:")
-    width = max(len(f.filename) for f in report.files)
-    for f in report.files:
-        served = "already cached (verified)" if f.source == "cache" else f"fetched from {f.source}"
-        print(f"  {f.filename:<{width}}  {served}")
+    for f in report.files:                 # copies found damaged in the cache, deleted and fetched again
         for note in f.notes:
-            print(f"  {'':<{width}}    (tried first: {note})")
+            if note not in f.tried:        # (a source that failed before another served the file is no news)
+                say(f"nndl: note: {note}")
+    print(fetched_line(spec.title, report.directory, report.sources))
     return 0
 
 

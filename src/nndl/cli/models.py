@@ -125,6 +125,25 @@ def run_evaluate(args) -> int:
     return 0
 
 
+RUNNER_UP = 0.5  # the second answer is named when its confidence is at least half the first's: a near tie
+
+
+def answer_text(share: np.ndarray, names: list | None = None) -> str:
+    """'digit 2 (confidence 36.0%)', and ', then 4 (33.0%)' when the runner-up comes close.
+
+    ``share``: (n_out,) each output's share of their sum; ``names``: class names, if any."""
+    order = np.argsort(-share, kind="stable")                                         # (n_out,)
+    first = int(order[0])
+    named = bool(names) and first < len(names)
+    text = f"{names[first]} (class {first})" if named else f"digit {first}"
+    text += f" (confidence {100 * share[first]:.1f}%)"
+    if len(order) > 1 and share[order[1]] >= RUNNER_UP * share[first]:
+        second = int(order[1])
+        text += (f", then {names[second]} (class {second}, {100 * share[second]:.1f}%)" if named and second < len(names)
+                 else f", then {second} ({100 * share[second]:.1f}%)")
+    return text
+
+
 RAMP = " .:-=+*#%@"  # terminal art: blank paper to full ink, ten levels
 
 
@@ -180,8 +199,7 @@ def run_predict(args) -> int:
             record["input"] = [round(float(v), 4) for v in x]
         results.append(record)
         if not args.json:
-            what = f"{names[digit]} (class {digit})" if names and digit < len(names) else f"digit {digit}"
-            print(f"{image}: {what} (confidence {100 * share[digit]:.1f}%)", flush=True)
+            print(f"{image}: {answer_text(share, names)}", flush=True)
             if args.show:
                 print(f"the 28x28 input the network saw (ink box scaled to 20x20, centred by centre of mass):\n"
                       f"{terminal_art(x)}", flush=True)

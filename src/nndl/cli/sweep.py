@@ -62,6 +62,10 @@ def _field_help(name: str, default) -> str:
     return f"comma list{rng}; default {default}"
 
 
+FOLDER_HELP = ("a sweep's folder, the one `nndl sweep` named when it ran (default sweeps/<fields>-<fingerprint>); "
+               "it holds sweep.sqlite")
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``sweep`` (and its ``show``, ``plot``, ``resume``) to the ``nndl`` parser."""
     p = subparsers.add_parser(
@@ -110,18 +114,22 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no line per trial")
     sub = p.add_subparsers(dest="action", metavar="{show,plot,resume}", required=False)
     s = sub.add_parser("show", help="the trials of a sweep, best validation accuracy first",
-                       description="Print a sweep's trials sorted by final validation accuracy.")
-    s.add_argument("folder", metavar="FOLDER")
+                       description="Print the trials of the sweep in FOLDER (a folder `nndl sweep` made), sorted by "
+                                   "final validation accuracy.")
+    s.add_argument("folder", metavar="FOLDER", help=FOLDER_HELP)
     s.add_argument("--json", action="store_true", help="print every trial as JSON (with its config and history)")
     s.add_argument("--top", type=int, metavar="N", help="only the best N trials")
     s.set_defaults(parser=s)
     q = sub.add_parser("plot", help="redraw a sweep's figures from its database",
-                       description="Redraw the figures of a sweep from FOLDER/sweep.sqlite; no training.")
-    q.add_argument("folder", metavar="FOLDER")
+                       description="Redraw the figures of the sweep in FOLDER (a folder `nndl sweep` made) from "
+                                   "FOLDER/sweep.sqlite; no training.")
+    q.add_argument("folder", metavar="FOLDER", help=FOLDER_HELP)
     q.set_defaults(parser=q)
     r = sub.add_parser("resume", help="run the unfinished trials of a sweep",
-                       description="Run the trials of FOLDER's sweep that have not finished, as recorded there.")
-    r.add_argument("folder", metavar="FOLDER")
+                       description="Run the trials of the sweep in FOLDER (a folder `nndl sweep` made, or named "
+                                   "when it was interrupted) that have not finished, as recorded in "
+                                   "FOLDER/sweep.sqlite.")
+    r.add_argument("folder", metavar="FOLDER", help=FOLDER_HELP)
     _runner_args(r)
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no line per trial")
     r.add_argument("--data-dir", metavar="DIR", help="data root for mnist/fashion")
@@ -280,7 +288,9 @@ def execute(spec: SweepSpec, dataset: str, folder: Path, args) -> int:
     finally:
         store.close()
     print_table(rows, spec, top=10)
-    say(f"{counts.get('done', 0)} trials done" + (f", {counts['diverged']} diverged" if counts.get("diverged") else "")
+    n_done = counts.get("done", 0)
+    say(f"{n_done} trial{'' if n_done == 1 else 's'} done"
+        + (f", {counts['diverged']} diverged" if counts.get("diverged") else "")
         + f" in {seconds:.1f} s; results in {folder / 'sweep.sqlite'} (nndl sweep show {folder}); "
           f"{len(paths)} figure{'s' if len(paths) != 1 else ''} in {folder}")
     return 0

@@ -300,6 +300,7 @@ def run(args) -> int:
     else:
         net, history, done, recorded = None, History(), 0, True
         config = _make_config(TrainConfig(), overrides)
+    _check_untrained_save(config, args)
     _check_epochs(config, done)
     save_to = _save_target(args)
     if getattr(args, "tensorboard", None) is not None:
@@ -400,6 +401,15 @@ def _save_target(args) -> str | None:
     if target:
         check_writable(target)
     return target
+
+
+def _check_untrained_save(config: TrainConfig, args) -> None:
+    """0 epochs with --save would write a network nothing trained: refused, or (resuming) a warning."""
+    if config.epochs == 0 and args.save:
+        if not args.resume:
+            raise UsageError(f"argument --epochs: 0 epochs would save an untrained network to {args.save}; "
+                             f"give --epochs 1 or more, or leave out --save")
+        say(f"nndl: warning: --epochs 0: nothing is trained; {args.save} gets {args.resume}'s network unchanged")
 
 
 def _check_epochs(config: TrainConfig, done: int) -> None:

@@ -144,7 +144,7 @@ def load_arrays(spec: DatasetSpec, folder: Path, sources: Sequence[Source] | Non
                 s.close()
     for f in fetched:
         arrays[f.filename], served[f.filename] = read_idx(f.path), f.source
-        notes.extend(f.notes)
+        notes.extend(n for n in f.notes if n not in f.tried)  # repairs; a source that failed first is no news
         _write_cache(npy_path(folder, f.filename), arrays[f.filename], spec.sha256[f.filename])
     return arrays, served, notes
 

@@ -67,6 +67,7 @@ class FetchedFile:
     path: Path
     source: str
     notes: tuple[str, ...] = ()  # what failed on the way: "<source>: <why>", discarded copies
+    tried: tuple[str, ...] = ()  # of those, the sources that failed before one served the file
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ def ensure(spec: DatasetSpec, folder: Path, filenames: Iterable[str], sources: S
     writable = False
     for filename in filenames:
         notes: list[str] = []
+        tried: list[str] = []
         path = _from_cache(spec, folder, filename, notes)
         if path is not None:
             results.append(FetchedFile(filename, path, "cache", tuple(notes)))
@@ -177,8 +179,9 @@ def ensure(spec: DatasetSpec, folder: Path, filenames: Iterable[str], sources: S
                 path = _from_source(source, spec, folder, filename, progress)
             except Exception as e:  # noqa: BLE001 - any failure of a source means: try the next
                 notes.append(f"{source.name}: {e}")
+                tried.append(notes[-1])
                 continue
-            results.append(FetchedFile(filename, path, source.name, tuple(notes)))
+            results.append(FetchedFile(filename, path, source.name, tuple(notes), tuple(tried)))
             break
         else:
             raise _not_found(spec, folder, filename, notes, download)

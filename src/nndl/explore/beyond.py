@@ -213,6 +213,7 @@ def run_beyond(options: Options, splits, reporter: Reporter | None = None, on_sa
 
 def _run_beyond(options, splits, reporter, on_save, runner, source, on_model, tensorboard=None) -> dict:
     results = new_results(options, splits)
+    results["runner"] = runner.describe()                       # where the runs' times were measured
     results["samples"] = sample_images(splits)
     start = time.perf_counter()
     runs = plan(options)                                          # longest first

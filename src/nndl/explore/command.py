@@ -107,13 +107,14 @@ class BarReporter(Reporter):
 def parser(exp: Exploration, prog: str) -> OneLineParser:
     p = OneLineParser(prog=prog, description=exp.description)
     p.add_argument("--quick", action="store_true", help=exp.quick_help)
-    p.add_argument("--seed", type=nonnegative_int, default=0, help=exp.seed_help)
-    p.add_argument("--pictures", default="pictures", metavar="DIR",
+    p.add_argument("--seed", type=nonnegative_int, help=exp.seed_help)
+    p.add_argument("--pictures", metavar="DIR",
                    help="where the timestamped folder goes (default: ./pictures)")
-    p.add_argument("--dataset", default="mnist", metavar="NAME|FILE.npz",
+    p.add_argument("--dataset", metavar="NAME|FILE.npz",
                    help="'mnist' (default), 'fashion', or an .npz file such as tests/data/mnist_sample.npz")
     p.add_argument("--replot", metavar="FOLDER",
-                   help="redraw the figures and results.md of a finished run from its results.json; no training")
+                   help="redraw the figures and results.md of a finished run in FOLDER itself, from its "
+                        "results.json; no training (so no --quick, --seed, --pictures, --dataset, --workers, --dask)")
     p.add_argument("--workers", type=int, metavar="N",
                    help=f"train the independent runs on N local processes at once, each with one BLAS thread "
                         f"(default one per core: {cpu_count()} here; 1: one after another in this process). "
@@ -164,7 +165,19 @@ def replot(exp: Exploration, folder: Path) -> int:
 
 def main(exp: Exploration, argv: list[str] | None, prog: str) -> int:
     """The exploration's command line; returns the exit status (0, 1, 130 for Ctrl-C, 143 for SIGTERM)."""
-    args = parser(exp, prog).parse_args(argv)
+    p = parser(exp, prog)
+    args = p.parse_args(argv)
+    if args.replot:   # what only a training run uses would be silently ignored: refuse it instead
+        given = [flag for flag, value in (("--quick", args.quick), ("--seed", args.seed), ("--pictures", args.pictures),
+                                          ("--dataset", args.dataset), ("--workers", args.workers),
+                                          ("--dask", args.dask)) if value not in (None, False)]
+        if given:
+            p.error(f"argument --replot: redraws the figures in FOLDER itself from its results.json, with no "
+                    f"training, so {' and '.join(given)} cannot apply; leave {'it' if len(given) == 1 else 'them'} "
+                    f"out (or copy FOLDER where you want the figures)")
+    args.seed = 0 if args.seed is None else args.seed
+    args.pictures = args.pictures or "pictures"
+    args.dataset = args.dataset or "mnist"
     try:
         if args.replot:
             return replot(exp, Path(args.replot))

@@ -20,32 +20,103 @@ FILES = ("1_cross_entropy_advantage.png", "2_cost_comparison.png", "3_regulariza
 
 QUAD, CE = "#d62728", "#1f77b4"  # one colour per cost, kept across figures
 
-# What to notice in each figure, in a sentence or two (the report page prints these beside them).
-CAPTIONS = {
-    "1_cross_entropy_advantage.png":
-        "A single neuron starts out badly wrong and saturated. With the quadratic cost (red) it hardly moves "
-        "for dozens of epochs, because its gradient carries sigma'(z), which is almost 0 there; with cross-entropy "
-        "(blue) it learns fastest when it is most wrong: the right panel shows its error signal is |a - y| itself.",
-    "2_cost_comparison.png":
-        "The same network, initial weights and mini-batch order, each cost at the learning rate that suits it "
-        "(the quadratic cost's gradient carries sigma'(z), at most 1/4, so it needs the larger eta, 3.0 as in the "
-        "book's chapter 1, against 0.5). Look at the first epochs: cross-entropy learns faster; by epoch 30 the "
-        "two end close - its gain is speed more than a higher final number.",
-    "3_regularization_effect.png":
-        "Trained on 1,000 images only: without regularization (left) training accuracy reaches 100% while test "
-        "accuracy stalls, and the grey gap between them is overfitting. L2 (right) narrows the gap and lifts the "
-        "test accuracy. lambda is 0.1 here and 5 elsewhere because the decay per step is eta*lambda/n: 0.1/1,000 "
-        "is the same strength as 5/50,000.",
-    "4_initialization_comparison.png":
-        "With N(0, 1) weights most hidden neurons start saturated - |z| > 4.6, where sigma'(z) < 0.01 and they "
-        "barely learn (left); N(0, 1/n_in) keeps z near 0 (middle). The payoff (right) is in the first epochs: "
-        "a much better epoch 1; after 30 epochs with lambda 5 both end level, as the book observes.",
-    "5_full_training.png":
-        "Everything together. Validation accuracy climbs and levels off. The validation cost rises although "
-        "accuracy rises too: network2 adds "
-        "the L2 term divided by the evaluated set's size (MNIST's 10,000 validation images: five times the "
-        "training set's term) and it grows with the weights; without that term (dashed) the validation cost falls. It is not overfitting.",
-}
+def _pct(history: dict, key: str, n: int) -> np.ndarray:
+    return 100.0 * np.asarray(history[key], dtype=float) / n
+
+
+def _eval_n(results: dict, run: dict) -> int:
+    return results["sizes"][run["evaluation_data"]]
+
+
+def _acc(results: dict, name: str) -> np.ndarray:
+    run = results["runs"][name]
+    return _pct(run["history"], "evaluation_accuracy", _eval_n(results, run))
+
+
+def _apart(d: float) -> str:
+    return "level (within 0.05 points)" if abs(d) < 0.05 else f"{abs(d):.2f} points apart"
+
+
+def _caption_slowdown(results: dict) -> str:
+    return ("A single neuron starts out badly wrong and saturated. With the quadratic cost (red) it hardly moves "
+            "for dozens of epochs, because its gradient carries sigma'(z), which is almost 0 there; with "
+            "cross-entropy (blue) it learns fastest when it is most wrong: the right panel shows its error signal "
+            "is |a - y| itself.")
+
+
+def _caption_costs(results: dict) -> str:
+    quad, ce = _acc(results, "baseline"), _acc(results, "cross-entropy")
+    eq, ec = results["runs"]["baseline"]["config"]["eta"], results["runs"]["cross-entropy"]["config"]["eta"]
+    ahead = "ahead" if ce[0] > quad[0] else "behind"
+    return (f"The same network, initial weights and mini-batch order, each cost at the learning rate that suits it "
+            f"(the quadratic cost's gradient carries sigma'(z), at most 1/4, so it needs the larger eta: {eq:g} "
+            f"against {ec:g}). Look at the first epochs: here cross-entropy is {ahead} after epoch 1 ({ce[0]:.2f}% "
+            f"against {quad[0]:.2f}%), and after {len(ce)} epoch{'' if len(ce) == 1 else 's'} the two end "
+            f"{_apart(ce[-1] - quad[-1])} ({ce[-1]:.2f}% against {quad[-1]:.2f}%).")
+
+
+def _caption_overfitting(results: dict) -> str:
+    runs = [results["runs"][k] for k in ("overfit-lambda-0", "overfit-lambda-0.1")]
+    tr = [_pct(r["history"], "training_accuracy", r["n_train"]) for r in runs]
+    te = [_pct(r["history"], "evaluation_accuracy", _eval_n(results, r)) for r in runs]
+    gap = [t[-1] - e[-1] for t, e in zip(tr, te)]
+    n, lam = runs[0]["n_train"], runs[1]["config"]["lmbda"]
+    d_gap, d_test = gap[1] - gap[0], te[1][-1] - te[0][-1]
+    effect = ("leaves the gap where it was" if abs(d_gap) < 0.05 else
+              f"narrows the gap by {abs(d_gap):.1f} points" if d_gap < 0 else f"widens the gap by {d_gap:.1f} points")
+    test = ("and the test accuracy too" if abs(d_test) < 0.005 else
+            f"and {'lifts' if d_test > 0 else 'lowers'} the test accuracy by {abs(d_test):.1f} points")
+    full = results["runs"].get("full") or {}
+    n_full, lam_full = full.get("n_train"), (full.get("config") or {}).get("lmbda")
+    same = (n_full and lam_full and abs(lam / n - lam_full / n_full) < 1e-3 * lam_full / n_full)
+    strength = (f"{lam:g}/{n:,} is the same strength as {lam_full:g}/{n_full:,}" if same else
+                f"{lam:g}/{n:,} here, against {lam_full:g}/{n_full:,} in the other runs" if n_full and lam_full
+                else f"{lam:g}/{n:,} here")
+    return (f"Trained on {n:,} images only: without regularization (left) training accuracy reaches "
+            f"{tr[0].max():.1f}% while test accuracy ends at {te[0][-1]:.1f}%, and the grey gap between them is "
+            f"overfitting. Here L2 with lambda {lam:g} (right) {effect} {test}. The decay per step is "
+            f"eta*lambda/n: {strength}.")
+
+
+def _caption_initialization(results: dict) -> str:
+    zd = results["z_distribution"]
+    big, small = zd["large"]["saturated_fraction"], zd["default"]["saturated_fraction"]
+    old, new = _acc(results, "regularized"), _acc(results, "better-init")
+    lam = results["runs"]["better-init"]["config"]["lmbda"]
+    return (f"With N(0, 1) weights {100 * big:.0f}% of the hidden neurons' z values start saturated - |z| > 4.6, "
+            f"where sigma'(z) < 0.01 and they barely learn (left); N(0, 1/n_in) keeps z near 0 ({100 * small:.0f}% "
+            f"saturated, middle). The payoff (right) is in the first epochs: here epoch 1 reads {new[0]:.1f}% "
+            f"against {old[0]:.1f}%; after {len(new)} epoch{'' if len(new) == 1 else 's'} with lambda {lam:g} "
+            f"they end {_apart(new[-1] - old[-1])}; the book observes both end level after 30.")
+
+
+def _caption_full(results: dict) -> str:
+    run = results["runs"]["full"]
+    h = run["history"]
+    acc = _pct(h, "evaluation_accuracy", _eval_n(results, run))
+    cost = np.asarray(h.get("evaluation_cost") or [np.nan], dtype=float)
+    n_val, n_train = _eval_n(results, run), run["n_train"]
+    moves = "rises" if cost[-1] > cost[0] else "falls"
+    text = (f"Everything together. Validation accuracy goes from {acc[0]:.2f}% after epoch 1 to {acc[-1]:.2f}% "
+            f"after epoch {len(acc)}, and the validation cost {moves} ({cost[0]:.3f} to {cost[-1]:.3f}). network2 "
+            f"adds the L2 term divided by the evaluated set's size ({n_val:,} validation images against {n_train:,} "
+            f"training: {n_train / n_val:.1f} times the training set's term), and it grows with the weights")
+    bare = h.get("evaluation_cost_without_regularization")
+    if bare:
+        falls = bare[-1] < bare[0]
+        text += (f"; without that term (dashed) the validation cost {'falls' if falls else 'rises'}"
+                 + (": the rise is the L2 term, not overfitting." if falls and moves == "rises" else "."))
+    return text + ("" if bare else ".")
+
+
+CAPTION = dict(zip(FILES, (_caption_slowdown, _caption_costs, _caption_overfitting, _caption_initialization,
+                           _caption_full)))
+
+
+def captions(results: dict) -> dict[str, str]:
+    """What to notice in each figure, in a sentence or three, computed from the run it describes
+    (a quick run's captions give its own numbers); the report page prints them beside the figures."""
+    return {name: make(results) for name, make in CAPTION.items()}
 
 
 def _title(results: dict, text: str) -> str:
@@ -60,15 +131,15 @@ def wrap_to_figure(text: str, fig: Figure, per_inch: int = 11) -> str:
     return "\n".join(textwrap.wrap(text, int(fig.get_figwidth() * per_inch)))
 
 
-def _captioned(fig: Figure, name: str) -> Figure:
+def _captioned(fig: Figure, caption: str) -> Figure:
     """The figure's caption (what to notice) under its title, where the reader looks first."""
     title = fig._suptitle.get_text() if fig._suptitle is not None else ""
-    fig.suptitle(title + "\n" + wrap_to_figure(CAPTIONS[name], fig), fontsize=10)
+    fig.suptitle(title + "\n" + wrap_to_figure(caption, fig), fontsize=10)
     return fig
 
 
-def _save(fig: Figure, folder: Path, name: str) -> Path:
-    _captioned(fig, name)
+def _save(fig: Figure, folder: Path, name: str, caption: str) -> Path:
+    _captioned(fig, caption)
     for ax in fig.axes:
         if ax.get_xlabel() == "epoch":
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -78,16 +149,8 @@ def _save(fig: Figure, folder: Path, name: str) -> Path:
     return path
 
 
-def _pct(history: dict, key: str, n: int) -> np.ndarray:
-    return 100.0 * np.asarray(history[key], dtype=float) / n
-
-
 def _epochs(values) -> np.ndarray:
     return np.arange(1, len(values) + 1)
-
-
-def _eval_n(results: dict, run: dict) -> int:
-    return results["sizes"][run["evaluation_data"]]
 
 
 def fig_cross_entropy_advantage(results: dict) -> Figure:
@@ -254,4 +317,5 @@ DRAW = dict(zip(FILES, (fig_cross_entropy_advantage, fig_cost_comparison, fig_re
 def draw_all(results: dict, folder) -> list[Path]:
     """Write the five PNGs into ``folder``; return their paths."""
     folder = Path(folder)
-    return [_save(draw(results), folder, name) for name, draw in DRAW.items()]
+    said = captions(results)
+    return [_save(draw(results), folder, name, said[name]) for name, draw in DRAW.items()]

@@ -150,10 +150,12 @@ SECTIONS = {"cross-entropy": "Section 1: cross-entropy cost", "regularization": 
 def plan(options: Options) -> list[tuple[str, str, TrainConfig, dict]]:
     """Every MNIST training run: (section, name, config, how it is fed and monitored)."""
     base = TrainConfig(sizes=(784, 30, 10), epochs=options.epochs, seed=options.seed)
-    plain = {"train": "training", "eval": "validation", "monitor": ("evaluation_accuracy",)}
+    # every run records saturation per epoch (before training, then after each epoch): the report page draws it
+    plain = {"train": "training", "eval": "validation", "monitor": ("evaluation_accuracy", "saturation")}
     overfit = {"train": "training", "train_n": options.overfit_n, "eval": "test",
-               "monitor": ("evaluation_accuracy", "training_accuracy")}
-    full = {**plain, "monitor": ("evaluation_accuracy", "evaluation_cost", "training_cost", "training_accuracy")}
+               "monitor": ("evaluation_accuracy", "training_accuracy", "saturation")}
+    full = {**plain, "monitor": ("evaluation_accuracy", "evaluation_cost", "training_cost", "training_accuracy",
+                                 "saturation")}
     return [
         ("cross-entropy", "baseline", base.replace(cost="quadratic", init="large", lmbda=0.0, eta=3.0), plain),
         ("cross-entropy", "cross-entropy", base.replace(init="large", lmbda=0.0, eta=0.5), plain),

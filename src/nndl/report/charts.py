@@ -116,16 +116,24 @@ def run_charts(run: dict) -> list[str]:
     return [c for c in charts if c]
 
 
+def distinct_colours(n: int) -> list[str]:
+    """``n`` colours that tell lines apart: the palette, or hues spaced evenly around the wheel."""
+    if n <= len(PALETTE):
+        return list(PALETTE[:n])
+    return [f"hsl({round(360 * i / n)}, 70%, {40 + 12 * (i % 2)}%)" for i in range(n)]
+
+
 def saturation_chart(runs: list) -> str:
     """Saturated share (%) per epoch, one line per run and hidden layer (entry 0: before training)."""
     series = []
-    for i, run in enumerate(runs):
-        sat = (run.get("history") or {}).get("saturation") or []
+    recorded = [run for run in runs if (run.get("history") or {}).get("saturation")]
+    for run, colour in zip(recorded, distinct_colours(len(recorded))):               # a colour per run
+        sat = run["history"]["saturation"]
         layers = max((len(e) for e in sat if isinstance(e, list)), default=0)
         for layer in range(layers):
             vals = [100 * e[layer] if isinstance(e, list) and len(e) > layer else None for e in sat]
             name = run["name"] + (f", hidden layer {layer + 1}" if layers > 1 else "")
-            series.append((name, vals, PALETTE[i % len(PALETTE)], layer > 0))
+            series.append((name, vals, colour, layer > 0))
     if not series:
         return ""
     return line_chart(series, title="Saturated hidden neurons after each epoch", x_start=0,

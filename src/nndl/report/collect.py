@@ -26,7 +26,8 @@ from PIL import Image
 from nndl.errors import DataError, ModelFileError
 from nndl.serialization import from_dict, read_json, saved_dataset
 
-MISTAKES = 48        # misclassified test digits kept per network, the most confident first
+MISTAKES = 48        # misclassified test digits the gallery shows first, the most confident of all
+PER_CELL = 3         # and the most confident of every confusion-matrix cell, so that no cell shows none
 EXAMPLES_PER_CLASS = 2  # test digits to click, per class
 FIGURE_COLOURS = 160  # figures are re-encoded with an adaptive palette this large (about 2.5x smaller)
 
@@ -105,10 +106,16 @@ def network_entry(net, name: str, label: str, test, pool: DigitPool | None) -> d
     labels = test.labels
     confusion = np.bincount(labels * k + predicted, minlength=k * k).reshape(k, k)       # (k, k)
     wrong = np.flatnonzero(predicted != labels)
-    wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:MISTAKES]
+    wrong = wrong[np.argsort(-confidence[wrong], kind="stable")]                        # most confident first
+    cell = labels[wrong] * k + predicted[wrong]                                          # (n_wrong,) its cell
+    rank = np.zeros(len(wrong), np.int64)                                                # place within its cell
+    for c in np.unique(cell):
+        at = np.flatnonzero(cell == c)
+        rank[at] = np.arange(len(at))
+    wrong = wrong[(np.arange(len(wrong)) < MISTAKES) | (rank < PER_CELL)]      # at most MISTAKES + k*(k-1)*PER_CELL
     entry["saturation"] = [round(float(v), 4) for v in net.saturation(X[:1000])]  # per hidden layer, now
     entry["test"] = {"n": int(len(labels)), "correct": int(np.trace(confusion)),
-                     "confusion": confusion.tolist(),
+                     "confusion": confusion.tolist(), "top": MISTAKES, "per_cell": PER_CELL,
                      "mistakes": [[pool.add(r), int(labels[r]), int(predicted[r]), round(float(confidence[r]), 4)]
                                   for r in wrong] if pool is not None else []}
     return entry
@@ -130,6 +137,15 @@ def run_label(name: str, config: dict | None, step: str | None = None) -> str:
         return name
     return (f"{name}: {config.get('sizes')}, {config.get('cost')}, {config.get('init')} init, "
             f"lambda {config.get('lmbda', 0):g}, eta {config.get('eta', 0):g}")
+
+
+def _caption(make, results: dict) -> str:
+    """A figure's caption computed from results.json, as the figure says it; none (rather than
+    an error) when the file lacks what the caption reads (an unfinished run's)."""
+    try:
+        return make(results)
+    except (KeyError, TypeError, IndexError, ValueError, ZeroDivisionError, AttributeError):
+        return ""
 
 
 def _history(h) -> dict:
@@ -194,12 +210,13 @@ def from_folder(folder: Path, test=None) -> Report:
                             "n_evaluation": sizes.get(run.get("evaluation_data", "validation")),
                             "seconds": run.get("seconds")})
     if beyond:
-        from nndl.explore.beyond_figures import CAPTIONS, FILES
+        from nndl.explore.beyond_figures import CAPTION, FILES
     else:
-        from nndl.explore.figures import CAPTIONS, FILES
+        from nndl.explore.figures import CAPTION, FILES
     for name in FILES:
         if (folder / name).is_file():
-            report.figures.append({"file": name, "caption": CAPTIONS.get(name, ""), "png": figure_png(folder / name)})
+            report.figures.append({"file": name, "caption": _caption(CAPTION[name], results),
+                                   "png": figure_png(folder / name)})
     if test is not None and sizes.get("test"):
         test = type(test)(test.images[:sizes["test"]], test.labels[:sizes["test"]])
     pool = DigitPool(test.images, test.labels) if test is not None else None

@@ -80,11 +80,13 @@ def section_ladder(report: Report) -> str:
     if not report.ladder:
         return ""
     rows = "".join(
-        f"<tr><td>{escape(str(r['step']))}</td><td>{escape(str(r['config'].get('sizes')))}, "
+        f"<tr><td class='step'>{escape(str(r['step']))}</td><td data-label='Configuration'>"
+        f"{escape(str(r['config'].get('sizes')))}, "
         f"{escape(str(r['config'].get('cost')))}, {escape(str(r['config'].get('init')))} init, "
         f"&lambda; {r['config'].get('lmbda', 0):g}, &eta; {r['config'].get('eta', 0):g}</td>"
-        f"<td>{escape(str(r['expected']))}</td><td class='num'>{escape(r['test'])}</td>"
-        f"<td class='num'>{escape(r['validation'])}</td></tr>" for r in report.ladder)
+        f"<td data-label='{escape(report.ladder_expected)}'>{escape(str(r['expected']))}</td>"
+        f"<td class='num' data-label='Test'>{escape(r['test'])}</td>"
+        f"<td class='num' data-label='Validation'>{escape(r['validation'])}</td></tr>" for r in report.ladder)
     intro = ("Section 5.2 of the Level 3 document (Level 3: Improved Neural Network Techniques): each step adds one "
              "idea of the book's chapter 3 to the Level 2 network. Read down the test column: most ideas lift "
              "the accuracy, most of all the larger hidden layer at the end; cross-entropy and better "
@@ -124,7 +126,29 @@ def section_figures(report: Report) -> str:
                    f"{escape(f['caption'])} <span class='muted'>({escape(f['file'])})</span></figcaption></figure>"
                    for f in report.figures)
     count = {5: "five", 7: "seven"}.get(len(report.figures), str(len(report.figures)))
-    return f"<section id='figures'><h2>The {count} figures</h2>" + figs + "</section>"
+    zoom = ("<div id='zoom' hidden role='dialog' aria-label='the figure at full size'><p class='zoom-bar'>"
+            "The figure at full size: scroll to move around; click or tap it (or press Esc) to close.</p>"
+            "<img alt=''></div>")
+    return (f"<section id='figures'><h2>The {count} figures</h2><p class='hint'>Click or tap a figure to see it "
+            f"at full size.</p>" + figs + zoom + "</section>")
+
+
+SATURATION_MEANING = (
+    "<h3>Why a trained network still reads as largely saturated</h3>"
+    "<p>The number counts, image by image, the hidden neurons whose derivative is below 4% of its peak. "
+    "What it means depends on the neuron:</p><ul>"
+    "<li><b>Sigmoid</b>: saturated is an output below 0.01 or above 0.99 (&sigma;&prime;(z) &lt; 0.01). After "
+    "training most hidden neurons have made up their mind about an image: a neuron that looks for a stroke the "
+    "digit lacks sits near 0, one whose stroke is there near 1. That is the network answering confidently, not a "
+    "stall. What hurts is saturation <em>before</em> learning (epoch 0): N(0, 1) weights saturate most neurons at "
+    "the start, so they learn slowly; N(0, 1/n<sub>in</sub>) starts almost none saturated, and the curves then "
+    "rise as the neurons learn to decide.</li>"
+    "<li><b>tanh</b>: the same at &plusmn;1 (tanh&prime;(z) = 1 &minus; tanh&sup2;(z) below 0.04, |tanh(z)| "
+    "above 0.98).</li>"
+    "<li><b>ReLU</b>: the derivative is 0 wherever the neuron is off (z &lt; 0), so the number is the share of "
+    "neurons that are off for an image: about half from the start with N(0, 2/n<sub>in</sub>) weights, by design. "
+    "That sparsity is how ReLU networks work; only a neuron that is off for every image (a dead neuron) never "
+    "learns again.</li></ul>")
 
 
 def section_saturation(report: Report) -> str:
@@ -136,7 +160,7 @@ def section_saturation(report: Report) -> str:
     if chart:
         body = (f"<p>Share of (image, hidden neuron) pairs saturated on the first 1,000 watched images, before "
                 f"training (epoch 0) and after each epoch. Compare the runs that differ only in their "
-                f"initialization or their cost.</p><div class='scroll'>{chart}</div>")
+                f"initialization or their cost.</p><div class='scroll'>{chart}</div>" + SATURATION_MEANING)
     else:
         body = ("<p class='note'>Saturation per epoch was not recorded for these runs (their history has no "
                 "<code>saturation</code>; the engine records it when the saturation monitor is on, e.g. "

@@ -19,6 +19,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from nndl.figstyle import legend_beside, plain_log_ticks
 from nndl.fileio import atomic_path
 
 from .spec import LOG_UNIFORM, SweepSpec
@@ -45,6 +46,11 @@ def _order(values):
     if all(isinstance(v, (int, float)) and v is not None for v in uniq):
         return sorted(uniq)
     return uniq
+
+
+def _by_value(combo: tuple) -> list:
+    """A sort key for a combination of the other fields' values: numbers in order, then the rest."""
+    return [(0, v, "") if isinstance(v, (int, float)) and not isinstance(v, bool) else (1, 0, str(v)) for _, v in combo]
 
 
 def _others(params: dict, skip) -> tuple:
@@ -78,7 +84,8 @@ def fig_eta(rows: list[dict], spec: SweepSpec) -> Figure | None:
     groups = defaultdict(list)
     for r in done:
         groups[_others(r["params"], ("eta", "seed"))].append(r)
-    combos = sorted(groups, key=lambda c: -_mean_accuracy(groups[c]))[:MAX_PANELS]
+    best = sorted(groups, key=lambda c: -_mean_accuracy(groups[c]))[:MAX_PANELS]   # the best combinations,
+    combos = sorted(best, key=_by_value)                                               # in order of their values
     etas = _order(r["params"]["eta"] for r in rows)
     colours = colormaps["plasma"](np.linspace(0.05, 0.85, len(etas)))
     fig = Figure(figsize=(max(10.0, 6.4 * len(combos) + 0.6), 5.8), layout="constrained")
@@ -100,7 +107,7 @@ def fig_eta(rows: list[dict], spec: SweepSpec) -> Figure | None:
                ylabel="cost on the training data")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        ax.legend(title="learning rate", loc="upper right")
+    legend_beside(axes[-1], title="learning rate")                                     # the same in every panel
     seeds = len(spec.seeds)
     note = (f"mean over {seeds} seeds, band: lowest to highest; " if seeds > 1 else "") + _describe(rows)
     if diverged:
@@ -127,11 +134,13 @@ def fig_accuracy(rows: list[dict], spec: SweepSpec) -> Figure | None:
             ax.scatter(x, [100 * r["validation_accuracy"] for r in done], s=22, color="#1f77b4", alpha=0.8)
             if name in LOG_UNIFORM:
                 ax.set_xscale("log")
+                plain_log_ticks(ax.xaxis)
         else:
             groups = defaultdict(list)
             for r in done:
                 groups[_others(r["params"], (name, "seed"))].append(r)
-            combos = sorted(groups, key=lambda c: -_mean_accuracy(groups[c]))[:MAX_LINES]
+            best = sorted(groups, key=lambda c: -_mean_accuracy(groups[c]))[:MAX_LINES]
+            combos = sorted(best, key=_by_value)                                       # legend in order of value
             pos = {v: i for i, v in enumerate(values)}
             for k, combo in enumerate(combos):
                 xs, mean, lo, hi = [], [], [], []
@@ -146,7 +155,7 @@ def fig_accuracy(rows: list[dict], spec: SweepSpec) -> Figure | None:
                 ax.errorbar(xs, mean, yerr=[mean - lo, hi - mean], marker="o", capsize=3, label=_label(combo))
             ax.set_xticks(range(len(values)), [_show(list(v) if isinstance(v, tuple) else v) for v in values])
             if len(combos) > 1 or combos[0]:
-                ax.legend(fontsize=8, loc="lower left")
+                legend_beside(ax, fontsize=8)                                          # off the points
         ax.set(title=f"{name}", xlabel=name, ylabel="validation accuracy (%)")
         ax.grid(alpha=0.3)
     seeds = len(spec.seeds)

@@ -257,7 +257,7 @@
     var net = NETS[state.net], t = net.test, table = $("confusion"), gallery = $("gallery");
     if (!table) return;
     if (!t) { table.innerHTML = ""; gallery.innerHTML = "<p class='muted'>No test data was given.</p>"; return; }
-    var k = t.confusion.length, html = "<tr><th class='corner'>true ↓ predicted →</th>", i, j, peak = 1;
+    var k = t.confusion.length, html = "<tr><th class='corner'>true ↓<br>answer →</th>", i, j, peak = 1;
     for (j = 0; j < k; j++) html += "<th>" + j + "</th>";
     html += "</tr>";
     for (i = 0; i < k; i++) for (j = 0; j < k; j++) if (i !== j) peak = Math.max(peak, t.confusion[i][j]);
@@ -280,10 +280,11 @@
 
   function renderGallery() {
     var net = NETS[state.net], t = net.test, gallery = $("gallery"), f = state.filter, shown = 0;
+    var top = t.top === undefined ? t.mistakes.length : t.top;   // the most confident of all come first
     gallery.innerHTML = "";
     for (var m = 0; m < t.mistakes.length; m++) {
       var e = t.mistakes[m];
-      if (f && (e[1] !== f[0] || e[2] !== f[1])) continue;
+      if (f ? (e[1] !== f[0] || e[2] !== f[1]) : m >= top) continue;
       var tile = document.createElement("button"), cv = document.createElement("canvas");
       tile.className = "mistake"; tile.type = "button";
       tile.dataset.pool = e[0]; tile.dataset.truth = e[1]; tile.dataset.pred = e[2];
@@ -294,9 +295,19 @@
       gallery.appendChild(tile);
       shown++;
     }
-    var total = t.n - t.correct;
-    $("gallery-note").textContent = (f ? "Showing the " + shown + " kept mistakes with true " + f[0] + ", predicted " + f[1] + ". "
-      : "The " + t.mistakes.length + " most confident of the " + total.toLocaleString("en") + " mistakes. ") +
+    var total = t.n - t.correct, note;
+    if (f) {
+      var inCell = t.confusion[f[0]][f[1]];
+      note = "True " + f[0] + ", read as " + f[1] + ": " + inCell.toLocaleString("en") + " mistake" + (inCell === 1 ? "" : "s") +
+        (shown === inCell ? (inCell === 1 ? ", shown. " : ", all shown. ")
+         : shown ? "; the " + shown + " most confident are shown (the page keeps " + (t.per_cell || shown) +
+                   " of each cell, besides the " + top + " most confident of all). "
+         : "; none was kept in this page, so none can be shown. ");
+    } else {
+      note = "The " + Math.min(top, t.mistakes.length) + " most confident of the " + total.toLocaleString("en") +
+        " mistakes; click a cell of the confusion matrix for the mistakes of that cell. ";
+    }
+    $("gallery-note").textContent = note +
       "Each reads: true digit → what the network answered, and its confidence. Click one to see it inside the network.";
     $("show-all").hidden = !f;
   }
@@ -316,6 +327,20 @@
     digitInput: function (k) { return Array.from(digitInput(k)); },
     pickNetwork: pickNetwork
   };
+
+  // ---- a figure at full size: its text is small when the figure is shrunk to a phone's width ----
+  var zoom = $("zoom");
+  if (zoom) {
+    var closeZoom = function () { zoom.hidden = true; zoom.querySelector("img").removeAttribute("src"); };
+    document.querySelectorAll("#figures figure.fig img").forEach(function (img) {
+      img.addEventListener("click", function () {
+        var big = zoom.querySelector("img");
+        big.src = img.src; big.alt = img.alt; zoom.hidden = false; zoom.scrollTop = zoom.scrollLeft = 0;
+      });
+    });
+    zoom.addEventListener("click", closeZoom);
+    document.addEventListener("keydown", function (e) { if (e.key === "Escape" && !zoom.hidden) closeZoom(); });
+  }
 
   if (state.net < 0) return;
   var select = $("network");
