@@ -8,7 +8,8 @@ same for the rest of chapter 3.
 
 The public API (``__all__``) is what the notebooks use: the demos of Level 3 (``slowdown_demo``,
 ``gradient_curve``, ``z_distribution``, ``sample_images``), each figure function (a
-``matplotlib.figure.Figure`` from a results dict), ``run_record`` and ``results`` to make that
+``matplotlib.figure.Figure`` from a results dict) and their captions (``captions``,
+``beyond_captions``: computed from the run they describe), ``run_record`` and ``results`` to make that
 dict from runs of ``nndl.train``, the Level 3 ladder as text or Markdown, and the exercises' checks (``check_*``).
 """
 
@@ -17,7 +18,8 @@ from nndl.explore.beyond_figures import (fig_dropout, fig_expanded, fig_ladder, 
                                          fig_schedule, fig_softmax)
 from nndl.explore.exercises import (NotYetRight, check_delta, check_lambda, check_momentum, check_softmax_delta,
                                     check_z_spread)
-from nndl.explore.figures import (CAPTIONS, fig_cost_comparison, fig_cross_entropy_advantage, fig_full_training,
+from nndl.explore.beyond_figures import captions as beyond_captions
+from nndl.explore.figures import (captions, fig_cost_comparison, fig_cross_entropy_advantage, fig_full_training,
                                   fig_initialization_comparison, fig_regularization_effect)
 from nndl.explore.ladder import markdown as ladder_markdown
 from nndl.explore.ladder import text as ladder_text
@@ -25,7 +27,7 @@ from nndl.explore.records import results, run_record
 from nndl.explore.runs import gradient_curve, slowdown_demo, z_distribution
 
 __all__ = [
-    "CAPTIONS", "NotYetRight", "check_delta", "check_lambda", "check_momentum", "check_softmax_delta",
+    "NotYetRight", "beyond_captions", "captions", "check_delta", "check_lambda", "check_momentum", "check_softmax_delta",
     "check_z_spread", "fig_cost_comparison", "fig_cross_entropy_advantage", "fig_dropout", "fig_expanded",
     "fig_full_training", "fig_initialization_comparison", "fig_ladder", "fig_momentum", "fig_neurons",
     "fig_regularization_effect", "fig_schedule", "fig_softmax", "gradient_curve", "ladder_markdown", "ladder_text",
