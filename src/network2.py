@@ -28,11 +28,11 @@ import numpy as np
 
 import nndl
 from nndl import serialization
-from nndl.activations import sigmoid, sigmoid_prime
+from nndl.engine.activations import sigmoid, sigmoid_prime
 from nndl.config import as_rng
-from nndl.costs import CrossEntropyCost, QuadraticCost
-from nndl.network import Workspace
-from nndl.rules import GradientDescent
+from nndl.engine.costs import CrossEntropyCost, QuadraticCost
+from nndl.engine.network import Workspace
+from nndl.engine.rules import GradientDescent
 
 __all__ = ["Network", "QuadraticCost", "CrossEntropyCost", "load", "sigmoid", "sigmoid_prime",
            "vectorized_result"]

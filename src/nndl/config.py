@@ -4,10 +4,10 @@ model and an exploration's results.json record, and what the training loop reads
 Its defaults are the Level 3 document's section 5.1 configuration (the book's chapter 3
 network: [784, 100, 10], cross-entropy, eta 0.5, lambda 5.0, 30 epochs). The techniques of
 the rest of chapter 3 are fields too, each off by default, each a name looked up in its
-module's table: the log-likelihood cost with a softmax output layer (``nndl.costs``), L1
-regularization (``nndl.regularizers``), tanh and ReLU neurons (``nndl.activations``),
+module's table: the log-likelihood cost with a softmax output layer (``nndl.engine.costs``), L1
+regularization (``nndl.engine.regularizers``), tanh and ReLU neurons (``nndl.engine.activations``),
 momentum and dropout (numbers), the learning-rate schedule and early stopping
-(``nndl.schedules``), and artificially expanded training data (``nndl.augment``).
+(``nndl.engine.schedules``), and artificially expanded training data (``nndl.augment``).
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .activations import ACTIVATIONS
+from .engine.activations import ACTIVATIONS
 from .augment import EXPANSIONS
 from .checks import DTYPES, check_dtype, check_float, check_int, check_sizes, shown
-from .costs import get_cost
+from .engine.costs import get_cost
 from .errors import ConfigError
-from .initializers import INITIALIZERS
+from .engine.initializers import INITIALIZERS
 from .registry import lookup
-from .regularizers import REGULARIZERS
-from .schedules import SCHEDULES
+from .engine.regularizers import REGULARIZERS
+from .engine.schedules import SCHEDULES
 
 __all__ = ["DTYPES", "TrainConfig", "Streams", "rng_streams", "training_streams", "as_rng", "get_dtype",
            "check_int", "check_float", "check_sizes"]
@@ -97,7 +97,7 @@ class TrainConfig:
 
     @property
     def fast_path(self) -> bool:
-        """True when the windowed engine takes this run exactly (``nndl.rules``): plain SGD
+        """True when the windowed engine takes this run exactly (``nndl.engine.rules``): plain SGD
         with L2 or no regularization. L1 and momentum take one mini-batch at a time."""
         return self.momentum == 0.0 and (self.regularization == "l2" or self.lmbda == 0.0)
 

@@ -7,7 +7,7 @@ package and the book's code; network2's own loader ignores the extra keys writte
 ``output_activation`` - fixed by the cost -, ``config``, ``history``).
 
 A model file is data, never code: names read from it are looked up in the registries
-(``nndl.costs.COSTS``, ``nndl.activations.ACTIVATIONS``) and nowhere else.
+(``nndl.engine.costs.COSTS``, ``nndl.engine.activations.ACTIVATIONS``) and nowhere else.
 
 Reading is bounded: the file's size against the memory the machine has (reading takes
 about six times the file's size), integers of at most ``nndl.limits.MAX_INT_DIGITS``
@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from . import memory
-from .activations import ACTIVATIONS
+from .engine.activations import ACTIVATIONS
 from .config import DTYPES
-from .costs import COSTS, get_cost
+from .engine.costs import COSTS, get_cost
 from .errors import ConfigError, ModelFileError, quote
 from .fileio import atomic_write_text, write_new
 from .limits import MAX_EPOCHS, MAX_INT_DIGITS, MODEL_FILE_MEMORY_FACTOR
@@ -107,7 +107,7 @@ def _array(value, shape, what, filename, dtype="float64"):
 def from_dict(d: Any, filename="<model>", cls=None):
     """Build a network of class ``cls`` (default ``nndl.Network``) from parsed JSON ``d``."""
     if cls is None:
-        from .network import Network as cls
+        from .engine.network import Network as cls
     if not isinstance(d, dict):
         _fail(filename, f"the top level must be a JSON object, got {type(d).__name__}")
     missing = [k for k in ("sizes", "weights", "biases", "cost") if k not in d]

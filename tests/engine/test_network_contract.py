@@ -17,7 +17,7 @@ import pytest
 
 import nndl
 from nndl.config import rng_streams
-from nndl.initializers import default_init
+from nndl.engine.initializers import default_init
 from test_exactness import REF_COSTS, assert_params_equal, make_data, ref_sgd
 
 SIZES = [6, 5, 4]
@@ -203,8 +203,8 @@ def test_a_saved_velocity_that_does_not_fit_the_network_is_refused(velocity):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_a_workspace_holds_one_mini_batch_in_the_networks_dtype_and_layout(dtype):
-    """``nndl.network.Workspace``'s documented buffers: what ``gradients_into`` fills."""
-    from nndl.network import Workspace
+    """``nndl.engine.network.Workspace``'s documented buffers: what ``gradients_into`` fills."""
+    from nndl.engine.network import Workspace
 
     ws = Workspace([5, 4, 3], 7, dtype)
     assert ws.m == 7
@@ -362,7 +362,7 @@ def test_a_continued_history_gets_no_second_before_training_saturation():
 
 
 def test_a_window_of_one_mini_batch_has_no_tables_of_earlier_steps():
-    from nndl.windowed import WindowWorkspace
+    from nndl.engine.windowed import WindowWorkspace
 
     one = WindowWorkspace([784, 30, 10], 100, np.float64, 0.999)          # 100 // 100 = one step a window
     assert one.rows == 100 and one.G is None and one.D is None and one.earlier is None

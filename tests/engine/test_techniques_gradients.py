@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 import nndl
-from nndl.network import Workspace
-from nndl.rules import GradientDescent
+from nndl.engine.network import Workspace
+from nndl.engine.rules import GradientDescent
 from test_gradients import H, assert_backprop_matches_differences, assert_gradient_close, central_difference
 
 SIZES = [6, 5, 5, 4]  # two hidden layers: the hidden neurons and dropout act twice

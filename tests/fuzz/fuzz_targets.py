@@ -139,7 +139,7 @@ def fuzz_idx(data: bytes):
 
 def _model_text(sizes=(3, 4, 2), history=True) -> str:
     import nndl
-    from nndl.training import History
+    from nndl.engine.training import History
     net = nndl.Network(list(sizes), rng=0)
     h = History(evaluation_accuracy=[1, 2], epoch_seconds=[0.1, 0.2], n_training=5, n_evaluation=3)
     d = to_dict(net, config=nndl.TrainConfig(sizes=sizes), history=h if history else None, dataset="mnist")

@@ -24,20 +24,20 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from nndl.activations import ACTIVATIONS
+from nndl.engine.activations import ACTIVATIONS
 from nndl.augment import EXPANSIONS
 from nndl.config import DTYPES, TrainConfig, training_streams
-from nndl.costs import COSTS, get_cost
+from nndl.engine.costs import COSTS, get_cost
 from nndl.errors import ConfigError, ModelFileError
-from nndl.initializers import INITIALIZERS
-from nndl.network import Network
-from nndl.regularizers import REGULARIZERS
-from nndl.schedules import SCHEDULES
+from nndl.engine.initializers import INITIALIZERS
+from nndl.engine.network import Network
+from nndl.engine.regularizers import REGULARIZERS
+from nndl.engine.schedules import SCHEDULES
 from nndl.fileio import check_writable
 from nndl.limits import MAX_EPOCHS
 from nndl.memory import require, training_estimate
 from nndl.serialization import load_with_metadata, save
-from nndl.training import EpochReport, History, Monitor, fit
+from nndl.engine.training import EpochReport, History, Monitor, fit
 
 from .common import (DATASET_HELP, UsageError, bars_wanted, check_fits, count, describe, describe_data,
                      load_data, say, sigint_held)

@@ -25,10 +25,10 @@ from types import SimpleNamespace
 import numpy as np
 
 import nndl
-from nndl.activations import Sigmoid
+from nndl.engine.activations import Sigmoid
 from nndl.config import TrainConfig, rng_streams
-from nndl.costs import CrossEntropyCost, QuadraticCost
-from nndl.initializers import get_initializer
+from nndl.engine.costs import CrossEntropyCost, QuadraticCost
+from nndl.engine.initializers import get_initializer
 from nndl.sweep.runner import InlineRunner, Runner
 from nndl.sweep.trial import DataSource, Trial, run_trial
 

@@ -14,7 +14,7 @@ from importlib import resources
 
 import nndl
 from nndl import imageprep, inkfind
-from nndl.activations import SATURATED
+from nndl.engine.activations import SATURATED
 
 from .charts import run_charts, saturation_chart
 from .collect import EXPECTED, Report

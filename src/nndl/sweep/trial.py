@@ -24,7 +24,7 @@ from pathlib import Path
 from nndl.config import TrainConfig
 from nndl.data import DATASETS, Split, Splits, load_dataset
 from nndl.errors import ConfigError
-from nndl.training import train
+from nndl.engine.training import train
 
 from .events import emit
 
@@ -85,7 +85,7 @@ class Trial:
     ``n_train``/``n_validation``/``n_test`` keep the first n images of a split (None: all),
     the book's broad strategy of working on a subset first. ``evaluation`` is the split
     watched after every epoch (the validation set, except in the book's overfitting demo);
-    ``monitor`` names the per-epoch series recorded (``nndl.training.train``'s monitor_*
+    ``monitor`` names the per-epoch series recorded (``nndl.engine.training.train``'s monitor_*
     flags); ``finals`` the splits whose accuracy is measured once at the end (the test set
     only when asked). ``keep_model`` returns the trained network too.
     """

@@ -14,10 +14,10 @@ Contract (every class in ``ACTIVATIONS`` and ``OUTPUTS`` keeps it):
 
 Hidden neurons (``ACTIVATIONS``): the book's sigmoid, and the two chapter 3 mentions as
 alternatives, tanh and rectified linear units. Each needs its own initial weights to start
-unsaturated (see ``nndl.initializers``): sigmoid and tanh take N(0, 1/n_in) ('default'),
+unsaturated (see ``nndl.engine.initializers``): sigmoid and tanh take N(0, 1/n_in) ('default'),
 ReLU takes N(0, 2/n_in) ('he'), because it zeroes about half of its inputs.
 
-Output layers (``OUTPUTS``): the output activation is fixed by the cost (``nndl.costs``):
+Output layers (``OUTPUTS``): the output activation is fixed by the cost (``nndl.engine.costs``):
 sigmoid for the quadratic and cross-entropy costs, softmax for the log-likelihood cost.
 """
 

@@ -4,10 +4,10 @@
 ``train`` builds the network from the config first, and ``sgd`` (network2's signature) builds
 a config from its arguments. The loop itself is apart from the pieces it calls:
 
-* the update rule (``nndl.rules``: gradient descent with its regularizer, momentum and
+* the update rule (``nndl.engine.rules``: gradient descent with its regularizer, momentum and
   dropout) takes the steps of each window of mini-batches the loop gathers;
 * the augmenter (``nndl.augment``) gathers those rows, expanded and rotated if asked;
-* the schedule and early stopping (``nndl.schedules``) hear each epoch's validation
+* the schedule and early stopping (``nndl.engine.schedules``) hear each epoch's validation
   accuracy and answer with a learning rate or a reason to stop.
 
 It never prints: ``on_epoch`` and ``on_batch`` callbacks let the command line draw progress,
@@ -26,13 +26,13 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .augment import Augmenter
-from .blas import blas_threads
-from .checks import check_int
-from .config import Streams, TrainConfig, as_rng, training_streams
+from ..augment import Augmenter
+from ..blas import blas_threads
+from ..checks import check_int
+from ..config import Streams, TrainConfig, as_rng, training_streams
 from .dropout import Dropout
-from .errors import ConfigError, DivergenceError
-from .examples import Examples
+from ..errors import ConfigError, DivergenceError
+from ..examples import Examples
 from .network import Network
 from .rules import GradientDescent
 from .schedules import EarlyStopping, make_schedule

@@ -28,10 +28,10 @@ a DivergenceError, in float32 possibly a few steps sooner than step by step.)
 
 Layers after the first are small; they take their steps one mini-batch at a time.
 Nothing here depends on which neurons the layers use or on dropout: the hidden activation,
-the output activation of the cost, and the dropout masks (``nndl.dropout``) enter only
+the output activation of the cost, and the dropout masks (``nndl.engine.dropout``) enter only
 through each step's e_t, which the step computes exactly. What the algebra needs is that a
 step changes W linearly - plain SGD with L2 decay (or none); L1 and momentum go one
-mini-batch at a time (``nndl.rules``).
+mini-batch at a time (``nndl.engine.rules``).
 Inputs that are 0 (81 % of MNIST's pixels) contribute nothing to z nor to the gradient,
 so when a window uses few enough of the input columns only those are multiplied.
 """
@@ -168,7 +168,7 @@ def descend_window(net, ws: WindowWorkspace, rows: int, eta: float, masks=None) 
 
     Equal to calling network2's ``update_mini_batch`` on each mini-batch in turn, to
     rounding (the products are reassociated; see the module docstring). ``masks``: dropout
-    masks for the window's rows (``nndl.dropout.Dropout.draw``), or None.
+    masks for the window's rows (``nndl.engine.dropout.Dropout.draw``), or None.
     """
     P, act, out_act, cost, m, decay = net._params, net.activation, net.output, net.cost, ws.m, ws.decay
     L = len(P)

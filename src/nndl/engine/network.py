@@ -7,13 +7,13 @@ mini-batch is one matrix product per layer and no Python loop runs over examples
 
 Storage: layer l's parameters live in one array ``_params[l]`` of shape (n_in + 1, n_out),
 the weight matrix transposed with the biases as its last row. One row per input is what
-the sparse first layer of ``nndl.windowed`` gathers and scatters (whole contiguous rows),
+the sparse first layer of ``nndl.engine.windowed`` gathers and scatters (whole contiguous rows),
 and the products ``X @ P[:-1]`` and ``X.T @ d`` need no transposed copies. ``weights`` and
 ``biases`` are transposed views of it, so assigning into them (or to them) changes the
 network.
 
-The update rule is not here: ``nndl.training`` owns the loop and ``nndl.rules`` the step;
-``nndl.windowed`` is plain gradient descent fused with backprop, several mini-batches at
+The update rule is not here: ``nndl.engine.training`` owns the loop and ``nndl.engine.rules`` the step;
+``nndl.engine.windowed`` is plain gradient descent fused with backprop, several mini-batches at
 a time, for speed.
 """
 
@@ -24,13 +24,13 @@ from typing import Sequence
 import numpy as np
 
 from .activations import ACTIVATIONS, saturated_share
-from .checks import check_dtype, check_float, check_sizes
-from .config import as_rng
+from ..checks import check_dtype, check_float, check_sizes
+from ..config import as_rng
 from .costs import get_cost
-from .errors import ConfigError
-from .examples import Examples, as_examples
+from ..errors import ConfigError
+from ..examples import Examples, as_examples
 from .initializers import get_initializer
-from .registry import lookup
+from ..registry import lookup
 
 class Workspace:
     """Preallocated buffers for one mini-batch size, reused every step (no allocation).
@@ -39,7 +39,7 @@ class Workspace:
     weighted inputs (m, sizes[l+1]), ``t`` the targets (m, n_out). ``g[l]`` (n_in + 1, n_out)
     holds a scaled gradient in the parameters' layout (``Network._params``); ``gw[l]``
     (n_out, n_in) and ``gb[l]`` (n_out,) are its views in network2's shapes. Training
-    itself runs several mini-batches at a time in ``nndl.windowed.WindowWorkspace``.
+    itself runs several mini-batches at a time in ``nndl.engine.windowed.WindowWorkspace``.
     """
 
     def __init__(self, sizes: Sequence[int], m: int, dtype):
@@ -180,7 +180,7 @@ class Network:
 
     def saturation(self, X) -> list[float]:
         """Per hidden layer, the share of (example, neuron) pairs of X (m, n_in) that are
-        saturated: derivative below 4 % of its largest value (``nndl.activations.SATURATED``;
+        saturated: derivative below 4 % of its largest value (``nndl.engine.activations.SATURATED``;
         for the sigmoid, sigma'(z) < 0.01). Where learning has stalled in the hidden layers."""
         layers = self.forward_layers(X)
         return [saturated_share(self.activation, a) for a in layers[1:-1]]
@@ -241,7 +241,7 @@ class Network:
         Leaves ``scale`` times the gradient of the cost summed over the batch in
         ``ws.gw`` (n_out, n_in) and ``ws.gb`` (n_out,). Folding ``scale`` (e.g. -eta/m)
         into the small output error, before it fans out, saves a pass over every weight.
-        ``masks`` (``nndl.dropout``): per layer of neurons a (m, n_l) array of 0 and
+        ``masks`` (``nndl.engine.dropout``): per layer of neurons a (m, n_l) array of 0 and
         1/(1-p), or None; a hidden layer's output is multiplied by its mask, so a dropped
         neuron passes nothing forward and no error back.
         """

@@ -1,7 +1,7 @@
 """The update rule: how a step changes the parameters, given the scaled gradient sums.
 
 One rule, gradient descent, with its options composed from small pieces: a regularizer
-(``nndl.regularizers``: L2 or L1), momentum (mu), and dropout masks (``nndl.dropout``).
+(``nndl.engine.regularizers``: L2 or L1), momentum (mu), and dropout masks (``nndl.engine.dropout``).
 
 Contract: ``gradient_scale(m)`` is the factor the backward pass folds into the gradient of a
 mini-batch of m examples (-eta/m); ``apply(weights, biases, gw, gb)`` updates the parameters
@@ -9,11 +9,11 @@ in place for one mini-batch (network2's ``update_mini_batch``). For training, ``
 m)`` gives the buffers for a window of consecutive mini-batches that the loop fills, and
 ``step(net, ws, rows)`` takes the steps of the first ``rows`` rows of that window, mini-batch
 after mini-batch. ``set_eta`` changes the learning rate between epochs (a schedule); the loop
-then asks for a new workspace. The training loop (``nndl.training``) knows nothing else.
+then asks for a new workspace. The training loop (``nndl.engine.training``) knows nothing else.
 
 Two engines take the steps, with the same arithmetic:
 
-* the windowed engine (``nndl.windowed``), when a step is linear in the weights - plain SGD
+* the windowed engine (``nndl.engine.windowed``), when a step is linear in the weights - plain SGD
   with L2 decay or none: ten mini-batches share the first layer's products;
 * one mini-batch at a time (``PlainWorkspace``) for L1 and momentum, whose steps depend on
   sgn(w) or on the velocity: one matrix product per layer and mini-batch.
@@ -25,9 +25,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .checks import check_float, check_int
+from ..checks import check_float, check_int
 from .dropout import Dropout
-from .errors import ConfigError
+from ..errors import ConfigError
 from .network import Workspace
 from .regularizers import get_regularizer
 from .windowed import WINDOW_ROWS, WindowWorkspace, descend_window

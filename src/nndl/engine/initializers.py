@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .registry import lookup
+from ..registry import lookup
 
 
 def _standard_normals(sizes: Sequence[int], rng: np.random.Generator, dtype):
