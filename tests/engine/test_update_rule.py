@@ -186,8 +186,6 @@ def test_get_cost_takes_a_class_an_instance_a_name_or_a_class_name():
 def test_a_float32_run_one_mini_batch_at_a_time_computes_in_float32():
     """The fast option is float32 throughout: an L1 run equals float32 steps taken by hand with
     the network's own backward pass and the rule's update, bit for bit."""
-    from nndl.engine.network import Workspace
-
     X, y = data(n=40, seed=13)
     X = X.astype(np.float32)
     config = nndl.TrainConfig(sizes=(8, 6, 5, 4), epochs=1, mini_batch_size=10, eta=0.5, lmbda=2.0,
@@ -198,11 +196,9 @@ def test_a_float32_run_one_mini_batch_at_a_time_computes_in_float32():
     rule = GradientDescent(0.5, 2.0, 40, regularization="l1")
     order = streams.order.permutation(40)
     T = np.eye(4, dtype=np.float32)[y]
-    ws = Workspace(config.sizes, 10, np.float32)
     for lo in range(0, 40, 10):
-        ws.a[0][...], ws.t[...] = X[order[lo:lo + 10]], T[order[lo:lo + 10]]
-        twin.gradients_into(ws, rule.gradient_scale(10))
-        rule.apply(twin.weights, twin.biases, ws.gw, ws.gb)
+        twin.gradients(X[order[lo:lo + 10]], T[order[lo:lo + 10]], rule.gradient_scale(10))
+        rule.apply(twin.params)
     for a, b in zip(net.weights + net.biases, twin.weights + twin.biases):
         assert a.dtype == np.float32
         np.testing.assert_array_equal(a, b)

@@ -21,36 +21,50 @@ import numpy as np
 from ..registry import lookup
 
 
-def _standard_normals(sizes: Sequence[int], rng: np.random.Generator, dtype):
-    biases = [rng.standard_normal((n, 1)).astype(dtype, copy=False) for n in sizes[1:]]
-    weights = [rng.standard_normal((n_out, n_in)).astype(dtype, copy=False)
-               for n_in, n_out in zip(sizes[:-1], sizes[1:])]
-    return weights, biases
+class Initializer:
+    """A registered initializer: ``init(sizes, rng, dtype) -> (weights, biases)``, and
+    ``scale_(w)``, which turns standard normals w (n_out, fan_in) into its weights in place.
+
+    Layers draw through ``scale_`` (``nndl.engine.layers``); calling the initializer gives
+    a dense network's parameters in network2's shapes, from the same draws.
+    """
+
+    def __init__(self, name: str, scale_, doc: str):
+        self.name, self.scale_, self.__doc__ = name, scale_, doc
+
+    def __call__(self, sizes: Sequence[int], rng: np.random.Generator, dtype=np.float64):
+        biases = [rng.standard_normal((n, 1)).astype(dtype, copy=False) for n in sizes[1:]]
+        weights = [rng.standard_normal((n_out, n_in)).astype(dtype, copy=False)
+                   for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+        for w in weights:
+            self.scale_(w)
+        return weights, biases
+
+    def __repr__(self) -> str:
+        return f"<initializer {self.name!r}>"
 
 
-def default_init(sizes, rng, dtype=np.float64):
-    """Weights N(0, 1/n_in) (standard deviation 1/sqrt(n_in)), biases N(0, 1).
+def _over_sqrt_fan_in(w):
+    w /= np.sqrt(w.shape[1])
+
+
+def _unscaled(w):
+    pass
+
+
+def _times_sqrt_2_over_fan_in(w):
+    w *= np.sqrt(2.0 / w.shape[1])
+
+
+default_init = Initializer("default", _over_sqrt_fan_in, """Weights N(0, 1/n_in) (standard deviation 1/sqrt(n_in)), biases N(0, 1).
 
     With 784 inputs of size ~1, z = w.x + b then has a standard deviation near 1 rather
     than ~28, so hidden neurons start in the sigmoid's steep region instead of saturated.
-    """
-    weights, biases = _standard_normals(sizes, rng, dtype)
-    for w in weights:
-        w /= np.sqrt(w.shape[1])
-    return weights, biases
-
-
-def large_init(sizes, rng, dtype=np.float64):
-    """Weights and biases both N(0, 1): the book's chapter 1 scheme, kept for comparison."""
-    return _standard_normals(sizes, rng, dtype)
-
-
-def he_init(sizes, rng, dtype=np.float64):
-    """Weights N(0, 2/n_in) (standard deviation sqrt(2/n_in)), biases N(0, 1): for ReLU neurons."""
-    weights, biases = _standard_normals(sizes, rng, dtype)
-    for w in weights:
-        w *= np.sqrt(2.0 / w.shape[1])
-    return weights, biases
+    """)
+large_init = Initializer("large", _unscaled,
+                         "Weights and biases both N(0, 1): the book's chapter 1 scheme, kept for comparison.")
+he_init = Initializer("he", _times_sqrt_2_over_fan_in,
+                      "Weights N(0, 2/n_in) (standard deviation sqrt(2/n_in)), biases N(0, 1): for ReLU neurons.")
 
 
 INITIALIZERS = {"default": default_init, "large": large_init, "he": he_init}

@@ -1,55 +1,38 @@
-"""A fully connected feedforward network: parameters, forward pass and backpropagation.
+"""A network: a stack of layers (``nndl.engine.layers``) and a cost; forward pass and backpropagation.
 
-Layout (network2's, so the book's code can read and assign them):
-``weights[l]`` is (n_out, n_in) and ``biases[l]`` is (n_out, 1) for layer l = 0..L-2.
-Batches are matrices with one example per row: X (m, n_in) -> outputs (m, n_out), so a
-mini-batch is one matrix product per layer and no Python loop runs over examples.
+network2's dense network [784, 100, 10] is the stack [Dense(784 -> 100, sigmoid),
+Dense(100 -> 10, the cost's output activation)]: ``Network(sizes, ...)`` builds it, and
+``Network.stack(in_shape, specs, ...)`` builds any other stack from layer specs. Batches are
+matrices with one example per row: X (m, n_in) -> outputs (m, n_out), so a mini-batch is one
+pass through the layers and no Python loop runs over examples (an image network reshapes the
+rows to (m, height, width, channels) on the way in).
 
-Storage: layer l's parameters live in one array ``_params[l]`` of shape (n_in + 1, n_out),
-the weight matrix transposed with the biases as its last row. One row per input is what
-the sparse first layer of ``nndl.engine.windowed`` gathers and scatters (whole contiguous rows),
-and the products ``X @ P[:-1]`` and ``X.T @ d`` need no transposed copies. ``weights`` and
-``biases`` are transposed views of it, so assigning into them (or to them) changes the
+Layout (network2's, so the book's code can read and assign them): ``weights[l]`` is
+(n_out, n_in) and ``biases[l]`` is (n_out, 1) for dense layer l = 0..L-2: views of each
+layer's storage ``Dense.P`` (n_in + 1, n_out), so assigning into them (or to them) changes the
 network.
 
-The update rule is not here: ``nndl.engine.training`` owns the loop and ``nndl.engine.rules`` the step;
-``nndl.engine.windowed`` is plain gradient descent fused with backprop, several mini-batches at
-a time, for speed.
+The update rule is not here: ``nndl.engine.training`` owns the loop and ``nndl.engine.rules``
+the step; ``nndl.engine.windowed`` is plain gradient descent fused with backprop, several
+mini-batches at a time, for dense stacks.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+import math
 
 import numpy as np
 
-from .activations import ACTIVATIONS, saturated_share
 from ..checks import check_dtype, check_float, check_sizes
 from ..config import as_rng
-from .costs import get_cost
 from ..errors import ConfigError
 from ..examples import Examples, as_examples
-from .initializers import get_initializer
 from ..registry import lookup
+from .activations import ACTIVATIONS, saturated_share
+from .costs import get_cost
+from .initializers import get_initializer
+from .layers import Dense, Layer, build_layer
 
-class Workspace:
-    """Preallocated buffers for one mini-batch size, reused every step (no allocation).
-
-    ``a[l]`` holds activations (m, sizes[l]) (``a[0]`` is the input batch), ``z[l]`` the
-    weighted inputs (m, sizes[l+1]), ``t`` the targets (m, n_out). ``g[l]`` (n_in + 1, n_out)
-    holds a scaled gradient in the parameters' layout (``Network._params``); ``gw[l]``
-    (n_out, n_in) and ``gb[l]`` (n_out,) are its views in network2's shapes. Training
-    itself runs several mini-batches at a time in ``nndl.engine.windowed.WindowWorkspace``.
-    """
-
-    def __init__(self, sizes: Sequence[int], m: int, dtype):
-        self.m = m
-        self.a = [np.empty((m, n), dtype) for n in sizes]                # (m, n_l)
-        self.z = [np.empty((m, n), dtype) for n in sizes[1:]]            # (m, n_{l+1})
-        self.t = np.empty((m, sizes[-1]), dtype)                         # (m, n_out)
-        self.g = [np.empty((i + 1, o), dtype) for i, o in zip(sizes[:-1], sizes[1:])]  # (n_in+1, n_out)
-        self.gw = [g[:-1].T for g in self.g]                             # (n_out, n_in) views
-        self.gb = [g[-1] for g in self.g]                                # (n_out,) views
 
 
 class Network:
@@ -59,27 +42,71 @@ class Network:
     activation its cost is made for (``cost.output``: sigmoid, or softmax for the
     log-likelihood cost). ``rng`` (a ``numpy.random.Generator`` or an int seed) makes the
     initial weights repeatable; None draws fresh entropy, as the book's global ``np.random`` does.
+
+    ``layers`` is the stack, ``params`` every layer's ``Param`` in order (what the update rule
+    changes), ``sizes`` the number of values per example into the first layer and out of each.
     """
 
     def __init__(self, sizes, cost="cross-entropy", *, init="default", activation="sigmoid",
                  dtype="float64", rng=None):
-        self.sizes = list(check_sizes(sizes))
-        self.num_layers = len(self.sizes)
+        sizes = list(check_sizes(sizes))
         self.cost = get_cost(cost)
         self.activation = lookup(ACTIVATIONS, activation, "activation")
-        self.output = self.cost.output                                  # fixed by the cost
-        self.dtype = check_dtype(dtype)
-        self.init = init
-        self._params: list[np.ndarray] = []                             # (n_in+1, n_out) each
+        specs = [{"kind": "dense", "n": n, "activation": self.activation.name} for n in sizes[1:-1]]
+        specs.append({"kind": "dense", "n": sizes[-1], "activation": self.cost.output.name})
+        self._build((sizes[0],), specs, dtype)
         self.initialize(init, rng)
+
+    @classmethod
+    def stack(cls, in_shape, specs, cost="cross-entropy", *, init="default", dtype="float64", rng=None):
+        """A network of the layers ``specs`` describe (``nndl.engine.layers.LAYERS``) on inputs of
+        ``in_shape`` (one example: ``(n,)`` or ``(height, width, channels)``); the last layer's
+        activation is the cost's (its spec may leave it out). Hidden dense layers' activation is
+        the network's ``activation`` (the first one found; sigmoid if none)."""
+        self = cls.__new__(cls)
+        self.cost = get_cost(cost)
+        specs = [dict(s) if isinstance(s, dict) else s for s in specs]
+        if not specs:
+            raise ConfigError("a network needs at least one layer")
+        if isinstance(specs[-1], dict):
+            specs[-1]["activation"] = self.cost.output.name
+        hidden = [s.get("activation") for s in specs[:-1] if isinstance(s, dict) and s.get("activation")]
+        self.activation = lookup(ACTIVATIONS, hidden[0] if hidden else "sigmoid", "activation")
+        self._build(tuple(in_shape), specs, dtype)
+        self.initialize(init, rng)
+        return self
+
+    def _build(self, in_shape: tuple, specs: list, dtype) -> None:
+        self.dtype = check_dtype(dtype)
+        self.output = self.cost.output                                  # fixed by the cost
+        self.in_shape = tuple(in_shape)
+        self.layers: list[Layer] = []
+        shape = self.in_shape
+        for spec in specs:
+            self.layers.append(build_layer(spec, shape, self.dtype))
+            shape = self.layers[-1].out_shape
+        self.layers[0].bottom = True
+        self.params = [p for layer in self.layers for p in layer.params]
+        self.sizes = [math.prod(self.in_shape)] + [math.prod(layer.out_shape) for layer in self.layers]
+        self.num_layers = len(self.sizes)
+        # network2's dense network: what the windowed engine and network2's weights/biases take
+        self.dense = all(type(layer) is Dense for layer in self.layers) and len(self.in_shape) == 1 and all(
+            layer.activation is self.activation for layer in self.layers[:-1])
+
+    def specs(self) -> list[dict]:
+        """The stack as layer specs (JSON-ready): what a model file records."""
+        return [layer.spec() for layer in self.layers]
 
     # -- parameters -------------------------------------------------------------------
     def initialize(self, init="default", rng=None):
-        """(Re)draw all weights and biases with the registered initializer ``init``."""
-        weights, biases = get_initializer(init)(self.sizes, as_rng(rng), self.dtype)
+        """(Re)draw all weights and biases with the registered initializer ``init``: every
+        layer's biases first, then every layer's weights (network2's order of draws)."""
+        initializer, rng = get_initializer(init), as_rng(rng)
+        for layer in self.layers:
+            layer.init_biases(rng)
+        for layer in self.layers:
+            layer.init_weights(rng, initializer)
         self.init = init
-        self._params = [np.empty((i + 1, o), self.dtype) for i, o in zip(self.sizes[:-1], self.sizes[1:])]
-        self.weights, self.biases = weights, biases
 
     def default_weight_initializer(self, rng=None):
         """Weights N(0, 1/n_in), biases N(0, 1): keeps hidden neurons out of saturation."""
@@ -89,34 +116,33 @@ class Network:
         """Weights and biases N(0, 1): the old scheme, kept for comparison."""
         self.initialize("large", rng)
 
-    @property
-    def _weights(self) -> list[np.ndarray]:
-        return [p[:-1].T for p in self._params]                          # (n_out, n_in) views
-
-    @property
-    def _biases(self) -> list[np.ndarray]:
-        return [p[-1:].T for p in self._params]                          # (n_out, 1) views
+    def _dense_layers(self) -> list:
+        if not self.dense:
+            raise ConfigError("weights and biases in network2's layout exist for dense networks only; "
+                              "use net.layers and their params")
+        return self.layers
 
     @property
     def weights(self) -> list[np.ndarray]:
         """Weight matrices, (n_out, n_in) each: views of the network's own storage."""
-        return self._weights
+        return [layer.P[:-1].T for layer in self._dense_layers()]         # (n_out, n_in) views
 
     @weights.setter
     def weights(self, value):
         shapes = [(o, i) for i, o in zip(self.sizes[:-1], self.sizes[1:])]
-        for p, w in zip(self._params, self._checked_params(value, shapes, "weights")):
-            p[:-1] = w.T
+        for layer, w in zip(self._dense_layers(), self._checked_params(value, shapes, "weights")):
+            layer.P[:-1] = w.T
 
     @property
     def biases(self) -> list[np.ndarray]:
         """Bias columns, (n_out, 1) each: views of the network's own storage."""
-        return self._biases
+        return [layer.P[-1:].T for layer in self._dense_layers()]         # (n_out, 1) views
 
     @biases.setter
     def biases(self, value):
-        for p, b in zip(self._params, self._checked_params(value, [(o, 1) for o in self.sizes[1:]], "biases")):
-            p[-1] = b[:, 0]
+        shapes = [(o, 1) for o in self.sizes[1:]]
+        for layer, b in zip(self._dense_layers(), self._checked_params(value, shapes, "biases")):
+            layer.P[-1] = b[:, 0]
 
     def _checked_params(self, value, shapes, name):
         arrays = list(value)
@@ -136,7 +162,7 @@ class Network:
 
     def n_params(self) -> int:
         """Number of trainable numbers (weights and biases)."""
-        return sum(w.size + b.size for w, b in zip(self._weights, self._biases))
+        return sum(p.value.size for p in self.params)
 
     # -- forward ----------------------------------------------------------------------
     def feedforward(self, a):
@@ -157,33 +183,37 @@ class Network:
         return out.reshape(-1, 1) if column else (out.reshape(-1) if flat else out)
 
     def activations_of(self, l: int):
-        """The activation of layer l's neurons (l = 0 .. L-2 counts weight layers): the hidden
+        """The activation of layer l's neurons (l = 0 .. L-2 counts the layers): the hidden
         activation, or the cost's output activation for the last layer."""
-        return self.output if l == len(self._params) - 1 else self.activation
+        return self.layers[l].activation
 
     def forward(self, X):
         """Batch forward pass: X (m, n_in) -> outputs (m, n_out). No checks (hot path)."""
         return self.forward_layers(X)[-1]
 
     def forward_layers(self, X) -> list:
-        """Every layer's activations for X (m, n_in): [X, a_1 (m, n_1), ..., outputs (m, n_out)].
+        """Every layer's activations for X (m, n_in): [X, a_1 (m, n_1), ..., outputs (m, n_out)],
+        each (m, *out_shape) of its layer.
 
         The same arithmetic as ``forward`` (which returns only the last); the report page's
-        JavaScript forward pass mirrors this function line by line.
+        JavaScript forward pass mirrors this function (and ``Dense.forward``) line by line.
         """
         out = [X]
+        x = X.reshape(len(X), *self.in_shape)                            # (m, *in_shape)
         with np.errstate(over="ignore"):
-            for l, (w, b) in enumerate(zip(self._weights, self._biases)):
-                z = out[-1] @ w.T + b.T                                  # (m, n_{l+1})
-                out.append(self.activations_of(l).fn_(z))                # (m, n_{l+1})
+            for layer in self.layers:
+                x = layer.forward(x)                                     # (m, *out_shape)
+                out.append(x)
         return out
 
     def saturation(self, X) -> list[float]:
-        """Per hidden layer, the share of (example, neuron) pairs of X (m, n_in) that are
-        saturated: derivative below 4 % of its largest value (``nndl.engine.activations.SATURATED``;
-        for the sigmoid, sigma'(z) < 0.01). Where learning has stalled in the hidden layers."""
-        layers = self.forward_layers(X)
-        return [saturated_share(self.activation, a) for a in layers[1:-1]]
+        """Per hidden layer with neurons, the share of (example, neuron) pairs of X (m, n_in)
+        that are saturated: derivative below 4 % of its largest value
+        (``nndl.engine.activations.SATURATED``; for the sigmoid, sigma'(z) < 0.01). Where
+        learning has stalled in the hidden layers."""
+        outputs = self.forward_layers(X)[1:-1]
+        return [saturated_share(layer.activation, a) for layer, a in zip(self.layers, outputs)
+                if layer.activation is not None]
 
     def chunk_rows(self, budget_bytes: int = 256 * 2**20) -> int:
         """Rows a forward pass takes at a time: 10,000, or fewer when the layers are so wide that
@@ -223,7 +253,7 @@ class Network:
                 total += self.cost.fn(out, ex.targets[i:i + chunk])
             if accuracy:
                 correct += int(np.count_nonzero(out.argmax(axis=1) == ex.labels[i:i + chunk]))
-        penalty = (regularizer or L2).cost(self._weights, lmbda, n) if cost else 0.0
+        penalty = (regularizer or L2).cost(self.decaying(), lmbda, n) if cost else 0.0
         return (total / n + penalty if cost else None), (correct if accuracy else None)
 
     def accuracy(self, data) -> int:
@@ -234,36 +264,34 @@ class Network:
         """Mean cost over ``data`` plus the L2 term (lmbda / 2n) * sum ||w||^2, n = len(data)."""
         return self.evaluate(data, lmbda, accuracy=False)[0]
 
-    # -- backpropagation --------------------------------------------------------------
-    def gradients_into(self, ws: Workspace, scale: float, masks=None) -> None:
-        """Backpropagate the batch held in ``ws`` (``a[0]`` inputs, ``t`` targets).
+    def decaying(self) -> list[np.ndarray]:
+        """The parameters the regularizer acts on (the weights), in the layers' order."""
+        return [p.value for p in self.params if p.decays]
 
-        Leaves ``scale`` times the gradient of the cost summed over the batch in
-        ``ws.gw`` (n_out, n_in) and ``ws.gb`` (n_out,). Folding ``scale`` (e.g. -eta/m)
-        into the small output error, before it fans out, saves a pass over every weight.
-        ``masks`` (``nndl.engine.dropout``): per layer of neurons a (m, n_l) array of 0 and
-        1/(1-p), or None; a hidden layer's output is multiplied by its mask, so a dropped
-        neuron passes nothing forward and no error back.
+    # -- backpropagation --------------------------------------------------------------
+    def gradients(self, X, T, scale: float, masks=None) -> None:
+        """Backpropagate the batch X (m, n_in) with targets T (m, n_out) through the stack.
+
+        Leaves ``scale`` times the gradient of the cost summed over the batch in every
+        ``param.grad``. Folding ``scale`` (e.g. -eta/m) into the small output error, before it
+        fans out, saves a pass over every weight. ``masks`` (``nndl.engine.dropout``): per
+        layer of neurons a (m, n_l) array of 0 and 1/(1-p), or None; a hidden layer's output is
+        multiplied by its mask, so a dropped neuron passes nothing forward and no error back.
         """
-        P, L = self._params, len(self._params)
-        raw = list(ws.a)                                                 # unmasked activations
-        for l in range(L):
-            np.matmul(ws.a[l], P[l][:-1], out=ws.z[l])                   # (m, n_out)
-            ws.z[l] += P[l][-1]
-            self.activations_of(l).fn_(ws.z[l], out=ws.a[l + 1])
+        L = len(self.layers)
+        x = X.reshape(len(X), *self.in_shape)                            # (m, *in_shape)
+        for l, layer in enumerate(self.layers):
+            x = layer.forward(x, train=True)                             # (m, *out_shape)
             if masks is not None and masks[l + 1] is not None:
-                raw[l + 1] = ws.a[l + 1].copy()
-                ws.a[l + 1] *= masks[l + 1]                              # (m, n_{l+1}) dropped: 0
-        d = self.cost.delta(ws.z[-1], ws.a[-1], ws.t)                    # (m, n_out)
+                x = x * masks[l + 1].reshape(x.shape)                    # dropped: 0
+        last = self.layers[-1]
+        d = self.cost.delta(last.z, last.a, T)                           # (m, n_out)
         d *= scale
-        for l in range(L - 1, -1, -1):
-            np.matmul(ws.a[l].T, d, out=ws.g[l][:-1])                    # (n_in, n_out)
-            np.sum(d, axis=0, out=ws.g[l][-1])                           # (n_out,)
-            if l:
-                d = d @ P[l][:-1].T                                      # (m, n_in)
-                if masks is not None and masks[l] is not None:
-                    d *= masks[l]
-                d *= self.activation.prime_from_output(raw[l])
+        d = last.backward(d, wrt_z=True)                                 # (m, *in_shape of the last)
+        for l in range(L - 2, -1, -1):
+            if masks is not None and masks[l + 1] is not None:
+                d *= masks[l + 1].reshape(d.shape)
+            d = self.layers[l].backward(d)
 
     def backprop(self, x, y):
         """network2's per-example gradient: (nabla_b, nabla_w) for one column x and target y.
@@ -271,8 +299,7 @@ class Network:
         ``y`` may be a one-hot column or an int label. Shapes are the parameters' shapes.
         """
         ex = self.examples([(x, y)], "backprop input")
-        ws = Workspace(self.sizes, 1, self.dtype)
-        ws.a[0][...] = ex.X
-        ws.t[...] = ex.targets
-        self.gradients_into(ws, 1.0)
-        return [gb.reshape(-1, 1).copy() for gb in ws.gb], [gw.copy() for gw in ws.gw]
+        self.gradients(ex.X, ex.targets, 1.0)
+        layers = self._dense_layers()
+        return ([layer.G[-1].reshape(-1, 1).copy() for layer in layers],
+                [layer.G[:-1].T.copy() for layer in layers])

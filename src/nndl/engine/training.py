@@ -126,7 +126,7 @@ class Monitor:
 
 
 def _check_finite(net: Network, epoch: int, eta: float) -> None:
-    if not all(np.isfinite(p).all() for p in net._params):
+    if not all(np.isfinite(p.value).all() for p in net.params):
         raise DivergenceError(f"training diverged in epoch {epoch}: the weights became nan or infinite "
                               f"(eta={eta:g}); try a smaller learning rate eta")
 
@@ -148,9 +148,28 @@ def _arrays(value, shapes, dtype, what):
         out = [np.array(v, dtype) for v in value]
     except (TypeError, ValueError):
         out = None
+    if out is not None and len(out) == len(shapes):   # a bias column (n, 1) as earlier versions saved it
+        out = [a.reshape(shape) if a.shape == (*shape, 1) else a for a, shape in zip(out, shapes)]
     if out is None or [a.shape for a in out] != list(shapes) or not all(np.isfinite(a).all() for a in out):
         raise ConfigError(f"the saved training state is not valid: {what} does not match the network")
     return out
+
+
+def _velocity_state(rule: GradientDescent, net: Network):
+    """Momentum's velocity as plain lists: [those of the weights, those of the biases]."""
+    if rule.velocity is None:
+        return None
+    pairs = list(zip(net.params, rule.velocity))
+    return [[v.tolist() for p, v in pairs if p.decays], [v.tolist() for p, v in pairs if not p.decays]]
+
+
+def _load_velocity(vel, net: Network) -> list:
+    """Inverse of ``_velocity_state``: one array per parameter, in ``net.params``' order."""
+    if not isinstance(vel, list) or len(vel) != 2:
+        raise ConfigError("the saved training state is not valid: velocity does not match the network")
+    parts = [[p for p in net.params if p.decays], [p for p in net.params if not p.decays]]
+    arrays = [iter(_arrays(v, [p.value.shape for p in ps], net.dtype, "velocity")) for v, ps in zip(vel, parts)]
+    return [next(arrays[0] if p.decays else arrays[1]) for p in net.params]
 
 
 def _restore_state(state, net, n, m, streams, order_rng, schedule, stopper, rule) -> int:
@@ -171,13 +190,8 @@ def _restore_state(state, net, n, m, streams, order_rng, schedule, stopper, rule
     except (KeyError, TypeError, ValueError, OverflowError) as e:
         raise ConfigError(f"the saved training state is not valid ({type(e).__name__}: {str(e)[:80]}); it "
                           f"belongs to another run or the file was changed") from None
-    shapes = [w.shape for w in net._weights], [b.shape for b in net._biases]
-    vel = state.get("velocity")
-    if vel is not None:
-        if not isinstance(vel, list) or len(vel) != 2:
-            raise ConfigError("the saved training state is not valid: velocity does not match the network")
-        rule.velocity = [_arrays(vel[0], shapes[0], net.dtype, "velocity"),
-                         _arrays(vel[1], shapes[1], net.dtype, "velocity")]
+    if state.get("velocity") is not None:
+        rule.velocity = _load_velocity(state["velocity"], net)
     return position
 
 
@@ -228,7 +242,7 @@ class _Stalled:
 
 
 def _stopped(history: History, epoch: int, position: int, order_state, streams: Streams, schedule, stopper,
-             rule: GradientDescent, best_params, reason: str | None = "interrupted") -> History:
+             rule: GradientDescent, best_params, reason: str | None = "interrupted", net=None) -> History:
     """Record in ``history`` why training stopped and the state ``fit`` continues from, after
     ``epoch`` epochs and ``position`` rows of the next (plain JSON values: a model file keeps it)."""
     history.stopped = reason
@@ -236,7 +250,7 @@ def _stopped(history: History, epoch: int, position: int, order_state, streams: 
         "epoch": epoch, "position": position, "order": order_state,
         "dropout": _state_of(streams.dropout), "augment": _state_of(streams.augment),
         "schedule": schedule.to_dict(), "stopper": stopper.to_dict() if stopper is not None else None,
-        "velocity": None if rule.velocity is None else [[v.tolist() for v in vs] for vs in rule.velocity],
+        "velocity": _velocity_state(rule, net),
         "best": None if best_params is None else [p.tolist() for p in best_params],
     }
     return history
@@ -293,7 +307,7 @@ def fit(net: Network, config: TrainConfig, training_data, evaluation_data=None, 
     position = 0
     if state is not None:                                             # continue where it stopped
         position = _restore_state(state, net, n, m, streams, order_rng, schedule, stopper, rule)
-        best_params = _arrays(state.get("best"), [p.shape for p in net._params], net.dtype, "best")
+        best_params = _arrays(state.get("best"), [p.value.shape for p in net.params], net.dtype, "best")
         history.state = None
     elif monitor.saturation and not history.saturation:
         history.saturation.append(net.saturation(sat_probe.X))        # before the first step
@@ -345,7 +359,7 @@ def fit(net: Network, config: TrainConfig, training_data, evaluation_data=None, 
                         stop = True
                         if lo < n:                                    # mid-epoch: keep where it is
                             return _stopped(history, epoch - 1, lo, order_state, streams, schedule,
-                                            stopper, rule, best_params)
+                                            stopper, rule, best_params, net=net)
                         break
             _check_finite(net, epoch, rule.eta)
             history.epoch_seconds.append(time.perf_counter() - start)
@@ -358,8 +372,8 @@ def fit(net: Network, config: TrainConfig, training_data, evaluation_data=None, 
             if wants_eval:
                 ec, ea = net.evaluate(evaluation, lm, cost=monitor.evaluation_cost,
                                       accuracy=monitor.evaluation_accuracy or watch, regularizer=reg)
-            tc0 = None if tc is None else tc - reg.cost(net._weights, lm, len(train))
-            ec0 = None if ec is None else ec - reg.cost(net._weights, lm, len(evaluation))
+            tc0 = None if tc is None else tc - reg.cost(net.decaying(), lm, len(train))
+            ec0 = None if ec is None else ec - reg.cost(net.decaying(), lm, len(evaluation))
             for value, series in ((tc, history.training_cost), (ta, history.training_accuracy),
                                   (ec, history.evaluation_cost), (ea, history.evaluation_accuracy),
                                   (tc0, history.training_cost_without_regularization),
@@ -377,7 +391,7 @@ def fit(net: Network, config: TrainConfig, training_data, evaluation_data=None, 
             if stopper is not None:
                 improved, why = stopper.epoch_ends(epoch, ea)
                 if improved:
-                    best_params = [p.copy() for p in net._params]
+                    best_params = [p.value.copy() for p in net.params]
                 reason = reason or why
             history.best_epoch = schedule.watch.best_epoch or None
             rule.set_eta(schedule.eta)
@@ -389,12 +403,12 @@ def fit(net: Network, config: TrainConfig, training_data, evaluation_data=None, 
                 break
             if stop and epoch < last:                                 # stopped as an epoch ended
                 return _stopped(history, epoch, 0, _state_of(order_rng), streams, schedule, stopper, rule,
-                                best_params)
+                                best_params, net=net)
     if stopper is not None and best_params is not None:
-        for p, best in zip(net._params, best_params):
-            p[...] = best                                             # the best epoch's weights
+        for p, best in zip(net.params, best_params):
+            p.value[...] = best                                             # the best epoch's weights
     return _stopped(history, epoch, 0, _state_of(order_rng), streams, schedule, stopper, rule, best_params,
-                    history.stopped)
+                    history.stopped, net=net)
 
 
 def sgd(net: Network, training_data, epochs: int, mini_batch_size: int, eta: float, lmbda: float = 0.0,

@@ -170,7 +170,8 @@ def descend_window(net, ws: WindowWorkspace, rows: int, eta: float, masks=None) 
     rounding (the products are reassociated; see the module docstring). ``masks``: dropout
     masks for the window's rows (``nndl.engine.dropout.Dropout.draw``), or None.
     """
-    P, act, out_act, cost, m, decay = net._params, net.activation, net.output, net.cost, ws.m, ws.decay
+    P = [layer.P for layer in net.layers]                                 # (n_l + 1, n_{l+1}) each
+    act, out_act, cost, m, decay = net.activation, net.output, net.cost, ws.m, ws.decay
     L = len(P)
     X = ws.X[:rows]                                                       # (r, n_in)
     W = [p[:-1] for p in P]                                               # (n_l, n_{l+1}) views
