@@ -175,7 +175,40 @@ class Softmax:
         return a * (1.0 - a)
 
 
+class Linear:
+    """The identity, y = z: network3's ``linear`` neurons (a layer with no nonlinearity)."""
+
+    name = "linear"
+    prime_max = 1.0
+
+    @staticmethod
+    def fn(z):
+        return np.array(z, copy=True)
+
+    @staticmethod
+    def fn_(z, out=None):
+        if out is not None and out is not z:
+            np.copyto(out, z)
+        return z if out is None else out
+
+    @staticmethod
+    def prime(z):
+        return np.ones_like(np.asarray(z, dtype=np.result_type(z, np.float32)))
+
+    @staticmethod
+    def prime_from_output(a):
+        return np.ones_like(np.asarray(a, dtype=np.result_type(a, np.float32)))
+
+    @staticmethod
+    def times_prime_(d, a, scratch):
+        """d *= 1: nothing to do."""
+        return d
+
+
 ACTIVATIONS = {Sigmoid.name: Sigmoid, Tanh.name: Tanh, ReLU.name: ReLU}
+# The neurons a layer of the layer stack may use: the hidden ones, and network3's linear neurons
+# (not offered for network2-style dense networks, whose flags and files list ACTIVATIONS).
+LAYER_ACTIVATIONS = {**ACTIVATIONS, Linear.name: Linear}
 OUTPUTS = {Sigmoid.name: Sigmoid, Softmax.name: Softmax}
 
 

@@ -144,3 +144,11 @@ def build_layer(spec: Any, in_shape: tuple, dtype) -> Layer:
     if not isinstance(spec, dict):
         raise ConfigError(f"a layer spec must be an object with a 'kind', got {type(spec).__name__}")
     return lookup(LAYERS, spec.get("kind"), "layer kind")(spec, tuple(in_shape), dtype)
+
+
+# The image layers build on Layer and Param above; importing them here registers them wherever
+# LAYERS is read (nndl.engine imports this module first, so an import cycle always starts here).
+from .conv import Conv  # noqa: E402
+from .pool import Pool  # noqa: E402
+
+LAYERS.update({Conv.kind: Conv.from_spec, Pool.kind: Pool.from_spec})

@@ -1,0 +1,84 @@
+"""A conv net in the engine's stack: whole SGD steps against the per-example loop reference
+(``tests/reference_conv.py``) to 1e-12 relative in float64, and training through ``fit``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nndl.config import TrainConfig
+from nndl.engine.network import Network
+from nndl.engine.rules import GradientDescent
+from nndl.engine.training import Monitor, fit
+from reference_conv import sgd_step
+
+SPECS = [{"kind": "conv", "maps": 3, "kernel": 3, "activation": "sigmoid"}, {"kind": "pool", "size": 2},
+         {"kind": "conv", "maps": 4, "kernel": 2, "activation": "tanh"},
+         {"kind": "dense", "n": 5, "activation": "relu"}, {"kind": "dense", "n": 3}]
+
+
+def small_net(dtype="float64", seed=0, specs=SPECS, in_shape=(9, 8, 2)):
+    return Network.stack(in_shape, specs, "log-likelihood", dtype=dtype, rng=seed)
+
+
+def as_reference(net):
+    """The network's layers as the reference's dicts (copies; dense weights as (n_out, n_in))."""
+    out = []
+    for layer in net.layers:
+        spec = layer.spec()
+        if spec["kind"] == "conv":
+            out.append({"kind": "conv", "w": layer.w.value.copy(), "b": layer.b.value.copy(),
+                        "act": spec["activation"]})
+        elif spec["kind"] == "pool":
+            out.append({"kind": "pool", "size": spec["size"]})
+        else:
+            out.append({"kind": "dense", "w": layer.W.T.copy(), "b": layer.P[-1].copy(), "act": spec["activation"]})
+    return out
+
+
+def rel(a, b):
+    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+
+
+@pytest.mark.parametrize("m,lmbda", [(4, 0.0), (3, 2.0)])
+def test_sgd_steps_of_a_conv_net_match_the_per_example_reference(m, lmbda):
+    rng = np.random.default_rng(1)
+    net = small_net()
+    ref = as_reference(net)
+    n, eta, steps = 30, 0.7, 5
+    X = rng.standard_normal((steps * m, 9 * 8 * 2))                       # rows of (height, width, channels)
+    labels = rng.integers(0, 3, steps * m)
+    T = np.eye(3)[labels]                                                  # (rows, 3) one-hot
+    rule = GradientDescent(eta, lmbda, n)
+    ws = rule.workspace(net, m)
+    for s in range(steps):
+        rows = slice(s * m, (s + 1) * m)
+        ws.X[:m], ws.T[:m] = X[rows], T[rows]
+        rule.step(net, ws, m)
+        sgd_step(ref, X[rows].reshape(m, 9, 8, 2), T[rows], eta, lmbda, n)
+    got = as_reference(net)
+    for a, b in zip(got, ref):
+        if a["kind"] != "pool":
+            assert rel(a["w"], b["w"]) < 1e-12 and rel(a["b"], b["b"]) < 1e-12
+    assert rel(got[0]["w"], as_reference(small_net())[0]["w"]) > 1e-3       # the steps did change it
+
+
+def test_a_conv_net_learns_the_sample_digits_through_fit(mnist_sample_splits):
+    training, validation = mnist_sample_splits
+    specs = [{"kind": "conv", "maps": 4, "kernel": 5, "activation": "relu"}, {"kind": "pool", "size": 2},
+             {"kind": "dense", "n": 30, "activation": "relu"}, {"kind": "dense", "n": 10}]
+    net = Network.stack((28, 28, 1), specs, "log-likelihood", init="he", dtype="float32", rng=0)
+    before = net.accuracy(validation)
+    config = TrainConfig(cost="log-likelihood", epochs=2, mini_batch_size=10, eta=0.1, lmbda=0.0, dtype="float32")
+    history = fit(net, config, training, validation, monitor=Monitor(evaluation_accuracy=True))
+    assert history.evaluation_accuracy[-1] > max(before, 0.6 * len(validation[1]))
+
+
+@pytest.fixture(scope="module")
+def mnist_sample_splits():
+    from pathlib import Path
+
+    d = np.load(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
+    X = d["train_images"].reshape(-1, 784).astype(np.float32) / 255.0
+    y = d["train_labels"].astype(np.int64)
+    return (X[:600], y[:600]), (X[1500:1800], y[1500:1800])
