@@ -98,6 +98,11 @@ def net_gradients(layers, x, y_onehot):
             zs.append(None)
             wins.append(win)
             acts.append(out)
+        elif L["kind"] == "convpool":                                     # network3: pool, then bias
+            pooled, win = pool_forward(conv_z(a, L["w"], np.zeros_like(L["b"])), L["size"])
+            zs.append(pooled + L["b"])
+            wins.append((win, pooled.shape, a))
+            acts.append(ACT[L["act"]][0](zs[-1]))
         else:
             z = L["w"] @ a.reshape(-1) + L["b"]
             zs.append(z)
@@ -117,6 +122,13 @@ def net_gradients(layers, x, y_onehot):
         elif L["kind"] == "conv":
             dw, db, d_in = conv_back(a_in, L["w"], delta)
             grads[l] = (dw, db)
+        elif L["kind"] == "convpool":
+            win, _, x_in = wins[l]
+            k = L["w"].shape[0]
+            conv_shape = (x_in.shape[0] - k + 1, x_in.shape[1] - k + 1, L["w"].shape[3])
+            dz = pool_back(conv_shape, win, delta)
+            dw, _, d_in = conv_back(x_in, L["w"], dz)
+            grads[l] = (dw, delta.sum(axis=(0, 1)))
         else:
             d_in = pool_back(a_in.shape, wins[l], delta)
         if l == 0:
@@ -147,3 +159,20 @@ def sgd_step(layers, X, Y, eta, lmbda=0.0, n=1):
         if acc is not None:
             L["w"] = (1.0 - eta * lmbda / n) * L["w"] - (eta / m) * acc[0]
             L["b"] = L["b"] - (eta / m) * acc[1]
+
+
+def network3_step(layers, X, labels, eta, lmbda, num_training_batches):
+    """One step of the book's network3: the mean log-likelihood over the mini-batch plus
+    0.5 * lmbda * sum(w^2) / num_training_batches over every layer's weights, so
+    w <- w - eta * (mean gradient + lmbda * w / num_training_batches), b <- b - eta * mean gradient."""
+    m = len(X)
+    total = None
+    for x, j in zip(X, labels):
+        y = np.zeros(layers[-1]["b"].shape)
+        y[j] = 1.0
+        g = net_gradients(layers, x, y)
+        total = g if total is None else [None if a is None else (a[0] + b[0], a[1] + b[1]) for a, b in zip(total, g)]
+    for L, acc in zip(layers, total):
+        if acc is not None:
+            L["w"] = L["w"] - eta * (acc[0] / m + lmbda * L["w"] / num_training_batches)
+            L["b"] = L["b"] - eta * (acc[1] / m)
