@@ -101,6 +101,12 @@ class TrainConfig:
         with L2 or no regularization. L1 and momentum take one mini-batch at a time."""
         return self.momentum == 0.0 and (self.regularization == "l2" or self.lmbda == 0.0)
 
+    def layer_specs(self) -> list[dict]:
+        """The network's stack as layer specs (``nndl.engine.layers``): dense layers of ``sizes``,
+        hidden ones with ``activation``, the last with the cost's output activation."""
+        hidden = [{"kind": "dense", "n": n, "activation": self.activation} for n in self.sizes[1:-1]]
+        return hidden + [{"kind": "dense", "n": self.sizes[-1], "activation": get_cost(self.cost).output.name}]
+
     def techniques(self) -> list[str]:
         """The beyond-Level-3 techniques this config switches on, in words ('dropout 0.5', ...)."""
         out = []

@@ -16,7 +16,15 @@ class NndlError(Exception):
 
 
 class ConfigError(NndlError, ValueError):
-    """A hyperparameter or argument has a value that is not allowed."""
+    """A hyperparameter or argument has a value that is not allowed.
+
+    ``field``: the name of the ``TrainConfig`` field (or argument) at fault, where one is, so
+    that the command line can name its flag without reading the message; None otherwise.
+    """
+
+    def __init__(self, message: str = "", field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class DataError(NndlError, ValueError):

@@ -132,6 +132,11 @@ class GradientDescent:
             return WindowWorkspace(net.sizes, m, net.dtype, self.decay, n=self.n)
         return PlainWorkspace(net.sizes, m, net.dtype, n=self.n)
 
+    def fits(self, ws) -> bool:
+        """Whether ``ws`` takes this rule's steps as it is (a windowed workspace holds the decay
+        tables of one learning rate; ask for a new one after ``set_eta``)."""
+        return not isinstance(ws, WindowWorkspace) or ws.decay == self.decay
+
     def step(self, net, ws, rows: int) -> None:
         """The steps for the first ``rows`` rows of ``ws``, in order, each one ``apply`` after
         a mini-batch's backward pass; the windowed engine reassociates the same arithmetic."""

@@ -1,20 +1,32 @@
 """The training loop: epochs, shuffling, windows of mini-batches, monitoring. It returns a history.
 
-``fit(net, config, training, evaluation)`` reads everything it does from one ``TrainConfig``;
-``train`` builds the network from the config first, and ``sgd`` (network2's signature) builds
-a config from its arguments. The loop itself is apart from the pieces it calls:
+``fit(net, config, training, evaluation)`` reads everything it does from one ``TrainConfig``
+(whose architecture must be ``net``'s); ``train`` builds the network from the config first,
+and ``sgd`` (network2's signature) builds a config from its arguments. ``fit`` reads top to
+bottom - a window of steps, then measure, then decide - and asks small objects for the rest:
 
 * the update rule (``nndl.engine.rules``: gradient descent with its regularizer, momentum and
   dropout) takes the steps of each window of mini-batches the loop gathers;
 * the augmenter (``nndl.augment``) gathers those rows, expanded and rotated if asked;
 * the schedule and early stopping (``nndl.engine.schedules``) hear each epoch's validation
-  accuracy and answer with a learning rate or a reason to stop.
+  accuracy and answer with a learning rate or a reason to stop;
+* ``RunState`` holds all that must survive a stop (``state_dict()`` / ``load_state_dict()``).
 
-It never prints: ``on_epoch`` and ``on_batch`` callbacks let the command line draw progress,
-and ``should_stop`` (polled between windows, where the parameters are consistent) lets it
-end a run early; the returned ``History`` then carries a ``state`` from which ``fit``
-continues exactly where it stopped, mid-epoch included. BLAS runs on one thread inside the
-loop unless the user set a thread count (``nndl.blas``), restored afterwards.
+Arguments of ``fit``: ``training_data`` and ``evaluation_data`` take any format of
+``nndl.examples``; the evaluation data is the validation split, the only data that the
+schedule and early stopping decide on. ``monitor`` says what to measure after each epoch.
+``streams`` (default: ``training_streams`` of the config's seeds) draw the order, dropout
+masks and rotations; the caller's data is never reordered. The last mini-batch of an epoch
+is shorter when m does not divide n, as in network2.
+
+It never prints: ``on_batch(done, total)`` is called about a hundred times an epoch (at most
+once per window of mini-batches), the last time with done == total, and ``on_epoch(report)``
+after each epoch, so the command line can draw progress. ``should_stop()`` is asked between
+windows, where the parameters are consistent: True ends the run there, with
+``history.stopped == "interrupted"`` and a ``history.state`` from which a later ``fit`` with
+the same config, data and history continues, to the same result as a run never stopped
+(mid-epoch included). BLAS runs on one thread inside the loop unless the user set a thread
+count (``nndl.blas``), restored afterwards.
 """
 
 from __future__ import annotations
@@ -30,9 +42,10 @@ from ..augment import Augmenter
 from ..blas import blas_threads
 from ..checks import check_int
 from ..config import Streams, TrainConfig, as_rng, training_streams
-from .dropout import Dropout
-from ..errors import ConfigError, DivergenceError
+from ..errors import ConfigError, DivergenceError, quote
 from ..examples import Examples
+from .costs import get_cost
+from .dropout import Dropout
 from .network import Network
 from .rules import GradientDescent
 from .schedules import EarlyStopping, make_schedule
@@ -131,6 +144,21 @@ def _check_finite(net: Network, epoch: int, eta: float) -> None:
                               f"(eta={eta:g}); try a smaller learning rate eta")
 
 
+def check_architecture(net: Network, config: TrainConfig) -> None:
+    """Refuse a config that describes another network than ``net`` (its sizes, cost, hidden
+    activation, dtype or layers): training would go on, and the saved file would record the
+    config's architecture for the network's weights. The ``ConfigError`` names the field."""
+    given = {"sizes": list(config.sizes), "cost": get_cost(config.cost).name, "activation": config.activation,
+             "dtype": np.dtype(config.dtype).name, "layers": config.layer_specs()}
+    held = {"sizes": list(net.sizes), "cost": net.cost.name, "activation": net.activation.name,
+            "dtype": np.dtype(net.dtype).name, "layers": net.specs()}
+    for name in given:
+        if given[name] != held[name]:
+            raise ConfigError(f"{name}: the config says {quote(given[name])}, but the network given has "
+                              f"{quote(held[name])}; train with a config of this network's architecture "
+                              f"(its {name} is fixed once it exists)", field=name)
+
+
 def _state_of(rng) -> dict | None:
     return None if rng is None else rng.bit_generator.state
 
@@ -155,44 +183,82 @@ def _arrays(value, shapes, dtype, what):
     return out
 
 
-def _velocity_state(rule: GradientDescent, net: Network):
-    """Momentum's velocity as plain lists: [those of the weights, those of the biases]."""
-    if rule.velocity is None:
-        return None
-    pairs = list(zip(net.params, rule.velocity))
-    return [[v.tolist() for p, v in pairs if p.decays], [v.tolist() for p, v in pairs if not p.decays]]
+class RunState:
+    """Everything a run keeps that must survive a stop, so that it continues exactly:
+    ``epoch`` (epochs done), ``position`` (rows done of the epoch in progress), the random
+    streams (the order, dropout, rotations), the schedule, early stopping, momentum's velocity
+    and the best epoch's weights.
 
+    ``state_dict()`` gives it as plain JSON values (``History.state``: a model file keeps it);
+    ``load_state_dict(d)`` puts such a dict back, or raises ``ConfigError`` when it does not
+    fit this run. Stopped mid-epoch, a run keeps the order stream's state from *before* that
+    epoch's permutation, so the resumed run draws the same permutation and skips ``position``
+    rows of it.
+    """
 
-def _load_velocity(vel, net: Network) -> list:
-    """Inverse of ``_velocity_state``: one array per parameter, in ``net.params``' order."""
-    if not isinstance(vel, list) or len(vel) != 2:
-        raise ConfigError("the saved training state is not valid: velocity does not match the network")
-    parts = [[p for p in net.params if p.decays], [p for p in net.params if not p.decays]]
-    arrays = [iter(_arrays(v, [p.value.shape for p in ps], net.dtype, "velocity")) for v, ps in zip(vel, parts)]
-    return [next(arrays[0] if p.decays else arrays[1]) for p in net.params]
+    def __init__(self, net: Network, rule: GradientDescent, schedule, stopper, streams: Streams,
+                 n: int, window: int, epoch: int = 0):
+        self.net, self.rule, self.schedule, self.stopper, self.streams = net, rule, schedule, stopper, streams
+        self.order = as_rng(streams.order)
+        self.n, self.window = n, window                 # rows an epoch visits; rows a window takes
+        self.epoch, self.position = epoch, 0
+        self.best: list | None = None                   # the best epoch's parameter values
+        self._order_at_start = _state_of(self.order)
 
+    def permutation(self) -> np.ndarray:
+        """The order of the epoch in progress (n,), drawn from the order stream."""
+        self._order_at_start = _state_of(self.order)
+        return self.order.permutation(self.n)
 
-def _restore_state(state, net, n, m, streams, order_rng, schedule, stopper, rule) -> int:
-    """Put the streams, schedule, early stopping and momentum back as ``state`` says; return the
-    position in the epoch. A state that does not fit this run is a ``ConfigError``."""
-    try:
-        position = int(state["position"])
-        window = getattr(rule.workspace(net, m), "rows", m)
-        if not 0 <= position < n or position % window:
-            raise ValueError(f"position {position} is not the start of a window in {n:,} rows")
-        _restore(order_rng, state["order"])
-        _restore(streams.dropout, state["dropout"])
-        _restore(streams.augment, state["augment"])
-        schedule.load(state["schedule"])
-        rule.set_eta(schedule.eta)
-        if stopper is not None and state.get("stopper"):
-            stopper.load(state["stopper"])
-    except (KeyError, TypeError, ValueError, OverflowError) as e:
-        raise ConfigError(f"the saved training state is not valid ({type(e).__name__}: {str(e)[:80]}); it "
-                          f"belongs to another run or the file was changed") from None
-    if state.get("velocity") is not None:
-        rule.velocity = _load_velocity(state["velocity"], net)
-    return position
+    def keep_best(self) -> None:
+        self.best = [p.value.copy() for p in self.net.params]
+
+    def state_dict(self) -> dict:
+        vel = self.rule.velocity
+        pairs = list(zip(self.net.params, vel)) if vel is not None else None
+        return {
+            "epoch": self.epoch, "position": self.position,
+            "order": self._order_at_start if self.position else _state_of(self.order),
+            "dropout": _state_of(self.streams.dropout), "augment": _state_of(self.streams.augment),
+            "schedule": self.schedule.to_dict(),
+            "stopper": self.stopper.to_dict() if self.stopper is not None else None,
+            "velocity": None if pairs is None else [[v.tolist() for p, v in pairs if p.decays],
+                                                    [v.tolist() for p, v in pairs if not p.decays]],
+            "best": None if self.best is None else [b.tolist() for b in self.best],
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        try:
+            position, epoch = int(state["position"]), int(state["epoch"])
+            if epoch != self.epoch:
+                raise ValueError(f"it is after epoch {epoch}, the history after epoch {self.epoch}")
+            if not 0 <= position < self.n or position % self.window:
+                raise ValueError(f"position {position} is not the start of a window in {self.n:,} rows")
+            _restore(self.order, state["order"])
+            _restore(self.streams.dropout, state["dropout"])
+            _restore(self.streams.augment, state["augment"])
+            self.schedule.load(state["schedule"])
+            self.rule.set_eta(self.schedule.eta)
+            if self.stopper is not None and state.get("stopper"):
+                self.stopper.load(state["stopper"])
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
+            raise ConfigError(f"the saved training state is not valid ({type(e).__name__}: {str(e)[:80]}); it "
+                              f"belongs to another run or the file was changed") from None
+        self.position = position
+        self._order_at_start = _state_of(self.order)
+        params = self.net.params
+        self.best = _arrays(state.get("best"), [p.value.shape for p in params], self.net.dtype, "best")
+        if state.get("velocity") is not None:
+            self.rule.velocity = self._velocity(state["velocity"])
+
+    def _velocity(self, vel) -> list:
+        """A saved velocity ([weights' list, biases' list]) as one array per parameter."""
+        if not isinstance(vel, list) or len(vel) != 2:
+            raise ConfigError("the saved training state is not valid: velocity does not match the network")
+        parts = [[p for p in self.net.params if p.decays], [p for p in self.net.params if not p.decays]]
+        dtype = self.net.dtype
+        arrays = [iter(_arrays(v, [p.value.shape for p in ps], dtype, "velocity")) for v, ps in zip(vel, parts)]
+        return [next(arrays[0] if p.decays else arrays[1]) for p in self.net.params]
 
 
 def _probe(data: Examples, dtype) -> Examples:
@@ -241,19 +307,141 @@ class _Stalled:
                 f"quadratic cost)")
 
 
-def _stopped(history: History, epoch: int, position: int, order_state, streams: Streams, schedule, stopper,
-             rule: GradientDescent, best_params, reason: str | None = "interrupted", net=None) -> History:
-    """Record in ``history`` why training stopped and the state ``fit`` continues from, after
-    ``epoch`` epochs and ``position`` rows of the next (plain JSON values: a model file keeps it)."""
-    history.stopped = reason
-    history.state = {
-        "epoch": epoch, "position": position, "order": order_state,
-        "dropout": _state_of(streams.dropout), "augment": _state_of(streams.augment),
-        "schedule": schedule.to_dict(), "stopper": stopper.to_dict() if stopper is not None else None,
-        "velocity": _velocity_state(rule, net),
-        "best": None if best_params is None else [p.tolist() for p in best_params],
-    }
-    return history
+class _Run:
+    """What one call of ``fit`` works with: the checked data, the rule and its workspace, the
+    gathering of windows, the measurements after each epoch, and the ``RunState``."""
+
+    def __init__(self, net: Network, config: TrainConfig, training_data, evaluation_data, monitor: Monitor,
+                 streams: Streams | None, history: History | None):
+        self.net, self.config, self.monitor, self.m = net, config, monitor, config.mini_batch_size
+        self.train = net.examples(training_data, "training_data")
+        self.watch = config.watches_validation
+        self.wants_eval = monitor.evaluation_cost or monitor.evaluation_accuracy or self.watch
+        if self.wants_eval and evaluation_data is None:
+            needs = ("the learning-rate schedule and early stopping decide on validation accuracy"
+                     if self.watch else "evaluation monitoring")
+            raise ConfigError(f"{needs}: evaluation_data is needed, and it is None", field="evaluation_data")
+        self.evaluation = _in_dtype(net.examples(evaluation_data, "evaluation_data"), net.dtype) \
+            if evaluation_data is not None else None
+        streams = streams or training_streams(config.seed, config.order_seed)
+        self.augmenter = Augmenter(config.expand, config.rotate, len(self.train), net.sizes[0], streams.augment)
+        self.n = self.augmenter.n                                     # rows an epoch visits
+        self.rule = GradientDescent(config.eta, config.lmbda, self.n, regularization=config.regularization,
+                                    momentum=config.momentum)
+        self.rule.check_decay()
+        schedule = make_schedule(config.schedule, config.eta, config.schedule_patience, config.schedule_divisor)
+        stopper = EarlyStopping(config.early_stopping) if config.early_stopping is not None else None
+        self.history = history = history if history is not None else History()
+        history.n_training = len(self.train)
+        history.n_evaluation = len(self.evaluation) if self.evaluation is not None else 0
+        probe_source = self.evaluation if self.evaluation is not None else self.train
+        self.sat_probe = _probe(probe_source, net.dtype) if monitor.saturation else None
+        self.stalled = _Stalled(net, _probe(self.train, net.dtype))
+        self.ws = self.rule.workspace(net, self.m)    # a window of consecutive mini-batches, filled in order
+        self.state = RunState(net, self.rule, schedule, stopper, streams, self.n, self.ws.rows, history.epochs)
+        if history.state is not None:                                 # continue where it stopped
+            self.state.load_state_dict(history.state)
+            history.state = None
+        elif monitor.saturation and not history.saturation:
+            history.saturation.append(net.saturation(self.sat_probe.X))   # before the first step
+        if config.dropout:
+            self.rule.dropout = Dropout(config.dropout, streams.dropout, net.sizes, self.ws.rows, net.dtype)
+        # float32 inputs of a float64 network are gathered in float32 and widened (exact)
+        X = self.train.X
+        self.stage = None if X.dtype == self.ws.X.dtype else np.empty((self.ws.rows, X.shape[1]), X.dtype)
+        self.n_batches = math.ceil(self.n / self.m)
+        self.tick = max(1, self.n_batches // 100)
+        self.last = history.epochs + config.epochs     # a stopped epoch is the first of the epochs left
+        history.stopped = None
+
+    def begin_epoch(self) -> np.ndarray:
+        """Start the epoch in progress: a workspace for the current eta, the clock, its order (n,)."""
+        if not self.rule.fits(self.ws):                               # eta changed: new decay tables
+            self.ws = self.rule.workspace(self.net, self.m)
+        self.start = time.perf_counter()
+        self.next_tick = self.tick
+        return self.state.permutation()
+
+    def gather(self, idx: np.ndarray) -> int:
+        """Fill the workspace with the rows ``idx`` of the epoch's order (whole mini-batches)."""
+        ws, train, rows = self.ws, self.train, len(idx)
+        images = self.augmenter.images(idx)                           # (rows,) the images they show
+        if self.augmenter.identity and self.stage is None:
+            np.take(train.X, idx, axis=0, out=ws.X[:rows], mode="clip")   # (rows, n_in)
+        elif self.augmenter.identity:
+            ws.X[:rows] = np.take(train.X, idx, axis=0, out=self.stage[:rows], mode="clip")
+        else:
+            self.augmenter.gather(train.X, idx, ws.X[:rows], self.stage)
+        np.take(train.targets, images, axis=0, out=ws.T[:rows], mode="clip")   # (rows, n_out)
+        return rows
+
+    def progress(self, on_batch) -> None:
+        """Tell ``on_batch`` about a hundred times an epoch (and at its end) how far it is."""
+        done = -(-self.state.position // self.m)                      # mini-batches done
+        if on_batch is not None and (done >= self.next_tick or done == self.n_batches):
+            on_batch(done, self.n_batches)
+            self.next_tick = (done // self.tick + 1) * self.tick
+
+    def end_epoch(self) -> tuple[EpochReport, str | None]:
+        """After an epoch's steps: check, measure, record, and ask the schedule and early
+        stopping; the report for ``on_epoch`` and the reason to stop (None: go on)."""
+        state, history, net, rule = self.state, self.history, self.net, self.rule
+        state.epoch, state.position = state.epoch + 1, 0
+        epoch = state.epoch
+        _check_finite(net, epoch, rule.eta)
+        history.epoch_seconds.append(time.perf_counter() - self.start)
+        history.eta.append(rule.eta)
+        tc, ta, ec, ea, tc0, ec0 = self.measure(epoch)
+        self.stalled.check(epoch, rule.eta)
+        sat = net.saturation(self.sat_probe.X) if self.sat_probe is not None else None
+        if sat is not None:
+            history.saturation.append(sat)
+        reason = state.schedule.epoch_ends(epoch, ea)
+        if state.stopper is not None:
+            improved, why = state.stopper.epoch_ends(epoch, ea)
+            if improved:
+                state.keep_best()
+            reason = reason or why
+        history.best_epoch = state.schedule.watch.best_epoch or None
+        rule.set_eta(state.schedule.eta)
+        return EpochReport(epoch, self.last, history.epoch_seconds[-1], tc, ta, ec, ea, len(self.train),
+                           history.n_evaluation, history.eta[-1], sat, history.best_epoch, tc0, ec0), reason
+
+    def measure(self, epoch: int) -> tuple:
+        """The monitored costs and accuracies after ``epoch``, recorded in the history; a
+        non-finite cost is a ``DivergenceError``. (tc, ta, ec, ea, tc0, ec0), None where not asked."""
+        net, monitor, history, reg, lm = self.net, self.monitor, self.history, self.rule.regularizer, self.config.lmbda
+        tc = ta = ec = ea = None
+        if monitor.training_cost or monitor.training_accuracy:       # one forward pass for both
+            tc, ta = net.evaluate(self.train, lm, cost=monitor.training_cost,
+                                  accuracy=monitor.training_accuracy, regularizer=reg)
+        if self.wants_eval:
+            ec, ea = net.evaluate(self.evaluation, lm, cost=monitor.evaluation_cost,
+                                  accuracy=monitor.evaluation_accuracy or self.watch, regularizer=reg)
+        tc0 = None if tc is None else tc - reg.cost(net.decaying(), lm, len(self.train))
+        ec0 = None if ec is None else ec - reg.cost(net.decaying(), lm, len(self.evaluation))
+        for value, series in ((tc, history.training_cost), (ta, history.training_accuracy),
+                              (ec, history.evaluation_cost), (ea, history.evaluation_accuracy),
+                              (tc0, history.training_cost_without_regularization),
+                              (ec0, history.evaluation_cost_without_regularization)):
+            if value is not None:
+                if not math.isfinite(value):
+                    raise DivergenceError(f"training diverged in epoch {epoch}: the cost is {value}; "
+                                          f"try a smaller learning rate eta (was {self.rule.eta:g})")
+                series.append(value)
+        return tc, ta, ec, ea, tc0, ec0
+
+    def finish(self, interrupted: bool) -> History:
+        """The history, with the state a later ``fit`` continues from; after a whole run with early
+        stopping the network holds the best epoch's weights (not after an interruption)."""
+        state, history = self.state, self.history
+        if interrupted:
+            history.stopped = "interrupted"
+        elif state.stopper is not None and state.best is not None:
+            for p, best in zip(self.net.params, state.best):
+                p.value[...] = best                                   # the best epoch's weights
+        history.state = state.state_dict()
+        return history
 
 
 def fit(net: Network, config: TrainConfig, training_data, evaluation_data=None, *,
@@ -261,155 +449,32 @@ def fit(net: Network, config: TrainConfig, training_data, evaluation_data=None, 
         on_epoch: Callable[[EpochReport], None] | None = None,
         on_batch: Callable[[int, int], None] | None = None,
         should_stop: Callable[[], bool] | None = None) -> History:
-    """Train ``net`` in place as ``config`` says; return the ``History`` (the given one, extended).
-
-    ``config.epochs`` epochs are trained (an upper bound when a schedule or early stopping
-    may end the run sooner). ``training_data`` and ``evaluation_data`` take any format of
-    ``nndl.examples``; the evaluation data is the validation split, the only data that the
-    schedule and early stopping decide on. ``streams`` (default: ``training_streams`` of the
-    config's seeds) draw the order, dropout masks and rotations; the caller's data is never
-    reordered. The last mini-batch of an epoch is shorter when m does not divide n, as in
-    network2. ``on_batch(done, total)`` is called about a hundred times an epoch (at most
-    once per window of mini-batches), the last time with done == total; ``on_epoch(report)``
-    after each epoch. ``should_stop()`` is asked between windows: True ends the run there,
-    with ``history.stopped == "interrupted"`` and a ``history.state`` that a later ``fit``
-    with the same config, data and ``history`` continues from, to the same result as a run
-    never stopped. Raises ``ConfigError`` for bad arguments (before any step) and
-    ``DivergenceError`` if training diverges.
-    """
-    m = config.mini_batch_size
-    train = net.examples(training_data, "training_data")
-    watch = config.watches_validation
-    wants_eval = monitor.evaluation_cost or monitor.evaluation_accuracy or watch
-    if wants_eval and evaluation_data is None:
-        needs = ("the learning-rate schedule and early stopping decide on validation accuracy"
-                 if watch else "evaluation monitoring")
-        raise ConfigError(f"{needs}: evaluation_data is needed, and it is None")
-    evaluation = _in_dtype(net.examples(evaluation_data, "evaluation_data"), net.dtype) \
-        if evaluation_data is not None else None
-    streams = streams or training_streams(config.seed, config.order_seed)
-    order_rng = as_rng(streams.order)
-    augmenter = Augmenter(config.expand, config.rotate, len(train), net.sizes[0], streams.augment)
-    n = augmenter.n                                                   # rows an epoch visits
-    rule = GradientDescent(config.eta, config.lmbda, n, regularization=config.regularization,
-                           momentum=config.momentum)
-    rule.check_decay()
-    schedule = make_schedule(config.schedule, config.eta, config.schedule_patience, config.schedule_divisor)
-    stopper = EarlyStopping(config.early_stopping) if config.early_stopping is not None else None
-    best_params = None
-    history = history if history is not None else History()
-    history.n_training, history.n_evaluation = len(train), len(evaluation) if evaluation is not None else 0
-    probe_source = evaluation if evaluation is not None else train
-    sat_probe = _probe(probe_source, net.dtype) if monitor.saturation else None
-    stalled = _Stalled(net, _probe(train, net.dtype))
-
-    state = history.state
-    position = 0
-    if state is not None:                                             # continue where it stopped
-        position = _restore_state(state, net, n, m, streams, order_rng, schedule, stopper, rule)
-        best_params = _arrays(state.get("best"), [p.value.shape for p in net.params], net.dtype, "best")
-        history.state = None
-    elif monitor.saturation and not history.saturation:
-        history.saturation.append(net.saturation(sat_probe.X))        # before the first step
-
-    n_batches = math.ceil(n / m)
-    tick = max(1, n_batches // 100)
-    done_epochs = history.epochs
-    last = done_epochs + config.epochs          # a stopped epoch is the first of the epochs left
-    history.stopped = None
-
+    """Train ``net`` in place as ``config`` says (``config.epochs`` more epochs at most); return
+    the ``History`` (the given one, extended). The module docstring says what each argument does;
+    a config of another architecture than ``net``'s, or bad data, is a ``ConfigError`` before
+    any step, and a diverging run a ``DivergenceError``."""
+    check_architecture(net, config)
+    run = _Run(net, config, training_data, evaluation_data, monitor, streams, history)
+    state, stop = run.state, False
     with blas_threads():
-        ws = rule.workspace(net, m)         # a window of consecutive mini-batches, filled in order
-        if config.dropout:
-            rule.dropout = Dropout(config.dropout, streams.dropout, net.sizes, ws.rows, net.dtype)
-        # float32 inputs of a float64 network are gathered in float32 and widened (exact)
-        stage = None if train.X.dtype == ws.X.dtype else np.empty((ws.rows, train.X.shape[1]), train.X.dtype)
-        epoch = done_epochs
-        while epoch < last:
-            epoch += 1
-            if getattr(ws, "decay", rule.decay) != rule.decay:         # eta changed: new decay tables
-                ws = rule.workspace(net, m)
-            start = time.perf_counter()
-            order_state = _state_of(order_rng)
-            order = order_rng.permutation(n)                          # (n,)
-            next_tick = tick
-            lo = position
-            position = 0
-            stop = False
+        while state.epoch < run.last and not stop:
+            order = run.begin_epoch()                                 # (n,)
             with np.errstate(over="ignore", invalid="ignore"):
-                while lo < n:
-                    idx = order[lo:lo + ws.rows]                      # whole mini-batches, in order
-                    rows = len(idx)
-                    images = augmenter.images(idx)                    # (rows,) the images they show
-                    if augmenter.identity:
-                        if stage is None:
-                            np.take(train.X, idx, axis=0, out=ws.X[:rows], mode="clip")   # (rows, n_in)
-                        else:
-                            ws.X[:rows] = np.take(train.X, idx, axis=0, out=stage[:rows], mode="clip")
-                    else:
-                        augmenter.gather(train.X, idx, ws.X[:rows], stage)
-                    np.take(train.targets, images, axis=0, out=ws.T[:rows], mode="clip")  # (rows, n_out)
-                    rule.step(net, ws, rows)
-                    lo += rows
-                    done = -(-lo // m)                                # mini-batches done
-                    if on_batch is not None and (done >= next_tick or done == n_batches):
-                        on_batch(done, n_batches)
-                        next_tick = (done // tick + 1) * tick
-                    if should_stop is not None and should_stop():
-                        stop = True
-                        if lo < n:                                    # mid-epoch: keep where it is
-                            return _stopped(history, epoch - 1, lo, order_state, streams, schedule,
-                                            stopper, rule, best_params, net=net)
-                        break
-            _check_finite(net, epoch, rule.eta)
-            history.epoch_seconds.append(time.perf_counter() - start)
-            history.eta.append(rule.eta)
-            tc = ta = ec = ea = None
-            reg, lm = rule.regularizer, config.lmbda
-            if monitor.training_cost or monitor.training_accuracy:   # one forward pass for both
-                tc, ta = net.evaluate(train, lm, cost=monitor.training_cost, accuracy=monitor.training_accuracy,
-                                      regularizer=reg)
-            if wants_eval:
-                ec, ea = net.evaluate(evaluation, lm, cost=monitor.evaluation_cost,
-                                      accuracy=monitor.evaluation_accuracy or watch, regularizer=reg)
-            tc0 = None if tc is None else tc - reg.cost(net.decaying(), lm, len(train))
-            ec0 = None if ec is None else ec - reg.cost(net.decaying(), lm, len(evaluation))
-            for value, series in ((tc, history.training_cost), (ta, history.training_accuracy),
-                                  (ec, history.evaluation_cost), (ea, history.evaluation_accuracy),
-                                  (tc0, history.training_cost_without_regularization),
-                                  (ec0, history.evaluation_cost_without_regularization)):
-                if value is not None:
-                    if not math.isfinite(value):
-                        raise DivergenceError(f"training diverged in epoch {epoch}: the cost is {value}; "
-                                              f"try a smaller learning rate eta (was {rule.eta:g})")
-                    series.append(value)
-            stalled.check(epoch, rule.eta)
-            sat = net.saturation(sat_probe.X) if sat_probe is not None else None
-            if sat is not None:
-                history.saturation.append(sat)
-            reason = schedule.epoch_ends(epoch, ea)
-            if stopper is not None:
-                improved, why = stopper.epoch_ends(epoch, ea)
-                if improved:
-                    best_params = [p.value.copy() for p in net.params]
-                reason = reason or why
-            history.best_epoch = schedule.watch.best_epoch or None
-            rule.set_eta(schedule.eta)
+                while state.position < run.n and not stop:           # a window of whole mini-batches
+                    rows = run.gather(order[state.position:state.position + run.ws.rows])
+                    run.rule.step(net, run.ws, rows)
+                    state.position += rows
+                    run.progress(on_batch)
+                    stop = should_stop is not None and bool(should_stop())
+            if state.position < run.n:
+                break                                                 # stopped mid-epoch
+            report, reason = run.end_epoch()
             if on_epoch is not None:
-                on_epoch(EpochReport(epoch, last, history.epoch_seconds[-1], tc, ta, ec, ea, len(train),
-                                     history.n_evaluation, history.eta[-1], sat, history.best_epoch, tc0, ec0))
+                on_epoch(report)
             if reason is not None:
-                history.stopped = reason
+                run.history.stopped = reason
                 break
-            if stop and epoch < last:                                 # stopped as an epoch ended
-                return _stopped(history, epoch, 0, _state_of(order_rng), streams, schedule, stopper, rule,
-                                best_params, net=net)
-    if stopper is not None and best_params is not None:
-        for p, best in zip(net.params, best_params):
-            p.value[...] = best                                             # the best epoch's weights
-    return _stopped(history, epoch, 0, _state_of(order_rng), streams, schedule, stopper, rule, best_params,
-                    history.stopped, net=net)
-
+    return run.finish(interrupted=stop and run.history.stopped is None and state.epoch < run.last)
 
 def sgd(net: Network, training_data, epochs: int, mini_batch_size: int, eta: float, lmbda: float = 0.0,
         evaluation_data=None, *, monitor_evaluation_cost: bool = False,
