@@ -22,6 +22,7 @@ from .engine.activations import ACTIVATIONS
 from .augment import EXPANSIONS
 from .checks import DTYPES, check_dtype, check_float, check_int, check_sizes, shown
 from .engine.costs import get_cost
+from .engine.describe import check_stack, input_shape, parse_layers
 from .errors import ConfigError
 from .engine.initializers import INITIALIZERS
 from .registry import lookup
@@ -62,6 +63,7 @@ class TrainConfig:
     dtype: str = "float64"                   # float64 is exact; float32 is about twice as fast
     seed: int = 0                            # initial weights, dropout and rotations
     order_seed: int | None = None            # mini-batch order; None: derived from ``seed``
+    layers: str = ""                         # hidden layers as 'conv:20x5x5,pool:2,dense:100:relu'; '': sizes
 
     def __post_init__(self):
         object.__setattr__(self, "sizes", check_sizes(self.sizes))
@@ -89,6 +91,8 @@ class TrainConfig:
         check_int("seed", self.seed, 0)
         if self.order_seed is not None:
             check_int("order_seed", self.order_seed, 0)
+        if self.layers:
+            check_stack(self.in_shape(), self.layer_specs())
 
     @property
     def watches_validation(self) -> bool:
@@ -102,10 +106,22 @@ class TrainConfig:
         return self.momentum == 0.0 and (self.regularization == "l2" or self.lmbda == 0.0)
 
     def layer_specs(self) -> list[dict]:
-        """The network's stack as layer specs (``nndl.engine.layers``): dense layers of ``sizes``,
-        hidden ones with ``activation``, the last with the cost's output activation."""
-        hidden = [{"kind": "dense", "n": n, "activation": self.activation} for n in self.sizes[1:-1]]
+        """The network's stack as layer specs (``nndl.engine.layers``): the hidden layers of
+        ``layers`` (``nndl.engine.describe``; those without an activation take ``activation``),
+        or dense layers of ``sizes`` with ``activation``; the last, of ``sizes[-1]`` neurons,
+        with the cost's output activation. With ``layers``, only the first and last of
+        ``sizes`` count: the inputs and the classes."""
+        if self.layers:
+            hidden = [s if s["kind"] == "pool" or "activation" in s else {**s, "activation": self.activation}
+                      for s in parse_layers(self.layers)]
+        else:
+            hidden = [{"kind": "dense", "n": n, "activation": self.activation} for n in self.sizes[1:-1]]
         return hidden + [{"kind": "dense", "n": self.sizes[-1], "activation": get_cost(self.cost).output.name}]
+
+    def in_shape(self) -> tuple:
+        """One example as the first layer takes it: (28, 28, 1) images for a stack that starts
+        with a conv or pool layer (from 784 inputs), else (sizes[0],)."""
+        return input_shape(self.sizes[0], parse_layers(self.layers) if self.layers else [])
 
     def techniques(self) -> list[str]:
         """The beyond-Level-3 techniques this config switches on, in words ('dropout 0.5', ...)."""

@@ -152,6 +152,9 @@ def check_architecture(net: Network, config: TrainConfig) -> None:
              "dtype": np.dtype(config.dtype).name, "layers": config.layer_specs()}
     held = {"sizes": list(net.sizes), "cost": net.cost.name, "activation": net.activation.name,
             "dtype": np.dtype(net.dtype).name, "layers": net.specs()}
+    if config.layers:               # a described stack: its layers say what sizes and activation would
+        given["sizes"], held["sizes"] = [config.sizes[0], config.sizes[-1]], [net.sizes[0], net.sizes[-1]]
+        del given["activation"], held["activation"]
     for name in given:
         if given[name] != held[name]:
             raise ConfigError(f"{name}: the config says {quote(given[name])}, but the network given has "
@@ -515,7 +518,10 @@ def train(config: TrainConfig, training_data, evaluation_data=None, *, net: Netw
     ``monitor_evaluation_accuracy`` defaults to True when evaluation data is given.
     """
     streams = training_streams(config.seed, config.order_seed)
-    if net is None:
+    if net is None and config.layers:
+        net = Network.stack(config.in_shape(), config.layer_specs(), config.cost, init=config.init,
+                            dtype=config.dtype, rng=streams.init)
+    elif net is None:
         net = Network(config.sizes, config.cost, init=config.init, activation=config.activation,
                       dtype=config.dtype, rng=streams.init)
     if monitor_evaluation_accuracy is None:
