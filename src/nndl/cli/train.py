@@ -37,7 +37,8 @@ from nndl.fileio import check_writable
 from nndl.limits import MAX_EPOCHS
 from nndl.memory import require, training_estimate
 from nndl.serialization import load_with_metadata, save
-from nndl.engine.training import EpochReport, History, Monitor, fit
+from nndl.engine.describe import EXAMPLE
+from nndl.engine.training import EpochReport, History, Monitor, build_network, fit
 
 from .common import (DATASET_HELP, UsageError, bars_wanted, check_fits, count, describe, describe_data,
                      load_data, say, sigint_held)
@@ -45,7 +46,7 @@ from .common import (DATASET_HELP, UsageError, bars_wanted, check_fits, count, d
 INTERRUPTED = "nndl-interrupted.json"  # where Ctrl-C saves when neither --save nor --resume is given
 MONITORS = ("evaluation-accuracy", "evaluation-cost", "training-accuracy", "training-cost", "saturation")
 FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))  # each has a flag of the same name
-ARCHITECTURE = ("sizes", "cost", "init", "activation", "dtype")  # fixed once a model exists
+ARCHITECTURE = ("sizes", "cost", "init", "activation", "dtype", "layers")  # fixed once a model exists
 
 
 def sizes_arg(text: str) -> tuple[int, ...]:
@@ -102,6 +103,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     hp.add_argument("--activation", choices=list(ACTIVATIONS),
                     help=f"hidden neurons (default {d.activation}); tanh takes --init default, relu "
                          f"--init he (N(0, 2/n_in))")
+    hp.add_argument("--layers", metavar="DESCRIPTION",
+                    help=f"hidden layers in one line, for chapter 6's conv nets: e.g. {EXAMPLE} "
+                         f"(conv:MAPSxKxK[:ACT], pool:P, dense:N[:ACT]; the output layer of --sizes' last "
+                         f"size is added; default: dense layers of --sizes)")
     hp.add_argument("--eta", type=float, metavar="X", help=f"learning rate > 0 (default {d.eta:g})")
     hp.add_argument("--lmbda", type=float, metavar="X",
                     help=f"regularization strength >= 0 (default {d.lmbda:g})")
@@ -168,8 +173,8 @@ def _make_config(base: TrainConfig, changes: dict) -> TrainConfig:
     except ConfigError as e:
         msg = str(e)
         for field in sorted(FIELDS, key=len, reverse=True):
-            if msg.startswith(field + " "):
-                msg = f"argument --{field.replace('_', '-')}: {msg[len(field) + 1:]}"
+            if msg.startswith(field + " ") or msg.startswith(field + ": "):
+                msg = f"argument --{field.replace('_', '-')}: {msg[len(field) + 1:].lstrip(': ')}"
                 break
         raise UsageError(msg) from None
 
@@ -189,7 +194,8 @@ def _resumed(path: str, overrides: dict) -> tuple[Network, TrainConfig, History,
         raise ModelFileError(f"{path}: its saved history is not valid: every series must be a list")
     if past.state is not None and not isinstance(past.state, dict):
         raise ModelFileError(f"{path}: its saved history is not valid: state must be an object")
-    if tuple(base.sizes) != tuple(net.sizes) or get_cost(base.cost) is not net.cost:
+    if (base.layer_specs() != net.specs() if base.layers else tuple(base.sizes) != tuple(net.sizes)) \
+            or get_cost(base.cost) is not net.cost:
         raise ModelFileError(f"{path}: its saved config (sizes {list(base.sizes)}, cost {base.cost}) does "
                              f"not match its network (sizes {net.sizes}, cost {net.cost.name})")
     show = {"sizes": lambda v: ",".join(map(str, v)), "cost": lambda v: get_cost(v).name}
@@ -312,8 +318,7 @@ def run(args) -> int:
     fit_config = _check_fits_memory(config, data)  # the same run, with a mini-batch of at most n
     streams = training_streams(config.seed, config.order_seed)
     if net is None:
-        net = Network(config.sizes, config.cost, init=config.init, activation=config.activation,
-                      dtype=config.dtype, rng=streams.init)  # what nndl.train builds from the config
+        net = build_network(config, streams.init)  # what nndl.train builds from the config
     check_fits(net, data.training.images, "training", args.resume or "the model")
     if done and history.state is None:  # a file without a saved state: continue the order sequence
         n_rows = len(data.training) * EXPANSIONS[config.expand].factor
@@ -331,7 +336,9 @@ def run(args) -> int:
         # a file saved by the book's network2.py records no config: say so, and claim no seed or init
         origin = (f"{c.init} init, " if recorded else "") + f"{c.dtype}; "
         print(f"data: {describe_data(data)}")
-        print(f"network {'-'.join(map(str, net.sizes))}: {c.activation} hidden neurons, {c.cost} cost, {origin}"
+        shape = (f"{c.layers} -> {net.sizes[-1]} ({net.n_params():,} weights and biases)" if c.layers
+                 else f"{'-'.join(map(str, net.sizes))}: {c.activation} hidden neurons")
+        print(f"network {shape}, {c.cost} cost, {origin}"
               f"eta {c.eta:g}, lmbda {c.lmbda:g}, mini-batch {c.mini_batch_size}"
               + (f", seed {c.seed}; " if recorded else "; ")
               + ("" if recorded else f"{args.resume} records no training config (as network2.py saves it): its "

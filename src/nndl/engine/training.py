@@ -505,6 +505,16 @@ def sgd(net: Network, training_data, epochs: int, mini_batch_size: int, eta: flo
                streams=Streams(None, as_rng(rng), None, None), on_epoch=on_epoch, on_batch=on_batch)
 
 
+def build_network(config: TrainConfig, rng) -> Network:
+    """The network ``config`` describes, its weights drawn from ``rng``: the stack of
+    ``config.layers`` (a conv net), else network2's dense network of ``config.sizes``."""
+    if config.layers:
+        return Network.stack(config.in_shape(), config.layer_specs(), config.cost, init=config.init,
+                             dtype=config.dtype, rng=rng)
+    return Network(config.sizes, config.cost, init=config.init, activation=config.activation,
+                   dtype=config.dtype, rng=rng)
+
+
 def train(config: TrainConfig, training_data, evaluation_data=None, *, net: Network | None = None,
           monitor_evaluation_cost=False, monitor_evaluation_accuracy=None,
           monitor_training_cost=False, monitor_training_accuracy=False, monitor_saturation=False,
@@ -518,12 +528,8 @@ def train(config: TrainConfig, training_data, evaluation_data=None, *, net: Netw
     ``monitor_evaluation_accuracy`` defaults to True when evaluation data is given.
     """
     streams = training_streams(config.seed, config.order_seed)
-    if net is None and config.layers:
-        net = Network.stack(config.in_shape(), config.layer_specs(), config.cost, init=config.init,
-                            dtype=config.dtype, rng=streams.init)
-    elif net is None:
-        net = Network(config.sizes, config.cost, init=config.init, activation=config.activation,
-                      dtype=config.dtype, rng=streams.init)
+    if net is None:
+        net = build_network(config, streams.init)
     if monitor_evaluation_accuracy is None:
         monitor_evaluation_accuracy = evaluation_data is not None
     monitor = Monitor(monitor_evaluation_cost, monitor_evaluation_accuracy, monitor_training_cost,
