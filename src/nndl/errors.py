@@ -20,11 +20,14 @@ class ConfigError(NndlError, ValueError):
 
     ``field``: the name of the ``TrainConfig`` field (or argument) at fault, where one is, so
     that the command line can name its flag without reading the message; None otherwise.
+    ``detail``: the message without the field's name in front ("must be an integer >= 1, got
+    0"), for a caller that names the field its own way (``argument --epochs: ...``).
     """
 
-    def __init__(self, message: str = "", field: str | None = None):
+    def __init__(self, message: str = "", field: str | None = None, detail: str | None = None):
         super().__init__(message)
         self.field = field
+        self.detail = message if detail is None else detail
 
 
 class DataError(NndlError, ValueError):

@@ -24,7 +24,7 @@ def test_a_conv_net_trains_saves_evaluates_and_resumes(tmp_path, capsys):
     path = tmp_path / "conv.json"
     assert main(["train", *CONV, "--epochs", "1", "--save", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "network conv:4x5x5:relu,pool:2,dense:20:relu -> 10 (" in out and "test accuracy:" in out
+    assert "network conv:4x5x5:relu,pool:2,dense:20:relu -> 10, log-likelihood cost" in out and "test accuracy:" in out
     d = json.loads(path.read_text())
     assert d["format_version"] == 2 and [s["kind"] for s in d["layers"]] == ["conv", "pool", "dense", "dense"]
     assert d["config"]["layers"] == "conv:4x5x5:relu,pool:2,dense:20:relu"

@@ -116,7 +116,7 @@ def test_empty_save_path_is_a_usage_error(capsys):
 @pytest.mark.parametrize("make", ["folder", "under-a-file", "dangling-link"])
 def test_a_save_path_that_cannot_be_written_fails_before_training(tmp_path, capsys, make, monkeypatch):
     trained = []
-    monkeypatch.setattr(cli_train, "fit", lambda *a, **k: trained.append(1))
+    monkeypatch.setattr(cli_train, "train", lambda *a, **k: trained.append(1))
     if make == "folder":
         target, match = tmp_path, "is a folder; give the path of a file"
     elif make == "under-a-file":

@@ -32,7 +32,7 @@ from nndl.sweep.store import SweepStore
 from nndl.sweep.sweep import load_spec, open_sweep, run_sweep
 from nndl.sweep.trial import MONITORS, DataSource
 
-from .common import DATASET_HELP, UsageError, bars_wanted, load_data, say
+from .common import DATASET_HELP, UsageError, add_config_flags, bars_wanted, load_data, say
 
 ACTIONS = ("show", "plot", "resume")
 
@@ -53,13 +53,14 @@ class SweepParser(argparse.ArgumentParser):
         return super().parse_known_args(args, namespace)
 
 
-def _field_help(name: str, default) -> str:
+def _values_help(name: str) -> str:
+    """How several values of a field are written (its flag's help adds what the field does)."""
     if is_tuple(name):
-        return f"one or more values, each comma-separated (e.g. 784,30,10 784,100,10); default {default}"
+        return "one or more values, each comma-separated (e.g. 784,30,10 784,100,10)"
     tp = field_types()[name]
     numeric = tp in (int, float) or str(tp).startswith(("int |", "float |"))
     rng = (" or LO:HI with --random" + (" (log-uniform)" if name in LOG_UNIFORM else "")) if numeric else ""
-    return f"comma list{rng}; default {default}"
+    return f"comma list{rng}"
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -80,12 +81,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
             "(or nndl sweep resume FOLDER) runs only the others.", 79)
         + "\nAlso: nndl sweep show FOLDER [--json], nndl sweep plot FOLDER,\n      nndl sweep resume FOLDER.")
     p.__class__ = SweepParser
-    base = __import__("nndl").TrainConfig()
     fields = p.add_argument_group("TrainConfig fields (a value fixes a field, several sweep it)")
-    for name in sweepable():
-        default = getattr(base, name)
-        fields.add_argument(flag(name), dest=f"field_{name}", nargs="+", metavar="V",
-                            help=_field_help(name, ",".join(map(str, default)) if isinstance(default, tuple) else default))
+    add_config_flags(lambda name, doc: fields if name in sweepable() else None, sweep=_values_help)
     g = p.add_argument_group("the sweep")
     g.add_argument("--seeds", default="0", metavar="S,S,...", help="seeds; every combination runs once per seed (default 0)")
     g.add_argument("--random", type=int, metavar="N", help="draw N combinations at random from the ranges and lists "

@@ -34,8 +34,13 @@ _ITEM = re.compile(r"(conv):(\d{1,6})x(\d{1,6})(?:x(\d{1,6}))?(?::([a-z]{1,12}))
                    r"(dense):(\d{1,9})(?::([a-z]{1,12}))?")
 
 
+def _error(what: str) -> ConfigError:
+    """A ``ConfigError`` of the field 'layers' (the command line names its flag)."""
+    return ConfigError(f"layers: {what}", field="layers", detail=what)
+
+
 def _bad(what: str):
-    raise ConfigError(f"layers: {what}; a description is {FORM} (e.g. {EXAMPLE!r})", field="layers")
+    raise _error(f"{what}; a description is {FORM} (e.g. {EXAMPLE!r})")
 
 
 def parse_layers(text) -> list[dict]:
@@ -92,8 +97,8 @@ def input_shape(n_in: int, specs) -> tuple:
     if specs and specs[0].get("kind") in ("conv", "pool"):
         side = math.isqrt(n_in)
         if side * side != n_in:
-            raise ConfigError(f"layers: a conv or pool layer needs square images, and {n_in} inputs are not "
-                              f"side x side pixels", field="layers")
+            raise _error(f"a conv or pool layer needs square images, and {n_in} inputs are not "
+                              f"side x side pixels")
         return (side, side, 1)
     return (n_in,)
 
@@ -101,8 +106,8 @@ def input_shape(n_in: int, specs) -> tuple:
 def _positive(spec: dict, key: str, at: int) -> int:
     v = spec.get(key)
     if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-        raise ConfigError(f"layers: layer {at} ({spec.get('kind')}) needs a positive integer {key}, got "
-                          f"{quote(v, 40)}", field="layers")
+        raise _error(f"layer {at} ({spec.get('kind')}) needs a positive integer {key}, got "
+                          f"{quote(v, 40)}")
     return v
 
 
@@ -112,35 +117,35 @@ def check_stack(in_shape: tuple, specs) -> int:
     per example, the whole stack no more than ``MAX_PARAMS`` parameters. Returns the number of
     parameters; raises ``ConfigError`` (field 'layers') with one line otherwise."""
     if not isinstance(specs, list) or not 1 <= len(specs) <= MAX_LAYERS + 1:
-        raise ConfigError(f"layers: a stack is a list of 1 to {MAX_LAYERS + 1} layers", field="layers")
+        raise _error(f"a stack is a list of 1 to {MAX_LAYERS + 1} layers")
     shape, params = tuple(in_shape), 0
     for at, spec in enumerate(specs, 1):
         kind = spec.get("kind") if isinstance(spec, dict) else None
         if kind in ("conv", "pool") and len(shape) != 3:
-            raise ConfigError(f"layers: layer {at} ({kind}) needs images below it, but gets {shape[0]:,} values "
-                              f"from a dense layer", field="layers")
+            raise _error(f"layer {at} ({kind}) needs images below it, but gets {shape[0]:,} values "
+                              f"from a dense layer")
         if kind == "conv":
             maps, k = _positive(spec, "maps", at), _positive(spec, "kernel", at)
             if k > min(shape[:2]):
-                raise ConfigError(f"layers: layer {at}: a {k}x{k} filter does not fit in {shape[0]}x{shape[1]} "
-                                  f"images", field="layers")
+                raise _error(f"layer {at}: a {k}x{k} filter does not fit in {shape[0]}x{shape[1]} "
+                                  f"images")
             params += (k * k * shape[2] + 1) * maps
             shape = (shape[0] - k + 1, shape[1] - k + 1, maps)
         elif kind == "pool":
             p = _positive(spec, "size", at)
             if p > min(shape[:2]):
-                raise ConfigError(f"layers: layer {at}: a {p}x{p} pool does not fit in {shape[0]}x{shape[1]} "
-                                  f"images", field="layers")
+                raise _error(f"layer {at}: a {p}x{p} pool does not fit in {shape[0]}x{shape[1]} "
+                                  f"images")
             shape = (shape[0] // p, shape[1] // p, shape[2])
         elif kind == "dense":
             n = _positive(spec, "n", at)
             params += (math.prod(shape) + 1) * n
             shape = (n,)
         else:
-            raise ConfigError(f"layers: layer {at} is of unknown kind {quote(kind, 20)}; kinds are 'conv', "
-                              f"'pool', 'dense'", field="layers")
+            raise _error(f"layer {at} is of unknown kind {quote(kind, 20)}; kinds are 'conv', "
+                              f"'pool', 'dense'")
         if math.prod(shape) > MAX_VALUES or params > MAX_PARAMS:
-            raise ConfigError(f"layers: the stack is too large at layer {at} ({params:,} parameters, "
+            raise _error(f"the stack is too large at layer {at} ({params:,} parameters, "
                               f"{math.prod(shape):,} values an example; at most {MAX_PARAMS:,} and "
-                              f"{MAX_VALUES:,})", field="layers")
+                              f"{MAX_VALUES:,})")
     return params

@@ -31,6 +31,7 @@ count (``nndl.blas``), restored afterwards.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ..augment import Augmenter
+from ..augment import Augmenter, get_expansion
 from ..blas import blas_threads
 from ..checks import check_int
 from ..config import Streams, TrainConfig, as_rng, training_streams
@@ -129,13 +130,33 @@ class EpochReport:
 
 @dataclass(frozen=True)
 class Monitor:
-    """What to measure after each epoch (network2's four flags, and saturation)."""
+    """What to measure after each epoch (network2's four flags, and saturation). Its field names
+    are the one vocabulary of monitors (``MONITORS``), as the ``History`` series are named."""
 
     evaluation_cost: bool = False
     evaluation_accuracy: bool = False
     training_cost: bool = False
     training_accuracy: bool = False
     saturation: bool = False
+
+    @classmethod
+    def named(cls, names) -> "Monitor":
+        """The monitor of ``names`` ('evaluation_accuracy', ...; 'evaluation-accuracy' is the same
+        name); an unknown one is a ``ConfigError`` (field "monitor") listing the names."""
+        names = [monitor_name(n) for n in names]
+        bad = [n for n in names if n not in MONITORS]
+        if bad:
+            raise ConfigError(f"unknown monitor {', '.join(map(quote, bad))}; choose from {', '.join(MONITORS)}",
+                              field="monitor")
+        return cls(**{n: True for n in names})
+
+
+MONITORS = tuple(f.name for f in dataclasses.fields(Monitor))  # evaluation_cost, ..., saturation
+
+
+def monitor_name(name: str) -> str:
+    """A monitor's name as ``MONITORS`` spell it: 'evaluation-accuracy' -> 'evaluation_accuracy'."""
+    return name.strip().replace("-", "_")
 
 
 def _check_finite(net: Network, epoch: int, eta: float) -> None:
@@ -157,9 +178,9 @@ def check_architecture(net: Network, config: TrainConfig) -> None:
         del given["activation"], held["activation"]
     for name in given:
         if given[name] != held[name]:
-            raise ConfigError(f"{name}: the config says {quote(given[name])}, but the network given has "
-                              f"{quote(held[name])}; train with a config of this network's architecture "
-                              f"(its {name} is fixed once it exists)", field=name)
+            detail = (f"the config says {quote(given[name])}, but the network given has {quote(held[name])}; "
+                      f"train with a config of this network's architecture (its {name} is fixed once it exists)")
+            raise ConfigError(f"{name}: {detail}", field=name, detail=detail)
 
 
 def _state_of(rng) -> dict | None:
@@ -505,35 +526,45 @@ def sgd(net: Network, training_data, epochs: int, mini_batch_size: int, eta: flo
                streams=Streams(None, as_rng(rng), None, None), on_epoch=on_epoch, on_batch=on_batch)
 
 
-def build_network(config: TrainConfig, rng) -> Network:
-    """The network ``config`` describes, its weights drawn from ``rng``: the stack of
-    ``config.layers`` (a conv net), else network2's dense network of ``config.sizes``."""
-    if config.layers:
-        return Network.stack(config.in_shape(), config.layer_specs(), config.cost, init=config.init,
-                             dtype=config.dtype, rng=rng)
-    return Network(config.sizes, config.cost, init=config.init, activation=config.activation,
-                   dtype=config.dtype, rng=rng)
-
-
 def train(config: TrainConfig, training_data, evaluation_data=None, *, net: Network | None = None,
           monitor_evaluation_cost=False, monitor_evaluation_accuracy=None,
           monitor_training_cost=False, monitor_training_accuracy=False, monitor_saturation=False,
-          history: History | None = None, on_epoch=None, on_batch=None,
+          monitor: Monitor | None = None, history: History | None = None, on_epoch=None, on_batch=None,
           should_stop=None) -> tuple[Network, History]:
     """Build (or continue) a network as ``config`` says and train it; return (net, history).
 
     Initial weights, mini-batch order, dropout and rotations come from independent streams
     of ``config.seed`` (``training_streams``; the order from ``config.order_seed`` if set),
     so two configs that differ only in cost, lmbda or eta share the weights and the order.
-    ``monitor_evaluation_accuracy`` defaults to True when evaluation data is given.
+    ``monitor_evaluation_accuracy`` defaults to True when evaluation data is given; a
+    ``monitor`` given replaces the ``monitor_*`` flags. A ``history`` of epochs run without a
+    saved state (a file of network2's, or one saved without it) continues the order stream as
+    if those epochs had been run here.
     """
     streams = training_streams(config.seed, config.order_seed)
     if net is None:
-        net = build_network(config, streams.init)
-    if monitor_evaluation_accuracy is None:
-        monitor_evaluation_accuracy = evaluation_data is not None
-    monitor = Monitor(monitor_evaluation_cost, monitor_evaluation_accuracy, monitor_training_cost,
-                      monitor_training_accuracy, monitor_saturation)
+        net = network_for(config, streams.init)
+    if history is not None and history.epochs and history.state is None:
+        training_data = net.examples(training_data, "training_data")
+        rows = len(training_data) * get_expansion(config.expand).factor
+        for _ in range(history.epochs):
+            streams.order.permutation(rows)                           # (rows,) the epochs run before
+    if monitor is None:
+        if monitor_evaluation_accuracy is None:
+            monitor_evaluation_accuracy = evaluation_data is not None
+        monitor = Monitor(monitor_evaluation_cost, monitor_evaluation_accuracy, monitor_training_cost,
+                          monitor_training_accuracy, monitor_saturation)
     history = fit(net, config, training_data, evaluation_data, monitor=monitor, streams=streams,
                   history=history, on_epoch=on_epoch, on_batch=on_batch, should_stop=should_stop)
     return net, history
+
+
+def network_for(config: TrainConfig, rng=None) -> Network:
+    """The network ``config`` describes, its initial weights drawn from ``rng`` (``train`` gives
+    the config's own initial-weights stream): the stack of ``config.layers`` (a conv net), else
+    network2's dense network of ``config.sizes``."""
+    if config.layers:
+        return Network.stack(config.in_shape(), config.layer_specs(), config.cost, init=config.init,
+                             dtype=config.dtype, rng=rng)
+    return Network(config.sizes, config.cost, init=config.init, activation=config.activation,
+                   dtype=config.dtype, rng=rng)

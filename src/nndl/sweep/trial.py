@@ -24,12 +24,14 @@ from pathlib import Path
 from nndl.config import TrainConfig
 from nndl.data import DATASETS, Split, Splits, load_dataset
 from nndl.errors import ConfigError
+from nndl.engine.training import MONITORS as ENGINE_MONITORS
 from nndl.engine.training import train
 
 from .events import emit
 
 SPLITS = ("training", "validation", "test")
-MONITORS = ("evaluation_accuracy", "evaluation_cost", "training_accuracy", "training_cost")
+# the per-epoch series a trial can record: the engine's monitors (one vocabulary), but saturation
+MONITORS = tuple(m for m in ENGINE_MONITORS if m != "saturation")
 
 
 @dataclass(frozen=True)
