@@ -40,7 +40,7 @@ from nndl.errors import ConfigError
 from .trial import MONITORS, Trial
 
 LOG_UNIFORM = ("eta", "lmbda")  # drawn log-uniformly from a range
-NOT_SWEPT = ("seed",)  # the seed is --seeds: it pairs trials rather than being a hyperparameter
+NOT_SWEPT = ("seed", "layers")  # the seed is --seeds (it pairs trials); a layer description holds commas and colons
 DEFAULT_MONITOR = ("evaluation_accuracy", "training_cost")  # training cost draws the book's eta figure
 
 
