@@ -46,6 +46,7 @@ class Exploration:
     text: Callable             # results -> the ladder at 80 columns, for the terminal
     markdown: Callable         # results -> results.md
     finished: Callable         # results (a dict) -> True for a results.json this exploration wrote
+    report: bool = True        # write report.html (its page reads dense networks only)
 
 
 class BarReporter(Reporter):
@@ -200,6 +201,8 @@ def main(exp: Exploration, argv: list[str] | None, prog: str) -> int:
     print(exp.text(results))
     print(f"Saved {len(paths)} figures, results.json, results.md and the {len(results['runs'])} trained models "
           f"(models/) in\n  {folder}")
+    if not exp.report:
+        return 0
     try:  # the report page beside the figures: draw a digit and watch the networks read it
         from nndl.report import write_report
         page = write_report(folder, test=splits.test)
