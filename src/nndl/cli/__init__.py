@@ -53,10 +53,11 @@ def make_parser() -> argparse.ArgumentParser:
     report.add_parser(sub)
     data.add_parser(sub)
     sweep.add_parser(sub)
-    e = sub.add_parser("explore", help="run one of the book's explorations (nndl explore level3|beyond --help)",
-                       description="Run an exploration of the book's chapter 3. Everything after its name is the "
-                                   "exploration's own option: see nndl explore level3 --help, nndl explore beyond "
-                                   "--help.",
+    e = sub.add_parser("explore", help="run one of the book's explorations (nndl explore level3|beyond|level4 "
+                                       "--help)",
+                       description="Run an exploration of the book's chapter 3 (level3, beyond) or chapter 6 "
+                                   "(level4). Everything after its name is the exploration's own option: see nndl "
+                                   "explore level3 --help, nndl explore beyond --help, nndl explore level4 --help.",
                        epilog="; ".join(f"{k}: {v[1]}" for k, v in EXPLORATIONS.items()))
     e.add_argument("exploration", choices=list(EXPLORATIONS), help="which exploration")
     e.add_argument("options", nargs=argparse.REMAINDER, metavar="...", help=argparse.SUPPRESS)
