@@ -30,6 +30,15 @@ def test_a_conv_net_trains_saves_evaluates_and_resumes(tmp_path, capsys):
     assert d["config"]["layers"] == "conv:4x5x5:relu,pool:2,dense:20:relu"
     assert main(["evaluate", str(path), "--dataset", NPZ]) == 0
     assert "accuracy:" in capsys.readouterr().out
+    import numpy as np
+    from PIL import Image
+
+    with np.load(NPZ) as d:
+        Image.fromarray(255 - d["test_images"][0]).save(tmp_path / "digit.png")      # dark ink on white
+    assert main(["predict", str(path), str(tmp_path / "digit.png")]) == 0
+    assert capsys.readouterr().out.startswith(f"{tmp_path / 'digit.png'}: digit ")
+    assert main(["report", str(path), "--dataset", NPZ]) == 1
+    assert "the report page runs network2's dense networks only for now" in capsys.readouterr().err
     assert main(["train", "--dataset", NPZ, "--resume", str(path), "--epochs", "1", "--quiet"]) == 0
     assert json.loads(path.read_text())["history"]["epoch_seconds"].__len__() == 2
     assert main(["train", "--dataset", NPZ, "--resume", str(path), "--epochs", "1", "--layers", "dense:30"]) == 2
