@@ -26,7 +26,8 @@ from tqdm import tqdm
 
 from nndl.errors import ConfigError
 from nndl.sweep import figures
-from nndl.sweep.runner import cpu_count, make_runner
+from nndl.sweep.choose import make_runner
+from nndl.sweep.runner import cpu_count
 from nndl.sweep.spec import LOG_UNIFORM, SweepSpec, field_types, flag, is_tuple, parse_field, sweepable
 from nndl.sweep.store import SweepStore
 from nndl.sweep.sweep import load_spec, open_sweep, run_sweep

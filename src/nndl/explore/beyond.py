@@ -29,7 +29,7 @@ import numpy as np
 
 import nndl
 from nndl.config import TrainConfig
-from nndl.explore.runs import Reporter, _Relay, collect
+from nndl.explore.runs import Reporter, Relay, collect
 from nndl.sweep.runner import InlineRunner, Runner
 from nndl.sweep.trial import DataSource, Trial
 
@@ -222,7 +222,7 @@ def _run_beyond(options, splits, reporter, on_save, runner, source, on_model) ->
         trials = [Trial(**{**t.__dict__, "n_train": min(options.n_train, t.n_train or options.n_train)})
                   for t in trials]
     reporter.section(f"{len(trials)} trainings on {runner.describe()}")
-    runner.listen(_Relay(reporter, {t.key: t.config for t in trials}))
+    runner.listen(Relay(reporter, {t.key: t.config for t in trials}))
     data = runner.share(source, splits) if source is not None else splits
     return collect(runner, trials, data, results, lambda trial, result: record_of(result, by_name[trial.key]),
                    sorted(by_name), reporter, start, on_save, on_model)

@@ -191,7 +191,7 @@ def work(config: TrainConfig, feed: dict, sizes: dict) -> float:
     return config.epochs * per_row * (3 * n_train + watched)
 
 
-class _Relay:
+class Relay:
     """Progress events of trials (dicts from any process) -> the Reporter's calls."""
 
     def __init__(self, reporter: Reporter, configs: dict):
@@ -263,7 +263,7 @@ def _run_level3(options, splits, reporter, on_save, runner, source, on_model) ->
         cost = {name: work(config, feed, results["sizes"]) for _, name, config, feed in planned}
         trials.sort(key=lambda t: -cost[t.key])
         reporter.section(f"Sections 2-4: {len(trials)} trainings on {runner.describe()}")
-    runner.listen(_Relay(reporter, {t.key: t.config for t in trials}))
+    runner.listen(Relay(reporter, {t.key: t.config for t in trials}))
     data = runner.share(source, splits) if source is not None else splits
     current = "cross-entropy"
 

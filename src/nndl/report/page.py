@@ -30,7 +30,7 @@ def prep_constants() -> dict:
     names_prep = ("BOX", "FIELD", "NOISE", "MIN_CONTRAST", "LIGHTING", "MOSTLY")
     names_ink = ("EDGE", "LINE_LENGTH", "LINE_THIN", "LINE_SPAN", "SPECK", "PIECE", "REACH", "TAIL", "MAX_SLOPE")
     out = {n: getattr(imageprep, n) for n in names_prep}
-    out["WORK"] = imageprep._WORK
+    out["WORK"] = imageprep.WORK_SIDE
     out.update({n: getattr(inkfind, n) for n in names_ink})
     return out
 
