@@ -48,6 +48,10 @@ class Split:
         return (f"Split(images={self.images.dtype}{self.images.shape}, "
                 f"labels={self.labels.dtype}{self.labels.shape})")
 
+    def head(self, n: int | None) -> "Split":
+        """The first ``n`` examples (views, no copy); all of them for None."""
+        return self if n is None else Split(self.images[:n], self.labels[:n])
+
 
 @dataclass(frozen=True, eq=False)
 class Splits:
