@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 try:
-    from nndl.explore.beyond_cli import main
+    from nndl.cli.explore.beyond import main
 except ModuleNotFoundError:  # run from a checkout without `pip install -e .`: use the src/ beside this file
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from nndl.explore.beyond_cli import main
+    from nndl.cli.explore.beyond import main
 
 if __name__ == "__main__":
     sys.exit(main(prog="python level3/2_beyond_level3.py"))

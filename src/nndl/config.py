@@ -28,6 +28,7 @@ from .errors import ConfigError
 from .engine.initializers import INITIALIZERS
 from .registry import lookup
 from .engine.regularizers import REGULARIZERS
+from .engine.rules import linear_steps
 from .engine.schedules import SCHEDULES
 
 __all__ = ["DTYPES", "FieldDoc", "TrainConfig", "Streams", "rng_streams", "training_streams", "as_rng", "get_dtype",
@@ -184,7 +185,7 @@ class TrainConfig:
     def fast_path(self) -> bool:
         """True when the windowed engine takes this run exactly (``nndl.engine.rules``): plain SGD
         with L2 or no regularization. L1 and momentum take one mini-batch at a time."""
-        return self.momentum == 0.0 and (self.regularization == "l2" or self.lmbda == 0.0)
+        return linear_steps(self.regularization, self.lmbda, self.momentum)
 
     def layer_specs(self) -> list[dict]:
         """The network's stack as layer specs (``nndl.engine.layers``): the hidden layers of

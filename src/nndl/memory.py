@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from nndl.engine.network import EVAL_ROWS
+from nndl.engine.windowed import WINDOW_ROWS
 from nndl.errors import ResourceError
 
 JSON_BYTES_PER_PARAM = 85  # writing a model file: 82-85 bytes per weight at the peak (resident memory), measured
-EVAL_CHUNK = 10_000       # rows per forward pass in Network.evaluate and predict
-WINDOW_ROWS = 100         # nndl.engine.windowed.WINDOW_ROWS: rows of a training window
+EVAL_CHUNK = EVAL_ROWS    # rows per forward pass in Network.evaluate and predict (the engine's own)
 
 
 def _meminfo(key: str) -> int | None:

@@ -275,7 +275,7 @@ def test_explore_negative_seed_is_one_line(capsys):
 def test_explore_pictures_under_a_dangling_symlink_stops(tmp_path, capsys):
     (tmp_path / "pics").mkdir()
     (tmp_path / "pics" / "level3").symlink_to(tmp_path / "gone")
-    from nndl.explore.level3 import new_folder
+    from nndl.cli.explore.level3 import new_folder
     with pytest.raises(NotADirectoryError, match="is a symbolic link to .*, which does not exist"):
         new_folder(str(tmp_path / "pics"))
 

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from nndl.data import read_idx
 from nndl.data.idx import parse_idx
-from nndl.data.load import _read_cached
+from nndl.data.cache import read_cached
 from nndl.data.npyfile import load_npy_file
 from nndl.data.npz import load_npz
 from nndl.errors import DataError, ImageError, ModelFileError
@@ -260,7 +260,7 @@ def npy_inputs(draw) -> bytes:
 def fuzz_array_cache(data: bytes):
     _count("array cache")
     path = _file(data, "cache.npy")
-    array, why = _read_cached(path, "0" * 64, limit=10_000)  # never raises: a reason instead
+    array, why = read_cached(path, "0" * 64, limit=10_000)  # never raises: a reason instead
     assert (array is None) != (why is None) and array is None  # no content matches this checksum
     try:
         load_npy_file(path)

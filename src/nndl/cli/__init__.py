@@ -31,9 +31,9 @@ from nndl.blas import blas_threads
 __all__ = ["main", "make_parser", "entry"]
 
 EXPLORATIONS = {  # name: (module with main(argv, prog) -> int, what it is)
-    "level3": ("nndl.explore.level3", "Level 3 of the book: cross-entropy, L2 and better initialization, "
-                                      "measured, with the five figures"),
-    "beyond": ("nndl.explore.beyond_cli", "the rest of chapter 3 (softmax, dropout, momentum, tanh/ReLU, the eta "
+    "level3": ("nndl.cli.explore.level3", "Level 3 of the book: cross-entropy, L2 and better initialization, "
+                                          "measured, with the five figures"),
+    "beyond": ("nndl.cli.explore.beyond", "the rest of chapter 3 (softmax, dropout, momentum, tanh/ReLU, the eta "
                                           "schedule, expanded data) and the ladder past 98 %"),
     "level4": ("nndl.explore.level4", "Level 4, chapter 6: convolutional networks, the book's ladder row by row "
                                       "(a first version)"),

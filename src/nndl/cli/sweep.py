@@ -26,8 +26,9 @@ from tqdm import tqdm
 
 from nndl.errors import ConfigError
 from nndl.sweep import figures
-from nndl.sweep.runner import cpu_count, make_runner
-from nndl.sweep.spec import LOG_UNIFORM, SweepSpec, field_types, flag, is_tuple, parse_field, sweepable
+from nndl.sweep.choose import make_runner
+from nndl.sweep.runner import cpu_count
+from nndl.sweep.spec import LOG_UNIFORM, SweepSpec, field_types, flag, is_tuple, parse_field, sweepable, value_text
 from nndl.sweep.store import SweepStore
 from nndl.sweep.sweep import load_spec, open_sweep, run_sweep
 from nndl.sweep.trial import MONITORS, DataSource
@@ -205,7 +206,7 @@ class Progress:
     def result(self, outcome) -> None:
         self.epochs.pop(outcome.trial.key, None)
         if self.lines:
-            label = ", ".join(f"{k} {_value(v)}" for k, v in outcome.trial.label.items())
+            label = ", ".join(f"{k} {value_text(v)}" for k, v in outcome.trial.label.items())
             if outcome.result is None:
                 say(f"  {label}: diverged ({outcome.diverged})")
             else:
@@ -220,12 +221,6 @@ class Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-
-
-def _value(v) -> str:
-    if isinstance(v, list):
-        return ",".join(map(str, v))
-    return f"{v:g}" if isinstance(v, float) else str(v)
 
 
 def execute(spec: SweepSpec, dataset: str, folder: Path, args) -> int:
@@ -289,7 +284,7 @@ def print_table(rows: list[dict], spec: SweepSpec, top: int | None = None) -> No
     head = ["rank", *cols, "validation"] + (["test"] if has_test else []) + ["epochs", "seconds", "host"]
     table = []
     for i, r in enumerate(sorted_rows(rows)[:top], 1):
-        vals = [_value(r["params"].get(c)) for c in cols]
+        vals = [value_text(r["params"].get(c)) for c in cols]
         if r["status"] == "done":
             acc = [f"{100 * r['validation_accuracy']:.2f}%"] + ([f"{100 * r['test_accuracy']:.2f}%"
                                                                if r["test_accuracy"] is not None else "-"]
@@ -320,7 +315,7 @@ def show(args) -> int:
         print(json.dumps({"folder": str(args.folder), "dataset": dataset, "spec": spec.to_dict(),
                           "trials": total, "finished": len(rows), "rows": out}, indent=1))
         return 0
-    fixed = ", ".join(f"{k} {_value(list(v) if isinstance(v, tuple) else v)}" for k, v in spec.fixed().items())
+    fixed = ", ".join(f"{k} {value_text(v)}" for k, v in spec.fixed().items())
     print(f"sweep in {args.folder}: {len(rows)} of {total} trials finished; data {Path(dataset).name}"
           + (f", first {spec.n_train:,} training images" if spec.n_train else "")
           + (f", first {spec.n_validation:,} validation images" if spec.n_validation else "")

@@ -34,6 +34,8 @@ from .initializers import get_initializer
 from .layers import Dense, Layer, build_layer
 
 
+EVAL_ROWS = 10_000  # rows a forward pass takes at a time when evaluating (fewer for very wide layers)
+
 
 class Network:
     """A feedforward network with a registered cost, initializer, hidden activation and dtype.
@@ -219,7 +221,7 @@ class Network:
         """Rows a forward pass takes at a time: 10,000, or fewer when the layers are so wide that
         10,000 rows of every layer's activations would need more than ``budget_bytes``."""
         per_row = 8 * sum(self.sizes) * 2                                # activations and z, float64
-        return max(1, min(10000, budget_bytes // per_row))
+        return max(1, min(EVAL_ROWS, budget_bytes // per_row))
 
     def predict(self, X, chunk: int | None = None):
         """Predicted class of each row of X (m, n_in) -> (m,) int64."""

@@ -1,7 +1,9 @@
 """Explorations of the book's ideas: experiments that record JSON, figures drawn from it.
 
-``runs`` trains and measures (returns a results dict, never prints), ``figures`` draws the
-PNGs from that dict alone, ``ladder`` tabulates the accuracy ladder, and ``level3`` is the
-command-line layer (progress bars, printing, exit codes) behind ``nndl explore level3`` and
-``src/level3/1_improved_network.py``.
+Library code only, the same pieces for each exploration: Level 3 is ``runs`` (trains and
+measures; returns a results dict, never prints), ``figures`` (the PNGs, from that dict alone)
+and ``ladder`` (the accuracy ladder as tables); beyond Level 3 is ``beyond``,
+``beyond_figures`` and ``beyond_ladder``. Their command lines (progress bars, printing, exit
+codes) are ``nndl.cli.explore.level3`` and ``nndl.cli.explore.beyond``, behind ``nndl explore``
+and ``src/level3/*.py``.
 """

@@ -84,10 +84,6 @@ LADDER = [
 ]
 
 
-def _head(split, n):
-    return split if n is None else type(split)(split.images[:n], split.labels[:n])
-
-
 def slowdown_demo(eta: float = 0.15, epochs: int = 300, w: float = 2.0, b: float = 2.0) -> dict:
     """The book's one-neuron demo: input 1, target 0, start w = b = 2; output and cost per epoch.
 
@@ -191,7 +187,7 @@ def work(config: TrainConfig, feed: dict, sizes: dict) -> float:
     return config.epochs * per_row * (3 * n_train + watched)
 
 
-class _Relay:
+class Relay:
     """Progress events of trials (dicts from any process) -> the Reporter's calls."""
 
     def __init__(self, reporter: Reporter, configs: dict):
@@ -247,8 +243,8 @@ def run_level3(options: Options, splits, reporter: Reporter | None = None, on_sa
 
 
 def _run_level3(options, splits, reporter, on_save, runner, source, on_model) -> dict:
-    cut = type(splits)(_head(splits.training, options.n_train), _head(splits.validation, options.n_validation),
-                       _head(splits.test, options.n_test))
+    cut = type(splits)(splits.training.head(options.n_train), splits.validation.head(options.n_validation),
+                       splits.test.head(options.n_test))
     results = new_results(options, cut)
     start = time.perf_counter()
     reporter.section("Section 1: cross-entropy cost")
@@ -263,7 +259,7 @@ def _run_level3(options, splits, reporter, on_save, runner, source, on_model) ->
         cost = {name: work(config, feed, results["sizes"]) for _, name, config, feed in planned}
         trials.sort(key=lambda t: -cost[t.key])
         reporter.section(f"Sections 2-4: {len(trials)} trainings on {runner.describe()}")
-    runner.listen(_Relay(reporter, {t.key: t.config for t in trials}))
+    runner.listen(Relay(reporter, {t.key: t.config for t in trials}))
     data = runner.share(source, splits) if source is not None else splits
     current = "cross-entropy"
 

@@ -337,3 +337,10 @@ class SweepSpec:
 
 def _show(value) -> str:
     return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+
+
+def value_text(v) -> str:
+    """A field's value as tables, labels and figures show it: 784,30,10 for sizes, 0.5 for eta."""
+    if isinstance(v, (list, tuple)):
+        return ",".join(map(str, v))
+    return f"{v:g}" if isinstance(v, float) else str(v)

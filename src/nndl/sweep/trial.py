@@ -74,9 +74,6 @@ def resolve(data) -> Splits:
     return _LOADED[data]
 
 
-def head(split: Split, n: int | None) -> Split:
-    """The first ``n`` examples of ``split`` (views, no copy); all of it for None."""
-    return split if n is None else Split(split.images[:n], split.labels[:n])
 
 
 @dataclass(frozen=True)
@@ -113,9 +110,9 @@ class Trial:
 
 def parts(trial: Trial, splits: Splits) -> dict[str, Split]:
     """The three splits as this trial sees them (subsets applied)."""
-    return {"training": head(splits.training, trial.n_train),
-            "validation": head(splits.validation, trial.n_validation),
-            "test": head(splits.test, trial.n_test)}
+    return {"training": splits.training.head(trial.n_train),
+            "validation": splits.validation.head(trial.n_validation),
+            "test": splits.test.head(trial.n_test)}
 
 
 def run_trial(trial: Trial, data) -> dict:

@@ -6,7 +6,10 @@
 "use strict";
 
 var NNDLNet = (function () {
-  var SATURATED = 0.04;  // nndl.activations.SATURATED: below 4 % of the derivative's peak
+  // nndl.engine.activations.SATURATED, from the page's data (init): a derivative below this
+  // share of its peak counts as saturated
+  var SATURATED = null;
+  function init(saturated) { SATURATED = saturated; }
 
   // nndl.activations: fn (in place on a Float64Array) and the derivative from the output.
   var ACTIVATIONS = {
@@ -77,5 +80,5 @@ var NNDLNet = (function () {
   }
 
   return { forwardLayers: forwardLayers, saturated: saturated, fromData: fromData, decode: decode,
-           ACTIVATIONS: ACTIVATIONS, SATURATED: SATURATED };
+           ACTIVATIONS: ACTIVATIONS, init: init, threshold: function () { return SATURATED; } };
 })();

@@ -23,12 +23,14 @@ from tqdm import tqdm
 import nndl
 from nndl import fileio
 from nndl.blas import blas_threads
-from nndl.cli.common import OneLineParser, cap, describe, interrupt_status, nonnegative_int
 from nndl.errors import NndlError, quote
 from nndl.explore.runs import Reporter
 from nndl.fileio import atomic_write_text
-from nndl.sweep.runner import cpu_count, make_runner
+from nndl.sweep.choose import make_runner
+from nndl.sweep.runner import cpu_count
 from nndl.sweep.trial import DataSource
+
+from ..common import OneLineParser, cap, describe, interrupt_status, nonnegative_int
 
 
 @dataclass(frozen=True)
