@@ -77,7 +77,8 @@ from nndl.config import as_rng
 from nndl.data import load_dataset
 from nndl.engine.activations import LAYER_ACTIVATIONS, Sigmoid
 from nndl.engine.conv import Conv
-from nndl.engine.layers import Dense, Layer, Param
+from nndl.engine.base import Layer, Param
+from nndl.engine.layers import Dense
 from nndl.engine.pool import Pool
 from nndl.errors import ConfigError
 

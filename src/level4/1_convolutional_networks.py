@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 
 try:
-    from nndl.explore.level4 import main
+    from nndl.cli.explore.level4 import main
 except ModuleNotFoundError:  # run from a checkout without `pip install -e .`: use the src/ beside this file
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from nndl.explore.level4 import main
+    from nndl.cli.explore.level4 import main
 
 if __name__ == "__main__":
     sys.exit(main(prog="python level4/1_convolutional_networks.py"))

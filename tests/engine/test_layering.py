@@ -106,7 +106,7 @@ def test_explorations_library_and_command_lines_live_apart_one_of_each_per_explo
         source = MODULES[m][0].read_text()
         assert "tqdm" not in source and "argparse" not in source and "print(" not in source, m
     glue = {m.rsplit(".", 1)[1] for m in MODULES if m.startswith("nndl.cli.explore.")} - {"command"}
-    assert glue == {"level3", "beyond"}
+    assert glue == {"level3", "beyond", "level4"}
     for name in glue:                                   # each command line runs its library's exploration
         assert any(t.startswith("nndl.explore") for t in graph()[f"nndl.cli.explore.{name}"]), name
 

@@ -11,6 +11,7 @@ import pytest
 
 import nndl
 from nndl.cli import main as nndl_main
+from nndl.cli.explore.level4 import main as level4_main
 from nndl.explore import level4
 
 NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
@@ -48,5 +49,5 @@ def test_the_rows_learn_the_sample(finished):
 def test_replot_redraws_from_results_json(finished, capsys):
     folder, _ = finished
     (folder / "1_filters.png").unlink()
-    assert level4.main(["--replot", str(folder)]) == 0
+    assert level4_main(["--replot", str(folder)]) == 0
     assert (folder / "1_filters.png").exists() and "Level 4: chapter 6's ladder" in capsys.readouterr().out

@@ -35,8 +35,8 @@ EXPLORATIONS = {  # name: (module with main(argv, prog) -> int, what it is)
                                           "measured, with the five figures"),
     "beyond": ("nndl.cli.explore.beyond", "the rest of chapter 3 (softmax, dropout, momentum, tanh/ReLU, the eta "
                                           "schedule, expanded data) and the ladder past 98 %"),
-    "level4": ("nndl.explore.level4", "Level 4, chapter 6: convolutional networks, the book's ladder row by row "
-                                      "(a first version)"),
+    "level4": ("nndl.cli.explore.level4", "Level 4, chapter 6: convolutional networks, the book's ladder row by row "
+                                          "(a first version)"),
 }
 
 

@@ -29,5 +29,3 @@ stacks trained by plain SGD with L2 (or no) decay, the windowed engine
 (``nndl.engine.windowed``) takes the same steps several mini-batches at a time; the rule
 chooses it in one place (``GradientDescent.windowed``).
 """
-
-from . import layers  # noqa: E402,F401  (registers every layer kind in LAYERS before anything builds one)

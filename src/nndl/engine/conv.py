@@ -42,7 +42,7 @@ from ..checks import check_int
 from ..errors import ConfigError
 from ..registry import lookup
 from .activations import LAYER_ACTIVATIONS
-from .layers import Layer, Param
+from .base import Layer, Param
 
 MAX_MAPS = 4096        # feature maps a conv layer may have: bounds what a layer spec can ask for
 MAX_KERNEL = 64        # a kernel's side

@@ -1,7 +1,9 @@
 """Layers: the pieces a network stacks. The contract they keep is stated once, in ``nndl.engine``.
 
 ``Param`` names one trainable array and the gradient ``backward`` fills for it; ``Layer``
-is the base every layer derives from; ``Dense`` is network2's fully connected layer. A layer
+is the base every layer derives from (both in ``nndl.engine.base``, imported here); ``Dense``
+is network2's fully connected layer, ``Conv`` and ``Pool`` chapter 6's (``nndl.engine.conv``,
+``nndl.engine.pool``). A layer
 is built from its spec and the shape of the layer below it by ``build_layer`` (``LAYERS``:
 kind -> constructor), which is how a model file's stack is read back.
 
@@ -13,57 +15,16 @@ initializer): network2's order, so a dense network of one seed has the book's we
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
 import numpy as np
 
 from ..errors import ConfigError
 from ..registry import lookup
 from .activations import ACTIVATIONS, OUTPUTS
-
-
-class Param(NamedTuple):
-    """One trainable array: ``value`` (changed in place by the update rule), ``grad`` (same
-    shape and dtype, filled by ``backward``), ``decays`` (True for weights: the regularizer
-    acts on them; False for biases)."""
-
-    name: str
-    value: np.ndarray
-    grad: np.ndarray
-    decays: bool
-
-
-class Layer:
-    """The base of every layer: see the contract in ``nndl.engine``.
-
-    ``bottom`` is set by the network on the first layer of its stack: no one needs that
-    layer's dC/dx, so its ``backward`` may skip computing it and return None.
-    """
-
-    kind = "layer"
-    activation: Any = None      # the activation object, for layers that end in one
-    bottom = False
-
-    def __init__(self, in_shape: tuple, out_shape: tuple, params: list):
-        self.in_shape, self.out_shape, self.params = tuple(in_shape), tuple(out_shape), params
-
-    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
-        raise NotImplementedError
-
-    def backward(self, dy: np.ndarray, wrt_z: bool = False) -> np.ndarray | None:
-        raise NotImplementedError
-
-    def spec(self) -> dict:
-        raise NotImplementedError
-
-    def init_biases(self, rng: np.random.Generator) -> None:
-        """Draw the biases (standard normals); a layer without parameters draws nothing."""
-
-    def init_weights(self, rng: np.random.Generator, initializer) -> None:
-        """Draw the weights: standard normals scaled by ``initializer.scale_`` for the fan-in."""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.in_shape} -> {self.out_shape})"
+from .base import Layer, Param
+from .conv import Conv
+from .pool import Pool
 
 
 def activation_named(name_or_class, what: str = "activation"):
@@ -136,7 +97,8 @@ class Dense(Layer):
         return cls(tuple(in_shape), n, spec.get("activation", "sigmoid"), dtype)
 
 
-LAYERS: dict[str, Callable[[dict, tuple, Any], Layer]] = {"dense": Dense.from_spec}
+LAYERS: dict[str, Callable[[dict, tuple, Any], Layer]] = {"dense": Dense.from_spec, "conv": Conv.from_spec,
+                                                          "pool": Pool.from_spec}
 
 
 def build_layer(spec: Any, in_shape: tuple, dtype) -> Layer:
@@ -145,10 +107,3 @@ def build_layer(spec: Any, in_shape: tuple, dtype) -> Layer:
         raise ConfigError(f"a layer spec must be an object with a 'kind', got {type(spec).__name__}")
     return lookup(LAYERS, spec.get("kind"), "layer kind")(spec, tuple(in_shape), dtype)
 
-
-# The image layers build on Layer and Param above; importing them here registers them wherever
-# LAYERS is read (nndl.engine imports this module first, so an import cycle always starts here).
-from .conv import Conv  # noqa: E402
-from .pool import Pool  # noqa: E402
-
-LAYERS.update({Conv.kind: Conv.from_spec, Pool.kind: Pool.from_spec})

@@ -23,7 +23,7 @@ import numpy as np
 from ..checks import check_int
 from ..errors import ConfigError
 from .conv import image_shape
-from .layers import Layer
+from .base import Layer
 
 
 class Pool(Layer):

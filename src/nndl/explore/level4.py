@@ -1,10 +1,10 @@
-"""``nndl explore level4``: chapter 6's ladder of convolutional networks, row by row beside the book's numbers.
+"""Level 4 (chapter 6): the ladder of convolutional networks, row by row beside the book's numbers.
 
 A first version: the rows of the book's chapter 6 up to two fully connected layers on expanded
 data, each trained once by nndl's engine (``TrainConfig.layers``: conv and pool layers in the
 stack, softmax output with the log-likelihood cost), through the same runner as the sweeps and
-the other explorations. Writes results.json (every run's config and history), results.md (the
-ladder beside the book's numbers), models/ and one figure: the first conv layer's 20 learned
+the other explorations. An exploration writes results.json (every run's config and history), results.md
+(the ladder beside the book's numbers), models/ and one figure: the first conv layer's 20 learned
 5x5 filters, the book's picture. Not here yet: the book's dropout row (two layers of 1,000
 neurons, 99.60 %) and its ensemble of five (99.67 %), the feature-map and error figures, and a
 full run on MNIST (the book trains 60 epochs a row; on this project's 2-core machine that is
@@ -20,7 +20,6 @@ mini-batches, n/10) is lmbda 1.0 here.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from nndl.config import TrainConfig
-from nndl.explore import command
 from nndl.explore.beyond import new_results, shrink
-from nndl.explore.runs import Reporter, _Relay, collect
+from nndl.explore.runs import Relay, Reporter, collect
 from nndl.fileio import atomic_write_text
 from nndl.sweep.runner import InlineRunner, Runner
 from nndl.sweep.trial import DataSource, Trial
@@ -109,7 +107,7 @@ def run_level4(options: Options, splits, reporter: Reporter | None = None, on_sa
                     "seconds": result["seconds"], "n_train": result["n_train"]}
 
         reporter.section(f"{len(trials)} trainings on {runner.describe()}")
-        runner.listen(_Relay(reporter, {t.key: t.config for t in trials}))
+        runner.listen(Relay(reporter, {t.key: t.config for t in trials}))
         data = runner.share(source, splits) if source is not None else splits
         return collect(runner, trials[::-1], data, results, record_of, list(rows), reporter, time.perf_counter(),
                        on_save, model)
@@ -186,26 +184,3 @@ def draw_filters(results: dict, folder: Path) -> Path:
 def write_outputs(results: dict, folder: Path) -> list[Path]:
     atomic_write_text(folder / "results.md", markdown(results))
     return [draw_filters(results, folder)] if "filters" in results else []
-
-
-LEVEL4 = command.Exploration(
-    name="level4", title="Level 4",
-    description="Level 4 of 'Neural Networks and Deep Learning' (chapter 6): convolutional networks, the book's "
-                "ladder row by row beside its numbers - a first version (up to two fully connected layers on "
-                "expanded data). Saves results.json, results.md, the trained models and the first layer's "
-                "filters to PICTURES/level4/YYYYMMDD_HHMMSS/. A full run (60 epochs a row, as the book) takes "
-                "hours on two cores; --quick is a smoke test.",
-    quick_help="small subsets and 1-2 epochs: a smoke test in about a minute",
-    seed_help="seed of every run, an integer >= 0 (default 0)",
-    make_options=Options.make, run=run_level4, write_outputs=write_outputs, text=text, markdown=markdown,
-    finished=lambda results: results.get("exploration") == "level4" and bool(results.get("complete")),
-    report=False,
-)
-
-
-def main(argv: list[str] | None = None, prog: str = "nndl explore level4") -> int:
-    return command.main(LEVEL4, argv, prog)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""The explorations' command lines: ``nndl explore level3`` and ``nndl explore beyond``.
+"""The explorations' command lines: ``nndl explore level3``, ``nndl explore beyond`` and ``nndl explore level4``.
 
 ``command`` is what they share (options, the run, Ctrl-C, --replot, the report page); ``level3``
 and ``beyond`` each name their exploration's pieces and give its ``main(argv, prog) -> int``.
