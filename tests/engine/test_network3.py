@@ -240,3 +240,17 @@ def test_float32_follows_float64():
         net.SGD((X, y), 1, 4, 0.2, (X, y), None, lmbda=0.1, out=io.StringIO())
     for p, q in zip(*[n.params for n in nets]):
         assert q.dtype == np.float32 and np.allclose(p, q, rtol=1e-4, atol=1e-5)
+
+
+def test_load_data_shared_reads_the_books_file_names(monkeypatch):
+    from nndl.data import load_npz
+
+    sample = load_npz(SAMPLE)
+    asked = []
+    monkeypatch.setattr(network3, "load_dataset", lambda name: asked.append(name) or sample)
+    plain = network3.load_data_shared()                                        # "../data/mnist.pkl.gz"
+    wide = network3.load_data_shared("../data/mnist_expanded.pkl.gz", seed=1)
+    assert asked == ["mnist", "mnist"]
+    assert len(plain) == 3 and plain[0][0].shape == (1667, 784) and plain[0][0].dtype == np.float32
+    assert wide[0][0].shape == (5 * 1667, 784) and np.array_equal(wide[1][0], plain[1][0])
+    assert sorted(np.bincount(wide[0][1])) == sorted(5 * np.bincount(plain[0][1]))
