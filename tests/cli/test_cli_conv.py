@@ -54,3 +54,11 @@ def test_a_bad_description_is_a_usage_error_naming_the_flag(capsys, text, messag
     assert main(["train", *CONV, "--epochs", "1", "--layers", text]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_a_conv_net_too_large_for_the_memory_is_refused_before_it_is_built(capsys):
+    big = ["--layers", "conv:4096x1,conv:4096x1", "--mini-batch-size", "1600", "--epochs", "1"]
+    assert main(["train", "--dataset", NPZ, *big]) == 1
+    err = capsys.readouterr().err
+    assert "training --layers conv:4096x1,conv:4096x1 with mini-batch 1,600 needs about" in err
+    assert err.count("\n") == 1

@@ -30,7 +30,8 @@ from nndl.engine.training import MONITORS, EpochReport, History, Monitor, monito
 from nndl.errors import ConfigError, ModelFileError
 from nndl.fileio import check_writable
 from nndl.limits import MAX_EPOCHS
-from nndl.memory import require, training_estimate
+from nndl.engine.describe import check_stack, step_values
+from nndl.memory import Estimate, require, training_estimate
 from nndl.serialization import load_with_metadata, save
 
 from .common import (DATASET_HELP, UsageError, add_config_flags, bars_wanted, count, describe, describe_data,
@@ -351,8 +352,18 @@ def _check_fits_memory(config: TrainConfig, data) -> TrainConfig:
     if m > n:
         say(f"nndl: warning: --mini-batch-size {m:,} is larger than the {n:,} training images: each epoch is "
             f"one gradient step on all of them (as with --mini-batch-size {n:,})")
+    itemsize = np.dtype(config.dtype).itemsize
+    if config.layers:                          # a conv net: its parameters and step buffers, by arithmetic
+        specs = config.layer_specs()
+        params = check_stack(config.in_shape(), specs)
+        estimate = Estimate({"weights, gradients and their copies": 4 * params * itemsize,
+                             "a mini-batch's buffers": min(m, n) * step_values(config.in_shape(), specs) * itemsize,
+                             "the images": data.training.images.nbytes})
+        require(estimate, f"training --layers {config.layers[:60]} with mini-batch {min(m, n):,}",
+                hint="; use fewer maps, smaller layers or a smaller --mini-batch-size")
+        return config if m <= n else config.replace(mini_batch_size=n)
     estimate = training_estimate(config.sizes, min(m, n), n, max(len(data.validation), len(data.test)),
-                                 itemsize=np.dtype(config.dtype).itemsize)
+                                 itemsize=itemsize)
     layers = ",".join(map(str, config.sizes))
     require(estimate, f"training --sizes {layers if len(layers) <= 60 else layers[:60] + '...'} with mini-batch "
                       f"{min(m, n):,}", hint="; use fewer or smaller hidden layers")

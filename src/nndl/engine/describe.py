@@ -149,3 +149,22 @@ def check_stack(in_shape: tuple, specs) -> int:
                               f"{math.prod(shape):,} values an example; at most {MAX_PARAMS:,} and "
                               f"{MAX_VALUES:,})")
     return params
+
+
+def step_values(in_shape: tuple, specs) -> int:
+    """Numbers one example occupies in a training step's buffers, by arithmetic: every layer's
+    output about four times (output, its error, scratch, the error passed down) and a conv
+    layer's patch matrix twice (``cols``, ``dcols``). For a memory estimate before building."""
+    shape, total = tuple(in_shape), math.prod(in_shape)
+    for spec in specs:
+        kind = spec.get("kind")
+        if kind == "conv":
+            k = spec["kernel"]
+            total += 2 * (shape[0] - k + 1) * (shape[1] - k + 1) * k * k * shape[2]
+            shape = (shape[0] - k + 1, shape[1] - k + 1, spec["maps"])
+        elif kind == "pool":
+            shape = (shape[0] // spec["size"], shape[1] // spec["size"], shape[2])
+        else:
+            shape = (spec["n"],)
+        total += 4 * math.prod(shape)
+    return total
