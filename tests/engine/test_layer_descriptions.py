@@ -6,6 +6,7 @@ from __future__ import annotations
 import tracemalloc
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from nndl.config import TrainConfig
 from nndl.engine.describe import EXAMPLE, MAX_PARAMS, check_stack, describe, input_shape, parse_layers
@@ -72,3 +73,21 @@ def test_a_huge_stack_is_refused_by_arithmetic_without_allocating_it():
 def test_specs_read_from_a_file_are_checked_the_same_way(specs, match):
     with pytest.raises(ConfigError, match=match):
         check_stack((28, 28, 1), specs)
+
+
+ALPHABET = "convpoldeseigmrlutahnx:,0123456789 "
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=60) | st.text(max_size=30))
+def test_any_text_is_parsed_and_checked_or_refused_with_a_config_error(text):
+    try:
+        specs = parse_layers(text)
+    except ConfigError as e:
+        assert e.field == "layers" and "\n" not in str(e)
+        return
+    assert parse_layers(describe(specs)) == specs
+    try:
+        check_stack((28, 28, 1), specs + [{"kind": "dense", "n": 10}])
+    except ConfigError as e:
+        assert e.field == "layers" and "\n" not in str(e)
