@@ -26,7 +26,8 @@ from tqdm import tqdm
 from nndl.augment import EXPANSIONS
 from nndl.config import TrainConfig, check_sizes_fit, flag_of
 from nndl.engine.costs import get_cost
-from nndl.engine.training import MONITORS, EpochReport, History, Monitor, monitor_name, train
+from nndl.engine.history import MONITORS, EpochReport, History, Monitor, monitor_name
+from nndl.engine.training import train
 from nndl.errors import ConfigError, ModelFileError
 from nndl.fileio import check_writable
 from nndl.limits import MAX_EPOCHS
