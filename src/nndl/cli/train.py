@@ -85,9 +85,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="write the model, its config and history here (JSON, atomically) at the end "
                         "(default with --resume: back to the resumed file; else not saved)")
     g.add_argument("--resume", metavar="PATH",
-                   help="continue training a saved model; its config supplies the defaults, and "
-                        "flags that change its architecture (sizes, cost, init, activation, dtype) "
-                        "are an error")
+                   help="continue training a saved model; its config supplies the defaults (--epochs: "
+                        "what is left of the saved run's epochs), and flags that change its architecture "
+                        "(sizes, cost, init, activation, dtype) are an error")
     g.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bars and no per-epoch lines (bars are also off when stderr "
                         "is not a terminal)")
