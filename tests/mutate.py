@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = ["nndl.engine.costs", "nndl.engine.regularizers", "nndl.engine.rules", "nndl.serialization", "nndl.data.verify",
-           "nndl.data.store", "nndl.data.cache", "nndl.engine.network", "nndl.engine.layers", "nndl.engine.windowed", "nndl.engine.training", "nndl.engine.schedules",
+           "nndl.data.store", "nndl.data.cache", "nndl.engine.network", "nndl.engine.layers", "nndl.engine.windowed", "nndl.engine.training", "nndl.engine.runstate", "nndl.engine.schedules",
            "nndl.engine.dropout", "nndl.augment", "nndl.engine.activations", "nndl.checks"]
 TARGET = 90.0
 DOC = ROOT / "docs" / "testing.md"

@@ -18,7 +18,8 @@ from .engine.regularizers import REGULARIZERS
 from .engine.rules import GradientDescent
 from .engine.schedules import SCHEDULES
 from .serialization import load, save
-from .engine.training import EpochReport, History, Monitor, fit, sgd, train
+from .engine.history import EpochReport, History, Monitor
+from .engine.training import fit, sgd, train
 
 __version__ = "0.2.0"
 

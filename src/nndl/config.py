@@ -94,7 +94,7 @@ class TrainConfig:
     activation: str = _field("sigmoid", "hidden neurons; tanh takes --init default, relu --init he (N(0, 2/n_in))",
                              choices=ACTIVATIONS)
     # the book's run length (an upper bound with a schedule)
-    epochs: int = _field(30, "epochs to train (with --resume: what is left of the saved run's epochs)", "N", int)
+    epochs: int = _field(30, "epochs to train", "N", int)
     # the book's choice; rows of one matrix product
     mini_batch_size: int = _field(10, "examples per gradient step", "N", int)
     # learning rate suited to cross-entropy here

@@ -13,7 +13,7 @@ import pytest
 import nndl
 from nndl.cli import main, make_parser
 from nndl.config import FieldDoc, TrainConfig, flag_of
-from nndl.engine.training import MONITORS, Monitor
+from nndl.engine.history import MONITORS, Monitor
 
 NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 

@@ -15,7 +15,7 @@ import nndl
 from nndl.config import training_streams
 from nndl.engine.rules import GradientDescent
 from nndl.engine.schedules import EarlyStopping, make_schedule
-from nndl.engine.training import RunState
+from nndl.engine.runstate import RunState
 from nndl.serialization import load_with_metadata
 
 SERIES = ("evaluation_accuracy", "evaluation_cost", "training_cost", "eta", "saturation")

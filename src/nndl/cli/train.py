@@ -26,7 +26,8 @@ from tqdm import tqdm
 from nndl.augment import EXPANSIONS
 from nndl.config import TrainConfig, check_sizes_fit, flag_of
 from nndl.engine.costs import get_cost
-from nndl.engine.training import MONITORS, EpochReport, History, Monitor, monitor_name, train
+from nndl.engine.history import MONITORS, EpochReport, History, Monitor, monitor_name
+from nndl.engine.training import train
 from nndl.errors import ConfigError, ModelFileError
 from nndl.fileio import check_writable
 from nndl.limits import MAX_EPOCHS
@@ -85,9 +86,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="write the model, its config and history here (JSON, atomically) at the end "
                         "(default with --resume: back to the resumed file; else not saved)")
     g.add_argument("--resume", metavar="PATH",
-                   help="continue training a saved model; its config supplies the defaults, and "
-                        "flags that change its architecture (sizes, cost, init, activation, dtype) "
-                        "are an error")
+                   help="continue training a saved model; its config supplies the defaults (--epochs: "
+                        "what is left of the saved run's epochs), and flags that change its architecture "
+                        "(sizes, cost, init, activation, dtype) are an error")
     g.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bars and no per-epoch lines (bars are also off when stderr "
                         "is not a terminal)")

@@ -27,5 +27,13 @@ the costs and the regularizers see only the stack and its ``params``, never whic
 layer they hold; a convolution or pooling layer plugs in with no change to them. For dense
 stacks trained by plain SGD with L2 (or no) decay, the windowed engine
 (``nndl.engine.windowed``) takes the same steps several mini-batches at a time; the rule
-chooses it in one place (``GradientDescent.windowed``).
+chooses it in one place (``GradientDescent.workspace``).
+
+The modules, one job each: ``layers`` (Param, the Layer base, Dense, the LAYERS registry),
+``network`` (the stack and its cost: forward pass, evaluation, backpropagation), ``activations``,
+``costs``, ``initializers`` and ``regularizers`` (the registered leaves, each with its value and
+its derivative side by side), ``dropout`` (the masks), ``rules`` (gradient descent: the update of
+every Param, and the choice of engine), ``windowed`` (the fast path), ``schedules`` (the learning
+rate schedule and early stopping), ``history`` (what a run records and reports), ``runstate``
+(what a stopped run keeps) and ``training`` (the loop: ``fit``, ``train``, ``sgd``).
 """

@@ -98,7 +98,7 @@ class GradientDescent:
                else f"use a smaller lmbda (below {self.n / self.eta:.4g} with eta {self.eta:g}; the book uses 5.0)")
         raise ConfigError(f"{'eta' if blame_eta else 'lmbda'} is too large: the L2 weight-decay factor "
                           f"1 - eta*lmbda/n is {self.decay:.4g} <= 0, so every step would flip the weights' "
-                          f"sign; {limit}; {fix}")
+                          f"sign; {limit}; {fix}", field="eta" if blame_eta else "lmbda")
 
     def gradient_scale(self, m: int) -> float:
         return -self.eta / m

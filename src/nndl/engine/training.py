@@ -10,7 +10,9 @@ bottom - a window of steps, then measure, then decide - and asks small objects f
 * the augmenter (``nndl.augment``) gathers those rows, expanded and rotated if asked;
 * the schedule and early stopping (``nndl.engine.schedules``) hear each epoch's validation
   accuracy and answer with a learning rate or a reason to stop;
-* ``RunState`` holds all that must survive a stop (``state_dict()`` / ``load_state_dict()``).
+* ``RunState`` (``nndl.engine.runstate``) holds all that must survive a stop (``state_dict()``
+  / ``load_state_dict()``); the ``History`` it returns and the ``EpochReport`` it sends after
+  each epoch are in ``nndl.engine.history``.
 
 Arguments of ``fit``: ``training_data`` and ``evaluation_data`` take any format of
 ``nndl.examples``; the evaluation data is the validation split, the only data that the
@@ -31,11 +33,9 @@ count (``nndl.blas``), restored afterwards.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable
 
 import numpy as np
 
@@ -47,116 +47,13 @@ from ..errors import ConfigError, DivergenceError, quote
 from ..examples import Examples
 from .costs import get_cost
 from .dropout import Dropout
+from .history import EpochReport, History, Monitor
 from .network import Network
 from .rules import GradientDescent
+from .runstate import RunState
 from .schedules import EarlyStopping, make_schedule
 
 PROBE_ROWS = 1000  # images the saturation monitor and the divergence check look at
-
-
-@dataclass
-class History:
-    """Per-epoch metrics. Accuracies are counts of correct examples (network2's meaning);
-    costs include the regularization term. A list stays empty when that quantity was not
-    monitored. Epochs count from 1: entry k-1 of a per-epoch list is after epoch k.
-
-    ``*_cost`` is network2's ``total_cost``: the data's cost plus the regularization term for
-    a set of n examples, (lmbda / 2n) sum w^2 for L2 with n the size of *that* set. For the
-    validation set (n = 10,000 against 50,000) the term is five times larger, and it grows
-    as the weights do, so the validation cost can rise while accuracy rises too; it is not
-    overfitting. ``*_cost_without_regularization`` is the data's cost alone, alongside.
-
-    ``eta``: the learning rate each epoch trained with; ``saturation``: per hidden layer, the
-    share of saturated (image, neuron) pairs on the first 1,000 evaluation images, entry k
-    after k epochs (entry 0 before training); ``best_epoch``: the epoch of the best validation
-    accuracy; ``stopped``: why training ended before its last epoch (None when it did not);
-    ``state``: what ``fit`` needs to continue the run exactly from where it stopped - the
-    streams, the position in the epoch, the schedule, momentum's velocity (plain JSON values).
-    """
-
-    evaluation_cost: list = field(default_factory=list)
-    evaluation_accuracy: list = field(default_factory=list)
-    training_cost: list = field(default_factory=list)
-    training_accuracy: list = field(default_factory=list)
-    epoch_seconds: list = field(default_factory=list)
-    evaluation_cost_without_regularization: list = field(default_factory=list)
-    training_cost_without_regularization: list = field(default_factory=list)
-    eta: list = field(default_factory=list)
-    saturation: list = field(default_factory=list)
-    n_training: int = 0
-    n_evaluation: int = 0
-    best_epoch: Optional[int] = None
-    stopped: Optional[str] = None
-    state: Optional[dict] = None
-
-    @property
-    def epochs(self) -> int:
-        """Epochs completed."""
-        return len(self.epoch_seconds)
-
-    def as_tuple(self):
-        """network2's return value: (evaluation_cost, evaluation_accuracy, training_cost, training_accuracy)."""
-        return (self.evaluation_cost, self.evaluation_accuracy, self.training_cost, self.training_accuracy)
-
-    def to_dict(self, state: bool = True) -> dict:
-        """Plain JSON-ready values; ``state=False`` leaves out the continuation state."""
-        return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()
-                if state or k != "state"}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "History":
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
-
-
-@dataclass(frozen=True)
-class EpochReport:
-    """What ``on_epoch`` receives after each epoch (1-based ``epoch``); None where not monitored."""
-
-    epoch: int
-    epochs: int
-    seconds: float
-    training_cost: Optional[float]
-    training_accuracy: Optional[int]
-    evaluation_cost: Optional[float]
-    evaluation_accuracy: Optional[int]
-    n_training: int
-    n_evaluation: int
-    eta: Optional[float] = None
-    saturation: Optional[list] = None
-    best_epoch: Optional[int] = None
-    training_cost_without_regularization: Optional[float] = None
-    evaluation_cost_without_regularization: Optional[float] = None
-
-
-@dataclass(frozen=True)
-class Monitor:
-    """What to measure after each epoch (network2's four flags, and saturation). Its field names
-    are the one vocabulary of monitors (``MONITORS``), as the ``History`` series are named."""
-
-    evaluation_cost: bool = False
-    evaluation_accuracy: bool = False
-    training_cost: bool = False
-    training_accuracy: bool = False
-    saturation: bool = False
-
-    @classmethod
-    def named(cls, names) -> "Monitor":
-        """The monitor of ``names`` ('evaluation_accuracy', ...; 'evaluation-accuracy' is the same
-        name); an unknown one is a ``ConfigError`` (field "monitor") listing the names."""
-        names = [monitor_name(n) for n in names]
-        bad = [n for n in names if n not in MONITORS]
-        if bad:
-            raise ConfigError(f"unknown monitor {', '.join(map(quote, bad))}; choose from {', '.join(MONITORS)}",
-                              field="monitor")
-        return cls(**{n: True for n in names})
-
-
-MONITORS = tuple(f.name for f in dataclasses.fields(Monitor))  # evaluation_cost, ..., saturation
-
-
-def monitor_name(name: str) -> str:
-    """A monitor's name as ``MONITORS`` spell it: 'evaluation-accuracy' -> 'evaluation_accuracy'."""
-    return name.strip().replace("-", "_")
 
 
 def _check_finite(net: Network, epoch: int, eta: float) -> None:
@@ -181,108 +78,6 @@ def check_architecture(net: Network, config: TrainConfig) -> None:
             detail = (f"the config says {quote(given[name])}, but the network given has {quote(held[name])}; "
                       f"train with a config of this network's architecture (its {name} is fixed once it exists)")
             raise ConfigError(f"{name}: {detail}", field=name, detail=detail)
-
-
-def _state_of(rng) -> dict | None:
-    return None if rng is None else rng.bit_generator.state
-
-
-def _restore(rng, state) -> None:
-    if rng is not None and state is not None:
-        rng.bit_generator.state = state
-
-
-def _arrays(value, shapes, dtype, what):
-    """Nested lists -> arrays of the given shapes (None stays None), else ``ConfigError``."""
-    if value is None:
-        return None
-    try:
-        out = [np.array(v, dtype) for v in value]
-    except (TypeError, ValueError):
-        out = None
-    if out is not None and len(out) == len(shapes):   # a bias column (n, 1) as earlier versions saved it
-        out = [a.reshape(shape) if a.shape == (*shape, 1) else a for a, shape in zip(out, shapes)]
-    if out is None or [a.shape for a in out] != list(shapes) or not all(np.isfinite(a).all() for a in out):
-        raise ConfigError(f"the saved training state is not valid: {what} does not match the network")
-    return out
-
-
-class RunState:
-    """Everything a run keeps that must survive a stop, so that it continues exactly:
-    ``epoch`` (epochs done), ``position`` (rows done of the epoch in progress), the random
-    streams (the order, dropout, rotations), the schedule, early stopping, momentum's velocity
-    and the best epoch's weights.
-
-    ``state_dict()`` gives it as plain JSON values (``History.state``: a model file keeps it);
-    ``load_state_dict(d)`` puts such a dict back, or raises ``ConfigError`` when it does not
-    fit this run. Stopped mid-epoch, a run keeps the order stream's state from *before* that
-    epoch's permutation, so the resumed run draws the same permutation and skips ``position``
-    rows of it.
-    """
-
-    def __init__(self, net: Network, rule: GradientDescent, schedule, stopper, streams: Streams,
-                 n: int, window: int, epoch: int = 0):
-        self.net, self.rule, self.schedule, self.stopper, self.streams = net, rule, schedule, stopper, streams
-        self.order = as_rng(streams.order)
-        self.n, self.window = n, window                 # rows an epoch visits; rows a window takes
-        self.epoch, self.position = epoch, 0
-        self.best: list | None = None                   # the best epoch's parameter values
-        self._order_at_start = _state_of(self.order)
-
-    def permutation(self) -> np.ndarray:
-        """The order of the epoch in progress (n,), drawn from the order stream."""
-        self._order_at_start = _state_of(self.order)
-        return self.order.permutation(self.n)
-
-    def keep_best(self) -> None:
-        self.best = [p.value.copy() for p in self.net.params]
-
-    def state_dict(self) -> dict:
-        vel = self.rule.velocity
-        pairs = list(zip(self.net.params, vel)) if vel is not None else None
-        return {
-            "epoch": self.epoch, "position": self.position,
-            "order": self._order_at_start if self.position else _state_of(self.order),
-            "dropout": _state_of(self.streams.dropout), "augment": _state_of(self.streams.augment),
-            "schedule": self.schedule.to_dict(),
-            "stopper": self.stopper.to_dict() if self.stopper is not None else None,
-            "velocity": None if pairs is None else [[v.tolist() for p, v in pairs if p.decays],
-                                                    [v.tolist() for p, v in pairs if not p.decays]],
-            "best": None if self.best is None else [b.tolist() for b in self.best],
-        }
-
-    def load_state_dict(self, state: dict) -> None:
-        try:
-            position, epoch = int(state["position"]), int(state["epoch"])
-            if epoch != self.epoch:
-                raise ValueError(f"it is after epoch {epoch}, the history after epoch {self.epoch}")
-            if not 0 <= position < self.n or position % self.window:
-                raise ValueError(f"position {position} is not the start of a window in {self.n:,} rows")
-            _restore(self.order, state["order"])
-            _restore(self.streams.dropout, state["dropout"])
-            _restore(self.streams.augment, state["augment"])
-            self.schedule.load(state["schedule"])
-            self.rule.set_eta(self.schedule.eta)
-            if self.stopper is not None and state.get("stopper"):
-                self.stopper.load(state["stopper"])
-        except (KeyError, TypeError, ValueError, OverflowError) as e:
-            raise ConfigError(f"the saved training state is not valid ({type(e).__name__}: {str(e)[:80]}); it "
-                              f"belongs to another run or the file was changed") from None
-        self.position = position
-        self._order_at_start = _state_of(self.order)
-        params = self.net.params
-        self.best = _arrays(state.get("best"), [p.value.shape for p in params], self.net.dtype, "best")
-        if state.get("velocity") is not None:
-            self.rule.velocity = self._velocity(state["velocity"])
-
-    def _velocity(self, vel) -> list:
-        """A saved velocity ([weights' list, biases' list]) as one array per parameter."""
-        if not isinstance(vel, list) or len(vel) != 2:
-            raise ConfigError("the saved training state is not valid: velocity does not match the network")
-        parts = [[p for p in self.net.params if p.decays], [p for p in self.net.params if not p.decays]]
-        dtype = self.net.dtype
-        arrays = [iter(_arrays(v, [p.value.shape for p in ps], dtype, "velocity")) for v, ps in zip(vel, parts)]
-        return [next(arrays[0] if p.decays else arrays[1]) for p in self.net.params]
 
 
 def _probe(data: Examples, dtype) -> Examples:

@@ -24,7 +24,7 @@ from pathlib import Path
 from nndl.config import TrainConfig
 from nndl.data import DATASETS, Split, Splits, load_dataset
 from nndl.errors import ConfigError
-from nndl.engine.training import MONITORS as ENGINE_MONITORS
+from nndl.engine.history import MONITORS as ENGINE_MONITORS
 from nndl.engine.training import train
 
 from .events import emit

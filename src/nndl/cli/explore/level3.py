@@ -1,8 +1,9 @@
 """``nndl explore level3``: run the Level 3 exploration, save five figures, print the ladder.
 
 The command line of ``nndl.explore.runs`` (its tables: ``nndl.explore.ladder``;
-``nndl.cli.explore.command`` does the work shared with ``nndl explore beyond``): ``src/level3/1_improved_network.py`` (the Level 3 document's script)
-and ``nndl explore level3`` both call ``main``.
+``nndl.cli.explore.command`` does the work shared with ``nndl explore beyond``):
+``src/level3/1_improved_network.py`` (the Level 3 document's script) and ``nndl explore level3``
+both call ``main``.
 """
 
 from __future__ import annotations

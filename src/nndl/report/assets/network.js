@@ -1,4 +1,4 @@
-/* nndl report page: the forward pass of nndl/network.py (Network.forward_layers) and the
+/* nndl report page: the forward pass of nndl/engine/network.py (Network.forward_layers, Dense.forward) and the
  * activations of nndl/activations.py, line by line. A network here is
  * {sizes, activation, output, weights: [Float32Array (n_out * n_in), row-major], biases: [...]}
  * (weights are stored as float32; the arithmetic is float64, as in NumPy).
