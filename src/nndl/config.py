@@ -154,7 +154,7 @@ class TrainConfig:
         lookup(REGULARIZERS, self.regularization, "regularization", "regularization")
         check_float("momentum", self.momentum, 0.0, strict=False, maximum=1.0, strict_max=True)
         check_float("dropout", self.dropout, 0.0, strict=False, maximum=1.0, strict_max=True)
-        if self.dropout and len(self.sizes) < 3:
+        if self.dropout and len(self.sizes) < 3 and not self.layers:   # layers: its hidden layers
             raise ConfigError(f"dropout acts on hidden neurons, and sizes {list(self.sizes)} has no hidden "
                               f"layer; give at least three sizes, such as [784, 100, 10]", field="dropout")
         lookup(SCHEDULES, self.schedule, "schedule", "schedule")

@@ -85,3 +85,30 @@ def mnist_sample_splits():
     X = d["train_images"].reshape(-1, 784).astype(np.float32) / 255.0
     y = d["train_labels"].astype(np.int64)
     return (X[:600], y[:600]), (X[1500:1800], y[1500:1800])
+
+
+@pytest.mark.parametrize("change", [dict(), dict(dropout=0.3), dict(momentum=0.5, regularization="l1"),
+                                    dict(expand="shifts", dtype="float32")], ids=str)
+@pytest.mark.parametrize("stop_after", [1, 3])                     # windows: mid-epoch, and at an epoch's end
+def test_a_stopped_conv_run_saved_and_resumed_ends_where_the_unbroken_run_ends(tmp_path, change, stop_after):
+    import nndl
+    from nndl.serialization import load_with_metadata
+
+    rng = np.random.default_rng(21)
+    X = rng.uniform(0, 1, (230, 64))                                       # 8 x 8 images
+    train_data, val = (X, rng.integers(0, 4, 230)), (rng.uniform(0, 1, (40, 64)), rng.integers(0, 4, 40))
+    config = TrainConfig(sizes=(64, 4), layers="conv:3x3x3:tanh,pool:2,dense:6", cost="log-likelihood",
+                         epochs=3, mini_batch_size=10, eta=0.3, lmbda=1.0, seed=5, **change)
+    whole, h_whole = train(config, train_data, val, monitor_evaluation_cost=True)
+    calls = []
+    part, h = train(config, train_data, val, should_stop=lambda: calls.append(1) or len(calls) == stop_after,
+                    monitor_evaluation_cost=True)
+    assert h.stopped == "interrupted"
+    path = nndl.save(part, tmp_path / "stopped.json", config=config, history=h)
+    net, saved_config, saved_history = load_with_metadata(path)
+    past = nndl.History.from_dict(saved_history)
+    left = TrainConfig.from_dict(saved_config).replace(epochs=config.epochs - past.epochs)
+    resumed, h2 = train(left, train_data, val, net=net, history=past, monitor_evaluation_cost=True)
+    assert h2.evaluation_accuracy == h_whole.evaluation_accuracy and h2.evaluation_cost == h_whole.evaluation_cost
+    for a, b in zip(resumed.params, whole.params):
+        np.testing.assert_array_equal(a.value, b.value)
