@@ -364,7 +364,7 @@ def lever_table(args, threads) -> dict:
 
     import nndl
     from nndl.data import load_mnist
-    from nndl.windowed import WindowWorkspace, descend_window
+    from nndl.engine.windowed import WindowWorkspace, descend_window
     from references import PlainVectorized
 
     splits = load_mnist()

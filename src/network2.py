@@ -28,11 +28,10 @@ import nndl  # first: where NumPy is missing, nndl says in one sentence what to 
 import numpy as np  # noqa: I001
 
 from nndl import serialization
-from nndl.activations import sigmoid, sigmoid_prime
+from nndl.engine.activations import sigmoid, sigmoid_prime
 from nndl.config import as_rng
-from nndl.costs import CrossEntropyCost, QuadraticCost
-from nndl.network import Workspace
-from nndl.rules import GradientDescent
+from nndl.engine.costs import CrossEntropyCost, QuadraticCost
+from nndl.engine.rules import GradientDescent
 
 __all__ = ["Network", "QuadraticCost", "CrossEntropyCost", "load", "sigmoid", "sigmoid_prime",
            "vectorized_result"]
@@ -84,12 +83,9 @@ class Network(nndl.Network):
         ``n`` is the size of the whole training set (it sets the weight decay)."""
         ex = self.examples(mini_batch, "mini_batch")
         rule = GradientDescent(eta, lmbda, n)
-        ws = Workspace(self.sizes, len(ex), self.dtype)
-        ws.a[0][...] = ex.X
-        ws.t[...] = ex.targets
         with np.errstate(over="ignore"):
-            self.gradients_into(ws, rule.gradient_scale(len(ex)))
-        rule.apply(self.weights, self.biases, ws.gw, ws.gb)
+            self.gradients(ex.X, ex.targets, rule.gradient_scale(len(ex)))
+        rule.apply(self.params)
 
     def accuracy(self, data, convert=False):
         """Number of inputs in ``data`` for which the network outputs the right label."""

@@ -19,7 +19,7 @@ if (SRC / "nndl").is_dir() and str(SRC) not in sys.path:
 PROG = "python level3/1_improved_network.py"
 
 try:
-    from nndl.explore.level3 import main
+    from nndl.cli.explore.level3 import main
 except ModuleNotFoundError as e:   # this Python lacks NumPy or another library nndl needs
     if not hasattr(e, "lacking"):
         raise

@@ -19,7 +19,7 @@ if (SRC / "nndl").is_dir() and str(SRC) not in sys.path:
 PROG = "python level3/2_beyond_level3.py"
 
 try:
-    from nndl.explore.beyond_cli import main
+    from nndl.cli.explore.beyond import main
 except ModuleNotFoundError as e:   # this Python lacks NumPy or another library nndl needs
     if not hasattr(e, "lacking"):
         raise

@@ -7,20 +7,21 @@ modules ``network2`` and ``mnist_loader``, built on this package.
 from . import _deps  # noqa: F401 - first, before NumPy: without nndl's libraries, one sentence on what to run
 # isort: split
 
-from .activations import ACTIVATIONS, OUTPUTS, ReLU, Sigmoid, Softmax, Tanh, sigmoid, sigmoid_prime
+from .engine.activations import ACTIVATIONS, OUTPUTS, ReLU, Sigmoid, Softmax, Tanh, sigmoid, sigmoid_prime
 from .augment import EXPANSIONS
 from .config import Streams, TrainConfig, rng_streams, training_streams
-from .costs import COSTS, CrossEntropyCost, LogLikelihoodCost, QuadraticCost, get_cost
+from .engine.costs import COSTS, CrossEntropyCost, LogLikelihoodCost, QuadraticCost, get_cost
 from .errors import (ConfigError, DataError, DivergenceError, FetchError, ImageError, ModelFileError,
                      NndlError)
 from .examples import Examples, as_examples
-from .initializers import INITIALIZERS, default_init, he_init, large_init
-from .network import Network
-from .regularizers import REGULARIZERS
-from .rules import GradientDescent
-from .schedules import SCHEDULES
+from .engine.initializers import INITIALIZERS, default_init, he_init, large_init
+from .engine.network import Network
+from .engine.regularizers import REGULARIZERS
+from .engine.rules import GradientDescent
+from .engine.schedules import SCHEDULES
 from .serialization import load, save
-from .training import EpochReport, History, Monitor, fit, sgd, train
+from .engine.history import EpochReport, History, Monitor
+from .engine.training import fit, sgd, train
 
 __version__ = "0.2.0"
 

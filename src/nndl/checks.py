@@ -27,10 +27,10 @@ def shown(value: Any, limit: int = 60) -> str:
 def check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
     """``value`` as an int in [minimum, maximum], else ``ConfigError`` naming ``name`` and the value."""
     allowed = f"an integer >= {minimum}" if maximum is None else f"an integer from {minimum} to {maximum}"
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConfigError(f"{name} must be {allowed}, got {shown(value)}")
-    if value < minimum or (maximum is not None and value > maximum):
-        raise ConfigError(f"{name} must be {allowed}, got {shown(value)}")
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum
+            or (maximum is not None and value > maximum)):
+        detail = f"must be {allowed}, got {shown(value)}"
+        raise ConfigError(f"{name} {detail}", field=name, detail=detail)
     return int(value)
 
 
@@ -45,7 +45,8 @@ def check_float(name: str, value: Any, minimum: float, *, strict: bool, maximum:
         allowed = f"{'>' if strict else '>='} {minimum:g}"
         if maximum is not None:
             allowed += f" and {'<' if strict_max else '<='} {maximum:g}"
-        raise ConfigError(f"{name} must be a finite number {allowed}, got {shown(value)}")
+        detail = f"must be a finite number {allowed}, got {shown(value)}"
+        raise ConfigError(f"{name} {detail}", field=name, detail=detail)
     return v
 
 
@@ -57,8 +58,8 @@ def check_sizes(sizes: Any) -> tuple[int, ...]:
         seq = None
     if (seq is None or len(seq) < 2
             or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in seq)):
-        raise ConfigError(f"sizes must be a list of at least 2 positive integers "
-                          f"(e.g. [784, 100, 10]), got {shown(sizes)}")
+        detail = f"must be a list of at least 2 positive integers (e.g. [784, 100, 10]), got {shown(sizes)}"
+        raise ConfigError(f"sizes {detail}", field="sizes", detail=detail)
     return tuple(int(s) for s in seq)
 
 
@@ -70,4 +71,4 @@ def check_dtype(dtype) -> type:
         return dtype
     if isinstance(dtype, str) and dtype in DTYPES:
         return DTYPES[dtype]
-    raise ConfigError(f"unknown dtype {shown(dtype)}; valid dtypes are: 'float64', 'float32'")
+    raise ConfigError(f"unknown dtype {shown(dtype)}; valid dtypes are: 'float64', 'float32'", field="dtype")

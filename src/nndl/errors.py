@@ -16,7 +16,18 @@ class NndlError(Exception):
 
 
 class ConfigError(NndlError, ValueError):
-    """A hyperparameter or argument has a value that is not allowed."""
+    """A hyperparameter or argument has a value that is not allowed.
+
+    ``field``: the name of the ``TrainConfig`` field (or argument) at fault, where one is, so
+    that the command line can name its flag without reading the message; None otherwise.
+    ``detail``: the message without the field's name in front ("must be an integer >= 1, got
+    0"), for a caller that names the field its own way (``argument --epochs: ...``).
+    """
+
+    def __init__(self, message: str = "", field: str | None = None, detail: str | None = None):
+        super().__init__(message)
+        self.field = field
+        self.detail = message if detail is None else detail
 
 
 class DataError(NndlError, ValueError):

@@ -53,14 +53,14 @@ from nndl.inkfind import main_ink
 
 __all__ = ["load_digit", "digit_from_grey", "prepare_digit", "to_ink", "paper_level", "BOX", "FIELD",
            "NOISE", "MIN_CONTRAST", "LIGHTING", "MOSTLY", "FORMATS", "MAX_PIXELS", "MAX_BYTES",
-           "WORK_PIXELS"]
+           "WORK_PIXELS", "WORK_SIDE"]
 
 BOX = 20             # MNIST: the digit's larger side is scaled to 20 pixels...
 FIELD = 28           # ...and centred by centre of mass in a 28x28 field
 NOISE = 0.2          # ink weaker than a fifth of the strongest ink is paper noise
 MIN_CONTRAST = 0.1   # ink must differ from the paper by a tenth of the grey range (~25/255)
 LIGHTING = 0.5       # the paper's lighting is modelled over half the shorter side...
-_WORK = 64           # ...on a copy block-averaged to about 64 pixels on the shorter side
+WORK_SIDE = 64       # ...on a copy block-averaged to about 64 pixels on the shorter side
 MOSTLY = 0.5         # "ink" covering more than half of the picture is really the paper
 _ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
 
@@ -229,7 +229,7 @@ def paper_level(grey: np.ndarray) -> np.ndarray:
     ``LIGHTING`` = half the shorter side wide) removes every dark feature narrower than the
     window -- the strokes -- and keeps the paper's lighting, which varies on a larger scale:
     a gradient, a vignette, a broad shadow (a linear ramp passes through a closing
-    unchanged). It runs on a copy shrunk by block averaging to about ``_WORK`` pixels on the
+    unchanged). It runs on a copy shrunk by block averaging to about ``WORK_SIDE`` pixels on the
     shorter side (fast, and it averages away grain and JPEG noise) and is scaled back up
     bilinearly. Near the image's edge a window sees only one side, which would lift a ramp
     that darkens towards the edge; so the copy is first extended by continuing each edge
@@ -242,7 +242,7 @@ def paper_level(grey: np.ndarray) -> np.ndarray:
     """
     g = np.asarray(grey, dtype=np.float64)
     h, w = g.shape
-    f = max(1, min(h, w) // _WORK)                                   # block size
+    f = max(1, min(h, w) // WORK_SIDE)                                   # block size
     ph, pw = -h % f, -w % f
     padded = np.pad(g, ((0, ph), (0, pw)), mode="edge")
     terms = [padded[dy::f, dx::f] for dy in range(f) for dx in range(f)]  # f*f arrays (h', w')

@@ -6,7 +6,7 @@ traceback from deep inside NumPy. So the command line asks :func:`training_estim
 run needs, compares it with :func:`available` (the machine's free memory, or the container's
 limit when that is lower) and refuses with both numbers (:func:`require`).
 
-The estimate follows the engine as written (``nndl.windowed``, ``nndl.network``,
+The estimate follows the engine as written (``nndl.engine.windowed``, ``nndl.engine.network``,
 ``nndl.serialization``) with factors measured on it (see ``tests/test_memory.py``): it is
 meant to be right within a factor of about 1.5, which is all a refusal needs; runs that
 need a few hundred MB are never near the line.
@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from nndl.engine.network import EVAL_ROWS
+from nndl.engine.windowed import WINDOW_ROWS
 from nndl.errors import ResourceError
 
 JSON_BYTES_PER_PARAM = 85  # writing a model file: 82-85 bytes per weight at the peak (resident memory), measured
-EVAL_CHUNK = 10_000       # rows per forward pass in Network.evaluate and predict
-WINDOW_ROWS = 100         # nndl.windowed.WINDOW_ROWS: rows of a training window
+EVAL_CHUNK = EVAL_ROWS    # rows per forward pass in Network.evaluate and predict (the engine's own)
 
 
 def _meminfo(key: str) -> int | None:

@@ -14,9 +14,10 @@ from .errors import ConfigError
 T = TypeVar("T")
 
 
-def lookup(table: Mapping[str, T], name: object, what: str) -> T:
-    """Return ``table[name]``, or raise ``ConfigError`` naming ``what``, the value and the choices."""
+def lookup(table: Mapping[str, T], name: object, what: str, field: str | None = None) -> T:
+    """Return ``table[name]``, or raise ``ConfigError`` naming ``what``, the value and the choices
+    (``field``: the config field the name was given for, carried by the error)."""
     if isinstance(name, str) and name in table:
         return table[name]
     choices = ", ".join(repr(k) for k in table)
-    raise ConfigError(f"unknown {what} {name!r}; valid {what}s are: {choices}")
+    raise ConfigError(f"unknown {what} {name!r}; valid {what}s are: {choices}", field=field)

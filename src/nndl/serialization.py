@@ -7,7 +7,15 @@ package and the book's code; network2's own loader ignores the extra keys writte
 ``output_activation`` - fixed by the cost -, ``config``, ``history``).
 
 A model file is data, never code: names read from it are looked up in the registries
-(``nndl.costs.COSTS``, ``nndl.activations.ACTIVATIONS``) and nowhere else.
+(``nndl.engine.costs.COSTS``, ``nndl.engine.activations.ACTIVATIONS``) and nowhere else.
+
+A network other than network2's dense stack (a conv net) is written as format_version 2:
+``in_shape`` (one example, e.g. [28, 28, 1]), ``layers`` (the layer specs of
+``nndl.engine.layers``, output layer included, looked up in ``LAYERS``) and ``params`` (per
+layer, its parameters' values in the order of ``layer.params``) instead of ``weights`` and
+``biases``. Dense networks are still written as format_version 1 (network2 reads them), and
+files of version 1 still load. A stack read from a file is checked by arithmetic
+(``nndl.engine.describe.check_stack``: shapes and parameter count) before it is built.
 
 Reading is bounded: the file's size against the memory the machine has (reading takes
 about six times the file's size), integers of at most ``nndl.limits.MAX_INT_DIGITS``
@@ -27,31 +35,37 @@ from typing import Any
 import numpy as np
 
 from . import memory
-from .activations import ACTIVATIONS
+from .engine.activations import ACTIVATIONS
 from .config import DTYPES
-from .costs import COSTS, get_cost
+from .engine.costs import COSTS, get_cost
 from .errors import ConfigError, ModelFileError, quote
 from .fileio import atomic_write_text, write_new
 from .limits import MAX_EPOCHS, MAX_INT_DIGITS, MODEL_FILE_MEMORY_FACTOR
 
 FORMAT = "nndl-network"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2          # the newest this nndl reads; dense networks are still written as 1
 
 
 def to_dict(net, *, config=None, history=None, dataset=None) -> dict:
     """The JSON-ready content of a model file for ``net`` (plus optional run metadata:
     the config, the history, and the name or path of the data set it was trained on)."""
-    d: dict[str, Any] = {
-        "sizes": list(net.sizes),
-        "weights": [w.tolist() for w in net.weights],
-        "biases": [b.tolist() for b in net.biases],
-        "cost": net.cost.__name__,
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "dtype": np.dtype(net.dtype).name,
-        "activation": net.activation.name,
-        "output_activation": net.output.name,
-    }
+    if net.dense:
+        d: dict[str, Any] = {
+            "sizes": list(net.sizes),
+            "weights": [w.tolist() for w in net.weights],
+            "biases": [b.tolist() for b in net.biases],
+            "cost": net.cost.__name__,
+            "format": FORMAT,
+            "format_version": 1,
+            "dtype": np.dtype(net.dtype).name,
+            "activation": net.activation.name,
+            "output_activation": net.output.name,
+        }
+    else:
+        d = {"sizes": list(net.sizes), "cost": net.cost.__name__, "format": FORMAT, "format_version": 2,
+             "dtype": np.dtype(net.dtype).name, "activation": net.activation.name,
+             "output_activation": net.output.name, "in_shape": list(net.in_shape), "layers": net.specs(),
+             "params": [[p.value.tolist() for p in layer.params] for layer in net.layers]}
     if config is not None:
         d["config"] = config.to_dict() if hasattr(config, "to_dict") else dict(config)
     if history is not None:
@@ -107,9 +121,11 @@ def _array(value, shape, what, filename, dtype="float64"):
 def from_dict(d: Any, filename="<model>", cls=None):
     """Build a network of class ``cls`` (default ``nndl.Network``) from parsed JSON ``d``."""
     if cls is None:
-        from .network import Network as cls
+        from .engine.network import Network as cls
     if not isinstance(d, dict):
         _fail(filename, f"the top level must be a JSON object, got {type(d).__name__}")
+    if "layers" in d:
+        return _from_layers(d, filename, cls)
     missing = [k for k in ("sizes", "weights", "biases", "cost") if k not in d]
     if missing:
         _fail(filename, f"missing key(s) {missing}")
@@ -144,6 +160,57 @@ def from_dict(d: Any, filename="<model>", cls=None):
     biases = [_array(b, (o, 1), f"biases[{l}]", filename, dtype) for l, (b, o) in enumerate(zip(d["biases"], sizes[1:]))]
     net = cls(sizes, cost, dtype=dtype, activation=activation, rng=0)
     net.weights, net.biases = weights, biases
+    return net
+
+
+def _from_layers(d: dict, filename, cls):
+    """A network of format_version 2 (``in_shape``, ``layers``, ``params``), every field checked."""
+    from .engine.activations import LAYER_ACTIVATIONS, OUTPUTS
+    from .engine.describe import check_stack
+
+    missing = [k for k in ("in_shape", "layers", "params", "cost") if k not in d]
+    if missing:
+        _fail(filename, f"missing key(s) {missing}")
+    _check_format(d, filename)
+    in_shape, layers = d["in_shape"], d["layers"]
+    if (not isinstance(in_shape, list) or len(in_shape) not in (1, 3)
+            or any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 100_000 for v in in_shape)):
+        _fail(filename, f"in_shape must be [n] or [height, width, channels] of positive integers, got "
+                        f"{quote(in_shape, 40)}")
+    names = {**LAYER_ACTIVATIONS, **OUTPUTS}
+    for at, spec in enumerate(layers if isinstance(layers, list) else [], 1):
+        act = spec.get("activation") if isinstance(spec, dict) else None
+        if act is not None and (not isinstance(act, str) or act not in names):
+            _fail(filename, f"layer {at}: activation {quote(act, 40)} is not one of {sorted(names)}")
+    try:
+        check_stack(tuple(in_shape), layers)
+        cost = get_cost(d["cost"]) if not (isinstance(d["cost"], str) and len(d["cost"]) > 100) else None
+    except ConfigError as e:
+        _fail(filename, str(e))
+    if cost is None:
+        _fail(filename, f"cost: unknown cost {quote(d['cost'], 40)}")
+    dtype = d.get("dtype", "float64")
+    if not isinstance(dtype, str) or dtype not in DTYPES:
+        _fail(filename, f"dtype {quote(dtype, 40)} is not one of {sorted(DTYPES)}")
+    if layers[-1].get("kind") != "dense" or layers[-1].get("activation", cost.output.name) != cost.output.name:
+        _fail(filename, f"the last layer must be a dense layer with the cost's output activation "
+                        f"({cost.output.name})")
+    if cls is None or not hasattr(cls, "stack"):
+        from .engine.network import Network as cls
+    try:
+        net = cls.stack(tuple(in_shape), layers, cost, dtype=dtype, rng=0)
+    except ConfigError as e:
+        _fail(filename, str(e))
+    params = d["params"]
+    if not isinstance(params, list) or len(params) != len(net.layers):
+        _fail(filename, f"params must be a list of {len(net.layers)} lists, one per layer")
+    for at, (layer, values) in enumerate(zip(net.layers, params), 1):
+        if not isinstance(values, list) or len(values) != len(layer.params):
+            _fail(filename, f"params of layer {at} must be a list of {len(layer.params)} arrays")
+        for p, v in zip(layer.params, values):
+            p.value[...] = _array(v, p.value.shape, f"layer {at}'s {p.name}", filename, dtype)
+    if d.get("sizes", net.sizes) != net.sizes:
+        _fail(filename, f"sizes {quote(d.get('sizes'), 60)} do not match its layers ({net.sizes})")
     return net
 
 

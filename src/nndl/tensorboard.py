@@ -118,10 +118,9 @@ def initial_network(config):
     """The network ``nndl.train`` builds from ``config`` before its first step (the same draws: the
     ``init`` stream of ``training_streams``), so its histograms can be written at step 0."""
     from .config import training_streams
-    from .network import Network
+    from .engine.training import network_for
 
-    return Network(config.sizes, config.cost, init=config.init, activation=config.activation, dtype=config.dtype,
-                   rng=training_streams(config.seed, config.order_seed).init)
+    return network_for(config, training_streams(config.seed, config.order_seed).init)
 
 
 def label_name(label: dict) -> str:

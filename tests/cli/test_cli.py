@@ -97,7 +97,7 @@ def test_ctrl_c_outside_training_exits_130(monkeypatch, capsys):
 
 
 def fake_level3(monkeypatch, behaviour):
-    module = types.ModuleType("nndl.explore.level3")
+    module = types.ModuleType("nndl.cli.explore.level3")
     module.calls = []
 
     def level3_main(argv, prog="nndl explore level3"):
@@ -105,7 +105,7 @@ def fake_level3(monkeypatch, behaviour):
         return behaviour(argv)
 
     module.main = level3_main
-    monkeypatch.setitem(sys.modules, "nndl.explore.level3", module)
+    monkeypatch.setitem(sys.modules, "nndl.cli.explore.level3", module)
     return module
 
 
@@ -128,14 +128,14 @@ def test_explore_help_is_the_explorations_own(monkeypatch, capsys):
 
 
 def test_explore_when_level3_is_missing(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "nndl.explore.level3", None)  # import of it fails
+    monkeypatch.setitem(sys.modules, "nndl.cli.explore.level3", None)  # import of it fails
     assert main(["explore", "level3"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("nndl: error:") and "not available" in err
 
 
 def test_real_level3_help_if_installed(capsys):
-    pytest.importorskip("nndl.explore.level3")
+    pytest.importorskip("nndl.cli.explore.level3")
     assert main(["explore", "level3", "--help"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("usage:") and "Run an exploration" not in out

@@ -20,7 +20,7 @@ from nndl.cli import train as cli_train
 from nndl.config import TrainConfig
 from nndl.data import load_npz
 from nndl.serialization import load_with_metadata
-from nndl.training import EpochReport
+from nndl.engine.training import EpochReport
 
 NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 SMALL = ["--dataset", NPZ, "--sizes", "784,20,10"]

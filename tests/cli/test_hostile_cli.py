@@ -116,7 +116,7 @@ def test_empty_save_path_is_a_usage_error(capsys):
 @pytest.mark.parametrize("make", ["folder", "under-a-file", "dangling-link"])
 def test_a_save_path_that_cannot_be_written_fails_before_training(tmp_path, capsys, make, monkeypatch):
     trained = []
-    monkeypatch.setattr(cli_train, "fit", lambda *a, **k: trained.append(1))
+    monkeypatch.setattr(cli_train, "train", lambda *a, **k: trained.append(1))
     if make == "folder":
         target, match = tmp_path, "is a folder; give the path of a file"
     elif make == "under-a-file":
@@ -275,7 +275,7 @@ def test_explore_negative_seed_is_one_line(capsys):
 def test_explore_pictures_under_a_dangling_symlink_stops(tmp_path, capsys):
     (tmp_path / "pics").mkdir()
     (tmp_path / "pics" / "level3").symlink_to(tmp_path / "gone")
-    from nndl.explore.level3 import new_folder
+    from nndl.cli.explore.level3 import new_folder
     with pytest.raises(NotADirectoryError, match="is a symbolic link to .*, which does not exist"):
         new_folder(str(tmp_path / "pics"))
 

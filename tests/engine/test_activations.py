@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nndl.activations import ACTIVATIONS, SATURATED, Softmax, saturated_share
+from nndl.engine.activations import ACTIVATIONS, SATURATED, Softmax, saturated_share
 
 H = 1e-6
 

@@ -191,7 +191,7 @@ def test_a_forward_pass_takes_10000_rows_at_a_time_or_as_many_as_256_mib_of_acti
 def test_the_training_cost_is_reported_with_and_without_the_regularization_term(regularization):
     """network2's total cost adds the regularizer's term for the set's n; the loop also reports
     the cost without it (what figure 5 and network2's extra line show), for the same weights."""
-    from nndl.regularizers import get_regularizer
+    from nndl.engine.regularizers import get_regularizer
 
     rng = np.random.default_rng(3)
     X, y = rng.uniform(0, 1, (60, 8)), rng.integers(0, 3, 60)

@@ -14,7 +14,7 @@ import pytest
 import network2
 import nndl
 from nndl.config import rng_streams
-from nndl.initializers import default_init
+from nndl.engine.initializers import default_init
 
 RTOL = 1e-13  # the README's figure (measured here: 1.3e-14 at worst; docs/testing.md)
 

@@ -17,7 +17,7 @@ import pytest
 
 import nndl
 from nndl.config import rng_streams
-from nndl.initializers import default_init
+from nndl.engine.initializers import default_init
 from test_exactness import REF_COSTS, assert_params_equal, make_data, ref_sgd
 
 SIZES = [6, 5, 4]
@@ -202,18 +202,23 @@ def test_a_saved_velocity_that_does_not_fit_the_network_is_refused(velocity):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_a_workspace_holds_one_mini_batch_in_the_networks_dtype_and_layout(dtype):
-    """``nndl.network.Workspace``'s documented buffers: what ``gradients_into`` fills."""
-    from nndl.network import Workspace
-
-    ws = Workspace([5, 4, 3], 7, dtype)
-    assert ws.m == 7
-    assert [a.shape for a in ws.a] == [(7, 5), (7, 4), (7, 3)] and [z.shape for z in ws.z] == [(7, 4), (7, 3)]
-    assert ws.t.shape == (7, 3) and [g.shape for g in ws.g] == [(6, 4), (5, 3)]
-    assert [w.shape for w in ws.gw] == [(4, 5), (3, 4)] and [b.shape for b in ws.gb] == [(4,), (3,)]
-    assert {x.dtype for x in ws.a + ws.z + ws.g + [ws.t]} == {np.dtype(dtype)}
-    ws.g[0][...] = np.arange(24).reshape(6, 4)
-    assert ws.gw[0][1, 2] == ws.g[0][2, 1] and ws.gb[0][3] == ws.g[0][5, 3]   # views, transposed
+def test_a_dense_layer_holds_its_parameters_and_gradients_in_the_networks_dtype_and_layout(dtype):
+    """A dense layer's ``Param``s: network2's shapes, views of the network's own weights and biases,
+    and gradients of the same shapes that ``Network.gradients`` fills."""
+    net = nndl.Network([5, 4, 3], dtype=dtype, rng=1)
+    assert [layer.in_shape for layer in net.layers] == [(5,), (4,)]
+    assert [layer.out_shape for layer in net.layers] == [(4,), (3,)]
+    assert [(p.name, p.value.shape, p.decays) for p in net.params] == [
+        ("weights", (4, 5), True), ("biases", (4,), False), ("weights", (3, 4), True), ("biases", (3,), False)]
+    assert {x.dtype for p in net.params for x in (p.value, p.grad)} == {np.dtype(dtype)}
+    net.params[0].value[1, 2] = 7.0
+    net.params[3].value[2] = -7.0
+    assert net.weights[0][1, 2] == 7.0 and net.biases[1][2, 0] == -7.0   # views, in network2's layout
+    X, T = np.ones((7, 5), dtype), np.eye(3, dtype=dtype)[[0, 1, 2, 0, 1, 2, 0]]
+    net.gradients(X, T, 1.0)
+    nb, nw = net.backprop(X[:1].T, T[:1].T)
+    assert [p.grad.shape for p in net.params] == [(4, 5), (4,), (3, 4), (3,)]
+    assert [w.shape for w in nw] == [(4, 5), (3, 4)] and [b.shape for b in nb] == [(4, 1), (3, 1)]
 
 
 def test_backprop_of_a_float32_network_is_float32_and_names_its_input():
@@ -362,7 +367,7 @@ def test_a_continued_history_gets_no_second_before_training_saturation():
 
 
 def test_a_window_of_one_mini_batch_has_no_tables_of_earlier_steps():
-    from nndl.windowed import WindowWorkspace
+    from nndl.engine.windowed import WindowWorkspace
 
     one = WindowWorkspace([784, 30, 10], 100, np.float64, 0.999)          # 100 // 100 = one step a window
     assert one.rows == 100 and one.G is None and one.D is None and one.earlier is None

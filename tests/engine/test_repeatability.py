@@ -3,7 +3,7 @@
 ``TrainConfig.seed`` feeds both streams; ``order_seed`` replaces the order stream alone,
 so runs that differ in cost, lmbda or eta start from the same weights and see the same
 mini-batches. What ``train`` hands the loop is recorded by a wrapper around the real
-``nndl.training.fit`` (the start weights, and the orders its order stream draws, read from a
+``nndl.engine.training.fit`` (the start weights, and the orders its order stream draws, read from a
 copy of the stream); that the loop really trains in those orders is checked against the
 per-example reference here and in test_engine_exactness.py.
 """
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import nndl
-from nndl import training
+from nndl.engine import training
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_network_rng_and_seed_agree():
 
 
 class Recorder:
-    """Wraps nndl.training.fit: keeps the start weights and the orders its stream will draw,
+    """Wraps nndl.engine.training.fit: keeps the start weights and the orders its stream will draw,
     then runs the real loop."""
 
     def __init__(self, fit):

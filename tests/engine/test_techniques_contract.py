@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from nndl.config import ConfigError
-from nndl.dropout import Dropout
-from nndl.schedules import ConstantSchedule, EarlyStopping, HalvingSchedule, make_schedule
+from nndl.engine.dropout import Dropout
+from nndl.engine.schedules import ConstantSchedule, EarlyStopping, HalvingSchedule, make_schedule
 
 
 @pytest.mark.parametrize("name, cls", [("constant", ConstantSchedule), ("halve", HalvingSchedule)])

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import nndl
-from nndl.training import History
+from nndl.engine.training import History
 from reference_techniques import Reference, dropout_masks, expand_like_expand_mnist, rotate_rows_bilinear
 
 RTOL = 1e-13  # the README's figure (measured here: 1.3e-14 at worst; docs/testing.md)
@@ -141,7 +141,7 @@ def test_dropout_has_its_own_stream_and_repeats_exactly():
 def test_inverted_dropout_leaves_the_trained_network_unscaled():
     """A kept neuron's output is scaled by 1/(1-p) during training only: the expected input of
     the next layer is unchanged, so the network is used as it is at test time."""
-    from nndl.dropout import Dropout
+    from nndl.engine.dropout import Dropout
 
     drop = Dropout(0.25, np.random.default_rng(0), [3, 400, 2], 1000, np.float64)
     mask = drop.draw(1000)[1]
@@ -209,7 +209,7 @@ def test_expanded_data_needs_square_images():
 
 
 def test_the_halving_schedule_decides_on_validation_accuracy_exactly_as_the_book_says():
-    from nndl.schedules import HalvingSchedule
+    from nndl.engine.schedules import HalvingSchedule
 
     s = HalvingSchedule(1.0, patience=2, divisor=4)
     accuracies = [50, 60, 60, 59, 61, 61, 61, 70, 70, 70]

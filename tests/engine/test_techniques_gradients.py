@@ -20,8 +20,7 @@ import numpy as np
 import pytest
 
 import nndl
-from nndl.network import Workspace
-from nndl.rules import GradientDescent
+from nndl.engine.rules import GradientDescent
 from test_gradients import H, assert_backprop_matches_differences, assert_gradient_close, central_difference
 
 SIZES = [6, 5, 5, 4]  # two hidden layers: the hidden neurons and dropout act twice
@@ -69,15 +68,14 @@ def test_the_dropout_gradient_is_that_of_the_masked_network(activation, init):
     masks = [None] + [(rng.random((m, n)) >= p) / (1 - p) for n in SIZES[1:-1]] + [None]
     assert all((k == 0).any() and (k > 0).any() for k in masks[1:-1]), "the mask must drop and keep"
 
-    ws = Workspace(SIZES, m, np.float64)
-    ws.a[0][...] = X
-    ws.t[...] = T
-    net.gradients_into(ws, 1.0, masks)
+    net.gradients(X, T, 1.0, masks)
+    gw = [layer.params[0].grad.copy() for layer in net.layers]            # (n_out, n_in) each
+    gb = [layer.params[1].grad.copy() for layer in net.layers]            # (n_out,) each
 
     for l in range(len(SIZES) - 1):
-        assert_gradient_close(ws.gw[l], central_difference(lambda: masked_cost(net, X, T, masks), net.weights[l]))
-        assert_gradient_close(ws.gb[l], central_difference(lambda: masked_cost(net, X, T, masks),
-                                                           net.biases[l])[:, 0])
+        assert_gradient_close(gw[l], central_difference(lambda: masked_cost(net, X, T, masks), net.weights[l]))
+        assert_gradient_close(gb[l], central_difference(lambda: masked_cost(net, X, T, masks),
+                                                        net.biases[l])[:, 0])
 
 
 def objective(net, X, T, lmbda, n, regularizer) -> float:

@@ -1,5 +1,5 @@
-"""The update rule's public promises, beyond exactness (``nndl.GradientDescent``, ``nndl.regularizers``,
-``nndl.costs``): the checks it makes, what L1 does at zero, what it costs, what it keeps.
+"""The update rule's public promises, beyond exactness (``nndl.GradientDescent``, ``nndl.engine.regularizers``,
+``nndl.engine.costs``): the checks it makes, what L1 does at zero, what it costs, what it keeps.
 
 * ``GradientDescent`` (public API) refuses a learning rate <= 0 naming it, and a decay factor
   1 - eta*lmbda/n <= 0 naming the hyperparameter further from the book's (eta 0.5, lambda 5),
@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 
 import nndl
-from nndl.costs import CrossEntropyCost, LogLikelihoodCost, get_cost
-from nndl.regularizers import L1, L2
-from nndl.rules import GradientDescent
+from nndl.engine.costs import CrossEntropyCost, LogLikelihoodCost, get_cost
+from nndl.engine.regularizers import L1, L2
+from nndl.engine.rules import GradientDescent
 from test_techniques_exactness import assert_like_reference, data, reference_run
 
 
@@ -186,8 +186,6 @@ def test_get_cost_takes_a_class_an_instance_a_name_or_a_class_name():
 def test_a_float32_run_one_mini_batch_at_a_time_computes_in_float32():
     """The fast option is float32 throughout: an L1 run equals float32 steps taken by hand with
     the network's own backward pass and the rule's update, bit for bit."""
-    from nndl.network import Workspace
-
     X, y = data(n=40, seed=13)
     X = X.astype(np.float32)
     config = nndl.TrainConfig(sizes=(8, 6, 5, 4), epochs=1, mini_batch_size=10, eta=0.5, lmbda=2.0,
@@ -198,11 +196,9 @@ def test_a_float32_run_one_mini_batch_at_a_time_computes_in_float32():
     rule = GradientDescent(0.5, 2.0, 40, regularization="l1")
     order = streams.order.permutation(40)
     T = np.eye(4, dtype=np.float32)[y]
-    ws = Workspace(config.sizes, 10, np.float32)
     for lo in range(0, 40, 10):
-        ws.a[0][...], ws.t[...] = X[order[lo:lo + 10]], T[order[lo:lo + 10]]
-        twin.gradients_into(ws, rule.gradient_scale(10))
-        rule.apply(twin.weights, twin.biases, ws.gw, ws.gb)
+        twin.gradients(X[order[lo:lo + 10]], T[order[lo:lo + 10]], rule.gradient_scale(10))
+        rule.apply(twin.params)
     for a, b in zip(net.weights + net.biases, twin.weights + twin.biases):
         assert a.dtype == np.float32
         np.testing.assert_array_equal(a, b)
@@ -234,8 +230,8 @@ def test_plain_gradient_descent_by_default():
 def test_the_windowed_engine_takes_exactly_the_configs_the_config_calls_fast(change):
     """TrainConfig.fast_path (plain SGD with L2, or with no regularization at all) is what the
     rule hands the windowed engine; the rest goes one mini-batch at a time."""
-    from nndl.rules import PlainWorkspace
-    from nndl.windowed import WindowWorkspace
+    from nndl.engine.rules import PlainWorkspace
+    from nndl.engine.windowed import WindowWorkspace
 
     config = nndl.TrainConfig(sizes=(8, 6, 4), lmbda=2.0).replace(**change)
     rule = GradientDescent(config.eta, config.lmbda, 100, regularization=config.regularization,
@@ -246,7 +242,7 @@ def test_the_windowed_engine_takes_exactly_the_configs_the_config_calls_fast(cha
 
 
 def test_a_plain_workspace_holds_a_window_of_whole_mini_batches():
-    from nndl.rules import PlainWorkspace
+    from nndl.engine.rules import PlainWorkspace
 
     assert PlainWorkspace([4, 3, 2], 10, np.float64).rows == 100
     assert PlainWorkspace([4, 3, 2], 30, np.float64).rows == 90
@@ -256,7 +252,7 @@ def test_a_plain_workspace_holds_a_window_of_whole_mini_batches():
 
 def test_a_rule_made_with_dropout_drops_neurons_in_its_steps():
     """``GradientDescent(..., dropout=Dropout(...))``: the masks come from the rule's own Dropout."""
-    from nndl.dropout import Dropout
+    from nndl.engine.dropout import Dropout
 
     X, y = data(n=50, seed=15)
     T = np.eye(4)[y]

@@ -1,4 +1,4 @@
-"""The windowed training step (nndl.windowed) against network2's per-example algorithm.
+"""The windowed training step (nndl.engine.windowed) against network2's per-example algorithm.
 
 ``nndl.sgd`` takes its steps through ``GradientDescent.step``, which runs a window of
 consecutive mini-batches at a time: the first layer's products over the whole window,
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import nndl
-from nndl.rules import GradientDescent
-from nndl.windowed import WindowWorkspace, descend_window
+from nndl.engine.rules import GradientDescent
+from nndl.engine.windowed import WindowWorkspace, descend_window
 
 RTOL = 1e-13  # the README's figure (measured here: 1.3e-14 at worst; docs/testing.md)
 

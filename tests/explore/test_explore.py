@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from nndl.explore import figures, ladder, runs
-from nndl.explore.level3 import main
+from nndl.cli.explore.level3 import main
 
 SAMPLE = Path(__file__).parents[1] / "data" / "mnist_sample.npz"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

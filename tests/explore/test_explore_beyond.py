@@ -11,7 +11,8 @@ import pytest
 import nndl
 from nndl.cli import main as nndl_main
 from nndl.explore import beyond, beyond_figures
-from nndl.explore.beyond_cli import main, markdown, verdicts
+from nndl.cli.explore.beyond import main
+from nndl.explore.beyond_ladder import markdown, verdicts
 
 NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 
@@ -95,7 +96,7 @@ def test_nndl_explore_beyond_is_the_same_command(tmp_path, capsys):
 def test_the_ladder_of_the_full_run_fits_80_columns_and_names_every_row_whole():
     """The ladder past 98 % at the end of `make beyond` fits 80 columns and cuts no row's label;
     docs/beyond/results.json is the full MNIST run the README quotes."""
-    from nndl.explore.beyond_cli import text
+    from nndl.explore.beyond_ladder import text
 
     results = json.loads((Path(__file__).parents[2] / "docs" / "beyond" / "results.json").read_text())
     out = text(results)

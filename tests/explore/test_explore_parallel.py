@@ -14,7 +14,7 @@ import pytest
 
 from nndl.data import load_dataset
 from nndl.explore import runs
-from nndl.explore.level3 import main
+from nndl.cli.explore.level3 import main
 from nndl.serialization import load_with_metadata
 from nndl.sweep import DataSource, InlineRunner, LocalRunner
 

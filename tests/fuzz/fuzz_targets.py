@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from nndl.data import read_idx
 from nndl.data.idx import parse_idx
-from nndl.data.load import _read_cached
+from nndl.data.cache import read_cached
 from nndl.data.npyfile import load_npy_file
 from nndl.data.npz import load_npz
 from nndl.errors import DataError, ImageError, ModelFileError
@@ -139,7 +139,7 @@ def fuzz_idx(data: bytes):
 
 def _model_text(sizes=(3, 4, 2), history=True) -> str:
     import nndl
-    from nndl.training import History
+    from nndl.engine.training import History
     net = nndl.Network(list(sizes), rng=0)
     h = History(evaluation_accuracy=[1, 2], epoch_seconds=[0.1, 0.2], n_training=5, n_evaluation=3)
     d = to_dict(net, config=nndl.TrainConfig(sizes=sizes), history=h if history else None, dataset="mnist")
@@ -260,7 +260,7 @@ def npy_inputs(draw) -> bytes:
 def fuzz_array_cache(data: bytes):
     _count("array cache")
     path = _file(data, "cache.npy")
-    array, why = _read_cached(path, "0" * 64, limit=10_000)  # never raises: a reason instead
+    array, why = read_cached(path, "0" * 64, limit=10_000)  # never raises: a reason instead
     assert (array is None) != (why is None) and array is None  # no content matches this checksum
     try:
         load_npy_file(path)

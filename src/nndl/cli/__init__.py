@@ -31,10 +31,12 @@ from nndl.blas import blas_threads
 __all__ = ["main", "make_parser", "entry"]
 
 EXPLORATIONS = {  # name: (module with main(argv, prog) -> int, what it is)
-    "level3": ("nndl.explore.level3", "Level 3 of the book: cross-entropy, L2 and better initialization, "
-                                      "measured, with the five figures"),
-    "beyond": ("nndl.explore.beyond_cli", "the rest of chapter 3 (softmax, dropout, momentum, tanh/ReLU, the eta "
+    "level3": ("nndl.cli.explore.level3", "Level 3 of the book: cross-entropy, L2 and better initialization, "
+                                          "measured, with the five figures"),
+    "beyond": ("nndl.cli.explore.beyond", "the rest of chapter 3 (softmax, dropout, momentum, tanh/ReLU, the eta "
                                           "schedule, expanded data) and the ladder past 98 %"),
+    "level4": ("nndl.cli.explore.level4", "Level 4, chapter 6: convolutional networks, the book's ladder row by row "
+                                          "(a first version)"),
 }
 
 
@@ -55,10 +57,11 @@ def make_parser() -> argparse.ArgumentParser:
     report.add_parser(sub)
     data.add_parser(sub)
     sweep.add_parser(sub)
-    e = sub.add_parser("explore", help="run one of the book's explorations (nndl explore level3|beyond --help)",
-                       description="Run an exploration of the book's chapter 3. Everything after its name is the "
-                                   "exploration's own option: see nndl explore level3 --help, nndl explore beyond "
-                                   "--help.",
+    e = sub.add_parser("explore", help="run one of the book's explorations (nndl explore level3|beyond|level4 "
+                                       "--help)",
+                       description="Run an exploration of the book's chapter 3 (level3, beyond) or chapter 6 "
+                                   "(level4). Everything after its name is the exploration's own option: see nndl "
+                                   "explore level3 --help, nndl explore beyond --help, nndl explore level4 --help.",
                        epilog="; ".join(f"{k}: {v[1]}" for k, v in EXPLORATIONS.items()))
     e.add_argument("exploration", choices=list(EXPLORATIONS), help="which exploration")
     e.add_argument("options", nargs=argparse.REMAINDER, metavar="...", help=argparse.SUPPRESS)

@@ -17,10 +17,11 @@ import signal
 import sys
 import textwrap
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from tqdm import tqdm
 
+from nndl.config import FieldDoc, TrainConfig, flag_of
 from nndl.data import DATASETS, Splits, get_spec, load_dataset
 from nndl.data.load import ARRAY_CACHE
 from nndl.data.store import dataset_dir
@@ -104,6 +105,38 @@ def nonnegative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
     return value
+
+
+def default_text(doc: FieldDoc, value) -> str:
+    """How a field's default reads in help: its ``FieldDoc.shown_default``, else the value itself."""
+    if doc.shown_default is not None:
+        return doc.shown_default
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def add_config_flags(group_of: Callable[[str, FieldDoc], Any], *, sweep: Callable[[str], str] | None = None) -> None:
+    """One flag per ``TrainConfig`` field, made from its ``FieldDoc``: ``--mini-batch-size`` for
+    ``mini_batch_size``, added to the argument group ``group_of(name, doc)`` (None: no flag).
+
+    ``nndl train`` takes one value per flag, read by the field's type and checked against its
+    choices, default None (not given). With ``sweep`` (name -> how several values are written)
+    a flag takes one or more texts instead, into ``field_<name>``, for ``nndl sweep`` to parse.
+    """
+    base = TrainConfig()
+    for name, doc in TrainConfig.field_docs().items():
+        group = group_of(name, doc)
+        if group is None:
+            continue
+        default = default_text(doc, getattr(base, name))
+        if sweep is not None:
+            group.add_argument(flag_of(name), dest=f"field_{name}", nargs="+", metavar="V",
+                               help=f"{doc.help}; {sweep(name)} (default {default})")
+            continue
+        choices = list(doc.choices) if doc.choices is not None else None
+        group.add_argument(flag_of(name), type=doc.type, choices=choices, metavar=doc.metavar,
+                           help=f"{doc.help} (default {default})")
 
 
 def describe(error: BaseException) -> str:

@@ -26,13 +26,14 @@ from tqdm import tqdm
 
 from nndl.errors import ConfigError
 from nndl.sweep import figures
-from nndl.sweep.runner import cpu_count, make_runner
-from nndl.sweep.spec import LOG_UNIFORM, SweepSpec, field_types, flag, is_tuple, parse_field, sweepable
+from nndl.sweep.choose import make_runner
+from nndl.sweep.runner import cpu_count
+from nndl.sweep.spec import LOG_UNIFORM, SweepSpec, field_types, flag, is_tuple, parse_field, sweepable, value_text
 from nndl.sweep.store import SweepStore
 from nndl.sweep.sweep import load_spec, open_sweep, run_sweep
 from nndl.sweep.trial import MONITORS, DataSource
 
-from .common import DATASET_HELP, UsageError, bars_wanted, load_data, say
+from .common import DATASET_HELP, UsageError, add_config_flags, bars_wanted, load_data, say
 
 ACTIONS = ("show", "plot", "resume")
 
@@ -53,13 +54,14 @@ class SweepParser(argparse.ArgumentParser):
         return super().parse_known_args(args, namespace)
 
 
-def _field_help(name: str, default) -> str:
+def _values_help(name: str) -> str:
+    """How several values of a field are written (its flag's help adds what the field does)."""
     if is_tuple(name):
-        return f"one or more values, each comma-separated (e.g. 784,30,10 784,100,10); default {default}"
+        return "one or more values, each comma-separated (e.g. 784,30,10 784,100,10)"
     tp = field_types()[name]
     numeric = tp in (int, float) or str(tp).startswith(("int |", "float |"))
     rng = (" or LO:HI with --random" + (" (log-uniform)" if name in LOG_UNIFORM else "")) if numeric else ""
-    return f"comma list{rng}; default {default}"
+    return f"comma list{rng}"
 
 
 FOLDER_HELP = ("a sweep's folder, the one `nndl sweep` named when it ran (default sweeps/<fields>-<fingerprint>); "
@@ -84,12 +86,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
             "(or nndl sweep resume FOLDER) runs only the others.", 79)
         + "\nAlso: nndl sweep show FOLDER [--json], nndl sweep plot FOLDER,\n      nndl sweep resume FOLDER.")
     p.__class__ = SweepParser
-    base = __import__("nndl").TrainConfig()
     fields = p.add_argument_group("TrainConfig fields (a value fixes a field, several sweep it)")
-    for name in sweepable():
-        default = getattr(base, name)
-        fields.add_argument(flag(name), dest=f"field_{name}", nargs="+", metavar="V",
-                            help=_field_help(name, ",".join(map(str, default)) if isinstance(default, tuple) else default))
+    add_config_flags(lambda name, doc: fields if name in sweepable() else None, sweep=_values_help)
     g = p.add_argument_group("the sweep")
     g.add_argument("--seeds", default="0", metavar="S,S,...", help="seeds; every combination runs once per seed (default 0)")
     g.add_argument("--random", type=int, metavar="N", help="draw N combinations at random from the ranges and lists "
@@ -219,7 +217,7 @@ class Progress:
     def result(self, outcome) -> None:
         self.epochs.pop(outcome.trial.key, None)
         if self.lines:
-            label = ", ".join(f"{k} {_value(v)}" for k, v in outcome.trial.label.items())
+            label = ", ".join(f"{k} {value_text(v)}" for k, v in outcome.trial.label.items())
             if outcome.result is None:
                 say(f"  {label}: diverged ({outcome.diverged})")
             else:
@@ -234,12 +232,6 @@ class Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-
-
-def _value(v) -> str:
-    if isinstance(v, list):
-        return ",".join(map(str, v))
-    return f"{v:g}" if isinstance(v, float) else str(v)
 
 
 def execute(spec: SweepSpec, dataset: str, folder: Path, args) -> int:
@@ -311,7 +303,7 @@ def print_table(rows: list[dict], spec: SweepSpec, top: int | None = None) -> No
     head = ["rank", *cols, "validation"] + (["test"] if has_test else []) + ["epochs", "seconds", "host"]
     table = []
     for i, r in enumerate(sorted_rows(rows)[:top], 1):
-        vals = [_value(r["params"].get(c)) for c in cols]
+        vals = [value_text(r["params"].get(c)) for c in cols]
         if r["status"] == "done":
             acc = [f"{100 * r['validation_accuracy']:.2f}%"] + ([f"{100 * r['test_accuracy']:.2f}%"
                                                                if r["test_accuracy"] is not None else "-"]
@@ -342,7 +334,7 @@ def show(args) -> int:
         print(json.dumps({"folder": str(args.folder), "dataset": dataset, "spec": spec.to_dict(),
                           "trials": total, "finished": len(rows), "rows": out}, indent=1))
         return 0
-    fixed = ", ".join(f"{k} {_value(list(v) if isinstance(v, tuple) else v)}" for k, v in spec.fixed().items())
+    fixed = ", ".join(f"{k} {value_text(v)}" for k, v in spec.fixed().items())
     print(f"sweep in {args.folder}: {len(rows)} of {total} trials finished; data {Path(dataset).name}"
           + (f", first {spec.n_train:,} training images" if spec.n_train else "")
           + (f", first {spec.n_validation:,} validation images" if spec.n_validation else "")

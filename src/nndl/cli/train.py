@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import math
 import signal
 import sys
@@ -24,45 +23,29 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from nndl.activations import ACTIVATIONS
 from nndl.augment import EXPANSIONS
-from nndl.config import DTYPES, TrainConfig, training_streams
-from nndl.costs import COSTS, get_cost
+from nndl.config import TrainConfig, check_sizes_fit, flag_of
+from nndl.engine.costs import get_cost
+from nndl.engine.history import MONITORS, EpochReport, History, Monitor, monitor_name
+from nndl.engine.network import Network
+from nndl.engine.training import train
 from nndl.errors import ConfigError, ModelFileError
-from nndl.initializers import INITIALIZERS
-from nndl.network import Network
-from nndl.regularizers import REGULARIZERS
-from nndl.schedules import SCHEDULES
 from nndl.fileio import check_writable
 from nndl.limits import MAX_EPOCHS
-from nndl.memory import require, training_estimate
+from nndl.engine.describe import check_stack, step_values
+from nndl.memory import Estimate, require, training_estimate
 from nndl.serialization import load_with_metadata, save
-from nndl.training import EpochReport, History, Monitor, fit
 
-from .common import (DATASET_HELP, UsageError, bars_wanted, check_fits, count, describe, describe_data,
+from .common import (DATASET_HELP, UsageError, add_config_flags, bars_wanted, count, describe, describe_data,
                      load_data, say, sigint_held)
 
 INTERRUPTED = "nndl-interrupted.json"  # where Ctrl-C saves when neither --save nor --resume is given
-MONITORS = ("evaluation-accuracy", "evaluation-cost", "training-accuracy", "training-cost", "saturation")
-FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))  # each has a flag of the same name
-ARCHITECTURE = ("sizes", "cost", "init", "activation", "dtype")  # fixed once a model exists
-
-
-def sizes_arg(text: str) -> tuple[int, ...]:
-    """'784,100,10' -> (784, 100, 10); argparse prints the ArgumentTypeError's message."""
-    try:
-        sizes = tuple(int(s) for s in text.split(","))
-    except ValueError:
-        sizes = ()
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 2 positive integers separated by commas, "
-                                         f"such as 784,100,10; got {text!r}")
-    return sizes
+ARCHITECTURE = ("sizes", "cost", "init", "activation", "dtype", "layers")  # fixed once a model exists
 
 
 def monitor_arg(text: str) -> tuple[str, ...]:
-    """'evaluation-accuracy,training-cost' -> the names; 'none' -> ()."""
-    names = tuple(s.strip() for s in text.split(",") if s.strip())
+    """'evaluation_accuracy,training_cost' -> the names (hyphens or underscores); 'none' -> ()."""
+    names = tuple(monitor_name(s) for s in text.split(",") if s.strip())
     if names in ((), ("none",)):
         return ()
     bad = [n for n in names if n not in MONITORS]
@@ -74,7 +57,6 @@ def monitor_arg(text: str) -> tuple[str, ...]:
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``train``: one flag per TrainConfig field, defaults None (meaning: not given)."""
-    d = TrainConfig()
     p = subparsers.add_parser(
         "train", help="train a network (network2's SGD) and report test accuracy",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -92,68 +74,22 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     hp = p.add_argument_group("hyperparameters",
                               "defaults: nndl.TrainConfig, the book's chapter 3 network as section 5.1 of\n"
                               "the Level 3 document runs it; with --resume: the model's saved config")
-    hp.add_argument("--sizes", type=sizes_arg, metavar="N,N,...",
-                    help=f"layer sizes, input first (default {','.join(map(str, d.sizes))})")
-    hp.add_argument("--cost", choices=list(COSTS),
-                    help=f"cost function; log-likelihood comes with a softmax output layer (default {d.cost})")
-    hp.add_argument("--init", choices=list(INITIALIZERS),
-                    help=f"initial weights: 'default' N(0, 1/n_in), 'large' N(0, 1), 'he' N(0, 2/n_in) "
-                         f"for relu (default {d.init})")
-    hp.add_argument("--activation", choices=list(ACTIVATIONS),
-                    help=f"hidden neurons (default {d.activation}); tanh takes --init default, relu "
-                         f"--init he (N(0, 2/n_in))")
-    hp.add_argument("--eta", type=float, metavar="X", help=f"learning rate > 0 (default {d.eta:g})")
-    hp.add_argument("--lmbda", type=float, metavar="X",
-                    help=f"regularization strength >= 0 (default {d.lmbda:g})")
-    hp.add_argument("--epochs", type=int, metavar="N",
-                    help=f"epochs to train (default {d.epochs}; with --resume: what is left of the "
-                         f"saved run's epochs)")
-    hp.add_argument("--mini-batch-size", type=int, metavar="N",
-                    help=f"examples per gradient step (default {d.mini_batch_size})")
-    hp.add_argument("--seed", type=int, metavar="N",
-                    help=f"seed of the initial weights and of the mini-batch order (default {d.seed})")
-    hp.add_argument("--order-seed", type=int, metavar="N",
-                    help="seed of the mini-batch order alone (default: derived from --seed)")
-    hp.add_argument("--dtype", choices=list(DTYPES),
-                    help=f"float64 is exact; float32 about twice as fast (default {d.dtype})")
     bt = p.add_argument_group("beyond Level 3: the rest of the book's chapter 3 (all off by default)")
-    bt.add_argument("--regularization", choices=list(REGULARIZERS),
-                    help=f"l2: w <- (1 - eta*lmbda/n) w; l1: w <- w - (eta*lmbda/n) sgn(w) (default "
-                         f"{d.regularization})")
-    bt.add_argument("--momentum", type=float, metavar="MU",
-                    help="momentum mu in [0, 1): v <- mu v - eta grad C, w <- w + v (default 0: plain SGD)")
-    bt.add_argument("--dropout", type=float, metavar="P",
-                    help="drop each hidden neuron with probability P in [0, 1) per example and step "
-                         "(inverted dropout: the trained network is used unscaled; default 0)")
-    bt.add_argument("--schedule", choices=list(SCHEDULES),
-                    help="halve: halve eta after --schedule-patience epochs without a better validation "
-                         "accuracy, stop at eta/--schedule-divisor (the book's schedule; default constant)")
-    bt.add_argument("--schedule-patience", type=int, metavar="N",
-                    help=f"epochs without improvement before halving (default {d.schedule_patience})")
-    bt.add_argument("--schedule-divisor", type=float, metavar="X",
-                    help=f"stop once eta has fallen to eta/X (default {d.schedule_divisor:g})")
-    bt.add_argument("--early-stopping", type=int, metavar="N",
-                    help="stop after N epochs without a better validation accuracy and keep the best "
-                         "epoch's weights (default: off)")
-    bt.add_argument("--expand", choices=list(EXPANSIONS),
-                    help="shifts: train on each image and its four one-pixel shifts, as the book's "
-                         "expand_mnist.py (5x the data, made as it is used; default none)")
-    bt.add_argument("--rotate", type=float, metavar="DEG",
-                    help="also turn each training image by a random angle up to DEG degrees (default 0)")
+    add_config_flags(lambda name, doc: bt if doc.beyond else hp)
     g = p.add_argument_group("data and output")
     g.add_argument("--dataset", default="mnist", metavar="NAME|PATH.npz", help=DATASET_HELP + " (default mnist)")
     g.add_argument("--data-dir", metavar="DIR",
                    help="data root for mnist/fashion (default: $NNDL_DATA_DIR or ~/.cache/nndl)")
-    g.add_argument("--monitor", type=monitor_arg, default=("evaluation-accuracy",), metavar="WHAT,...",
+    g.add_argument("--monitor", type=monitor_arg, default=("evaluation_accuracy",), metavar="WHAT,...",
                    help=f"what to report each epoch, comma-separated from {', '.join(MONITORS)}, "
-                        f"or none (default evaluation-accuracy; evaluation = the validation split)")
+                        f"or none (default evaluation_accuracy; evaluation = the validation split)")
     g.add_argument("--save", metavar="PATH",
                    help="write the model, its config and history here (JSON, atomically) at the end "
                         "(default with --resume: back to the resumed file; else not saved)")
     g.add_argument("--resume", metavar="PATH",
-                   help="continue training a saved model; its config supplies the defaults, and "
-                        "flags that change its architecture (sizes, cost, init, activation, dtype) "
-                        "are an error")
+                   help="continue training a saved model; its config supplies the defaults (--epochs: "
+                        "what is left of the saved run's epochs), and flags that change its architecture "
+                        "(sizes, cost, init, activation, dtype) are an error")
     g.add_argument("--tensorboard", metavar="DIR",
                    help="also write the run's per-epoch accuracies, costs and histograms of each layer's "
                         "weights and z for TensorBoard, in DIR/<time>_<config>; view with: tensorboard "
@@ -170,15 +106,17 @@ def _make_config(base: TrainConfig, changes: dict) -> TrainConfig:
     try:
         return base.replace(**changes)
     except ConfigError as e:
-        msg = str(e)
-        for field in sorted(FIELDS, key=len, reverse=True):
-            if msg.startswith(field + " "):
-                msg = f"argument --{field.replace('_', '-')}: {msg[len(field) + 1:]}"
-                break
-        raise UsageError(msg) from None
+        raise _usage(e) from None
 
 
-def _resumed(path: str, overrides: dict) -> tuple[Network, TrainConfig, History, bool]:
+def _usage(e: ConfigError, where: str | None = None) -> UsageError:
+    """A ``ConfigError`` as the command line says it: its field's flag (or ``where``), then the detail."""
+    if where is None and e.field is None:
+        return UsageError(str(e))
+    return UsageError(f"{where or 'argument ' + flag_of(e.field)}: {e.detail}")
+
+
+def _resumed(path: str, overrides: dict) -> tuple:
     """The saved network, its config (the defaults of this run), its history, and whether the
     file recorded a config at all (the book's network2.py saves none)."""
     net, saved, history = load_with_metadata(path)
@@ -193,7 +131,8 @@ def _resumed(path: str, overrides: dict) -> tuple[Network, TrainConfig, History,
         raise ModelFileError(f"{path}: its saved history is not valid: every series must be a list")
     if past.state is not None and not isinstance(past.state, dict):
         raise ModelFileError(f"{path}: its saved history is not valid: state must be an object")
-    if tuple(base.sizes) != tuple(net.sizes) or get_cost(base.cost) is not net.cost:
+    if (base.layer_specs() != net.specs() if base.layers else tuple(base.sizes) != tuple(net.sizes)) \
+            or get_cost(base.cost) is not net.cost:
         raise ModelFileError(f"{path}: its saved config (sizes {list(base.sizes)}, cost {base.cost}) does "
                              f"not match its network (sizes {net.sizes}, cost {net.cost.name})")
     show = {"sizes": lambda v: ",".join(map(str, v)), "cost": lambda v: get_cost(v).name}
@@ -285,109 +224,122 @@ class StopRequest:
 
 
 def run(args) -> int:
-    """Build (or resume) the network, train it with a reporter, save, print the test accuracy.
+    """Parse -> config -> data -> train -> save -> print: ``nndl train`` from top to bottom.
 
     Returns 0; 130 after Ctrl-C and 143 after SIGTERM (the model trained so far is saved first).
     """
-    overrides = {f: getattr(args, f) for f in FIELDS if getattr(args, f, None) is not None}
-    if args.resume:
-        net, base, history, recorded = _resumed(args.resume, overrides)
-        done = history.epochs
-        if "epochs" not in overrides and base.epochs - done <= 0:
-            raise UsageError(f"{args.resume} has already trained all {base.epochs} epochs of its run; "
-                             f"give --epochs N to train N more")
-        config = _make_config(base, {**overrides, "epochs": overrides.get("epochs", base.epochs - done)})
-    else:
-        net, history, done, recorded = None, History(), 0, True
-        config = _make_config(TrainConfig(), overrides)
+    given = {name: value for name, value in vars(args).items() if name in TrainConfig.field_docs() and value is not None}
+    net, history, config, recorded = _config(args, given)
     _check_untrained_save(config, args)
-    _check_epochs(config, done)
     save_to = _save_target(args)
-    if getattr(args, "tensorboard", None) is not None:
+    if args.tensorboard is not None:
         check_tensorboard(args.tensorboard)
-    saved_config = config.replace(epochs=done + config.epochs)  # the whole schedule, for a later resume
-
-    bars = bars_wanted(args.quiet)
-    data = load_data(args.dataset, args.data_dir, bars=bars)
-    if config.sizes[0] != data.training.images.shape[1]:
-        raise UsageError(f"argument --sizes: the first layer must have {data.training.images.shape[1]} "
-                         f"neurons, one per pixel of the images, got {config.sizes[0]}")
-    n_classes = int(max(data.training.labels.max(), data.test.labels.max())) + 1
-    if config.sizes[-1] < n_classes:
-        raise UsageError(f"argument --sizes: the last layer must have {n_classes} neurons, one per "
-                         f"class, got {config.sizes[-1]}")
-    fit_config = _check_fits_memory(config, data)  # the same run, with a mini-batch of at most n
-    streams = training_streams(config.seed, config.order_seed)
-    if net is None:
-        net = Network(config.sizes, config.cost, init=config.init, activation=config.activation,
-                      dtype=config.dtype, rng=streams.init)  # what nndl.train builds from the config
-    check_fits(net, data.training.images, "training", args.resume or "the model")
-    if done and history.state is None:  # a file without a saved state: continue the order sequence
-        n_rows = len(data.training) * EXPANSIONS[config.expand].factor
-        for _ in range(done):
-            streams.order.permutation(n_rows)
-
-    wants = set(args.monitor)
-    if config.watches_validation:
-        wants.add("evaluation-accuracy")  # the schedule and early stopping decide on it
-    reporter = Reporter(done + config.epochs, bars=bars, lines=not args.quiet,
-                        eta0=history.eta[0] if history.eta else config.eta)
+    done, whole = history.epochs, config.replace(epochs=history.epochs + config.epochs)  # whole: for a resume
+    data = load_data(args.dataset, args.data_dir, bars=bars_wanted(args.quiet))
+    fit_config = _fits(config, data, args)            # the same run, with a mini-batch of at most n
     if not args.quiet:
-        c = config
-        extra = "; ".join(c.techniques())
-        # a file saved by the book's network2.py records no config: say so, and claim no seed or init
-        origin = (f"{c.init} init, " if recorded else "") + f"{c.dtype}; "
         print(f"data: {describe_data(data)}")
-        print(f"network {'-'.join(map(str, net.sizes))}: {c.activation} hidden neurons, {c.cost} cost, {origin}"
-              f"eta {c.eta:g}, lmbda {c.lmbda:g}, mini-batch {c.mini_batch_size}"
-              + (f", seed {c.seed}; " if recorded else "; ")
-              + ("" if recorded else f"{args.resume} records no training config (as network2.py saves it): its "
-                                     f"weights, then the defaults; ")
-              + (f"{extra}; " if extra else "")
-              + (f"resuming {args.resume} after epoch {done}; " if args.resume else "")
-              + (f"epochs {done + 1}-{done + c.epochs}" if c.epochs > 1 else
-                 f"epoch {done + 1}" if c.epochs == 1 else "0 epochs"),
-              flush=True)
-    monitor = Monitor(evaluation_cost="evaluation-cost" in wants, evaluation_accuracy="evaluation-accuracy" in wants,
-                      training_cost="training-cost" in wants, training_accuracy="training-accuracy" in wants,
-                      saturation="saturation" in wants)
-    evaluation = data.validation if wants & {"evaluation-accuracy", "evaluation-cost", "saturation"} else None
-    stop = StopRequest()
-    board = _tensorboard(args, config, net, data, done) if getattr(args, "tensorboard", None) is not None else None
-    on_epoch = reporter.on_epoch if board is None else (lambda r: (board.on_epoch(r), reporter.on_epoch(r)))
-    try:
-        with stop.installed():
-            fit(net, fit_config, data.training, evaluation, monitor=monitor, streams=streams, history=history,
-                on_epoch=on_epoch, on_batch=reporter.on_batch, should_stop=stop)
-    finally:
-        reporter.close()
-        if board is not None:
-            board.close()
-
+        print(_summary(config, args, done, recorded), flush=True)
+    net, history, stop = _train(args, fit_config, data, net, history)
     if history.stopped == "interrupted":
-        k, state, m = history.epochs, history.state, fit_config.mini_batch_size
-        n_rows = len(data.training) * EXPANSIONS[config.expand].factor
-        part = (f"after {math.ceil(state['position'] / m):,} of {math.ceil(n_rows / m):,} mini-batches"
-                if state["position"] else "at its start")
-        word = "terminated (SIGTERM)" if stop.signal == signal.SIGTERM else "interrupted"
-        path = _save_after_interrupt(net, save_to, f"nndl: {word} in epoch {k + 1} {part}",
-                                     config=saved_config, history=history, dataset=args.dataset)
-        if path is not None:
-            say(f"nndl: {word} in epoch {k + 1} {part}; saved the model ({k} complete epoch"
-                f"{'' if k == 1 else 's'}, and where the run was) to {path}")
-            say(f"nndl: continue with: nndl train --resume {path}  (it carries on exactly where it stopped)")
-        return 143 if stop.signal == signal.SIGTERM else 130
+        return _interrupted(args, net, history, stop, save_to, whole, fit_config, data)
     if history.stopped:
         say(f"nndl: training stopped after epoch {history.epochs}: {history.stopped}")
     if save_to:
         with sigint_held(defer=True):
-            save(net, save_to, config=saved_config, history=history, dataset=args.dataset)
+            save(net, save_to, config=whole, history=history, dataset=args.dataset)
         say(f"saved the model to {save_to}")
     print(f"test accuracy: {count(net.accuracy(data.test), len(data.test))}", flush=True)
     return 0
 
 
-# --- saving and sizes (issue 12), apart from the training flags ------------------------------------
+def _config(args, given: dict) -> tuple:
+    """(the resumed network or None, its history, the config of this run, whether the model
+    file recorded a config): the flags given over ``TrainConfig()`` or over the --resume file's."""
+    if not args.resume:
+        config = _make_config(TrainConfig(), given)
+        _check_epochs(config, 0)
+        return None, History(), config, True
+    net, base, history, recorded = _resumed(args.resume, given)
+    done = history.epochs
+    if "epochs" not in given and base.epochs - done <= 0:
+        raise UsageError(f"{args.resume} has already trained all {base.epochs} epochs of its run; "
+                         f"give --epochs N to train N more")
+    config = _make_config(base, {**given, "epochs": given.get("epochs", base.epochs - done)})
+    _check_epochs(config, done)
+    return net, history, config, recorded
+
+
+def _fits(config: TrainConfig, data, args) -> TrainConfig:
+    """The layer sizes fit the data (a resumed model's or the flags'), and the run fits in memory."""
+    try:
+        check_sizes_fit(config.sizes, data)
+    except ConfigError as e:
+        raise _usage(e, args.resume if args.resume and args.sizes is None else None) from None
+    return _check_fits_memory(config, data)
+
+
+def _summary(c: TrainConfig, args, done: int, recorded: bool) -> str:
+    """The line that says what is trained: the network, its hyperparameters, the epochs."""
+    extra = "; ".join(c.techniques())
+    # a file saved by the book's network2.py records no config: say so, and claim no seed or init
+    origin = (f"{c.init} init, " if recorded else "") + f"{c.dtype}; "
+    shape = (f"{c.layers} -> {c.sizes[-1]}" if c.layers
+             else f"{'-'.join(map(str, c.sizes))}: {c.activation} hidden neurons")
+    return (f"network {shape}, {c.cost} cost, {origin}"
+            f"eta {c.eta:g}, lmbda {c.lmbda:g}, mini-batch {c.mini_batch_size}"
+            + (f", seed {c.seed}; " if recorded else "; ")
+            + ("" if recorded else f"{args.resume} records no training config (as network2.py saves it): its "
+                                   f"weights, then the defaults; ")
+            + (f"{extra}; " if extra else "")
+            + (f"resuming {args.resume} after epoch {done}; " if args.resume else "")
+            + (f"epochs {done + 1}-{done + c.epochs}" if c.epochs > 1 else
+               f"epoch {done + 1}" if c.epochs == 1 else "0 epochs"))
+
+
+def _train(args, config: TrainConfig, data, net, history: History):
+    """``nndl.train`` with a bar per epoch, a line after it, and Ctrl-C / SIGTERM asking it to stop."""
+    wants = set(args.monitor) | ({"evaluation_accuracy"} if config.watches_validation else set())
+    evaluation = data.validation if wants & {"evaluation_accuracy", "evaluation_cost", "saturation"} else None
+    reporter = Reporter(history.epochs + config.epochs, bars=bars_wanted(args.quiet), lines=not args.quiet,
+                        eta0=history.eta[0] if history.eta else config.eta)
+    stop = StopRequest()
+    board = None
+    if args.tensorboard is not None:  # step 0 is the initial network: built here as train would build it
+        from nndl.tensorboard import initial_network
+
+        net = net if net is not None else initial_network(config)
+        board = _tensorboard(args, config, net, data, history.epochs)
+    on_epoch = reporter.on_epoch if board is None else (lambda r: (board.on_epoch(r), reporter.on_epoch(r)))
+    try:
+        with stop.installed():
+            net, history = train(config, data.training, evaluation, net=net, history=history,
+                                 monitor=Monitor.named(wants), on_epoch=on_epoch,
+                                 on_batch=reporter.on_batch, should_stop=stop)
+    finally:
+        reporter.close()
+        if board is not None:
+            board.close()
+    return net, history, stop
+
+
+def _interrupted(args, net, history: History, stop, save_to, whole: TrainConfig, config: TrainConfig, data) -> int:
+    """After Ctrl-C or SIGTERM: save the model and where the run was, say how to continue."""
+    k, state, m = history.epochs, history.state, config.mini_batch_size
+    n_rows = len(data.training) * EXPANSIONS[config.expand].factor
+    part = (f"after {math.ceil(state['position'] / m):,} of {math.ceil(n_rows / m):,} mini-batches"
+            if state["position"] else "at its start")
+    word = "terminated (SIGTERM)" if stop.signal == signal.SIGTERM else "interrupted"
+    path = _save_after_interrupt(net, save_to, f"nndl: {word} in epoch {k + 1} {part}",
+                                 config=whole, history=history, dataset=args.dataset)
+    if path is not None:
+        say(f"nndl: {word} in epoch {k + 1} {part}; saved the model ({k} complete epoch"
+            f"{'' if k == 1 else 's'}, and where the run was) to {path}")
+        say(f"nndl: continue with: nndl train --resume {path}  (it carries on exactly where it stopped)")
+    return 143 if stop.signal == signal.SIGTERM else 130
+
+
+# --- saving and sizes, apart from the training flags ------------------------------------
 
 def _save_target(args) -> str | None:
     """Where the model goes at the end: --save, else the --resume file; checked now, before training.
@@ -427,8 +379,18 @@ def _check_fits_memory(config: TrainConfig, data) -> TrainConfig:
     if m > n:
         say(f"nndl: warning: --mini-batch-size {m:,} is larger than the {n:,} training images: each epoch is "
             f"one gradient step on all of them (as with --mini-batch-size {n:,})")
+    itemsize = np.dtype(config.dtype).itemsize
+    if config.layers:                          # a conv net: its parameters and step buffers, by arithmetic
+        specs = config.layer_specs()
+        params = check_stack(config.in_shape(), specs)
+        estimate = Estimate({"weights, gradients and their copies": 4 * params * itemsize,
+                             "a mini-batch's buffers": min(m, n) * step_values(config.in_shape(), specs) * itemsize,
+                             "the images": data.training.images.nbytes})
+        require(estimate, f"training --layers {config.layers[:60]} with mini-batch {min(m, n):,}",
+                hint="; use fewer maps, smaller layers or a smaller --mini-batch-size")
+        return config if m <= n else config.replace(mini_batch_size=n)
     estimate = training_estimate(config.sizes, min(m, n), n, max(len(data.validation), len(data.test)),
-                                 itemsize=np.dtype(config.dtype).itemsize)
+                                 itemsize=itemsize)
     layers = ",".join(map(str, config.sizes))
     require(estimate, f"training --sizes {layers if len(layers) <= 60 else layers[:60] + '...'} with mini-batch "
                       f"{min(m, n):,}", hint="; use fewer or smaller hidden layers")

@@ -17,13 +17,11 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from nndl.data.idx import read_idx
-from nndl.data.npyfile import load_npy_file
+from nndl.data.cache import npy_path, read_cached, write_cache
 from nndl.data.registry import FILENAMES, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, DatasetSpec, get_spec
 from nndl.data.sources import Progress, Source, default_sources
 from nndl.data.store import dataset_dir, ensure
-from nndl.data.verify import check_array, mark_verified
 from nndl.errors import DataError
-from nndl.fileio import atomic_path
 
 ARRAY_CACHE = "array cache"  # the source named for files loaded from their .npy
 
@@ -50,6 +48,10 @@ class Split:
         return (f"Split(images={self.images.dtype}{self.images.shape}, "
                 f"labels={self.labels.dtype}{self.labels.shape})")
 
+    def head(self, n: int | None) -> "Split":
+        """The first ``n`` examples (views, no copy); all of them for None."""
+        return self if n is None else Split(self.images[:n], self.labels[:n])
+
 
 @dataclass(frozen=True, eq=False)
 class Splits:
@@ -66,47 +68,6 @@ class Splits:
         return iter((self.training, self.validation, self.test))
 
 
-def npy_path(folder: Path, filename: str) -> Path:
-    """Where the array cache of one IDX file lives."""
-    return folder / f"{filename}.npy"
-
-
-def check_cached_array(path: Path, sha256: str, limit: int | None = None) -> str | None:
-    """Verify one array-cache file; ``None`` when it matches, else why not."""
-    return _read_cached(path, sha256, limit)[1]
-
-
-def _read_cached(path: Path, sha256: str, limit: int | None = None) -> tuple[np.ndarray | None, str | None]:
-    """The cached array if it verifies, else (None, why). Never raises for a damaged file.
-
-    Read by :mod:`nndl.data.npyfile`: a damaged header (or one that declares an absurd or
-    empty shape, or more data than the file holds) is a reason, found before anything is
-    allocated; ``limit`` bounds the data to the IDX file's known size.
-    """
-    try:
-        size = path.stat().st_size
-        if limit is not None and size > limit + 4096:
-            return None, f"{size:,} bytes, more than the array of the published file can take"
-        array = load_npy_file(path, kinds="iuf")
-    except DataError as e:
-        return None, str(e).removeprefix(f"{path}: ")
-    except OSError as e:
-        return None, f"unreadable ({e.strerror or e})"
-    why = check_array(path, array, sha256)
-    return (array, None) if why is None else (None, why)
-
-
-def _write_cache(path: Path, array: np.ndarray, sha256: str) -> None:
-    try:
-        with atomic_path(path, suffix=".npy.part") as tmp:
-            with open(tmp, "wb") as f:
-                np.save(f, array, allow_pickle=False)
-            os.chmod(tmp, 0o644)  # public data; the temporary file was created private
-    except OSError:  # a read-only data folder: the IDX files are read each time instead
-        return
-    mark_verified(path, sha256)
-
-
 def load_arrays(spec: DatasetSpec, folder: Path, sources: Sequence[Source] | None = None,
                 progress: Progress | None = None, download: bool = True,
                 ) -> tuple[dict[str, np.ndarray], dict[str, str], list[str]]:
@@ -120,7 +81,7 @@ def load_arrays(spec: DatasetSpec, folder: Path, sources: Sequence[Source] | Non
     for filename in FILENAMES:
         path = npy_path(folder, filename)
         if path.is_file():
-            array, why = _read_cached(path, spec.sha256[filename], spec.content_bytes(filename))
+            array, why = read_cached(path, spec.sha256[filename], spec.content_bytes(filename))
             if array is not None:
                 arrays[filename], served[filename] = array, ARRAY_CACHE
                 continue
@@ -145,7 +106,7 @@ def load_arrays(spec: DatasetSpec, folder: Path, sources: Sequence[Source] | Non
     for f in fetched:
         arrays[f.filename], served[f.filename] = read_idx(f.path), f.source
         notes.extend(n for n in f.notes if n not in f.tried)  # repairs; a source that failed first is no news
-        _write_cache(npy_path(folder, f.filename), arrays[f.filename], spec.sha256[f.filename])
+        write_cache(npy_path(folder, f.filename), arrays[f.filename], spec.sha256[f.filename])
     return arrays, served, notes
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from nndl.data.cache import check_cached_array, npy_path
 from nndl.data.registry import FILENAMES, DatasetSpec, get_spec
 from nndl.data.sources import Progress, Source, default_sources
 from nndl.data.verify import check_file, content_sha256, is_compressed, mark_verified
@@ -244,8 +245,6 @@ def info(name: str | DatasetSpec = "mnist", *, data_dir: str | os.PathLike | Non
 
     Reads and hashes the files present (well under a second for MNIST); changes nothing.
     """
-    from nndl.data.load import check_cached_array, npy_path  # load builds on store
-
     spec = get_spec(name)
     folder = dataset_dir(spec, data_dir)
     files, arrays = [], []

@@ -1,16 +1,18 @@
 """Explorations of the book's ideas: experiments that record JSON, figures drawn from it.
 
-``runs`` trains and measures (returns a results dict, never prints), ``figures`` draws the
-PNGs from that dict alone, ``ladder`` tabulates the accuracy ladder, and ``level3`` is the
-command-line layer (progress bars, printing, exit codes) behind ``nndl explore level3`` and
-``src/level3/1_improved_network.py``; ``beyond``, ``beyond_figures`` and ``beyond_cli`` do the
-same for the rest of chapter 3.
+Library code only, the same pieces for each exploration: Level 3 is ``runs`` (trains and
+measures; returns a results dict, never prints), ``figures`` (the PNGs, from that dict alone)
+and ``ladder`` (the accuracy ladder as tables); beyond Level 3 is ``beyond``,
+``beyond_figures`` and ``beyond_ladder``. Their command lines (progress bars, printing, exit
+codes) are ``nndl.cli.explore.level3`` and ``nndl.cli.explore.beyond``, behind ``nndl explore``
+and ``src/level3/*.py``.
 
 The public API (``__all__``) is what the notebooks use: the demos of Level 3 (``slowdown_demo``,
 ``gradient_curve``, ``z_distribution``, ``sample_images``), each figure function (a
 ``matplotlib.figure.Figure`` from a results dict) and their captions (``captions``,
-``beyond_captions``: computed from the run they describe), ``run_record`` and ``results`` to make that
-dict from runs of ``nndl.train``, the Level 3 ladder as text or Markdown, and the exercises' checks (``check_*``).
+``beyond_captions``: computed from the run they describe), ``run_record`` and ``results`` to make
+that dict from runs of ``nndl.train``, the Level 3 ladder as text or Markdown, and the exercises'
+checks (``check_*``).
 """
 
 from nndl.explore.beyond import sample_images

@@ -29,7 +29,7 @@ import numpy as np
 
 import nndl
 from nndl.config import TrainConfig
-from nndl.explore.runs import Reporter, _Relay, collect
+from nndl.explore.runs import Reporter, Relay, collect
 from nndl.sweep.runner import InlineRunner, Runner
 from nndl.sweep.trial import DataSource, Trial
 
@@ -171,10 +171,6 @@ def cost_estimate(run: Run) -> float:
     return sum(c.sizes[1:-1]) * rows * epochs * (2.5 if not c.fast_path else 1.0)
 
 
-def _head(split, n):
-    return split if n is None else type(split)(split.images[:n], split.labels[:n])
-
-
 def trial_of(run: Run) -> Trial:
     """A run as a sweep trial: watched on validation, tested once at the end, network kept."""
     return Trial(key=run.name, config=run.config, n_train=run.train_n, evaluation="validation",
@@ -228,7 +224,7 @@ def _run_beyond(options, splits, reporter, on_save, runner, source, on_model, te
     if tensorboard is not None:
         trials = [Trial(**{**t.__dict__, "tensorboard": str(tensorboard)}) for t in trials]
     reporter.section(f"{len(trials)} trainings on {runner.describe()}")
-    runner.listen(_Relay(reporter, {t.key: t.config for t in trials}))
+    runner.listen(Relay(reporter, {t.key: t.config for t in trials}))
     data = runner.share(source, splits) if source is not None else splits
     return collect(runner, trials, data, results, lambda trial, result: record_of(result, by_name[trial.key]),
                    sorted(by_name), reporter, start, on_save, on_model)
@@ -273,8 +269,8 @@ def new_results(options: Options, splits) -> dict:
 
 def shrink(options: Options, splits):
     """The splits an exploration trains on (the first n of each, when ``options`` says so)."""
-    return type(splits)(_head(splits.training, options.n_train), _head(splits.validation, options.n_validation),
-                        _head(splits.test, options.n_test))
+    return type(splits)(splits.training.head(options.n_train), splits.validation.head(options.n_validation),
+                        splits.test.head(options.n_test))
 
 
 def sample_images(splits, n: int = 1) -> dict:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nndl.activations import sigmoid
-from nndl.costs import CrossEntropyCost, LogLikelihoodCost
+from nndl.engine.activations import sigmoid
+from nndl.engine.costs import CrossEntropyCost, LogLikelihoodCost
 
 __all__ = ["NotYetRight", "check_delta", "check_lambda", "check_momentum", "check_softmax_delta", "check_z_spread"]
 

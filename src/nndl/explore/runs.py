@@ -26,10 +26,10 @@ from types import SimpleNamespace
 import numpy as np
 
 import nndl
-from nndl.activations import Sigmoid
+from nndl.engine.activations import Sigmoid
 from nndl.config import TrainConfig, rng_streams
-from nndl.costs import CrossEntropyCost, QuadraticCost
-from nndl.initializers import get_initializer
+from nndl.engine.costs import CrossEntropyCost, QuadraticCost
+from nndl.engine.initializers import get_initializer
 from nndl.sweep.runner import InlineRunner, Runner
 from nndl.sweep.trial import DataSource, Trial, run_trial
 
@@ -83,10 +83,6 @@ LADDER = [
     ("+ better initialization: default (N(0, 1/n_in)) init", "better-init", "~97%"),
     ("+ larger hidden layer [784, 100, 10]", "full", "~97.5-98%"),
 ]
-
-
-def _head(split, n):
-    return split if n is None else type(split)(split.images[:n], split.labels[:n])
 
 
 def slowdown_demo(eta: float = 0.15, epochs: int = 300, w: float = 2.0, b: float = 2.0) -> dict:
@@ -194,7 +190,7 @@ def work(config: TrainConfig, feed: dict, sizes: dict) -> float:
     return config.epochs * per_row * (3 * n_train + watched)
 
 
-class _Relay:
+class Relay:
     """Progress events of trials (dicts from any process) -> the Reporter's calls."""
 
     def __init__(self, reporter: Reporter, configs: dict):
@@ -252,8 +248,8 @@ def run_level3(options: Options, splits, reporter: Reporter | None = None, on_sa
 
 
 def _run_level3(options, splits, reporter, on_save, runner, source, on_model, tensorboard=None) -> dict:
-    cut = type(splits)(_head(splits.training, options.n_train), _head(splits.validation, options.n_validation),
-                       _head(splits.test, options.n_test))
+    cut = type(splits)(splits.training.head(options.n_train), splits.validation.head(options.n_validation),
+                       splits.test.head(options.n_test))
     results = new_results(options, cut)
     start = time.perf_counter()
     reporter.section("Section 1: cross-entropy cost")
@@ -270,7 +266,7 @@ def _run_level3(options, splits, reporter, on_save, runner, source, on_model, te
         cost = {name: work(config, feed, results["sizes"]) for _, name, config, feed in planned}
         trials.sort(key=lambda t: -cost[t.key])
         reporter.section(f"Sections 2-4: {len(trials)} trainings on {runner.describe()}")
-    runner.listen(_Relay(reporter, {t.key: t.config for t in trials}))
+    runner.listen(Relay(reporter, {t.key: t.config for t in trials}))
     data = runner.share(source, splits) if source is not None else splits
     current = "cross-entropy"
 

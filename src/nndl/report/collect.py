@@ -247,6 +247,10 @@ def from_model(path: Path, test=None, dataset: str | None = None) -> Report:
     path = Path(path)
     d = read_json(path)
     net = from_dict(d, str(path))
+    if not net.dense:
+        raise ModelFileError(f"{path}: a network of conv or pool layers ({len(net.layers)} layers); the report "
+                             f"page runs network2's dense networks only for now (nndl evaluate and nndl predict "
+                             f"read this one)")
     config = d.get("config") if isinstance(d.get("config"), dict) else None
     history = _history(d.get("history"))
     dataset = dataset or saved_dataset(d) or "mnist"

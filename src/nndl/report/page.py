@@ -14,7 +14,7 @@ from importlib import resources
 
 import nndl
 from nndl import imageprep, inkfind
-from nndl.activations import SATURATED
+from nndl.engine.activations import SATURATED
 
 from .charts import run_charts, saturation_chart
 from .collect import EXPECTED, Report
@@ -30,7 +30,7 @@ def prep_constants() -> dict:
     names_prep = ("BOX", "FIELD", "NOISE", "MIN_CONTRAST", "LIGHTING", "MOSTLY")
     names_ink = ("EDGE", "LINE_LENGTH", "LINE_THIN", "LINE_SPAN", "SPECK", "PIECE", "REACH", "TAIL", "MAX_SLOPE")
     out = {n: getattr(imageprep, n) for n in names_prep}
-    out["WORK"] = imageprep._WORK
+    out["WORK"] = imageprep.WORK_SIDE
     out.update({n: getattr(inkfind, n) for n in names_ink})
     return out
 
@@ -153,7 +153,7 @@ SATURATION_MEANING = (
 
 def section_saturation(report: Report) -> str:
     chart = saturation_chart(report.runs)
-    intro = ("<p>A hidden neuron is <em>saturated</em> when its derivative is below 4% of its peak (for the "
+    intro = (f"<p>A hidden neuron is <em>saturated</em> when its derivative is below {SATURATED:.0%} of its peak (for the "
              "sigmoid: &sigma;&prime;(z) &lt; 0.01, i.e. &sigma;(z) &lt; 0.01 or &gt; 0.99). Its weights then "
              "barely change, whatever the cost: this is the slowdown that N(0, 1/n<sub>in</sub>) initialization "
              "removes. The pad above marks the saturated neurons for your own digit.</p>")

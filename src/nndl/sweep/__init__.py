@@ -17,7 +17,8 @@ trial gives the same result bit for bit wherever it runs (one BLAS thread everyw
 (the Level 3 exploration) uses to run independent trainings in parallel.
 """
 
-from .runner import InlineRunner, LocalRunner, Runner, cpu_count, make_runner
+from .choose import make_runner
+from .runner import InlineRunner, LocalRunner, Runner, cpu_count
 from .spec import LOG_UNIFORM, Range, SweepSpec, parse_field, parse_value, sweepable
 from .store import SCHEMA_VERSION, SweepFileError, SweepStore
 from .sweep import Outcome, load_spec, open_sweep, run_sweep

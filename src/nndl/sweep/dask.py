@@ -36,7 +36,7 @@ class SweepWorkerSetup(WorkerPlugin):
     name = "nndl-sweep"
 
     def setup(self, worker):
-        from .runner import blas_limit
+        from nndl.blas import blas_limit
 
         self._limit = blas_limit()
         set_sink(lambda event: worker.log_event(TOPIC, event))

@@ -22,18 +22,12 @@ from matplotlib.ticker import MaxNLocator
 from nndl.figstyle import legend_beside, plain_log_ticks
 from nndl.fileio import atomic_path
 
-from .spec import LOG_UNIFORM, SweepSpec
+from .spec import LOG_UNIFORM, SweepSpec, value_text
 
 ETA_FIGURE, ACCURACY_FIGURE, HEATMAP_FIGURE = "eta_training_cost.png", "validation_accuracy.png", "heatmap.png"
 MAX_PANELS = 4  # eta panels; the best-scoring combinations of the other fields
 MAX_LINES = 6  # lines per accuracy panel
 SOURCE = 'Neural Networks and Deep Learning, chapter 3: "How to choose a neural network\'s hyper-parameters?"'
-
-
-def _show(v) -> str:
-    if isinstance(v, list):
-        return ",".join(map(str, v))
-    return f"{v:g}" if isinstance(v, float) else str(v)
 
 
 def _key(v):
@@ -58,7 +52,7 @@ def _others(params: dict, skip) -> tuple:
 
 
 def _label(combo: tuple) -> str:
-    return ", ".join(f"{k} {_show(list(v) if isinstance(v, tuple) else v)}" for k, v in combo) or "all trials"
+    return ", ".join(f"{k} {value_text(v)}" for k, v in combo) or "all trials"
 
 
 def _done(rows):
@@ -153,7 +147,7 @@ def fig_accuracy(rows: list[dict], spec: SweepSpec) -> Figure | None:
                         hi.append(max(acc))
                 mean, lo, hi = map(np.asarray, (mean, lo, hi))
                 ax.errorbar(xs, mean, yerr=[mean - lo, hi - mean], marker="o", capsize=3, label=_label(combo))
-            ax.set_xticks(range(len(values)), [_show(list(v) if isinstance(v, tuple) else v) for v in values])
+            ax.set_xticks(range(len(values)), [value_text(v) for v in values])
             if len(combos) > 1 or combos[0]:
                 legend_beside(ax, fontsize=8)                                          # off the points
         ax.set(title=f"{name}", xlabel=name, ylabel="validation accuracy (%)")
@@ -195,8 +189,8 @@ def fig_heatmap(rows: list[dict], spec: SweepSpec) -> Figure | None:
             light = np.isnan(grid[i, j]) or grid[i, j] < lo + 0.6 * (hi - lo)
             ax.text(j, i, text, ha="center", va="center", color="white" if light else "black",
                     fontweight="bold" if (i, j) == best else "normal")
-    ax.set_xticks(range(len(xs)), [_show(list(v) if isinstance(v, tuple) else v) for v in xs])
-    ax.set_yticks(range(len(ys)), [_show(list(v) if isinstance(v, tuple) else v) for v in ys])
+    ax.set_xticks(range(len(xs)), [value_text(v) for v in xs])
+    ax.set_yticks(range(len(ys)), [value_text(v) for v in ys])
     ax.set(xlabel=fx, ylabel=fy)
     seeds = len(spec.seeds)
     fig.suptitle(f"Validation accuracy (%) for each {fy} and {fx}"

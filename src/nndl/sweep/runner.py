@@ -34,30 +34,9 @@ from threadpoolctl import threadpool_limits
 
 from nndl.errors import ConfigError
 
+from nndl.blas import blas_limit
+
 from .events import set_sink
-
-
-_USER_VARS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
-
-
-def blas_limit():
-    """Limit BLAS, in this process, to one thread - or to the count the user set in
-    OPENBLAS_NUM_THREADS (MKL_NUM_THREADS, OMP_NUM_THREADS) - and return the limit (a
-    context manager; it is already in force).
-
-    Unlike ``nndl.blas.blas_threads``, which leaves BLAS alone when such a variable is set,
-    this applies the count explicitly: a variable set after NumPy loaded BLAS (Dask sets
-    them in the process that starts a cluster) does not change the threads BLAS already
-    has, and a trial must run on the same count wherever it runs to give the same result.
-    """
-    n = 1
-    for var in _USER_VARS:
-        try:
-            n = max(1, int(os.environ.get(var, "")))
-            break
-        except ValueError:
-            continue
-    return threadpool_limits(limits=n, user_api="blas")
 
 
 def cpu_count() -> int:
@@ -247,15 +226,3 @@ class LocalRunner(Runner):
         pool.shutdown(wait=True)
         self._events.close()
         self._events.join_thread()
-
-
-def make_runner(workers: int | None = None, dask: str | None = None, scatter: bool = False) -> Runner:
-    """The runner the command line asks for: ``dask`` (a scheduler address) wins; otherwise
-    ``workers`` 1 runs inline and anything else (default: one per core) a local pool."""
-    if dask:
-        from .dask import DaskRunner  # the optional extra, imported only when asked for
-        return DaskRunner(dask, scatter=scatter)
-    if scatter:
-        raise ConfigError("--scatter sends the data to Dask workers; it needs --dask ADDRESS")
-    n = cpu_count() if workers is None else workers
-    return InlineRunner() if n == 1 else LocalRunner(n)

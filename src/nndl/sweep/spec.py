@@ -34,13 +34,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nndl.config import TrainConfig, check_int
+from nndl.config import TrainConfig, check_int, check_sizes_fit, flag_of
 from nndl.errors import ConfigError
 
 from .trial import MONITORS, Trial
 
 LOG_UNIFORM = ("eta", "lmbda")  # drawn log-uniformly from a range
-NOT_SWEPT = ("seed",)  # the seed is --seeds: it pairs trials rather than being a hyperparameter
+NOT_SWEPT = ("seed", "layers")  # the seed is --seeds (it pairs trials); a layer description holds commas and colons
 DEFAULT_MONITOR = ("evaluation_accuracy", "training_cost")  # training cost draws the book's eta figure
 
 
@@ -56,7 +56,7 @@ def sweepable() -> list[str]:
 
 def flag(name: str) -> str:
     """The command-line flag of a field: mini_batch_size -> --mini-batch-size."""
-    return "--" + name.replace("_", "-")
+    return flag_of(name)
 
 
 def _unknown(name) -> ConfigError:
@@ -283,7 +283,8 @@ class SweepSpec:
                 try:
                     config = base.replace(**changes)
                 except ConfigError as e:
-                    raise ConfigError(f"{_culprit(base, changes)}{e}") from None
+                    where = f"{flag(e.field)} {_show(changes[e.field])}: " if e.field in changes else ""
+                    raise ConfigError(f"{where}{e}", field=e.field) from None
                 trial = self._trial(config, {**combo, "seed": seed})
                 if trial.key not in seen:
                     seen.add(trial.key)
@@ -305,14 +306,11 @@ class SweepSpec:
                                ("--validation-size", self.n_validation, splits.validation)):
             if n is not None and n > len(split):
                 raise ConfigError(f"{what} {n}: the data set has only {len(split):,} images in that split")
-        pixels = splits.training.images.shape[1]
-        classes = int(max(splits.training.labels.max(), splits.test.labels.max())) + 1
         for sizes in {t.config.sizes for t in self.trials()}:
-            if sizes[0] != pixels:
-                raise ConfigError(f"--sizes {_show(sizes)}: the first layer must have {pixels} neurons, "
-                                  f"one per pixel of the images")
-            if sizes[-1] < classes:
-                raise ConfigError(f"--sizes {_show(sizes)}: the last layer must have {classes} neurons, one per class")
+            try:
+                check_sizes_fit(sizes, splits)
+            except ConfigError as e:
+                raise ConfigError(f"--sizes {_show(sizes)}: {e.detail}", field="sizes", detail=e.detail) from None
 
     def to_dict(self) -> dict:
         return {"values": {k: [_plain(v) for v in vs] for k, vs in self.values.items()},
@@ -337,15 +335,12 @@ class SweepSpec:
         return "-".join(self.swept() or ["single"]) + "-" + self.digest()
 
 
-def _culprit(base: TrainConfig, changes: dict) -> str:
-    """'--eta -1: ' for the first field whose value TrainConfig refuses on its own."""
-    for name, value in changes.items():
-        try:
-            base.replace(**{name: value})
-        except ConfigError:
-            return f"{flag(name)} {_show(value)}: "
-    return ""
-
-
 def _show(value) -> str:
     return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+
+
+def value_text(v) -> str:
+    """A field's value as tables, labels and figures show it: 784,30,10 for sizes, 0.5 for eta."""
+    if isinstance(v, (list, tuple)):
+        return ",".join(map(str, v))
+    return f"{v:g}" if isinstance(v, float) else str(v)

@@ -24,12 +24,14 @@ from pathlib import Path
 from nndl.config import TrainConfig
 from nndl.data import DATASETS, Split, Splits, load_dataset
 from nndl.errors import ConfigError
-from nndl.training import train
+from nndl.engine.history import MONITORS as ENGINE_MONITORS
+from nndl.engine.training import train
 
 from .events import emit
 
 SPLITS = ("training", "validation", "test")
-MONITORS = ("evaluation_accuracy", "evaluation_cost", "training_accuracy", "training_cost")
+# the per-epoch series a trial can record: the engine's monitors (one vocabulary), but saturation
+MONITORS = tuple(m for m in ENGINE_MONITORS if m != "saturation")
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,6 @@ def resolve(data) -> Splits:
     return _LOADED[data]
 
 
-def head(split: Split, n: int | None) -> Split:
-    """The first ``n`` examples of ``split`` (views, no copy); all of it for None."""
-    return split if n is None else Split(split.images[:n], split.labels[:n])
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,7 @@ class Trial:
     ``n_train``/``n_validation``/``n_test`` keep the first n images of a split (None: all),
     the book's broad strategy of working on a subset first. ``evaluation`` is the split
     watched after every epoch (the validation set, except in the book's overfitting demo);
-    ``monitor`` names the per-epoch series recorded (``nndl.training.train``'s monitor_*
+    ``monitor`` names the per-epoch series recorded (``nndl.engine.training.train``'s monitor_*
     flags); ``finals`` the splits whose accuracy is measured once at the end (the test set
     only when asked). ``keep_model`` returns the trained network too.
     """
@@ -112,9 +111,9 @@ class Trial:
 
 def parts(trial: Trial, splits: Splits) -> dict[str, Split]:
     """The three splits as this trial sees them (subsets applied)."""
-    return {"training": head(splits.training, trial.n_train),
-            "validation": head(splits.validation, trial.n_validation),
-            "test": head(splits.test, trial.n_test)}
+    return {"training": splits.training.head(trial.n_train),
+            "validation": splits.validation.head(trial.n_validation),
+            "test": splits.test.head(trial.n_test)}
 
 
 def run_trial(trial: Trial, data) -> dict:

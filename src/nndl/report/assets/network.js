@@ -1,4 +1,4 @@
-/* nndl report page: the forward pass of nndl/network.py (Network.forward_layers) and the
+/* nndl report page: the forward pass of nndl/engine/network.py (Network.forward_layers, Dense.forward) and the
  * activations of nndl/activations.py, line by line. A network here is
  * {sizes, activation, output, weights: [Float32Array (n_out * n_in), row-major], biases: [...]}
  * (weights are stored as float32; the arithmetic is float64, as in NumPy).
@@ -6,7 +6,10 @@
 "use strict";
 
 var NNDLNet = (function () {
-  var SATURATED = 0.04;  // nndl.activations.SATURATED: below 4 % of the derivative's peak
+  // nndl.engine.activations.SATURATED, from the page's data (init): a derivative below this
+  // share of its peak counts as saturated
+  var SATURATED = null;
+  function init(saturated) { SATURATED = saturated; }
 
   // nndl.activations: fn (in place on a Float64Array) and the derivative from the output.
   var ACTIVATIONS = {
@@ -77,5 +80,5 @@ var NNDLNet = (function () {
   }
 
   return { forwardLayers: forwardLayers, saturated: saturated, fromData: fromData, decode: decode,
-           ACTIVATIONS: ACTIVATIONS, SATURATED: SATURATED };
+           ACTIVATIONS: ACTIVATIONS, init: init, threshold: function () { return SATURATED; } };
 })();

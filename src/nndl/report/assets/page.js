@@ -5,6 +5,7 @@
 (function () {
   var DATA = JSON.parse(document.getElementById("nndl-data").textContent);
   NNDLPrep.init(DATA.prep);
+  NNDLNet.init(DATA.saturated);
   var NETS = DATA.networks.map(NNDLNet.fromData);
   var DIGITS = DATA.digits ? NNDLNet.decode(DATA.digits.pixels, Uint8Array) : null;
   var $ = function (id) { return document.getElementById(id); };
@@ -159,7 +160,7 @@
     if (nLayers === 0) { $("sat-now").textContent = "This network has no hidden layer: the inputs feed the outputs directly."; return; }
     $("sat-now").textContent = layers ? sat + " of " + count + " hidden neurons " + (sat === 1 ? "is" : "are") +
       " saturated for this input " +
-      "(outlined: their derivative is below 4% of its peak" + (net.activation === "sigmoid" ? ", σ(z) < 0.01 or > 0.99" : "") +
+      "(outlined: their derivative is below " + Math.round(100 * DATA.saturated) + "% of its peak" + (net.activation === "sigmoid" ? ", σ(z) < 0.01 or > 0.99" : "") +
       "), so they would barely learn from it." : "";
   }
 

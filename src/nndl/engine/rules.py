@@ -1,22 +1,26 @@
 """The update rule: how a step changes the parameters, given the scaled gradient sums.
 
 One rule, gradient descent, with its options composed from small pieces: a regularizer
-(``nndl.regularizers``: L2 or L1), momentum (mu), and dropout masks (``nndl.dropout``).
+(``nndl.engine.regularizers``: L2 or L1), momentum (mu), and dropout masks (``nndl.engine.dropout``).
 
 Contract: ``gradient_scale(m)`` is the factor the backward pass folds into the gradient of a
-mini-batch of m examples (-eta/m); ``apply(weights, biases, gw, gb)`` updates the parameters
-in place for one mini-batch (network2's ``update_mini_batch``). For training, ``workspace(net,
+mini-batch of m examples (-eta/m); ``apply(params)`` updates the parameters (``Param``s, their
+``grad`` filled by the backward pass) in place for one mini-batch (network2's
+``update_mini_batch``): it never asks which layer a parameter belongs to. For training, ``workspace(net,
 m)`` gives the buffers for a window of consecutive mini-batches that the loop fills, and
 ``step(net, ws, rows)`` takes the steps of the first ``rows`` rows of that window, mini-batch
 after mini-batch. ``set_eta`` changes the learning rate between epochs (a schedule); the loop
-then asks for a new workspace. The training loop (``nndl.training``) knows nothing else.
+then asks for a new workspace. The training loop (``nndl.engine.training``) knows nothing else.
 
 Two engines take the steps, with the same arithmetic:
 
-* the windowed engine (``nndl.windowed``), when a step is linear in the weights - plain SGD
-  with L2 decay or none: ten mini-batches share the first layer's products;
-* one mini-batch at a time (``PlainWorkspace``) for L1 and momentum, whose steps depend on
-  sgn(w) or on the velocity: one matrix product per layer and mini-batch.
+* the windowed engine (``nndl.engine.windowed``), when a step is linear in the weights - plain SGD
+  with L2 decay or none (``linear_steps``) - and the network is network2's dense stack: ten
+  mini-batches share the first layer's products;
+* one mini-batch at a time (``PlainWorkspace``) for L1, momentum and any other stack of layers:
+  the network's forward and backward pass per mini-batch, then ``apply``.
+
+``GradientDescent.workspace`` is the one place that chooses between them.
 """
 
 from __future__ import annotations
@@ -25,17 +29,22 @@ from typing import Sequence
 
 import numpy as np
 
-from .checks import check_float, check_int
+from ..checks import check_float, check_int
+from ..errors import ConfigError
 from .dropout import Dropout
-from .errors import ConfigError
-from .network import Workspace
 from .regularizers import get_regularizer
 from .windowed import WINDOW_ROWS, WindowWorkspace, descend_window
 
 
+def linear_steps(regularization: str, lmbda: float, momentum: float) -> bool:
+    """True when a step changes the weights linearly - plain SGD (no momentum) with a linear
+    decay (L2) or none - which is what the windowed engine takes exactly."""
+    return momentum == 0.0 and (lmbda == 0.0 or get_regularizer(regularization).decay(1.0, 1.0, 1) is not None)
+
+
 class PlainWorkspace:
     """A window of mini-batches (``X`` (rows, n_in), ``T`` (rows, n_out), filled by the loop, as
-    for the windowed engine), stepped through one mini-batch at a time in ``Workspace`` buffers."""
+    for the windowed engine), stepped through one mini-batch at a time."""
 
     def __init__(self, sizes: Sequence[int], m: int, dtype, n: int | None = None):
         k = max(1, WINDOW_ROWS // m)
@@ -43,13 +52,6 @@ class PlainWorkspace:
         self.rows = k * m if n is None else min(k * m, n)
         self.X = np.empty((self.rows, sizes[0]), dtype)                   # (rows, n_in)
         self.T = np.empty((self.rows, sizes[-1]), dtype)                  # (rows, n_out)
-        self._batches: dict[int, Workspace] = {}
-
-    def batch(self, mm: int) -> Workspace:
-        """The buffers for a mini-batch of ``mm`` rows (made once per size)."""
-        if mm not in self._batches:
-            self._batches[mm] = Workspace(self.sizes, mm, self.dtype)
-        return self._batches[mm]
 
 
 class GradientDescent:
@@ -82,7 +84,7 @@ class GradientDescent:
     @property
     def windowed(self) -> bool:
         """True when the windowed engine takes these steps exactly (linear decay, no momentum)."""
-        return self.decay is not None and self.momentum == 0.0
+        return linear_steps(self.regularizer.name, self.lmbda, self.momentum)
 
     def check_decay(self) -> None:
         """Refuse a decay factor 1 - eta*lmbda/n <= 0 before training: every step would flip the
@@ -96,38 +98,44 @@ class GradientDescent:
                else f"use a smaller lmbda (below {self.n / self.eta:.4g} with eta {self.eta:g}; the book uses 5.0)")
         raise ConfigError(f"{'eta' if blame_eta else 'lmbda'} is too large: the L2 weight-decay factor "
                           f"1 - eta*lmbda/n is {self.decay:.4g} <= 0, so every step would flip the weights' "
-                          f"sign; {limit}; {fix}")
+                          f"sign; {limit}; {fix}", field="eta" if blame_eta else "lmbda")
 
     def gradient_scale(self, m: int) -> float:
         return -self.eta / m
 
-    def apply(self, weights, biases, gw, gb) -> None:
-        """One mini-batch's update, in place, from gw (n_out, n_in) and gb (n_out,) =
-        -(eta/m) sum_x dC_x/dw and /db (the backward pass's scaled gradient)."""
+    def apply(self, params) -> None:
+        """One mini-batch's update, in place, of every ``Param`` from its ``grad`` =
+        -(eta/m) sum_x dC_x/dparam (the backward pass's scaled gradient); the regularizer acts
+        on the parameters that decay (weights)."""
         reg, eta, lmbda, n, mu = self.regularizer, self.eta, self.lmbda, self.n, self.momentum
         if mu == 0.0:
-            for w, b, g, h in zip(weights, biases, gw, gb):
-                reg.step_(w, eta, lmbda, n)
-                w += g                                                   # (n_out, n_in)
-                b[:, 0] += h                                             # (n_out, 1)
+            for p in params:
+                value = p.value
+                if p.decays:
+                    reg.step_(value, eta, lmbda, n)
+                value += p.grad
             return
         if self.velocity is None:
-            self.velocity = [[np.zeros_like(w) for w in weights], [np.zeros_like(b) for b in biases]]
-        vw, vb = self.velocity
-        for w, b, g, h, v, u in zip(weights, biases, gw, gb, vw, vb):
+            self.velocity = [np.zeros_like(p.value) for p in params]
+        for p, v in zip(params, self.velocity):
             v *= mu
-            v += g                                                       # - eta grad C0
-            if lmbda:
-                v -= eta * reg.gradient(w, lmbda, n)                     # - eta grad of the penalty
-            u *= mu
-            u[:, 0] += h
-            w += v
-            b += u
+            v += p.grad                                                  # - eta grad C0
+            value = p.value
+            if lmbda and p.decays:
+                v -= eta * reg.gradient(value, lmbda, n)                 # - eta grad of the penalty
+            value += v
 
     def workspace(self, net, m: int):
-        if self.windowed:
+        """The buffers for a window of mini-batches of ``m``: the one place that chooses the
+        windowed engine (network2's dense stack, linear steps) or one mini-batch at a time."""
+        if self.windowed and net.dense:
             return WindowWorkspace(net.sizes, m, net.dtype, self.decay, n=self.n)
         return PlainWorkspace(net.sizes, m, net.dtype, n=self.n)
+
+    def fits(self, ws) -> bool:
+        """Whether ``ws`` takes this rule's steps as it is (a windowed workspace holds the decay
+        tables of one learning rate; ask for a new one after ``set_eta``)."""
+        return not isinstance(ws, WindowWorkspace) or ws.decay == self.decay
 
     def step(self, net, ws, rows: int) -> None:
         """The steps for the first ``rows`` rows of ``ws``, in order, each one ``apply`` after
@@ -141,9 +149,6 @@ class GradientDescent:
         m = ws.m
         for lo in range(0, rows, m):
             hi = min(lo + m, rows)
-            mb = ws.batch(hi - lo)
-            mb.a[0][...] = ws.X[lo:hi]                                   # (mm, n_in)
-            mb.t[...] = ws.T[lo:hi]                                      # (mm, n_out)
             part = None if masks is None else [k if k is None else k[lo:hi] for k in masks]
-            net.gradients_into(mb, self.gradient_scale(hi - lo), part)
-            self.apply(net.weights, net.biases, mb.gw, mb.gb)
+            net.gradients(ws.X[lo:hi], ws.T[lo:hi], self.gradient_scale(hi - lo), part)   # (mm, n_in)
+            self.apply(net.params)

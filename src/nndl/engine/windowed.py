@@ -28,10 +28,10 @@ a DivergenceError, in float32 possibly a few steps sooner than step by step.)
 
 Layers after the first are small; they take their steps one mini-batch at a time.
 Nothing here depends on which neurons the layers use or on dropout: the hidden activation,
-the output activation of the cost, and the dropout masks (``nndl.dropout``) enter only
+the output activation of the cost, and the dropout masks (``nndl.engine.dropout``) enter only
 through each step's e_t, which the step computes exactly. What the algebra needs is that a
 step changes W linearly - plain SGD with L2 decay (or none); L1 and momentum go one
-mini-batch at a time (``nndl.rules``).
+mini-batch at a time (``nndl.engine.rules``).
 Inputs that are 0 (81 % of MNIST's pixels) contribute nothing to z nor to the gradient,
 so when a window uses few enough of the input columns only those are multiplied.
 """
@@ -168,29 +168,15 @@ def descend_window(net, ws: WindowWorkspace, rows: int, eta: float, masks=None) 
 
     Equal to calling network2's ``update_mini_batch`` on each mini-batch in turn, to
     rounding (the products are reassociated; see the module docstring). ``masks``: dropout
-    masks for the window's rows (``nndl.dropout.Dropout.draw``), or None.
+    masks for the window's rows (``nndl.engine.dropout.Dropout.draw``), or None.
     """
-    P, act, out_act, cost, m, decay = net._params, net.activation, net.output, net.cost, ws.m, ws.decay
+    P = [layer.P for layer in net.layers]                                 # (n_l + 1, n_{l+1}) each
+    act, out_act, cost, decay = net.activation, net.output, net.cost, ws.decay
     L = len(P)
-    X = ws.X[:rows]                                                       # (r, n_in)
     W = [p[:-1] for p in P]                                               # (n_l, n_{l+1}) views
     b = [p[-1] for p in P]                                                # (n_{l+1},) views
-    np.logical_or.reduce(X, axis=0, out=ws.used)                          # (n_in,)
-    cols = ws.used.nonzero()[0]                                           # (c,)
-    if len(cols) <= ws.sparse_limit:
-        Xc = X.take(cols, axis=1, out=ws.Xc[:rows * len(cols)].reshape(rows, len(cols)), mode="clip")
-        W0 = W[0].take(cols, axis=0, out=ws.W0[:len(cols)], mode="clip")  # (c, n_1) copy
-    else:
-        cols, Xc, W0 = None, X, W[0]
-    Z, e = ws.Z[:rows], ws.e[:rows]                                       # (r, n_1)
-    np.dot(Xc, W0, out=Z)                                                 # X_t W_0 for every step t
-    Z *= ws.S[:rows]                                                      # d^t X_t W_0
-    Z += b[0]                                                             # + b_0
-    if rows > m:                                                          # one step needs no Gram matrix
-        M = ws.G[:rows * rows].reshape(rows, rows)                        # (r, r)
-        np.dot(Xc, Xc.T, out=M)                                           # X_t X_j^T (syrk)
-        M *= ws.D[:rows, :rows]                                           # d^(t-1-j) X_t X_j^T, j < t
-        M += ws.earlier[:rows, :rows]                                     # + 1 1^T, j < t
+    cols, Xc, M = _first_layer_products(ws, rows, W[0], b[0])
+    e = ws.e[:rows]                                                       # (r, n_1)
     for s in ws.steps(rows):
         c = -eta / s.mm                                                   # a short last batch has its own m
         z = s.z                                                           # (mm, n_1)
@@ -225,19 +211,50 @@ def descend_window(net, ws: WindowWorkspace, rows: int, eta: float, masks=None) 
                 W[l] *= decay
             P[l] += ws.g[l]
             delta = err
-    # Fold the window into the first layer: b += sum e; W = d^k W_0 + X^T (R e).
+    _fold_first_layer(ws, rows, cols, Xc, W[0], b[0])
+
+
+def _first_layer_products(ws: WindowWorkspace, rows: int, W0, b0):
+    """The window's first-layer work before its steps: Z = d^t X_t W_0 + b_0 for every row
+    (in ``ws.Z``) and the matrix M (r, r) of the earlier steps' effect (None for one step).
+    Only the input columns the window uses are multiplied, while few enough of them are.
+    Returns (those columns or None, the window's inputs in them (r, c), M)."""
+    X = ws.X[:rows]                                                       # (r, n_in)
+    np.logical_or.reduce(X, axis=0, out=ws.used)                          # (n_in,)
+    cols = ws.used.nonzero()[0]                                           # (c,)
+    if len(cols) <= ws.sparse_limit:
+        Xc = X.take(cols, axis=1, out=ws.Xc[:rows * len(cols)].reshape(rows, len(cols)), mode="clip")
+        W0c = W0.take(cols, axis=0, out=ws.W0[:len(cols)], mode="clip")  # (c, n_1) copy
+    else:
+        cols, Xc, W0c = None, X, W0
+    Z = ws.Z[:rows]                                                       # (r, n_1)
+    np.dot(Xc, W0c, out=Z)                                                # X_t W_0 for every step t
+    Z *= ws.S[:rows]                                                      # d^t X_t W_0
+    Z += b0                                                               # + b_0
+    M = None
+    if rows > ws.m:                                                       # one step needs no Gram matrix
+        M = ws.G[:rows * rows].reshape(rows, rows)                        # (r, r)
+        np.dot(Xc, Xc.T, out=M)                                           # X_t X_j^T (syrk)
+        M *= ws.D[:rows, :rows]                                           # d^(t-1-j) X_t X_j^T, j < t
+        M += ws.earlier[:rows, :rows]                                     # + 1 1^T, j < t
+    return cols, Xc, M
+
+
+def _fold_first_layer(ws: WindowWorkspace, rows: int, cols, Xc, W0, b0) -> None:
+    """Fold the window's steps into the first layer: b += sum e; W = d^k W_0 + X^T (R e)."""
+    e = ws.e[:rows]                                                       # (r, n_1)
     np.dot(ws.ones[:rows], e, out=ws.db)                                  # (n_1,)
-    b[0] += ws.db
+    b0 += ws.db
     R, dk = ws.fold_scales(rows)                                          # (r, 1), d^k
     e *= R
     if dk != 1.0:
-        W[0] *= dk
+        W0 *= dk
     if cols is None:
-        np.dot(X.T, e, out=ws.U)                                          # (n_in, n_1)
-        W[0] += ws.U
+        np.dot(ws.X[:rows].T, e, out=ws.U)                                # (n_in, n_1)
+        W0 += ws.U
     else:
         U = np.dot(Xc.T, e, out=ws.U[:len(cols)])                         # (c, n_1)
-        W[0][cols] += U
+        W0[cols] += U
 
 
 def _hidden(act, z, s: _Step, l: int, masks) -> None:

@@ -1,8 +1,9 @@
 """``nndl explore level3``: run the Level 3 exploration, save five figures, print the ladder.
 
-The command line of ``nndl.explore.runs`` (``nndl.explore.command`` does the work shared with
-``nndl explore beyond``): ``src/level3/1_improved_network.py`` (the Level 3 document's script)
-and ``nndl explore level3`` both call ``main``.
+The command line of ``nndl.explore.runs`` (its tables: ``nndl.explore.ladder``;
+``nndl.cli.explore.command`` does the work shared with ``nndl explore beyond``):
+``src/level3/1_improved_network.py`` (the Level 3 document's script) and ``nndl explore level3``
+both call ``main``.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from nndl.explore import command, figures, ladder
-from nndl.explore.command import BarReporter  # noqa: F401 - the reporter the explorations draw with
+from nndl.explore import figures, ladder
 from nndl.explore.runs import Options, run_level3
 from nndl.fileio import atomic_write_text
+
+from . import command
+from .command import BarReporter  # noqa: F401 - the reporter the explorations draw with
 
 
 def write_outputs(results: dict, folder: Path) -> list[Path]:
@@ -40,7 +43,7 @@ def parser(prog: str = "nndl explore level3"):
 
 
 def new_folder(pictures: str) -> Path:
-    """PICTURES/level3/YYYYMMDD_HHMMSS (``nndl.explore.command.new_folder``)."""
+    """PICTURES/level3/YYYYMMDD_HHMMSS (``nndl.cli.explore.command.new_folder``)."""
     return command.new_folder(pictures, "level3")
 
 

@@ -5,17 +5,17 @@ Contract: ``cost(weights, lmbda, n)`` is the term added to the cost of a set of 
 with respect to one weight matrix; ``step_(w, eta, lmbda, n)`` applies plain gradient
 descent's share of it in place, before the data's gradient is added; ``decay(eta, lmbda, n)``
 is the factor that step multiplies every weight by when the step is linear in w (L2), or
-None when it is not (L1) - the windowed engine (``nndl.windowed``) folds a linear decay
+None when it is not (L1) - the windowed engine (``nndl.engine.windowed``) folds a linear decay
 into its products and so takes L2 exactly, while L1 goes one mini-batch at a time.
 
-n is the size of the whole training set (``nndl.training``), as in network2.
+n is the size of the whole training set (``nndl.engine.training``), as in network2.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .registry import lookup
+from ..registry import lookup
 
 
 class L2:

@@ -14,10 +14,10 @@ Contract (every class in ``ACTIVATIONS`` and ``OUTPUTS`` keeps it):
 
 Hidden neurons (``ACTIVATIONS``): the book's sigmoid, and the two chapter 3 mentions as
 alternatives, tanh and rectified linear units. Each needs its own initial weights to start
-unsaturated (see ``nndl.initializers``): sigmoid and tanh take N(0, 1/n_in) ('default'),
+unsaturated (see ``nndl.engine.initializers``): sigmoid and tanh take N(0, 1/n_in) ('default'),
 ReLU takes N(0, 2/n_in) ('he'), because it zeroes about half of its inputs.
 
-Output layers (``OUTPUTS``): the output activation is fixed by the cost (``nndl.costs``):
+Output layers (``OUTPUTS``): the output activation is fixed by the cost (``nndl.engine.costs``):
 sigmoid for the quadratic and cross-entropy costs, softmax for the log-likelihood cost.
 """
 
@@ -175,7 +175,40 @@ class Softmax:
         return a * (1.0 - a)
 
 
+class Linear:
+    """The identity, y = z: network3's ``linear`` neurons (a layer with no nonlinearity)."""
+
+    name = "linear"
+    prime_max = 1.0
+
+    @staticmethod
+    def fn(z):
+        return np.array(z, copy=True)
+
+    @staticmethod
+    def fn_(z, out=None):
+        if out is not None and out is not z:
+            np.copyto(out, z)
+        return z if out is None else out
+
+    @staticmethod
+    def prime(z):
+        return np.ones_like(np.asarray(z, dtype=np.result_type(z, np.float32)))
+
+    @staticmethod
+    def prime_from_output(a):
+        return np.ones_like(np.asarray(a, dtype=np.result_type(a, np.float32)))
+
+    @staticmethod
+    def times_prime_(d, a, scratch):
+        """d *= 1: nothing to do."""
+        return d
+
+
 ACTIVATIONS = {Sigmoid.name: Sigmoid, Tanh.name: Tanh, ReLU.name: ReLU}
+# The neurons a layer of the layer stack may use: the hidden ones, and network3's linear neurons
+# (not offered for network2-style dense networks, whose flags and files list ACTIVATIONS).
+LAYER_ACTIVATIONS = {**ACTIVATIONS, Linear.name: Linear}
 OUTPUTS = {Sigmoid.name: Sigmoid, Softmax.name: Softmax}
 
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .checks import check_float, check_int
-from .registry import lookup
+from ..checks import check_float, check_int
+from ..registry import lookup
 
 
 @dataclass

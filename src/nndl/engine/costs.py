@@ -7,7 +7,7 @@ Contract (the book's ``network2`` interface):
   (n, n_out) with one example per row.
 * ``delta(z, a, y)`` -> array shaped like ``a``: the error dC/dz at the output layer, for
   weighted input ``z`` and activation ``a = output.fn(z)``;
-* ``output``: the output layer's activation the cost is made for (``nndl.activations.OUTPUTS``):
+* ``output``: the output layer's activation the cost is made for (``nndl.engine.activations.OUTPUTS``):
   the sigmoid for the quadratic and cross-entropy costs, softmax for the log-likelihood.
 
 Adding a cost is one small class plus one line in ``COSTS``.
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import Sigmoid, Softmax
-from .registry import lookup
+from ..registry import lookup
 
 
 def _safe_log(x):

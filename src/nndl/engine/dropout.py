@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .checks import check_float
+from ..checks import check_float
 
 
 class Dropout:

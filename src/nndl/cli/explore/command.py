@@ -23,12 +23,14 @@ from tqdm import tqdm
 import nndl
 from nndl import fileio
 from nndl.blas import blas_threads
-from nndl.cli.common import OneLineParser, cap, describe, interrupt_status, nonnegative_int
 from nndl.errors import NndlError, quote
 from nndl.explore.runs import Reporter
 from nndl.fileio import atomic_write_text
-from nndl.sweep.runner import cpu_count, make_runner
+from nndl.sweep.choose import make_runner
+from nndl.sweep.runner import cpu_count
 from nndl.sweep.trial import DataSource
+
+from ..common import OneLineParser, cap, describe, interrupt_status, nonnegative_int
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Exploration:
     text: Callable             # results -> the ladder at 80 columns, for the terminal
     markdown: Callable         # results -> results.md
     finished: Callable         # results (a dict) -> True for a results.json this exploration wrote
+    report: bool = True        # write report.html (its page reads dense networks only)
 
 
 class BarReporter(Reporter):
@@ -226,6 +229,8 @@ def main(exp: Exploration, argv: list[str] | None, prog: str) -> int:
     print(exp.text(results))
     print(f"Saved {len(paths)} figures, results.json, results.md and the {len(results['runs'])} trained models "
           f"(models/) in\n  {folder}")
+    if not exp.report:
+        return 0
     try:  # the report page beside the figures: draw a digit and watch the networks read it
         from nndl.report import write_report
         page = write_report(folder, test=splits.test)

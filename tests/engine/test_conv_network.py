@@ -1,0 +1,114 @@
+"""A conv net in the engine's stack: whole SGD steps against the per-example loop reference
+(``tests/reference_conv.py``) to 1e-12 relative in float64, and training through ``fit``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nndl.config import TrainConfig, training_streams
+from nndl.engine.network import Network
+from nndl.engine.rules import GradientDescent
+from nndl.engine.training import train
+from reference_conv import sgd_step
+
+SPECS = [{"kind": "conv", "maps": 3, "kernel": 3, "activation": "sigmoid"}, {"kind": "pool", "size": 2},
+         {"kind": "conv", "maps": 4, "kernel": 2, "activation": "tanh"},
+         {"kind": "dense", "n": 5, "activation": "relu"}, {"kind": "dense", "n": 3}]
+
+
+def small_net(dtype="float64", seed=0, specs=SPECS, in_shape=(9, 8, 2)):
+    return Network.stack(in_shape, specs, "log-likelihood", dtype=dtype, rng=seed)
+
+
+def as_reference(net):
+    """The network's layers as the reference's dicts (copies; dense weights as (n_out, n_in))."""
+    out = []
+    for layer in net.layers:
+        spec = layer.spec()
+        if spec["kind"] == "conv":
+            out.append({"kind": "conv", "w": layer.w.value.copy(), "b": layer.b.value.copy(),
+                        "act": spec["activation"]})
+        elif spec["kind"] == "pool":
+            out.append({"kind": "pool", "size": spec["size"]})
+        else:
+            out.append({"kind": "dense", "w": layer.W.T.copy(), "b": layer.P[-1].copy(), "act": spec["activation"]})
+    return out
+
+
+def rel(a, b):
+    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+
+
+@pytest.mark.parametrize("m,lmbda", [(4, 0.0), (3, 2.0)])
+def test_sgd_steps_of_a_conv_net_match_the_per_example_reference(m, lmbda):
+    rng = np.random.default_rng(1)
+    net = small_net()
+    ref = as_reference(net)
+    n, eta, steps = 30, 0.7, 5
+    X = rng.standard_normal((steps * m, 9 * 8 * 2))                       # rows of (height, width, channels)
+    labels = rng.integers(0, 3, steps * m)
+    T = np.eye(3)[labels]                                                  # (rows, 3) one-hot
+    rule = GradientDescent(eta, lmbda, n)
+    ws = rule.workspace(net, m)
+    for s in range(steps):
+        rows = slice(s * m, (s + 1) * m)
+        ws.X[:m], ws.T[:m] = X[rows], T[rows]
+        rule.step(net, ws, m)
+        sgd_step(ref, X[rows].reshape(m, 9, 8, 2), T[rows], eta, lmbda, n)
+    got = as_reference(net)
+    for a, b in zip(got, ref):
+        if a["kind"] != "pool":
+            assert rel(a["w"], b["w"]) < 1e-12 and rel(a["b"], b["b"]) < 1e-12
+    assert rel(got[0]["w"], as_reference(small_net())[0]["w"]) > 1e-3       # the steps did change it
+
+
+def test_a_conv_net_described_in_one_line_learns_the_sample_digits_through_train(mnist_sample_splits):
+    training, validation = mnist_sample_splits
+    config = TrainConfig(layers="conv:4x5x5:relu,pool:2,dense:30", activation="relu", init="he",
+                         cost="log-likelihood", epochs=3, mini_batch_size=10, eta=0.1, lmbda=0.0, dtype="float32",
+                         sizes=(784, 10))
+    before = Network.stack((28, 28, 1), config.layer_specs(), "log-likelihood", init="he", dtype="float32",
+                           rng=training_streams(0, None).init)
+    net, history = train(config, training, validation)
+    assert [layer.spec() for layer in net.layers] == config.layer_specs() == [
+        {"kind": "conv", "maps": 4, "kernel": 5, "activation": "relu"}, {"kind": "pool", "size": 2},
+        {"kind": "dense", "n": 30, "activation": "relu"}, {"kind": "dense", "n": 10, "activation": "softmax"}]
+    assert history.evaluation_accuracy[-1] > max(before.accuracy(validation), 0.5 * len(validation[1]))  # from ~10 %
+
+
+@pytest.fixture(scope="module")
+def mnist_sample_splits():
+    from pathlib import Path
+
+    d = np.load(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
+    X = d["train_images"].reshape(-1, 784).astype(np.float32) / 255.0
+    y = d["train_labels"].astype(np.int64)
+    return (X[:600], y[:600]), (X[1500:1800], y[1500:1800])
+
+
+@pytest.mark.parametrize("change", [dict(), dict(dropout=0.3), dict(momentum=0.5, regularization="l1"),
+                                    dict(expand="shifts", dtype="float32")], ids=str)
+@pytest.mark.parametrize("stop_after", [1, 3])                     # windows: mid-epoch, and at an epoch's end
+def test_a_stopped_conv_run_saved_and_resumed_ends_where_the_unbroken_run_ends(tmp_path, change, stop_after):
+    import nndl
+    from nndl.serialization import load_with_metadata
+
+    rng = np.random.default_rng(21)
+    X = rng.uniform(0, 1, (230, 64))                                       # 8 x 8 images
+    train_data, val = (X, rng.integers(0, 4, 230)), (rng.uniform(0, 1, (40, 64)), rng.integers(0, 4, 40))
+    config = TrainConfig(sizes=(64, 4), layers="conv:3x3x3:tanh,pool:2,dense:6", cost="log-likelihood",
+                         epochs=3, mini_batch_size=10, eta=0.3, lmbda=1.0, seed=5, **change)
+    whole, h_whole = train(config, train_data, val, monitor_evaluation_cost=True)
+    calls = []
+    part, h = train(config, train_data, val, should_stop=lambda: calls.append(1) or len(calls) == stop_after,
+                    monitor_evaluation_cost=True)
+    assert h.stopped == "interrupted"
+    path = nndl.save(part, tmp_path / "stopped.json", config=config, history=h)
+    net, saved_config, saved_history = load_with_metadata(path)
+    past = nndl.History.from_dict(saved_history)
+    left = TrainConfig.from_dict(saved_config).replace(epochs=config.epochs - past.epochs)
+    resumed, h2 = train(left, train_data, val, net=net, history=past, monitor_evaluation_cost=True)
+    assert h2.evaluation_accuracy == h_whole.evaluation_accuracy and h2.evaluation_cost == h_whole.evaluation_cost
+    for a, b in zip(resumed.params, whole.params):
+        np.testing.assert_array_equal(a.value, b.value)
