@@ -43,6 +43,12 @@ class ResourceError(NndlError, MemoryError):
     """A run would need more memory than this machine has (estimated before allocating it)."""
 
 
+class OutputError(NndlError, OSError):
+    """An output path that writing would destroy something through: a device, a FIFO, a folder,
+    or a file the same command reads (``nndl.fileio.output_path``). An ``OSError`` too, so code
+    that reports a file that could not be written reports this one the same way."""
+
+
 
 QUOTE_LIMIT = 80  # characters of a user's value that a message echoes
 

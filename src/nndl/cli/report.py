@@ -13,10 +13,13 @@ import json
 import sys
 from pathlib import Path
 
-from nndl.report import report_path, write_report
+from nndl.data import DATASETS
+from nndl.errors import OutputError
+from nndl.fileio import check_output
+from nndl.report import report_inputs, report_path, write_report
 from nndl.serialization import read_json, saved_dataset
 
-from .common import DATASET_HELP, UsageError, bars_wanted, load_data
+from .common import DATASET_HELP, UsageError, bars_wanted, describe, load_data
 
 
 def add_parser(subparsers) -> None:
@@ -65,6 +68,10 @@ def run(args) -> int:
     if out.exists() and out.is_dir():
         raise UsageError(f"argument --output: {out} is a folder; give the path of the .html file to write")
     dataset = args.dataset or dataset_of(source) or "mnist"
+    try:  # before any work: the page may replace no file it reads, nor a device, FIFO or folder
+        check_output(out, [*report_inputs(source), *([dataset] if dataset not in DATASETS else [])])
+    except OutputError as e:
+        raise UsageError(f"argument --output: {describe(e)}") from None
     splits = load_data(dataset, args.data_dir, bars=bars_wanted(args.quiet))
     path = write_report(source, out, test=splits.test, dataset=dataset)
     size = path.stat().st_size

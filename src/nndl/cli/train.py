@@ -28,12 +28,13 @@ from nndl.activations import ACTIVATIONS
 from nndl.augment import EXPANSIONS
 from nndl.config import DTYPES, TrainConfig, training_streams
 from nndl.costs import COSTS, get_cost
-from nndl.errors import ConfigError, ModelFileError
+from nndl.data import DATASETS
+from nndl.errors import ConfigError, ModelFileError, OutputError
 from nndl.initializers import INITIALIZERS
 from nndl.network import Network
 from nndl.regularizers import REGULARIZERS
 from nndl.schedules import SCHEDULES
-from nndl.fileio import check_writable
+from nndl.fileio import check_output
 from nndl.limits import MAX_EPOCHS
 from nndl.memory import require, training_estimate
 from nndl.serialization import load_with_metadata, save
@@ -388,7 +389,10 @@ def _save_target(args) -> str | None:
         raise UsageError(f"argument --save: an empty path {args.save!r}; give a file name, such as model.json")
     target = args.save or args.resume
     if target:
-        check_writable(target)
+        try:  # the data set is an input: a model saved onto it would destroy it (the resumed file is read whole first)
+            check_output(target, [args.dataset] if args.dataset not in DATASETS else [])
+        except OutputError as e:
+            raise UsageError(f"argument --save: {describe(e)}") from None
     return target
 
 

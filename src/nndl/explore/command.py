@@ -147,6 +147,10 @@ def replot(exp: Exploration, folder: Path) -> int:
     if not exp.finished(results):
         raise NndlError(f"{where}: not the results of a {exp.title} exploration run to its end (it did not "
                         f"finish, or another exploration wrote it), so not every figure has its data; run it again")
+    from nndl.report import report_inputs  # results.json, the figures' names, models/*.json
+    reads = [p for p in report_inputs(folder) if p.suffix != ".png"]
+    for name in (folder / "results.md", *(p for p in report_inputs(folder) if p.suffix == ".png")):
+        fileio.output_path(name, reads)  # a figure linked to results.json is refused, never written through
     try:  # the figures read the file's structure as a finished run wrote it; anything else is refused
         paths = exp.write_outputs(results, folder)
         table = exp.text(results)
