@@ -31,6 +31,10 @@ class ModelFileError(NndlError, ValueError):
     """A saved model file cannot be read: not JSON, wrong structure, bad numbers."""
 
 
+class ResultsFileError(DataError):
+    """An exploration's results.json cannot be read: not JSON, or not the shape nndl writes."""
+
+
 class DivergenceError(NndlError, ArithmeticError):
     """Training produced non-finite weights or cost (usually: eta too large)."""
 

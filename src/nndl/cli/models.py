@@ -24,7 +24,8 @@ from nndl.data import DATASETS
 from nndl.errors import NndlError, OutputError
 from nndl.fileio import atomic_path, output_folder, output_path
 from nndl.imageprep import FIELD, load_digit
-from nndl.serialization import from_dict, read_json, saved_dataset
+from nndl.data.provenance import check_recorded, recorded_of
+from nndl.serialization import from_dict, read_json
 
 from .common import (DATASET_HELP, UsageError, bars_wanted, check_fits, class_names, count, describe, load_data,
                      percent)
@@ -81,14 +82,16 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, k: int) -> np.nd
 
 
 def load_model(path) -> tuple:
-    """(network, the data set its file names or None): one read of the model file."""
+    """(network, the data set its file names or None, that file's recorded SHA-256 or None): one read."""
     d = read_json(path)
-    return from_dict(d, str(path)), saved_dataset(d)
+    return (from_dict(d, str(path)), *recorded_of(d))
 
 
 def run_evaluate(args) -> int:
     """Accuracy, per-class accuracy and the confusion matrix of a model on one split."""
-    net, trained_on = load_model(args.model)
+    net, trained_on, sha256 = load_model(args.model)
+    if not args.dataset and trained_on:  # the very file it was trained on, or an error: never another one
+        check_recorded(trained_on, sha256, args.model)
     dataset = args.dataset or trained_on or "mnist"
     data = load_data(dataset, args.data_dir, bars=bars_wanted(args.quiet or args.json))
     split = getattr(data, args.split)
@@ -181,7 +184,7 @@ def _input_outputs(args) -> list[Path]:
 
 def run_predict(args) -> int:
     """Classify each image; a bad image is reported on stderr and makes the exit status 1."""
-    net, trained_on = load_model(args.model)
+    net, trained_on, _ = load_model(args.model)
     names = class_names(trained_on) if trained_on in DATASETS and trained_on != "mnist" else None
     if net.sizes[0] != 784:
         raise UsageError(f"{args.model} takes {net.sizes[0]} inputs; predict needs a model of 28x28 "

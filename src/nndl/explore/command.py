@@ -23,6 +23,7 @@ from tqdm import tqdm
 import nndl
 from nndl import fileio
 from nndl.blas import blas_threads
+from nndl.data.provenance import record
 from nndl.cli.common import OneLineParser, cap, describe, interrupt_status, nonnegative_int
 from nndl.errors import NndlError, quote
 from nndl.explore.runs import Reporter
@@ -178,8 +179,11 @@ def main(exp: Exploration, argv: list[str] | None, prog: str) -> int:
         folder = new_folder(args.pictures, exp.name)
         tqdm.write(f"Writing to {folder}", file=sys.stderr)
 
+        recorded = record(args.dataset)  # an .npz file by its absolute path and SHA-256
+
         def save(results):
-            atomic_write_text(folder / "results.json", json.dumps(results, indent=1))
+            options = {**results["options"], **recorded}
+            atomic_write_text(folder / "results.json", json.dumps({**results, "options": options}, indent=1))
 
         def save_model(name, net, record):
             path = Path("models") / f"{name}.json"
