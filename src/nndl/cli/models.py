@@ -21,7 +21,8 @@ import numpy as np
 from PIL import Image
 
 from nndl.data import DATASETS
-from nndl.errors import NndlError, OutputError
+from nndl.errors import ModelFileError, NndlError, OutputError
+from nndl.limits import MAX_CLASSES
 from nndl.fileio import atomic_path, output_folder, output_path
 from nndl.imageprep import FIELD, load_digit
 from nndl.data.provenance import check_recorded, recorded_of
@@ -90,6 +91,9 @@ def load_model(path) -> tuple:
 def run_evaluate(args) -> int:
     """Accuracy, per-class accuracy and the confusion matrix of a model on one split."""
     net, trained_on, sha256 = load_model(args.model)
+    if net.sizes[-1] > MAX_CLASSES:  # before any data is read: a 10,000 x 10,000 confusion matrix is no answer
+        raise ModelFileError(f"{args.model}: its output layer has {net.sizes[-1]:,} neurons, but a data set here has "
+                             f"at most {MAX_CLASSES} classes (MNIST's digits 0-9): not a network for these images")
     if not args.dataset and trained_on:  # the very file it was trained on, or an error: never another one
         check_recorded(trained_on, sha256, args.model)
     dataset = args.dataset or trained_on or "mnist"

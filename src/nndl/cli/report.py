@@ -16,10 +16,9 @@ from nndl.data import DATASETS
 from nndl.errors import OutputError
 from nndl.fileio import check_output
 from nndl.report import report_inputs, report_path, write_report
-from nndl.report.collect import check_for_page
+from nndl.report.collect import check_for_page, read_model
 from nndl.report.resultsfile import read_results
 from nndl.data.provenance import check_recorded, recorded_of
-from nndl.serialization import from_dict, read_json
 
 from .common import DATASET_HELP, UsageError, bars_wanted, describe, load_data
 
@@ -51,8 +50,8 @@ def dataset_of(source: Path) -> tuple[str | None, str | None]:
     None when not recorded; the file is read and checked whole here, before any data is loaded."""
     if source.is_dir():
         return recorded_of(read_results(source).get("options"))
-    d = read_json(source)
-    check_for_page(from_dict(d, str(source)), source, None)
+    net, d, _, _ = read_model(source)
+    check_for_page(net, source, None)
     return recorded_of(d)
 
 

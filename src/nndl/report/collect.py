@@ -128,6 +128,19 @@ def check_for_page(net, source, test, weights_so_far: int = 0) -> int:
     return total
 
 
+def read_model(path) -> tuple:
+    """(network, the parsed file, its config or None, its history or {}) of a model file, the whole
+    file checked once, here: the network as ``from_dict`` checks it, the config and the history as
+    the page reads them (``check_config``, ``check_history``: bounded). ``ModelFileError`` otherwise."""
+    d = read_json(path)
+    net = from_dict(d, str(path))
+    config, history = d.get("config"), d.get("history")
+    if config is not None:
+        config = check_config(config, path, kind="model file", error=ModelFileError)
+    history = check_history(history, path) if history is not None else {}
+    return net, d, config, history
+
+
 def network_entry(net, name: str, label: str, test, pool: DigitPool | None) -> dict:
     """What the page needs of one network: its shape, activations, weights (base64 float32,
     row-major (n_out, n_in) per layer), and on the test split its accuracy, confusion
@@ -251,7 +264,7 @@ def from_folder(folder: Path, test=None) -> Report:
     for name in order:
         path = folder / "models" / f"{name}.json"  # a run's name is a name (checked), never a path
         if path.is_file():
-            net = from_dict(read_json(path), str(path))
+            net, _, _, _ = read_model(path)
             weights = check_for_page(net, path, test, weights)
             report.networks.append(network_entry(net, name, run_label(name, results["runs"][name].get("config"),
                                                                       steps.get(name)), test, pool))
@@ -270,13 +283,8 @@ def from_folder(folder: Path, test=None) -> Report:
 def from_model(path: Path, test=None, dataset: str | None = None) -> Report:
     """A ``Report`` of one model file (its configuration and history when it has them)."""
     path = Path(path)
-    d = read_json(path)
-    net = from_dict(d, str(path))
+    net, d, config, history = read_model(path)
     check_for_page(net, path, test)
-    config, history = d.get("config"), d.get("history")  # checked as the model-file reader checks them
-    if config is not None:
-        config = check_config(config, path, kind="model file", error=ModelFileError)
-    history = check_history(history, path) if history is not None else {}
     dataset = dataset or saved_dataset(d) or "mnist"
     report = Report(kind="model", source=str(path), title=f"What the network in {path.name} learned")
     report.notes.append(f"Made from the model file {path}: {net.sizes}, {net.activation.name} hidden neurons, "
