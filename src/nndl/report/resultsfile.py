@@ -130,8 +130,8 @@ def check_results(results, filename) -> dict:
         check_name(name, filename)
         _check_run(c, run, f"runs[{quote(name, 40)}]", filename)
     ladder = results.get("ladder")
-    if ladder is not None:
-        c.of(ladder, "list", "ladder", "a list of steps")
+    if "ladder" in results:
+        c.of(ladder, "list", "ladder", "a list of steps", optional=False)
         if len(ladder) > MAX_REPORT_RUNS:
             c.fail("ladder", f"{len(ladder):,} steps, more than the {MAX_REPORT_RUNS} a report page shows")
         for i, row in enumerate(ladder):
@@ -152,7 +152,7 @@ def check_results(results, filename) -> dict:
 
 def _check_run(c: _Checker, run, where: str, filename) -> None:
     c.of(run, "object", where, "an object", optional=False)
-    if run.get("config") is not None:
+    if "config" in run:
         check_config(run["config"], filename, f"{where}.config")
     for key, kinds, what in (("group", "text", "text"), ("evaluation_data", "text", "text"),
                              ("model", "text", "text"), ("n_train", "integer", "an integer"),
