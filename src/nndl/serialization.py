@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +180,8 @@ def read_json(filename, kind: str = "model file", error: type = ModelFileError) 
     Bounded: the file's size against available memory, integers of at most ``MAX_INT_DIGITS``
     digits, nesting as deep as Python's recursion allows (deeper is one line, not a traceback)."""
     try:
+        if not stat.S_ISREG(os.stat(filename).st_mode) and not os.path.isdir(filename):
+            raise error(f"{filename}: not a regular file (a FIFO or a device?), so not a {kind}")  # never blocks
         with open(filename, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             memory.require(memory.file_estimate(size, MODEL_FILE_MEMORY_FACTOR, "reading it"),

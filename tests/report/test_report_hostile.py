@@ -300,3 +300,18 @@ def test_an_exploration_records_its_data_set_file(tmp_path):
     assert options["dataset"] == str(NPZ.resolve()) and len(options["dataset_sha256"]) == 64
     model = json.loads(next((folder / "models").glob("*.json")).read_text())
     assert model["dataset"] == str(NPZ.resolve()) and model["dataset_sha256"] == options["dataset_sha256"]
+
+
+def test_a_fifo_as_a_model_or_results_file_is_one_line_and_never_blocks(tmp_path):
+    os.mkfifo(tmp_path / "m.json")
+    folder = tmp_path / "run"
+    folder.mkdir()
+    os.mkfifo(folder / "results.json")
+    for argv in (["evaluate", str(tmp_path / "m.json")], ["report", str(tmp_path / "m.json")],
+                 ["predict", str(tmp_path / "m.json"), "x.png"]):
+        done = subprocess.run([sys.executable, "-m", "nndl", *argv], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1 and "not a regular file" in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+    done = subprocess.run([sys.executable, "-m", "nndl", "report", str(folder)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode in (1, 2) and len(done.stderr.strip().splitlines()) == 1, done.stderr
