@@ -175,7 +175,7 @@ def output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (
         st = None
     except OSError as e:
         if e.errno == errno.ELOOP:
-            raise OutputError(errno.ELOOP, f"is a loop of symbolic links; give the path of a file",
+            raise OutputError(errno.ELOOP, "is a loop of symbolic links; give the path of a file",
                               str(given)) from None
         st = None  # a parent that is a file, no permission: the write (or check_writable) says why
     if st is not None and not stat.S_ISREG(st.st_mode):

@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import nndl
@@ -20,8 +19,7 @@ from nndl.cli import main
 from nndl.data import load_npz
 from nndl.errors import ModelFileError, ResultsFileError
 from nndl.limits import MAX_EPOCHS
-from nndl.report import build_report, write_report
-from nndl.report import collect
+from nndl.report import build_report, modelfile
 from nndl.report.page import html
 
 NPZ = Path(__file__).parents[1] / "data" / "mnist_sample.npz"
@@ -103,7 +101,7 @@ def test_a_model_with_10000_outputs_is_refused_before_any_work(tmp_path, capsys)
 
 def test_a_page_holds_a_bounded_number_of_weights(tmp_path, monkeypatch, sample):
     path = write(tmp_path / "m.json", model_dict((784, 30, 10)))
-    monkeypatch.setattr(collect, "MAX_PAGE_WEIGHTS", 20_000)
+    monkeypatch.setattr(modelfile, "MAX_PAGE_WEIGHTS", 20_000)
     with pytest.raises(ModelFileError, match="a report page holds"):
         build_report(path, sample.test)
 

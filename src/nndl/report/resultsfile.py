@@ -17,7 +17,7 @@ from pathlib import Path
 
 from nndl.errors import ResultsFileError, quote
 from nndl.limits import MAX_LAYERS, MAX_REPORT_RUNS
-from nndl.serialization import _fail, check_history, read_json
+from nndl.serialization import check_history, read_json
 
 KIND = "results file"
 NAME_LIMIT = 200           # characters of a run name (the book's longest: 'overfit-lambda-0.1')
@@ -27,6 +27,11 @@ NUMBERS = ("eta", "lmbda", "momentum", "dropout", "rotate", "schedule_divisor") 
 INTEGERS = ("epochs", "mini_batch_size", "seed", "schedule_patience", "order_seed", "early_stopping")
 BEYOND_NEEDS = ("sizes", "eta", "lmbda", "epochs", "schedule_patience", "schedule_divisor", "dropout", "seed")
 _PATHLIKE = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
+def _fail(filename, problem: str, kind: str, error: type):
+    """The model-file reader's message form: 'FILE: not a valid results file: PROBLEM'."""
+    raise error(f"{filename}: not a valid {kind}: {problem}")
 
 
 def _number(v) -> bool:
