@@ -165,3 +165,14 @@ def test_save_input_never_writes_over_an_input(model, digit, tmp_path, capsys):
     before = victim.read_bytes()
     assert main(["predict", str(model), str(digit), str(victim), "--save-input", str(tmp_path)]) == 2
     assert "also an input" in capsys.readouterr().err and victim.read_bytes() == before
+
+
+def test_replot_never_writes_a_figure_through_a_link_onto_results_json(tmp_path, capsys):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    shutil.copy(Path(__file__).parents[2] / "docs" / "level3" / "results.json", folder / "results.json")
+    before = (folder / "results.json").read_bytes()
+    (folder / "1_cross_entropy_advantage.png").symlink_to("results.json")
+    assert main(["explore", "level3", "--replot", str(folder)]) == 1
+    assert "also an input" in capsys.readouterr().err
+    assert (folder / "results.json").read_bytes() == before

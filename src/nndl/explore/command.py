@@ -23,7 +23,7 @@ from tqdm import tqdm
 import nndl
 from nndl import fileio
 from nndl.blas import blas_threads
-from nndl.data.provenance import record
+from nndl.data.provenance import record as dataset_record
 from nndl.cli.common import OneLineParser, cap, describe, interrupt_status, nonnegative_int
 from nndl.errors import NndlError, quote
 from nndl.explore.runs import Reporter
@@ -179,7 +179,7 @@ def main(exp: Exploration, argv: list[str] | None, prog: str) -> int:
         folder = new_folder(args.pictures, exp.name)
         tqdm.write(f"Writing to {folder}", file=sys.stderr)
 
-        recorded = record(args.dataset)  # an .npz file by its absolute path and SHA-256
+        recorded = dataset_record(args.dataset)  # an .npz file by its absolute path and SHA-256
 
         def save(results):
             options = {**results["options"], **recorded}
