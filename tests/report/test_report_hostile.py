@@ -288,25 +288,12 @@ def test_a_model_file_without_a_hash_still_loads(tmp_path, capsys, monkeypatch):
     capsys.readouterr()
 
 
-def test_an_exploration_records_its_data_set_file(tmp_path):
-    from nndl.report.resultsfile import read_results
-    from nndl.explore.level3 import main as level3
-    rel = os.path.relpath(NPZ, Path.cwd())
-    assert level3(["--quick", "--dataset", rel, "--pictures", str(tmp_path), "-q", "--workers", "1"]) == 0
-    (folder,) = (tmp_path / "level3").iterdir()
-    options = read_results(folder)["options"]
-    assert options["dataset"] == str(NPZ.resolve()) and len(options["dataset_sha256"]) == 64
-    model = json.loads(next((folder / "models").glob("*.json")).read_text())
-    assert model["dataset"] == str(NPZ.resolve()) and model["dataset_sha256"] == options["dataset_sha256"]
-
-
 def test_a_fifo_as_a_model_or_results_file_is_one_line_and_never_blocks(tmp_path):
     os.mkfifo(tmp_path / "m.json")
     folder = tmp_path / "run"
     folder.mkdir()
     os.mkfifo(folder / "results.json")
-    for argv in (["evaluate", str(tmp_path / "m.json")], ["report", str(tmp_path / "m.json")],
-                 ["predict", str(tmp_path / "m.json"), "x.png"]):
+    for argv in (["evaluate", str(tmp_path / "m.json")], ["report", str(tmp_path / "m.json")]):
         done = subprocess.run([sys.executable, "-m", "nndl", *argv], capture_output=True, text=True, timeout=60)
         assert done.returncode == 1 and "not a regular file" in done.stderr, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
