@@ -166,6 +166,8 @@ BAD_RESULTS = {
     "run is a string": edited("runs/full", "x"),
     "options is a list": edited("options", [1]),
     "dataset is a number": edited("options/dataset", 3),
+    "dataset holds NUL": edited("options/dataset", "a\x00b.npz"),
+    "dataset hash is not hex": edited("options/dataset_sha256", "xyz"),
     "sizes.test is text": edited("sizes/test", "500"),
     "seconds is text": edited("runs/full/seconds", "1 s"),
     "eta is text": edited("runs/full/config/eta", "fast"),
@@ -224,6 +226,9 @@ def test_a_run_name_never_reaches_outside_the_folder(tmp_path, capsys):
 
 
 BAD_MODELS = {
+    "dataset holds NUL": model_dict(dataset="a\x00b.npz"),
+    "dataset is 5,000 characters": model_dict(dataset="x" * 5000),
+    "dataset hash is a number": model_dict(dataset_sha256=5),
     "config is a list": model_dict(config=[1]),
     "config eta is text": model_dict(config={"eta": "x", "lmbda": 1.0}),
     "config lmbda is null": model_dict(config={"eta": 0.5, "lmbda": None}),
@@ -300,3 +305,8 @@ def test_a_fifo_as_a_model_or_results_file_is_one_line_and_never_blocks(tmp_path
     done = subprocess.run([sys.executable, "-m", "nndl", "report", str(folder)], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode in (1, 2) and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    model = write(tmp_path / "zero.json", model_dict(dataset="/dev/zero", dataset_sha256="0" * 64))
+    os.mkfifo(tmp_path / "set.npz")                            # a recorded data set, or --dataset, that never ends
+    for argv in (["evaluate", str(model)], ["evaluate", str(model), "--dataset", str(tmp_path / "set.npz")]):
+        done = subprocess.run([sys.executable, "-m", "nndl", *argv], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1 and "not a regular file" in done.stderr, done.stderr

@@ -85,7 +85,7 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, k: int) -> np.nd
 def load_model(path) -> tuple:
     """(network, the data set its file names or None, that file's recorded SHA-256 or None): one read."""
     d = read_json(path)
-    return (from_dict(d, str(path)), *recorded_of(d))
+    return (from_dict(d, str(path)), *recorded_of(d, path, "model file", ModelFileError))
 
 
 def run_evaluate(args) -> int:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from nndl.data import DATASETS
-from nndl.errors import OutputError
+from nndl.errors import ModelFileError, OutputError
 from nndl.fileio import check_output
 from nndl.report import report_inputs, report_path, write_report
 from nndl.report.collect import check_for_page, read_model
@@ -49,10 +49,10 @@ def dataset_of(source: Path) -> tuple[str | None, str | None]:
     """(the data set an exploration folder's results.json or a model file records, its SHA-256), each
     None when not recorded; the file is read and checked whole here, before any data is loaded."""
     if source.is_dir():
-        return recorded_of(read_results(source).get("options"))
+        return recorded_of(read_results(source).get("options"), source / "results.json", "results file")
     net, d, _, _ = read_model(source)
     check_for_page(net, source, None)
-    return recorded_of(d)
+    return recorded_of(d, source, "model file", ModelFileError)
 
 
 def run(args) -> int:

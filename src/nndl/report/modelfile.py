@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nndl.data.provenance import recorded_of
 from nndl.errors import ModelFileError
 from nndl.limits import MAX_CLASSES, MAX_PAGE_WEIGHTS
 from nndl.serialization import check_history, from_dict, read_json
@@ -55,4 +56,5 @@ def read_model(path) -> tuple:
     if config is not None:
         config = check_config(config, path, kind="model file", error=ModelFileError)
     history = check_history(history, path) if history is not None else {}
+    recorded_of(d, path, "model file", ModelFileError)  # dataset and dataset_sha256
     return net, d, config, history

@@ -15,6 +15,7 @@ import math
 import re
 from pathlib import Path
 
+from nndl.data.provenance import recorded_of
 from nndl.errors import ResultsFileError, quote
 from nndl.limits import MAX_LAYERS, MAX_REPORT_RUNS
 from nndl.serialization import check_history, read_json
@@ -118,9 +119,8 @@ def check_results(results, filename) -> dict:
     c.of(results.get("complete"), "true/false", "complete", "true or false")
     options = results.get("options")
     c.of(options, "object", "options", "an object")
-    for key, kinds, what in (("dataset", "text", "text"), ("dataset_sha256", "text", "text"),
-                             ("quick", "true/false", "true or false")):
-        c.of((options or {}).get(key), kinds, f"options.{key}", what)
+    c.of((options or {}).get("quick"), "true/false", "options.quick", "true or false")
+    recorded_of(options, filename, KIND, ResultsFileError)  # options.dataset and options.dataset_sha256
     sizes = results.get("sizes")
     c.of(sizes, "object", "sizes", "an object")
     for key in SPLITS:
