@@ -42,6 +42,10 @@ class ModelFileError(NndlError, ValueError):
     """A saved model file cannot be read: not JSON, wrong structure, bad numbers."""
 
 
+class ResultsFileError(DataError):
+    """An exploration's results.json cannot be read: not JSON, or not the shape nndl writes."""
+
+
 class DivergenceError(NndlError, ArithmeticError):
     """Training produced non-finite weights or cost (usually: eta too large)."""
 
@@ -52,6 +56,12 @@ class ImageError(NndlError, ValueError):
 
 class ResourceError(NndlError, MemoryError):
     """A run would need more memory than this machine has (estimated before allocating it)."""
+
+
+class OutputError(NndlError, OSError):
+    """An output path that writing would destroy something through: a device, a FIFO, a folder,
+    or a file the same command reads (``nndl.fileio.output_path``). An ``OSError`` too, so code
+    that reports a file that could not be written reports this one the same way."""
 
 
 

@@ -13,6 +13,14 @@
 * :func:`check_writable` answers before a long run whether its output can be written;
   :func:`write_new` writes a file under a name nobody has yet (never overwriting);
   :func:`new_folder` makes a fresh folder with a bounded number of tries.
+* Every output goes through :func:`output_path`, the one rule of what an output may replace:
+  a regular file or nothing. A symbolic link is written through, atomically, to the file it
+  leads to (the link stays a link, as ``echo > link`` leaves it); a folder, a FIFO, a device
+  or a socket is refused (``OutputError``), never replaced; and an output that is the same
+  file as one of the command's inputs (same inode, whatever the path or link that names it)
+  is refused before any work. :func:`check_output` adds the checks of :func:`check_writable`
+  (for the command line, before a long run); :func:`output_folder` is the same rule for a
+  folder that outputs go into (made only when its parent exists, and the caller says so).
 """
 
 from __future__ import annotations
@@ -23,10 +31,13 @@ import os
 import re
 import shutil
 import socket
+import stat
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
+
+from .errors import OutputError
 
 STALE_AGE_S = 24 * 3600.0  # a temporary file we cannot trace to a process is stale after a day
 MAX_NAME_TRIES = 1000      # model-2.json ... model-1000.json, folder_2 ... folder_1000
@@ -139,21 +150,117 @@ def _named(error: OSError, target: Path, what: str = "not saved") -> OSError:
     return new(error.errno, f"{what}: {reason}", str(target))
 
 
+_KINDS = ((stat.S_ISREG, "a file"), (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> Path:
+    """The file that writing the output ``path`` will replace; raise ``OutputError`` if that destroys something.
+
+    ``path`` itself, or - when it is a symbolic link - the file the link
+    leads to, so the rename of an atomic write lands there and the link stays. Refused: a path
+    that is (or leads to) anything but a regular file or nothing - a folder, a FIFO, a device
+    such as /dev/full, a socket -, a loop of links, and the same file as any of ``inputs``
+    (compared by device and inode, so another name, a link or a hard link of an input is caught).
+    The error's ``filename`` is ``path`` as given.
+    """
+    given = Path(path)
+    try:
+        st = os.stat(given)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise OutputError(errno.ELOOP, "is a loop of symbolic links; give the path of a file",
+                              str(given)) from None
+        st = None  # a parent that is a file, no permission: the write (or check_writable) says why
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        through = f" (through the symbolic link, {os.path.realpath(given)})" if os.path.islink(given) else ""
+        hint = (f"give the path of a file inside it, such as {given / 'out'}" if stat.S_ISDIR(st.st_mode)
+                else "only a regular file (or a new name) can be written")
+        raise OutputError(errno.EISDIR if stat.S_ISDIR(st.st_mode) else errno.EINVAL,
+                          f"is {_kind(st.st_mode)}{through}, not a file; nndl never replaces one; {hint}",
+                          str(given))
+    if st is not None:
+        for source in inputs:
+            try:
+                other = os.stat(source)
+            except (OSError, ValueError):
+                continue
+            if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+                same = "" if os.fspath(source) == os.fspath(given) else f" ({os.fspath(source)})"
+                raise OutputError(errno.EEXIST, f"is also an input of this command{same}; writing it "
+                                                f"would destroy what is being read; give another path", str(given))
+    return Path(os.path.realpath(given)) if os.path.islink(given) else given
+
+
+def check_output(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> Path:
+    """``output_path`` and ``check_writable`` at once: for the command line, before any work.
+
+    Returns the file a later atomic write of ``path`` replaces. Raises ``OutputError`` (what
+    writing would destroy) or another ``OSError`` (what cannot be written), each naming ``path``.
+    """
+    check_writable(path)
+    return output_path(path, inputs)
+
+
+def output_folder(path: str | os.PathLike) -> tuple[Path, bool]:
+    """(the folder, whether it was made now) for outputs that go into folder ``path``.
+
+    An existing folder (or a link to one) is used; anything else that exists is refused
+    (``OutputError``). A missing folder is made only when its parent is a folder already:
+    a mistyped path never grows a chain of folders somewhere; the caller says it made one.
+    """
+    folder = Path(path)
+    if folder.is_dir():
+        return folder, False
+    if os.path.lexists(folder):
+        try:
+            kind = _kind(os.stat(folder).st_mode)
+        except OSError:
+            kind = "a symbolic link to nothing"
+        raise OutputError(errno.ENOTDIR, f"exists and is not a folder (it is {kind})", str(folder))
+    parent = folder.parent
+    if not parent.is_dir():
+        raise OutputError(errno.ENOENT, f"neither it nor its parent {parent} exists; nndl makes at most "
+                                        f"the last folder of the path: make {parent} first", str(folder))
+    try:
+        folder.mkdir()
+    except FileExistsError:
+        return output_folder(folder)[0], False
+    except OSError as e:
+        raise _named(e, folder, "cannot be made") from e
+    return folder, True
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = ".part") -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success rename it onto ``path``.
 
     The caller writes the whole file to the yielded path. If the block raises (or the
     process dies), the target is untouched and the temporary file is removed (by the next
-    write to that folder, after a kill). An ``OSError`` names ``path``.
+    write to that folder, after a kill). An ``OSError`` names ``path``. ``path`` must be
+    (or lead to, through symbolic links) a regular file or nothing (``output_path``): a link
+    is written through to its file, and a folder, FIFO or device is refused, never replaced.
     """
-    target = Path(path)
+    given = Path(path)
+    target = output_path(given)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target == given:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        elif not target.parent.is_dir():  # a link to a file in a folder that is gone: make nothing there
+            raise NotADirectoryError(errno.ENOENT, f"is a symbolic link to {os.readlink(given)!r}, whose "
+                                                   f"folder does not exist", str(given))
         remove_stale_temps(target.parent, target.name)
         tmp = new_temp(target.parent, target.name, suffix)
+    except OutputError:
+        raise
     except OSError as e:
-        raise _named(e, target) from e
+        raise _named(e, given) from e
     try:
         yield tmp
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
@@ -161,7 +268,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".part") -> Iterator[Path
     except OSError as e:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise _named(e, target) from e
+        raise _named(e, given) from e
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -246,6 +353,11 @@ def check_writable(path: str | os.PathLike) -> None:
     if target.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a folder; give the path of a file, such as "
                                               f"{target / 'model.json'}", str(target))
+    real = output_path(target)
+    if real != target and not real.parent.is_dir():
+        raise NotADirectoryError(errno.ENOENT, f"is a symbolic link to {os.readlink(target)!r}, whose folder "
+                                               "does not exist", str(target))
+    target = real if real != target else target
     parent = target.parent
     while not parent.exists():
         if os.path.lexists(parent):  # a dangling symbolic link

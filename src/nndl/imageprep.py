@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from nndl.errors import ImageError
+from nndl.errors import ImageError, quote
 from nndl.inkfind import main_ink
 
 __all__ = ["load_digit", "digit_from_grey", "prepare_digit", "to_ink", "paper_level", "BOX", "FIELD",
@@ -115,7 +115,12 @@ def load_digit(path: str | os.PathLike) -> np.ndarray:
     except PermissionError as e:
         raise ImageError(f"{p}: cannot read the file (permission denied)") from e
     except (OSError, ValueError, SyntaxError, EOFError, struct.error, MemoryError) as e:
-        raise ImageError(f"{p}: image is damaged or truncated ({e}); {_ALLOWED}") from e
+        raise ImageError(f"{p}: image is damaged or truncated ({quote(str(e), 100)[1:-1]}); {_ALLOWED}") from e
+    except (TypeError, OverflowError, KeyError, IndexError, ZeroDivisionError, AttributeError) as e:
+        # Pillow's plugins take a tag of an odd type (a TIFF's StripOffsets as text, a colour map past
+        # 255) straight into arithmetic: the file is damaged, whatever exception that makes.
+        raise ImageError(f"{p}: image is damaged: a field of an unexpected type or size "
+                         f"({type(e).__name__}: {quote(str(e), 80)[1:-1]}); {_ALLOWED}") from e
     try:
         return digit_from_grey(grey)                  # (784,)
     except ImageError as e:

@@ -23,6 +23,24 @@ MAX_INT_DIGITS = 40
 MODEL_FILE_MEMORY_FACTOR = 6.0
 
 
+# Layers of a network in a file we read (sizes, a saturation entry per hidden layer). The book's
+# networks have 3; a page or a history with thousands of layers was not written by nndl.
+MAX_LAYERS = 100
+
+# Classes a network's output layer may have where a data set is read: MNIST, Fashion-MNIST and
+# .npz sets have labels 0-9, and the page shows ten outputs. A model file with 10,000 outputs would
+# otherwise make a 10,000 x 10,000 confusion matrix.
+MAX_CLASSES = 10
+
+# The report page: weights and biases of all its networks together (4 bytes each as float32, base64:
+# about 43 MB of page at the bound; the book's [784, 100, 10] has 79,510), the runs of one
+# results.json it shows (Level 3 has 7, beyond Level 3 has 26), and the points of one chart's
+# curve (longer histories are thinned evenly, the last epoch kept: a chart stays a few kilobytes).
+MAX_PAGE_WEIGHTS = 8_000_000
+MAX_REPORT_RUNS = 200
+MAX_CHART_POINTS = 500
+
+
 def shape_fits(shape, itemsize: int) -> bool:
     """Whether NumPy can make an array of ``shape``: even with a 0 in it, NumPy refuses a shape whose
     other sizes multiply past its index type (``ValueError: array is too big``)."""

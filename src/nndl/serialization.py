@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ from .config import DTYPES
 from .engine.costs import COSTS, get_cost
 from .errors import ConfigError, ModelFileError, quote
 from .fileio import atomic_write_text, write_new
-from .limits import MAX_EPOCHS, MAX_INT_DIGITS, MODEL_FILE_MEMORY_FACTOR
+from .limits import MAX_EPOCHS, MAX_INT_DIGITS, MAX_LAYERS, MODEL_FILE_MEMORY_FACTOR
 
 FORMAT = "nndl-network"
 FORMAT_VERSION = 2          # the newest this nndl reads; dense networks are still written as 1
@@ -48,7 +49,8 @@ FORMAT_VERSION = 2          # the newest this nndl reads; dense networks are sti
 
 def to_dict(net, *, config=None, history=None, dataset=None) -> dict:
     """The JSON-ready content of a model file for ``net`` (plus optional run metadata:
-    the config, the history, and the name or path of the data set it was trained on)."""
+    the config, the history, and the data set it was trained on: a registered name, or an
+    .npz file's absolute path and SHA-256, so that another folder never finds another file)."""
     if net.dense:
         d: dict[str, Any] = {
             "sizes": list(net.sizes),
@@ -70,8 +72,9 @@ def to_dict(net, *, config=None, history=None, dataset=None) -> dict:
         d["config"] = config.to_dict() if hasattr(config, "to_dict") else dict(config)
     if history is not None:
         d["history"] = history.to_dict() if hasattr(history, "to_dict") else dict(history)
-    if dataset is not None:
-        d["dataset"] = str(dataset)
+    if dataset is not None:  # a registered name, or an .npz file's absolute path and SHA-256
+        from .data.provenance import record
+        d.update(record(dataset))
     return d
 
 
@@ -93,8 +96,8 @@ def saved_dataset(d: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _fail(filename, problem: str):
-    raise ModelFileError(f"{filename}: not a valid model file: {problem}")
+def _fail(filename, problem: str, kind: str = "model file", error: type = ModelFileError):
+    raise error(f"{filename}: not a valid {kind}: {problem}")
 
 
 def _array(value, shape, what, filename, dtype="float64"):
@@ -238,33 +241,38 @@ class _TooLong(Exception):
         self.digits = digits
 
 
-def read_json(filename) -> Any:
-    """Parse a model file's JSON, turning every failure into ``ModelFileError``."""
+def read_json(filename, kind: str = "model file", error: type = ModelFileError) -> Any:
+    """Parse a JSON file nndl wrote (a model file, or ``kind``), turning every failure into ``error``.
+
+    Bounded: the file's size against available memory, integers of at most ``MAX_INT_DIGITS``
+    digits, nesting as deep as Python's recursion allows (deeper is one line, not a traceback)."""
     try:
+        if not stat.S_ISREG(os.stat(filename).st_mode) and not os.path.isdir(filename):
+            raise error(f"{filename}: not a regular file (a FIFO or a device?), so not a {kind}")  # never blocks
         with open(filename, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             memory.require(memory.file_estimate(size, MODEL_FILE_MEMORY_FACTOR, "reading it"),
-                           f"{filename}: this model file of {memory.human(size)}", error=ModelFileError)
+                           f"{filename}: this {kind} of {memory.human(size)}", error=error)
             raw = f.read()
     except FileNotFoundError:
-        raise ModelFileError(f"{filename}: no such model file") from None
+        raise error(f"{filename}: no such {kind}") from None
     except IsADirectoryError:
-        raise ModelFileError(f"{filename}: is a directory, not a model file") from None
+        raise error(f"{filename}: is a directory, not a {kind}") from None
     except OSError as e:
-        raise ModelFileError(f"{filename}: cannot read model file: {e.strerror}") from None
+        raise error(f"{filename}: cannot read {kind}: {e.strerror}") from None
     try:
         return json.loads(raw.decode("utf-8"), parse_int=_parse_int)
     except _TooLong as e:
-        _fail(filename, f"it holds an integer of {e.digits:,} digits (a model file's integers have at most "
-                        f"{MAX_INT_DIGITS})")
+        _fail(filename, f"it holds an integer of {e.digits:,} digits (a {kind}'s integers have at most "
+                        f"{MAX_INT_DIGITS})", kind, error)
     except UnicodeDecodeError:
-        _fail(filename, "it is not UTF-8 text (a JSON model file was expected)")
+        _fail(filename, f"it is not UTF-8 text (a JSON {kind} was expected)", kind, error)
     except RecursionError:
-        _fail(filename, "JSON nested too deeply")
+        _fail(filename, "JSON nested too deeply", kind, error)
     except json.JSONDecodeError as e:
-        _fail(filename, f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}")
+        _fail(filename, f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}", kind, error)
     except (ValueError, MemoryError) as e:  # what json raises beyond JSONDecodeError
-        _fail(filename, f"cannot be parsed as JSON ({quote(str(e), 100)[1:-1]})")
+        _fail(filename, f"cannot be parsed as JSON ({quote(str(e), 100)[1:-1]})", kind, error)
 
 
 def load(filename, cls=None):
@@ -287,29 +295,40 @@ SERIES = ("evaluation_cost", "evaluation_accuracy", "training_cost", "training_a
 PER_EPOCH = ("saturation",)  # per-epoch lists of other things: only their length is bounded here
 
 
-def check_history(history: dict, filename) -> dict:
-    """A saved history's series: lists of at most ``MAX_EPOCHS`` finite numbers; counts >= 0."""
+def check_history(history: dict, filename, kind: str = "model file", error: type = ModelFileError) -> dict:
+    """A saved history's series: lists of at most ``MAX_EPOCHS`` finite numbers; counts >= 0; saturation
+    a list of per-epoch lists of finite numbers (or null). ``kind``/``error``: the file it came from."""
+    def fail(problem):
+        _fail(filename, problem, kind, error)
+
+    if not isinstance(history, dict):
+        fail(f"history must be an object, got {quote(history, 40)}")
     for key in SERIES:
         if key not in history:
             continue
         series = history[key]
         if not isinstance(series, list):
-            _fail(filename, f"history {key} must be a list of numbers, got {quote(series, 40)}")
+            fail(f"history {key} must be a list of numbers, got {quote(series, 40)}")
         if len(series) > MAX_EPOCHS:
-            _fail(filename, f"history {key} has {len(series):,} epochs, more than the {MAX_EPOCHS:,} a run "
-                            f"of nndl can have")
+            fail(f"history {key} has {len(series):,} epochs, more than the {MAX_EPOCHS:,} a run of nndl can have")
         bad = [v for v in series if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)]
         if bad:
-            _fail(filename, f"history {key} must hold finite numbers only, found {quote(bad[0], 40)}")
+            fail(f"history {key} must hold finite numbers only, found {quote(bad[0], 40)}")
     for key in PER_EPOCH:
-        if isinstance(history.get(key), list) and len(history[key]) > MAX_EPOCHS:
-            _fail(filename, f"history {key} has {len(history[key]):,} epochs, more than the {MAX_EPOCHS:,} a run "
-                            f"of nndl can have")
+        value = history.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            fail(f"history {key} must be a list (one entry per epoch), got {quote(value, 40)}")
+        if len(value) > MAX_EPOCHS:
+            fail(f"history {key} has {len(value):,} epochs, more than the {MAX_EPOCHS:,} a run of nndl can have")
+        for entry in value:
+            if entry is not None and (not isinstance(entry, list) or len(entry) > MAX_LAYERS or any(
+                    isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) for v in entry)):
+                fail(f"history {key} must hold lists of at most {MAX_LAYERS} finite numbers (one per hidden "
+                     f"layer), found {quote(entry, 40)}")
     for key in ("n_training", "n_evaluation"):
         v = history.get(key, 0)
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            _fail(filename, f"history {key} must be an integer >= 0, got {quote(v, 40)}")
+            fail(f"history {key} must be an integer >= 0, got {quote(v, 40)}")
     return history
-
-
-

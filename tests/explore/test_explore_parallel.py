@@ -4,6 +4,7 @@ each run's model is saved to models/<run>.json, and Ctrl-C keeps the runs that f
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -78,6 +79,15 @@ def test_every_run_saves_its_model_with_config_history_and_dataset(explored):
         assert json.loads((explored / run["model"]).read_text())["dataset"] == SAMPLE
         test = load_dataset(SAMPLE).test
         assert net.accuracy(test) / len(test) == run["final"]["test_accuracy"]  # the very network measured
+
+
+def test_the_data_set_file_is_recorded_by_absolute_path_and_sha256(explored):
+    from nndl.data.provenance import file_sha256
+    options = json.loads((explored / "results.json").read_text())["options"]
+    assert options["dataset"] == os.path.abspath(SAMPLE) and options["dataset_sha256"] == file_sha256(SAMPLE)
+    for model in (explored / "models").iterdir():
+        saved = json.loads(model.read_text())
+        assert (saved["dataset"], saved["dataset_sha256"]) == (options["dataset"], options["dataset_sha256"])
 
 
 def test_ctrl_c_keeps_the_runs_that_finished_and_exits_130(tmp_path):

@@ -321,3 +321,115 @@ def fuzz_image_arrays(h: int, w: int, seed: int, kind: str):
             continue
         assert field.shape == (28, 28) and np.isfinite(field).all()
 
+
+
+# --- 7. results.json and model files -> the report page -------------------------------------------------
+
+def _edited(draw, d, max_edits: int = 3):
+    """``d`` (parsed JSON) with a few values somewhere in its tree replaced by any JSON, or removed."""
+    for _ in range(draw(st.integers(1, max_edits))):
+        node, depth = d, 0
+        while depth < 5 and isinstance(node, (dict, list)) and node:
+            slot = draw(st.sampled_from(sorted(node))) if isinstance(node, dict) else draw(
+                st.integers(0, len(node) - 1))
+            if not isinstance(node[slot], (dict, list)) or not node[slot] or draw(st.booleans()):
+                if draw(st.integers(0, 3)) == 0:
+                    del node[slot]
+                else:
+                    node[slot] = draw(st.sampled_from(["<!--<script>", "../../x/m", 2 ** 53, 1e308, -1, [], {},
+                                                       None, "[" * 50]) | JSON)
+                break
+            node, depth = node[slot], depth + 1
+    return d
+
+
+def _page_model(sizes=(784, 3, 10)) -> dict:
+    import nndl
+    from nndl.training import History
+    net = nndl.Network(list(sizes), rng=0)
+    h = History(evaluation_accuracy=[5, 7, 9], evaluation_cost=[0.9, 0.5, 0.4], training_accuracy=[10, 12, 14],
+                epoch_seconds=[0.1, 0.2, 0.2], saturation=[[0.5], [0.3], [0.2], [0.1]], n_training=20,
+                n_evaluation=10, eta=[0.5, 0.5, 0.5])
+    return to_dict(net, config=nndl.TrainConfig(sizes=sizes, epochs=3), history=h, dataset="mnist")
+
+
+def _page_results(model: dict) -> dict:
+    run = {"config": model["config"], "history": model["history"], "n_train": 20, "evaluation_data": "validation",
+           "final": {"test_accuracy": 0.5, "validation_accuracy": 0.6, "training_accuracy": 0.7}, "seconds": 1.5,
+           "model": "models/full.json"}
+    return {"level": 3, "created": "2026-12-01T00:00:00+00:00", "complete": True,
+            "options": {"dataset": "mnist", "quick": True}, "sizes": {"training": 20, "validation": 10, "test": 20},
+            "ladder": [{"step": "Level 2 baseline", "run": "baseline", "expected": "~94.5%"},
+                       {"step": "+ larger hidden layer", "run": "full", "expected": "~97.5-98%"}],
+            "runs": {"baseline": {**run, "config": {**run["config"], "eta": 3.0}}, "full": run}}
+
+
+_PAGE_MODEL = _page_model()
+_PAGE_BASES = [json.dumps(_PAGE_MODEL), json.dumps(_page_model((3, 4, 2)))]
+_RESULTS_BASE = json.dumps(_page_results(_PAGE_MODEL))
+
+
+def _tiny_test():
+    from nndl.data import load_npz
+    if "test" not in _TINY:
+        test = load_npz(Path(__file__).parents[1] / "data" / "mnist_sample.npz").test
+        _TINY["test"] = type(test)(test.images[:20], test.labels[:20])
+    return _TINY["test"]
+
+
+_TINY: dict = {}
+
+
+def _report_folder() -> Path:
+    """A folder of this process with models/full.json and models/baseline.json (valid) and a figure."""
+    folder = _TMP / f"{os.getpid()}-report"
+    if not (folder / "models").is_dir():
+        (folder / "models").mkdir(parents=True)
+        for name in ("full", "baseline"):
+            (folder / "models" / f"{name}.json").write_text(_PAGE_BASES[0])
+    return folder
+
+
+@st.composite
+def results_inputs(draw) -> bytes:
+    if draw(st.integers(0, 3)) == 0:
+        return draw(mutated(_RESULTS_BASE.encode(), 8))
+    d = _edited(draw, json.loads(_RESULTS_BASE))
+    if draw(st.integers(0, 5)) == 0:
+        d = {**d, "exploration": "beyond"} if isinstance(d, dict) else d
+    return json.dumps(d).encode()
+
+
+def _page_or_nndl_error(source, test) -> None:
+    from nndl.errors import NndlError
+    from nndl.report import build_report
+    from nndl.report.page import html
+    try:
+        page = html(build_report(source, test))
+    except NndlError:
+        return
+    block = page.split('id="nndl-data">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in block and json.loads(block)["networks"] is not None
+    assert page.count("<script") == 4
+
+
+@target("results -> report", results_inputs(), st.booleans())
+def fuzz_results_report(data: bytes, with_test: bool):
+    _count("results -> report")
+    folder = _report_folder()
+    (folder / "results.json").write_bytes(data)
+    _page_or_nndl_error(folder, _tiny_test() if with_test else None)
+
+
+@st.composite
+def page_model_inputs(draw) -> bytes:
+    base = draw(st.sampled_from(_PAGE_BASES))
+    if draw(st.integers(0, 3)) == 0:
+        return draw(mutated(base.encode(), 6))
+    return json.dumps(_edited(draw, json.loads(base))).encode()
+
+
+@target("model -> report", page_model_inputs(), st.booleans())
+def fuzz_model_report(data: bytes, with_test: bool):
+    _count("model -> report")
+    _page_or_nndl_error(_file(data, "page-model.json"), _tiny_test() if with_test else None)

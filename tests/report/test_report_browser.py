@@ -471,3 +471,35 @@ def screenshot(browser, tmp_path: Path, name: str, least: int = 10_000) -> Path:
     shot = folder / f"report-{name}.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > least
     return shot
+
+
+HOSTILE = "<!--<script>x</script><![CDATA[&amp;\u2028\u2029"
+
+
+def test_hostile_strings_in_every_field_leave_the_page_working(browser, sample, tmp_path):
+    """'<!--<script>' in a model file's name, a run's name, config values, a ladder step, the data set's
+    name and the exploration's date: the data block holds, the page's scripts run, the strings come
+    back as text."""
+    folder = tmp_path / f"run{HOSTILE[:12]}"
+    (folder / "models").mkdir(parents=True)
+    name = f"full{HOSTILE[:12]}"
+    path = trained(sample, folder / "models", name, sizes=(784, 30, 10))
+    config = {**json.loads(path.read_text())["config"], "cost": HOSTILE, "init": HOSTILE, "activation": HOSTILE}
+    run = {"config": config, "n_train": 1667, "evaluation_data": "validation", "seconds": 1.0, "group": HOSTILE,
+           "history": json.loads(path.read_text())["history"], "model": HOSTILE, "host": HOSTILE,
+           "final": {"validation_accuracy": 0.9, "test_accuracy": 0.9, "training_accuracy": 0.9}}
+    results = {"complete": True, "created": HOSTILE, "options": {"dataset": HOSTILE, "quick": True},
+               "sizes": {"test": 500, "validation": 333},
+               "ladder": [{"step": HOSTILE, "run": name, "expected": HOSTILE}], "runs": {name: run}}
+    (folder / "results.json").write_text(json.dumps(results))
+    pages = [write_report(folder, test=sample.test, dataset=HOSTILE), write_report(path, test=sample.test)]
+    for page in pages:
+        open_page(browser, page)
+        got = browser.execute_script("return [window.nndlReport.networks.length, window.nndlReport.networks[0].name, "
+                                     "document.querySelectorAll('script').length]")
+        assert got == [1, name, 4]
+        browser.find_elements(By.CSS_SELECTOR, "#examples .example")[0].click()
+        assert last(browser)["digit"] in range(10)                     # the network still reads a digit
+        assert console_problems(browser) == []
+    open_page(browser, pages[0])
+    assert HOSTILE.split("\u2028")[0] in browser.find_element(By.ID, "ladder").text   # shown as text, intact

@@ -21,12 +21,15 @@ import numpy as np
 from PIL import Image
 
 from nndl.data import DATASETS
-from nndl.errors import NndlError
-from nndl.fileio import atomic_path
+from nndl.errors import ModelFileError, NndlError, OutputError
+from nndl.limits import MAX_CLASSES
+from nndl.fileio import atomic_path, output_folder, output_path
 from nndl.imageprep import FIELD, load_digit
-from nndl.serialization import from_dict, read_json, saved_dataset
+from nndl.data.provenance import check_recorded, recorded_of
+from nndl.serialization import from_dict, read_json
 
-from .common import DATASET_HELP, UsageError, bars_wanted, check_fits, class_names, count, load_data, percent
+from .common import (DATASET_HELP, UsageError, bars_wanted, check_fits, class_names, count, describe, load_data,
+                     percent)
 
 SPLITS = ("test", "validation", "training")
 
@@ -80,14 +83,19 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, k: int) -> np.nd
 
 
 def load_model(path) -> tuple:
-    """(network, the data set its file names or None): one read of the model file."""
+    """(network, the data set its file names or None, that file's recorded SHA-256 or None): one read."""
     d = read_json(path)
-    return from_dict(d, str(path)), saved_dataset(d)
+    return (from_dict(d, str(path)), *recorded_of(d, path, "model file", ModelFileError))
 
 
 def run_evaluate(args) -> int:
     """Accuracy, per-class accuracy and the confusion matrix of a model on one split."""
-    net, trained_on = load_model(args.model)
+    net, trained_on, sha256 = load_model(args.model)
+    if net.sizes[-1] > MAX_CLASSES:  # before any data is read: a 10,000 x 10,000 confusion matrix is no answer
+        raise ModelFileError(f"{args.model}: its output layer has {net.sizes[-1]:,} neurons, but a data set here has "
+                             f"at most {MAX_CLASSES} classes (MNIST's digits 0-9): not a network for these images")
+    if not args.dataset and trained_on:  # the very file it was trained on, or an error: never another one
+        check_recorded(trained_on, sha256, args.model)
     dataset = args.dataset or trained_on or "mnist"
     data = load_data(dataset, args.data_dir, bars=bars_wanted(args.quiet or args.json))
     split = getattr(data, args.split)
@@ -157,33 +165,56 @@ def terminal_art(x: np.ndarray) -> str:
     return "\n".join([edge, *rows, edge])
 
 
-def save_input(x: np.ndarray, folder: Path, image: str, taken: set) -> Path:
-    """Write the 28x28 input x (784,) to folder/<image's stem>-input.png (atomically); a name
-    already written in this run gets -2, -3, ..."""
-    stem = Path(image).stem or "image"
-    path, k = folder / f"{stem}-input.png", 1
-    while path in taken:
-        k += 1
-        path = folder / f"{stem}-input-{k}.png"
-    taken.add(path)
+def input_paths(folder: Path, images: list[str]) -> list[Path]:
+    """Where each image's 28x28 input goes: folder/<image's stem>-input.png, a name already
+    taken in this run getting -2, -3, ... (planned before any image is read)."""
+    taken, out = set(), []
+    for image in images:
+        stem = Path(image).stem or "image"
+        path, k = folder / f"{stem}-input.png", 1
+        while path in taken:
+            k += 1
+            path = folder / f"{stem}-input-{k}.png"
+        taken.add(path)
+        out.append(path)
+    return out
+
+
+def save_input(x: np.ndarray, path: Path) -> Path:
+    """Write the 28x28 input x (784,) to ``path`` as a PNG (atomically)."""
     pixels = np.rint(np.clip(x, 0, 1) * 255).astype(np.uint8).reshape(FIELD, FIELD)  # (28, 28)
     with atomic_path(path) as tmp:
         Image.fromarray(pixels, mode="L").save(tmp, format="PNG")
     return path
 
 
+def _input_outputs(args) -> list[Path]:
+    """--save-input's files, checked before any image is read: the folder exists or is made (only
+    its last part, and said), and no file written there is the model or one of the images."""
+    if not args.save_input:
+        return []
+    try:
+        folder, made = output_folder(args.save_input)
+        paths = input_paths(folder, args.images)
+        for path in paths:
+            output_path(path, [args.model, *args.images])
+    except OutputError as e:
+        raise UsageError(f"argument --save-input: {describe(e)}") from None
+    if made:
+        print(f"nndl: made the folder {folder} for --save-input", file=sys.stderr)
+    return paths
+
+
 def run_predict(args) -> int:
     """Classify each image; a bad image is reported on stderr and makes the exit status 1."""
-    net, trained_on = load_model(args.model)
+    net, trained_on, _ = load_model(args.model)
     names = class_names(trained_on) if trained_on in DATASETS and trained_on != "mnist" else None
     if net.sizes[0] != 784:
         raise UsageError(f"{args.model} takes {net.sizes[0]} inputs; predict needs a model of 28x28 "
                          f"images (sizes starting with 784)")
-    folder = Path(args.save_input) if args.save_input else None
-    if folder is not None and folder.exists() and not folder.is_dir():
-        raise UsageError(f"argument --save-input: {folder} exists and is not a folder")
-    results, failed, taken = [], 0, set()
-    for image in args.images:
+    outputs = _input_outputs(args)
+    results, failed = [], 0
+    for i, image in enumerate(args.images):
         try:
             x = load_digit(image)                                                        # (784,)
         except (NndlError, OSError) as e:
@@ -203,8 +234,8 @@ def run_predict(args) -> int:
             if args.show:
                 print(f"the 28x28 input the network saw (ink box scaled to 20x20, centred by centre of mass):\n"
                       f"{terminal_art(x)}", flush=True)
-        if folder is not None:
-            print(f"input of {image} saved to {save_input(x, folder, image, taken)}", file=sys.stderr)
+        if outputs:
+            print(f"input of {image} saved to {save_input(x, outputs[i])}", file=sys.stderr)
     if args.json:
         json.dump(results, sys.stdout, indent=2)
         print()

@@ -9,14 +9,18 @@ The test digits come from the data set the exploration or the model file names (
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
-from nndl.report import report_path, write_report
-from nndl.serialization import read_json, saved_dataset
+from nndl.data import DATASETS
+from nndl.errors import ModelFileError, OutputError
+from nndl.fileio import check_output
+from nndl.report import report_inputs, report_path, write_report
+from nndl.report.collect import check_for_page, read_model
+from nndl.report.resultsfile import read_results
+from nndl.data.provenance import check_recorded, recorded_of
 
-from .common import DATASET_HELP, UsageError, bars_wanted, load_data
+from .common import DATASET_HELP, UsageError, bars_wanted, describe, load_data
 
 
 def add_parser(subparsers) -> None:
@@ -41,16 +45,14 @@ def add_parser(subparsers) -> None:
     p.set_defaults(run=run)
 
 
-def dataset_of(source: Path) -> str | None:
-    """The data set an exploration folder's results.json or a model file names, if any."""
+def dataset_of(source: Path) -> tuple[str | None, str | None]:
+    """(the data set an exploration folder's results.json or a model file records, its SHA-256), each
+    None when not recorded; the file is read and checked whole here, before any data is loaded."""
     if source.is_dir():
-        try:
-            results = json.loads((source / "results.json").read_text(encoding="utf-8"))
-            value = results.get("options", {}).get("dataset")
-        except (OSError, ValueError, AttributeError):
-            return None
-        return value if isinstance(value, str) else None
-    return saved_dataset(read_json(source))
+        return recorded_of(read_results(source).get("options"), source / "results.json", "results file")
+    net, d, _, _ = read_model(source)
+    check_for_page(net, source, None)
+    return recorded_of(d, source, "model file", ModelFileError)
 
 
 def run(args) -> int:
@@ -64,7 +66,14 @@ def run(args) -> int:
     out = Path(args.output) if args.output else report_path(source)
     if out.exists() and out.is_dir():
         raise UsageError(f"argument --output: {out} is a folder; give the path of the .html file to write")
-    dataset = args.dataset or dataset_of(source) or "mnist"
+    recorded, sha256 = dataset_of(source)  # the source checked whole before any work
+    if not args.dataset and recorded:  # the very file it was made with, or an error: never another one
+        check_recorded(recorded, sha256, source / "results.json" if source.is_dir() else source)
+    dataset = args.dataset or recorded or "mnist"
+    try:  # before any work: the page may replace no file it reads, nor a device, FIFO or folder
+        check_output(out, [*report_inputs(source), *([dataset] if dataset not in DATASETS else [])])
+    except OutputError as e:
+        raise UsageError(f"argument --output: {describe(e)}") from None
     splits = load_data(dataset, args.data_dir, bars=bars_wanted(args.quiet))
     path = write_report(source, out, test=splits.test, dataset=dataset)
     size = path.stat().st_size

@@ -29,8 +29,9 @@ from nndl.engine.costs import get_cost
 from nndl.engine.history import MONITORS, EpochReport, History, Monitor, monitor_name
 from nndl.engine.network import Network
 from nndl.engine.training import train
-from nndl.errors import ConfigError, ModelFileError
-from nndl.fileio import check_writable
+from nndl.data import DATASETS
+from nndl.errors import ConfigError, ModelFileError, OutputError
+from nndl.fileio import check_output
 from nndl.limits import MAX_EPOCHS
 from nndl.engine.describe import check_stack, step_values
 from nndl.memory import Estimate, require, training_estimate
@@ -351,7 +352,10 @@ def _save_target(args) -> str | None:
         raise UsageError(f"argument --save: an empty path {args.save!r}; give a file name, such as model.json")
     target = args.save or args.resume
     if target:
-        check_writable(target)
+        try:  # the data set is an input: a model saved onto it would destroy it (the resumed file is read whole first)
+            check_output(target, [args.dataset] if args.dataset not in DATASETS else [])
+        except OutputError as e:
+            raise UsageError(f"argument --save: {describe(e)}") from None
     return target
 
 

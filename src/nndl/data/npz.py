@@ -150,6 +150,8 @@ def read_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """The data set's arrays by name, every header checked before any data is read."""
     p = Path(path)
     try:
+        if p.exists() and not p.is_file() and not p.is_dir():  # a FIFO or a device: open() would wait, or never end
+            raise DataError(f"{path}: not a regular file (a FIFO or a device); {FORMAT_HINT}")
         with open(p, "rb") as fh:
             start = fh.read(6)
             if start == b"\x93NUMPY":

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nndl.fileio import atomic_write_text
+from nndl.fileio import atomic_write_text, output_path
 
 from .collect import Report, from_folder, from_model
 from .page import html
 
-__all__ = ["build_report", "write_report", "report_path", "Report"]
+__all__ = ["build_report", "write_report", "report_path", "report_inputs", "Report"]
 
 
 def build_report(source, test=None, dataset: str | None = None) -> Report:
@@ -37,8 +37,27 @@ def report_path(source) -> Path:
     return source / "report.html" if source.is_dir() else source.with_name(source.stem + ".report.html")
 
 
+def report_inputs(source) -> list[Path]:
+    """The files a report of ``source`` reads (its page may replace none of them): the model
+    file, or the folder's results.json, figures and models/*.json."""
+    source = Path(source)
+    if not source.is_dir():
+        return [source]
+    from nndl.explore.beyond_figures import FILES as BEYOND
+    from nndl.explore.figures import FILES as LEVEL3
+    try:
+        models = sorted((source / "models").glob("*.json"))
+    except OSError:
+        models = []
+    return [source / "results.json", *(source / f for f in (*LEVEL3, *BEYOND)), *models]
+
+
 def write_report(source, out=None, test=None, dataset: str | None = None) -> Path:
-    """Build the page of ``source`` and write it atomically to ``out`` (default ``report_path``)."""
+    """Build the page of ``source`` and write it atomically to ``out`` (default ``report_path``).
+
+    ``out`` may be no file the report reads (``report_inputs``): refused (``OutputError``)
+    before any work, as is a folder, FIFO or device (``nndl.fileio.output_path``)."""
     out = Path(out) if out is not None else report_path(source)
+    output_path(out, report_inputs(source))
     atomic_write_text(out, html(build_report(source, test, dataset)))
     return out

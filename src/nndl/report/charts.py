@@ -9,24 +9,49 @@ from __future__ import annotations
 import math
 from html import escape
 
+from nndl.limits import MAX_CHART_POINTS
+
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
 
+MAX_TICKS = 12      # ticks on one axis, whatever the data
+VALUE_LIMIT = 1e300  # values are clipped to +-this, so every span and padding below stays finite
+
+
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """About ``count`` round tick values covering [lo, hi] (steps of 1, 2 or 5 times a power of 10)."""
-    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
-        hi = lo + 1.0
+    """About ``count`` round tick values covering [lo, hi] (steps of 1, 2 or 5 times a power of 10).
+
+    Bounded for any input: at most ``MAX_TICKS`` values, computed by index (never by adding a
+    step that may be below the values' resolution, as near 2**53); nan, inf, equal or reversed
+    ends, and spans no round step can cover fall back to the ends themselves."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        lo, hi = (lo, lo + 1.0) if math.isfinite(lo) else (0.0, 1.0)
+    lo, hi = max(-VALUE_LIMIT, min(lo, VALUE_LIMIT)), max(-VALUE_LIMIT, min(hi, VALUE_LIMIT))
+    if hi <= lo:
+        hi = lo + max(1.0, abs(lo) * 1e-6)
     raw = (hi - lo) / max(count - 1, 1)
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    mag = 10.0 ** math.floor(math.log10(raw)) if raw > 0 else 0.0
+    step = next((m * mag for m in (1, 2, 5, 10) if m * mag >= raw), 0.0)
+    ends = [lo, hi]
+    if not (step > 0 and math.isfinite(step)):
+        return ends
     first = math.floor(lo / step) * step
-    ticks, t = [], first
-    while t <= hi + step * 1e-9:
-        ticks.append(round(t, 10))
-        t += step
+    n = math.floor((hi - first) / step * (1 + 1e-12)) + 1
+    if not 1 <= n <= MAX_TICKS:
+        return ends
+    ticks = [round(first + i * step, 10) for i in range(n)]
     if ticks[-1] < hi:
-        ticks.append(round(ticks[-1] + step, 10))
+        ticks.append(round(first + n * step, 10))
+    if len(set(ticks)) != len(ticks) or not all(math.isfinite(t) for t in ticks) or len(ticks) > MAX_TICKS:
+        return ends                      # the step is below the values' resolution (near 2**53, 1e300)
     return ticks
+
+
+def thin(values: list, limit: int = MAX_CHART_POINTS) -> list[tuple[int, float]]:
+    """(index, value) of at most ``limit`` evenly spaced finite values of ``values``, the last kept."""
+    n = len(values)
+    idx = range(n) if n <= limit else sorted({round(i * (n - 1) / (limit - 1)) for i in range(limit)})
+    return [(k, values[k]) for k in idx if values[k] is not None and math.isfinite(values[k])]
 
 
 def _fmt(v: float) -> str:
@@ -45,7 +70,9 @@ def line_chart(series: list, *, title: str, ylabel: str, x_start: int = 1, width
     left, right, top = 52, 12, 26
     pw, ph = width - left - right, height - top - 34
     total_h = height + 10 + 16 * len(series)
-    values = [v for s in series for v in s[1] if v is not None and math.isfinite(v)]
+    series = [(label, [None if v is None or not math.isfinite(v) else max(-VALUE_LIMIT, min(v, VALUE_LIMIT))
+                       for v in vals], colour, dashed) for label, vals, colour, dashed in series]
+    values = [v for s in series for v in s[1] if v is not None]
     if not values:
         return ""
     lo, hi = (min(values), max(values)) if y_range is None else y_range
@@ -54,6 +81,11 @@ def line_chart(series: list, *, title: str, ylabel: str, x_start: int = 1, width
         lo, hi = lo - pad, hi + pad
     yt = nice_ticks(lo, hi)
     lo, hi = min(lo, yt[0]), max(hi, yt[-1])
+    if not hi > lo:                      # equal ends at a magnitude where +1 changes nothing
+        lo, hi = lo - 1.0, hi + 1.0
+        if not hi > lo:
+            lo, hi = lo * (1 - 1e-9) - 1e-300, hi * (1 + 1e-9) + 1e-300
+            lo, hi = min(lo, hi), max(lo, hi)
     n = max(len(s[1]) for s in series)
     x_end = x_start + n - 1
     xt = nice_ticks(x_start, max(x_end, x_start + 1), 6)
@@ -80,11 +112,10 @@ def line_chart(series: list, *, title: str, ylabel: str, x_start: int = 1, width
                f'transform="rotate(-90 12 {top + ph / 2:.0f})">{escape(ylabel)}</text>'
                f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="frame"/>')
     for i, (label, vals, colour, dashed) in enumerate(series):
-        pts = " ".join(f"{X(x_start + k):.1f},{Y(v):.1f}" for k, v in enumerate(vals)
-                       if v is not None and math.isfinite(v))
+        pts = " ".join(f"{X(x_start + k):.1f},{Y(v):.1f}" for k, v in thin(vals))
         dash = ' stroke-dasharray="5 3"' if dashed else ""
         out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.8"{dash}/>')
-        if len(vals) == 1:
+        if len(vals) == 1 and vals[0] is not None:
             out.append(f'<circle cx="{X(x_start):.1f}" cy="{Y(vals[0]):.1f}" r="3" fill="{colour}"/>')
         ly = height + 12 + 16 * i
         out.append(f'<line x1="{left}" x2="{left + 22}" y1="{ly - 4}" y2="{ly - 4}" stroke="{colour}" '

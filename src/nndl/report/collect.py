@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +23,10 @@ import numpy as np
 from PIL import Image
 
 from nndl.errors import DataError, ModelFileError
-from nndl.serialization import from_dict, read_json, saved_dataset
+from nndl.serialization import saved_dataset
+
+from .modelfile import WORK_VALUES, check_for_page, read_model
+from .resultsfile import read_results
 
 MISTAKES = 48        # misclassified test digits the gallery shows first, the most confident of all
 PER_CELL = 3         # and the most confident of every confusion-matrix cell, so that no cell shows none
@@ -59,12 +61,26 @@ def b64(array: np.ndarray, dtype: str) -> str:
     return base64.b64encode(np.ascontiguousarray(array, dtype=dtype).tobytes()).decode("ascii")
 
 
+FIGURE_PIXELS = 4_000_000  # a figure nndl draws is 1,000 x 700 or so; a larger picture was not drawn by nndl
+
+
 def figure_png(path: Path) -> str:
-    """A figure's PNG re-encoded with an adaptive palette (charts have few colours), base64."""
-    with Image.open(path) as im:
-        im = im.convert("RGB").quantize(FIGURE_COLOURS, dither=Image.Dither.NONE)
-        buf = io.BytesIO()
-        im.save(buf, format="PNG", optimize=True)
+    """A figure's PNG re-encoded with an adaptive palette (charts have few colours), base64.
+    A file that is not a PNG of at most ``FIGURE_PIXELS`` pixels is a ``DataError`` (checked
+    from its header, before any pixel is decoded)."""
+    try:
+        with Image.open(path, formats=["PNG"]) as im:
+            w, h = im.size
+            if w * h > FIGURE_PIXELS:
+                raise DataError(f"{path}: a figure of {w:,} x {h:,} pixels, more than the {FIGURE_PIXELS:,} of a "
+                                f"figure nndl draws")
+            im = im.convert("RGB").quantize(FIGURE_COLOURS, dither=Image.Dither.NONE)
+            buf = io.BytesIO()
+            im.save(buf, format="PNG", optimize=True)
+    except DataError:
+        raise
+    except (OSError, ValueError, TypeError, SyntaxError, Image.DecompressionBombError, MemoryError) as e:
+        raise DataError(f"{path}: not a figure nndl can show (a PNG was expected): {type(e).__name__}") from None
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -88,7 +104,7 @@ class DigitPool:
 def network_entry(net, name: str, label: str, test, pool: DigitPool | None) -> dict:
     """What the page needs of one network: its shape, activations, weights (base64 float32,
     row-major (n_out, n_in) per layer), and on the test split its accuracy, confusion
-    matrix and most confident mistakes (indices into ``pool``)."""
+    matrix and most confident mistakes (indices into ``pool``). ``check_for_page`` first."""
     entry = {
         "name": name, "label": label, "sizes": list(net.sizes), "activation": net.activation.name,
         "output": net.output.name, "cost": net.cost.name,
@@ -98,7 +114,8 @@ def network_entry(net, name: str, label: str, test, pool: DigitPool | None) -> d
     if test is None or net.sizes[0] != test.images.shape[1]:
         return entry
     X = test.images.astype(net.dtype)                                                  # (n, 784)
-    out = np.concatenate([net.forward(X[i:i + 5000]) for i in range(0, len(X), 5000)]).astype(np.float64)
+    step = max(1, min(5000, WORK_VALUES // max(net.sizes)))                             # rows at a time
+    out = np.concatenate([net.forward(X[i:i + step]) for i in range(0, len(X), step)]).astype(np.float64)
     predicted = out.argmax(axis=1)                                                      # (n,)
     total = out.sum(axis=1)
     confidence = out[np.arange(len(out)), predicted] / np.where(total > 0, total, 1.0)  # (n,)
@@ -170,15 +187,10 @@ def from_folder(folder: Path, test=None) -> Report:
     """A ``Report`` of an exploration folder; ``test`` is the test split it used (a ``Split``,
     cut to the size results.json records), or None to leave out the digits and mistakes."""
     folder = Path(folder)
-    try:
-        results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not (folder / "results.json").exists():
         raise DataError(f"{folder}: no results.json here; give an exploration folder "
-                        f"(pictures/level3/YYYYMMDD_HHMMSS) or a model file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataError(f"{folder / 'results.json'}: not valid JSON ({e})") from None
-    if not isinstance(results, dict) or not isinstance(results.get("runs"), dict):
-        raise DataError(f"{folder / 'results.json'}: not the results of an exploration (no 'runs' object)")
+                        f"(pictures/level3/YYYYMMDD_HHMMSS) or a model file")
+    results = read_results(folder)  # its whole shape checked here, once: ResultsFileError otherwise
     options = results.get("options") if isinstance(results.get("options"), dict) else {}
     sizes = results.get("sizes") if isinstance(results.get("sizes"), dict) else {}
     beyond = results.get("exploration") == "beyond"           # nndl explore beyond's folder
@@ -224,10 +236,12 @@ def from_folder(folder: Path, test=None) -> Report:
         add_examples(report, pool)
         report.test_name = f"the first {len(test.labels):,} digits of the {dataset} test set"
     order = [r["run"] for r in report.ladder] + ([] if beyond else [n for n in results["runs"] if n not in steps])
+    weights = 0
     for name in order:
-        path = folder / "models" / f"{name}.json"
+        path = folder / "models" / f"{name}.json"  # a run's name is a name (checked), never a path
         if path.is_file():
-            net = from_dict(read_json(path), str(path))
+            net, _, _, _ = read_model(path)
+            weights = check_for_page(net, path, test, weights)
             report.networks.append(network_entry(net, name, run_label(name, results["runs"][name].get("config"),
                                                                       steps.get(name)), test, pool))
     if not report.networks:
@@ -245,14 +259,12 @@ def from_folder(folder: Path, test=None) -> Report:
 def from_model(path: Path, test=None, dataset: str | None = None) -> Report:
     """A ``Report`` of one model file (its configuration and history when it has them)."""
     path = Path(path)
-    d = read_json(path)
-    net = from_dict(d, str(path))
+    net, d, config, history = read_model(path)
     if not net.dense:
         raise ModelFileError(f"{path}: a network of conv or pool layers ({len(net.layers)} layers); the report "
                              f"page runs network2's dense networks only for now (nndl evaluate and nndl predict "
                              f"read this one)")
-    config = d.get("config") if isinstance(d.get("config"), dict) else None
-    history = _history(d.get("history"))
+    check_for_page(net, path, test)
     dataset = dataset or saved_dataset(d) or "mnist"
     report = Report(kind="model", source=str(path), title=f"What the network in {path.name} learned")
     report.notes.append(f"Made from the model file {path}: {net.sizes}, {net.activation.name} hidden neurons, "

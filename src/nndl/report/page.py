@@ -9,6 +9,7 @@ The page's scripts (``assets/``): ``imageprep.js`` mirrors ``nndl.imageprep`` an
 from __future__ import annotations
 
 import json
+import math
 from html import escape
 from importlib import resources
 
@@ -39,9 +40,28 @@ def asset(name: str) -> str:
     return resources.files("nndl.report").joinpath("assets", name).read_text(encoding="utf-8")
 
 
+# In JSON, these characters occur only inside strings, where \uXXXX means the same to JSON.parse; escaped,
+# no string can open a comment ('<!--'), a script ('<script') or end the element ('</script') early, and
+# U+2028/U+2029 (line breaks to old JavaScript parsers) cannot break the block either.
+_SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028",
+                   0x2029: "\\u2029"}
+
+
+def _finite(value):
+    """``value`` with every non-finite float as null: JSON.parse refuses NaN and Infinity."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _script_json(value) -> str:
-    """JSON safe inside <script>: no '</' can end the element early."""
-    return json.dumps(value, separators=(",", ":")).replace("</", "<\\/")
+    """JSON safe inside a <script> element: no '<', '>' or '&' appears as such, so no string can end
+    the element or leave the browser's parser in a comment or a nested script; strict JSON (no NaN)."""
+    return json.dumps(_finite(value), separators=(",", ":"), allow_nan=False).translate(_SCRIPT_ESCAPES)
 
 
 def _pct(v) -> str:

@@ -23,6 +23,7 @@ from tqdm import tqdm
 import nndl
 from nndl import fileio
 from nndl.blas import blas_threads
+from nndl.data.provenance import record as dataset_record
 from nndl.errors import NndlError, quote
 from nndl.explore.runs import Reporter
 from nndl.fileio import atomic_write_text
@@ -154,6 +155,10 @@ def replot(exp: Exploration, folder: Path) -> int:
     if not exp.finished(results):
         raise NndlError(f"{where}: not the results of a {exp.title} exploration run to its end (it did not "
                         f"finish, or another exploration wrote it), so not every figure has its data; run it again")
+    from nndl.report import report_inputs  # results.json, the figures' names, models/*.json
+    reads = [p for p in report_inputs(folder) if p.suffix != ".png"]
+    for name in (folder / "results.md", *(p for p in report_inputs(folder) if p.suffix == ".png")):
+        fileio.output_path(name, reads)  # a figure linked to results.json is refused, never written through
     try:  # the figures read the file's structure as a finished run wrote it; anything else is refused
         paths = exp.write_outputs(results, folder)
         table = exp.text(results)
@@ -197,8 +202,11 @@ def main(exp: Exploration, argv: list[str] | None, prog: str) -> int:
         folder = new_folder(args.pictures, exp.name)
         tqdm.write(f"Writing to {folder}", file=sys.stderr)
 
+        recorded = dataset_record(args.dataset)  # an .npz file by its absolute path and SHA-256
+
         def save(results):
-            atomic_write_text(folder / "results.json", json.dumps(results, indent=1))
+            options = {**results["options"], **recorded}
+            atomic_write_text(folder / "results.json", json.dumps({**results, "options": options}, indent=1))
 
         def save_model(name, net, record):
             path = Path("models") / f"{name}.json"
