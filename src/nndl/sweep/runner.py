@@ -22,17 +22,22 @@ arithmetic, and so its result, the same bit for bit wherever it runs.
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import contextlib
 import multiprocessing
 import os
 import queue
+import select
 import signal
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator
 
 from threadpoolctl import threadpool_limits
 
-from nndl.errors import ConfigError
+from nndl.errors import ConfigError, quote
 
 from .events import set_sink
 
@@ -116,6 +121,13 @@ class Runner:
     def describe(self) -> str:
         return self.kind
 
+    def lost(self, error: BaseException) -> str | None:
+        """Why ``error`` means this runner lost trials in flight (a worker or the cluster died), in
+        words; None when it is the trial's own error. The sweep then stops, saying what finished."""
+        if isinstance(error, concurrent.futures.CancelledError):
+            return f"a trial was cancelled on {self.describe()}"
+        return None
+
     def run(self, fn, items: Iterable, *args, on_submit=None) -> Iterator[tuple[object, Future]]:
         """Run ``fn(item, *args)`` for every item; yield ``(item, future)`` as each finishes.
 
@@ -183,11 +195,46 @@ class InlineRunner(Runner):
 
 
 _HELD = []  # a worker process's BLAS limit, held for the worker's life
+PARENT_POLL = 0.5  # seconds between checks that the sweep's process lives, where pidfd_open is missing
 
 
-def _init_local_worker(events) -> None:
-    """Start of each pool process: Ctrl-C is the main process's to handle, one BLAS thread
-    (or the user's OPENBLAS_NUM_THREADS & co.), progress onto the shared queue."""
+def _end_with(pid: int) -> None:
+    """End this process as soon as process ``pid`` ends, however it ends (``kill -9`` included).
+
+    A pool's workers are children of the forkserver, not of the sweep's process, and the
+    forkserver lives as long as any worker does: without this, a killed sweep leaves them
+    training to the end of their trials. A daemon thread waits on a pidfd of ``pid`` (Linux
+    5.3+: readable when it exits), else checks every ``PARENT_POLL`` seconds.
+    """
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:  # gone already
+        os._exit(1)
+    except (AttributeError, OSError):  # not Linux, or an old kernel: poll
+        fd = None
+
+    def watch():
+        if fd is not None:
+            select.select([fd], [], [])
+        else:
+            while True:
+                time.sleep(PARENT_POLL)
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+        os._exit(1)
+
+    threading.Thread(target=watch, name="nndl-end-with-sweep", daemon=True).start()
+
+
+def _init_local_worker(events, parent: int) -> None:
+    """Start of each pool process: end when the sweep's process ends, Ctrl-C is the main process's
+    to handle, one BLAS thread (or the user's OPENBLAS_NUM_THREADS & co.), progress onto the
+    shared queue."""
+    _end_with(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _HELD.append(blas_limit())
     set_sink(events.put)
@@ -216,7 +263,7 @@ class LocalRunner(Runner):
         self._events = ctx.Queue()
         self._pending: collections.deque = collections.deque()
         self.executor = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_local_worker,
-                                            initargs=(self._events,))
+                                            initargs=(self._events, os.getpid()))
 
     def pump(self) -> None:
         while True:
@@ -229,6 +276,11 @@ class LocalRunner(Runner):
 
     def describe(self) -> str:
         return f"{self.workers} local process{'es' if self.workers > 1 else ''}, one BLAS thread each"
+
+    def lost(self, error: BaseException) -> str | None:
+        if isinstance(error, BrokenProcessPool):
+            return "a worker process of the local pool died (killed, or out of memory)"
+        return super().lost(error)
 
     def close(self, cancel: bool = False) -> None:
         pool = self.executor
@@ -249,12 +301,37 @@ class LocalRunner(Runner):
         self._events.join_thread()
 
 
+DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")  # the address schemes of distributed
+
+
+def check_dask_address(address) -> str:
+    """A scheduler address as ``--dask`` takes it: ``[SCHEME://]HOST:PORT`` with a scheme Dask
+    knows (tcp when none is given); ``ConfigError`` otherwise - an empty one is not "local"."""
+    if not isinstance(address, str) or not address.strip():
+        raise ConfigError(f"--dask: {address!r} is not a scheduler address; give one such as tcp://10.0.0.5:8786 "
+                          f"(leave --dask out to run on this machine)")
+    text = address.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "tcp", text
+    if len(text) > 1000 or not text.isprintable() or any(c.isspace() for c in text):
+        raise ConfigError(f"--dask: {quote(address, 60)} is not a scheduler address; give one such as "
+                          f"tcp://10.0.0.5:8786")
+    if scheme.lower() not in DASK_SCHEMES:
+        raise ConfigError(f"--dask: unknown address scheme {quote(scheme, 40)} in {quote(address, 60)}; Dask's are "
+                          f"{', '.join(s + '://' for s in DASK_SCHEMES)} (e.g. tcp://10.0.0.5:8786)")
+    if scheme.lower() != "inproc" and not rest:
+        raise ConfigError(f"--dask: {quote(address, 60)} names no host; give one such as tcp://10.0.0.5:8786")
+    return text
+
+
 def make_runner(workers: int | None = None, dask: str | None = None, scatter: bool = False) -> Runner:
     """The runner the command line asks for: ``dask`` (a scheduler address) wins; otherwise
     ``workers`` 1 runs inline and anything else (default: one per core) a local pool."""
-    if dask:
+    if dask is not None:
+        address = check_dask_address(dask)
         from .dask import DaskRunner  # the optional extra, imported only when asked for
-        return DaskRunner(dask, scatter=scatter)
+        return DaskRunner(address, scatter=scatter)
     if scatter:
         raise ConfigError("--scatter sends the data to Dask workers; it needs --dask ADDRESS")
     n = cpu_count() if workers is None else workers
