@@ -49,7 +49,7 @@ class SweepParser(OneLineParser):
             if option.startswith("--") and not any(o.startswith(option) for o in self._option_string_actions):
                 name = option[2:].replace("-", "_")
                 self.error(f"unknown field {name!r} ({option}): a sweep varies TrainConfig fields, which are "
-                           f"{', '.join(sweepable())}; see nndl sweep --help")
+                           f"{', '.join(sweepable())}")
         return super().parse_known_args(args, namespace)
 
 

@@ -15,13 +15,15 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
+import logging
 import socket
 import sys
+import time
 
 from nndl.errors import NndlError, quote
 
 from .events import set_sink
-from .runner import Runner
+from .runner import Runner, SweepStopped
 
 try:
     import dask
@@ -36,6 +38,7 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
 TOPIC = "nndl-progress"
 CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler, at most (Dask's own default is 30, retried)
 CLOSE_TIMEOUT = 5.0  # seconds to wait for a cluster that stopped answering while closing
+NO_WORKER_WAIT = 60.0  # seconds a sweep waits for a worker once the cluster has none (all died)
 
 
 def _reach(address: str, timeout: float) -> None:
@@ -79,6 +82,21 @@ def _connect(address: str, timeout: float) -> "Client":
                     f"and workers with 'dask worker ADDRESS --nthreads 1'")
 
 
+def _quiet_dask_logs() -> dict:
+    """Dask's client logs a cluster that died as tracebacks on stderr; the sweep says it in one line.
+    Returns the levels to restore (``distributed`` and each of its loggers that has its own)."""
+    names = ["distributed"] + [n for n in logging.root.manager.loggerDict if n.startswith("distributed.")]
+    levels = {n: logging.getLogger(n).level for n in names}
+    for n in names:
+        logging.getLogger(n).setLevel(logging.CRITICAL)
+    return levels
+
+
+def _restore_logs(levels: dict) -> None:
+    for n, level in levels.items():
+        logging.getLogger(n).setLevel(level)
+
+
 class SweepWorkerSetup(WorkerPlugin):
     """On every worker: one BLAS thread (or the worker's OPENBLAS_NUM_THREADS) and progress into Dask's event log."""
 
@@ -102,6 +120,14 @@ class DaskRunner(Runner):
     def __init__(self, address: str, *, scatter: bool = False, timeout: float | None = None):
         super().__init__()
         self.address = address
+        self._levels = _quiet_dask_logs()
+        try:
+            self._start(address, scatter, timeout)
+        except BaseException:
+            _restore_logs(self._levels)
+            raise
+
+    def _start(self, address: str, scatter: bool, timeout: float | None) -> None:
         if timeout is None:  # Dask's setting (DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT), at most CONNECT_TIMEOUT
             timeout = min(parse_timedelta(dask.config.get("distributed.comm.timeouts.connect")), CONNECT_TIMEOUT)
         self.client = _connect(address, timeout)
@@ -115,6 +141,7 @@ class DaskRunner(Runner):
         register = getattr(self.client, "register_plugin", None) or self.client.register_worker_plugin
         register(SweepWorkerSetup(), name=SweepWorkerSetup.name)
         self._arrived: collections.deque = collections.deque()
+        self._checked, self._no_worker_since = 0.0, None
         self.client.subscribe_topic(TOPIC, lambda ev: self._arrived.append(ev[1]))
         self.workers = max(1, sum(self.client.nthreads().values()))
         self.scatter = scatter
@@ -131,6 +158,22 @@ class DaskRunner(Runner):
         return self._scattered
 
     def pump(self) -> None:
+        """Deliver progress; stop the sweep (``SweepStopped``) once the cluster has had no worker for
+        ``NO_WORKER_WAIT`` seconds - Dask itself would wait for one forever."""
+        now = time.monotonic()
+        if now - self._checked >= 1.0:
+            self._checked = now
+            try:
+                workers = len(self.client.scheduler_info().get("workers", {}))
+            except Exception:  # noqa: BLE001 - a scheduler that is gone: the futures say so
+                workers = 1
+            if workers:
+                self._no_worker_since = None
+            elif self._no_worker_since is None:
+                self._no_worker_since = now
+            elif now - self._no_worker_since > NO_WORKER_WAIT:
+                raise SweepStopped(f"the Dask cluster at {self.address} has had no workers for "
+                                   f"{NO_WORKER_WAIT:g} s (they died or were stopped)")
         while self._arrived:
             event = self._arrived.popleft()
             if self._listener is not None and isinstance(event, dict):
@@ -165,3 +208,4 @@ class DaskRunner(Runner):
         finally:
             with contextlib.suppress(Exception):
                 self.client.close(timeout=CLOSE_TIMEOUT)
+            _restore_logs(self._levels)

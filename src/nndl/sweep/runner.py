@@ -37,12 +37,21 @@ from typing import Callable, Iterable, Iterator
 
 from threadpoolctl import threadpool_limits
 
-from nndl.errors import ConfigError, quote
+from nndl.errors import ConfigError, NndlError, quote
 
 from .events import set_sink
 
 
 _USER_VARS = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+class SweepStopped(NndlError):
+    """The runner lost trials in flight (a worker process or the Dask cluster died): the sweep stops,
+    and the trials that finished are in the store. ``reason`` says what happened, in words."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 def blas_limit():
@@ -124,6 +133,8 @@ class Runner:
     def lost(self, error: BaseException) -> str | None:
         """Why ``error`` means this runner lost trials in flight (a worker or the cluster died), in
         words; None when it is the trial's own error. The sweep then stops, saying what finished."""
+        if isinstance(error, SweepStopped):  # raised by the runner itself (pump)
+            return error.reason
         if isinstance(error, concurrent.futures.CancelledError):
             return f"a trial was cancelled on {self.describe()}"
         return None

@@ -217,6 +217,12 @@ class SweepSpec:
                 raise ConfigError(f"{flag(name)}: empty list; give at least one value")
             values[name] = tuple(tuple(v) if isinstance(v, list) else v for v in vals)
         object.__setattr__(self, "values", values)
+        for name, vals in values.items():  # what a sweep.sqlite can record, and so read back
+            odd = [v for v in vals if not _plain_value(_plain(v))]
+            if odd:
+                raise ConfigError(f"{flag(name)} {quote(odd[0], 40)}: a value must be a number (an integer of at most "
+                                  f"128 bits), a name of at most 1,000 characters, true/false, none, or a list of at "
+                                  f"most 1,000 integers")
         for name, r in self.ranges.items():
             if not isinstance(r, Range) or not r.lo < r.hi:
                 raise ConfigError(f"{flag(name)}: bad range {r!r}: need Range(lo, hi) with lo < hi")
@@ -226,6 +232,11 @@ class SweepSpec:
         if not seeds:
             raise ConfigError("--seeds: empty list; give at least one seed, e.g. --seeds 0,1,2")
         object.__setattr__(self, "seeds", tuple(dict.fromkeys(check_int("seed", s, 0) for s in seeds)))
+        counts = [("--random-seed", self.random_seed), ("--random", self.random), ("--train-size", self.n_train),
+                  ("--validation-size", self.n_validation)]
+        for what, n in [("--seeds", s) for s in self.seeds] + counts:
+            if isinstance(n, int) and n.bit_length() > 128:
+                raise ConfigError(f"{what}: {quote(n, 40)} is more than a sweep records (integers of at most 128 bits)")
         if self.random is not None:
             check_int("--random", self.random, 1)
             if not self.ranges and not any(len(v) > 1 for v in values.values()):
@@ -251,7 +262,8 @@ class SweepSpec:
         if n > MAX_SWEEP_TRIALS:  # counted, never enumerated: a grid of 10^9 is refused at once
             raise ConfigError(f"this sweep has {n:,} trials ({self._count_how()}), more than the "
                               f"{MAX_SWEEP_TRIALS:,} one sweep may have: each trial is a whole training run (10,000 "
-                              f"short ones take half an hour on two cores); sweep fewer values, or draw --random N of them")
+                              f"short ones take half an hour on two cores); sweep fewer values, or draw --random N "
+                              f"of them")
         object.__setattr__(self, "_trials", tuple(self._make_trials()))  # every config is built and checked now
 
     # -- what is swept ------------------------------------------------------------------

@@ -12,22 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from nndl.errors import ConfigError, DivergenceError, NndlError
+from nndl.errors import ConfigError, DivergenceError
 
+from .runner import SweepStopped
 from .spec import SweepSpec
 from nndl.errors import quote
 
 from .store import SweepFileError, SweepStore
 from .trial import run_trial
-
-
-class SweepStopped(NndlError):
-    """The runner lost trials in flight (a worker process or the Dask cluster died): the sweep stops,
-    and the trials that finished are in the store. ``reason`` says what happened, in words."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
