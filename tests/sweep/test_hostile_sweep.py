@@ -302,3 +302,21 @@ def test_bad_flags_are_one_line(argv, start, match, tmp_path, capsys, monkeypatc
     assert main(argv) == 2
     assert match in one_line_error(capsys.readouterr().err, start)
     assert list(tmp_path.iterdir()) == []  # nothing made, nothing run locally instead
+
+
+def test_a_pool_worker_that_dies_ends_the_sweep_in_one_line_saying_what_finished(tmp_path):
+    folder = tmp_path / "worker-died"
+    proc = _start(folder, "--workers", "2")
+    try:
+        _wait_running(folder, proc, n=2)
+        workers = [p for p in psutil.Process(proc.pid).children(recursive=True)
+                   if "forkserver" in " ".join(p.cmdline()) and p.ppid() != proc.pid]
+        assert workers, "no pool worker found"
+        workers[0].kill()  # as the kernel's OOM killer would
+        out, err = proc.communicate(timeout=60)
+    finally:
+        _stop(proc)
+    lines = err.strip().splitlines()
+    assert proc.returncode == 1 and "Traceback" not in err, err
+    assert lines[-1].startswith("nndl: error: the sweep stopped: a worker process of the local pool died"), err
+    assert f"resume with: nndl sweep resume {folder}" in lines[-1] and "of 4 trials finished" in lines[-1]

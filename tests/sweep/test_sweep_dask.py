@@ -132,3 +132,41 @@ def test_a_scheduler_that_dies_mid_sweep_ends_it_in_one_line_saying_what_finishe
     assert proc.returncode == 1 and "Traceback" not in err, err
     assert lines[-1].startswith("nndl: error: the sweep stopped: the Dask scheduler at") and len(lines) == 2, err
     assert f"resume with: nndl sweep resume {folder}" in lines[-1] and " of 6 trials finished" in lines[-1]
+
+
+def test_a_cluster_left_without_workers_ends_the_sweep_in_one_line(tmp_path, monkeypatch, capsys):
+    import threading
+
+    import nndl.sweep.dask as dask_runner
+
+    monkeypatch.setattr(dask_runner, "NO_WORKER_WAIT", 2.0)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    scheduler = _dask("scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard")
+    worker = None
+    folder = tmp_path / "orphaned"
+    try:
+        worker = _dask("worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard")
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(1, timeout=60)
+
+        def kill_the_worker_after_a_trial():
+            with contextlib.suppress(AssertionError):
+                _wait_for_rows(folder, 1, worker, limit=120)
+            worker.kill()
+
+        threading.Thread(target=kill_the_worker_after_a_trial, daemon=True).start()
+        code = main(["sweep", "--eta", "0.1,0.2,0.3,0.4,0.5,0.6", "--sizes", "784,30,10", "--epochs", "60",
+                     "--dataset", SAMPLE, "-q", "--dask", address, "--out", str(folder)])
+    finally:
+        for p in (scheduler, worker):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait(timeout=30)
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err, err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("nndl: error: the sweep stopped: the Dask cluster at") and "no workers for 2 s" in line
+    assert f"resume with: nndl sweep resume {folder}" in line
