@@ -296,6 +296,9 @@ def test_sigterm_stops_a_sweep_with_143_and_says_how_to_resume(tmp_path):
     (["sweep", "--eta", "0.5,1", "--dask", "http://127.0.0.1:80"], "nndl sweep: error: ",
      "unknown address scheme 'http'"),
     (["sweep", "resume", "x", "--dask", ""], "nndl sweep resume: error: ", "argument --dask: ''"),
+    (["sweep", "--eta", "0.5,1", "--workers", "100000"], "nndl sweep: error: ",
+     "argument --workers must be an integer from 1 to 64"),
+    (["sweep", "resume", "x", "--workers", "0"], "nndl sweep resume: error: ", "argument --workers must be"),
 ])
 def test_bad_flags_are_one_line(argv, start, match, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)

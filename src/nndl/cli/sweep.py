@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from nndl.errors import ConfigError, NndlError
 from nndl.sweep import figures
-from nndl.sweep.runner import check_dask_address, cpu_count, make_runner
+from nndl.sweep.runner import check_dask_address, check_workers, cpu_count, make_runner
 from nndl.sweep.spec import LOG_UNIFORM, SweepSpec, field_types, flag, is_tuple, parse_field, sweepable
 from nndl.sweep.sweep import SweepStopped, open_sweep, read_sweep, run_sweep
 from nndl.sweep.trial import MONITORS, DataSource
@@ -351,12 +351,14 @@ def resume(args) -> int:
 
 
 def _check_runner_flags(args) -> None:
-    """``--dask``'s address (an empty one is refused, not taken as "local") before any work."""
-    if getattr(args, "dask", None) is not None:
-        try:
+    """``--dask``'s address (an empty one is refused, not taken as "local") and ``--workers``, before any work."""
+    try:
+        if getattr(args, "dask", None) is not None:
             check_dask_address(args.dask)
-        except ConfigError as e:
-            raise UsageError(f"argument {e}") from None
+        if getattr(args, "workers", None) is not None:
+            check_workers(args.workers)
+    except ConfigError as e:
+        raise UsageError(f"argument {e}") from None
 
 
 def run(args) -> int:

@@ -264,9 +264,7 @@ class LocalRunner(Runner):
 
     def __init__(self, workers: int | None = None):
         super().__init__()
-        n = cpu_count() if workers is None else workers
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ConfigError(f"workers must be a positive integer, got {workers!r}")
+        n = check_workers(cpu_count() if workers is None else workers)
         self.workers = n
         ctx = multiprocessing.get_context(_start_method())
         if ctx.get_start_method() == "forkserver":
@@ -310,6 +308,18 @@ class LocalRunner(Runner):
         pool.shutdown(wait=True)
         self._events.close()
         self._events.join_thread()
+
+
+MAX_WORKERS = 64  # local processes: each loads its own copy of the data (MNIST: about 190 MB), so 64 need ~12 GB
+
+
+def check_workers(n) -> int:
+    """``--workers``: an integer from 1 to ``MAX_WORKERS`` (``ConfigError`` otherwise), checked before any
+    process starts - 100,000 would fork 100,000 processes, each loading the data set."""
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_WORKERS:
+        raise ConfigError(f"--workers must be an integer from 1 to {MAX_WORKERS} (each is a process with its own copy "
+                          f"of the data set; this machine has {cpu_count()} cores), got {quote(n, 40)}")
+    return n
 
 
 DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")  # the address schemes of distributed
