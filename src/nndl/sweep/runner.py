@@ -21,7 +21,6 @@ arithmetic, and so its result, the same bit for bit wherever it runs.
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures
 import contextlib
 import multiprocessing
@@ -207,6 +206,7 @@ class InlineRunner(Runner):
 
 _HELD = []  # a worker process's BLAS limit, held for the worker's life
 PARENT_POLL = 0.5  # seconds between checks that the sweep's process lives, where pidfd_open is missing
+WORKER_START = 60.0  # seconds to wait for the pool's workers to start, at most
 
 
 def _end_with(pid: int) -> None:
@@ -241,6 +241,24 @@ def _end_with(pid: int) -> None:
     threading.Thread(target=watch, name="nndl-end-with-sweep", daemon=True).start()
 
 
+@contextlib.contextmanager
+def _signals_deferred():
+    """Hold Ctrl-C and SIGTERM for a moment (in the main thread); deliver them, with the handlers
+    that were in force, once the block is done."""
+    got: list[int] = []
+    old = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            old[sig] = signal.signal(sig, lambda signum, frame: got.append(signum))
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(got):
+            signal.raise_signal(sig)
+
+
 def _init_local_worker(events, parent: int) -> None:
     """Start of each pool process: end when the sweep's process ends, Ctrl-C is the main process's
     to handle, one BLAS thread (or the user's OPENBLAS_NUM_THREADS & co.), progress onto the
@@ -249,6 +267,7 @@ def _init_local_worker(events, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _HELD.append(blas_limit())
     set_sink(events.put)
+    events.put({"kind": "ready", "pid": os.getpid()})
 
 
 def _start_method() -> str:
@@ -270,9 +289,28 @@ class LocalRunner(Runner):
         if ctx.get_start_method() == "forkserver":
             ctx.set_forkserver_preload(["nndl.sweep.trial"])  # numpy and the engine, imported once
         self._events = ctx.Queue()
-        self._pending: collections.deque = collections.deque()
         self.executor = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_local_worker,
                                             initargs=(self._events, os.getpid()))
+        try:
+            self._start_workers(n)
+        except BaseException:  # Ctrl-C or SIGTERM while the workers start: none is left behind
+            self.close(cancel=True)
+            raise
+
+    def _start_workers(self, n: int) -> None:
+        """Start every worker now and wait (at most ``WORKER_START`` seconds) until each has run its
+        initializer - and so watches this process: a sweep stopped a moment after it started then
+        leaves no worker half-started (one that, its parent gone, would print a traceback)."""
+        with _signals_deferred():  # a process the pool has started but not yet recorded is never lost
+            for _ in range(n):  # the pool starts a process per task while none is idle
+                self.executor.submit(os.getpid)
+        ready, deadline = 0, time.monotonic() + WORKER_START
+        while ready < n and time.monotonic() < deadline:
+            try:
+                event = self._events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            ready += event.get("kind") == "ready"
 
     def pump(self) -> None:
         while True:
