@@ -120,6 +120,7 @@ EDITS = {
         "eta": [0.001 * i for i in range(1, 1001)], "lmbda": list(range(1000)), "epochs": list(range(1, 1001))}))],
     "spec with a 60-digit integer": lambda m: [_spec_edit(m, _set("random_seed", 10**60))],
     "spec with NaN": lambda m: ["UPDATE meta SET value = replace(value, '0.5', 'NaN') WHERE key = 'sweep'"],
+    "spec of 50 MB": lambda m: ["UPDATE meta SET value = zeroblob(50000000) WHERE key = 'sweep'"],
     "no sweep record": lambda m: ["DELETE FROM meta WHERE key = 'sweep'"],
     "command not a list": lambda m: ["UPDATE meta SET value = '{\"a\": 1}' WHERE key = 'command'"],
     "trials table with another column": lambda m: ["ALTER TABLE trials ADD COLUMN extra TEXT"],

@@ -230,9 +230,13 @@ class SweepStore:
     # -- meta -----------------------------------------------------------------------------
     def get_meta(self, key: str):
         """The JSON value stored under ``key`` (None when absent); bounded and checked."""
-        rows = self._sql("SELECT value FROM meta WHERE key = ?", (key,))
-        if not rows:
+        size = self._sql("SELECT LENGTH(value) FROM meta WHERE key = ?", (key,))
+        if not size:
             return None
+        if (size[0][0] or 0) > MAX_SWEEP_META_CHARS:  # measured before it is read
+            raise SweepFileError(f"{self.path}: its {key} record is {size[0][0]:,} characters, more than the "
+                                 f"{MAX_SWEEP_META_CHARS:,} nndl writes")
+        rows = self._sql("SELECT value FROM meta WHERE key = ?", (key,))
         return self._json(rows[0][0], f"its {key} record", MAX_SWEEP_META_CHARS)
 
     def set_meta(self, key: str, value) -> None:
@@ -299,9 +303,8 @@ class SweepStore:
     def rows(self, *, finished_only: bool = True) -> list[dict]:
         """The trials as dicts (JSON columns decoded), in the sweep's order; every row is checked
         against the shape nndl writes (``SweepFileError`` names the first that is not)."""
-        total, text = self._sql("SELECT COUNT(*), TOTAL(LENGTH(params)) + TOTAL(LENGTH(config)) + "
-                                "TOTAL(LENGTH(history)) + TOTAL(LENGTH(error)) + TOTAL(LENGTH(host)) + "
-                                "TOTAL(LENGTH(key)) FROM trials")[0]
+        total, text = self._sql("SELECT COUNT(*), " + " + ".join(f"TOTAL(LENGTH({c}))" for c in COLUMNS)
+                                + " FROM trials")[0]  # every cell's text (or bytes) counted before any is read
         if total > MAX_SWEEP_TRIALS:
             raise SweepFileError(f"{self.path}: {total:,} trials, more than the {MAX_SWEEP_TRIALS:,} a sweep "
                                  f"may have")
