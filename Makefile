@@ -32,7 +32,7 @@ MUTATE_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 mutate: $(VENV)/.mutate-deps
 	$(PY) tests/mutate.py --jobs $(MUTATE_JOBS)
 
-# The fuzz targets of `make test` (tests/fuzz/fuzz_targets.py), for FUZZ_SECONDS each (6 targets: 10 min).
+# The fuzz targets of `make test` (tests/fuzz/fuzz_targets.py), for FUZZ_SECONDS each (11 targets: about 18 min).
 FUZZ_SECONDS ?= 100
 fuzz: $(VENV)/.test-deps
 	$(PY) tests/fuzz/fuzz.py --seconds-per-target $(FUZZ_SECONDS)

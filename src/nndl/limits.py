@@ -48,3 +48,17 @@ def shape_fits(shape, itemsize: int) -> bool:
 
     import numpy as np
     return math.prod(d for d in shape if d) * max(int(itemsize), 1) <= np.iinfo(np.intp).max
+
+# Trials in one sweep (combinations x seeds, or --random draws x seeds), counted before any is
+# made. A trial is a whole training run: a short one on the committed 2,500-image sample takes about
+# 0.2 s, one epoch of MNIST about 1-2 s, so 10,000 trials are from half an hour to days of this
+# 2-core machine - the book's grids have tens. Making 10,000 trials' configs takes about 0.5 s
+# and 10 MB (measured); a grid of 10^9 would need hundreds of GB before the first trial ran.
+MAX_SWEEP_TRIALS = 10_000
+
+# What `nndl sweep show|plot|resume` read from a sweep.sqlite: a meta value (the specification,
+# the command) is at most 1 MB of JSON text (a 10,000-trial specification is far smaller); the
+# trials' text (configs, swept values, histories, errors) at most 64 MiB in all - 10,000 trials of
+# 30 epochs take about 15 MB - so reading a file costs at most a few hundred MB and seconds.
+MAX_SWEEP_META_CHARS = 1_000_000
+MAX_SWEEP_TEXT = 64 * 2**20

@@ -345,7 +345,7 @@ def _edited(draw, d, max_edits: int = 3):
 
 def _page_model(sizes=(784, 3, 10)) -> dict:
     import nndl
-    from nndl.training import History
+    from nndl.engine.history import History
     net = nndl.Network(list(sizes), rng=0)
     h = History(evaluation_accuracy=[5, 7, 9], evaluation_cost=[0.9, 0.5, 0.4], training_accuracy=[10, 12, 14],
                 epoch_seconds=[0.1, 0.2, 0.2], saturation=[[0.5], [0.3], [0.2], [0.1]], n_training=20,
@@ -433,3 +433,219 @@ def page_model_inputs(draw) -> bytes:
 def fuzz_model_report(data: bytes, with_test: bool):
     _count("model -> report")
     _page_or_nndl_error(_file(data, "page-model.json"), _tiny_test() if with_test else None)
+# --- 7. the sweep specification parser (flags, and the JSON a sweep.sqlite records) ------------------
+
+def _sweep_allowed():
+    from nndl.cli.common import UsageError
+    from nndl.errors import ConfigError
+    return (ConfigError, UsageError)
+
+
+FIELD_TEXTS = st.one_of(
+    st.sampled_from(["0.5", "0.025,0.25,2.5", "0,5", "1:3", "0.01:10", "1e-3:1e3", "-1:1", "784,30,10", "none",
+                     "cross-entropy", "quadratic,log-likelihood", "true", "nan", "inf", "1e999", "9" * 30, "0x10",
+                     ",", ":", "1:", ":2", "1:2:3", "", " ", "1,,2", "2:1", "10**9", "784,30", "784,0,10", "1e308"]),
+    st.text(alphabet="0123456789.,:-+e ", max_size=12),
+    st.text(max_size=8))
+
+
+@st.composite
+def sweep_flags(draw):
+    from nndl.sweep.spec import sweepable
+    fields = draw(st.lists(st.sampled_from(sweepable()), max_size=4, unique=True))
+    values = {f: draw(st.lists(FIELD_TEXTS, min_size=1, max_size=3)) for f in fields}
+    seeds = draw(st.sampled_from(["0", "0,1", "0,,1", "-1", "a", "0,1,2,3", "1" * 50, ""]) | st.text(max_size=6))
+    return (values, seeds,
+            draw(st.none() | st.integers(-3, 3) | st.sampled_from([10**9, 5001, 10**30])),
+            draw(st.none() | st.integers(-2, 10**6)), draw(st.sampled_from(
+                ["evaluation_accuracy,training_cost", "training_cost", "", "weights", "evaluation-cost"])))
+
+
+@target("sweep flags", sweep_flags())
+def fuzz_sweep_flags(drawn):
+    """The flags of ``nndl sweep`` -> a SweepSpec (``spec_from_args``), as the command line builds it."""
+    import argparse
+
+    from nndl.cli.sweep import spec_from_args
+    from nndl.limits import MAX_SWEEP_TRIALS
+    from nndl.sweep import SweepSpec
+    from nndl.sweep.spec import sweepable
+    _count("sweep flags")
+    values, seeds, random, n_train, monitor = drawn
+    args = argparse.Namespace(seeds=seeds, random=random, random_seed=0, train_size=n_train, validation_size=None,
+                              test=False, monitor=monitor, **{f"field_{f}": values.get(f) for f in sweepable()})
+    try:
+        spec = spec_from_args(args)
+    except _sweep_allowed():
+        return
+    assert 1 <= len(spec.trials()) <= MAX_SWEEP_TRIALS
+    again = SweepSpec.from_dict(json.loads(json.dumps(spec.to_dict())))  # what a sweep.sqlite records reads back
+    assert again.to_dict() == spec.to_dict() and [t.key for t in again.trials()] == [t.key for t in spec.trials()]
+
+
+def _spec_base() -> dict:
+    from nndl.sweep import SweepSpec
+    return SweepSpec(values={"eta": (0.5, 3.0), "sizes": ((784, 30, 10), (784, 10)), "epochs": (2,)},
+                     ranges={}, seeds=(0, 1)).to_dict() | {"random": None}
+
+
+SPEC_KEYS = ["values", "ranges", "seeds", "random", "random_seed", "n_train", "n_validation", "test", "monitor",
+             "bogus"]
+
+
+@st.composite
+def spec_dicts(draw):
+    d = json.loads(json.dumps(_spec_base()))
+    if draw(st.booleans()):
+        d["ranges"] = {"lmbda": {"lo": 0.01, "hi": 10.0, "log": True}}
+        d["random"] = draw(st.integers(1, 20))
+    for _ in range(draw(st.integers(1, 4))):
+        key = draw(st.sampled_from(SPEC_KEYS))
+        target_ = d.get(key)
+        if isinstance(target_, dict) and target_ and draw(st.booleans()):
+            inner = draw(st.sampled_from(sorted(target_)))
+            target_[inner] = draw(JSON)
+        elif isinstance(target_, list) and target_ and draw(st.booleans()):
+            target_[draw(st.integers(0, len(target_) - 1))] = draw(JSON)
+        elif draw(st.booleans()):
+            d[key] = draw(JSON)
+        else:
+            d.pop(key, None)
+    return d
+
+
+@target("sweep spec", spec_dicts())
+def fuzz_sweep_spec(d):
+    """A sweep specification as a sweep.sqlite records it (JSON) -> ``SweepSpec.from_dict``."""
+    from nndl.errors import ConfigError
+    from nndl.limits import MAX_SWEEP_TRIALS
+    from nndl.sweep import SweepSpec
+    _count("sweep spec")
+    try:
+        spec = SweepSpec.from_dict(d)
+    except ConfigError:
+        return
+    assert 1 <= len(spec.trials()) <= MAX_SWEEP_TRIALS
+    assert SweepSpec.from_dict(json.loads(json.dumps(spec.to_dict()))).to_dict() == spec.to_dict()
+
+
+# --- 8. sweep.sqlite -> nndl sweep show, plot, resume ------------------------------------------------
+
+_SWEEP_DB: list[bytes] = []  # the valid database, made once by the real store
+SAMPLE_NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
+
+
+def _sweep_db() -> bytes:
+    """A real sweep.sqlite written through nndl's store: six trials done, one diverged, one pending."""
+    if _SWEEP_DB:
+        return _SWEEP_DB[0]
+    from nndl.sweep import SweepSpec, open_sweep
+    spec = SweepSpec(values={"eta": (0.5, 3.0), "lmbda": (0.0, 5.0), "sizes": ((784, 30, 10),), "epochs": (2,)},
+                     seeds=(0, 1))
+    folder = _TMP / "sweep-base"
+    with open_sweep(folder, spec, SAMPLE_NPZ, ["nndl", "sweep", "--eta", "0.5,3"]) as store:
+        trials = spec.trials()
+        store.add_trials(trials)
+        for i, t in enumerate(trials[:6]):
+            store.write_result({"key": t.key, "config": t.config.to_dict(), "n_train": 1667, "n_evaluation": 333,
+                                "history": {"evaluation_accuracy": [200 + i, 250 + i],
+                                            "training_cost": [1.5, 0.9 - i / 10], "epoch_seconds": [0.1, 0.1],
+                                            "n_training": 1667, "n_evaluation": 333},
+                                "final": {"validation_accuracy": (250 + i) / 333}, "seconds": 0.2, "host": "h",
+                                "pid": 7, "started": "2026-01-01T00:00:00+00:00",
+                                "finished": "2026-01-01T00:00:01+00:00"})
+        store.write_diverged(trials[6].key, "diverged: the cost is no number")
+    _SWEEP_DB.append((folder / "sweep.sqlite").read_bytes())
+    shutil.rmtree(folder)
+    return _SWEEP_DB[0]
+
+
+COLUMN_NAMES = ["key", "idx", "status", "params", "config", "seed", "n_train", "n_evaluation", "history",
+                "validation_accuracy", "test_accuracy", "seconds", "host", "pid", "started", "finished", "error"]
+CELLS = st.one_of(st.none(), st.integers(-2**63, 2**63 - 1), st.floats(allow_nan=True), st.text(max_size=30),
+                  st.binary(max_size=12), JSON.map(json.dumps),
+                  st.sampled_from(["{}", "[]", "null", "[" * 5000, '{"seed": 0}', "NaN", "1e999", "done", "diverged",
+                                   "pending", "running", '{"training_cost": [1e400]}', '{"eta": 0.5, "seed": 0}']))
+
+
+@st.composite
+def sweep_db_edits(draw):
+    """(how, edits): SQL edits of cells, meta values and the schema, or bytes of the file mutated."""
+    if draw(st.integers(0, 5)) == 0:
+        return "bytes", draw(mutated(_sweep_db(), 8))
+    edits = []
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["cell", "cell", "cell", "meta", "json", "schema"]))
+        if kind == "cell":
+            edits.append(("UPDATE trials SET " + draw(st.sampled_from(COLUMN_NAMES)) + " = ? WHERE idx = ?",
+                          (draw(CELLS), draw(st.integers(0, 8)))))
+        elif kind == "meta":
+            edits.append(("UPDATE meta SET value = ? WHERE key = ?", (draw(CELLS), draw(st.sampled_from(
+                ["sweep", "command", "created"])))))
+        elif kind == "json":  # a JSON column with a few bytes edited, so the parse goes deep
+            column = draw(st.sampled_from(["params", "config", "history"]))
+            edits.append(("jsonedit", (column, draw(st.integers(0, 8)), draw(st.integers(0, 200)),
+                                       draw(st.sampled_from(['"', "{", "}", "[", "]", ",", ":", "1e999", "null", "-",
+                                                             '"x"', "9" * 60, "true"])))))
+        else:
+            edits.append((draw(st.sampled_from([
+                "ALTER TABLE trials ADD COLUMN extra TEXT", "ALTER TABLE trials DROP COLUMN error",
+                "DROP TABLE meta", "DELETE FROM meta WHERE key = 'sweep'", "PRAGMA user_version = 2",
+                "DELETE FROM trials", "INSERT INTO trials SELECT * FROM trials WHERE idx = 0",
+                "UPDATE trials SET key = 'same'", "ALTER TABLE trials RENAME COLUMN host TO hostname"])), ()))
+    return "sql", edits
+
+
+def _apply(path: Path, edits) -> None:
+    import sqlite3
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA ignore_check_constraints = 1")
+    for sql, args in edits:
+        try:
+            if sql == "jsonedit":
+                column, idx, pos, text = args
+                row = con.execute(f"SELECT {column} FROM trials WHERE idx = ?", (idx,)).fetchone()
+                if row and isinstance(row[0], str):
+                    value = row[0][:pos] + text + row[0][pos + 1:]
+                    con.execute(f"UPDATE trials SET {column} = ? WHERE idx = ?", (value, idx))
+            else:
+                con.execute(sql, args)
+        except sqlite3.Error:  # a constraint the edit broke (NOT NULL, a unique key): that edit is skipped
+            pass
+    con.commit()
+    con.close()
+
+
+@target("sweep database", sweep_db_edits(), st.sampled_from(["show", "show --json", "resume", "show", "plot"]))
+def fuzz_sweep_database(edited, action):
+    """An edited sweep.sqlite -> ``nndl sweep show`` (and --json), ``plot``, and what ``resume`` reads
+    (``read_sweep``, then the trials): one line (exit 1) or a full answer, never another exception."""
+    import contextlib
+
+    from nndl.cli import main
+    from nndl.sweep import SweepFileError, read_sweep
+    _count("sweep database")
+    folder = _TMP / f"{os.getpid()}-sweep"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    how, edits = edited
+    if how == "bytes":
+        (folder / "sweep.sqlite").write_bytes(edits)
+    else:
+        (folder / "sweep.sqlite").write_bytes(_sweep_db())
+        _apply(folder / "sweep.sqlite", edits)
+    before = (folder / "sweep.sqlite").read_bytes()
+    if action == "resume":
+        try:
+            record = read_sweep(folder)
+        except SweepFileError:
+            return
+        assert len(record.spec.trials()) >= len(record.rows)
+    else:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["sweep", *action.split()[:1], str(folder), *action.split()[1:]])
+        assert code in (0, 1), (code, err.getvalue())
+        if code == 1:
+            assert len(err.getvalue().strip().splitlines()) == 1 and "Traceback" not in err.getvalue()
+    assert (folder / "sweep.sqlite").read_bytes() == before  # readers never write

@@ -4,7 +4,11 @@ cache or receive it scattered once."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +17,7 @@ from distributed import Client, LocalCluster  # the test extra installs it: this
 from nndl.cli import main
 from nndl.sweep import SweepStore
 
-from test_sweep_run import comparable
+from test_sweep_run import _wait_for_rows, comparable
 
 SAMPLE = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 GRID = ["--eta", "0.5,3", "--lmbda", "0,5", "--sizes", "784,30,10", "--epochs", "2", "--seeds", "0,1",
@@ -69,3 +73,100 @@ def test_scatter_without_dask_is_refused(tmp_path, capsys):
     code = main(["sweep", "--eta", "0.5", "--epochs", "1", "--sizes", "784,30,10", "--dataset", SAMPLE,
                  "--out", str(tmp_path / "x"), "--scatter", "-q"])
     assert code == 1 and "--scatter" in capsys.readouterr().err
+
+
+def test_an_address_that_answers_but_is_no_scheduler_is_one_line(tmp_path, capsys):
+    """Something listens (here: a server that answers like a web server) but speaks no Dask."""
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def answer():
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" * 4)
+                conn.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    try:
+        code = main(["sweep", "--eta", "0.5,1", "--epochs", "1", "--sizes", "784,30,10", "--dataset", SAMPLE,
+                     "--out", str(tmp_path / "x"), "--dask", f"tcp://127.0.0.1:{port}", "-q"])
+    finally:
+        server.close()
+    err = capsys.readouterr().err
+    assert code == 1 and len(err.strip().splitlines()) == 1, err
+    assert f"Dask scheduler at tcp://127.0.0.1:{port}" in err and "Traceback" not in err
+
+
+def _dask(*args) -> subprocess.Popen:
+    exe = Path(sys.executable).parent / "dask"
+    return subprocess.Popen([str(exe), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_a_scheduler_that_dies_mid_sweep_ends_it_in_one_line_saying_what_finished(tmp_path):
+    with socket.socket() as s:  # a free port on loopback for the scheduler
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    scheduler = _dask("scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard")
+    worker = proc = None
+    folder = tmp_path / "dies"
+    try:
+        worker = _dask("worker", address, "--nthreads", "1", "--no-dashboard")
+        with Client(address, timeout=60) as client:  # the scheduler listens and has its worker
+            client.wait_for_workers(1, timeout=60)
+        proc = subprocess.Popen([sys.executable, "-m", "nndl", "sweep", "--eta", "0.1,0.2,0.3,0.4,0.5,0.6", "--sizes",
+                                 "784,30,10", "--epochs", "60", "--dataset", SAMPLE, "-q", "--dask", address,
+                                 "--out", str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _wait_for_rows(folder, 1, proc, limit=120)
+        scheduler.kill()  # SIGKILL: no goodbye to the client
+        out, err = proc.communicate(timeout=120)
+    finally:
+        for p in (proc, scheduler, worker):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait(timeout=30)
+    lines = err.strip().splitlines()
+    assert proc.returncode == 1 and "Traceback" not in err, err
+    assert lines[-1].startswith("nndl: error: the sweep stopped: the Dask scheduler at") and len(lines) == 2, err
+    assert f"resume with: nndl sweep resume {folder}" in lines[-1] and " of 6 trials finished" in lines[-1]
+
+
+def test_a_cluster_left_without_workers_ends_the_sweep_in_one_line(tmp_path, monkeypatch, capsys):
+    import threading
+
+    import nndl.sweep.dask as dask_runner
+
+    monkeypatch.setattr(dask_runner, "NO_WORKER_WAIT", 2.0)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    scheduler = _dask("scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard")
+    worker = None
+    folder = tmp_path / "orphaned"
+    try:
+        worker = _dask("worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard")
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(1, timeout=60)
+
+        def kill_the_worker_after_a_trial():
+            with contextlib.suppress(AssertionError):
+                _wait_for_rows(folder, 1, worker, limit=120)
+            worker.kill()
+
+        threading.Thread(target=kill_the_worker_after_a_trial, daemon=True).start()
+        code = main(["sweep", "--eta", "0.1,0.2,0.3,0.4,0.5,0.6", "--sizes", "784,30,10", "--epochs", "60",
+                     "--dataset", SAMPLE, "-q", "--dask", address, "--out", str(folder)])
+    finally:
+        for p in (scheduler, worker):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait(timeout=30)
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err, err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("nndl: error: the sweep stopped: the Dask cluster at") and "no workers for 2 s" in line
+    assert f"resume with: nndl sweep resume {folder}" in line

@@ -24,22 +24,22 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from nndl.errors import ConfigError
+from nndl.errors import ConfigError, NndlError
 from nndl.sweep import figures
 from nndl.sweep.choose import make_runner
-from nndl.sweep.runner import cpu_count
+from nndl.sweep.runner import check_dask_address, check_workers, cpu_count
 from nndl.sweep.spec import LOG_UNIFORM, SweepSpec, field_types, flag, is_tuple, parse_field, sweepable, value_text
-from nndl.sweep.store import SweepStore
-from nndl.sweep.sweep import load_spec, open_sweep, run_sweep
+from nndl.sweep.sweep import SweepStopped, open_sweep, read_sweep, run_sweep
 from nndl.sweep.trial import MONITORS, DataSource
 
-from .common import DATASET_HELP, UsageError, add_config_flags, bars_wanted, load_data, say
+from .common import (DATASET_HELP, OneLineParser, UsageError, add_config_flags, bars_wanted, interrupt_status,
+                     interrupt_word, load_data, say)
 
 ACTIONS = ("show", "plot", "resume")
 
 
-class SweepParser(argparse.ArgumentParser):
-    """An unknown ``--flag`` is an unknown TrainConfig field: say which fields there are."""
+class SweepParser(OneLineParser):
+    """An unknown ``--flag`` is an unknown TrainConfig field: say which fields there are (in one line)."""
 
     def parse_known_args(self, args=None, namespace=None):
         args = list(sys.argv[1:] if args is None else args)
@@ -50,7 +50,7 @@ class SweepParser(argparse.ArgumentParser):
             if option.startswith("--") and not any(o.startswith(option) for o in self._option_string_actions):
                 name = option[2:].replace("-", "_")
                 self.error(f"unknown field {name!r} ({option}): a sweep varies TrainConfig fields, which are "
-                           f"{', '.join(sweepable())}; see nndl sweep --help")
+                           f"{', '.join(sweepable())}")
         return super().parse_known_args(args, namespace)
 
 
@@ -110,7 +110,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     w = p.add_argument_group("where trials run")
     _runner_args(w)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no line per trial")
-    sub = p.add_subparsers(dest="action", metavar="{show,plot,resume}", required=False)
+    sub = p.add_subparsers(dest="action", metavar="{show,plot,resume}", required=False, parser_class=OneLineParser)
     s = sub.add_parser("show", help="the trials of a sweep, best validation accuracy first",
                        description="Print the trials of the sweep in FOLDER (a folder `nndl sweep` made), sorted by "
                                    "final validation accuracy.")
@@ -261,17 +261,22 @@ def execute(spec: SweepSpec, dataset: str, folder: Path, args) -> int:
         progress = Progress(len(trials), done, bars=bars, lines=not args.quiet)
         runner.listen(progress.event)
         start = time.perf_counter()
+        resume_with = f"nndl sweep resume {shlex.quote(str(folder))}"
         try:
             with runner:
                 shared = runner.share(source, data)
                 counts = run_sweep(spec, store, runner, shared, on_result=progress.result, tensorboard=board)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated): 130 or 143
             progress.close()
             finished = len(store.finished_keys())
-            say(f"\nnndl sweep: interrupted; {finished} of {len(trials)} trials are saved in {store.path}")
-            say(f"nndl sweep: resume with: nndl sweep resume {shlex.quote(str(folder))}   "
-                f"(or run the same command again)")
-            return 130
+            say(f"\nnndl sweep: {interrupt_word(e)}; {finished} of {len(trials)} trials are saved in {store.path}")
+            say(f"nndl sweep: resume with: {resume_with}   (or run the same command again)")
+            return interrupt_status(e)
+        except SweepStopped as e:  # a worker or the cluster died: one line, what finished, how to resume
+            progress.close()
+            finished = len(store.finished_keys())
+            raise NndlError(f"the sweep stopped: {e.reason}; {finished} of {len(trials)} trials finished and are "
+                            f"saved in {store.path}; resume with: {resume_with}") from None
         finally:
             progress.close()
         seconds = time.perf_counter() - start
@@ -321,11 +326,8 @@ def print_table(rows: list[dict], spec: SweepSpec, top: int | None = None) -> No
 
 
 def show(args) -> int:
-    with SweepStore(args.folder) as store:
-        spec, dataset = load_spec(store)
-        rows = store.rows()
-        counts = store.counts()
-        command = store.get_meta("command")
+    record = read_sweep(args.folder)  # read-only, checked whole: a bad file is one line
+    spec, dataset, rows, counts, command = record.spec, record.dataset, record.rows, record.counts, record.command
     total = sum(counts.values())
     if args.json:
         out = [{k: r[k] for k in ("params", "status", "validation_accuracy", "test_accuracy", "config", "seed",
@@ -347,22 +349,32 @@ def show(args) -> int:
 
 
 def plot(args) -> int:
-    with SweepStore(args.folder) as store:
-        spec, _ = load_spec(store)
-        rows = store.rows()
-    paths = figures.draw_all(rows, spec, args.folder)
+    record = read_sweep(args.folder)
+    paths = figures.draw_all(record.rows, record.spec, args.folder)
     print(f"Drew {len(paths)} figure{'s' if len(paths) != 1 else ''} in {args.folder}: "
           + ", ".join(p.name for p in paths))
     return 0
 
 
 def resume(args) -> int:
-    with SweepStore(args.folder) as store:
-        spec, dataset = load_spec(store)
-    return execute(spec, dataset, Path(args.folder), args)
+    record = read_sweep(args.folder)
+    return execute(record.spec, record.dataset, Path(args.folder), args)
+
+
+def _check_runner_flags(args) -> None:
+    """``--dask``'s address (an empty one is refused, not taken as "local") and ``--workers``, before any work."""
+    try:
+        if getattr(args, "dask", None) is not None:
+            check_dask_address(args.dask)
+        if getattr(args, "workers", None) is not None:
+            check_workers(args.workers)
+    except ConfigError as e:
+        raise UsageError(f"argument {e}") from None
 
 
 def run(args) -> int:
+    if args.action in ("resume", None):
+        _check_runner_flags(args)
     if args.action == "show":
         return show(args)
     if args.action == "plot":

@@ -8,7 +8,8 @@ package does that for any number of trials:
 * :mod:`~nndl.sweep.trial` - a trial is a plain function, ``run_trial(trial, data) -> dict``;
 * :mod:`~nndl.sweep.runner` - where trials run: a ``concurrent.futures.Executor`` behind one
   small interface (inline, a local process pool, or :mod:`~nndl.sweep.dask`'s cluster);
-* :mod:`~nndl.sweep.store` - results in one SQLite file, a row per trial as it finishes;
+* :mod:`~nndl.sweep.store` - results in one SQLite file, a row per trial as it finishes; read
+  read-only and checked whole, written by one sweep at a time (a lock);
 * :mod:`~nndl.sweep.sweep` - resumable runs; :mod:`~nndl.sweep.figures` - pictures from the file.
 
 Contract kept by every piece: trials never print and never learn where they run; the same
@@ -21,13 +22,13 @@ from .choose import make_runner
 from .runner import InlineRunner, LocalRunner, Runner, cpu_count
 from .spec import LOG_UNIFORM, Range, SweepSpec, parse_field, parse_value, sweepable
 from .store import SCHEMA_VERSION, SweepFileError, SweepStore
-from .sweep import Outcome, load_spec, open_sweep, run_sweep
+from .sweep import Outcome, Record, SweepStopped, load_spec, open_sweep, read_sweep, run_sweep
 from .trial import DataSource, Trial, run_trial
 
 __all__ = [
     "LOG_UNIFORM", "SCHEMA_VERSION",
-    "DataSource", "InlineRunner", "LocalRunner", "Outcome", "Range", "Runner", "SweepFileError", "SweepSpec",
-    "SweepStore", "Trial",
-    "cpu_count", "load_spec", "make_runner", "open_sweep", "parse_field", "parse_value", "run_sweep",
+    "DataSource", "InlineRunner", "LocalRunner", "Outcome", "Range", "Record", "Runner", "SweepFileError",
+    "SweepSpec", "SweepStopped", "SweepStore", "Trial",
+    "cpu_count", "load_spec", "make_runner", "open_sweep", "parse_field", "parse_value", "read_sweep", "run_sweep",
     "run_trial", "sweepable",
 ]

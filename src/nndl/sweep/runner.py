@@ -21,22 +21,35 @@ arithmetic, and so its result, the same bit for bit wherever it runs.
 
 from __future__ import annotations
 
-import collections
+import concurrent.futures
 import contextlib
 import multiprocessing
 import os
 import queue
+import select
 import signal
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator
 
 from threadpoolctl import threadpool_limits
 
-from nndl.errors import ConfigError
+from nndl.errors import ConfigError, NndlError, quote
 
 from nndl.blas import blas_limit
 
 from .events import set_sink
+
+
+class SweepStopped(NndlError):
+    """The runner lost trials in flight (a worker process or the Dask cluster died): the sweep stops,
+    and the trials that finished are in the store. ``reason`` says what happened, in words."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 def cpu_count() -> int:
@@ -94,6 +107,15 @@ class Runner:
 
     def describe(self) -> str:
         return self.kind
+
+    def lost(self, error: BaseException) -> str | None:
+        """Why ``error`` means this runner lost trials in flight (a worker or the cluster died), in
+        words; None when it is the trial's own error. The sweep then stops, saying what finished."""
+        if isinstance(error, SweepStopped):  # raised by the runner itself (pump)
+            return error.reason
+        if isinstance(error, concurrent.futures.CancelledError):
+            return f"a trial was cancelled on {self.describe()}"
+        return None
 
     def run(self, fn, items: Iterable, *args, on_submit=None) -> Iterator[tuple[object, Future]]:
         """Run ``fn(item, *args)`` for every item; yield ``(item, future)`` as each finishes.
@@ -162,14 +184,69 @@ class InlineRunner(Runner):
 
 
 _HELD = []  # a worker process's BLAS limit, held for the worker's life
+PARENT_POLL = 0.5  # seconds between checks that the sweep's process lives, where pidfd_open is missing
+WORKER_START = 60.0  # seconds to wait for the pool's workers to start, at most
 
 
-def _init_local_worker(events) -> None:
-    """Start of each pool process: Ctrl-C is the main process's to handle, one BLAS thread
-    (or the user's OPENBLAS_NUM_THREADS & co.), progress onto the shared queue."""
+def _end_with(pid: int) -> None:
+    """End this process as soon as process ``pid`` ends, however it ends (``kill -9`` included).
+
+    A pool's workers are children of the forkserver, not of the sweep's process, and the
+    forkserver lives as long as any worker does: without this, a killed sweep leaves them
+    training to the end of their trials. A daemon thread waits on a pidfd of ``pid`` (Linux
+    5.3+: readable when it exits), else checks every ``PARENT_POLL`` seconds.
+    """
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:  # gone already
+        os._exit(1)
+    except (AttributeError, OSError):  # not Linux, or an old kernel: poll
+        fd = None
+
+    def watch():
+        if fd is not None:
+            select.select([fd], [], [])
+        else:
+            while True:
+                time.sleep(PARENT_POLL)
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+        os._exit(1)
+
+    threading.Thread(target=watch, name="nndl-end-with-sweep", daemon=True).start()
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """Hold Ctrl-C and SIGTERM for a moment (in the main thread); deliver them, with the handlers
+    that were in force, once the block is done."""
+    got: list[int] = []
+    old = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            old[sig] = signal.signal(sig, lambda signum, frame: got.append(signum))
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(got):
+            signal.raise_signal(sig)
+
+
+def _init_local_worker(events, parent: int) -> None:
+    """Start of each pool process: end when the sweep's process ends, Ctrl-C is the main process's
+    to handle, one BLAS thread (or the user's OPENBLAS_NUM_THREADS & co.), progress onto the
+    shared queue."""
+    _end_with(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _HELD.append(blas_limit())
     set_sink(events.put)
+    events.put({"kind": "ready", "pid": os.getpid()})
 
 
 def _start_method() -> str:
@@ -185,17 +262,34 @@ class LocalRunner(Runner):
 
     def __init__(self, workers: int | None = None):
         super().__init__()
-        n = cpu_count() if workers is None else workers
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ConfigError(f"workers must be a positive integer, got {workers!r}")
+        n = check_workers(cpu_count() if workers is None else workers)
         self.workers = n
         ctx = multiprocessing.get_context(_start_method())
         if ctx.get_start_method() == "forkserver":
             ctx.set_forkserver_preload(["nndl.sweep.trial"])  # numpy and the engine, imported once
         self._events = ctx.Queue()
-        self._pending: collections.deque = collections.deque()
         self.executor = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_local_worker,
-                                            initargs=(self._events,))
+                                            initargs=(self._events, os.getpid()))
+        try:
+            self._start_workers(n)
+        except BaseException:  # Ctrl-C or SIGTERM while the workers start: none is left behind
+            self.close(cancel=True)
+            raise
+
+    def _start_workers(self, n: int) -> None:
+        """Start every worker now and wait (at most ``WORKER_START`` seconds) until each has run its
+        initializer - and so watches this process: a sweep stopped a moment after it started then
+        leaves no worker half-started (one that, its parent gone, would print a traceback)."""
+        with _signals_deferred():  # a process the pool has started but not yet recorded is never lost
+            for _ in range(n):  # the pool starts a process per task while none is idle
+                self.executor.submit(os.getpid)
+        ready, deadline = 0, time.monotonic() + WORKER_START
+        while ready < n and time.monotonic() < deadline:
+            try:
+                event = self._events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            ready += event.get("kind") == "ready"
 
     def pump(self) -> None:
         while True:
@@ -208,6 +302,11 @@ class LocalRunner(Runner):
 
     def describe(self) -> str:
         return f"{self.workers} local process{'es' if self.workers > 1 else ''}, one BLAS thread each"
+
+    def lost(self, error: BaseException) -> str | None:
+        if isinstance(error, BrokenProcessPool):
+            return "a worker process of the local pool died (killed, or out of memory)"
+        return super().lost(error)
 
     def close(self, cancel: bool = False) -> None:
         pool = self.executor
@@ -226,3 +325,39 @@ class LocalRunner(Runner):
         pool.shutdown(wait=True)
         self._events.close()
         self._events.join_thread()
+
+
+MAX_WORKERS = 64  # local processes: each loads its own copy of the data (MNIST: about 190 MB), so 64 need ~12 GB
+
+
+def check_workers(n) -> int:
+    """``--workers``: an integer from 1 to ``MAX_WORKERS`` (``ConfigError`` otherwise), checked before any
+    process starts - 100,000 would fork 100,000 processes, each loading the data set."""
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_WORKERS:
+        raise ConfigError(f"--workers must be an integer from 1 to {MAX_WORKERS} (each is a process with its own copy "
+                          f"of the data set; this machine has {cpu_count()} cores), got {quote(n, 40)}")
+    return n
+
+
+DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")  # the address schemes of distributed
+
+
+def check_dask_address(address) -> str:
+    """A scheduler address as ``--dask`` takes it: ``[SCHEME://]HOST:PORT`` with a scheme Dask
+    knows (tcp when none is given); ``ConfigError`` otherwise - an empty one is not "local"."""
+    if not isinstance(address, str) or not address.strip():
+        raise ConfigError(f"--dask: {address!r} is not a scheduler address; give one such as tcp://10.0.0.5:8786 "
+                          f"(leave --dask out to run on this machine)")
+    text = address.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "tcp", text
+    if len(text) > 1000 or not text.isprintable() or any(c.isspace() for c in text):
+        raise ConfigError(f"--dask: {quote(address, 60)} is not a scheduler address; give one such as "
+                          f"tcp://10.0.0.5:8786")
+    if scheme.lower() not in DASK_SCHEMES:
+        raise ConfigError(f"--dask: unknown address scheme {quote(scheme, 40)} in {quote(address, 60)}; Dask's are "
+                          f"{', '.join(s + '://' for s in DASK_SCHEMES)} (e.g. tcp://10.0.0.5:8786)")
+    if scheme.lower() != "inproc" and not rest:
+        raise ConfigError(f"--dask: {quote(address, 60)} names no host; give one such as tcp://10.0.0.5:8786")
+    return text

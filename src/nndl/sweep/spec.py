@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nndl.config import TrainConfig, check_int, check_sizes_fit, flag_of
-from nndl.errors import ConfigError
+from nndl.errors import ConfigError, quote
+from nndl.limits import MAX_SWEEP_TRIALS
 
 from .trial import MONITORS, Trial
 
@@ -216,6 +217,12 @@ class SweepSpec:
                 raise ConfigError(f"{flag(name)}: empty list; give at least one value")
             values[name] = tuple(tuple(v) if isinstance(v, list) else v for v in vals)
         object.__setattr__(self, "values", values)
+        for name, vals in values.items():  # what a sweep.sqlite can record, and so read back
+            odd = [v for v in vals if not _plain_value(_plain(v))]
+            if odd:
+                raise ConfigError(f"{flag(name)} {quote(odd[0], 40)}: a value must be a number (an integer of at most "
+                                  f"128 bits), a name of at most 1,000 characters, true/false, none, or a list of at "
+                                  f"most 1,000 integers")
         for name, r in self.ranges.items():
             if not isinstance(r, Range) or not r.lo < r.hi:
                 raise ConfigError(f"{flag(name)}: bad range {r!r}: need Range(lo, hi) with lo < hi")
@@ -225,6 +232,11 @@ class SweepSpec:
         if not seeds:
             raise ConfigError("--seeds: empty list; give at least one seed, e.g. --seeds 0,1,2")
         object.__setattr__(self, "seeds", tuple(dict.fromkeys(check_int("seed", s, 0) for s in seeds)))
+        counts = [("--random-seed", self.random_seed), ("--random", self.random), ("--train-size", self.n_train),
+                  ("--validation-size", self.n_validation)]
+        for what, n in [("--seeds", s) for s in self.seeds] + counts:
+            if isinstance(n, int) and n.bit_length() > 128:
+                raise ConfigError(f"{what}: {quote(n, 40)} is more than a sweep records (integers of at most 128 bits)")
         if self.random is not None:
             check_int("--random", self.random, 1)
             if not self.ranges and not any(len(v) > 1 for v in values.values()):
@@ -241,9 +253,32 @@ class SweepSpec:
         if bad:
             raise ConfigError(f"unknown monitor {bad}; choose from {', '.join(MONITORS)}")
         object.__setattr__(self, "monitor", tuple(self.monitor))
-        self.trials()  # every config is built, and so checked, now
+        types_ = field_types()
+        for name, r in self.ranges.items():  # an integer field's draws must be integers NumPy can draw
+            if _base_type(types_[name])[0] is int and not -2**62 <= r.lo < r.hi <= 2**62:
+                raise ConfigError(f"{flag(name)}: bad range {r.lo:g}:{r.hi:g}: {name} is an integer, drawn from "
+                                  f"-2**62 to 2**62 at most")
+        n = self.count()
+        if n > MAX_SWEEP_TRIALS:  # counted, never enumerated: a grid of 10^9 is refused at once
+            raise ConfigError(f"this sweep has {n:,} trials ({self._count_how()}), more than the "
+                              f"{MAX_SWEEP_TRIALS:,} one sweep may have: each trial is a whole training run (10,000 "
+                              f"short ones take half an hour on two cores); sweep fewer values, or draw --random N "
+                              f"of them")
+        object.__setattr__(self, "_trials", tuple(self._make_trials()))  # every config is built and checked now
 
     # -- what is swept ------------------------------------------------------------------
+    def count(self) -> int:
+        """How many trials this sweep has at most (before duplicates are dropped), counted without
+        making them: the grid's size, or the random draws, times the seeds."""
+        combos = self.random if self.random is not None else math.prod(len(self.values[f]) for f in self.swept())
+        return combos * len(self.seeds)
+
+    def _count_how(self) -> str:
+        seeds = f" x {len(self.seeds):,} seeds" if len(self.seeds) > 1 else ""
+        if self.random is not None:
+            return f"{self.random:,} random draws{seeds}"
+        return " x ".join(f"{len(self.values[f]):,} {f}" for f in self.swept()) + seeds
+
     def swept(self) -> list[str]:
         """Fields that vary between trials, in TrainConfig's order."""
         return [f for f in field_types() if f in self.ranges or len(self.values.get(f, ())) > 1]
@@ -259,7 +294,7 @@ class SweepSpec:
             return [dict(zip(swept, combo)) for combo in itertools.product(*(self.values[f] for f in swept))]
         rng = np.random.default_rng(self.random_seed)
         types_ = field_types()
-        draws = []
+        draws, seen = [], set()
         for _ in range(self.random):
             d = {}
             for f in swept:
@@ -267,13 +302,19 @@ class SweepSpec:
                     d[f] = self.ranges[f].draw(rng, _base_type(types_[f])[0] is int)
                 else:
                     d[f] = self.values[f][int(rng.integers(len(self.values[f])))]
-            if d not in draws:
+            text = _canonical(d)  # a set of the draws' JSON: linear, where `d in draws` was quadratic
+            if text not in seen:
+                seen.add(text)
                 draws.append(d)
         return draws
 
     def trials(self) -> list[Trial]:
-        """One Trial per combination and seed, in a fixed order; raises ``ConfigError`` for a
-        value TrainConfig refuses, naming the flag."""
+        """One Trial per combination and seed, in a fixed order (made, and checked, once: when the
+        spec was)."""
+        return list(self._trials)
+
+    def _make_trials(self) -> list[Trial]:
+        """The trials; raises ``ConfigError`` for a value TrainConfig refuses, naming the flag."""
         base = TrainConfig()
         fixed = self.fixed()
         out, seen = [], set()
@@ -320,10 +361,44 @@ class SweepSpec:
                 "monitor": list(self.monitor)}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "SweepSpec":
-        d = dict(d)
-        d["ranges"] = {k: Range(**r) for k, r in d.get("ranges", {}).items()}
-        return cls(**d)
+    def from_dict(cls, d) -> "SweepSpec":
+        """Inverse of ``to_dict``, for a specification read from a file: every key and the type of every
+        value is checked here (``ConfigError`` names the first that is wrong), then the spec validates
+        itself as one made on the command line does - its size first."""
+        if not isinstance(d, dict):
+            raise ConfigError(f"a sweep specification must be a JSON object, got {quote(d, 40)}")
+        unknown = sorted(map(str, set(d) - set(SPEC_KEYS)))
+        if unknown:
+            raise ConfigError(f"unknown key {quote(unknown[0], 40)} in the sweep specification; its keys are "
+                              f"{', '.join(SPEC_KEYS)}")
+        values = _mapping(d.get("values", {}), "values")
+        for name, vals in values.items():
+            if not isinstance(vals, list) or not all(_plain_value(v) for v in vals):
+                raise ConfigError(f"values of {quote(name, 40)} must be a list of numbers, names, true/false, null "
+                                  f"or lists of integers, got {quote(vals, 60)}")
+        ranges = {}
+        for name, r in _mapping(d.get("ranges", {}), "ranges").items():
+            if not isinstance(r, dict) or not {"lo", "hi"} <= set(r) <= {"lo", "hi", "log"} \
+                    or not all(_number(r[k]) for k in ("lo", "hi")) or not isinstance(r.get("log", False), bool):
+                raise ConfigError(f"the range of {quote(name, 40)} must be {{\"lo\": number, \"hi\": number, "
+                                  f"\"log\": true/false}}, got {quote(r, 60)}")
+            ranges[name] = Range(float(r["lo"]), float(r["hi"]), r.get("log", False))
+        seeds = d.get("seeds", [0])
+        if not isinstance(seeds, list) or not all(_integer(s) for s in seeds):
+            raise ConfigError(f"seeds must be a list of integers, got {quote(seeds, 60)}")
+        for key in ("random", "n_train", "n_validation"):
+            if d.get(key) is not None and not _integer(d[key]):
+                raise ConfigError(f"{key} must be an integer or null, got {quote(d[key], 40)}")
+        if not _integer(d.get("random_seed", 0)):
+            raise ConfigError(f"random_seed must be an integer, got {quote(d['random_seed'], 40)}")
+        if not isinstance(d.get("test", False), bool):
+            raise ConfigError(f"test must be true or false, got {quote(d['test'], 40)}")
+        monitor = d.get("monitor", list(DEFAULT_MONITOR))
+        if not isinstance(monitor, list) or not all(isinstance(m, str) for m in monitor):
+            raise ConfigError(f"monitor must be a list of names, got {quote(monitor, 60)}")
+        return cls(values=values, ranges=ranges, seeds=tuple(seeds), random=d.get("random"),
+                   random_seed=d.get("random_seed", 0), n_train=d.get("n_train"), n_validation=d.get("n_validation"),
+                   test=d.get("test", False), monitor=tuple(monitor))
 
     def digest(self) -> str:
         """A short fingerprint: the same spec (and engine defaults) gives the same digest."""
@@ -333,6 +408,33 @@ class SweepSpec:
     def default_name(self) -> str:
         """A folder name for this sweep: the swept fields and the digest, e.g. eta-lmbda-1a2b3c4d."""
         return "-".join(self.swept() or ["single"]) + "-" + self.digest()
+
+
+SPEC_KEYS = ("values", "ranges", "seeds", "random", "random_seed", "n_train", "n_validation", "test", "monitor")
+
+
+def _mapping(value, what: str) -> dict:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{what} must be an object of field names, got {quote(value, 40)}")
+    return value
+
+
+def _integer(v) -> bool:
+    """A JSON integer of at most 128 bits (beyond that, no field of a sweep means anything)."""
+    return isinstance(v, int) and not isinstance(v, bool) and v.bit_length() <= 128
+
+
+def _number(v) -> bool:
+    return _integer(v) or (isinstance(v, float) and math.isfinite(v))
+
+
+def _plain_value(v) -> bool:
+    """One value of a field as a file may hold it: a number, a name, true/false, null, a list of integers."""
+    if v is None or isinstance(v, bool) or _number(v):
+        return True
+    if isinstance(v, str):
+        return len(v) <= 1000
+    return isinstance(v, list) and len(v) <= 1000 and all(_integer(x) for x in v)
 
 
 def _show(value) -> str:
