@@ -324,3 +324,28 @@ def test_a_pool_worker_that_dies_ends_the_sweep_in_one_line_saying_what_finished
     assert proc.returncode == 1 and "Traceback" not in err, err
     assert lines[-1].startswith("nndl: error: the sweep stopped: a worker process of the local pool died"), err
     assert f"resume with: nndl sweep resume {folder}" in lines[-1] and "of 4 trials finished" in lines[-1]
+
+
+# -- the sweep's folder follows the output rule of every command (nndl.fileio.output_folder) ------------
+
+def test_out_under_a_missing_folder_is_refused_and_makes_nothing(tmp_path, capsys):
+    out = tmp_path / "typo" / "deeper" / "sweep"
+    assert main(["sweep", *SMALL, "--out", str(out)]) == 2
+    line = one_line_error(capsys.readouterr().err, "nndl sweep: error: ")
+    assert "--out" in line and "make" in line
+    assert not (tmp_path / "typo").exists()
+
+
+def test_out_onto_a_file_is_refused_and_the_file_kept(tmp_path, capsys):
+    out = tmp_path / "results.txt"
+    out.write_text("keep me")
+    assert main(["sweep", *SMALL, "--out", str(out)]) == 2
+    assert "not a folder" in one_line_error(capsys.readouterr().err, "nndl sweep: error: ")
+    assert out.read_text() == "keep me"
+
+
+def test_out_whose_parent_exists_is_made_and_said(tmp_path, capsys):
+    out = tmp_path / "new"
+    assert main(["sweep", *SMALL, "--out", str(out)]) == 0
+    assert f"made the folder {out}" in capsys.readouterr().err
+    assert (out / "sweep.sqlite").is_file()

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from nndl.errors import ConfigError, NndlError
+from nndl.errors import ConfigError, NndlError, OutputError
+from nndl.fileio import output_folder
 from nndl.sweep import figures
 from nndl.sweep.choose import make_runner
 from nndl.sweep.runner import check_dask_address, check_workers, cpu_count
@@ -32,7 +33,7 @@ from nndl.sweep.spec import LOG_UNIFORM, SweepSpec, field_types, flag, is_tuple,
 from nndl.sweep.sweep import SweepStopped, open_sweep, read_sweep, run_sweep
 from nndl.sweep.trial import MONITORS, DataSource
 
-from .common import (DATASET_HELP, OneLineParser, UsageError, add_config_flags, bars_wanted, interrupt_status,
+from .common import (DATASET_HELP, OneLineParser, UsageError, add_config_flags, bars_wanted, describe, interrupt_status,
                      interrupt_word, load_data, say)
 
 ACTIONS = ("show", "plot", "resume")
@@ -383,5 +384,12 @@ def run(args) -> int:
         return resume(args)
     spec = spec_from_args(args)
     folder = Path(args.out) if args.out else Path("sweeps") / spec.default_name()
+    for path in ([] if args.out else [folder.parent]) + [folder]:  # fileio's rule: at most the last folder made
+        try:
+            made = output_folder(path)[1]
+        except OutputError as e:
+            raise UsageError(f"argument --out: {describe(e)}") from None
+        if made:
+            say(f"nndl sweep: made the folder {path}")
     dataset = args.dataset
     return execute(spec, dataset, folder, args)

@@ -47,8 +47,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from nndl.config import TrainConfig
-from nndl.errors import ConfigError, ModelFileError, NndlError, quote
-from nndl.fileio import new_temp
+from nndl.errors import ConfigError, ModelFileError, NndlError, OutputError, quote
+from nndl.fileio import new_temp, output_folder
 from nndl.limits import MAX_INT_DIGITS, MAX_SWEEP_META_CHARS, MAX_SWEEP_TEXT, MAX_SWEEP_TRIALS
 from nndl.serialization import check_history
 
@@ -150,9 +150,9 @@ class SweepStore:
         """Make the file whole: the schema goes into a temporary file, linked into place only if
         no file is there (two sweeps starting at once: one file, the other's temporary removed)."""
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except FileExistsError:
-            raise SweepFileError(f"{self.folder}: exists and is not a folder; give a folder for the sweep") from None
+            output_folder(self.folder)  # fileio's rule: an existing folder, or the last folder of the path made
+        except OutputError as e:
+            raise SweepFileError(f"{self.folder}: {e.strerror}; give a folder for the sweep") from None
         if os.path.lexists(self.path):
             return
         tmp = new_temp(self.folder, FILENAME)
