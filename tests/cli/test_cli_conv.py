@@ -1,5 +1,5 @@
-"""nndl train --layers: a conv net typed in one line trains, saves (format_version 2), evaluates
-and resumes; a bad description is a usage error naming the flag."""
+"""nndl train --layers: a conv net typed in one line trains, saves (format_version 2), evaluates,
+predicts, makes its report page and resumes; a bad description is a usage error naming the flag."""
 
 from __future__ import annotations
 
@@ -37,8 +37,9 @@ def test_a_conv_net_trains_saves_evaluates_and_resumes(tmp_path, capsys):
         Image.fromarray(255 - d["test_images"][0]).save(tmp_path / "digit.png")      # dark ink on white
     assert main(["predict", str(path), str(tmp_path / "digit.png")]) == 0
     assert capsys.readouterr().out.startswith(f"{tmp_path / 'digit.png'}: digit ")
-    assert main(["report", str(path), "--dataset", NPZ]) == 1
-    assert "the report page runs network2's dense networks only for now" in capsys.readouterr().err
+    assert main(["report", str(path), "--dataset", NPZ]) == 0                        # the page runs the conv net
+    assert capsys.readouterr().out.strip() == str(tmp_path / "conv.report.html")
+    assert '"kind":"conv"' in (tmp_path / "conv.report.html").read_text()
     assert main(["train", "--dataset", NPZ, "--resume", str(path), "--epochs", "1", "--quiet"]) == 0
     assert json.loads(path.read_text())["history"]["epoch_seconds"].__len__() == 2
     assert main(["train", "--dataset", NPZ, "--resume", str(path), "--epochs", "1", "--layers", "dense:30"]) == 2

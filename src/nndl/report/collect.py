@@ -17,20 +17,28 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from nndl.engine.describe import describe
 from nndl.errors import DataError, ModelFileError
 from nndl.serialization import from_dict, read_json, saved_dataset
 
+PAGE_WEIGHTS = 8_000_000         # weights and biases on one page (32 MB of float32, 43 MB of base64)
+PAGE_MULTIPLY_ADDS = 20_000_000  # to read one digit in the browser, each time the drawing changes (the book's
+                                 # two-conv network takes 1.6 million)
+CONV_ROWS = 500                  # test digits a conv net reads at a time (its patch matrices are k*k times its maps)
+F32_MAX = float(np.finfo(np.float32).max)
 MISTAKES = 48        # misclassified test digits kept per network, the most confident first
 EXAMPLES_PER_CLASS = 2  # test digits to click, per class
 FIGURE_COLOURS = 160  # figures are re-encoded with an adaptive palette this large (about 2.5x smaller)
 
 
+LEVEL4_FIGURES = ("1_filters.png",)  # nndl.explore.level4.draw_filters' figure (its title says what to notice)
 EXPECTED = "Level 3 document expects"  # the ladder's third column for Level 3 (MNIST's expectations)
 
 
@@ -84,20 +92,71 @@ class DigitPool:
                 "rows": rows}
 
 
+def stack_entry(net) -> list[dict]:
+    """A network of conv, pool and dense layers as the page's JavaScript reads it: per layer its
+    spec, its per-example shapes (height, width, channels) or (n,), and its parameters as base64
+    float32, row-major in the engine's own layout - conv ``w`` (k, k, channels, maps) and ``b``
+    (maps,), dense ``w`` (n_out, n_in) and ``b`` (n_out,)."""
+    out = []
+    for layer in net.layers:
+        e = {**layer.spec(), "in_shape": list(layer.in_shape), "out_shape": list(layer.out_shape)}
+        if layer.kind == "conv":
+            e["w"], e["b"] = b64(layer.w.value, "<f4"), b64(layer.b.value, "<f4")     # (k, k, C, maps), (maps,)
+        elif layer.kind == "dense":
+            w, b = layer.params                                                        # (n_out, n_in), (n_out,)
+            e["w"], e["b"] = b64(w.value, "<f4"), b64(b.value, "<f4")
+        out.append(e)
+    return out
+
+
+def check_page_size(net, source, weights_so_far: int = 0) -> int:
+    """Refuse (``ModelFileError``, one line) a conv net the page cannot hold or run while a learner
+    draws: more than ``PAGE_WEIGHTS`` weights and biases on one page (all its networks together),
+    more than ``PAGE_MULTIPLY_ADDS`` multiply-adds to read one digit, or weights beyond float32's
+    range (the page keeps them as float32). Returns the page's weights with this network."""
+    total = weights_so_far + net.n_params()
+    if total > PAGE_WEIGHTS:
+        raise ModelFileError(f"{source}: the page's networks would hold {total:,} weights and biases, more than "
+                             f"the {PAGE_WEIGHTS:,} a report page holds (the book's two-conv network has 85,670)")
+    macs = multiply_adds(net)
+    if macs > PAGE_MULTIPLY_ADDS:
+        raise ModelFileError(f"{source}: reading one digit takes {macs:,} multiply-adds, more than the "
+                             f"{PAGE_MULTIPLY_ADDS:,} a report page runs each time the drawing changes "
+                             f"(the book's two-conv network takes 1,633,000)")
+    for p in net.params:
+        if p.value.size and float(np.abs(p.value).max()) > F32_MAX:
+            raise ModelFileError(f"{source}: a weight of magnitude {float(np.abs(p.value).max()):.3g} is beyond "
+                                 f"float32's range ({F32_MAX:.3g}), in which the page keeps its weights")
+    return total
+
+
+def multiply_adds(net) -> int:
+    """Multiply-adds of one example's forward pass (conv: one per weight per output position)."""
+    total = 0
+    for layer in net.layers:
+        if layer.kind == "conv":
+            total += math.prod(layer.out_shape) * layer.kernel ** 2 * layer.in_shape[2]
+        elif layer.kind == "dense":
+            total += math.prod(layer.in_shape) * layer.out_shape[0]
+    return total
+
+
 def network_entry(net, name: str, label: str, test, pool: DigitPool | None) -> dict:
     """What the page needs of one network: its shape, activations, weights (base64 float32,
-    row-major (n_out, n_in) per layer), and on the test split its accuracy, confusion
-    matrix and most confident mistakes (indices into ``pool``)."""
-    entry = {
-        "name": name, "label": label, "sizes": list(net.sizes), "activation": net.activation.name,
-        "output": net.output.name, "cost": net.cost.name,
-        "weights": [b64(w, "<f4") for w in net.weights],                                # (n_out, n_in)
-        "biases": [b64(b.ravel(), "<f4") for b in net.biases],                          # (n_out,)
-    }
+    row-major (n_out, n_in) per layer; a conv net's stack as ``stack_entry`` writes it), and on
+    the test split its accuracy, confusion matrix and most confident mistakes (indices into ``pool``)."""
+    entry = {"name": name, "label": label, "sizes": list(net.sizes), "activation": net.activation.name,
+             "output": net.output.name, "cost": net.cost.name}
+    if net.dense:
+        entry["weights"] = [b64(w, "<f4") for w in net.weights]                        # (n_out, n_in)
+        entry["biases"] = [b64(b.ravel(), "<f4") for b in net.biases]                  # (n_out,)
+    else:
+        entry["in_shape"], entry["stack"] = list(net.in_shape), stack_entry(net)
     if test is None or net.sizes[0] != test.images.shape[1]:
         return entry
     X = test.images.astype(net.dtype)                                                  # (n, 784)
-    out = np.concatenate([net.forward(X[i:i + 5000]) for i in range(0, len(X), 5000)]).astype(np.float64)
+    step = min(5000, net.chunk_rows()) if net.dense else CONV_ROWS                      # rows at a time
+    out = np.concatenate([net.forward(X[i:i + step]) for i in range(0, len(X), step)]).astype(np.float64)
     predicted = out.argmax(axis=1)                                                      # (n,)
     total = out.sum(axis=1)
     confidence = out[np.arange(len(out)), predicted] / np.where(total > 0, total, 1.0)  # (n,)
@@ -106,12 +165,19 @@ def network_entry(net, name: str, label: str, test, pool: DigitPool | None) -> d
     confusion = np.bincount(labels * k + predicted, minlength=k * k).reshape(k, k)       # (k, k)
     wrong = np.flatnonzero(predicted != labels)
     wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:MISTAKES]
-    entry["saturation"] = [round(float(v), 4) for v in net.saturation(X[:1000])]  # per hidden layer, now
+    entry["saturation"] = [round(float(v), 4) for v in saturation(net, X[:1000], step)]  # per hidden layer, now
     entry["test"] = {"n": int(len(labels)), "correct": int(np.trace(confusion)),
                      "confusion": confusion.tolist(),
                      "mistakes": [[pool.add(r), int(labels[r]), int(predicted[r]), round(float(confidence[r]), 4)]
                                   for r in wrong] if pool is not None else []}
     return entry
+
+
+def saturation(net, X, step: int) -> list[float]:
+    """``net.saturation(X)`` computed ``step`` rows at a time (a conv net's patches of 1,000 digits
+    would take hundreds of MB at once): each chunk's shares weighted by its rows."""
+    parts = [(len(X[i:i + step]), net.saturation(X[i:i + step])) for i in range(0, len(X), step)]
+    return [sum(n * s[k] for n, s in parts) / len(X) for k in range(len(parts[0][1]))] if parts else []
 
 
 def add_examples(report: Report, pool: DigitPool) -> None:
@@ -150,6 +216,17 @@ def add_beyond_ladder(report: Report, results: dict, steps: dict) -> None:
             "validation": f"{row['validation_mean']:.2f}% ({row['validation_min']:.2f}-{row['validation_max']:.2f})"})
 
 
+def add_level4_ladder(report: Report, results: dict, steps: dict) -> None:
+    """Chapter 6's ladder of a Level 4 folder: one row per run, beside the book's test accuracy."""
+    from nndl.explore.level4 import ladder_rows
+    report.ladder_expected = "The book"
+    for row in ladder_rows(results):
+        steps[row["key"]] = row["what"]
+        report.ladder.append({"step": row["what"], "run": row["key"], "expected": f"{row['book']:.2f}%",
+                              "config": results["runs"][row["key"]].get("config", {}),
+                              "test": f"{row['test']:.2f}%", "validation": f"{row['validation']:.2f}%"})
+
+
 def from_folder(folder: Path, test=None) -> Report:
     """A ``Report`` of an exploration folder; ``test`` is the test split it used (a ``Split``,
     cut to the size results.json records), or None to leave out the digits and mistakes."""
@@ -166,7 +243,9 @@ def from_folder(folder: Path, test=None) -> Report:
     options = results.get("options") if isinstance(results.get("options"), dict) else {}
     sizes = results.get("sizes") if isinstance(results.get("sizes"), dict) else {}
     beyond = results.get("exploration") == "beyond"           # nndl explore beyond's folder
+    level4 = results.get("exploration") == "level4"           # nndl explore level4's folder (chapter 6)
     title = ("Beyond Level 3: the rest of chapter 3 - what the networks learned" if beyond else
+             "Level 4: convolutional networks (chapter 6) - what the networks learned" if level4 else
              "Level 3: Improved Neural Network Techniques - what the networks learned")
     report = Report(kind="exploration", source=str(folder), title=title)
     dataset = options.get("dataset", "mnist")
@@ -178,7 +257,9 @@ def from_folder(folder: Path, test=None) -> Report:
     steps = {}
     if beyond:
         add_beyond_ladder(report, results, steps)
-    for row in [] if beyond else results.get("ladder", []):
+    elif level4:
+        add_level4_ladder(report, results, steps)
+    for row in [] if beyond or level4 else results.get("ladder", []):
         run = results["runs"].get(row.get("run"))
         steps[row.get("run")] = row.get("step")
         if run is None:
@@ -193,7 +274,9 @@ def from_folder(folder: Path, test=None) -> Report:
                             "evaluation_data": run.get("evaluation_data", "validation"),
                             "n_evaluation": sizes.get(run.get("evaluation_data", "validation")),
                             "seconds": run.get("seconds")})
-    if beyond:
+    if level4:
+        FILES, CAPTIONS = LEVEL4_FIGURES, {}
+    elif beyond:
         from nndl.explore.beyond_figures import CAPTIONS, FILES
     else:
         from nndl.explore.figures import CAPTIONS, FILES
@@ -206,11 +289,14 @@ def from_folder(folder: Path, test=None) -> Report:
     if pool is not None:
         add_examples(report, pool)
         report.test_name = f"the first {len(test.labels):,} digits of the {dataset} test set"
-    order = [r["run"] for r in report.ladder] + ([] if beyond else [n for n in results["runs"] if n not in steps])
+    weights = 0
+    order = [r["run"] for r in report.ladder] + ([] if beyond or level4 else [n for n in results["runs"] if n not in steps])
     for name in order:
         path = folder / "models" / f"{name}.json"
         if path.is_file():
             net = from_dict(read_json(path), str(path))
+            if not net.dense:
+                weights = check_page_size(net, path, weights)
             report.networks.append(network_entry(net, name, run_label(name, results["runs"][name].get("config"),
                                                                       steps.get(name)), test, pool))
     if not report.networks:
@@ -231,14 +317,14 @@ def from_model(path: Path, test=None, dataset: str | None = None) -> Report:
     d = read_json(path)
     net = from_dict(d, str(path))
     if not net.dense:
-        raise ModelFileError(f"{path}: a network of conv or pool layers ({len(net.layers)} layers); the report "
-                             f"page runs network2's dense networks only for now (nndl evaluate and nndl predict "
-                             f"read this one)")
+        check_page_size(net, path)
     config = d.get("config") if isinstance(d.get("config"), dict) else None
     history = _history(d.get("history"))
     dataset = dataset or saved_dataset(d) or "mnist"
     report = Report(kind="model", source=str(path), title=f"What the network in {path.name} learned")
-    report.notes.append(f"Made from the model file {path}: {net.sizes}, {net.activation.name} hidden neurons, "
+    shape = (f"{net.sizes}, {net.activation.name} hidden neurons" if net.dense else
+             f"the layers {describe(net.specs()[:-1])} -> {net.sizes[-1]}")
+    report.notes.append(f"Made from the model file {path}: {shape}, "
                         f"{net.cost.name} cost ({net.output.name} outputs)"
                         + (f", trained on {saved_dataset(d)}." if saved_dataset(d) else "."))
     if history or config:
