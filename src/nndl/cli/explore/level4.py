@@ -24,7 +24,7 @@ LEVEL4 = command.Exploration(
     seed_help="seed of every run, an integer >= 0 (default 0)",
     make_options=Options.make, run=run_level4, write_outputs=write_outputs, text=text, markdown=markdown,
     finished=lambda results: results.get("exploration") == "level4" and bool(results.get("complete")),
-    report=False,
+    report=True,
 )
 
 
