@@ -117,3 +117,9 @@ def test_a_weight_beyond_float32_is_refused(conv, tmp_path):
     nndl.save(net, tmp_path / "big.json")
     with pytest.raises(ModelFileError, match=r"a weight of magnitude 1e\+39 is beyond float32's range"):
         build_report(tmp_path / "big.json")
+
+
+def test_saturation_read_in_chunks_equals_one_pass(conv, sample):
+    net = nndl.load(conv)
+    X = sample.test.images[:7].astype(np.float64)                                      # chunks of 3, 3 and 1
+    assert collect.saturation(net, X, 3) == pytest.approx(net.saturation(X), abs=1e-15)
