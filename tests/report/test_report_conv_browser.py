@@ -187,3 +187,37 @@ def test_the_conv_page_on_a_phone(browser, page, tmp_path):
     browser.execute_script("window.scrollTo(0, 0)")
     screenshot(browser, tmp_path, "phone-390-top")
     assert problems(browser) == []
+
+
+def test_a_level4_folder_switches_between_a_dense_and_a_conv_net(browser, sample, tmp_path):
+    """A Level 4 exploration folder (its ladder's first two rows): the menu switches the filters and
+    the feature maps on and off with the network, and each reads the clicked digit as NumPy does."""
+    folder = tmp_path / "level4" / "run"
+    (folder / "models").mkdir(parents=True)
+    few = type(sample.training)(sample.training.images[:200], sample.training.labels[:200])
+    runs = {}
+    for key, extra in (("shallow", {"sizes": (784, 30, 10)}), ("conv", {"layers": "conv:5x5x5,pool:2,dense:20"})):
+        cfg = TrainConfig(cost="log-likelihood", epochs=1, seed=1, **extra)
+        net, history = nndl.train(cfg, few, sample.validation)
+        nndl.save(net, folder / "models" / f"{key}.json", config=cfg, history=history)
+        runs[key] = {"config": cfg.to_dict(), "history": json.loads((folder / "models" / f"{key}.json").read_text())
+                     ["history"], "seconds": 1.0, "n_train": 200, "model": f"models/{key}.json",
+                     "final": {"validation_accuracy": 0.5, "test_accuracy": 0.5}}
+    results = {"exploration": "level4", "complete": True, "created": "today", "runs": runs,
+               "options": {"dataset": NPZ, "quick": True, "seed": 1}, "sizes": {"test": 500, "validation": 100}}
+    (folder / "results.json").write_text(json.dumps(results))
+    page = write_report(folder, test=sample.test)
+    open_page(browser, page)
+    assert "Level 4: convolutional networks" in browser.title
+    tiles = "return document.querySelectorAll('#weights .tile').length"
+    maps = "return document.querySelectorAll('#maps-box canvas').length"
+    assert browser.execute_script(tiles) == 5 and browser.execute_script(maps) == 10        # conv, the last row
+    browser.find_elements(By.CSS_SELECTOR, "#examples .example")[2].click()
+    for index, key, n_tiles, n_maps in ((0, "shallow", 30, 0), (1, "conv", 5, 10)):
+        browser.find_element(By.ID, "network").find_elements(By.TAG_NAME, "option")[index].click()
+        got = last(browser)
+        assert browser.execute_script(tiles) == n_tiles and browser.execute_script(maps) == n_maps
+        assert browser.find_element(By.ID, "features-conv").is_displayed() == (key == "conv")
+        out = nndl.load(folder / "models" / f"{key}.json").feedforward(np.array(got["input"]))
+        assert got["digit"] == int(out.argmax()) and got["outputs"] == pytest.approx(list(out), abs=1e-6)
+    assert problems(browser) == []

@@ -189,13 +189,12 @@ were made. Then the trained network runs on those 784 numbers, in your browser.<
 blue pixels push the neuron on, red ones hold it off. The orange bar under each shows how strongly it fires for
 the digit on the pad. Compare networks in the menu at the top: N(0, 1) initialization leaves noisy weights, L2
 regularization smooth strokes.</p>
-<div id="features-conv" hidden><p>The first convolutional layer's filters (chapter 6's picture): <span
-id="filters-what"></span> Every neuron of a map shares its filter's weights and slides it over the whole image,
-so the map finds the same feature wherever it is. Blue weights push the map on, red ones hold it off; the
-orange bar shows how strongly each map responds to the digit on the pad (its mean activation). Notice: trained
-filters are not noise - many set a blue stroke beside a red one, an edge or a stroke at some angle - yet, as
-the book says of its own, what each one looks for is hard to put in words. After a short training they are
-still close to their random start.</p></div><div id="weights"></div></section>{section_maps(report)}"""
+<div id="features-conv" hidden><p>The first conv layer's filters, chapter 6's picture: <span
+id="filters-what"></span> A map slides its filter over the whole image, so it finds its feature anywhere. Blue
+weights push the map on, red ones hold it off; the orange bar: how strongly the map responds to the digit on the
+pad. Notice: trained filters are not noise - many set a blue stroke beside a red one, an edge at some angle - yet,
+as the book says of its own, what each looks for is hard to put in words. After a short training they are still
+close to their random start.</p></div><div id="weights"></div></section>{section_maps(report)}"""
 
 
 def section_maps(report: Report) -> str:
@@ -203,12 +202,11 @@ def section_maps(report: Report) -> str:
     if not any(n.get("stack") for n in report.networks):
         return ""
     return """<section id="maps"><h2>Feature maps</h2>
-<p>The digit on the pad as the conv net sees it, layer by layer: each small square is one feature map, the
-response of one filter at every position (blue: strong; red: negative; one colour scale per layer). What to
-notice: the first layer's maps still look like your digit, each lit only where its filter's edge or stroke
-lies; max-pooling halves them, keeping roughly where each feature is; the next layer's maps are small and no
-longer look like a digit - they say which combinations of features lie where, and the fully connected layers
-read the answer from them. Draw again and watch them change.</p><div id="maps-box"></div></section>"""
+<p>The digit on the pad through the conv net, layer by layer: each small square is one feature map, one
+filter's response at every position (blue strong, red negative; one colour scale per layer). Notice: the first
+layer's maps still look like your digit, each lit where its filter's edge or stroke lies; pooling halves them,
+keeping roughly where each feature is; the next conv layer's maps no longer look like a digit - they say which
+features lie where, and the fully connected layers read the answer from them. Draw, and watch them change.</p><div id="maps-box"></div></section>"""
 
 
 def section_mistakes(report: Report) -> str:

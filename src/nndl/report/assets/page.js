@@ -325,7 +325,7 @@
         (shown < s[2] ? ", the first " + shown + " shown" : "") + "</div>";
       var grid = document.createElement("div");
       grid.className = "mapgrid";
-      grid.style.gridTemplateColumns = "repeat(auto-fill, minmax(" + Math.max(28, Math.min(72, 3 * s[1])) + "px, 1fr))";
+      grid.style.setProperty("--cell", Math.max(28, Math.min(72, 3 * s[1])) + "px");   // a map's width on a desktop
       for (var f = 0; f < shown; f++) {
         var cv = document.createElement("canvas");
         cv.width = s[1]; cv.height = s[0]; cv.title = "map " + (f + 1) + " of layer " + (l + 1);
