@@ -37,6 +37,9 @@ MAX_CLASSES = 10
 # results.json it shows (Level 3 has 7, beyond Level 3 has 26), and the points of one chart's
 # curve (longer histories are thinned evenly, the last epoch kept: a chart stays a few kilobytes).
 MAX_PAGE_WEIGHTS = 8_000_000
+# Multiply-adds the page's JavaScript runs to read one drawn digit, each time the drawing changes (the book's
+# two-conv network takes 1.6 million; [784, 100, 10] 79,400).
+MAX_PAGE_MULTIPLY_ADDS = 20_000_000
 MAX_REPORT_RUNS = 200
 MAX_CHART_POINTS = 500
 

@@ -1,5 +1,5 @@
-"""nndl train --layers: a conv net typed in one line trains, saves (format_version 2), evaluates
-and resumes; a bad description is a usage error naming the flag."""
+"""nndl train --layers: a conv net typed in one line trains, saves (format_version 2), evaluates,
+predicts, makes its report page and resumes; a bad description is a usage error naming the flag."""
 
 from __future__ import annotations
 
@@ -37,8 +37,9 @@ def test_a_conv_net_trains_saves_evaluates_and_resumes(tmp_path, capsys):
         Image.fromarray(255 - d["test_images"][0]).save(tmp_path / "digit.png")      # dark ink on white
     assert main(["predict", str(path), str(tmp_path / "digit.png")]) == 0
     assert capsys.readouterr().out.startswith(f"{tmp_path / 'digit.png'}: digit ")
-    assert main(["report", str(path), "--dataset", NPZ]) == 1
-    assert "the report page runs network2's dense networks only for now" in capsys.readouterr().err
+    assert main(["report", str(path), "--dataset", NPZ]) == 0                        # the page runs the conv net
+    assert capsys.readouterr().out.strip() == str(tmp_path / "conv.report.html")
+    assert '"kind":"conv"' in (tmp_path / "conv.report.html").read_text()
     assert main(["train", "--dataset", NPZ, "--resume", str(path), "--epochs", "1", "--quiet"]) == 0
     assert json.loads(path.read_text())["history"]["epoch_seconds"].__len__() == 2
     assert main(["train", "--dataset", NPZ, "--resume", str(path), "--epochs", "1", "--layers", "dense:30"]) == 2
@@ -62,3 +63,28 @@ def test_a_conv_net_too_large_for_the_memory_is_refused_before_it_is_built(capsy
     err = capsys.readouterr().err
     assert "training --layers conv:4096x1,conv:4096x1 with mini-batch 1,600 needs about" in err
     assert err.count("\n") == 1
+
+
+def test_evaluate_and_predict_answer_as_the_conv_net_does(tmp_path, capsys):
+    import numpy as np
+    from PIL import Image
+
+    import nndl
+
+    path = tmp_path / "conv.json"
+    assert main(["train", *CONV, "--epochs", "1", "--save", str(path), "--quiet"]) == 0
+    capsys.readouterr()
+    net = nndl.load(path)
+    assert [layer.kind for layer in net.layers] == ["conv", "pool", "dense", "dense"]
+    with np.load(NPZ) as d:
+        images, labels = d["test_images"], d["test_labels"]
+    X = images.reshape(len(images), -1).astype(np.float32) / np.float32(255)          # (n, 784), as the loader
+    predicted = net.predict(X)                                                          # (n,)
+    assert main(["evaluate", str(path), "--dataset", NPZ, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["correct"] == int((predicted == labels).sum()) and shown["n"] == len(labels)
+    Image.fromarray(255 - images[1]).save(tmp_path / "digit.png")                        # dark ink on white
+    assert main(["predict", str(path), str(tmp_path / "digit.png"), "--json"]) == 0
+    (answer,) = json.loads(capsys.readouterr().out)
+    out = net.forward(nndl.imageprep.load_digit(tmp_path / "digit.png").reshape(1, 784))[0]   # (10,)
+    assert answer["digit"] == int(out.argmax()) and answer["scores"] == pytest.approx(list(out / out.sum()), abs=1e-6)

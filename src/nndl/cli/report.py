@@ -29,7 +29,8 @@ def add_parser(subparsers) -> None:
         description="Write one self-contained HTML page (it opens from disk, with no network access) that "
                     "shows a trained network at work: a drawing pad whose digit the network reads in the "
                     "browser, the 28x28 input it sees, its hidden activations and ten outputs, what each "
-                    "hidden neuron looks for, the test digits it gets wrong with the confusion matrix, "
+                    "hidden neuron looks for (for a conv net: the first layer's filters and the digit's feature "
+                    "maps), the test digits it gets wrong with the confusion matrix, "
                     "saturation per epoch, and - for an exploration folder - the accuracy ladder, each "
                     "run's configuration and curves, and the figures.")
     p.add_argument("source", metavar="RUN_OR_MODEL",

@@ -4,7 +4,8 @@
 ``models/<run>.json``) or one model file and writes ``report.html``: the accuracy ladder, each
 run's configuration and curves, the figures with what to notice, a drawing pad that runs the
 network in the browser (preprocessing as ``nndl predict`` does, forward pass as
-``Network.forward_layers``), what each hidden neuron looks for, the test digits it gets wrong
+``Network.forward_layers``, conv and pool layers included), what each hidden neuron looks for (a
+conv net's first-layer filters and the drawn digit's feature maps), the test digits it gets wrong
 and its confusion matrix, and saturation per epoch. Inline CSS and JavaScript, data as base64;
 the page opens from ``file://`` and makes no network request.
 

@@ -22,18 +22,21 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from nndl.engine.describe import describe
 from nndl.errors import DataError, ModelFileError
 from nndl.serialization import saved_dataset
 
 from .modelfile import WORK_VALUES, check_for_page, read_model
 from .resultsfile import read_results
 
+CONV_ROWS = 500      # test digits a conv net reads at a time (its patch matrices are k*k times its maps)
 MISTAKES = 48        # misclassified test digits the gallery shows first, the most confident of all
 PER_CELL = 3         # and the most confident of every confusion-matrix cell, so that no cell shows none
 EXAMPLES_PER_CLASS = 2  # test digits to click, per class
 FIGURE_COLOURS = 160  # figures are re-encoded with an adaptive palette this large (about 2.5x smaller)
 
 
+LEVEL4_FIGURES = ("1_filters.png",)  # nndl.explore.level4.draw_filters' figure (its title says what to notice)
 EXPECTED = "Level 3 document expects"  # the ladder's third column for Level 3 (MNIST's expectations)
 
 
@@ -101,20 +104,39 @@ class DigitPool:
                 "rows": rows}
 
 
+def stack_entry(net) -> list[dict]:
+    """A network of conv, pool and dense layers as the page's JavaScript reads it: per layer its
+    spec, its per-example shapes (height, width, channels) or (n,), and its parameters as base64
+    float32, row-major in the engine's own layout - conv ``w`` (k, k, channels, maps) and ``b``
+    (maps,), dense ``w`` (n_out, n_in) and ``b`` (n_out,)."""
+    out = []
+    for layer in net.layers:
+        e = {**layer.spec(), "in_shape": list(layer.in_shape), "out_shape": list(layer.out_shape)}
+        if layer.kind == "conv":
+            e["w"], e["b"] = b64(layer.w.value, "<f4"), b64(layer.b.value, "<f4")     # (k, k, C, maps), (maps,)
+        elif layer.kind == "dense":
+            w, b = layer.params                                                        # (n_out, n_in), (n_out,)
+            e["w"], e["b"] = b64(w.value, "<f4"), b64(b.value, "<f4")
+        out.append(e)
+    return out
+
+
 def network_entry(net, name: str, label: str, test, pool: DigitPool | None) -> dict:
     """What the page needs of one network: its shape, activations, weights (base64 float32,
-    row-major (n_out, n_in) per layer), and on the test split its accuracy, confusion
-    matrix and most confident mistakes (indices into ``pool``). ``check_for_page`` first."""
-    entry = {
-        "name": name, "label": label, "sizes": list(net.sizes), "activation": net.activation.name,
-        "output": net.output.name, "cost": net.cost.name,
-        "weights": [b64(w, "<f4") for w in net.weights],                                # (n_out, n_in)
-        "biases": [b64(b.ravel(), "<f4") for b in net.biases],                          # (n_out,)
-    }
+    row-major (n_out, n_in) per layer; a conv net's stack as ``stack_entry`` writes it), and on
+    the test split its accuracy, confusion matrix and most confident mistakes (indices into
+    ``pool``). ``check_for_page`` first."""
+    entry = {"name": name, "label": label, "sizes": list(net.sizes), "activation": net.activation.name,
+             "output": net.output.name, "cost": net.cost.name}
+    if net.dense:
+        entry["weights"] = [b64(w, "<f4") for w in net.weights]                        # (n_out, n_in)
+        entry["biases"] = [b64(b.ravel(), "<f4") for b in net.biases]                  # (n_out,)
+    else:
+        entry["in_shape"], entry["stack"] = list(net.in_shape), stack_entry(net)
     if test is None or net.sizes[0] != test.images.shape[1]:
         return entry
     X = test.images.astype(net.dtype)                                                  # (n, 784)
-    step = max(1, min(5000, WORK_VALUES // max(net.sizes)))                             # rows at a time
+    step = max(1, min(5000, WORK_VALUES // max(net.sizes))) if net.dense else CONV_ROWS  # rows at a time
     out = np.concatenate([net.forward(X[i:i + step]) for i in range(0, len(X), step)]).astype(np.float64)
     predicted = out.argmax(axis=1)                                                      # (n,)
     total = out.sum(axis=1)
@@ -130,12 +152,19 @@ def network_entry(net, name: str, label: str, test, pool: DigitPool | None) -> d
         at = np.flatnonzero(cell == c)
         rank[at] = np.arange(len(at))
     wrong = wrong[(np.arange(len(wrong)) < MISTAKES) | (rank < PER_CELL)]      # at most MISTAKES + k*(k-1)*PER_CELL
-    entry["saturation"] = [round(float(v), 4) for v in net.saturation(X[:1000])]  # per hidden layer, now
+    entry["saturation"] = [round(float(v), 4) for v in saturation(net, X[:1000], step)]  # per hidden layer, now
     entry["test"] = {"n": int(len(labels)), "correct": int(np.trace(confusion)),
                      "confusion": confusion.tolist(), "top": MISTAKES, "per_cell": PER_CELL,
                      "mistakes": [[pool.add(r), int(labels[r]), int(predicted[r]), round(float(confidence[r]), 4)]
                                   for r in wrong] if pool is not None else []}
     return entry
+
+
+def saturation(net, X, step: int) -> list[float]:
+    """``net.saturation(X)`` computed ``step`` rows at a time (a conv net's patches of 1,000 digits
+    would take hundreds of MB at once): each chunk's shares weighted by its rows."""
+    parts = [(len(X[i:i + step]), net.saturation(X[i:i + step])) for i in range(0, len(X), step)]
+    return [sum(n * s[k] for n, s in parts) / len(X) for k in range(len(parts[0][1]))] if parts else []
 
 
 def add_examples(report: Report, pool: DigitPool) -> None:
@@ -183,6 +212,17 @@ def add_beyond_ladder(report: Report, results: dict, steps: dict) -> None:
             "validation": f"{row['validation_mean']:.2f}% ({row['validation_min']:.2f}-{row['validation_max']:.2f})"})
 
 
+def add_level4_ladder(report: Report, results: dict, steps: dict) -> None:
+    """Chapter 6's ladder of a Level 4 folder: one row per run, beside the book's test accuracy."""
+    from nndl.explore.level4 import ladder_rows
+    report.ladder_expected = "The book"
+    for row in ladder_rows(results):
+        steps[row["key"]] = row["what"]
+        report.ladder.append({"step": row["what"], "run": row["key"], "expected": f"{row['book']:.2f}%",
+                              "config": results["runs"][row["key"]].get("config", {}),
+                              "test": f"{row['test']:.2f}%", "validation": f"{row['validation']:.2f}%"})
+
+
 def from_folder(folder: Path, test=None) -> Report:
     """A ``Report`` of an exploration folder; ``test`` is the test split it used (a ``Split``,
     cut to the size results.json records), or None to leave out the digits and mistakes."""
@@ -194,7 +234,9 @@ def from_folder(folder: Path, test=None) -> Report:
     options = results.get("options") if isinstance(results.get("options"), dict) else {}
     sizes = results.get("sizes") if isinstance(results.get("sizes"), dict) else {}
     beyond = results.get("exploration") == "beyond"           # nndl explore beyond's folder
+    level4 = results.get("exploration") == "level4"           # nndl explore level4's folder (chapter 6)
     title = ("Beyond Level 3: the rest of chapter 3 - what the networks learned" if beyond else
+             "Level 4: convolutional networks (chapter 6) - what the networks learned" if level4 else
              "Level 3: Improved Neural Network Techniques - what the networks learned")
     report = Report(kind="exploration", source=str(folder), title=title)
     dataset = options.get("dataset", "mnist")
@@ -206,7 +248,9 @@ def from_folder(folder: Path, test=None) -> Report:
     steps = {}
     if beyond:
         add_beyond_ladder(report, results, steps)
-    for row in [] if beyond else results.get("ladder", []):
+    elif level4:
+        add_level4_ladder(report, results, steps)
+    for row in [] if beyond or level4 else results.get("ladder", []):
         run = results["runs"].get(row.get("run"))
         steps[row.get("run")] = row.get("step")
         if run is None:
@@ -221,13 +265,15 @@ def from_folder(folder: Path, test=None) -> Report:
                             "evaluation_data": run.get("evaluation_data", "validation"),
                             "n_evaluation": sizes.get(run.get("evaluation_data", "validation")),
                             "seconds": run.get("seconds")})
-    if beyond:
+    if level4:
+        FILES, CAPTION = LEVEL4_FIGURES, {}
+    elif beyond:
         from nndl.explore.beyond_figures import CAPTION, FILES
     else:
         from nndl.explore.figures import CAPTION, FILES
     for name in FILES:
         if (folder / name).is_file():
-            report.figures.append({"file": name, "caption": _caption(CAPTION[name], results),
+            report.figures.append({"file": name, "caption": _caption(CAPTION[name], results) if name in CAPTION else "",
                                    "png": figure_png(folder / name)})
     if test is not None and sizes.get("test"):
         test = type(test)(test.images[:sizes["test"]], test.labels[:sizes["test"]])
@@ -235,8 +281,8 @@ def from_folder(folder: Path, test=None) -> Report:
     if pool is not None:
         add_examples(report, pool)
         report.test_name = f"the first {len(test.labels):,} digits of the {dataset} test set"
-    order = [r["run"] for r in report.ladder] + ([] if beyond else [n for n in results["runs"] if n not in steps])
     weights = 0
+    order = [r["run"] for r in report.ladder] + ([] if beyond or level4 else [n for n in results["runs"] if n not in steps])
     for name in order:
         path = folder / "models" / f"{name}.json"  # a run's name is a name (checked), never a path
         if path.is_file():
@@ -260,14 +306,12 @@ def from_model(path: Path, test=None, dataset: str | None = None) -> Report:
     """A ``Report`` of one model file (its configuration and history when it has them)."""
     path = Path(path)
     net, d, config, history = read_model(path)
-    if not net.dense:
-        raise ModelFileError(f"{path}: a network of conv or pool layers ({len(net.layers)} layers); the report "
-                             f"page runs network2's dense networks only for now (nndl evaluate and nndl predict "
-                             f"read this one)")
     check_for_page(net, path, test)
     dataset = dataset or saved_dataset(d) or "mnist"
     report = Report(kind="model", source=str(path), title=f"What the network in {path.name} learned")
-    report.notes.append(f"Made from the model file {path}: {net.sizes}, {net.activation.name} hidden neurons, "
+    shape = (f"{net.sizes}, {net.activation.name} hidden neurons" if net.dense else
+             f"the layers {describe(net.specs()[:-1])} -> {net.sizes[-1]}")
+    report.notes.append(f"Made from the model file {path}: {shape}, "
                         f"{net.cost.name} cost ({net.output.name} outputs)"
                         + (f", trained on {saved_dataset(d)}." if saved_dataset(d) else "."))
     if history or config:

@@ -4,16 +4,19 @@
 checks it, its saved configuration and history as the page reads them (bounded, typed:
 ``ModelFileError``). ``check_for_page`` refuses a network the page cannot show exactly in
 bounded memory: more outputs than a data set has classes, weights beyond float32's range (the
-page computes in float32), more weights on one page than ``MAX_PAGE_WEIGHTS``.
+page computes in float32), more weights on one page than ``MAX_PAGE_WEIGHTS``, more
+multiply-adds to read one drawn digit than ``MAX_PAGE_MULTIPLY_ADDS`` - dense and conv nets alike.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from nndl.data.provenance import recorded_of
 from nndl.errors import ModelFileError
-from nndl.limits import MAX_CLASSES, MAX_PAGE_WEIGHTS
+from nndl.limits import MAX_CLASSES, MAX_PAGE_MULTIPLY_ADDS, MAX_PAGE_WEIGHTS
 from nndl.serialization import check_history, from_dict, read_json
 
 from .resultsfile import check_config
@@ -34,15 +37,31 @@ def check_for_page(net, source, test, weights_so_far: int = 0) -> int:
     if test is not None and len(test.labels) and int(test.labels.max()) >= k:
         raise ModelFileError(f"{source}: its output layer has {k} neurons, but the test labels go up to "
                              f"{int(test.labels.max())}")
-    total = weights_so_far + sum(w.size + b.size for w, b in zip(net.weights, net.biases))
+    total = weights_so_far + net.n_params()
     if total > MAX_PAGE_WEIGHTS:
         raise ModelFileError(f"{source}: the page's networks would hold {total:,} weights and biases, more than the "
                              f"{MAX_PAGE_WEIGHTS:,} a report page holds (the book's [784, 100, 10] has 79,510)")
-    for i, (w, b) in enumerate(zip(net.weights, net.biases)):
-        big = max(float(np.abs(w).max(initial=0)), float(np.abs(b).max(initial=0)))
+    macs = multiply_adds(net)
+    if macs > MAX_PAGE_MULTIPLY_ADDS:
+        raise ModelFileError(f"{source}: reading one digit takes {macs:,} multiply-adds, more than the "
+                             f"{MAX_PAGE_MULTIPLY_ADDS:,} a report page runs each time the drawing changes "
+                             f"(the book's two-conv network takes 1,633,000)")
+    for i, layer in enumerate(net.layers):
+        big = max((float(np.abs(p.value).max(initial=0)) for p in layer.params), default=0.0)
         if big > F32_MAX:
             raise ModelFileError(f"{source}: layer {i + 1} holds a weight of magnitude {big:.3g}, beyond float32's "
                                  f"range ({F32_MAX:.3g}), in which the page computes; it would show as infinite")
+    return total
+
+
+def multiply_adds(net) -> int:
+    """Multiply-adds of one example's forward pass (conv: one per weight per output position)."""
+    total = 0
+    for layer in net.layers:
+        if layer.kind == "conv":
+            total += math.prod(layer.out_shape) * layer.kernel ** 2 * layer.in_shape[2]
+        elif layer.kind == "dense":
+            total += math.prod(layer.in_shape) * layer.out_shape[0]
     return total
 
 

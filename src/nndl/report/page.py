@@ -72,7 +72,7 @@ CONFIG_FIELDS = (("sizes", "layer sizes"), ("cost", "cost"), ("activation", "hid
                  ("eta", "learning rate eta"), ("lmbda", "regularization lambda"), ("epochs", "epochs"),
                  ("mini_batch_size", "mini-batch size"), ("seed", "seed"))
 # Shown only when they change something (chapter 3's further techniques).
-OPTIONAL_FIELDS = (("regularization", "regularization", lambda v, c: c.get("lmbda", 0) and v != "l2"),
+OPTIONAL_FIELDS = (("layers", "hidden layers", lambda v, c: v), ("regularization", "regularization", lambda v, c: c.get("lmbda", 0) and v != "l2"),
                    ("momentum", "momentum", lambda v, c: v), ("dropout", "dropout", lambda v, c: v),
                    ("schedule", "eta schedule", lambda v, c: v not in (None, "constant")),
                    ("early_stopping", "early stopping", lambda v, c: v), ("expand", "expanded data", lambda v, c: v not in (None, "none")),
@@ -101,7 +101,7 @@ def section_ladder(report: Report) -> str:
         return ""
     rows = "".join(
         f"<tr><td class='step'>{escape(str(r['step']))}</td><td data-label='Configuration'>"
-        f"{escape(str(r['config'].get('sizes')))}, "
+        f"{escape(shape_text(r['config']))}, "
         f"{escape(str(r['config'].get('cost')))}, {escape(str(r['config'].get('init')))} init, "
         f"&lambda; {r['config'].get('lmbda', 0):g}, &eta; {r['config'].get('eta', 0):g}</td>"
         f"<td data-label='{escape(report.ladder_expected)}'>{escape(str(r['expected']))}</td>"
@@ -112,11 +112,20 @@ def section_ladder(report: Report) -> str:
              "the accuracy, most of all the larger hidden layer at the end; cross-entropy and better "
              "initialization mainly make the early epochs better (figures 2 and 4)."
              if report.ladder_expected == EXPECTED else
+             "Chapter 6's ladder: each row adds one idea of the book's to the row above, from a dense network to "
+             "two conv-pool layers, rectified linear units and expanded data; the book's test accuracy (its "
+             "60-epoch runs on all of MNIST) beside ours. Read down the test column."
+             if report.ladder_expected == "The book" else
              "Each row adds techniques to the one above, trained with several seeds: the mean, and in brackets "
              "the smallest and largest, of the seeds' accuracies. Read down the test column.")
     return (f"<section id='ladder'><h2>The accuracy ladder</h2><p>{intro}</p><div class='scroll'><table class='ladder'>"
             f"<tr><th>Step</th><th>Configuration</th><th>{escape(report.ladder_expected)}</th><th>Test</th>"
             f"<th>Validation</th></tr>{rows}</table></div></section>")
+
+
+def shape_text(config: dict) -> str:
+    """A run's layers: its conv description ('conv:20x5x5,pool:2,dense:100') or its dense sizes."""
+    return str(config.get("layers") or config.get("sizes"))
 
 
 def section_runs(report: Report) -> str:
@@ -220,10 +229,28 @@ were made. Then the trained network runs on those 784 numbers, in your browser.<
   <p class="hint" id="bars-note"></p></div>
 </div></section>
 <section id="features"><h2>What the hidden neurons look for</h2>
-<p>Each square is one hidden neuron's 784 incoming weights, laid out as the 28&times;28 image they multiply:
+<p id="features-dense">Each square is one hidden neuron's 784 incoming weights, laid out as the 28&times;28 image they multiply:
 blue pixels push the neuron on, red ones hold it off. The orange bar under each shows how strongly it fires for
 the digit on the pad. Compare networks in the menu at the top: N(0, 1) initialization leaves noisy weights, L2
-regularization smooth strokes.</p><div id="weights"></div></section>"""
+regularization smooth strokes.</p>
+<div id="features-conv" hidden><p>The first conv layer's filters, chapter 6's picture: <span
+id="filters-what"></span> A map slides its filter over the whole image, so it finds its feature anywhere. Blue
+weights push the map on, red ones hold it off; the orange bar: how strongly the map responds to the digit on the
+pad. Notice: trained filters are not noise - many set a blue stroke beside a red one, an edge at some angle - yet,
+as the book says of its own, what each looks for is hard to put in words. After a short training they are still
+close to their random start.</p></div><div id="weights"></div></section>{section_maps(report)}"""
+
+
+def section_maps(report: Report) -> str:
+    """The drawn digit's feature maps through the conv and pool layers (only if a network has them)."""
+    if not any(n.get("stack") for n in report.networks):
+        return ""
+    return """<section id="maps"><h2>Feature maps</h2>
+<p>The digit on the pad through the conv net, layer by layer: each small square is one feature map, one
+filter's response at every position (blue strong, red negative; one colour scale per layer). Notice: the first
+layer's maps still look like your digit, each lit where its filter's edge or stroke lies; pooling halves them,
+keeping roughly where each feature is; the next conv layer's maps no longer look like a digit - they say which
+features lie where, and the fully connected layers read the answer from them. Draw, and watch them change.</p><div id="maps-box"></div></section>"""
 
 
 def section_mistakes(report: Report) -> str:
@@ -247,7 +274,7 @@ def html(report: Report) -> str:
     for n in report.networks:                               # the ladder's last step reads best
         if n["name"] == "full":
             data["default_network"] = "full"
-    nav = [("draw", "Draw"), ("features", "Hidden neurons"), ("mistakes", "Mistakes"), ("saturation", "Saturation"),
+    nav = [("draw", "Draw"), ("features", "Hidden neurons"), ("maps", "Feature maps"), ("mistakes", "Mistakes"), ("saturation", "Saturation"),
            ("ladder", "Ladder"), ("runs", "Runs"), ("figures", "Figures")]
     body = [section_draw(report), section_mistakes(report), section_saturation(report), section_ladder(report),
             section_runs(report), section_figures(report)]
@@ -255,6 +282,9 @@ def html(report: Report) -> str:
     links = " ".join(f"<a href='#{k}'>{v}</a>" for k, v in nav if f'id="{k}"' in joined or f"id='{k}'" in joined)
     picker = ("<label>Network: <select id='network'></select></label>" if report.networks else "")
     notes = "".join(f"<p class='sub'>{escape(n)}</p>" for n in report.notes)
+    book = ("chapter 6 (<code>network3.py</code>) &middot; Level 4: convolutional networks"
+            if any(n.get("stack") for n in report.networks) else
+            "chapter 3 (<code>network2.py</code>) &middot; Level 3: Improved Neural Network Techniques")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -262,8 +292,7 @@ def html(report: Report) -> str:
 <title>{escape(report.title)}</title>
 <style>{asset("report.css")}</style></head>
 <body>
-<header><p class="sub">Neural Networks and Deep Learning, chapter 3 (<code>network2.py</code>) &middot; Level 3:
-Improved Neural Network Techniques &middot; made by nndl {escape(nndl.__version__)}</p>
+<header><p class="sub">Neural Networks and Deep Learning, {book} &middot; made by nndl {escape(nndl.__version__)}</p>
 <h1>{escape(report.title)}</h1>{notes}</header>
 <div class="bar-top"><nav>{links}</nav>{picker}</div>
 <main>{joined}</main>

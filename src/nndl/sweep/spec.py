@@ -41,7 +41,8 @@ from nndl.limits import MAX_SWEEP_TRIALS
 from .trial import MONITORS, Trial
 
 LOG_UNIFORM = ("eta", "lmbda")  # drawn log-uniformly from a range
-NOT_SWEPT = ("seed", "layers")  # the seed is --seeds (it pairs trials); a layer description holds commas and colons
+NOT_SWEPT = ("seed",)  # the seed is --seeds (it pairs trials)
+WHOLE = ("layers",)   # a layer description holds commas and colons: each text given is one whole value
 DEFAULT_MONITOR = ("evaluation_accuracy", "training_cost")  # training cost draws the book's eta figure
 
 
@@ -157,10 +158,16 @@ def parse_field(name: str, texts: list[str]):
     """The values given for one field on the command line: a tuple of values, or a Range.
 
     Each text is a comma-separated list (``0.025,0.25,2.5``), or ``LO:HI`` for a range;
-    for a tuple field such as ``sizes`` each text is one value (``784,30,10 784,100,10``).
+    for a tuple field such as ``sizes`` each text is one value (``784,30,10 784,100,10``), and so
+    for a layer description (``--layers conv:20x5x5,pool:2,dense:100``: one conv net, fixed).
     """
     if name not in field_types() or name in NOT_SWEPT:
         raise _unknown(name)
+    if name in WHOLE:
+        if not texts or any(not t.strip() for t in texts):
+            raise ConfigError(f"{flag(name)}: empty value; give a layer description, e.g. {flag(name)} "
+                              f"conv:20x5x5,pool:2,dense:100")
+        return tuple(dict.fromkeys(parse_value(name, t) for t in texts))
     if len(texts) == 1 and ":" in texts[0]:
         return parse_range(name, texts[0])
     if is_tuple(name):

@@ -49,7 +49,7 @@ class Exploration:
     text: Callable             # results -> the ladder at 80 columns, for the terminal
     markdown: Callable         # results -> results.md
     finished: Callable         # results (a dict) -> True for a results.json this exploration wrote
-    report: bool = True        # write report.html (its page reads dense networks only)
+    report: bool = True        # write report.html
 
 
 class BarReporter(Reporter):

@@ -17,14 +17,14 @@ LEVEL4 = command.Exploration(
     name="level4", title="Level 4",
     description="Level 4 of 'Neural Networks and Deep Learning' (chapter 6): convolutional networks, the book's "
                 "ladder row by row beside its numbers - a first version (up to two fully connected layers on "
-                "expanded data). Saves results.json, results.md, the trained models and the first layer's "
-                "filters to PICTURES/level4/YYYYMMDD_HHMMSS/. A full run (60 epochs a row, as the book) takes "
+                "expanded data). Saves results.json, results.md, the trained models, the first layer's "
+                "filters and report.html to PICTURES/level4/YYYYMMDD_HHMMSS/. A full run (60 epochs a row, as the book) takes "
                 "hours on two cores; --quick is a smoke test.",
     quick_help="small subsets and 1-2 epochs: a smoke test in about a minute",
     seed_help="seed of every run, an integer >= 0 (default 0)",
     make_options=Options.make, run=run_level4, write_outputs=write_outputs, text=text, markdown=markdown,
     finished=lambda results: results.get("exploration") == "level4" and bool(results.get("complete")),
-    report=False,
+    report=True,
 )
 
 

@@ -118,7 +118,7 @@
       $("answer").innerHTML = message ? "<span class='muted'>" + message + "</span>"
         : "<span class='muted'>Draw a digit, or click a test digit.</span>";
       $("quick-answer").textContent = message ? "nothing to read yet" : "the answer shows here";
-      renderHidden(null); renderBars(null); renderTiles(null);
+      renderHidden(null); renderBars(null); renderTiles(null); renderMaps(null);
       window.nndlReport.last = null;
       return;
     }
@@ -132,36 +132,48 @@
       (100 * share[best]).toFixed(1) + "%</span>";
     paintDigit($("quick-input"), state.input, 56);
     $("quick-answer").innerHTML = "<span class='digit'>" + best + "</span><br>" + (100 * share[best]).toFixed(1) + "%";
-    renderHidden(layers); renderBars(share, out); renderTiles(layers[1]);
+    renderHidden(layers); renderBars(share, out); renderTiles(layers); renderMaps(layers);
     window.nndlReport.last = { digit: best, confidence: share[best], outputs: Array.from(out),
                                input: Array.from(state.input), source: state.source };
   }
 
+  // The layers whose neurons the hidden panel shows: dense layers below the output layer.
+  function hiddenLayers(net) {
+    var out = [];
+    for (var l = 0; l < net.layers.length - 1; l++) if (net.layers[l].kind === "dense") out.push(l);
+    return out;
+  }
+
   function renderHidden(layers) {
-    var box = $("hidden"), net = NETS[state.net];
+    var box = $("hidden"), net = NETS[state.net], hidden = hiddenLayers(net);
     if (!box.childElementCount) buildHidden();
-    var nLayers = net.sizes.length - 2, sat = 0, count = 0;
-    for (var l = 0; l < nLayers; l++) {
-      var a = layers ? layers[l + 1] : null, cells = box.querySelectorAll(".layer")[l].children[1].children;
+    var sat = 0, count = 0, act = hidden.length ? net.layers[hidden[0]].activation : net.activation;
+    for (var h = 0; h < hidden.length; h++) {
+      var l = hidden[h], la = net.layers[l].activation;
+      var a = layers ? layers[l + 1] : null, cells = box.querySelectorAll(".layer")[h].children[1].children;
       var hi = 1e-12;
       if (a) for (var i = 0; i < a.length; i++) hi = Math.max(hi, Math.abs(a[i]));
       for (i = 0; i < cells.length; i++) {
         var cell = cells[i];
         if (!a) { cell.style.background = "#f4f4f4"; cell.classList.remove("sat"); cell.title = "neuron " + i; continue; }
-        var v = a[i], scale = net.activation === "relu" ? hi : 1;
-        var c = net.activation === "tanh" ? colourOf(v, -1, 1) : colourOf(v / scale, -1, 1);
+        var v = a[i], scale = la === "relu" || la === "linear" ? hi : 1;
+        var c = la === "tanh" ? colourOf(v, -1, 1) : colourOf(v / scale, -1, 1);
         cell.style.background = "rgb(" + c.join(",") + ")";
-        var s = NNDLNet.saturated(net, v);
+        var s = NNDLNet.saturated(la, v);
         cell.classList.toggle("sat", s);
         sat += s; count++;
         cell.title = "hidden neuron " + i + ": activation " + v.toFixed(3) + (s ? " (saturated)" : "");
       }
     }
-    if (nLayers === 0) { $("sat-now").textContent = "This network has no hidden layer: the inputs feed the outputs directly."; return; }
+    if (hidden.length === 0) {
+      $("sat-now").textContent = net.conv ? "This network has no fully connected hidden layer: its conv layers' " +
+        "feature maps are under Feature maps." : "This network has no hidden layer: the inputs feed the outputs directly.";
+      return;
+    }
     $("sat-now").textContent = layers ? sat + " of " + count + " hidden neurons " + (sat === 1 ? "is" : "are") +
       " saturated for this input " +
-      "(outlined: their derivative is below " + Math.round(100 * DATA.saturated) + "% of its peak" + (net.activation === "sigmoid" ? ", σ(z) < 0.01 or > 0.99" : "") +
-      "), so they would barely learn from it." : "";
+      "(outlined: their derivative is below " + Math.round(100 * DATA.saturated) + "% of its peak" + (act === "sigmoid" ? ", σ(z) < 0.01 or > 0.99" : "") +
+      "), so they would barely learn from it." + (net.conv ? " The conv layers' feature maps are under Feature maps." : "") : "";
   }
 
   var LEGENDS = {
@@ -171,15 +183,17 @@
   };
 
   function buildHidden() {
-    var box = $("hidden"), net = NETS[state.net];
+    var box = $("hidden"), net = NETS[state.net], hidden = hiddenLayers(net);
+    var act = hidden.length ? net.layers[hidden[0]].activation : net.activation;
     box.innerHTML = "";
-    $("hidden-legend").innerHTML = (LEGENDS[net.activation] || []).map(function (l) {
+    $("hidden-legend").innerHTML = hidden.length ? (LEGENDS[act] || []).map(function (l) {
       return "<span><span class='swatch' style='background:" + l[0] + "'></span>" + l[1] + "</span>";
-    }).join("") + "<span><span class='swatch' style='border:2px solid #111'></span>saturated</span>";
-    for (var l = 1; l < net.sizes.length - 1; l++) {
-      var n = net.sizes[l], cols = Math.ceil(Math.sqrt(n)), wrap = document.createElement("div");
+    }).join("") + "<span><span class='swatch' style='border:2px solid #111'></span>saturated</span>" : "";
+    for (var h = 0; h < hidden.length; h++) {
+      var layer = net.layers[hidden[h]], n = layer.n, cols = Math.ceil(Math.sqrt(n)), wrap = document.createElement("div");
       wrap.className = "layer";
-      wrap.innerHTML = "<div class='hint'>hidden layer " + l + ": " + n + " " + net.activation + " neurons</div>";
+      wrap.innerHTML = "<div class='hint'>" + (net.conv ? "fully connected layer " : "hidden layer ") + (h + 1) + ": " +
+        n + " " + layer.activation + " neurons</div>";
       var grid = document.createElement("div");
       grid.className = "cells"; grid.style.gridTemplateColumns = "repeat(" + cols + ", 1fr)";
       grid.style.maxWidth = Math.min(260, cols * 26) + "px";
@@ -213,43 +227,130 @@
   }
 
   // ---- what the hidden neurons look for -----------------------------------------------------
+  function paintWeights(cv, w, at, n, side) {               // n values of w, w[at(i)], on a side x side canvas
+    var lo = 0, hi = 0, i;
+    for (i = 0; i < n; i++) { lo = Math.min(lo, w[at(i)]); hi = Math.max(hi, w[at(i)]); }
+    var m = Math.max(-lo, hi) || 1, ctx = cv.getContext("2d");
+    cv.width = cv.height = side;
+    var img = ctx.createImageData(side, side);
+    for (i = 0; i < n; i++) {
+      var c = colourOf(w[at(i)], -m, m);
+      img.data[4 * i] = c[0]; img.data[4 * i + 1] = c[1]; img.data[4 * i + 2] = c[2]; img.data[4 * i + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+    return [lo, hi];
+  }
+
+  function firstConv(net) {
+    for (var l = 0; l < net.layers.length; l++) if (net.layers[l].kind === "conv") return l;
+    return -1;
+  }
+
+  function addTile(box, cv, title) {
+    var tile = document.createElement("figure");
+    tile.className = "tile"; tile.title = title;
+    tile.appendChild(cv);
+    var meter = document.createElement("span");
+    meter.className = "meter"; meter.appendChild(document.createElement("span"));
+    tile.appendChild(meter);
+    box.appendChild(tile);
+  }
+
   function buildTiles() {
-    var box = $("weights"), net = NETS[state.net];
+    var box = $("weights"), net = NETS[state.net], fc = firstConv(net);
     box.innerHTML = "";
+    $("features-dense").hidden = net.conv; $("features-conv").hidden = !net.conv;
+    box.classList.toggle("filters", net.conv);
+    if (net.conv) {                                          // the first conv layer's filters (k, k, C, maps)
+      var layer = net.layers[fc], k = layer.kernel, C = layer.in_shape[2], F = layer.maps;
+      $("filters-what").textContent = F + " filters of " + k + "×" + k + " weights" +
+        (C > 1 ? " (their first input channel of " + C + ")" : "") + ", each making one feature map.";
+      for (var f = 0; f < F; f++) {
+        var cv = document.createElement("canvas");
+        var r = paintWeights(cv, layer.w, function (i) { return i * C * F + f; }, k * k, k);
+        addTile(box, cv, "filter " + (f + 1) + ": weights from " + r[0].toFixed(2) + " (red) to " + r[1].toFixed(2) +
+                " (blue); the bar: how strongly its map responds to the digit on the pad");
+      }
+      return;
+    }
     if (net.sizes.length < 3 || net.sizes[0] !== 784) {
       box.innerHTML = "<p class='muted'>This network has no hidden layer reading 28x28 images.</p>";
       return;
     }
-    var w = net.weights[0], n = net.sizes[1];
+    var w = net.layers[0].w, n = net.sizes[1];
     for (var j = 0; j < n; j++) {
-      var lo = 0, hi = 0, i;
-      for (i = 0; i < 784; i++) { lo = Math.min(lo, w[j * 784 + i]); hi = Math.max(hi, w[j * 784 + i]); }
-      var m = Math.max(-lo, hi) || 1, cv = document.createElement("canvas"), ctx = cv.getContext("2d");
-      cv.width = cv.height = 28;
-      var img = ctx.createImageData(28, 28);
-      for (i = 0; i < 784; i++) {
-        var c = colourOf(w[j * 784 + i], -m, m);
-        img.data[4 * i] = c[0]; img.data[4 * i + 1] = c[1]; img.data[4 * i + 2] = c[2]; img.data[4 * i + 3] = 255;
-      }
-      ctx.putImageData(img, 0, 0);
-      var tile = document.createElement("figure");
-      tile.className = "tile";
-      tile.title = "hidden neuron " + j + ": weights from " + lo.toFixed(2) + " (red) to " + hi.toFixed(2) + " (blue)";
-      tile.appendChild(cv);
-      var meter = document.createElement("span");
-      meter.className = "meter"; meter.appendChild(document.createElement("span"));
-      tile.appendChild(meter);
-      box.appendChild(tile);
+      var canvas = document.createElement("canvas");
+      var range = paintWeights(canvas, w, function (i) { return j * 784 + i; }, 784, 28);
+      addTile(box, canvas, "hidden neuron " + j + ": weights from " + range[0].toFixed(2) + " (red) to " +
+              range[1].toFixed(2) + " (blue)");
     }
   }
 
-  function renderTiles(hidden) {
-    var tiles = $("weights").querySelectorAll(".tile"), net = NETS[state.net], hi = 1e-12, i;
+  // The bar under each tile: a dense neuron's activation, or a filter's map's mean activation
+  // (as a share of the strongest map's).
+  function renderTiles(layers) {
+    var tiles = $("weights").querySelectorAll(".tile"), net = NETS[state.net], hi = 1e-12, i, v, t;
+    if (net.conv) {
+      var l = firstConv(net), F = net.layers[l].maps, a = layers ? layers[l + 1] : null, mean = new Float64Array(F);
+      if (a) for (i = 0; i < a.length; i++) mean[i % F] += Math.abs(a[i]) / (a.length / F);
+      for (i = 0; i < F; i++) hi = Math.max(hi, mean[i]);
+      for (i = 0; i < tiles.length; i++) tiles[i].querySelector(".meter span").style.width = a ? (100 * mean[i] / hi).toFixed(0) + "%" : "0";
+      return;
+    }
+    var hidden = layers ? layers[1] : null;
     if (hidden && net.activation === "relu") for (i = 0; i < hidden.length; i++) hi = Math.max(hi, hidden[i]);
     for (i = 0; i < tiles.length; i++) {
-      var v = hidden ? hidden[i] : 0;
-      var t = net.activation === "tanh" ? (v + 1) / 2 : (net.activation === "relu" ? v / hi : v);
+      v = hidden ? hidden[i] : 0;
+      t = net.activation === "tanh" ? (v + 1) / 2 : (net.activation === "relu" ? v / hi : v);
       tiles[i].querySelector(".meter span").style.width = hidden ? (100 * Math.min(Math.max(t, 0), 1)).toFixed(0) + "%" : "0";
+    }
+  }
+
+  // ---- feature maps: the digit on the pad through the conv and pool layers ------------------
+  var MAPS_SHOWN = 48;                                        // maps drawn per layer (the book's widest has 40)
+
+  function buildMaps() {
+    var box = $("maps-box"), net = NETS[state.net];
+    if (!box) return;
+    box.innerHTML = "";
+    if (!net.conv) { box.innerHTML = "<p class='muted'>This network has no conv layers: choose a conv net in the menu.</p>"; return; }
+    for (var l = 0; l < net.layers.length; l++) {
+      var layer = net.layers[l];
+      if (layer.kind !== "conv" && layer.kind !== "pool") continue;
+      var s = layer.out_shape, shown = Math.min(s[2], MAPS_SHOWN), wrap = document.createElement("div");
+      wrap.className = "maplayer"; wrap.dataset.layer = l;
+      wrap.innerHTML = "<div class='hint'>layer " + (l + 1) + ": " + (layer.kind === "conv"
+        ? "conv, " + s[2] + " maps of " + s[0] + "×" + s[1] + " (" + layer.kernel + "×" + layer.kernel + " filters, " + layer.activation + ")"
+        : "max-pool " + layer.size + "×" + layer.size + ", " + s[2] + " maps of " + s[0] + "×" + s[1]) +
+        (shown < s[2] ? ", the first " + shown + " shown" : "") + "</div>";
+      var grid = document.createElement("div");
+      grid.className = "mapgrid";
+      grid.style.setProperty("--cell", Math.max(28, Math.min(72, 3 * s[1])) + "px");   // a map's width on a desktop
+      for (var f = 0; f < shown; f++) {
+        var cv = document.createElement("canvas");
+        cv.width = s[1]; cv.height = s[0]; cv.title = "map " + (f + 1) + " of layer " + (l + 1);
+        grid.appendChild(cv);
+      }
+      wrap.appendChild(grid); box.appendChild(wrap);
+    }
+  }
+
+  function renderMaps(layers) {
+    var box = $("maps-box"), net = NETS[state.net];
+    if (!box || !net.conv) return;
+    var blocks = box.querySelectorAll(".maplayer");
+    for (var b = 0; b < blocks.length; b++) {
+      var l = +blocks[b].dataset.layer, s = net.layers[l].out_shape, a = layers ? layers[l + 1] : null;
+      var canvases = blocks[b].querySelectorAll("canvas"), m = 1e-12, i;
+      if (a) for (i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));   // one scale for the whole layer
+      for (var f = 0; f < canvases.length; f++) {
+        var ctx = canvases[f].getContext("2d"), img = ctx.createImageData(s[1], s[0]);
+        for (i = 0; i < s[0] * s[1]; i++) {
+          var c = a ? colourOf(a[i * s[2] + f], -m, m) : [244, 244, 244];
+          img.data[4 * i] = c[0]; img.data[4 * i + 1] = c[1]; img.data[4 * i + 2] = c[2]; img.data[4 * i + 3] = 255;
+        }
+        ctx.putImageData(img, 0, 0);
+      }
     }
   }
 
@@ -316,7 +417,7 @@
   function pickNetwork(i) {
     state.net = i;
     $("hidden").innerHTML = ""; $("bars").innerHTML = ""; state.filter = null;
-    buildTiles(); buildMistakes();
+    buildTiles(); buildMaps(); buildMistakes();
     schedule();
   }
 
