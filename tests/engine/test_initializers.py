@@ -66,3 +66,15 @@ def test_default_init_keeps_hidden_neurons_out_of_saturation(mnist_arrays):
     X = mnist_arrays.train_X[:500]
     z = {init: X @ nndl.Network(SIZES, init=init, rng=4).weights[0].T for init in ("default", "large")}
     assert z["default"].std() < 1.5 < 5 < z["large"].std()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("init", sorted(nndl.INITIALIZERS))
+def test_a_networks_layers_draw_what_its_initializer_draws_bit_for_bit(init, dtype):
+    """Each layer draws its biases, then its weights, scaled in the network's dtype: the same
+    numbers as the registered initializer gives for the whole network from the same seed."""
+    net = nndl.Network([12, 7, 5, 3], init=init, dtype=dtype, rng=np.random.default_rng(8))
+    weights, biases = nndl.INITIALIZERS[init]([12, 7, 5, 3], np.random.default_rng(8), np.dtype(dtype).type)
+    for got, want in zip(net.weights + net.biases, weights + biases):
+        assert got.dtype == want.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(got, want)

@@ -91,6 +91,23 @@ def test_a_run_state_round_trips_through_its_state_dict():
         state(epoch=3).load_state_dict(d)
 
 
+def test_a_state_saved_before_the_layers_still_continues():
+    """Early stopping's best weights as files of the dense-only engine kept them (one (n_in + 1,
+    n_out) array per layer, weights transposed and biases last) are read as the same weights."""
+    net = nndl.Network([6, 5, 3], rng=0)
+    rule = GradientDescent(0.5, 1.0, 95)
+    d = RunState(net, rule, make_schedule("halve", 0.5, 2), EarlyStopping(3), training_streams(4), 95, 30).state_dict()
+    old = [np.vstack([w.T, b.T]) + 1.0 for w, b in zip(net.weights, net.biases)]   # (n_in + 1, n_out)
+    again = RunState(net, rule, make_schedule("halve", 0.5, 2), EarlyStopping(3), training_streams(4), 95, 30)
+    again.load_state_dict({**d, "best": [P.tolist() for P in old]})
+    expected = [a for w, b in zip(net.weights, net.biases) for a in (w + 1.0, b[:, 0] + 1.0)]
+    assert len(again.best) == 4
+    for got, want in zip(again.best, expected):
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(nndl.ConfigError, match=r"best does not match the network"):
+        again.load_state_dict({**d, "best": [P.tolist() for P in old[:1]] + [[1.0]]})
+
+
 @pytest.mark.parametrize("field, net_kwargs, match", [
     ("sizes", dict(sizes=[6, 4, 3]), r"^sizes: the config says \[6, 5, 3\], but the network given has \[6, 4, 3\]"),
     ("cost", dict(cost="quadratic"), r"^cost: the config says 'cross-entropy', but the network given has 'quadratic'"),

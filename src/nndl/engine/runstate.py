@@ -99,10 +99,19 @@ class RunState:
                               f"belongs to another run or the file was changed") from None
         self.position = position
         self._order_at_start = _state_of(self.order)
-        params = self.net.params
-        self.best = _arrays(state.get("best"), [p.value.shape for p in params], self.net.dtype, "best")
+        self.best = self._best(state.get("best"))
         if state.get("velocity") is not None:
             self.rule.velocity = self._velocity(state["velocity"])
+
+    def _best(self, best) -> list | None:
+        """The saved best weights, one array per parameter. A dense network's file from before
+        the layers (one (n_in + 1, n_out) array per layer: weights transposed, biases last) is
+        read too, so such a run still continues."""
+        net = self.net
+        if net.dense and isinstance(best, list) and len(best) == len(net.layers) < len(net.params):
+            stored = _arrays(best, [layer.P.shape for layer in net.layers], net.dtype, "best")
+            best = [part for P in stored for part in (P[:-1].T, P[-1])]   # (n_out, n_in), (n_out,)
+        return _arrays(best, [p.value.shape for p in net.params], net.dtype, "best")
 
     def _velocity(self, vel) -> list:
         """A saved velocity ([weights' list, biases' list]) as one array per parameter."""
