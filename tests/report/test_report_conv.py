@@ -115,7 +115,7 @@ def test_a_weight_beyond_float32_is_refused(conv, tmp_path):
     net = nndl.load(conv)
     net.layers[2].w.value[0, 0, 0, 0] = 1e39                  # finite in float64, inf in the page's float32
     nndl.save(net, tmp_path / "big.json")
-    with pytest.raises(ModelFileError, match=r"a weight of magnitude 1e\+39 is beyond float32's range"):
+    with pytest.raises(ModelFileError, match=r"a weight of magnitude 1e\+39, beyond float32's range"):
         build_report(tmp_path / "big.json")
 
 

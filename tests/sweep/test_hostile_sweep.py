@@ -332,7 +332,7 @@ def test_out_under_a_missing_folder_is_refused_and_makes_nothing(tmp_path, capsy
     out = tmp_path / "typo" / "deeper" / "sweep"
     assert main(["sweep", *SMALL, "--out", str(out)]) == 2
     line = one_line_error(capsys.readouterr().err, "nndl sweep: error: ")
-    assert "--out" in line and "make" in line
+    assert "--out" in line and "make" in line and str(out.parent) in line
     assert not (tmp_path / "typo").exists()
 
 
@@ -344,8 +344,7 @@ def test_out_onto_a_file_is_refused_and_the_file_kept(tmp_path, capsys):
     assert out.read_text() == "keep me"
 
 
-def test_out_whose_parent_exists_is_made_and_said(tmp_path, capsys):
+def test_out_whose_parent_exists_is_made(tmp_path):
     out = tmp_path / "new"
     assert main(["sweep", *SMALL, "--out", str(out)]) == 0
-    assert f"made the folder {out}" in capsys.readouterr().err
     assert (out / "sweep.sqlite").is_file()

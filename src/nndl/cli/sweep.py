@@ -15,6 +15,7 @@ end. Running the same command again resumes. Only this module prints.
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import shlex
 import sys
@@ -251,6 +252,11 @@ def execute(spec: SweepSpec, dataset: str, folder: Path, args) -> int:
         raise UsageError(str(e)) from None
     source = DataSource.make(dataset, args.data_dir)
     command = command_line(spec, dataset, folder)
+    if args.action is None and not args.out:  # the default folder, sweeps/<fields>-<fingerprint>: sweeps/ first
+        try:
+            output_folder(folder.parent)
+        except OutputError as e:
+            raise UsageError(f"the default folder for sweeps: {describe(e)}; give --out FOLDER") from None
     store = open_sweep(folder, spec, source.dataset, command)
     try:
         trials = spec.trials()
@@ -373,6 +379,18 @@ def _check_runner_flags(args) -> None:
         raise UsageError(f"argument {e}") from None
 
 
+def _check_out(folder: Path) -> None:
+    """``--out``: a folder, or a new one whose parent is a folder (nndl.fileio.output_folder's rule:
+    a mistyped path never grows a chain of folders); a usage error now, before any trial."""
+    if folder.is_dir():
+        return
+    if os.path.lexists(folder):
+        raise UsageError(f"argument --out: {folder} exists and is not a folder; give a folder for the sweep")
+    if not folder.parent.is_dir():
+        raise UsageError(f"argument --out: neither {folder} nor its parent {folder.parent} exists; nndl makes at "
+                         f"most the last folder of the path: make {folder.parent} first")
+
+
 def run(args) -> int:
     if args.action in ("resume", None):
         _check_runner_flags(args)
@@ -384,12 +402,7 @@ def run(args) -> int:
         return resume(args)
     spec = spec_from_args(args)
     folder = Path(args.out) if args.out else Path("sweeps") / spec.default_name()
-    for path in ([] if args.out else [folder.parent]) + [folder]:  # fileio's rule: at most the last folder made
-        try:
-            made = output_folder(path)[1]
-        except OutputError as e:
-            raise UsageError(f"argument --out: {describe(e)}") from None
-        if made:
-            say(f"nndl sweep: made the folder {path}")
+    if args.out:  # fileio's rule, checked before any work; the sweep's store makes the folder
+        _check_out(folder)
     dataset = args.dataset
     return execute(spec, dataset, folder, args)

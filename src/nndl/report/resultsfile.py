@@ -104,15 +104,16 @@ def check_results(results, filename) -> dict:
     c = _Checker(filename)
     c.of(results, "object", "", "a JSON object at the top level", optional=False)
     exploration = results.get("exploration")
-    if exploration not in (None, "beyond"):
-        c.fail("exploration", f"{quote(exploration, 40)} is not an exploration nndl writes ('beyond', or none for "
-                              f"Level 3)")
-    beyond = exploration == "beyond"
+    if exploration not in (None, "beyond", "level4"):
+        c.fail("exploration", f"{quote(exploration, 40)} is not an exploration nndl writes ('beyond', 'level4', or "
+                              f"none for Level 3)")
+    beyond, level4 = exploration == "beyond", exploration == "level4"
     level = results.get("level")
     if level is not None and (not _integer(level) or level != 3):
         c.fail("level", f"must be 3 (the Level 3 exploration), got {quote(level, 40)}")
-    if beyond and ("level" in results or "ladder" in results):
-        c.fail("exploration", "the file is marked 'beyond' (the rest of chapter 3) but holds a Level 3 "
+    if (beyond or level4) and ("level" in results or "ladder" in results):
+        what = "the rest of chapter 3" if beyond else "chapter 6's convolutional networks"
+        c.fail("exploration", f"the file is marked {exploration!r} ({what}) but holds a Level 3 "
                               f"{'level' if 'level' in results else 'ladder'}: it was edited or mixed up; give "
                               "the folder nndl explore made")
     c.of(results.get("created"), "text", "created", "text")
@@ -152,6 +153,8 @@ def check_results(results, filename) -> dict:
                         c.fail(f"runs[{quote(row['run'], 40)}].final", f"has no {key}, which its ladder step shows")
     if beyond:
         _check_beyond(c, runs)
+    if level4:
+        _check_level4(c, runs)
     return results
 
 
@@ -208,3 +211,24 @@ def read_results(folder) -> dict:
 
 
 __all__ = ["read_results", "check_results", "check_config", "check_name"]
+
+
+def _check_level4(c: _Checker, runs: dict) -> None:
+    """Chapter 6's ladder: each of its rows that is there carries what the ladder shows (its final
+    accuracies, time, epochs and layer description); at least one row is there."""
+    from nndl.explore.level4 import LADDER
+    rows = [(key, runs[key]) for key, _, _ in LADDER if key in runs]
+    if not rows:
+        c.fail("runs", "no run is a row of chapter 6's ladder, so this is not the results of nndl explore level4")
+    for name, run in rows:
+        where = f"runs[{quote(name, 40)}]"
+        final = run.get("final") or {}
+        for key in ("test_accuracy", "validation_accuracy"):
+            if key not in final:
+                c.fail(f"{where}.final", f"has no {key}, which its ladder row shows")
+        if not _number(run.get("seconds")):
+            c.fail(f"{where}.seconds", "must be a finite number (the ladder shows the time)")
+        if not isinstance((run.get("history") or {}).get("epoch_seconds"), list):
+            c.fail(f"{where}.history.epoch_seconds", "must be a list (the ladder shows the epochs)")
+        if not isinstance((run.get("config") or {}).get("layers"), (str, type(None))):
+            c.fail(f"{where}.config.layers", "must be a layer description (text) or null")
