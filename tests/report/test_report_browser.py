@@ -50,6 +50,7 @@ from selenium.webdriver.common.actions import interaction  # noqa: E402
 from selenium.webdriver.common.actions.action_builder import ActionBuilder  # noqa: E402
 from selenium.webdriver.common.actions.pointer_input import PointerInput  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 SHOTS = os.environ.get("NNDL_SCREENSHOTS")   # a folder to keep the screenshots in, if set
@@ -326,13 +327,15 @@ def test_switching_networks(browser, sample, tmp_path):
     page = write_report(folder, test=sample.test)
     open_page(browser, page)
     count = "return document.querySelectorAll('#hidden .cells span').length"
-    assert browser.execute_script(count) == 100                           # 'full' is shown first
+    # the views are drawn on the next animation frame, which a loaded machine may delay
+    WebDriverWait(browser, 20).until(lambda b: b.execute_script(count) == 100)   # 'full' is shown first
     assert len(browser.find_elements(By.CSS_SELECTOR, "#weights .tile")) == 100
     browser.find_elements(By.CSS_SELECTOR, "#examples .example")[0].click()
     full_answer = last(browser)
     menu = browser.find_element(By.ID, "network")
     menu.find_elements(By.TAG_NAME, "option")[0].click()                  # baseline
     got = last(browser)
+    WebDriverWait(browser, 20).until(lambda b: b.execute_script(count) == 30)
     assert browser.execute_script(count) == 30 and len(browser.find_elements(By.CSS_SELECTOR, "#weights .tile")) == 30
     net = nndl.load(folder / "models" / "baseline.json")
     out = net.feedforward(np.array(got["input"]))
