@@ -31,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = ["nndl.engine.costs", "nndl.engine.regularizers", "nndl.engine.rules", "nndl.serialization", "nndl.data.verify",
            "nndl.data.store", "nndl.data.cache", "nndl.engine.network", "nndl.engine.layers", "nndl.engine.windowed", "nndl.engine.training", "nndl.engine.runstate", "nndl.engine.schedules",
-           "nndl.engine.dropout", "nndl.augment", "nndl.engine.activations", "nndl.checks"]
+           "nndl.engine.dropout", "nndl.augment", "nndl.engine.activations", "nndl.checks", "nndl.engine.conv",
+           "nndl.engine.pool", "nndl.engine.describe"]
 TARGET = 90.0
 DOC = ROOT / "docs" / "testing.md"
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
