@@ -9,7 +9,7 @@ import re
 import pytest
 from conftest import NOTEBOOKS, exercise_cells, nbclient, nbformat, outputs
 
-HANDED_OUT = ("level3.ipynb", "beyond.ipynb")
+HANDED_OUT = ("level3.ipynb", "beyond.ipynb", "level4.ipynb")
 ALL = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 
 
@@ -47,6 +47,15 @@ ANSWERS = {
     "beyond.ipynb": [
         "def my_softmax_delta(z, a, y):\n    return a - y",
         "def my_speedup(mu):\n    return 1 / (1 - mu)",
+    ],
+    "level4.ipynb": [
+        # a map: one 5x5 filter and a bias; a dense neuron: 784 weights and a bias, 20 x 24 x 24 of them
+        "my_counts = {'conv': (5 * 5 + 1) * 20, 'dense': (784 + 1) * 20 * 24 * 24}",
+        # the largest of each non-overlapping 2x2 window of X
+        "my_pooled = X.reshape(2, 2, 2, 2).max(axis=(1, 3))",
+        # a 5x5 filter fits 28 - 5 + 1 = 24 times a side; pooling halves; the second filters see 20 maps
+        "my_shapes = [(24, 24, 20), (12, 12, 20), (8, 8, 40), (4, 4, 40), (100,), (10,)]\n"
+        "my_params = (5*5*1 + 1)*20 + (5*5*20 + 1)*40 + (4*4*40 + 1)*100 + (100 + 1)*10",
     ],
 }
 

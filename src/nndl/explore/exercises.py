@@ -16,7 +16,14 @@ import numpy as np
 from nndl.engine.activations import sigmoid
 from nndl.engine.costs import CrossEntropyCost, LogLikelihoodCost
 
-__all__ = ["NotYetRight", "check_delta", "check_lambda", "check_momentum", "check_softmax_delta", "check_z_spread"]
+__all__ = ["NotYetRight", "check_conv_network", "check_conv_vs_dense", "check_delta", "check_lambda", "check_max_pool",
+           "check_momentum", "check_softmax_delta", "check_z_spread"]
+
+# The book's chapter 6 network: 28x28 images, 20 maps of 5x5, max-pool 2x2, 40 maps of 5x5, max-pool 2x2,
+# 100 fully connected neurons, 10 softmax outputs.
+BOOK_CONV_NET = [{"kind": "conv", "maps": 20, "kernel": 5}, {"kind": "pool", "size": 2},
+                 {"kind": "conv", "maps": 40, "kernel": 5}, {"kind": "pool", "size": 2},
+                 {"kind": "dense", "n": 100}, {"kind": "dense", "n": 10}]
 
 
 class NotYetRight(AssertionError):
@@ -192,3 +199,112 @@ def check_momentum(my_speedup) -> str:
         return ("Right: 1/(1 - mu). With mu = 0.9 steps grow to ten times plain SGD's on a steady slope, so "
                 "momentum at eta 0.05 moves about as fast as plain SGD at eta 0.5.")
     raise NotYetRight("; ".join(lines) + ". Hint: in the steady state v = mu v - eta g; solve for v.")
+
+
+def _book_network():
+    """The book's two-conv network built by nndl's engine (its layers' shapes and parameters are measured)."""
+    from nndl.engine.network import Network
+
+    return Network.stack((28, 28, 1), BOOK_CONV_NET, cost="log-likelihood", rng=0)
+
+
+def _shape(value) -> tuple:
+    try:
+        return tuple(int(v) for v in (value if isinstance(value, (tuple, list)) else (value,)))
+    except (TypeError, ValueError):
+        raise NotYetRight(f"a shape is a tuple of whole numbers such as (24, 24, 20), got {value!r}") from None
+
+
+def check_conv_network(shapes, params) -> str:
+    """Exercise: each layer's output shape (height, width, maps) or (neurons,) and the number of
+    weights and biases of the book's two-conv network, 20@5x5 -> pool 2 -> 40@5x5 -> pool 2 -> 100 -> 10
+    on 28x28 images. Both are held to the network nndl's engine builds."""
+    if shapes is None or params is None:
+        return _not_answered("my_shapes" if shapes is None else "my_params")
+    net = _book_network()
+    want = [tuple(layer.out_shape) for layer in net.layers]                  # 6 shapes
+    names = ["conv 20@5x5", "pool 2", "conv 40@5x5", "pool 2", "dense 100", "softmax 10"]
+    if not isinstance(shapes, (list, tuple)) or len(shapes) != len(want):
+        raise NotYetRight(f"my_shapes needs one shape per layer, {len(want)} in all ({', '.join(names)}), "
+                          f"got {shapes!r}")
+    for name, got, w in zip(names, shapes, want):
+        got = _shape(got)
+        if got != w and (len(w) != 1 or got != (w[0], 1)):
+            hint = (" A 5x5 filter fits 28 - 5 + 1 = 24 times along a side ('valid' positions, stride 1)."
+                    if name.startswith("conv") else " Pooling 2x2 halves the height and the width; the maps stay."
+                    if name.startswith("pool") else "")
+            raise NotYetRight(f"after the {name} layer you said {got}, the network gives {w}.{hint}")
+    n = net.n_params()
+    try:
+        mine = int(params)
+    except (TypeError, ValueError):
+        raise NotYetRight(f"my_params is a whole number, got {params!r}") from None
+    each = [sum(p.value.size for p in layer.params) for layer in net.layers]
+    per_layer = ", ".join(f"{name} {e:,}" for name, e in zip(names, each))
+    if mine != n:
+        hint = ""
+        if mine == n - sum(layer.params[1].value.size for layer in net.layers if layer.params):
+            hint = " You left out the biases: one per map of a conv layer, one per neuron of a dense layer."
+        elif mine == n - 5 * 5 * 19 * 40:                                   # 5x5x1 filters in conv 2
+            hint = " The second conv layer's filters see all 20 maps below: 5 x 5 x 20 weights each."
+        raise NotYetRight(f"you said {mine:,} parameters, the network has {n:,} "
+                          f"(per layer: {per_layer}).{hint}")
+    return (f"Right: {n:,} weights and biases ({per_layer}). The conv layers hold "
+            f"{each[0] + each[2]:,} of them; the fully connected layers hold the rest. Shapes: "
+            + " -> ".join(str(w) for w in want) + ".")
+
+
+def check_conv_vs_dense(counts) -> str:
+    """Exercise: the parameters of the first conv layer (20 maps of 5x5 on a 28x28 image) and of a
+    fully connected layer with the same number of output neurons (20 x 24 x 24) on the same 784
+    pixels. ``counts`` is {"conv": ..., "dense": ...}; held to the layers nndl's engine builds."""
+    if counts is None:
+        return _not_answered("my_counts")
+    if not isinstance(counts, dict) or set(counts) != {"conv", "dense"}:
+        raise NotYetRight("my_counts must be a dict with two numbers: {'conv': ..., 'dense': ...}")
+    from nndl.engine.layers import build_layer
+
+    conv = build_layer({"kind": "conv", "maps": 20, "kernel": 5, "activation": "sigmoid"}, (28, 28, 1), np.float32)
+    n_out = int(np.prod(conv.out_shape))                                      # 20 * 24 * 24
+    want = {"conv": sum(p.value.size for p in conv.params),
+            "dense": (784 + 1) * n_out}                                       # (n_in + 1) * n_out, counted
+    lines, wrong = [], []
+    for name in ("conv", "dense"):
+        try:
+            got = int(counts[name])
+        except (TypeError, ValueError):
+            raise NotYetRight(f"my_counts[{name!r}] is a whole number, got {counts[name]!r}") from None
+        if got != want[name]:
+            wrong.append(name)
+        lines.append(f"{name}: you said {got:,}, it has {want[name]:,}{' <-' if got != want[name] else ''}")
+    if not wrong:
+        return (f"Right: {'; '.join(lines)}, {want['dense'] / want['conv']:,.0f} times fewer. Local receptive "
+                f"fields: each of the {n_out:,} neurons sees 25 pixels, not 784. Shared weights: the 24 x 24 "
+                f"neurons of a map use the same 25 weights and bias, so a map has 26 parameters, not 576 x 26.")
+    hint = (" A dense neuron has a weight for each of the 784 pixels and a bias, and there are 20 x 24 x 24 of them."
+            if "dense" in wrong else " A conv layer's map shares one 5x5 filter and one bias among all its neurons.")
+    raise NotYetRight("; ".join(lines) + "." + hint)
+
+
+def check_max_pool(pooled, x) -> str:
+    """Exercise: predict max-pooling 2x2 of the 4x4 array ``x``; held to nndl's ``Pool`` layer."""
+    if pooled is None:
+        return _not_answered("my_pooled")
+    from nndl.engine.pool import Pool
+
+    x = np.asarray(x, dtype=np.float64)                                      # (4, 4)
+    want = Pool((4, 4, 1), 2).forward(x.reshape(1, 4, 4, 1))[0, :, :, 0]     # (2, 2)
+    try:
+        got = np.asarray(pooled, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise NotYetRight(f"my_pooled is a 2x2 array of numbers, got {pooled!r}") from None
+    if got.shape != (2, 2):
+        raise NotYetRight(f"my_pooled has shape {got.shape}; 2x2 pooling of a 4x4 array gives 2x2: one number for "
+                          f"each of the four non-overlapping 2x2 windows")
+    if np.array_equal(got, want):
+        return (f"Right: {want.tolist()}. Each number is the largest of its 2x2 window: pooling keeps whether a "
+                f"feature was found in that region, not exactly where, and quarters the neurons above.")
+    mean = x.reshape(2, 2, 2, 2).mean(axis=(1, 3))
+    hint = " That is the windows' mean (average pooling); max-pooling keeps the largest." if np.allclose(got, mean) \
+        else " The windows do not overlap: rows 0-1 x columns 0-1, rows 0-1 x columns 2-3, and so on."
+    raise NotYetRight(f"you said {got.tolist()}, max-pooling gives {want.tolist()}.{hint}")
