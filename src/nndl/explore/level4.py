@@ -43,7 +43,7 @@ from nndl.sweep.trial import DataSource, Trial
 
 CONV1 = "conv:20x5x5,pool:2"
 CONV2 = "conv:20x5x5,pool:2,conv:40x5x5,pool:2"
-FULL_TRAINING = 50_000  # the book's training set: estimates scale each row's measured epoch to it
+FULL_TRAINING = 50_000  # the book's training set (benchmarks/level4_estimate.py scales measured epochs to it)
 
 # (key, what the row adds, the book's test accuracy in %, what the row shows)
 LADDER = [
@@ -177,7 +177,6 @@ def run_level4(options: Options, splits, reporter: Reporter | None = None, on_sa
         results = collect(runner, trials, data, results, record_of, list(rows), reporter, time.perf_counter(),
                           (lambda r: on_save({**r, "complete": False})) if on_save else None, model)
         results["ensemble"] = ensemble(nets, ensemble_keys(options), splits.test)
-        results["estimate"] = estimate(results, Options.make(seed=options.seed))
         if on_save:
             on_save(results)
         return results
@@ -227,24 +226,6 @@ def ensemble(nets: dict, keys: list[str], test) -> dict:
                        "image": np.rint(X[i] * 255).astype(int).reshape(28, 28).tolist()} for i in wrong[:60]]}
 
 
-def estimate(results: dict, full: Options) -> dict:
-    """The full run's time on this machine, estimated from this run's measured epochs: each
-    training's mean seconds per training image of an epoch, scaled to the book's 50,000 images
-    (5x with expanded data) and to the full run's cap of epochs (an upper bound: early stopping
-    ends rows sooner). One core; with two workers about half."""
-    caps = {k: c.epochs for k, c in configs(full).items()}
-    out = {}
-    for key, r in results["runs"].items():
-        secs = r["history"]["epoch_seconds"]
-        if not secs:
-            continue
-        factor = get_expansion(r["config"].get("expand", "none")).factor
-        per_epoch = float(np.mean(secs)) / (r["n_train"] * factor) * FULL_TRAINING * factor
-        out[key] = {"epoch_seconds": per_epoch, "epochs": caps.get(key, 0), "seconds": per_epoch * caps.get(key, 0)}
-    return {"rows": out, "total_seconds": sum(v["seconds"] for v in out.values()),
-            "measured_on": {"n_train": next(iter(results["runs"].values()))["n_train"] if results["runs"] else 0}}
-
-
 DIFFERS = {
     "shallow": "nndl's N(0, 1/n_in) weights; network3 draws N(0, 1/n_out)",
     "relu": "the book's lambda 0.1 is network3's L2 divided by n/10 mini-batches: lambda 1.0 in network2's form",
@@ -281,11 +262,6 @@ def ladder_rows(results: dict) -> list[dict]:
     return out
 
 
-def hms(seconds: float) -> str:
-    m = int(round(seconds / 60))
-    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
-
-
 def markdown(results: dict) -> str:
     o, s = results["options"], results["sizes"]
     quick = o["quick"]
@@ -313,15 +289,8 @@ def markdown(results: dict) -> str:
     lines += [f"- {dict((k, w) for k, w, _, _ in LADDER)[k]}: {why}." for k, why in DIFFERS.items()]
     lines += ["- every row: early stopping (the book trains all its epochs and reports the test accuracy of the "
               "best validation epoch); the bias is added before pooling (the same values)."]
-    est = results.get("estimate")
-    if est and est["rows"]:
-        lines += ["", f"Estimated time of the full run on this machine (one core; about half with two workers): "
-                  f"**{hms(est['total_seconds'])}** at most, scaled from this run's measured epochs "
-                  f"({est['measured_on']['n_train']:,} training images) to 50,000 images and each row's cap of "
-                  "epochs; early stopping ends rows sooner.", "", "| Training | Epoch of 50,000 | Cap | Time |",
-                  "|---|---|---|---|"]
-        for k, v in est["rows"].items():
-            lines.append(f"| {k} | {v['epoch_seconds']:.0f} s | {v['epochs']} | {hms(v['seconds'])} |")
+    if not quick:
+        lines += ["", "Time: the seconds of each row's epochs (wall clock on this machine, other work included)."]
     return "\n".join(lines) + "\n"
 
 
@@ -330,9 +299,6 @@ def text(results: dict, width: int = 80) -> str:
     lines = [f"Level 4: chapter 6's ladder{quick}", "test accuracy (the book's)", ""]
     for r in ladder_rows(results):
         lines.append(f"{r['test']:6.2f}% ({r['book']:.2f}%)  {r['what']}"[:width])
-    est = results.get("estimate")
-    if est and est["rows"] and results["options"].get("quick"):
-        lines += ["", f"A full run: about {hms(est['total_seconds'])} on one core (estimated)"[:width]]
     return "\n".join(lines) + "\n"
 
 
