@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: run beyond test notebooks mutate fuzz data bench bench-beyond clean
+.PHONY: run beyond level4 test notebooks mutate fuzz data bench bench-beyond clean
 
 run: $(VENV)/.run-deps
 	$(BIN)/nndl data fetch mnist
@@ -17,6 +17,12 @@ run: $(VENV)/.run-deps
 beyond: $(VENV)/.run-deps
 	$(BIN)/nndl data fetch mnist
 	$(BIN)/nndl explore beyond
+
+# Level 4: chapter 6's convolutional networks, every row of the book's ladder (hours on 2 cores:
+# results.md gives the estimate). Stopped, the same command continues each training from its last epoch.
+level4: $(VENV)/.run-deps
+	$(BIN)/nndl data fetch mnist
+	$(BIN)/nndl explore level4
 
 test: $(VENV)/.test-deps
 	$(PY) -m pytest -q -n auto --dist loadfile

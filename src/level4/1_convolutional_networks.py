@@ -3,7 +3,8 @@
 Run from the src/ directory, as the end of the Level 3 document says:
 
     python level4/1_convolutional_networks.py --quick    # a smoke test on a small data set
-    python level4/1_convolutional_networks.py            # the book's ladder (60 epochs a row: hours)
+    python level4/1_convolutional_networks.py            # the book's whole ladder: hours; stopped, the
+                                                         # same command continues it
 
 The same as ``nndl explore level4``; ``--help`` lists the options. The book's own chapter 6
 code runs as written too: ``import network3`` (see network3.py beside this folder).

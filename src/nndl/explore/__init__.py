@@ -23,7 +23,7 @@ from nndl.explore.exercises import (NotYetRight, check_conv_network, check_conv_
 from nndl.explore.beyond_figures import captions as beyond_captions
 from nndl.explore.figures import (captions, fig_cost_comparison, fig_cross_entropy_advantage, fig_full_training,
                                   fig_initialization_comparison, fig_regularization_effect)
-from nndl.explore.level4_figures import (fig_accuracy_curves, fig_feature_maps, fig_filters, fig_level4_ladder,
+from nndl.explore.conv_figures import (fig_accuracy_curves, fig_feature_maps, fig_filters, fig_level4_ladder,
                                          fig_receptive_field)
 from nndl.explore.ladder import markdown as ladder_markdown
 from nndl.explore.ladder import text as ladder_text

@@ -1,42 +1,35 @@
-"""Figures of chapter 6 (Level 4) drawn from a trained conv net or from numbers: each returns a
-``matplotlib.figure.Figure`` (no pyplot, so nothing is shown or kept open behind the caller's back).
+"""The figures of Level 4 (chapter 6), drawn from results.json alone; each title says what to notice.
 
-* ``fig_receptive_field(image)``: the local receptive fields of a conv layer's first map, on a digit;
-* ``fig_filters(net)``: the first conv layer's learned filters, the book's picture;
-* ``fig_feature_maps(net, image)``: one digit through the first conv layer and its pooling;
-* ``fig_accuracy_curves(curves)``: validation accuracy per epoch of several runs;
-* ``fig_level4_ladder(rows)``: chapter 6's ladder, each row's test accuracy beside the book's.
-
-Images are flat rows of 784 pixels (or 28 x 28); a network's conv layers hold ``w`` as
-(kernel, kernel, channels, maps) and its layers' outputs are (batch, height, width, maps).
+1_filters.png: the first conv layer's 20 learned 5x5 filters (the book's picture);
+2_feature_maps.png: a test digit through both conv layers of the ReLU row's network;
+3_accuracy.png: validation accuracy per epoch of every row;
+4_ladder.png: the ladder, ours beside the book's;
+5_ensemble_errors.png: the test digits the ensemble's vote gets wrong, with labels and answers.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
-from matplotlib.ticker import MaxNLocator
-
-from nndl.errors import ConfigError
-from nndl.explore.figures import wrap_to_figure
-
-__all__ = ["fig_accuracy_curves", "fig_feature_maps", "fig_filters", "fig_level4_ladder", "fig_receptive_field"]
 
 
-def _square(image) -> np.ndarray:
-    x = np.asarray(image, dtype=np.float64)
-    side = int(round(np.sqrt(x.size)))
-    if side * side != x.size:
-        raise ConfigError(f"an image must have side x side pixels, got {x.size} values")
-    return x.reshape(side, side)                                             # (28, 28)
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
 
 
-def _first_conv(net):
-    for i, layer in enumerate(net.layers):
-        if getattr(layer, "kind", None) == "conv":
-            return i, layer
-    raise ConfigError("the network has no conv layer: train it with layers='conv:20x5x5,pool:2,...'")
+def _save(fig, folder: Path, name: str, title: str) -> Path:
+    from nndl.explore.figures import wrap_to_figure
+
+    fig.suptitle(wrap_to_figure(title, fig), fontsize=10)
+    fig.tight_layout()
+    path = folder / name
+    fig.savefig(path, dpi=100)
+    _plt().close(fig)
+    return path
 
 
 def _blank(ax) -> None:
@@ -44,126 +37,129 @@ def _blank(ax) -> None:
     ax.set_yticks([])
 
 
-def _title(fig: Figure, title: str, notice: str) -> None:
-    fig.suptitle(title + "\n" + wrap_to_figure(notice, fig), fontsize=10)
-
-
-def fig_receptive_field(image, kernel: int = 5, at=((3, 4), (13, 12))) -> Figure:
-    """A digit (left) with the kernel x kernel local receptive fields of the hidden neurons at
-    positions ``at`` (row, column) of the first map (right): each hidden neuron sees only its own
-    small square of the image, and the squares slide one pixel at a time."""
-    x = _square(image)                                                       # (28, 28)
-    side = x.shape[0] - kernel + 1                                           # 24
-    fig = Figure(figsize=(8, 4.4), layout="constrained")
-    left, right = fig.subplots(1, 2)
-    left.imshow(x, cmap="binary")
-    right.imshow(np.zeros((side, side)), cmap="binary", vmin=0, vmax=1)
-    for (r, c), color in zip(at, ("tab:red", "tab:blue")):
-        left.add_patch(Rectangle((c - 0.5, r - 0.5), kernel, kernel, fill=False, lw=2, color=color))
-        right.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, color=color))
-    left.set_title(f"input: {x.shape[0]} x {x.shape[1]} pixels", fontsize=10)
-    right.set_title(f"first hidden map: {side} x {side} neurons", fontsize=10)
-    for ax in (left, right):
+def draw_filters(results: dict, folder: Path) -> Path:
+    """The first conv layer's 20 learned 5x5 filters (the book's picture), dark = large weight."""
+    plt = _plt()
+    w = np.array(results["filters"])                                     # (maps, 5, 5)
+    fig, axes = plt.subplots(2, (len(w) + 1) // 2, figsize=(8, 3.6))
+    for ax, f in zip(axes.flat, w):
+        ax.matshow(f, cmap="binary")
         _blank(ax)
-        ax.set_xlim(-0.5, x.shape[0] - 0.5 if ax is left else side - 0.5)
-        ax.set_ylim(x.shape[0] - 0.5 if ax is left else side - 0.5, -0.5)
-    _title(fig, "Local receptive fields", f"Each coloured neuron on the right sees only the {kernel} x {kernel} "
-           f"square of the same colour on the left; moving one neuron across the map moves its square one pixel, "
-           f"so a {x.shape[0]}-pixel side gives {x.shape[0]} - {kernel} + 1 = {side} neurons.")
-    return fig
+    notice = ("After a quick run they are still mostly their random start: the book's picture needs many "
+              "epochs on all of MNIST." if results["options"].get("quick") else
+              "Look for strokes and edges: each map looks for its own feature, anywhere in the image.")
+    return _save(fig, folder, "1_filters.png", "The first conv layer's 20 learned 5x5 filters (ReLU row); dark "
+                 f"squares are large weights. {notice}")
 
 
-def fig_filters(net, title: str = "") -> Figure:
-    """The first conv layer's filters, one small image per map, dark = large positive weight
-    (the book's picture of its 20 learned 5 x 5 filters)."""
-    _, conv = _first_conv(net)
-    w = np.asarray(conv.w.value, dtype=np.float64)[:, :, 0, :].transpose(2, 0, 1)   # (maps, k, k)
-    cols = (len(w) + 1) // 2 if len(w) > 10 else len(w)
-    rows = -(-len(w) // cols)
-    fig = Figure(figsize=(8, 0.9 * rows + 1.2), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
-    for ax in axes:
+def mosaic(maps: np.ndarray, cols: int) -> np.ndarray:
+    """Maps (k, h, w) tiled ``cols`` to a row with a one-pixel gap (NaN: drawn blank), each
+    scaled by the layer's largest value so a silent map is white."""
+    k, h, w = maps.shape
+    rows = (k + cols - 1) // cols
+    out = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), np.nan)        # (rows*(h+1)-1, cols*(w+1)-1)
+    top = float(np.abs(maps).max()) or 1.0
+    for i, m in enumerate(maps):
+        r, c = divmod(i, cols)
+        out[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = m / top
+    return out
+
+
+def draw_feature_maps(results: dict, folder: Path) -> Path:
+    """A test digit, its 20 maps after the first conv layer (24x24) and its 40 after the second (8x8)."""
+    plt = _plt()
+    fm = results["feature_maps"]
+    c1, c2 = np.array(fm["conv1"]), np.array(fm["conv2"])                # (20, 24, 24), (40, 8, 8)
+    fig, axes = plt.subplots(1, 3, figsize=(11, 4.4), gridspec_kw={"width_ratios": [1, 2.6, 2.6]})
+    cmap = plt.get_cmap("binary").with_extremes(bad="#d8e4f0")
+    panels = [(np.array(fm["image"]), "the digit (28x28)"),
+              (mosaic(c1, 5), f"conv 1: {len(c1)} maps of {c1.shape[1]}x{c1.shape[2]}"),
+              (mosaic(c2, 8), f"conv 2: {len(c2)} maps of {c2.shape[1]}x{c2.shape[2]} (after pooling)")]
+    for ax, (img, title) in zip(axes, panels):
+        ax.imshow(img, cmap=cmap, vmin=0, vmax=1)
+        ax.set_title(title, fontsize=9)
         _blank(ax)
-        ax.axis("off")
-    for i, (ax, f) in enumerate(zip(axes, w)):
-        ax.axis("on")
-        ax.imshow(f, cmap="binary")
-        ax.set_title(str(i), fontsize=8)
-    k = w.shape[1]
-    _title(fig, title or f"The first conv layer's {len(w)} filters ({k} x {k} weights each)",
-           "Dark squares are large positive weights, light ones large negative weights; each filter is one "
-           "feature map's shared weights.")
-    return fig
+    return _save(fig, folder, "2_feature_maps.png", "A test digit through the ReLU row's conv layers (dark = "
+                 "active, white = silent). Notice that each first-layer map lights up its own part of the "
+                 "stroke, and the second layer's smaller maps respond to combinations of them: the digit's "
+                 "picture fades, its features remain.")
 
 
-def fig_feature_maps(net, image, n_maps: int = 10) -> Figure:
-    """One digit (left) through the first conv layer (top row: the first ``n_maps`` feature maps)
-    and the pooling layer above it, when there is one (bottom row), dark = strong response."""
-    i, conv = _first_conv(net)
-    x = _square(image)                                                       # (28, 28)
-    outs = net.forward_layers(x.reshape(1, -1).astype(net.dtype))            # [X, a_1 (1, 24, 24, maps), ...]
-    maps = outs[i + 1][0]                                                    # (24, 24, maps)
-    pooled = outs[i + 2][0] if i + 1 < len(net.layers) and net.layers[i + 1].kind == "pool" else None
-    n = min(n_maps, maps.shape[-1])
-    rows = 2 if pooled is not None else 1
-    fig = Figure(figsize=(10, 1.2 + 1.05 * rows), layout="constrained")
-    grid = fig.add_gridspec(rows, n + 2)
-    ax = fig.add_subplot(grid[:, :2])
-    ax.imshow(x, cmap="binary")
-    ax.set_title("the digit", fontsize=9)
-    _blank(ax)
-    for row, (a, what) in enumerate(((maps, f"conv {maps.shape[0]}x{maps.shape[1]}"),
-                                     (pooled, "pooled"))[:rows]):
-        for f in range(n):
-            ax = fig.add_subplot(grid[row, f + 2])
-            ax.imshow(a[:, :, f], cmap="binary")
-            _blank(ax)
-            ax.set_title(f"{what} {f}" if f == 0 else str(f), fontsize=8)
-    pooled_text = (f" The row below is each map max-pooled to {pooled.shape[0]} x {pooled.shape[1]}: coarser, "
-                   "the same pattern." if pooled is not None else "")
-    _title(fig, f"Feature maps: the digit through the first {n} of {maps.shape[-1]} maps",
-           "Each map lights up where its filter's feature is in the digit (dark = strong), the same feature "
-           "found everywhere." + pooled_text)
-    return fig
+def draw_accuracy(results: dict, folder: Path, ladder: list) -> Path:
+    """Validation accuracy per epoch, a line per row of ``ladder`` (the ensemble's extra nets left out)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(9, 5))
+    n_val = results["sizes"]["validation"]
+    for key, what, _, _ in ladder:
+        r = results["runs"].get(key)
+        if r is None or not r["history"]["evaluation_accuracy"]:
+            continue
+        acc = 100 * np.array(r["history"]["evaluation_accuracy"]) / n_val          # (epochs,)
+        ax.plot(np.arange(1, len(acc) + 1), acc, marker="o", ms=3, label=f"{key}: {what}"[:60])
+    from matplotlib.ticker import MaxNLocator
 
-
-def fig_accuracy_curves(curves: dict, title: str = "Validation accuracy per epoch", notice: str = "") -> Figure:
-    """One line per run: ``curves`` maps a label to its accuracy after each epoch, in %."""
-    fig = Figure(figsize=(7, 4.2), layout="constrained")
-    ax = fig.subplots()
-    for label, values in curves.items():
-        values = np.asarray(values, dtype=np.float64)                         # (epochs,)
-        ax.plot(np.arange(1, len(values) + 1), values, marker="o", label=label)
-    ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
     ax.set_ylabel("validation accuracy (%)")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=9)
-    _title(fig, title, notice)
-    return fig
+    ax.legend(fontsize=7, loc="lower right")
+    notice = ("A quick run of 1-2 epochs on a small sample: notice that the sigmoid conv rows have barely "
+              "started while the ReLU rows already learn." if results["options"].get("quick") else
+              "Notice that the conv rows keep climbing after the dense baseline has levelled off, and that "
+              "the ReLU rows start higher than the sigmoid ones; a line ends where early stopping ended its row.")
+    return _save(fig, folder, "3_accuracy.png", f"Validation accuracy per epoch, one line per row. {notice}")
 
 
-def fig_level4_ladder(rows, title: str = "Chapter 6's ladder: test accuracy", notice: str = "") -> Figure:
-    """Horizontal bars, one pair per row of the ladder: ``rows`` is a list of (what the row adds,
-    your test accuracy in %, the book's in %); the first row at the top."""
-    rows = list(rows)
-    labels = [r[0] for r in rows]
-    yours = np.array([r[1] for r in rows], dtype=np.float64)                  # (rows,)
-    book = np.array([r[2] for r in rows], dtype=np.float64)                   # (rows,)
-    fig = Figure(figsize=(9, 0.55 * len(rows) + 1.8), layout="constrained")
-    ax = fig.subplots()
+def draw_ladder(results: dict, folder: Path, rows: list[dict]) -> Path:
+    """The ladder: our test accuracy beside the book's, row by row (``nndl.explore.level4.ladder_rows``)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(9, 5))
     y = np.arange(len(rows))[::-1]
-    ax.barh(y + 0.2, yours, height=0.4, label="this run", color="tab:blue")
-    ax.barh(y - 0.2, book, height=0.4, label="the book (60 epochs, all of MNIST)", color="0.7")
-    for yy, v in zip(y, yours):
-        ax.text(v, yy + 0.2, f" {v:.2f}%", va="center", fontsize=8)
-    for yy, v in zip(y, book):
-        ax.text(v, yy - 0.2, f" {v:.2f}%", va="center", fontsize=8)
-    ax.set_yticks(y, labels, fontsize=9)
-    low = min(yours.min(), book.min())
-    ax.set_xlim(max(0.0, low - 5), 109)                                    # room for the labels past 100
-    ax.set_xticks([t for t in ax.get_xticks() if t <= 100])
+    ax.barh(y + 0.2, [r["book"] for r in rows], 0.4, label="the book", color="#bbbbbb")
+    ax.barh(y - 0.2, [r["test"] for r in rows], 0.4, label="nndl (this run)", color="#3070b0")
+    for yy, r in zip(y, rows):
+        ax.text(r["test"], yy - 0.2, f" {r['test']:.2f}%", va="center", fontsize=8)
+        ax.text(r["book"], yy + 0.2, f" {r['book']:.2f}%", va="center", fontsize=8, color="#555555")
+    ax.set_yticks(y, [r["key"] for r in rows])
+    low = min([r["test"] for r in rows] + [97.0])
+    ax.set_xlim(max(0.0, low - 1.0), 100.4)
     ax.set_xlabel("test accuracy (%)")
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=9, frameon=False)
-    _title(fig, title, notice)
-    return fig
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
+    quick = results["options"].get("quick")
+    return _save(fig, folder, "4_ladder.png", "Chapter 6's ladder, each row adding one idea. " + (
+        "A quick run on a small sample: the rows stay far below the book's; read their order, not the numbers."
+        if quick else "Notice that the steps shrink as the rows go up: the last errors are the hardest ones."))
+
+
+def draw_ensemble_errors(results: dict, folder: Path) -> Path:
+    """The test digits the ensemble's vote gets wrong (at most 60): label, answer, the five answers."""
+    plt = _plt()
+    e = results["ensemble"]
+    wrong = e["wrong"]
+    cols = 10
+    n_rows = max(1, (len(wrong) + cols - 1) // cols)
+    fig, axes = plt.subplots(n_rows, cols, figsize=(11, 1.35 * n_rows + 1.2), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, w in zip(axes.flat, wrong):
+        ax.imshow(np.array(w["image"]), cmap="binary")
+        ax.set_title(f"{w['label']} read {w['answer']}\n{''.join(map(str, w['answers']))}", fontsize=8)
+    shown = f"the first {len(wrong)} of them" if len(wrong) < e["n_wrong"] else "all of them"
+    return _save(fig, folder, "5_ensemble_errors.png", f"The {e['n_wrong']} of {e['n_test']:,} test digits the "
+                 f"ensemble's vote gets wrong ({shown}): 'label read answer', and below it the five nets' "
+                 "answers. Notice how many a person would hesitate over too (the book shows its 33).")
+
+
+def draw_all(results: dict, folder: Path, ladder: list, rows: list[dict]) -> list[Path]:
+    """Every figure whose data ``results`` holds; their paths. ``ladder``: (key, what, book, shows)
+    of each row; ``rows``: the ladder's numbers (both from ``nndl.explore.level4``)."""
+    paths = []
+    if "filters" in results:
+        paths.append(draw_filters(results, folder))
+    if "feature_maps" in results:
+        paths.append(draw_feature_maps(results, folder))
+    if results["runs"]:
+        paths += [draw_accuracy(results, folder, ladder), draw_ladder(results, folder, rows)]
+    if results.get("ensemble") and results["ensemble"]["nets"]:
+        paths.append(draw_ensemble_errors(results, folder))
+    return paths

@@ -217,6 +217,8 @@ def add_level4_ladder(report: Report, results: dict, steps: dict) -> None:
     from nndl.explore.level4 import ladder_rows
     report.ladder_expected = "The book"
     for row in ladder_rows(results):
+        if row["key"] not in results["runs"]:  # the ensemble's vote: a row of the ladder, no network of its own
+            continue
         steps[row["key"]] = row["what"]
         report.ladder.append({"step": row["what"], "run": row["key"], "expected": f"{row['book']:.2f}%",
                               "config": results["runs"][row["key"]].get("config", {}),

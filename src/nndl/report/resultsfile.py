@@ -155,6 +155,7 @@ def check_results(results, filename) -> dict:
         _check_beyond(c, runs)
     if level4:
         _check_level4(c, runs)
+        _check_ensemble(c, results, runs)
     return results
 
 
@@ -217,7 +218,7 @@ def _check_level4(c: _Checker, runs: dict) -> None:
     """Chapter 6's ladder: each of its rows that is there carries what the ladder shows (its final
     accuracies, time, epochs and layer description); at least one row is there."""
     from nndl.explore.level4 import LADDER
-    rows = [(key, runs[key]) for key, _, _ in LADDER if key in runs]
+    rows = [(key, runs[key]) for key, *_ in LADDER if key in runs]
     if not rows:
         c.fail("runs", "no run is a row of chapter 6's ladder, so this is not the results of nndl explore level4")
     for name, run in rows:
@@ -232,3 +233,25 @@ def _check_level4(c: _Checker, runs: dict) -> None:
             c.fail(f"{where}.history.epoch_seconds", "must be a list (the ladder shows the epochs)")
         if not isinstance((run.get("config") or {}).get("layers"), (str, type(None))):
             c.fail(f"{where}.config.layers", "must be a layer description (text) or null")
+        acc = (run.get("history") or {}).get("evaluation_accuracy")
+        if not isinstance(acc, list):
+            c.fail(f"{where}.history.evaluation_accuracy", "must be a list (the ladder shows the best epoch)")
+
+
+def _check_ensemble(c: _Checker, results: dict, runs: dict) -> None:
+    """Level 4's ensemble record: the networks that voted (names of runs here) and its two accuracies."""
+    e = results.get("ensemble")
+    if e is None:
+        return
+    c.of(e, "object", "ensemble", "an object (nets, vote_accuracy, mean_accuracy)", optional=False)
+    nets = e.get("nets")
+    c.of(nets, "list", "ensemble.nets", "a list of run names", optional=False)
+    if len(nets) > MAX_REPORT_RUNS or not all(isinstance(k, str) for k in nets):
+        c.fail("ensemble.nets", f"must be at most {MAX_REPORT_RUNS} run names, got {quote(nets, 40)}")
+    missing = [k for k in nets if k not in runs]
+    if missing:
+        c.fail("ensemble.nets", f"names runs that are not in the file: {quote(missing, 40)}")
+    for key in ("vote_accuracy", "mean_accuracy"):
+        v = e.get(key)
+        if not _number(v) or not 0 <= v <= 1:
+            c.fail(f"ensemble.{key}", f"must be a finite number in [0, 1], got {quote(v, 40)}")

@@ -24,8 +24,10 @@ from pathlib import Path
 from nndl.config import TrainConfig
 from nndl.data import DATASETS, Split, Splits, load_dataset
 from nndl.errors import ConfigError
-from nndl.engine.history import MONITORS as ENGINE_MONITORS
+from nndl.engine.history import MONITORS as ENGINE_MONITORS, History
 from nndl.engine.training import train
+from nndl.errors import ModelFileError
+from nndl.serialization import load_with_metadata, save
 
 from .events import emit
 
@@ -86,7 +88,10 @@ class Trial:
     watched after every epoch (the validation set, except in the book's overfitting demo);
     ``monitor`` names the per-epoch series recorded (``nndl.engine.training.train``'s monitor_*
     flags); ``finals`` the splits whose accuracy is measured once at the end (the test set
-    only when asked). ``keep_model`` returns the trained network too.
+    only when asked). ``keep_model`` returns the trained network too. ``checkpoint``: a
+    model file (with the loop's continuation state) saved atomically after every epoch, from
+    which the same trial run again continues to the weights of a run never stopped
+    (:func:`train_checkpointed`).
     """
 
     key: str
@@ -98,6 +103,7 @@ class Trial:
     monitor: tuple[str, ...] = ("evaluation_accuracy",)
     finals: tuple[str, ...] = ("validation",)
     keep_model: bool = False
+    checkpoint: str | None = None  # a model file rewritten after every epoch; a rerun continues from it
     label: dict = field(default_factory=dict, compare=False)  # e.g. the swept values, for people
     tensorboard: str | None = field(default=None, compare=False)  # a folder: event files in <it>/<label or key>
 
@@ -151,8 +157,12 @@ def run_trial(trial: Trial, data) -> dict:
     monitor = {f"monitor_{m}": True for m in trial.monitor}
     monitor.setdefault("monitor_evaluation_accuracy", False)
     try:
-        net, history = train(trial.config, training, evaluation, net=None if board is None else board.net,
-                             on_epoch=on_epoch, on_batch=on_batch, **monitor)
+        if trial.checkpoint is not None:
+            net, history = train_checkpointed(trial.config, trial.checkpoint, training, evaluation, on_epoch=on_epoch,
+                                              on_batch=on_batch, **monitor)
+        else:
+            net, history = train(trial.config, training, evaluation, net=None if board is None else board.net,
+                                 on_epoch=on_epoch, on_batch=on_batch, **monitor)
     finally:
         if board is not None:
             board.close()
@@ -183,3 +193,47 @@ def _tensorboard(trial: Trial, evaluation: Split):
 
     folder = run_folder(trial.tensorboard, label_name(trial.label) or trial.key)
     return TensorBoardWriter(folder, initial_network(trial.config), evaluation.images, evaluation=trial.evaluation)
+
+
+def train_checkpointed(config: TrainConfig, checkpoint, training, evaluation, *, on_epoch=None, on_batch=None,
+                       should_stop=None, **monitor):
+    """``train`` one epoch at a time, saving the network, ``config`` and the history (with the
+    loop's state) to ``checkpoint`` atomically after each epoch; return (net, history).
+
+    Run again after a stop (Ctrl-C, a killed process, a machine that slept), it loads the file
+    and trains only the epochs left, to the same weights, bit for bit, as a run never stopped
+    (the loop stops at an epoch's end, where ``fit`` keeps its whole state). A finished run's
+    file is returned as it is. A file of another config is a ``ModelFileError`` naming it.
+    ``should_stop`` is asked between windows, as ``fit`` asks it (a stop mid-epoch keeps the
+    last epoch's file).
+    """
+    path = Path(checkpoint)
+    net, history = None, None
+    if path.exists():
+        net, saved, past = load_with_metadata(path)
+        if saved != config.to_dict() or past is None:
+            raise ModelFileError(f"{path}: a checkpoint of another training run (its config differs from this "
+                                 f"one's); move it away to start this run afresh")
+        history = History.from_dict(past)
+        if history.stopped != "interrupted":
+            return net, history                                       # trained to its end already
+    at_end = [False]
+
+    def batch(done, total):
+        at_end[0] = done == total
+        if on_batch is not None:
+            on_batch(done, total)
+
+    def stop():
+        return at_end[0] or (should_stop is not None and bool(should_stop()))
+
+    while True:
+        left = config.epochs - (history.epochs if history is not None else 0)
+        at_end[0] = False
+        net, history = train(config.replace(epochs=left), training, evaluation, net=net, history=history,
+                             on_epoch=on_epoch, on_batch=batch, should_stop=stop, **monitor)
+        if history.stopped == "interrupted" and not at_end[0]:
+            return net, history                                       # stopped mid-epoch: keep the last file
+        save(net, path, config=config, history=history)
+        if history.stopped != "interrupted":
+            return net, history

@@ -50,6 +50,7 @@ class Exploration:
     markdown: Callable         # results -> results.md
     finished: Callable         # results (a dict) -> True for a results.json this exploration wrote
     report: bool = True        # write report.html
+    resumable: bool = False    # trainings checkpoint each epoch; the same command continues a stopped run
 
 
 class BarReporter(Reporter):
@@ -129,7 +130,31 @@ def parser(exp: Exploration, prog: str) -> OneLineParser:
                    help="also write each run's per-epoch scalars and histograms for TensorBoard, in "
                         f"DIR/{exp.name}_<time>/<run> (needs pip install 'nndl[tensorboard]')")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    if exp.resumable:
+        p.add_argument("--fresh", action="store_true",
+                       help="start a new folder even when an earlier run with the same options was stopped "
+                            "(by default the same command continues it: every training from its last epoch)")
     return p
+
+
+def unfinished_folder(pictures: str, exp: Exploration, options) -> Path | None:
+    """The newest folder under PICTURES/<name>/ holding a stopped run of ``exp`` with these
+    options (its results.json not complete), which the same command continues; else None."""
+    parent = Path(pictures) / exp.name
+    wanted = json.loads(json.dumps(options.__dict__))
+    try:
+        folders = sorted((f for f in parent.iterdir() if f.is_dir() and not f.is_symlink()), reverse=True)
+    except OSError:
+        return None
+    for folder in folders:
+        try:
+            results = json.loads((folder / "results.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(results, dict) and results.get("exploration") == exp.name and not results.get("complete") \
+                and results.get("options") == wanted:
+            return folder
+    return None
 
 
 def new_folder(pictures: str, name: str) -> Path:
@@ -199,8 +224,16 @@ def main(exp: Exploration, argv: list[str] | None, prog: str) -> int:
         reporter = BarReporter(args.quiet)
         tqdm.write(f"Loading {args.dataset} ...", file=sys.stderr)
         splits = load_dataset(args.dataset)
-        folder = new_folder(args.pictures, exp.name)
-        tqdm.write(f"Writing to {folder}", file=sys.stderr)
+        folder = None if not exp.resumable or args.fresh else unfinished_folder(args.pictures, exp, options)
+        extra = {}
+        if folder is not None:
+            tqdm.write(f"Continuing the stopped run in {folder}", file=sys.stderr)
+            extra["previous"] = json.loads((folder / "results.json").read_text())
+        else:
+            folder = new_folder(args.pictures, exp.name)
+            tqdm.write(f"Writing to {folder}", file=sys.stderr)
+        if exp.resumable:
+            extra["checkpoints"] = folder / "checkpoints"
 
         recorded = dataset_record(args.dataset)  # an .npz file by its absolute path and SHA-256
 
@@ -223,12 +256,14 @@ def main(exp: Exploration, argv: list[str] | None, prog: str) -> int:
         try:
             with blas_threads(), make_runner(args.workers, args.dask) as runner:
                 results = exp.run(options, splits, reporter, on_save=save, runner=runner,
-                                  source=DataSource.make(args.dataset), on_model=save_model, **board)
+                                  source=DataSource.make(args.dataset), on_model=save_model, **board, **extra)
         finally:
             reporter.close()
         paths = exp.write_outputs(results, folder)
     except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM under the nndl command (Terminated)
-        print("\nInterrupted; results.json (and models/) keep the runs that finished.", file=sys.stderr)
+        print("\nInterrupted; results.json (and models/) keep the runs that finished." + (
+            " Run the same command again to continue each training from its last epoch." if exp.resumable else ""),
+            file=sys.stderr)
         return interrupt_status(e)
     except (NndlError, OSError) as e:
         print(f"{prog}: error: {cap(describe(e))}", file=sys.stderr)
