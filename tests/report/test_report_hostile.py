@@ -310,3 +310,37 @@ def test_a_fifo_as_a_model_or_results_file_is_one_line_and_never_blocks(tmp_path
     for argv in (["evaluate", str(model)], ["evaluate", str(model), "--dataset", str(tmp_path / "set.npz")]):
         done = subprocess.run([sys.executable, "-m", "nndl", *argv], capture_output=True, text=True, timeout=60)
         assert done.returncode == 1 and "not a regular file" in done.stderr, done.stderr
+
+
+# -- a Level 4 results.json: its ladder rows and its ensemble record, checked whole ---------------------
+
+def _level4_results() -> dict:
+    run = {"config": {"layers": "conv:20x5x5,pool:2", "eta": 0.1, "lmbda": 0.0},
+           "history": {"epoch_seconds": [1.0, 1.0], "evaluation_accuracy": [50, 60]}, "seconds": 2.0,
+           "final": {"test_accuracy": 0.9, "validation_accuracy": 0.91}}
+    return {"exploration": "level4", "complete": True, "created": "2026-12-05", "options": {"quick": True},
+            "sizes": {"training": 100, "validation": 50, "test": 50}, "runs": {"conv": run, "shallow": run},
+            "ensemble": {"nets": ["conv", "shallow"], "vote_accuracy": 0.92, "mean_accuracy": 0.91}}
+
+
+def test_a_level4_results_file_is_read():
+    from nndl.report.resultsfile import check_results
+    assert check_results(_level4_results(), "r.json")["exploration"] == "level4"
+
+
+@pytest.mark.parametrize("edit, part", [
+    (lambda r: r["ensemble"].update(nets="conv"), "ensemble.nets"),
+    (lambda r: r["ensemble"].update(nets=["conv", "../../x"]), "ensemble.nets"),
+    (lambda r: r["ensemble"].update(vote_accuracy=7), "ensemble.vote_accuracy"),
+    (lambda r: r.update(ensemble=[1]), "ensemble"),
+    (lambda r: r["runs"]["conv"]["history"].update(evaluation_accuracy=None), "evaluation_accuracy"),
+    (lambda r: r["runs"]["conv"]["final"].pop("test_accuracy"), "test_accuracy"),
+    (lambda r: r.update(ladder=[]), "exploration"),
+    (lambda r: r.update(runs={"other": r["runs"]["conv"]}), "runs"),
+])
+def test_a_level4_results_file_with_a_wrong_part_is_one_error_naming_it(edit, part):
+    from nndl.report.resultsfile import check_results
+    results = _level4_results()
+    edit(results)
+    with pytest.raises(ResultsFileError, match=re.escape(part)):
+        check_results(results, "r.json")
