@@ -3,6 +3,8 @@ results.json, results.md, every row's model (conv nets, format_version 2), the f
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
@@ -15,15 +17,23 @@ from nndl.cli.explore.level4 import main as level4_main
 from nndl.explore import level4
 
 NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
+PRINTED: list[str] = []  # what the quick run printed
 
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     pictures = tmp_path_factory.mktemp("pictures")
-    assert nndl_main(["explore", "level4", "--quick", "--dataset", NPZ, "--pictures", str(pictures), "--quiet",
-                      "--workers", "1"]) == 0
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        assert nndl_main(["explore", "level4", "--quick", "--dataset", NPZ, "--pictures", str(pictures), "--quiet",
+                          "--workers", "1"]) == 0
     (folder,) = (pictures / "level4").iterdir()
+    PRINTED.append(out.getvalue())
     return folder, json.loads((folder / "results.json").read_text())
+
+
+def test_the_last_lines_say_what_was_saved_in_plain_words(finished):
+    (printed,) = PRINTED
+    assert "Saved 1 figure, results.json, results.md and the 6 trained models (models/) in" in printed
 
 
 def test_quick_run_writes_the_ladder_results_models_and_filters(finished):
