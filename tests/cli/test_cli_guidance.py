@@ -34,6 +34,20 @@ def test_a_typo_gets_did_you_mean(capsys, argv, meant):
     assert main(argv) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert f"invalid choice: '{argv[-1]}'" in line and f"; did you mean '{meant}'? (see nndl" in line
+    assert "choose from" not in line  # the guess in place of the list of every choice
+
+
+def test_a_mistyped_command_is_one_short_line(capsys):
+    assert main(["trian"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == "nndl: error: argument COMMAND: invalid choice: 'trian'; did you mean 'train'? (see nndl --help)"
+    assert len(line) <= 100
+
+
+def test_a_word_close_to_no_choice_keeps_the_list(capsys):
+    assert main(["train", "--cost", "xyzzy"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "invalid choice: 'xyzzy' (choose from 'quadratic', 'cross-entropy', 'log-likelihood')" in line
 
 
 def test_a_word_like_no_command_gets_no_guess(capsys):

@@ -5,7 +5,10 @@ weights of the unbroken run."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,19 +21,27 @@ from nndl.explore import level4
 from nndl.serialization import load_with_metadata
 
 NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
+PRINTED: list[str] = []  # what the quick run printed
 
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     pictures = tmp_path_factory.mktemp("pictures")
-    assert nndl_main(["explore", "level4", "--quick", "--dataset", NPZ, "--pictures", str(pictures), "--quiet",
-                      "--workers", "1"]) == 0
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        assert nndl_main(["explore", "level4", "--quick", "--dataset", NPZ, "--pictures", str(pictures), "--quiet",
+                          "--workers", "1"]) == 0
     (folder,) = (pictures / "level4").iterdir()
+    PRINTED.append(out.getvalue())
     return folder, json.loads((folder / "results.json").read_text())
 
 
 FIGURES = ["1_filters.png", "2_feature_maps.png", "3_accuracy.png", "4_ladder.png", "5_ensemble_errors.png"]
 BOOK = ["97.80%", "98.78%", "99.06%", "99.23%", "99.37%", "99.43%", "99.60%", "99.67%"]
+
+
+def test_the_last_lines_say_what_was_saved_in_plain_words(finished):
+    (printed,) = PRINTED
+    assert re.search(r"Saved 5 figures, results\.json, results\.md and the \d+ trained models \(models/\) in", printed)
 
 
 def test_quick_run_writes_every_row_results_models_and_figures(finished):

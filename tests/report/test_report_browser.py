@@ -120,6 +120,7 @@ def pad_pixels(driver) -> np.ndarray:
 def draw(driver, strokes, steps: int = 4) -> None:
     """Draw polylines with the mouse (pointer events); points are offsets from the pad's centre."""
     pad = driver.find_element(By.ID, "pad")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", pad)  # the mouse reaches only the window
     for points in strokes:
         chain = ActionChains(driver).move_to_element_with_offset(pad, *points[0]).click_and_hold()
         for (x0, y0), (x1, y1) in zip(points, points[1:]):

@@ -150,6 +150,9 @@ def test_a_drawing_is_read_by_the_conv_net_and_its_maps_follow(browser, page, mo
     assert counts == [6, 6, 8, 8]
     blank = maps_pixels(browser)
     pad = browser.find_element(By.ID, "pad")
+    # the header says which data set the model was trained on, by path: from a checkout at a long
+    # path it takes several lines and pushes the pad below the window's fold, where the mouse cannot go
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", pad)
     ActionChains(browser).move_to_element_with_offset(pad, -60, -80).click_and_hold() \
         .move_to_element_with_offset(pad, 60, -80).move_to_element_with_offset(pad, 20, 0) \
         .move_to_element_with_offset(pad, -12, 92).release().perform()
@@ -169,6 +172,7 @@ def test_a_drawing_is_read_by_the_conv_net_and_its_maps_follow(browser, page, mo
     screenshot(browser, tmp_path, "desktop-1280")
     browser.execute_script("document.getElementById('features').scrollIntoView()")
     screenshot(browser, tmp_path, "desktop-1280-filters-maps")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", pad)
     ActionChains(browser).move_to_element_with_offset(pad, 0, -90).click_and_hold() \
         .move_to_element_with_offset(pad, 0, 90).release().perform()              # a stroke more: the maps move
     last(browser)

@@ -59,13 +59,14 @@ class OneLineParser(argparse.ArgumentParser):
 
 def did_you_mean(message: str) -> str:
     """argparse's "invalid choice: 'trian' (choose from 'train', ...)" with "; did you mean
-    'train'?" added when one choice is close to what was typed (a typo)."""
+    'train'?" in place of the list when one choice is close to what was typed (a typo), so the
+    line stays short; the list is kept when nothing is close."""
     found = re.search(r"invalid choice: '([^']*)'.*\(choose from (.*)\)\s*$", message)
     if not found or "did you mean" in message or "maybe you meant" in message:
         return message
     choices = [c.strip().strip("'\"") for c in found.group(2).split(",")]
     close = difflib.get_close_matches(found.group(1), choices, n=1, cutoff=0.6)
-    return f"{message}; did you mean {close[0]!r}?" if close else message
+    return f"{message[:found.end(1) + 1]}; did you mean {close[0]!r}?" if close else message
 
 
 MESSAGE_LINE_LIMIT = 1000  # characters per line of an error message; a longer one is cut

@@ -270,7 +270,7 @@ def main(exp: Exploration, argv: list[str] | None, prog: str) -> int:
         return 1
     print()
     print(exp.text(results))
-    print(f"Saved {len(paths)} figures, results.json, results.md and the {len(results['runs'])} trained models "
+    print(f"Saved {len(paths)} figure{'' if len(paths) == 1 else 's'}, results.json, results.md and the {len(results['runs'])} trained models "
           f"(models/) in\n  {folder}")
     if not exp.report:
         return 0
