@@ -137,11 +137,13 @@ def parser(exp: Exploration, prog: str) -> OneLineParser:
     return p
 
 
-def unfinished_folder(pictures: str, exp: Exploration, options) -> Path | None:
+def unfinished_folder(pictures: str, exp: Exploration, options, recorded: dict | None = None) -> Path | None:
     """The newest folder under PICTURES/<name>/ holding a stopped run of ``exp`` with these
-    options (its results.json not complete), which the same command continues; else None."""
+    options and this data set (``recorded``: its name, or its absolute path and SHA-256, as
+    results.json records it; its results.json not complete), which the same command continues;
+    else None."""
     parent = Path(pictures) / exp.name
-    wanted = json.loads(json.dumps(options.__dict__))
+    wanted = {**json.loads(json.dumps(options.__dict__)), **(recorded or {})}
     try:
         folders = sorted((f for f in parent.iterdir() if f.is_dir() and not f.is_symlink()), reverse=True)
     except OSError:
@@ -224,7 +226,8 @@ def main(exp: Exploration, argv: list[str] | None, prog: str) -> int:
         reporter = BarReporter(args.quiet)
         tqdm.write(f"Loading {args.dataset} ...", file=sys.stderr)
         splits = load_dataset(args.dataset)
-        folder = None if not exp.resumable or args.fresh else unfinished_folder(args.pictures, exp, options)
+        recorded = dataset_record(args.dataset)  # an .npz file by its absolute path and SHA-256
+        folder = None if not exp.resumable or args.fresh else unfinished_folder(args.pictures, exp, options, recorded)
         extra = {}
         if folder is not None:
             tqdm.write(f"Continuing the stopped run in {folder}", file=sys.stderr)
@@ -234,8 +237,6 @@ def main(exp: Exploration, argv: list[str] | None, prog: str) -> int:
             tqdm.write(f"Writing to {folder}", file=sys.stderr)
         if exp.resumable:
             extra["checkpoints"] = folder / "checkpoints"
-
-        recorded = dataset_record(args.dataset)  # an .npz file by its absolute path and SHA-256
 
         def save(results):
             options = {**results["options"], **recorded}
