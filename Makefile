@@ -25,6 +25,8 @@ level4: $(VENV)/.run-deps
 	$(BIN)/nndl explore level4
 
 test: $(VENV)/.test-deps
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(PY) -m pytest -q -n auto --dist loadfile
 
 # The course's notebooks (notebooks/level3.ipynb, notebooks/beyond.ipynb) in JupyterLab, in this venv.

@@ -39,9 +39,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "data" / "mnist_sample.npz"
-EPOCH = 50_000          # images in an epoch of the book's MNIST training set
-EVAL = 10_000           # images evaluated (the test set's size)
-WARMUP = 20             # mini-batches trained before the clock starts
+EPOCH = 50_000  # images in an epoch of the book's MNIST training set
+EVAL = 10_000  # images evaluated (the test set's size)
+WARMUP = 20  # mini-batches trained before the clock starts
 ETA = 0.03
 THREADS_ENV = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
@@ -51,7 +51,7 @@ def images(n: int):
     import numpy as np
 
     with np.load(SAMPLE) as d:
-        x, y = d["train_images"], d["train_labels"]                     # (2000, 28, 28) uint8, (2000,)
+        x, y = d["train_images"], d["train_labels"]  # (2000, 28, 28) uint8, (2000,)
     reps = -(-n // len(x))
     return (np.tile(x, (reps, 1, 1))[:n] / 255.0), np.tile(y, reps)[:n].astype(np.int64)
 
@@ -64,6 +64,7 @@ def peak_mib() -> float:
 
 # -- the workers: one measurement each, printed as one JSON line ---------------------------------
 
+
 def work_nndl(n: int, m: int, dtype: str) -> dict:
     """nndl's training loop as ``fit`` runs it (windows of mini-batches gathered by ``np.take``,
     ``GradientDescent.step``), without fit's per-epoch checks on 1,000 probe images."""
@@ -74,27 +75,32 @@ def work_nndl(n: int, m: int, dtype: str) -> dict:
     from nndl.engine.rules import GradientDescent
 
     X, y = images(n)
-    X = X.reshape(n, 784).astype(dtype)                                  # (n, 784) rows, as fit takes them
+    X = X.reshape(n, 784).astype(dtype)  # (n, 784) rows, as fit takes them
     Xe, _ = images(EVAL)
     Xe = Xe.reshape(EVAL, 784).astype(dtype)
-    specs = [{"kind": "conv", "maps": 20, "kernel": 5, "activation": "relu"}, {"kind": "pool", "size": 2},
-             {"kind": "conv", "maps": 40, "kernel": 5, "activation": "relu"}, {"kind": "pool", "size": 2},
-             {"kind": "dense", "n": 100, "activation": "relu"}, {"kind": "dense", "n": 10}]
+    specs = [
+        {"kind": "conv", "maps": 20, "kernel": 5, "activation": "relu"},
+        {"kind": "pool", "size": 2},
+        {"kind": "conv", "maps": 40, "kernel": 5, "activation": "relu"},
+        {"kind": "pool", "size": 2},
+        {"kind": "dense", "n": 100, "activation": "relu"},
+        {"kind": "dense", "n": 10},
+    ]
     with threadpool_limits(1):
         net = Network.stack((28, 28, 1), specs, "log-likelihood", init="he", dtype=dtype, rng=0)
-        T = np.eye(10, dtype=dtype)[y]                                   # (n, 10) one-hot
+        T = np.eye(10, dtype=dtype)[y]  # (n, 10) one-hot
         rule = GradientDescent(ETA, 0.0, n)
         ws = rule.workspace(net, m)
 
         def train(order):
             for lo in range(0, len(order), ws.rows):
-                idx = order[lo:lo + ws.rows]
-                np.take(X, idx, axis=0, out=ws.X[:len(idx)])             # (rows, 784)
-                np.take(T, idx, axis=0, out=ws.T[:len(idx)])             # (rows, 10)
+                idx = order[lo : lo + ws.rows]
+                np.take(X, idx, axis=0, out=ws.X[: len(idx)])  # (rows, 784)
+                np.take(T, idx, axis=0, out=ws.T[: len(idx)])  # (rows, 10)
                 rule.step(net, ws, len(idx))
 
         with np.errstate(over="ignore"):
-            train(np.random.default_rng(2).permutation(n)[:WARMUP * m])
+            train(np.random.default_rng(2).permutation(n)[: WARMUP * m])
             order = np.random.default_rng(1).permutation(n)
             start = time.process_time()
             train(order)
@@ -113,13 +119,23 @@ def work_torch(n: int, m: int, dtype: str) -> dict:
     torch.manual_seed(0)
     tdt = {"float32": torch.float32, "float64": torch.float64}[dtype]
     X, y = images(n)
-    X = torch.from_numpy(X.reshape(n, 1, 28, 28)).to(tdt)                # (n, channels, height, width)
+    X = torch.from_numpy(X.reshape(n, 1, 28, 28)).to(tdt)  # (n, channels, height, width)
     y = torch.from_numpy(y)
     Xe, _ = images(EVAL)
     Xe = torch.from_numpy(Xe.reshape(EVAL, 1, 28, 28)).to(tdt)
     nn = torch.nn
-    net = nn.Sequential(nn.Conv2d(1, 20, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(20, 40, 5), nn.ReLU(),
-                        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(640, 100), nn.ReLU(), nn.Linear(100, 10)).to(tdt)
+    net = nn.Sequential(
+        nn.Conv2d(1, 20, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(20, 40, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(640, 100),
+        nn.ReLU(),
+        nn.Linear(100, 10),
+    ).to(tdt)
     opt = torch.optim.SGD(net.parameters(), lr=ETA)
     loss_fn = nn.CrossEntropyLoss()
     order = torch.from_numpy(np.random.default_rng(1).permutation(n))
@@ -130,19 +146,20 @@ def work_torch(n: int, m: int, dtype: str) -> dict:
         opt.step()
 
     for k in range(WARMUP):
-        step(order[k * m:(k + 1) * m])
+        step(order[k * m : (k + 1) * m])
     start = time.process_time()
     for lo in range(0, n, m):
-        step(order[lo:lo + m])
+        step(order[lo : lo + m])
     train = time.process_time() - start
     start = time.process_time()
     with torch.no_grad():
-        pred = torch.cat([net(Xe[i:i + 1000]).argmax(1) for i in range(0, EVAL, 1000)])
+        pred = torch.cat([net(Xe[i : i + 1000]).argmax(1) for i in range(0, EVAL, 1000)])
     evaluate = time.process_time() - start
     return {"train_s": train, "eval_s": evaluate, "peak_mib": peak_mib(), "check": int(pred[:100].sum())}
 
 
 # -- the orchestrator ----------------------------------------------------------------------------
+
 
 def torch_python(given: str | None) -> str | None:
     for candidate in (given, os.environ.get("NNDL_TORCH_PYTHON"), sys.executable):
@@ -185,31 +202,50 @@ def main(argv=None) -> int:
     if tpy is None:
         print("bench_conv: PyTorch is not importable; give --torch-python (see the docstring)", file=sys.stderr)
         return 2
-    print(f"bench_conv: {a.images:,} images a measurement, scaled to {EPOCH:,} an epoch; {a.rounds} rounds; "
-          f"{a.dtype}; load average before: {os.getloadavg()[0]:.1f}", flush=True)
+    print(
+        f"bench_conv: {a.images:,} images a measurement, scaled to {EPOCH:,} an epoch; {a.rounds} rounds; "
+        f"{a.dtype}; load average before: {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     runs = {m: {"nndl": [], "torch": []} for m in sizes}
     for r in range(a.rounds):
         for m in sizes:
             sides = ["nndl", "torch"] if r % 2 == 0 else ["torch", "nndl"]
             for side in sides:
                 runs[m][side].append(measure(sys.executable if side == "nndl" else tpy, side, a.images, m, a.dtype))
-            print(f"  round {r + 1}, mini-batch {m}: nndl {runs[m]['nndl'][-1]['epoch_s']:.2f} s, "
-                  f"PyTorch {runs[m]['torch'][-1]['epoch_s']:.2f} s an epoch", flush=True)
+            print(
+                f"  round {r + 1}, mini-batch {m}: nndl {runs[m]['nndl'][-1]['epoch_s']:.2f} s, "
+                f"PyTorch {runs[m]['torch'][-1]['epoch_s']:.2f} s an epoch",
+                flush=True,
+            )
     print(f"load average after: {os.getloadavg()[0]:.1f}\n")
-    print(f"| mini-batch | nndl s/epoch | PyTorch s/epoch | nndl/PyTorch | per-round ratios | "
-          f"eval 10,000 nndl / PyTorch (s) | peak MiB nndl / PyTorch |")
+    print(
+        "| mini-batch | nndl s/epoch | PyTorch s/epoch | nndl/PyTorch | per-round ratios | "
+        "eval 10,000 nndl / PyTorch (s) | peak MiB nndl / PyTorch |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for m in sizes:
         a_, b_ = runs[m]["nndl"], runs[m]["torch"]
         ea, eb = [x["epoch_s"] for x in a_], [x["epoch_s"] for x in b_]
         ratios = [x / y for x, y in zip(ea, eb)]
-        print(f"| {m} | {summary(ea)} | {summary(eb)} | {statistics.median(ea) / statistics.median(eb):.2f} | "
-              f"{min(ratios):.2f}-{max(ratios):.2f} | {statistics.median([x['eval_s'] for x in a_]):.2f} / "
-              f"{statistics.median([x['eval_s'] for x in b_]):.2f} | {max(x['peak_mib'] for x in a_):.0f} / "
-              f"{max(x['peak_mib'] for x in b_):.0f} |")
+        print(
+            f"| {m} | {summary(ea)} | {summary(eb)} | {statistics.median(ea) / statistics.median(eb):.2f} | "
+            f"{min(ratios):.2f}-{max(ratios):.2f} | {statistics.median([x['eval_s'] for x in a_]):.2f} / "
+            f"{statistics.median([x['eval_s'] for x in b_]):.2f} | {max(x['peak_mib'] for x in a_):.0f} / "
+            f"{max(x['peak_mib'] for x in b_):.0f} |"
+        )
     if a.json:
-        Path(a.json).write_text(json.dumps({"images": a.images, "rounds": a.rounds, "dtype": a.dtype,
-                                            "runs": {str(m): v for m, v in runs.items()}}, indent=1))
+        Path(a.json).write_text(
+            json.dumps(
+                {
+                    "images": a.images,
+                    "rounds": a.rounds,
+                    "dtype": a.dtype,
+                    "runs": {str(m): v for m, v in runs.items()},
+                },
+                indent=1,
+            )
+        )
     return 0
 
 

@@ -35,17 +35,28 @@ N_TRAIN, MINI_BATCH, ETA, LMBDA = 50_000, 10, 0.5, 5.0
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--repeats", type=int, default=5, help="rounds of interleaved epochs (default 5)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="BLAS/torch threads (default: $OPENBLAS_NUM_THREADS, else 1)")
-    p.add_argument("--baseline-examples", type=int, default=5000,
-                   help="examples the per-example baseline trains on per round, scaled to an epoch")
-    p.add_argument("--variants", default="nndl64,nndl32,plain64,plain32,network2,torch32,torch64",
-                   help="comma-separated subset of nndl64,nndl32,plain64,plain32,network2,torch32,torch64")
+    p.add_argument(
+        "--threads", type=int, default=None, help="BLAS/torch threads (default: $OPENBLAS_NUM_THREADS, else 1)"
+    )
+    p.add_argument(
+        "--baseline-examples",
+        type=int,
+        default=5000,
+        help="examples the per-example baseline trains on per round, scaled to an epoch",
+    )
+    p.add_argument(
+        "--variants",
+        default="nndl64,nndl32,plain64,plain32,network2,torch32,torch64",
+        help="comma-separated subset of nndl64,nndl32,plain64,plain32,network2,torch32,torch64",
+    )
     p.add_argument("--full", action="store_true", help="time the 30-epoch run of section 5.1 instead")
     p.add_argument("--dtype", default="float64", help="dtype of the --full run (float64 or float32)")
     p.add_argument("--levers", action="store_true", help="time the optimizations one by one instead")
-    p.add_argument("--compare-threads", action="store_true",
-                   help="time the engine with 1 and 2 BLAS threads, in alternating child processes")
+    p.add_argument(
+        "--compare-threads",
+        action="store_true",
+        help="time the engine with 1 and 2 BLAS threads, in alternating child processes",
+    )
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = p.parse_args(argv)
     if args.repeats < 1 or args.baseline_examples < MINI_BATCH:
@@ -79,8 +90,12 @@ def summary(values):
     import numpy as np
 
     v = np.asarray(values, dtype=float)
-    return {"median": float(np.median(v)), "min": float(v.min()), "max": float(v.max()),
-            "runs": [round(float(x), 4) for x in v]}
+    return {
+        "median": float(np.median(v)),
+        "min": float(v.min()),
+        "max": float(v.max()),
+        "runs": [round(float(x), 4) for x in v],
+    }
 
 
 def write_json(path, result):
@@ -97,9 +112,9 @@ def write_json(path, result):
 def make_variants(names, splits, threads, baseline_examples):
     """name -> (label, run(round) -> seconds per epoch, accuracy() -> validation count or None)."""
     import numpy as np
+    from references import Network2PerExample, PlainVectorized, TorchNet
 
     import nndl
-    from references import Network2PerExample, PlainVectorized, TorchNet
 
     train, val = splits.training, splits.validation
     start = nndl.Network([784, 100, 10], "cross-entropy", rng=0)
@@ -153,16 +168,21 @@ def make_variants(names, splits, threads, baseline_examples):
             ref.run(pairs, order, MINI_BATCH, ETA, LMBDA, N_TRAIN)
             return (time.perf_counter() - t0) * scale
 
-        variants["network2"] = (f"network2 per-example, float64 ({baseline_examples:,} examples x {scale:g})",
-                                run, lambda: None)
+        variants["network2"] = (
+            f"network2 per-example, float64 ({baseline_examples:,} examples x {scale:g})",
+            run,
+            lambda: None,
+        )
 
     torch_names = [n for n in ("torch32", "torch64") if n in names]
     if torch_names:
         try:
             import torch
         except ImportError:
-            print("PyTorch is not importable: the torch rows are skipped "
-                  "(.venv/bin/pip install torch==2.13.0, a CPU build, to add them)")
+            print(
+                "PyTorch is not importable: the torch rows are skipped "
+                "(.venv/bin/pip install torch==2.13.0, a CPU build, to add them)"
+            )
             torch = None
         if torch is not None:
             torch.set_num_threads(threads)
@@ -180,8 +200,11 @@ def make_variants(names, splits, threads, baseline_examples):
                     tnet.epoch(tX, tY, MINI_BATCH, gen)
                     return time.perf_counter() - t0
 
-                variants[name] = (f"PyTorch {torch.__version__} CPU, {dtype}", run,
-                                  lambda tnet=tnet, vX=vX, vy=vy: tnet.accuracy(vX, vy))
+                variants[name] = (
+                    f"PyTorch {torch.__version__} CPU, {dtype}",
+                    run,
+                    lambda tnet=tnet, vX=vX, vy=vy: tnet.accuracy(vX, vy),
+                )
     return variants
 
 
@@ -192,13 +215,13 @@ def check_same_math(splits, steps=20) -> dict:
     parameter, relative to that parameter array's largest entry, from nndl in float64.
     """
     import numpy as np
-
-    import nndl
     from references import Network2PerExample, PlainVectorized, TorchNet
 
-    idx = np.random.default_rng(7).permutation(N_TRAIN)[:steps * MINI_BATCH]
-    X = splits.training.images[idx].astype(np.float64)                   # (steps*m, 784)
-    T = np.eye(10)[splits.training.labels[idx]]                          # (steps*m, 10)
+    import nndl
+
+    idx = np.random.default_rng(7).permutation(N_TRAIN)[: steps * MINI_BATCH]
+    X = splits.training.images[idx].astype(np.float64)  # (steps*m, 784)
+    T = np.eye(10)[splits.training.labels[idx]]  # (steps*m, 10)
     rule = nndl.GradientDescent(ETA, LMBDA, N_TRAIN)
 
     def engine(dtype):
@@ -207,7 +230,7 @@ def check_same_math(splits, steps=20) -> dict:
         with np.errstate(over="ignore"):
             for lo in range(0, len(X), ws.rows):
                 rows = min(ws.rows, len(X) - lo)
-                ws.X[:rows], ws.T[:rows] = X[lo:lo + rows], T[lo:lo + rows]
+                ws.X[:rows], ws.T[:rows] = X[lo : lo + rows], T[lo : lo + rows]
                 rule.step(net, ws, rows)
         return net.weights, net.biases
 
@@ -216,14 +239,18 @@ def check_same_math(splits, steps=20) -> dict:
     got = {"nndl32": engine("float32")}
     book = Network2PerExample(start.weights, start.biases)
     for lo in range(0, len(X), MINI_BATCH):
-        book.update_mini_batch([(x.reshape(-1, 1), t.reshape(-1, 1)) for x, t in
-                                zip(X[lo:lo + MINI_BATCH], T[lo:lo + MINI_BATCH])], ETA, LMBDA, N_TRAIN)
+        book.update_mini_batch(
+            [(x.reshape(-1, 1), t.reshape(-1, 1)) for x, t in zip(X[lo : lo + MINI_BATCH], T[lo : lo + MINI_BATCH])],
+            ETA,
+            LMBDA,
+            N_TRAIN,
+        )
     got["network2"] = (book.weights, book.biases)
     for name, dtype in (("plain64", np.float64), ("plain32", np.float32)):
         plain = PlainVectorized(start.weights, start.biases, MINI_BATCH, dtype)
         with np.errstate(over="ignore"):
             for lo in range(0, len(X), MINI_BATCH):
-                plain.a[0][...], plain.t[...] = X[lo:lo + MINI_BATCH], T[lo:lo + MINI_BATCH]
+                plain.a[0][...], plain.t[...] = X[lo : lo + MINI_BATCH], T[lo : lo + MINI_BATCH]
                 plain.step(ETA, 1.0 - ETA * LMBDA / N_TRAIN)
         got[name] = (plain.weights, plain.biases)
     try:
@@ -234,20 +261,34 @@ def check_same_math(splits, steps=20) -> dict:
         for name, dtype in (("torch64", "float64"), ("torch32", "float32")):
             tnet = TorchNet(start.weights, start.biases, ETA, LMBDA, N_TRAIN, dtype)
             for lo in range(0, len(X), MINI_BATCH):
-                tnet.step(torch.as_tensor(X[lo:lo + MINI_BATCH]).to(tnet.dtype),
-                          torch.as_tensor(T[lo:lo + MINI_BATCH]).to(tnet.dtype))
+                tnet.step(
+                    torch.as_tensor(X[lo : lo + MINI_BATCH]).to(tnet.dtype),
+                    torch.as_tensor(T[lo : lo + MINI_BATCH]).to(tnet.dtype),
+                )
             got[name] = tnet.parameters()
     diffs = {}
     for name, (ws_, bs_) in got.items():
-        diffs[name] = max(float(np.abs(np.asarray(a, np.float64) - r).max() / np.abs(r).max())
-                          for a, r in zip(list(ws_) + list(bs_), list(ref_w) + list(ref_b)))
-    print(f"same math: after {steps} identical mini-batches, largest relative difference from nndl float64: "
-          + ", ".join(f"{k} {v:.1e}" for k, v in diffs.items()))
+        diffs[name] = max(
+            float(np.abs(np.asarray(a, np.float64) - r).max() / np.abs(r).max())
+            for a, r in zip(list(ws_) + list(bs_), list(ref_w) + list(ref_b))
+        )
+    print(
+        f"same math: after {steps} identical mini-batches, largest relative difference from nndl float64: "
+        + ", ".join(f"{k} {v:.1e}" for k, v in diffs.items())
+    )
     return diffs
 
 
-RATIOS = [("plain64", "nndl64"), ("plain32", "nndl32"), ("network2", "nndl64"), ("network2", "nndl32"),
-          ("torch32", "nndl32"), ("torch64", "nndl64"), ("torch32", "nndl64"), ("nndl64", "nndl32")]
+RATIOS = [
+    ("plain64", "nndl64"),
+    ("plain32", "nndl32"),
+    ("network2", "nndl64"),
+    ("network2", "nndl32"),
+    ("torch32", "nndl32"),
+    ("torch64", "nndl64"),
+    ("torch32", "nndl64"),
+    ("nndl64", "nndl32"),
+]
 
 
 def epoch_table(args, threads) -> dict:
@@ -264,18 +305,26 @@ def epoch_table(args, threads) -> dict:
     times = {k: [] for k in variants}
     keys = list(variants)
     load_before = load_avg()
-    print(f"{args.repeats} rounds, variants interleaved (order rotates each round); "
-          f"BLAS threads {threads}; load average {load_before}")
+    print(
+        f"{args.repeats} rounds, variants interleaved (order rotates each round); "
+        f"BLAS threads {threads}; load average {load_before}"
+    )
     for r in range(args.repeats):
-        order = keys[r % len(keys):] + keys[:r % len(keys)]
+        order = keys[r % len(keys) :] + keys[: r % len(keys)]
         for k in order:
             times[k].append(variants[k][1](r))
         print(f"  round {r + 1}: " + ", ".join(f"{k} {times[k][-1]:.3f}" for k in keys), flush=True)
     load_after = load_avg()
 
-    result = {"threads": threads, "repeats": args.repeats, "numpy": np.__version__,
-              "load_average_before": load_before, "load_average_after": load_after,
-              "same_math_max_relative_difference": same_math, "variants": {}}
+    result = {
+        "threads": threads,
+        "repeats": args.repeats,
+        "numpy": np.__version__,
+        "load_average_before": load_before,
+        "load_average_after": load_after,
+        "same_math_max_relative_difference": same_math,
+        "variants": {},
+    }
     print(f"\nseconds per epoch (50,000 images, mini-batch 10), {args.repeats} rounds:")
     print(f"  {'variant':58s} {'median':>7s} {'min':>7s} {'max':>7s}  val. acc. after")
     for k in keys:
@@ -297,8 +346,10 @@ def epoch_table(args, threads) -> dict:
             print(f"  {slow:>9s} / {fast:<7s} {s['median']:7.2f}x  [{s['min']:.2f} - {s['max']:.2f}]")
     spread = {k: v["max"] / v["min"] for k, v in result["variants"].items()}
     worst = max(spread, key=spread.get)
-    print(f"\nnoise: load average {load_before} before, {load_after} after; the widest spread is "
-          f"{worst}'s, max/min = {spread[worst]:.2f}")
+    print(
+        f"\nnoise: load average {load_before} before, {load_after} after; the widest spread is "
+        f"{worst}'s, max/min = {spread[worst]:.2f}"
+    )
     result["peak_rss_mib"] = peak_rss_mib()
     print(f"peak memory of this run (ru_maxrss, all variants and data together): {result['peak_rss_mib']:.0f} MiB")
     return result
@@ -327,8 +378,11 @@ def full_run(args, threads) -> dict:
 
     def on_epoch(r):
         marks.append(time.perf_counter())
-        print(f"  epoch {r.epoch:2d}/{r.epochs}: {r.seconds:.3f} s training, "
-              f"validation {r.evaluation_accuracy / r.n_evaluation:.2%}", flush=True)
+        print(
+            f"  epoch {r.epoch:2d}/{r.epochs}: {r.seconds:.3f} s training, "
+            f"validation {r.evaluation_accuracy / r.n_evaluation:.2%}",
+            flush=True,
+        )
 
     t0 = time.perf_counter()
     net, history = nndl.train(config, splits.training, splits.validation, on_epoch=on_epoch)
@@ -337,20 +391,31 @@ def full_run(args, threads) -> dict:
     epochs = history.epoch_seconds
     val = [a / history.n_evaluation for a in history.evaluation_accuracy]
     result = {
-        "config": config.to_dict(), "threads": threads,
-        "train_call_seconds": total, "epoch_seconds": summary(epochs), "epochs_total_seconds": sum(epochs),
-        "other_seconds": total - sum(epochs), "conversion_seconds": conversion,
-        "load_seconds": t_loaded - t_start, "validation_accuracy": val,
-        "final_validation_accuracy": val[-1], "best_validation_accuracy": max(val),
-        "test_accuracy": test / len(splits.test.labels), "peak_rss_mib": peak_rss_mib(),
+        "config": config.to_dict(),
+        "threads": threads,
+        "train_call_seconds": total,
+        "epoch_seconds": summary(epochs),
+        "epochs_total_seconds": sum(epochs),
+        "other_seconds": total - sum(epochs),
+        "conversion_seconds": conversion,
+        "load_seconds": t_loaded - t_start,
+        "validation_accuracy": val,
+        "final_validation_accuracy": val[-1],
+        "best_validation_accuracy": max(val),
+        "test_accuracy": test / len(splits.test.labels),
+        "peak_rss_mib": peak_rss_mib(),
     }
     print(f"\nnndl.train, 30 epochs with validation accuracy each epoch: {total:.2f} s in all")
     print(f"  training epochs: {sum(epochs):.2f} s (median {np.median(epochs):.3f} s, min {min(epochs):.3f} s)")
-    print(f"  everything else: {total - sum(epochs):.2f} s (checking the training set "
-          f"alone: {conversion:.2f} s; 30 validation passes)")
+    print(
+        f"  everything else: {total - sum(epochs):.2f} s (checking the training set "
+        f"alone: {conversion:.2f} s; 30 validation passes)"
+    )
     print(f"  (loading MNIST from the cache before it: {t_loaded - t_start:.2f} s)")
-    print(f"validation accuracy: final {val[-1]:.2%}, best {max(val):.2%} (epoch {val.index(max(val)) + 1}); "
-          f"test accuracy {test / len(splits.test.labels):.2%}")
+    print(
+        f"validation accuracy: final {val[-1]:.2%}, best {max(val):.2%} (epoch {val.index(max(val)) + 1}); "
+        f"test accuracy {test / len(splits.test.labels):.2%}"
+    )
     print(f"peak memory (ru_maxrss): {result['peak_rss_mib']:.0f} MiB")
     return result
 
@@ -361,11 +426,11 @@ def full_run(args, threads) -> dict:
 def lever_table(args, threads) -> dict:
     """Each optimization switched on in turn, in one loop written like nndl.sgd's."""
     import numpy as np
+    from references import PlainVectorized
 
     import nndl
     from nndl.data import load_mnist
     from nndl.engine.windowed import WindowWorkspace, descend_window
-    from references import PlainVectorized
 
     splits = load_mnist()
     decay = 1.0 - ETA * LMBDA / N_TRAIN
@@ -374,7 +439,7 @@ def lever_table(args, threads) -> dict:
     for dtype in ("float64", "float32"):
         net0 = nndl.Network([784, 100, 10], dtype=dtype, rng=0)
         ex = net0.examples(splits.training)
-        X, T = np.ascontiguousarray(ex.X, dtype), ex.targets              # every row reads the same arrays
+        X, T = np.ascontiguousarray(ex.X, dtype), ex.targets  # every row reads the same arrays
 
         plain = PlainVectorized(net0.weights, net0.biases, MINI_BATCH, net0.dtype)
 
@@ -390,10 +455,11 @@ def lever_table(args, threads) -> dict:
             def run(order):
                 with np.errstate(over="ignore", invalid="ignore"):
                     for lo in range(0, len(order), ws.rows):
-                        idx = order[lo:lo + ws.rows]
-                        np.take(X, idx, axis=0, out=ws.X[:len(idx)], mode="clip")
-                        np.take(T, idx, axis=0, out=ws.T[:len(idx)], mode="clip")
+                        idx = order[lo : lo + ws.rows]
+                        np.take(X, idx, axis=0, out=ws.X[: len(idx)], mode="clip")
+                        np.take(T, idx, axis=0, out=ws.T[: len(idx)], mode="clip")
                         descend_window(net, ws, len(idx), ETA)
+
             return run
 
         steps[f"plain vectorized (the first engine), {dtype}"] = run_plain
@@ -406,7 +472,7 @@ def lever_table(args, threads) -> dict:
     keys = list(steps)
     for r in range(args.repeats):
         order = np.random.default_rng(r).permutation(N_TRAIN)[:sub]
-        for k in keys[r % len(keys):] + keys[:r % len(keys)]:
+        for k in keys[r % len(keys) :] + keys[: r % len(keys)]:
             t0 = time.perf_counter()
             steps[k](order)
             times[k].append((time.perf_counter() - t0) * N_TRAIN / sub)
@@ -426,15 +492,27 @@ def lever_table(args, threads) -> dict:
 def compare_threads(args) -> dict:
     """The engine's epoch with 1 and with 2 BLAS threads, in child processes that alternate."""
     times = {1: {"nndl64": [], "nndl32": []}, 2: {"nndl64": [], "nndl32": []}}
-    print(f"1 vs 2 BLAS threads: {args.repeats} rounds of child processes, 2 epochs each; "
-          f"load average {load_avg()}")
+    print(f"1 vs 2 BLAS threads: {args.repeats} rounds of child processes, 2 epochs each; load average {load_avg()}")
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.repeats):
             for t in (1, 2) if r % 2 == 0 else (2, 1):
                 out = os.path.join(tmp, f"{r}-{t}.json")
-                subprocess.run([sys.executable, os.path.abspath(__file__), "--threads", str(t), "--repeats", "2",
-                                "--variants", "nndl64,nndl32", "--json", out],
-                               check=True, stdout=subprocess.DEVNULL)
+                subprocess.run(
+                    [
+                        sys.executable,
+                        os.path.abspath(__file__),
+                        "--threads",
+                        str(t),
+                        "--repeats",
+                        "2",
+                        "--variants",
+                        "nndl64,nndl32",
+                        "--json",
+                        out,
+                    ],
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                )
                 with open(out) as f:
                     got = json.load(f)["variants"]
                 for k in ("nndl64", "nndl32"):
@@ -445,8 +523,9 @@ def compare_threads(args) -> dict:
     for k in ("nndl64", "nndl32"):
         one, two = summary(times[1][k]), summary(times[2][k])
         result[k] = {"1": one, "2": two}
-        print(f"  {k}: 1 thread {one['median']:.3f} [{one['min']:.3f}]   "
-              f"2 threads {two['median']:.3f} [{two['min']:.3f}]")
+        print(
+            f"  {k}: 1 thread {one['median']:.3f} [{one['min']:.3f}]   2 threads {two['median']:.3f} [{two['min']:.3f}]"
+        )
     return result
 
 

@@ -24,8 +24,7 @@ import json
 import sys
 import time
 
-FASTEST = dict(dtype="float32", expand="shifts", epochs=5, schedule="halve", schedule_patience=1,
-               schedule_divisor=8)
+FASTEST = dict(dtype="float32", expand="shifts", epochs=5, schedule="halve", schedule_patience=1, schedule_divisor=8)
 
 
 def parse_args(argv):
@@ -37,10 +36,11 @@ def parse_args(argv):
 
 
 def run_sklearn(training, test, seed):
+    import warnings
+
     import numpy as np
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
-    import warnings
 
     X = training.images.reshape(len(training.labels), -1).astype(np.float64) / 1.0
     clf = MLPClassifier(random_state=seed)
@@ -62,8 +62,12 @@ def run_nndl(training, validation, test, seed):
     with blas_threads():
         net, history = nndl.train(config, training, validation)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "test_accuracy": net.accuracy(test) / len(test.labels), "epochs": history.epochs,
-            "validation_accuracy": history.evaluation_accuracy[-1] / len(validation.labels)}
+    return {
+        "seconds": seconds,
+        "test_accuracy": net.accuracy(test) / len(test.labels),
+        "epochs": history.epochs,
+        "validation_accuracy": history.evaluation_accuracy[-1] / len(validation.labels),
+    }
 
 
 def main(argv=None) -> int:
@@ -80,23 +84,34 @@ def main(argv=None) -> int:
         a = run_nndl(training, validation, test, args.seed + r)
         b = run_sklearn(training, test, args.seed + r)
         rounds.append({"nndl": a, "sklearn": b, "time_ratio": b["seconds"] / a["seconds"]})
-        print(f"round {r + 1}: nndl {a['test_accuracy']:.2%} in {a['seconds']:.1f} s ({a['epochs']} epochs of "
-              f"250,000 rows); sklearn {b['test_accuracy']:.2%} in {b['seconds']:.1f} s ({b['epochs']} epochs)",
-              flush=True)
+        print(
+            f"round {r + 1}: nndl {a['test_accuracy']:.2%} in {a['seconds']:.1f} s ({a['epochs']} epochs of "
+            f"250,000 rows); sklearn {b['test_accuracy']:.2%} in {b['seconds']:.1f} s ({b['epochs']} epochs)",
+            flush=True,
+        )
 
     def med(side, key):
         return float(np.median([r[side][key] for r in rounds]))
 
-    result = {"nndl_config": FASTEST, "sklearn": sklearn.__version__, "nndl": nndl.__version__,
-              "numpy": np.__version__, "rounds": rounds,
-              "median": {side: {k: med(side, k) for k in ("seconds", "test_accuracy")} for side in ("nndl", "sklearn")},
-              "median_time_ratio": float(np.median([r["time_ratio"] for r in rounds]))}
+    result = {
+        "nndl_config": FASTEST,
+        "sklearn": sklearn.__version__,
+        "nndl": nndl.__version__,
+        "numpy": np.__version__,
+        "rounds": rounds,
+        "median": {side: {k: med(side, k) for k in ("seconds", "test_accuracy")} for side in ("nndl", "sklearn")},
+        "median_time_ratio": float(np.median([r["time_ratio"] for r in rounds])),
+    }
     m = result["median"]
-    print(f"\nmedian of {args.repeats} rounds: nndl {m['nndl']['test_accuracy']:.2%} test in {m['nndl']['seconds']:.1f} s; "
-          f"scikit-learn {sklearn.__version__} MLPClassifier() {m['sklearn']['test_accuracy']:.2%} in "
-          f"{m['sklearn']['seconds']:.1f} s")
-    print(f"nndl is {result['median_time_ratio']:.2f}x faster (median of the per-round ratios) and "
-          f"{100 * (m['nndl']['test_accuracy'] - m['sklearn']['test_accuracy']):+.2f} points on test accuracy")
+    print(
+        f"\nmedian of {args.repeats} rounds: nndl {m['nndl']['test_accuracy']:.2%} test in {m['nndl']['seconds']:.1f} s; "
+        f"scikit-learn {sklearn.__version__} MLPClassifier() {m['sklearn']['test_accuracy']:.2%} in "
+        f"{m['sklearn']['seconds']:.1f} s"
+    )
+    print(
+        f"nndl is {result['median_time_ratio']:.2f}x faster (median of the per-round ratios) and "
+        f"{100 * (m['nndl']['test_accuracy'] - m['sklearn']['test_accuracy']):+.2f} points on test accuracy"
+    )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)

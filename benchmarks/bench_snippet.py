@@ -60,21 +60,25 @@ def main(argv=None) -> int:
     p.add_argument("--json", metavar="PATH")
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
 
-    base_env = {k: v for k, v in os.environ.items()
-                if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")}
+    base_env = {
+        k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
+    }
     code = SNIPPET.format(epochs=args.epochs)
     nndl_bin = str(Path(sys.executable).with_name("nndl"))
     variants = {
         "snippet as written": ([sys.executable, "-c", code], base_env, SRC),
-        "snippet, OPENBLAS_NUM_THREADS=2": ([sys.executable, "-c", code], {**base_env, "OPENBLAS_NUM_THREADS": "2"},
-                                            SRC),
+        "snippet, OPENBLAS_NUM_THREADS=2": (
+            [sys.executable, "-c", code],
+            {**base_env, "OPENBLAS_NUM_THREADS": "2"},
+            SRC,
+        ),
         "nndl train (command line)": ([nndl_bin, "train", "--epochs", str(args.epochs), "--quiet"], base_env, SRC),
     }
     results = {name: [] for name in variants}
     busy = subprocess.Popen([sys.executable, "-c", BUSY], env={**base_env, "OPENBLAS_NUM_THREADS": "1"})
     try:
         time.sleep(1.0)
-        for r in range(args.repeats):
+        for _ in range(args.repeats):
             for name, (cmd, env, cwd) in variants.items():
                 seconds, wall, out = run_child(cmd, env, cwd)
                 results[name].append({"seconds": seconds, "wall": wall, "last_lines": out.strip().splitlines()[-3:]})
@@ -83,8 +87,10 @@ def main(argv=None) -> int:
         busy.kill()
     med = {name: sorted(v["seconds"] for v in runs)[len(runs) // 2] for name, runs in results.items()}
     a, b, c = med.values()
-    print(f"\nwith the other core busy: the snippet as written takes {a:.1f} s, {b / a:.1f}x less than with two "
-          f"BLAS threads ({b:.1f} s), and {a / c:.2f}x the command line's {c:.1f} s")
+    print(
+        f"\nwith the other core busy: the snippet as written takes {a:.1f} s, {b / a:.1f}x less than with two "
+        f"BLAS threads ({b:.1f} s), and {a / c:.2f}x the command line's {c:.1f} s"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps({"epochs": args.epochs, "results": results, "median": med}, indent=1))
     return 0

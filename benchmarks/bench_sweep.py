@@ -61,8 +61,15 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from nndl.sweep import DataSource, InlineRunner, LocalRunner, SweepSpec
 
-    spec = SweepSpec(values={"eta": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6), "sizes": ((784, 30, 10),),
-                             "epochs": (args.epochs,), "lmbda": (5.0,)}, n_train=args.train_size)
+    spec = SweepSpec(
+        values={
+            "eta": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6),
+            "sizes": ((784, 30, 10),),
+            "epochs": (args.epochs,),
+            "lmbda": (5.0,),
+        },
+        n_train=args.train_size,
+    )
     source = DataSource.make(args.dataset)
     splits = source.load()
     n = len(spec.trials())
@@ -73,8 +80,9 @@ def main(argv=None) -> int:
 
         env = dict(os.environ)
         t = time.perf_counter()
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        )
         print(f"Dask LocalCluster (2 worker processes, 1 thread each) started in {time.perf_counter() - t:.1f} s")
         os.environ.clear()
         os.environ.update(env)  # LocalCluster sets OPENBLAS_NUM_THREADS & co. in this process; undo that
@@ -104,24 +112,42 @@ def main(argv=None) -> int:
                 res["trial_seconds"].append(busy)
                 res["speedup"].append(serial_wall / wall)
                 res["per_trial"].append((runner.workers * wall - busy) / n)
-                print(f"round {r + 1}: {name:<26} wall {wall:6.2f} s (start {start:4.2f} s), trials' own "
-                      f"{busy:6.2f} s, speed-up {serial_wall / wall:4.2f}x", flush=True)
+                print(
+                    f"round {r + 1}: {name:<26} wall {wall:6.2f} s (start {start:4.2f} s), trials' own "
+                    f"{busy:6.2f} s, speed-up {serial_wall / wall:4.2f}x",
+                    flush=True,
+                )
     finally:
         if cluster is not None:
             cluster.close()
     med = statistics.median
-    print(f"\n{n} trials: eta 0.1-0.6, [784, 30, 10], lambda 5, {args.train_size:,} training images, "
-          f"{args.epochs} epochs; {args.rounds} rounds; load average before {load[0]:.2f}")
+    print(
+        f"\n{n} trials: eta 0.1-0.6, [784, 30, 10], lambda 5, {args.train_size:,} training images, "
+        f"{args.epochs} epochs; {args.rounds} rounds; load average before {load[0]:.2f}"
+    )
     print(f"{'runner':<26} {'wall (median)':>13} {'speed-up':>9} {'start':>7} {'overhead/trial':>15}")
     for name, res in results.items():
-        print(f"{name:<26} {med(res['wall']):>11.2f} s {med(res['speedup']):>8.2f}x {med(res['start']):>5.2f} s "
-              f"{1000 * med(res['per_trial']):>12.0f} ms")
+        print(
+            f"{name:<26} {med(res['wall']):>11.2f} s {med(res['speedup']):>8.2f}x {med(res['start']):>5.2f} s "
+            f"{1000 * med(res['per_trial']):>12.0f} ms"
+        )
     print("results identical to the serial run in every round: yes")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"trials": n, "epochs": args.epochs, "train_size": args.train_size, "dataset": args.dataset,
-                       "rounds": args.rounds, "load_average_before": load, "load_average_after": os.getloadavg(),
-                       "runners": results}, f, indent=1)
+            json.dump(
+                {
+                    "trials": n,
+                    "epochs": args.epochs,
+                    "train_size": args.train_size,
+                    "dataset": args.dataset,
+                    "rounds": args.rounds,
+                    "load_average_before": load,
+                    "load_average_after": os.getloadavg(),
+                    "runners": results,
+                },
+                f,
+                indent=1,
+            )
     return 0
 
 

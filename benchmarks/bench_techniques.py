@@ -71,8 +71,13 @@ def table(args) -> dict:
             config = base.replace(**changes)
             needs_val = config.watches_validation or name == "saturation monitor"
             start = time.perf_counter()
-            _, h = nndl.train(config, training, validation if needs_val else None,
-                              monitor_evaluation_accuracy=needs_val, monitor_saturation=name == "saturation monitor")
+            _, h = nndl.train(
+                config,
+                training,
+                validation if needs_val else None,
+                monitor_evaluation_accuracy=needs_val,
+                monitor_saturation=name == "saturation monitor",
+            )
             total = time.perf_counter() - start  # the epoch and what it monitors
             seconds[name].append(total)
             plain = total if plain is None else plain
@@ -83,11 +88,25 @@ def table(args) -> dict:
         config = base.replace(**changes)
         s, q = np.asarray(seconds[name]), np.asarray(ratios[name])
         per_50k = float(np.median(q)) / (5 if config.expand == "shifts" else 1)
-        rows.append({"technique": name, "engine": engine_of(config), "median_s": float(np.median(s)),
-                     "min_s": float(s.min()), "ratio": float(np.median(q)), "ratio_per_50k_rows": per_50k,
-                     "note": note})
-    return {"dtype": args.dtype, "repeats": args.repeats, "rows": rows,
-            "numpy": np.__version__, "nndl": nndl.__version__, "load": open("/proc/loadavg").read().split()[:3]}
+        rows.append(
+            {
+                "technique": name,
+                "engine": engine_of(config),
+                "median_s": float(np.median(s)),
+                "min_s": float(s.min()),
+                "ratio": float(np.median(q)),
+                "ratio_per_50k_rows": per_50k,
+                "note": note,
+            }
+        )
+    return {
+        "dtype": args.dtype,
+        "repeats": args.repeats,
+        "rows": rows,
+        "numpy": np.__version__,
+        "nndl": nndl.__version__,
+        "load": open("/proc/loadavg").read().split()[:3],
+    }
 
 
 def memory_child() -> None:
@@ -102,19 +121,26 @@ def memory_child() -> None:
 def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.memory:
-        out = subprocess.run([sys.executable, __file__, "--memory-child"], capture_output=True, text=True,
-                             check=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--memory-child"], capture_output=True, text=True, check=True
+        ).stdout
         result = json.loads(out)
-        print(f"peak memory of a whole expanded-data run (load MNIST, 1 epoch of 250,000 rows, float64): "
-              f"{result['peak_rss_mib']:.0f} MiB (limit 1,024 MiB)")
+        print(
+            f"peak memory of a whole expanded-data run (load MNIST, 1 epoch of 250,000 rows, float64): "
+            f"{result['peak_rss_mib']:.0f} MiB (limit 1,024 MiB)"
+        )
     else:
         result = table(args)
-        print(f"seconds for one epoch of 50,000 MNIST images, [784, 100, 10], {result['dtype']}, "
-              f"median of {result['repeats']} interleaved rounds (load {' '.join(result['load'])})\n")
+        print(
+            f"seconds for one epoch of 50,000 MNIST images, [784, 100, 10], {result['dtype']}, "
+            f"median of {result['repeats']} interleaved rounds (load {' '.join(result['load'])})\n"
+        )
         print(f"{'technique':<28} {'engine':<26} {'median s':>9} {'min s':>7} {'x plain':>8} {'x per 50k rows':>15}")
         for row in result["rows"]:
-            print(f"{row['technique']:<28} {row['engine']:<26} {row['median_s']:>9.2f} {row['min_s']:>7.2f} "
-                  f"{row['ratio']:>8.2f} {row['ratio_per_50k_rows']:>15.2f}  {row['note']}")
+            print(
+                f"{row['technique']:<28} {row['engine']:<26} {row['median_s']:>9.2f} {row['min_s']:>7.2f} "
+                f"{row['ratio']:>8.2f} {row['ratio_per_50k_rows']:>15.2f}  {row['note']}"
+            )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)

@@ -38,7 +38,7 @@ def main() -> int:
     with blas_threads():
         for key, config in configs(Options.make()).items():
             if key.startswith("ensemble-"):
-                rows[key] = dict(rows["dropout"])                     # the same network, another seed
+                rows[key] = dict(rows["dropout"])  # the same network, another seed
                 total += rows[key]["seconds"]
                 continue
             t = time.process_time()
@@ -48,16 +48,27 @@ def main() -> int:
             net.accuracy(splits.validation)
             eval_s = time.process_time() - t
             factor = get_expansion(config.expand).factor
-            epoch = train_s * FULL_TRAINING / args.images + eval_s                 # an epoch of 50,000 (x factor)
-            rows[key] = {"measured_cpu_seconds": round(train_s, 2), "rows_measured": args.images * factor,
-                         "epoch_cpu_seconds": round(epoch, 1), "epochs_cap": config.epochs,
-                         "seconds": round(epoch * config.epochs, 0)}
+            epoch = train_s * FULL_TRAINING / args.images + eval_s  # an epoch of 50,000 (x factor)
+            rows[key] = {
+                "measured_cpu_seconds": round(train_s, 2),
+                "rows_measured": args.images * factor,
+                "epoch_cpu_seconds": round(epoch, 1),
+                "epochs_cap": config.epochs,
+                "seconds": round(epoch * config.epochs, 0),
+            }
             total += rows[key]["seconds"]
-            print(f"{key:<12} {train_s:6.2f} s CPU for {args.images * factor:,} rows -> {epoch:7.1f} s an epoch "
-                  f"of {FULL_TRAINING * factor:,} rows; cap {config.epochs} epochs: {epoch * config.epochs / 60:6.1f} min",
-                  flush=True)
-    out = {"rows": rows, "total_cpu_seconds_one_core": round(total), "images_measured": args.images,
-           "python": platform.python_version(), "numpy": np.__version__}
+            print(
+                f"{key:<12} {train_s:6.2f} s CPU for {args.images * factor:,} rows -> {epoch:7.1f} s an epoch "
+                f"of {FULL_TRAINING * factor:,} rows; cap {config.epochs} epochs: {epoch * config.epochs / 60:6.1f} min",
+                flush=True,
+            )
+    out = {
+        "rows": rows,
+        "total_cpu_seconds_one_core": round(total),
+        "images_measured": args.images,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
     print(f"total, one core, every cap reached: {total / 3600:.1f} h; two workers: about {total / 7200:.1f} h")
     if args.out:
         atomic_write_text(args.out, json.dumps(out, indent=1) + "\n")

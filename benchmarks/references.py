@@ -36,7 +36,7 @@ class Network2PerExample:
         """Train on ``pairs`` (a list of (x, y) columns) in the given order, book style."""
         shuffled = [pairs[i] for i in order]
         for k in range(0, len(shuffled), mini_batch_size):
-            self.update_mini_batch(shuffled[k:k + mini_batch_size], eta, lmbda, n)
+            self.update_mini_batch(shuffled[k : k + mini_batch_size], eta, lmbda, n)
 
     def update_mini_batch(self, mini_batch, eta, lmbda, n):
         nabla_b = [np.zeros(b.shape) for b in self.biases]
@@ -45,8 +45,9 @@ class Network2PerExample:
             delta_nabla_b, delta_nabla_w = self.backprop(x, y)
             nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
             nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
-        self.weights = [(1 - eta * (lmbda / n)) * w - (eta / len(mini_batch)) * nw
-                        for w, nw in zip(self.weights, nabla_w)]
+        self.weights = [
+            (1 - eta * (lmbda / n)) * w - (eta / len(mini_batch)) * nw for w, nw in zip(self.weights, nabla_w)
+        ]
         self.biases = [b - (eta / len(mini_batch)) * nb for b, nb in zip(self.biases, nabla_b)]
 
     def backprop(self, x, y):
@@ -60,7 +61,7 @@ class Network2PerExample:
             zs.append(z)
             activation = _sigmoid(z)
             activations.append(activation)
-        delta = activations[-1] - y                                      # cross-entropy
+        delta = activations[-1] - y  # cross-entropy
         nabla_b[-1] = delta
         nabla_w[-1] = np.dot(delta, activations[-2].transpose())
         for l in range(2, len(self.weights) + 1):
@@ -82,17 +83,17 @@ class PlainVectorized:
         self.weights = [np.array(w, dtype=dtype, order="C") for w in weights]  # (n_out, n_in)
         self.biases = [np.array(b, dtype=dtype, order="C") for b in biases]  # (n_out, 1)
         sizes = [self.weights[0].shape[1]] + [w.shape[0] for w in self.weights]
-        self.a = [np.empty((m, k), dtype) for k in sizes]                # (m, n_l)
-        self.z = [np.empty((m, k), dtype) for k in sizes[1:]]            # (m, n_{l+1})
-        self.t = np.empty((m, sizes[-1]), dtype)                         # (m, n_out)
-        self.gw = [np.empty(w.shape, dtype) for w in self.weights]       # (n_out, n_in)
-        self.gb = [np.empty(w.shape[0], dtype) for w in self.weights]    # (n_out,)
+        self.a = [np.empty((m, k), dtype) for k in sizes]  # (m, n_l)
+        self.z = [np.empty((m, k), dtype) for k in sizes[1:]]  # (m, n_{l+1})
+        self.t = np.empty((m, sizes[-1]), dtype)  # (m, n_out)
+        self.gw = [np.empty(w.shape, dtype) for w in self.weights]  # (n_out, n_in)
+        self.gb = [np.empty(w.shape[0], dtype) for w in self.weights]  # (n_out,)
 
     def step(self, eta, decay):
         """One step on the batch in ``a[0]`` / ``t`` (cross-entropy)."""
         L, m = len(self.weights), self.a[0].shape[0]
         for l in range(L):
-            np.matmul(self.a[l], self.weights[l].T, out=self.z[l])       # (m, n_out)
+            np.matmul(self.a[l], self.weights[l].T, out=self.z[l])  # (m, n_out)
             self.z[l] += self.biases[l].T
             a = self.a[l + 1]
             np.copyto(a, self.z[l])
@@ -100,13 +101,13 @@ class PlainVectorized:
             np.exp(a, out=a)
             a += 1.0
             np.reciprocal(a, out=a)
-        d = self.a[-1] - self.t                                          # (m, n_out)
+        d = self.a[-1] - self.t  # (m, n_out)
         d *= -eta / m
         for l in range(L - 1, -1, -1):
-            np.matmul(d.T, self.a[l], out=self.gw[l])                    # (n_out, n_in)
+            np.matmul(d.T, self.a[l], out=self.gw[l])  # (n_out, n_in)
             np.sum(d, axis=0, out=self.gb[l])
             if l:
-                d = d @ self.weights[l]                                  # (m, n_in)
+                d = d @ self.weights[l]  # (m, n_in)
                 d *= self.a[l] * (1.0 - self.a[l])
         for w, b, g, h in zip(self.weights, self.biases, self.gw, self.gb):
             if decay != 1.0:
@@ -118,9 +119,9 @@ class PlainVectorized:
         m = self.a[0].shape[0]
         with np.errstate(over="ignore"):
             for lo in range(0, len(order) - m + 1, m):
-                idx = order[lo:lo + m]
-                np.take(X, idx, axis=0, out=self.a[0])                   # (m, n_in)
-                np.take(T, idx, axis=0, out=self.t)                      # (m, n_out)
+                idx = order[lo : lo + m]
+                np.take(X, idx, axis=0, out=self.a[0])  # (m, n_in)
+                np.take(T, idx, axis=0, out=self.t)  # (m, n_out)
                 self.step(eta, decay)
 
 
@@ -149,8 +150,9 @@ class TorchNet:
         self.model = nn.Sequential(*layers[:-1])  # logits out: the loss applies the sigmoid stably
         decayed = [l.weight for l in self.model if isinstance(l, nn.Linear)]
         plain = [l.bias for l in self.model if isinstance(l, nn.Linear)]
-        self.opt = torch.optim.SGD([{"params": decayed, "weight_decay": lmbda / n},
-                                    {"params": plain, "weight_decay": 0.0}], lr=eta)
+        self.opt = torch.optim.SGD(
+            [{"params": decayed, "weight_decay": lmbda / n}, {"params": plain, "weight_decay": 0.0}], lr=eta
+        )
         self.loss = nn.BCEWithLogitsLoss(reduction="sum")
 
     def epoch(self, X, Y, m, generator):
@@ -159,7 +161,7 @@ class TorchNet:
         n = X.shape[0]
         perm = torch.randperm(n, generator=generator)
         for lo in range(0, n, m):
-            idx = perm[lo:lo + m]
+            idx = perm[lo : lo + m]
             xb, yb = X[idx], Y[idx]
             opt.zero_grad(set_to_none=True)
             (loss(model(xb), yb) / len(idx)).backward()
@@ -174,8 +176,10 @@ class TorchNet:
     def parameters(self):
         """(weights, biases) as NumPy arrays in network2's shapes."""
         lins = [l for l in self.model if isinstance(l, self.torch.nn.Linear)]
-        return ([l.weight.detach().numpy().copy() for l in lins],
-                [l.bias.detach().numpy().reshape(-1, 1).copy() for l in lins])
+        return (
+            [l.weight.detach().numpy().copy() for l in lins],
+            [l.bias.detach().numpy().reshape(-1, 1).copy() for l in lins],
+        )
 
     def accuracy(self, X, labels):
         with self.torch.no_grad():

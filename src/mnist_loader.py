@@ -17,9 +17,9 @@ keeps that API. What differs from the book's version:
 
 from __future__ import annotations
 
-import nndl  # noqa: F401 - first: where NumPy is missing, nndl says in one sentence what to run
 import numpy as np  # noqa: I001
 
+import nndl  # noqa: F401 - first: where NumPy is missing, nndl says in one sentence what to run
 from nndl.data import load_mnist
 
 

@@ -24,35 +24,48 @@ the book's global ``np.random``.
 
 from __future__ import annotations
 
-import nndl  # first: where NumPy is missing, nndl says in one sentence what to run
 import numpy as np  # noqa: I001
 
+import nndl  # first: where NumPy is missing, nndl says in one sentence what to run
 from nndl import serialization
-from nndl.engine.activations import sigmoid, sigmoid_prime
 from nndl.config import as_rng
+from nndl.engine.activations import sigmoid, sigmoid_prime
 from nndl.engine.costs import CrossEntropyCost, QuadraticCost
 from nndl.engine.rules import GradientDescent
 
-__all__ = ["Network", "QuadraticCost", "CrossEntropyCost", "load", "sigmoid", "sigmoid_prime",
-           "vectorized_result"]
+__all__ = ["Network", "QuadraticCost", "CrossEntropyCost", "load", "sigmoid", "sigmoid_prime", "vectorized_result"]
 
 
 class Network(nndl.Network):
     """network2's ``Network(sizes, cost=CrossEntropyCost)``; weights start N(0, 1/n_in)."""
 
-    def __init__(self, sizes, cost=CrossEntropyCost, *, seed=None, rng=None, dtype="float64",
-                 activation="sigmoid"):
-        super().__init__(sizes, cost, init="default", activation=activation, dtype=dtype,
-                         rng=rng if rng is not None else seed)
+    def __init__(self, sizes, cost=CrossEntropyCost, *, seed=None, rng=None, dtype="float64", activation="sigmoid"):
+        super().__init__(
+            sizes, cost, init="default", activation=activation, dtype=dtype, rng=rng if rng is not None else seed
+        )
 
-    def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, evaluation_data=None,
-            monitor_evaluation_cost=False, monitor_evaluation_accuracy=False,
-            monitor_training_cost=False, monitor_training_accuracy=False, *, seed=None, rng=None):
+    def SGD(
+        self,
+        training_data,
+        epochs,
+        mini_batch_size,
+        eta,
+        lmbda=0.0,
+        evaluation_data=None,
+        monitor_evaluation_cost=False,
+        monitor_evaluation_accuracy=False,
+        monitor_training_cost=False,
+        monitor_training_accuracy=False,
+        *,
+        seed=None,
+        rng=None,
+    ):
         """Train with mini-batch SGD and L2 weight decay; print network2's lines per epoch.
 
         Returns network2's tuple ``(evaluation_cost, evaluation_accuracy, training_cost,
         training_accuracy)``: per-epoch lists; accuracies are counts of correct examples.
         """
+
         def report(r):
             print(f"Epoch {r.epoch - 1} training complete")  # the book's line: it counts epochs from 0
             if r.training_cost is not None:
@@ -62,19 +75,30 @@ class Network(nndl.Network):
             if r.evaluation_cost is not None:
                 print(f"Cost on evaluation data: {r.evaluation_cost}")
                 if lmbda:  # why it can rise while accuracy rises: the L2 term, over this set's n
-                    print(f"  (without the L2 term (lmbda/2n) sum w^2, which network2 computes with n = "
-                          f"{r.n_evaluation:,}, this set's size, and which grows with the weights: "
-                          f"{r.evaluation_cost_without_regularization})")
+                    print(
+                        f"  (without the L2 term (lmbda/2n) sum w^2, which network2 computes with n = "
+                        f"{r.n_evaluation:,}, this set's size, and which grows with the weights: "
+                        f"{r.evaluation_cost_without_regularization})"
+                    )
             if r.evaluation_accuracy is not None:
                 print(f"Accuracy on evaluation data: {r.evaluation_accuracy} / {r.n_evaluation}")
             print()
 
-        history = nndl.sgd(self, training_data, epochs, mini_batch_size, eta, lmbda, evaluation_data,
-                           monitor_evaluation_cost=monitor_evaluation_cost,
-                           monitor_evaluation_accuracy=monitor_evaluation_accuracy,
-                           monitor_training_cost=monitor_training_cost,
-                           monitor_training_accuracy=monitor_training_accuracy,
-                           rng=as_rng(rng if rng is not None else seed), on_epoch=report)
+        history = nndl.sgd(
+            self,
+            training_data,
+            epochs,
+            mini_batch_size,
+            eta,
+            lmbda,
+            evaluation_data,
+            monitor_evaluation_cost=monitor_evaluation_cost,
+            monitor_evaluation_accuracy=monitor_evaluation_accuracy,
+            monitor_training_cost=monitor_training_cost,
+            monitor_training_accuracy=monitor_training_accuracy,
+            rng=as_rng(rng if rng is not None else seed),
+            on_epoch=report,
+        )
         return history.as_tuple()
 
     def update_mini_batch(self, mini_batch, eta, lmbda, n):

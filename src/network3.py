@@ -76,17 +76,28 @@ from nndl.checks import check_float, check_int
 from nndl.config import as_rng
 from nndl.data import load_dataset
 from nndl.engine.activations import LAYER_ACTIVATIONS, Sigmoid
-from nndl.engine.conv import Conv
 from nndl.engine.base import Layer, Param
+from nndl.engine.conv import Conv
 from nndl.engine.layers import Dense
 from nndl.engine.pool import Pool
 from nndl.errors import ConfigError
 
-__all__ = ["Network", "ConvPoolLayer", "FullyConnectedLayer", "SoftmaxLayer", "sigmoid", "tanh", "ReLU",
-           "linear", "load_data_shared", "size"]
+__all__ = [
+    "Network",
+    "ConvPoolLayer",
+    "FullyConnectedLayer",
+    "SoftmaxLayer",
+    "sigmoid",
+    "tanh",
+    "ReLU",
+    "linear",
+    "load_data_shared",
+    "size",
+]
 
 
 # -- the book's neurons: functions of z, and the registered activation each one is ---------------
+
 
 def linear(z):
     return z
@@ -110,11 +121,11 @@ NEURONS = {linear: "linear", ReLU: "relu", sigmoid: "sigmoid", tanh: "tanh"}
 def _neuron(fn, where: str):
     if fn in NEURONS:
         return LAYER_ACTIVATIONS[NEURONS[fn]]
-    raise ConfigError(f"{where}: activation_fn must be one of network3's sigmoid, tanh, ReLU or linear, "
-                      f"got {fn!r}")
+    raise ConfigError(f"{where}: activation_fn must be one of network3's sigmoid, tanh, ReLU or linear, got {fn!r}")
 
 
 # -- the data ------------------------------------------------------------------------------------
+
 
 def load_data_shared(filename="../data/mnist.pkl.gz", *, expand=None, seed=0):
     """The book's MNIST split as ``[(X, y), (X, y), (X, y)]``: training (50,000 images),
@@ -132,8 +143,10 @@ def load_data_shared(filename="../data/mnist.pkl.gz", *, expand=None, seed=0):
     elif name in ("mnist.pkl.gz", "mnist_expanded.pkl.gz"):
         splits = load_dataset("mnist")
     else:
-        raise ConfigError(f"load_data_shared: unknown data {str(filename)[:80]!r}; use the book's "
-                          f"'../data/mnist.pkl.gz' or '../data/mnist_expanded.pkl.gz', or an .npz file")
+        raise ConfigError(
+            f"load_data_shared: unknown data {str(filename)[:80]!r}; use the book's "
+            f"'../data/mnist.pkl.gz' or '../data/mnist_expanded.pkl.gz', or an .npz file"
+        )
     training, validation, test = [(s.images, s.labels) for s in splits]
     if name == "mnist_expanded.pkl.gz" if expand is None else expand:
         training = expanded(*training, seed=seed)
@@ -144,7 +157,7 @@ def expanded(X, y, *, seed=0):
     """expand_mnist.py's training set: each image (n, 784) followed by it moved one pixel down,
     up, right and left (zeros shifted in), 5n images shuffled once by ``seed``."""
     n, side = len(X), math.isqrt(X.shape[1])
-    out = np.empty((n, len(SHIFTS), side, side), X.dtype)                # (n, 5, side, side)
+    out = np.empty((n, len(SHIFTS), side, side), X.dtype)  # (n, 5, side, side)
     src = X.reshape(n, side, side)
     for k, (dy, dx) in enumerate(SHIFTS):
         shift_images(src, dy, dx, out[:, k])
@@ -159,6 +172,7 @@ def size(data):
 
 # -- the book's layers, on nndl's ------------------------------------------------------------------
 
+
 class _ConvPool(Layer):
     """network3's conv-pool layer on the layer contract: y = act(pool(conv(x, w)) + b),
     the bias added after pooling. x (batch, height, width, maps in) -> (batch, h', w', maps)."""
@@ -166,10 +180,10 @@ class _ConvPool(Layer):
     kind = "convpool"
 
     def __init__(self, in_shape, maps, kernel, pool, activation, dtype):
-        self.conv = Conv(in_shape, maps, kernel, "linear", dtype)        # its own bias stays 0
+        self.conv = Conv(in_shape, maps, kernel, "linear", dtype)  # its own bias stays 0
         self.pool = Pool(self.conv.out_shape, pool, dtype)
         self.activation = activation
-        b = np.zeros(maps, dtype)                                        # (maps,)
+        b = np.zeros(maps, dtype)  # (maps,)
         self.b = Param("b", b, np.zeros_like(b), False)
         super().__init__(in_shape, self.pool.out_shape, [self.conv.w, self.b])
 
@@ -183,7 +197,7 @@ class _ConvPool(Layer):
         return y
 
     def backward(self, dy, wrt_z=False):
-        dq = dy if wrt_z else dy * self.activation.prime_from_output(self._y)   # (batch, h', w', maps)
+        dq = dy if wrt_z else dy * self.activation.prime_from_output(self._y)  # (batch, h', w', maps)
         np.sum(dq, axis=(0, 1, 2), out=self.b.grad)
         self.conv.bottom = self.bottom
         return self.conv.backward(self.pool.backward(dq), wrt_z=True)
@@ -205,26 +219,31 @@ class ConvPoolLayer:
         self.activation_fn = activation_fn
         F, C, kh, kw = self.filter_shape
         if kh != kw or len(self.poolsize) != 2 or self.poolsize[0] != self.poolsize[1]:
-            raise ConfigError(f"ConvPoolLayer: filters and pools must be square, got filter_shape "
-                              f"{self.filter_shape} and poolsize {self.poolsize}")
+            raise ConfigError(
+                f"ConvPoolLayer: filters and pools must be square, got filter_shape "
+                f"{self.filter_shape} and poolsize {self.poolsize}"
+            )
         if C != self.image_shape[1]:
-            raise ConfigError(f"ConvPoolLayer: filter_shape {self.filter_shape} takes {C} input maps but "
-                              f"image_shape {self.image_shape} has {self.image_shape[1]}")
+            raise ConfigError(
+                f"ConvPoolLayer: filter_shape {self.filter_shape} takes {C} input maps but "
+                f"image_shape {self.image_shape} has {self.image_shape[1]}"
+            )
         self._activation = _neuron(activation_fn, "ConvPoolLayer")
         self.w = self.b = None
         self.params = []
 
     def _build(self, dtype):
         _, C, H, W = self.image_shape
-        self.layer = _ConvPool((H, W, C), self.filter_shape[0], self.filter_shape[2], self.poolsize[0],
-                               self._activation, dtype)
+        self.layer = _ConvPool(
+            (H, W, C), self.filter_shape[0], self.filter_shape[2], self.poolsize[0], self._activation, dtype
+        )
         return self.layer
 
     def _draw(self, rng):
         F, _, k, _ = self.filter_shape
         n_out = F * k * k / (self.poolsize[0] * self.poolsize[1])
-        w = rng.normal(loc=0.0, scale=np.sqrt(1.0 / n_out), size=self.filter_shape)   # (maps, C, k, k)
-        self.w = self.layer.conv.w.value[::-1, ::-1].transpose(3, 2, 0, 1)          # the book's view
+        w = rng.normal(loc=0.0, scale=np.sqrt(1.0 / n_out), size=self.filter_shape)  # (maps, C, k, k)
+        self.w = self.layer.conv.w.value[::-1, ::-1].transpose(3, 2, 0, 1)  # the book's view
         self.w[...] = w
         self.b = self.layer.b.value
         self.b[...] = rng.normal(loc=0.0, scale=1.0, size=self.b.shape)
@@ -250,7 +269,7 @@ class FullyConnectedLayer:
         return self.layer
 
     def _draw(self, rng):
-        self.w, self.b = self.layer.W, self.layer.P[-1]                  # (n_in, n_out), (n_out,) views
+        self.w, self.b = self.layer.W, self.layer.P[-1]  # (n_in, n_out), (n_out,) views
         self.w[...] = rng.normal(loc=0.0, scale=np.sqrt(1.0 / self.n_out), size=self.w.shape)
         self.b[...] = rng.normal(loc=0.0, scale=1.0, size=self.b.shape)
         self.params = [self.w, self.b]
@@ -279,6 +298,7 @@ def _four(value, name):
 
 # -- the network ----------------------------------------------------------------------------------
 
+
 class Network:
     """``layers`` (the book's layer objects) trained with mini-batches of ``mini_batch_size``."""
 
@@ -286,25 +306,30 @@ class Network:
         self.layers = list(layers)
         self.mini_batch_size = check_int("mini_batch_size", mini_batch_size, 1)
         if not self.layers or not isinstance(self.layers[-1], SoftmaxLayer):
-            raise ConfigError("network3's Network needs layers ending in a SoftmaxLayer (its cost is the "
-                              "log-likelihood)")
+            raise ConfigError(
+                "network3's Network needs layers ending in a SoftmaxLayer (its cost is the log-likelihood)"
+            )
         self.dtype = np.dtype(dtype).type
-        if seed is None:                                               # fresh entropy, like np.random
+        if seed is None:  # fresh entropy, like np.random
             self._init_rng, self._dropout_rng = np.random.default_rng(), np.random.default_rng()
-        else:                                                          # two independent streams
+        else:  # two independent streams
             streams = np.random.SeedSequence(check_int("seed", seed, 0)).spawn(2)
             self._init_rng, self._dropout_rng = [np.random.default_rng(s) for s in streams]
         self._stack = []
         shape = None
         for j, layer in enumerate(self.layers):
             if not isinstance(layer, (ConvPoolLayer, FullyConnectedLayer)):
-                raise ConfigError(f"layer {j} is a {type(layer).__name__}; network3's layers are ConvPoolLayer, "
-                                  f"FullyConnectedLayer and SoftmaxLayer")
+                raise ConfigError(
+                    f"layer {j} is a {type(layer).__name__}; network3's layers are ConvPoolLayer, "
+                    f"FullyConnectedLayer and SoftmaxLayer"
+                )
             if isinstance(layer, ConvPoolLayer):
                 _, C, H, W = layer.image_shape
                 if shape is not None and math.prod(shape) != C * H * W:
-                    raise ConfigError(f"layer {j}: image_shape {layer.image_shape} takes {C * H * W} values but the "
-                                      f"layer below gives {math.prod(shape)}")
+                    raise ConfigError(
+                        f"layer {j}: image_shape {layer.image_shape} takes {C * H * W} values but the "
+                        f"layer below gives {math.prod(shape)}"
+                    )
             elif shape is not None and math.prod(shape) != layer.n_in:
                 raise ConfigError(f"layer {j}: n_in={layer.n_in} but the layer below gives {math.prod(shape)} values")
             self._stack.append(layer._build(self.dtype))
@@ -327,25 +352,28 @@ class Network:
             raise ConfigError(f"the data must be rows of {self.n_in} values, got shape {X.shape}")
         if isinstance(first, ConvPoolLayer):
             _, C, H, W = first.image_shape
-            return X.reshape(len(X), C, H, W).transpose(0, 2, 3, 1)    # (m, height, width, maps)
+            return X.reshape(len(X), C, H, W).transpose(0, 2, 3, 1)  # (m, height, width, maps)
         return X
 
     def _forward(self, X, masks=None):
         a = self._images(X)
         for j, (layer, book) in enumerate(zip(self._stack, self.layers)):
             p = getattr(book, "p_dropout", 0.0)
-            if masks is not None:                                      # training: drop inputs, unscaled
+            if masks is not None:  # training: drop inputs, unscaled
                 if masks[j] is not None:
-                    a = a.reshape(len(a), -1) * masks[j]               # (m, n_in)
+                    a = a.reshape(len(a), -1) * masks[j]  # (m, n_in)
                 a = layer.forward(a, train=True)
-            else:                                                      # test: (1 - p) * inputs
+            else:  # test: (1 - p) * inputs
                 a = layer.forward(a.reshape(len(a), -1) * (1.0 - p) if p else a)
         return a
 
     def predict(self, X, chunk: int = 500):
         """The digit each row of X (n, n_in) is, (n,) int64: the largest softmax output."""
-        return np.concatenate([self._forward(X[i:i + chunk]).argmax(axis=1) for i in range(0, len(X), chunk)]) \
-            if len(X) else np.empty(0, np.int64)
+        return (
+            np.concatenate([self._forward(X[i : i + chunk]).argmax(axis=1) for i in range(0, len(X), chunk)])
+            if len(X)
+            else np.empty(0, np.int64)
+        )
 
     def _accuracy(self, data) -> float:
         """The mean accuracy of the whole mini-batches of ``data`` (the book drops the rest)."""
@@ -361,23 +389,22 @@ class Network:
             p = getattr(layer, "p_dropout", 0.0)
             n = layer.n_in if isinstance(layer, FullyConnectedLayer) else 0
             masks.append((self._dropout_rng.random((m, n)) >= p).astype(self.dtype) if p else None)
-        a = self._forward(X, masks)                                     # (m, 10) softmax outputs
+        a = self._forward(X, masks)  # (m, 10) softmax outputs
         delta = a.copy()
-        delta[np.arange(m), y] -= 1.0                                   # dC/dz of the mean cost, times m
-        delta *= -eta / m                                               # the step, folded in
+        delta[np.arange(m), y] -= 1.0  # dC/dz of the mean cost, times m
+        delta *= -eta / m  # the step, folded in
         for j in range(len(self._stack) - 1, -1, -1):
             layer = self._stack[j]
             delta = layer.backward(delta.reshape(m, *layer.out_shape), wrt_z=(j == len(self._stack) - 1))
             if delta is not None and masks[j] is not None:
-                delta = delta.reshape(m, -1) * masks[j]                 # (m, n_in)
+                delta = delta.reshape(m, -1) * masks[j]  # (m, n_in)
         for w in self._decaying:
-            w *= decay                                                 # the L2 term's share of the step
+            w *= decay  # the L2 term's share of the step
         for layer in self._stack:
             for p in layer.params:
                 np.add(p.value, p.grad, out=p.value)
 
-    def SGD(self, training_data, epochs, mini_batch_size, eta, validation_data, test_data=None, lmbda=0.0,
-            *, out=None):
+    def SGD(self, training_data, epochs, mini_batch_size, eta, validation_data, test_data=None, lmbda=0.0, *, out=None):
         """Train with mini-batch SGD, printing the book's lines (to ``out``, default stdout).
 
         After training, ``best_validation_accuracy``, ``best_iteration``, ``test_accuracy`` and
@@ -386,8 +413,10 @@ class Network:
         epochs = check_int("epochs", epochs, 0)
         m = check_int("mini_batch_size", mini_batch_size, 1)
         if m != self.mini_batch_size:
-            raise ConfigError(f"SGD's mini_batch_size ({m}) must be the network's ({self.mini_batch_size}): "
-                              f"network3 builds its layers for one mini-batch size")
+            raise ConfigError(
+                f"SGD's mini_batch_size ({m}) must be the network's ({self.mini_batch_size}): "
+                f"network3 builds its layers for one mini-batch size"
+            )
         eta = check_float("eta", eta, 0.0, strict=True)
         lmbda = check_float("lmbda", lmbda, 0.0, strict=False)
         training_x, training_y = training_data
@@ -398,14 +427,14 @@ class Network:
         decay = 1.0 - eta * lmbda / num_training_batches
         self.validation_accuracies = []
         best_validation_accuracy, best_iteration, test_accuracy = 0.0, None, None
-        with np.errstate(over="ignore"), blas_threads():                # one BLAS thread (nndl.blas)
+        with np.errstate(over="ignore"), blas_threads():  # one BLAS thread (nndl.blas)
             for epoch in range(epochs):
                 for minibatch_index in range(num_training_batches):
                     iteration = num_training_batches * epoch + minibatch_index
                     if iteration % 1000 == 0:
                         print(f"Training mini-batch number {iteration}", file=out)
                     lo = minibatch_index * m
-                    self._step(training_x[lo:lo + m], training_y[lo:lo + m], eta, decay)
+                    self._step(training_x[lo : lo + m], training_y[lo : lo + m], eta, decay)
                 validation_accuracy = self._accuracy(validation_data)
                 self.validation_accuracies.append(validation_accuracy)
                 print(f"Epoch {epoch}: validation accuracy {validation_accuracy:.2%}", file=out)
@@ -417,12 +446,17 @@ class Network:
                         print(f"The corresponding test accuracy is {test_accuracy:.2%}", file=out)
         print("Finished training network.", file=out)
         if best_iteration is not None:
-            print(f"Best validation accuracy of {best_validation_accuracy:.2%} obtained at iteration "
-                  f"{best_iteration}", file=out)
+            print(
+                f"Best validation accuracy of {best_validation_accuracy:.2%} obtained at iteration {best_iteration}",
+                file=out,
+            )
         if test_accuracy is not None:
             print(f"Corresponding test accuracy of {test_accuracy:.2%}", file=out)
         self.best_validation_accuracy, self.best_iteration, self.test_accuracy = (
-            best_validation_accuracy, best_iteration, test_accuracy)
+            best_validation_accuracy,
+            best_iteration,
+            test_accuracy,
+        )
         if test_data:
             X = test_data[0]
-            self.test_mb_predictions = lambda i: self.predict(X[i * m:(i + 1) * m])
+            self.test_mb_predictions = lambda i: self.predict(X[i * m : (i + 1) * m])

@@ -21,6 +21,8 @@ def two_blas_threads(monkeypatch):
         pytest.skip("no BLAS library that threadpoolctl can see (threadpool_info lists none)")
     with threadpool_limits(limits=2, user_api="blas"):
         if blas_threads_now() != {2}:
-            pytest.skip(f"BLAS cannot run 2 threads on this machine (it reports {blas_threads_now()}), so one "
-                        f"thread and the caller's setting cannot be told apart")
+            pytest.skip(
+                f"BLAS cannot run 2 threads on this machine (it reports {blas_threads_now()}), so one "
+                f"thread and the caller's setting cannot be told apart"
+            )
         yield

@@ -29,14 +29,44 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ["nndl.engine.costs", "nndl.engine.regularizers", "nndl.engine.rules", "nndl.serialization", "nndl.data.verify",
-           "nndl.data.store", "nndl.data.cache", "nndl.engine.network", "nndl.engine.layers", "nndl.engine.windowed", "nndl.engine.training", "nndl.engine.runstate", "nndl.engine.schedules",
-           "nndl.engine.dropout", "nndl.augment", "nndl.engine.activations", "nndl.checks", "nndl.engine.conv",
-           "nndl.engine.pool", "nndl.engine.describe"]
+MODULES = [
+    "nndl.engine.costs",
+    "nndl.engine.regularizers",
+    "nndl.engine.rules",
+    "nndl.serialization",
+    "nndl.data.verify",
+    "nndl.data.store",
+    "nndl.data.cache",
+    "nndl.engine.network",
+    "nndl.engine.layers",
+    "nndl.engine.windowed",
+    "nndl.engine.training",
+    "nndl.engine.runstate",
+    "nndl.engine.schedules",
+    "nndl.engine.dropout",
+    "nndl.augment",
+    "nndl.engine.activations",
+    "nndl.checks",
+    "nndl.engine.conv",
+    "nndl.engine.pool",
+    "nndl.engine.describe",
+]
 TARGET = 90.0
 DOC = ROOT / "docs" / "testing.md"
-STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
-          36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not checked"}
+STATUS = {
+    1: "killed",
+    3: "killed",
+    0: "survived",
+    5: "no tests",
+    33: "no tests",
+    34: "skipped",
+    36: "timeout",
+    -24: "timeout",
+    24: "timeout",
+    152: "timeout",
+    255: "timeout",
+    None: "not checked",
+}
 
 
 def module_of(mutant: str) -> str:
@@ -65,8 +95,9 @@ def squash(text: str) -> str:
 
 def explained_in_doc(diff: list[str], doc: str) -> bool:
     """True when every line the mutant adds (or, for a deletion, removes) is quoted in ``doc``."""
-    changed = [squash(ln[1:]) for ln in diff if ln.startswith("+")] or \
-        [squash(ln[1:]) for ln in diff if ln.startswith("-")]
+    changed = [squash(ln[1:]) for ln in diff if ln.startswith("+")] or [
+        squash(ln[1:]) for ln in diff if ln.startswith("-")
+    ]
     quoted = set(squash(q) for q in re.findall(r"`([^`\n]+)`", doc))
     return bool(changed) and all(c in quoted for c in changed)
 
@@ -79,18 +110,26 @@ def run(modules: list[str], jobs: int, survivors: bool = False) -> dict[str, flo
     for module in modules:
         names = [f"{module}.*"]
         if survivors:
-            names = sorted(k for k, v in last.items() if module_of(k) == module and STATUS.get(v) != "killed"
-                           and STATUS.get(v) != "timeout")
+            names = sorted(
+                k
+                for k, v in last.items()
+                if module_of(k) == module and STATUS.get(v) != "killed" and STATUS.get(v) != "timeout"
+            )
             if not names:
                 continue
         logs.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         with open(logs / f"{module}.log", "w") as log:
-            code = subprocess.call([str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", str(jobs), *names],
-                                   cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            code = subprocess.call(
+                [str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", str(jobs), *names],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         seconds[module] = time.perf_counter() - start
-        print(f"{module}: mutmut ran in {seconds[module]:.0f} s (exit {code}; log: mutants/logs/{module}.log)",
-              flush=True)
+        print(
+            f"{module}: mutmut ran in {seconds[module]:.0f} s (exit {code}; log: mutants/logs/{module}.log)", flush=True
+        )
     return seconds
 
 
@@ -108,19 +147,33 @@ def report(modules: list[str], seconds: dict[str, float] | None = None) -> int:
         score = 100.0 * killed / checked if checked else 0.0
         totals.update(counts)
         totals["checked"] += checked
-        rows.append((module, len(mine), killed, counts["survived"], counts["no tests"], counts["timeout"],
-                     counts["not checked"], score))
+        rows.append(
+            (
+                module,
+                len(mine),
+                killed,
+                counts["survived"],
+                counts["no tests"],
+                counts["timeout"],
+                counts["not checked"],
+                score,
+            )
+        )
         if not checked or counts["not checked"] or score < TARGET:
             status = 1
         survivors += sorted(k for k, s in mine.items() if s in ("survived", "no tests", "suspicious"))
-    print(f"\n{'module':<20} {'mutants':>7} {'killed':>6} {'survived':>8} {'no tests':>8} {'timeout':>7} "
-          f"{'unchecked':>9} {'score':>7}")
+    print(
+        f"\n{'module':<20} {'mutants':>7} {'killed':>6} {'survived':>8} {'no tests':>8} {'timeout':>7} "
+        f"{'unchecked':>9} {'score':>7}"
+    )
     for module, n, killed, surv, none, tout, unchecked, score in rows:
         print(f"{module:<20} {n:>7} {killed:>6} {surv:>8} {none:>8} {tout:>7} {unchecked:>9} {score:>6.1f}%")
     overall = 100.0 * (totals["killed"] + totals["timeout"]) / totals["checked"] if totals["checked"] else 0.0
-    print(f"{'all':<20} {sum(r[1] for r in rows):>7} {totals['killed'] + totals['timeout']:>6} "
-          f"{totals['survived']:>8} {totals['no tests']:>8} {totals['timeout']:>7} {totals['not checked']:>9} "
-          f"{overall:>6.1f}%  (target {TARGET:.0f} % per module)")
+    print(
+        f"{'all':<20} {sum(r[1] for r in rows):>7} {totals['killed'] + totals['timeout']:>6} "
+        f"{totals['survived']:>8} {totals['no tests']:>8} {totals['timeout']:>7} {totals['not checked']:>9} "
+        f"{overall:>6.1f}%  (target {TARGET:.0f} % per module)"
+    )
     if seconds:
         print(f"wall time: {sum(seconds.values()):.0f} s")
     unexplained = 0
@@ -133,8 +186,10 @@ def report(modules: list[str], seconds: dict[str, float] | None = None) -> int:
         for line in diff:
             print(f"    {line}")
     if unexplained:
-        print(f"\n{unexplained} survivors are not explained in docs/testing.md: kill them with a test, or say why "
-              f"they are harmless there (quote the changed lines in backticks)")
+        print(
+            f"\n{unexplained} survivors are not explained in docs/testing.md: kill them with a test, or say why "
+            f"they are harmless there (quote the changed lines in backticks)"
+        )
         status = 1
     return status
 
@@ -144,10 +199,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("modules", nargs="*", default=MODULES, help=f"modules (default: {' '.join(MODULES)})")
     p.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1)")
     p.add_argument("--report", action="store_true", help="only print the last run's results")
-    p.add_argument("--survivors", action="store_true",
-                   help="test again only the mutants that survived the last run (after adding tests)")
+    p.add_argument(
+        "--survivors",
+        action="store_true",
+        help="test again only the mutants that survived the last run (after adding tests)",
+    )
     args = p.parse_args(argv)
-    os.chdir(ROOT)                                  # mutmut reads pyproject.toml and mutants/ from here
+    os.chdir(ROOT)  # mutmut reads pyproject.toml and mutants/ from here
     unknown = sorted(set(args.modules) - set(MODULES))
     if unknown:
         p.error(f"unknown module(s) {unknown}; choose from {MODULES}")

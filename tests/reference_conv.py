@@ -27,7 +27,7 @@ def conv_z(x, w, b):
     z = np.zeros((Ho, Wo, F), dtype=x.dtype)
     for i in range(Ho):
         for j in range(Wo):
-            patch = x[i:i + k, j:j + k, :]                                # (k, k, C)
+            patch = x[i : i + k, j : j + k, :]  # (k, k, C)
             for f in range(F):
                 z[i, j, f] = np.sum(patch * w[:, :, :, f]) + b[f]
     return z
@@ -41,9 +41,9 @@ def conv_back(x, w, dz):
         for j in range(dz.shape[1]):
             for f in range(F):
                 g = dz[i, j, f]
-                dw[:, :, :, f] += g * x[i:i + k, j:j + k, :]
+                dw[:, :, :, f] += g * x[i : i + k, j : j + k, :]
                 db[f] += g
-                dx[i:i + k, j:j + k, :] += g * w[:, :, :, f]
+                dx[i : i + k, j : j + k, :] += g * w[:, :, :, f]
     return dw, db, dx
 
 
@@ -98,7 +98,7 @@ def net_gradients(layers, x, y_onehot):
             zs.append(None)
             wins.append(win)
             acts.append(out)
-        elif L["kind"] == "convpool":                                     # network3: pool, then bias
+        elif L["kind"] == "convpool":  # network3: pool, then bias
             pooled, win = pool_forward(conv_z(a, L["w"], np.zeros_like(L["b"])), L["size"])
             zs.append(pooled + L["b"])
             wins.append((win, pooled.shape, a))
@@ -113,7 +113,7 @@ def net_gradients(layers, x, y_onehot):
             else:
                 acts.append(ACT[L["act"]][0](z))
     grads = [None] * len(layers)
-    delta = acts[-1] - y_onehot                                           # dC/dz of the softmax layer
+    delta = acts[-1] - y_onehot  # dC/dz of the softmax layer
     for l in range(len(layers) - 1, -1, -1):
         L, a_in = layers[l], acts[l]
         if L["kind"] == "dense":
@@ -135,7 +135,7 @@ def net_gradients(layers, x, y_onehot):
             break
         below = layers[l - 1]
         if below["kind"] == "pool":
-            delta = d_in                                                  # the pool passes dC/dy on
+            delta = d_in  # the pool passes dC/dy on
         else:
             delta = d_in * ACT[below["act"]][1](zs[l - 1])
     return grads

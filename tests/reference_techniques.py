@@ -81,8 +81,7 @@ def backprop(weights, biases, x, y, hidden, cost, masks=None):
 class Reference:
     """Parameters, velocities, and the book's update with the chapter's options."""
 
-    def __init__(self, weights, biases, hidden="sigmoid", cost="cross-entropy", regularization="l2",
-                 momentum=0.0):
+    def __init__(self, weights, biases, hidden="sigmoid", cost="cross-entropy", regularization="l2", momentum=0.0):
         self.weights = [np.array(w, dtype=np.float64) for w in weights]
         self.biases = [np.array(b, dtype=np.float64) for b in biases]
         self.hidden, self.cost, self.regularization, self.mu = hidden, cost, regularization, momentum
@@ -94,8 +93,9 @@ class Reference:
         nabla_b = [np.zeros(b.shape) for b in self.biases]
         nabla_w = [np.zeros(w.shape) for w in self.weights]
         for i, (x, y) in enumerate(mini_batch):
-            db, dw = backprop(self.weights, self.biases, x, y, self.hidden, self.cost,
-                              None if masks is None else masks[i])
+            db, dw = backprop(
+                self.weights, self.biases, x, y, self.hidden, self.cost, None if masks is None else masks[i]
+            )
             nabla_b = [nb + d for nb, d in zip(nabla_b, db)]
             nabla_w = [nw + d for nw, d in zip(nabla_w, dw)]
         m = len(mini_batch)
@@ -127,8 +127,12 @@ def expand_like_expand_mnist(images):
     for x in images:
         out.append(x)
         image = np.reshape(x, (-1, 28))
-        for d, axis, index_position, index in [(1, 0, "first", 0), (-1, 0, "first", 27),
-                                               (1, 1, "last", 0), (-1, 1, "last", 27)]:
+        for d, axis, index_position, index in [
+            (1, 0, "first", 0),
+            (-1, 0, "first", 27),
+            (1, 1, "last", 0),
+            (-1, 1, "last", 27),
+        ]:
             new_img = np.roll(image, d, axis)
             if index_position == "first":
                 new_img[index, :] = np.zeros(28)
@@ -157,8 +161,9 @@ def rotate_bilinear(image, degrees):
             sx = np.cos(t) * x - np.sin(t) * y + c
             y0, x0 = int(np.floor(sy)), int(np.floor(sx))
             fy, fx = sy - y0, sx - x0
-            out[r, q] = ((1 - fy) * ((1 - fx) * px(y0, x0) + fx * px(y0, x0 + 1))
-                         + fy * ((1 - fx) * px(y0 + 1, x0) + fx * px(y0 + 1, x0 + 1)))
+            out[r, q] = (1 - fy) * ((1 - fx) * px(y0, x0) + fx * px(y0, x0 + 1)) + fy * (
+                (1 - fx) * px(y0 + 1, x0) + fx * px(y0 + 1, x0 + 1)
+            )
     return out
 
 

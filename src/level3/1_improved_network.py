@@ -13,14 +13,14 @@ training (~98%). Figures go to pictures/level3/YYYYMMDD_HHMMSS/. This is the sam
 import sys
 from pathlib import Path
 
-SRC = Path(__file__).resolve().parent.parent   # the src/ beside this script: its own nndl, installed or not
+SRC = Path(__file__).resolve().parent.parent  # the src/ beside this script: its own nndl, installed or not
 if (SRC / "nndl").is_dir() and str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))
 PROG = "python level3/1_improved_network.py"
 
 try:
     from nndl.cli.explore.level3 import main
-except ModuleNotFoundError as e:   # this Python lacks NumPy or another library nndl needs
+except ModuleNotFoundError as e:  # this Python lacks NumPy or another library nndl needs
     if not hasattr(e, "lacking"):
         raise
     sys.exit(f"{PROG}: {e.advice(__file__, 'run')}")

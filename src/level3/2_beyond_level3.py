@@ -13,14 +13,14 @@ Figures go to pictures/beyond/YYYYMMDD_HHMMSS/. This is the same as ``nndl explo
 import sys
 from pathlib import Path
 
-SRC = Path(__file__).resolve().parent.parent   # the src/ beside this script: its own nndl, installed or not
+SRC = Path(__file__).resolve().parent.parent  # the src/ beside this script: its own nndl, installed or not
 if (SRC / "nndl").is_dir() and str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))
 PROG = "python level3/2_beyond_level3.py"
 
 try:
     from nndl.cli.explore.beyond import main
-except ModuleNotFoundError as e:   # this Python lacks NumPy or another library nndl needs
+except ModuleNotFoundError as e:  # this Python lacks NumPy or another library nndl needs
     if not hasattr(e, "lacking"):
         raise
     sys.exit(f"{PROG}: {e.advice(__file__, 'beyond')}")

@@ -16,9 +16,14 @@ import sys
 from pathlib import Path
 
 # import name -> the distribution pip installs it from; the same list as pyproject.toml's dependencies
-REQUIRED = {"numpy": "numpy", "matplotlib": "matplotlib", "tqdm": "tqdm", "PIL": "pillow",
-            "threadpoolctl": "threadpoolctl"}
-CHECKOUT = Path(__file__).resolve().parents[2]   # src/nndl/_deps.py -> the checkout (holds Makefile, .venv)
+REQUIRED = {
+    "numpy": "numpy",
+    "matplotlib": "matplotlib",
+    "tqdm": "tqdm",
+    "PIL": "pillow",
+    "threadpoolctl": "threadpoolctl",
+}
+CHECKOUT = Path(__file__).resolve().parents[2]  # src/nndl/_deps.py -> the checkout (holds Makefile, .venv)
 
 
 class MissingDependencies(ModuleNotFoundError):
@@ -60,15 +65,14 @@ def advice(lacking: list[str], script: str | None = None, make_target: str = "ru
         steps.append(f"this checkout's Python, {os.path.relpath(venv)}")
     if not steps:
         steps.append("`pip install nndl` (or `pip install -e .` in a checkout) first")
-    return (f"nndl needs {', '.join(lacking)}, which this Python ({python}) does not have; "
-            f"run {' or '.join(steps)}")
+    return f"nndl needs {', '.join(lacking)}, which this Python ({python}) does not have; run {' or '.join(steps)}"
 
 
 def check() -> None:
     """Raise ``MissingDependencies`` (one line of advice) when a required library is missing."""
     lacking = missing()
-    if lacking and sys.argv[:1] == ["-m"]:      # `python -m nndl` (argv[0] is '-m' while it is found): a
-        sys.exit(f"python -m nndl: {advice(lacking)}")   # command, so one line and exit 1, not a traceback
+    if lacking and sys.argv[:1] == ["-m"]:  # `python -m nndl` (argv[0] is '-m' while it is found): a
+        sys.exit(f"python -m nndl: {advice(lacking)}")  # command, so one line and exit 1, not a traceback
     if lacking:
         raise MissingDependencies(lacking)
 

@@ -32,8 +32,7 @@ def image_side(n_in: int, what: str) -> int:
     """The side of square images of ``n_in`` pixels (28 for 784), else ``ConfigError``."""
     side = math.isqrt(n_in)
     if side * side != n_in or side < 2:
-        raise ConfigError(f"{what} needs square images (such as 784 = 28 x 28 inputs); the network has "
-                          f"{n_in} inputs")
+        raise ConfigError(f"{what} needs square images (such as 784 = 28 x 28 inputs); the network has {n_in} inputs")
     return side
 
 
@@ -41,9 +40,9 @@ def shift_images(src: np.ndarray, dy: int, dx: int, out: np.ndarray) -> None:
     """``out`` = ``src`` (k, side, side) moved dy rows down and dx columns right, 0 shifted in."""
     side = src.shape[1]
     out[...] = 0
-    y0, y1 = max(dy, 0), side + min(dy, 0)          # the rows of out that receive a pixel
-    x0, x1 = max(dx, 0), side + min(dx, 0)          # the columns of out that receive a pixel
-    out[:, y0:y1, x0:x1] = src[:, y0 - dy:y1 - dy, x0 - dx:x1 - dx]
+    y0, y1 = max(dy, 0), side + min(dy, 0)  # the rows of out that receive a pixel
+    x0, x1 = max(dx, 0), side + min(dx, 0)  # the columns of out that receive a pixel
+    out[:, y0:y1, x0:x1] = src[:, y0 - dy : y1 - dy, x0 - dx : x1 - dx]
 
 
 class NoExpansion:
@@ -58,7 +57,7 @@ class NoExpansion:
         if stage is None:
             np.take(X, idx, axis=0, out=out, mode="clip")
         else:  # float32 images for a float64 network: gathered in float32, widened exactly
-            out[...] = np.take(X, idx, axis=0, out=stage[:len(idx)], mode="clip")
+            out[...] = np.take(X, idx, axis=0, out=stage[: len(idx)], mode="clip")
 
 
 class ShiftExpansion:
@@ -71,12 +70,12 @@ class ShiftExpansion:
     def gather(X, idx, out, stage=None) -> None:
         rows = len(idx)
         side = image_side(X.shape[1], "expand='shifts'")
-        images, kinds = np.divmod(idx, len(SHIFTS))                       # (rows,) each
+        images, kinds = np.divmod(idx, len(SHIFTS))  # (rows,) each
         src = np.take(X, images, axis=0, out=None if stage is None else stage[:rows], mode="clip")
-        S = src.reshape(rows, side, side)                                 # (rows, side, side)
+        S = src.reshape(rows, side, side)  # (rows, side, side)
         O = out.reshape(rows, side, side)
         for k, (dy, dx) in enumerate(SHIFTS):
-            r = np.flatnonzero(kinds == k)                                # rows with this shift
+            r = np.flatnonzero(kinds == k)  # rows with this shift
             if not len(r):
                 continue
             if k == 0:
@@ -105,23 +104,23 @@ def rotate_rows(X: np.ndarray, degrees: np.ndarray) -> None:
     rows, n_in = X.shape
     side = image_side(n_in, "rotate")
     c = (side - 1) / 2.0
-    theta = np.deg2rad(np.asarray(degrees, np.float64))[:, None]          # (rows, 1)
+    theta = np.deg2rad(np.asarray(degrees, np.float64))[:, None]  # (rows, 1)
     cos, sin = np.cos(theta), np.sin(theta)
-    yy, xx = np.divmod(np.arange(n_in), side)                            # (n_in,) output pixel
+    yy, xx = np.divmod(np.arange(n_in), side)  # (n_in,) output pixel
     yy, xx = yy - c, xx - c
-    sy = cos * yy + sin * xx + c                                         # (rows, n_in) source row
-    sx = cos * xx - sin * yy + c                                         # (rows, n_in) source column
+    sy = cos * yy + sin * xx + c  # (rows, n_in) source row
+    sx = cos * xx - sin * yy + c  # (rows, n_in) source column
     # points beyond the image read 0s: a border of one row/column before it and two after it,
     # so that with coordinates clipped into [-1, side] all four neighbours are in the padded copy
     np.clip(sy, -1.0, side, out=sy)
     np.clip(sx, -1.0, side, out=sx)
     y0, x0 = np.floor(sy), np.floor(sx)
-    fy, fx = sy - y0, sx - x0                                            # (rows, n_in) in [0, 1)
+    fy, fx = sy - y0, sx - x0  # (rows, n_in) in [0, 1)
     w = side + 3
     padded = np.zeros((rows, w, w), np.float64)
-    padded[:, 1:side + 1, 1:side + 1] = X.reshape(rows, side, side)
+    padded[:, 1 : side + 1, 1 : side + 1] = X.reshape(rows, side, side)
     flat = padded.reshape(rows, -1)
-    base = (y0.astype(np.intp) + 1) * w + (x0.astype(np.intp) + 1)      # (rows, n_in) top-left
+    base = (y0.astype(np.intp) + 1) * w + (x0.astype(np.intp) + 1)  # (rows, n_in) top-left
 
     def at(offset):
         return np.take_along_axis(flat, base + offset, axis=1)

@@ -21,21 +21,26 @@ DTYPES = {"float64": np.float64, "float32": np.float32}
 def shown(value: Any, limit: int = 60) -> str:
     """``repr(value)``, cut to ``limit`` characters: a message never echoes unbounded input."""
     text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
     """``value`` as an int in [minimum, maximum], else ``ConfigError`` naming ``name`` and the value."""
     allowed = f"an integer >= {minimum}" if maximum is None else f"an integer from {minimum} to {maximum}"
-    if (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum
-            or (maximum is not None and value > maximum)):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
         detail = f"must be {allowed}, got {shown(value)}"
         raise ConfigError(f"{name} {detail}", field=name, detail=detail)
     return int(value)
 
 
-def check_float(name: str, value: Any, minimum: float, *, strict: bool, maximum: float | None = None,
-                strict_max: bool = False) -> float:
+def check_float(
+    name: str, value: Any, minimum: float, *, strict: bool, maximum: float | None = None, strict_max: bool = False
+) -> float:
     """``value`` as a finite float > (strict) or >= ``minimum`` (and below or at ``maximum``)."""
     ok_type = isinstance(value, numbers.Real) and not isinstance(value, bool)
     v = float(value) if ok_type else math.nan
@@ -56,8 +61,11 @@ def check_sizes(sizes: Any) -> tuple[int, ...]:
         seq = list(sizes) if not isinstance(sizes, (str, bytes)) else None
     except TypeError:
         seq = None
-    if (seq is None or len(seq) < 2
-            or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in seq)):
+    if (
+        seq is None
+        or len(seq) < 2
+        or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in seq)
+    ):
         detail = f"must be a list of at least 2 positive integers (e.g. [784, 100, 10]), got {shown(sizes)}"
         raise ConfigError(f"sizes {detail}", field="sizes", detail=detail)
     return tuple(int(s) for s in seq)
@@ -65,7 +73,7 @@ def check_sizes(sizes: Any) -> tuple[int, ...]:
 
 def check_dtype(dtype) -> type:
     """Resolve 'float64' / 'float32' (or the NumPy type) to the NumPy scalar type."""
-    if isinstance(dtype, np.dtype):                  # np.dtype('float32') == np.float32: resolve it first
+    if isinstance(dtype, np.dtype):  # np.dtype('float32') == np.float32: resolve it first
         dtype = dtype.type
     if dtype in (np.float64, np.float32):
         return dtype

@@ -14,25 +14,40 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from .engine.activations import ACTIVATIONS
 from .augment import EXPANSIONS
 from .checks import DTYPES, check_dtype, check_float, check_int, check_sizes, shown
+from .engine.activations import ACTIVATIONS
 from .engine.costs import COSTS, get_cost
 from .engine.describe import EXAMPLE, check_stack, input_shape, parse_layers
-from .errors import ConfigError
 from .engine.initializers import INITIALIZERS
-from .registry import lookup
 from .engine.regularizers import REGULARIZERS
 from .engine.rules import linear_steps
 from .engine.schedules import SCHEDULES
+from .errors import ConfigError
+from .registry import lookup
 
-__all__ = ["DTYPES", "FieldDoc", "TrainConfig", "Streams", "rng_streams", "training_streams", "as_rng", "get_dtype",
-           "check_int", "check_float", "check_sizes", "check_sizes_fit", "flag_of", "sizes_from_text"]
+__all__ = [
+    "DTYPES",
+    "FieldDoc",
+    "TrainConfig",
+    "Streams",
+    "rng_streams",
+    "training_streams",
+    "as_rng",
+    "get_dtype",
+    "check_int",
+    "check_float",
+    "check_sizes",
+    "check_sizes_fit",
+    "flag_of",
+    "sizes_from_text",
+]
 
 get_dtype = check_dtype
 
@@ -63,8 +78,9 @@ def sizes_from_text(text: str) -> tuple[int, ...]:
     except ValueError:
         sizes = ()
     if len(sizes) < 2 or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 2 positive integers separated by commas, "
-                                         f"such as 784,100,10; got {shown(text)}")
+        raise argparse.ArgumentTypeError(
+            f"expected at least 2 positive integers separated by commas, such as 784,100,10; got {shown(text)}"
+        )
     return sizes
 
 
@@ -85,14 +101,20 @@ class TrainConfig:
     # the larger hidden layer: ~97.5-98 % on MNIST
     sizes: tuple[int, ...] = _field((784, 100, 10), "layer sizes, input first", "N,N,...", sizes_from_text)
     # output error (a - y): no learning slowdown
-    cost: str = _field("cross-entropy", "cost function; log-likelihood comes with a softmax output layer",
-                       choices=COSTS)
+    cost: str = _field(
+        "cross-entropy", "cost function; log-likelihood comes with a softmax output layer", choices=COSTS
+    )
     # weights N(0, 1/n_in): neurons start unsaturated
-    init: str = _field("default", "initial weights: 'default' N(0, 1/n_in), 'large' N(0, 1), 'he' N(0, 2/n_in) "
-                       "for relu", choices=INITIALIZERS, shown_default="N(0, 1/n_in), the book's")
+    init: str = _field(
+        "default",
+        "initial weights: 'default' N(0, 1/n_in), 'large' N(0, 1), 'he' N(0, 2/n_in) for relu",
+        choices=INITIALIZERS,
+        shown_default="N(0, 1/n_in), the book's",
+    )
     # hidden neurons: the book's neuron in chapters 1-3
-    activation: str = _field("sigmoid", "hidden neurons; tanh takes --init default, relu --init he (N(0, 2/n_in))",
-                             choices=ACTIVATIONS)
+    activation: str = _field(
+        "sigmoid", "hidden neurons; tanh takes --init default, relu --init he (N(0, 2/n_in))", choices=ACTIVATIONS
+    )
     # the book's run length (an upper bound with a schedule)
     epochs: int = _field(30, "epochs to train", "N", int)
     # the book's choice; rows of one matrix product
@@ -102,42 +124,77 @@ class TrainConfig:
     # regularization strength (the book's lambda)
     lmbda: float = _field(5.0, "regularization strength >= 0", "X", float)
     # the book's weight decay: factor 1 - eta*lmbda/n
-    regularization: str = _field("l2", "l2: w <- (1 - eta*lmbda/n) w; l1: w <- w - (eta*lmbda/n) sgn(w)",
-                                 choices=REGULARIZERS, beyond=True)
+    regularization: str = _field(
+        "l2", "l2: w <- (1 - eta*lmbda/n) w; l1: w <- w - (eta*lmbda/n) sgn(w)", choices=REGULARIZERS, beyond=True
+    )
     # mu of momentum SGD; 0 is plain SGD exactly
-    momentum: float = _field(0.0, "momentum mu in [0, 1): v <- mu v - eta grad C, w <- w + v", "MU", float,
-                             beyond=True, shown_default="0: plain SGD")
+    momentum: float = _field(
+        0.0,
+        "momentum mu in [0, 1): v <- mu v - eta grad C, w <- w + v",
+        "MU",
+        float,
+        beyond=True,
+        shown_default="0: plain SGD",
+    )
     # share of hidden neurons dropped per example and step
-    dropout: float = _field(0.0, "drop each hidden neuron with probability P in [0, 1) per example and step "
-                            "(inverted dropout: the trained network is used unscaled)", "P", float, beyond=True)
+    dropout: float = _field(
+        0.0,
+        "drop each hidden neuron with probability P in [0, 1) per example and step "
+        "(inverted dropout: the trained network is used unscaled)",
+        "P",
+        float,
+        beyond=True,
+    )
     # 'halve': the book's eta schedule on validation accuracy
-    schedule: str = _field("constant", "halve: halve eta after --schedule-patience epochs without a better "
-                           "validation accuracy, stop at eta/--schedule-divisor (the book's schedule)",
-                           choices=SCHEDULES, beyond=True)
+    schedule: str = _field(
+        "constant",
+        "halve: halve eta after --schedule-patience epochs without a better "
+        "validation accuracy, stop at eta/--schedule-divisor (the book's schedule)",
+        choices=SCHEDULES,
+        beyond=True,
+    )
     # epochs without improvement before eta is halved
     schedule_patience: int = _field(10, "epochs without improvement before halving", "N", int, beyond=True)
     # stop once eta has fallen to eta / this (the book's 1/128)
     schedule_divisor: float = _field(128.0, "stop once eta has fallen to eta/X", "X", float, beyond=True)
     # stop after this many epochs without improvement
-    early_stopping: int | None = _field(None, "stop after N epochs without a better validation accuracy and keep "
-                                        "the best epoch's weights", "N", int, beyond=True, shown_default="off")
+    early_stopping: int | None = _field(
+        None,
+        "stop after N epochs without a better validation accuracy and keep the best epoch's weights",
+        "N",
+        int,
+        beyond=True,
+        shown_default="off",
+    )
     # 'shifts': each image and its 4 one-pixel shifts
-    expand: str = _field("none", "shifts: train on each image and its four one-pixel shifts, as the book's "
-                         "expand_mnist.py (5x the data, made as it is used)", choices=EXPANSIONS, beyond=True)
+    expand: str = _field(
+        "none",
+        "shifts: train on each image and its four one-pixel shifts, as the book's "
+        "expand_mnist.py (5x the data, made as it is used)",
+        choices=EXPANSIONS,
+        beyond=True,
+    )
     # largest random rotation in degrees (0: none)
-    rotate: float = _field(0.0, "also turn each training image by a random angle up to DEG degrees", "DEG", float,
-                           beyond=True)
+    rotate: float = _field(
+        0.0, "also turn each training image by a random angle up to DEG degrees", "DEG", float, beyond=True
+    )
     # float64 is exact; float32 is about twice as fast
     dtype: str = _field("float64", "float64 is exact; float32 about twice as fast", choices=DTYPES)
     # initial weights, dropout and rotations
     seed: int = _field(0, "seed of the initial weights and of the mini-batch order", "N", int)
     # mini-batch order; None: derived from ``seed``
-    order_seed: int | None = _field(None, "seed of the mini-batch order alone", "N", int,
-                                    shown_default="derived from --seed")
+    order_seed: int | None = _field(
+        None, "seed of the mini-batch order alone", "N", int, shown_default="derived from --seed"
+    )
     # '': network2's dense layers of sizes; a description: chapter 6's conv nets
-    layers: str = _field("", f"hidden layers in one line, for chapter 6's conv nets, e.g. {EXAMPLE} (conv:MAPSxKxK"
-                         f"[:ACT], pool:P, dense:N[:ACT]; the output layer of --sizes' last size is added)",
-                         "DESCRIPTION", str, shown_default="dense layers of --sizes")
+    layers: str = _field(
+        "",
+        f"hidden layers in one line, for chapter 6's conv nets, e.g. {EXAMPLE} (conv:MAPSxKxK"
+        f"[:ACT], pool:P, dense:N[:ACT]; the output layer of --sizes' last size is added)",
+        "DESCRIPTION",
+        str,
+        shown_default="dense layers of --sizes",
+    )
 
     def __post_init__(self):
         object.__setattr__(self, "sizes", check_sizes(self.sizes))
@@ -154,9 +211,12 @@ class TrainConfig:
         lookup(REGULARIZERS, self.regularization, "regularization", "regularization")
         check_float("momentum", self.momentum, 0.0, strict=False, maximum=1.0, strict_max=True)
         check_float("dropout", self.dropout, 0.0, strict=False, maximum=1.0, strict_max=True)
-        if self.dropout and len(self.sizes) < 3 and not self.layers:   # layers: its hidden layers
-            raise ConfigError(f"dropout acts on hidden neurons, and sizes {list(self.sizes)} has no hidden "
-                              f"layer; give at least three sizes, such as [784, 100, 10]", field="dropout")
+        if self.dropout and len(self.sizes) < 3 and not self.layers:  # layers: its hidden layers
+            raise ConfigError(
+                f"dropout acts on hidden neurons, and sizes {list(self.sizes)} has no hidden "
+                f"layer; give at least three sizes, such as [784, 100, 10]",
+                field="dropout",
+            )
         lookup(SCHEDULES, self.schedule, "schedule", "schedule")
         check_int("schedule_patience", self.schedule_patience, 1)
         check_float("schedule_divisor", self.schedule_divisor, 1.0, strict=False)
@@ -194,8 +254,10 @@ class TrainConfig:
         with the cost's output activation. With ``layers``, only the first and last of
         ``sizes`` count: the inputs and the classes."""
         if self.layers:
-            hidden = [s if s["kind"] == "pool" or "activation" in s else {**s, "activation": self.activation}
-                      for s in parse_layers(self.layers)]
+            hidden = [
+                s if s["kind"] == "pool" or "activation" in s else {**s, "activation": self.activation}
+                for s in parse_layers(self.layers)
+            ]
         else:
             hidden = [{"kind": "dense", "n": n, "activation": self.activation} for n in self.sizes[1:-1]]
         return hidden + [{"kind": "dense", "n": self.sizes[-1], "activation": get_cost(self.cost).output.name}]
@@ -228,7 +290,7 @@ class TrainConfig:
             out.append(f"rotations up to {self.rotate:g} degrees")
         return out
 
-    def replace(self, **changes) -> "TrainConfig":
+    def replace(self, **changes) -> TrainConfig:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
 
@@ -239,7 +301,7 @@ class TrainConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict) -> TrainConfig:
         """Inverse of ``to_dict``; unknown keys are an error that names them."""
         if not isinstance(d, dict):
             raise ConfigError(f"a config must be a JSON object, got {type(d).__name__}")
@@ -272,8 +334,8 @@ def flag_of(name: str) -> str:
 class Streams(NamedTuple):
     """A run's independent random streams, all fixed by its seeds (``training_streams``)."""
 
-    init: np.random.Generator     # initial weights and biases
-    order: np.random.Generator    # the mini-batch order of each epoch
+    init: np.random.Generator  # initial weights and biases
+    order: np.random.Generator  # the mini-batch order of each epoch
     dropout: np.random.Generator  # which hidden neurons each example drops
     augment: np.random.Generator  # the random rotations of expanded data
 
@@ -285,11 +347,13 @@ def training_streams(seed: int, order_seed: int | None = None) -> Streams:
     draws (dropout, rotations) has its own stream, so switching it on changes neither the
     initial weights nor the mini-batch order of a paired run.
     """
+
     def stream(entropy, key):
         return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(key,)))
 
-    return Streams(stream(seed, 0), stream(seed if order_seed is None else order_seed, 1),
-                   stream(seed, 2), stream(seed, 3))
+    return Streams(
+        stream(seed, 0), stream(seed if order_seed is None else order_seed, 1), stream(seed, 2), stream(seed, 3)
+    )
 
 
 def rng_streams(seed: int, order_seed: int | None = None):

@@ -64,7 +64,6 @@ class OutputError(NndlError, OSError):
     that reports a file that could not be written reports this one the same way."""
 
 
-
 QUOTE_LIMIT = 80  # characters of a user's value that a message echoes
 
 
@@ -92,4 +91,4 @@ def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
         text = _short_repr(limit).repr(value)
     except (RecursionError, ValueError):  # deeply nested, or an int too long to print
         return f"<a {type(value).__name__} too large to show>"
-    return text if len(text) <= 2 * limit else text[:2 * limit] + "..."
+    return text if len(text) <= 2 * limit else text[: 2 * limit] + "..."

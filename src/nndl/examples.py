@@ -75,31 +75,46 @@ def as_examples(data, n_in: int, n_out: int, dtype, name: str = "data") -> Examp
     label outside 0..n_out-1, or holds non-finite numbers.
     """
     if isinstance(data, Examples):
-        if data.X.dtype == _storage_dtype(data.X.dtype, dtype) and data.X.shape[1] == n_in and data.targets.shape[1] == n_out:
+        if (
+            data.X.dtype == _storage_dtype(data.X.dtype, dtype)
+            and data.X.shape[1] == n_in
+            and data.targets.shape[1] == n_out
+        ):
             return data  # already checked when it was made: skip the O(n) checks every epoch
         X, y = data.X, data.targets
     elif hasattr(data, "images") and hasattr(data, "labels"):
         X, y = data.images, data.labels
-    elif isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], np.ndarray) \
-            and np.ndim(data[0]) == 2 and np.ndim(data[1]) in (1, 2) and len(data[0]) == len(data[1]) \
-            and not (np.ndim(data[1]) == 2 and np.shape(data[1])[1] == 1 and n_out != 1):
+    elif (
+        isinstance(data, tuple)
+        and len(data) == 2
+        and isinstance(data[0], np.ndarray)
+        and np.ndim(data[0]) == 2
+        and np.ndim(data[1]) in (1, 2)
+        and len(data[0]) == len(data[1])
+        and not (np.ndim(data[1]) == 2 and np.shape(data[1])[1] == 1 and n_out != 1)
+    ):
         X, y = data
     elif isinstance(data, tuple) and len(data) == 2 and np.shape(data[0]) == (n_in, 1) and n_in != 1:
-        raise ConfigError(f"{name} is one (x, y) pair, x a column of {n_in} values; pass a list of "
-                          f"pairs, [(x, y)], or arrays (X of shape (n, {n_in}), y)")
+        raise ConfigError(
+            f"{name} is one (x, y) pair, x a column of {n_in} values; pass a list of "
+            f"pairs, [(x, y)], or arrays (X of shape (n, {n_in}), y)"
+        )
     else:
         try:
             X, y = _pairs_to_arrays(data, name)
         except TypeError:
-            raise ConfigError(f"{name} must be (X, y) arrays or a list of (x, y) pairs, "
-                              f"got {type(data).__name__}") from None
+            raise ConfigError(
+                f"{name} must be (X, y) arrays or a list of (x, y) pairs, got {type(data).__name__}"
+            ) from None
     X = np.asarray(X)
     y = np.asarray(y)
     if X.shape[0] == 0:
         raise ConfigError(f"{name} is empty: it needs at least one example")
     if X.ndim != 2 or X.shape[1] != n_in:
-        raise ConfigError(f"{name}: each input must have {n_in} values to match the network's "
-                          f"input layer, got inputs of shape {X.shape[1:]}")
+        raise ConfigError(
+            f"{name}: each input must have {n_in} values to match the network's "
+            f"input layer, got inputs of shape {X.shape[1:]}"
+        )
     if y.shape[0] != X.shape[0]:
         raise ConfigError(f"{name}: {X.shape[0]} inputs but {y.shape[0]} labels")
     if X.dtype.kind not in "biuf":
@@ -120,8 +135,9 @@ def as_examples(data, n_in: int, n_out: int, dtype, name: str = "data") -> Examp
     else:
         targets = np.ascontiguousarray(y.reshape(len(y), -1), dtype=dtype)
         if targets.shape[1] != n_out:
-            raise ConfigError(f"{name}: targets must have {n_out} values to match the network's "
-                              f"output layer, got {targets.shape[1]}")
+            raise ConfigError(
+                f"{name}: targets must have {n_out} values to match the network's output layer, got {targets.shape[1]}"
+            )
         if not np.isfinite(targets).all():
             raise ConfigError(f"{name}: targets contain nan or infinite values")
         labels = targets.argmax(axis=1)

@@ -34,13 +34,13 @@ import socket
 import stat
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from .errors import OutputError
 
 STALE_AGE_S = 24 * 3600.0  # a temporary file we cannot trace to a process is stale after a day
-MAX_NAME_TRIES = 1000      # model-2.json ... model-1000.json, folder_2 ... folder_1000
+MAX_NAME_TRIES = 1000  # model-2.json ... model-1000.json, folder_2 ... folder_1000
 
 
 def _host() -> str:
@@ -121,8 +121,11 @@ def remove_stale_temp_dirs(parent: str | os.PathLike, prefix: str) -> list[Path]
             age = now - d.lstat().st_mtime
         except OSError:
             continue
-        stale = (not _alive(int(m["pid"])) or (int(m["pid"]) != os.getpid() and age > STALE_AGE_S)) \
-            if m and m["host"] == _host() else age > STALE_AGE_S
+        stale = (
+            (not _alive(int(m["pid"])) or (int(m["pid"]) != os.getpid() and age > STALE_AGE_S))
+            if m and m["host"] == _host()
+            else age > STALE_AGE_S
+        )
         if stale:
             shutil.rmtree(d, ignore_errors=True)
             removed.append(d)
@@ -145,13 +148,23 @@ def new_temp(folder: str | os.PathLike, name: str, suffix: str = ".part") -> Pat
 def _named(error: OSError, target: Path, what: str = "not saved") -> OSError:
     """``error`` again, naming ``target`` (the user's file) instead of our temporary name."""
     reason = error.strerror or str(error)
-    new = type(error) if type(error) in (OSError, PermissionError, FileNotFoundError, IsADirectoryError,
-                                         NotADirectoryError, FileExistsError) else OSError
+    new = (
+        type(error)
+        if type(error)
+        in (OSError, PermissionError, FileNotFoundError, IsADirectoryError, NotADirectoryError, FileExistsError)
+        else OSError
+    )
     return new(error.errno, f"{what}: {reason}", str(target))
 
 
-_KINDS = ((stat.S_ISREG, "a file"), (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+_KINDS = (
+    (stat.S_ISREG, "a file"),
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def _kind(mode: int) -> str:
@@ -175,16 +188,20 @@ def output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (
         st = None
     except OSError as e:
         if e.errno == errno.ELOOP:
-            raise OutputError(errno.ELOOP, "is a loop of symbolic links; give the path of a file",
-                              str(given)) from None
+            raise OutputError(errno.ELOOP, "is a loop of symbolic links; give the path of a file", str(given)) from None
         st = None  # a parent that is a file, no permission: the write (or check_writable) says why
     if st is not None and not stat.S_ISREG(st.st_mode):
         through = f" (through the symbolic link, {os.path.realpath(given)})" if os.path.islink(given) else ""
-        hint = (f"give the path of a file inside it, such as {given / 'out'}" if stat.S_ISDIR(st.st_mode)
-                else "only a regular file (or a new name) can be written")
-        raise OutputError(errno.EISDIR if stat.S_ISDIR(st.st_mode) else errno.EINVAL,
-                          f"is {_kind(st.st_mode)}{through}, not a file; nndl never replaces one; {hint}",
-                          str(given))
+        hint = (
+            f"give the path of a file inside it, such as {given / 'out'}"
+            if stat.S_ISDIR(st.st_mode)
+            else "only a regular file (or a new name) can be written"
+        )
+        raise OutputError(
+            errno.EISDIR if stat.S_ISDIR(st.st_mode) else errno.EINVAL,
+            f"is {_kind(st.st_mode)}{through}, not a file; nndl never replaces one; {hint}",
+            str(given),
+        )
     if st is not None:
         for source in inputs:
             try:
@@ -193,8 +210,12 @@ def output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (
                 continue
             if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
                 same = "" if os.fspath(source) == os.fspath(given) else f" ({os.fspath(source)})"
-                raise OutputError(errno.EEXIST, f"is also an input of this command{same}; writing it "
-                                                f"would destroy what is being read; give another path", str(given))
+                raise OutputError(
+                    errno.EEXIST,
+                    f"is also an input of this command{same}; writing it "
+                    f"would destroy what is being read; give another path",
+                    str(given),
+                )
     return Path(os.path.realpath(given)) if os.path.islink(given) else given
 
 
@@ -226,8 +247,12 @@ def output_folder(path: str | os.PathLike) -> tuple[Path, bool]:
         raise OutputError(errno.ENOTDIR, f"exists and is not a folder (it is {kind})", str(folder))
     parent = folder.parent
     if not parent.is_dir():
-        raise OutputError(errno.ENOENT, f"neither it nor its parent {parent} exists; nndl makes at most "
-                                        f"the last folder of the path: make {parent} first", str(folder))
+        raise OutputError(
+            errno.ENOENT,
+            f"neither it nor its parent {parent} exists; nndl makes at most "
+            f"the last folder of the path: make {parent} first",
+            str(folder),
+        )
     try:
         folder.mkdir()
     except FileExistsError:
@@ -253,8 +278,9 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".part") -> Iterator[Path
         if target == given:
             target.parent.mkdir(parents=True, exist_ok=True)
         elif not target.parent.is_dir():  # a link to a file in a folder that is gone: make nothing there
-            raise NotADirectoryError(errno.ENOENT, f"is a symbolic link to {os.readlink(given)!r}, whose "
-                                                   f"folder does not exist", str(given))
+            raise NotADirectoryError(
+                errno.ENOENT, f"is a symbolic link to {os.readlink(given)!r}, whose folder does not exist", str(given)
+            )
         remove_stale_temps(target.parent, target.name)
         tmp = new_temp(target.parent, target.name, suffix)
     except OutputError:
@@ -333,8 +359,7 @@ def write_new(path: str | os.PathLike, data: bytes) -> Path:
                     continue
                 os.replace(tmp, candidate)
             return candidate
-        raise FileExistsError(errno.EEXIST, f"it and the {MAX_NAME_TRIES - 1} numbered names after it "
-                                            "are all taken")
+        raise FileExistsError(errno.EEXIST, f"it and the {MAX_NAME_TRIES - 1} numbered names after it are all taken")
     except OSError as e:
         raise _named(e, target) from e
     finally:
@@ -351,22 +376,24 @@ def check_writable(path: str | os.PathLike) -> None:
     """
     target = Path(path)
     if target.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "is a folder; give the path of a file, such as "
-                                              f"{target / 'model.json'}", str(target))
+        raise IsADirectoryError(
+            errno.EISDIR, f"is a folder; give the path of a file, such as {target / 'model.json'}", str(target)
+        )
     real = output_path(target)
     if real != target and not real.parent.is_dir():
-        raise NotADirectoryError(errno.ENOENT, f"is a symbolic link to {os.readlink(target)!r}, whose folder "
-                                               "does not exist", str(target))
+        raise NotADirectoryError(
+            errno.ENOENT, f"is a symbolic link to {os.readlink(target)!r}, whose folder does not exist", str(target)
+        )
     target = real if real != target else target
     parent = target.parent
     while not parent.exists():
         if os.path.lexists(parent):  # a dangling symbolic link
-            raise NotADirectoryError(errno.ENOTDIR, f"is a symbolic link to {os.readlink(parent)!r}, "
-                                                    "which does not exist", str(parent))
+            raise NotADirectoryError(
+                errno.ENOTDIR, f"is a symbolic link to {os.readlink(parent)!r}, which does not exist", str(parent)
+            )
         parent = parent.parent
     if not parent.is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, "is not a folder, so nothing can be saved inside it",
-                                 str(parent))
+        raise NotADirectoryError(errno.ENOTDIR, "is not a folder, so nothing can be saved inside it", str(parent))
     try:
         new_temp(parent, target.name if parent == target.parent else "write-check").unlink()
     except OSError as e:
@@ -390,8 +417,9 @@ def new_folder(base: str | os.PathLike) -> Path:
             continue
         except OSError as e:
             raise _named(e, folder, "cannot be made") from e
-    raise FileExistsError(errno.EEXIST, f"{base} and {MAX_NAME_TRIES - 1} numbered names after it "
-                                        "are all taken", str(base))
+    raise FileExistsError(
+        errno.EEXIST, f"{base} and {MAX_NAME_TRIES - 1} numbered names after it are all taken", str(base)
+    )
 
 
 def _make_parents(folder: Path) -> None:
@@ -406,7 +434,6 @@ def _make_parents(folder: Path) -> None:
         if os.path.lexists(p) and not p.is_dir():
             if p.is_symlink():
                 what = "which does not exist" if not p.exists() else "which is not a folder"
-                raise NotADirectoryError(errno.ENOTDIR, f"is a symbolic link to {os.readlink(p)!r}, {what}",
-                                         str(p))
+                raise NotADirectoryError(errno.ENOTDIR, f"is a symbolic link to {os.readlink(p)!r}, {what}", str(p))
             raise NotADirectoryError(errno.ENOTDIR, "exists but is not a folder", str(p))
     raise NotADirectoryError(errno.ENOTDIR, "cannot be made", str(folder))

@@ -51,17 +51,32 @@ from PIL import Image, UnidentifiedImageError
 from nndl.errors import ImageError, quote
 from nndl.inkfind import main_ink
 
-__all__ = ["load_digit", "digit_from_grey", "prepare_digit", "to_ink", "paper_level", "BOX", "FIELD",
-           "NOISE", "MIN_CONTRAST", "LIGHTING", "MOSTLY", "FORMATS", "MAX_PIXELS", "MAX_BYTES",
-           "WORK_PIXELS", "WORK_SIDE"]
+__all__ = [
+    "load_digit",
+    "digit_from_grey",
+    "prepare_digit",
+    "to_ink",
+    "paper_level",
+    "BOX",
+    "FIELD",
+    "NOISE",
+    "MIN_CONTRAST",
+    "LIGHTING",
+    "MOSTLY",
+    "FORMATS",
+    "MAX_PIXELS",
+    "MAX_BYTES",
+    "WORK_PIXELS",
+    "WORK_SIDE",
+]
 
-BOX = 20             # MNIST: the digit's larger side is scaled to 20 pixels...
-FIELD = 28           # ...and centred by centre of mass in a 28x28 field
-NOISE = 0.2          # ink weaker than a fifth of the strongest ink is paper noise
-MIN_CONTRAST = 0.1   # ink must differ from the paper by a tenth of the grey range (~25/255)
-LIGHTING = 0.5       # the paper's lighting is modelled over half the shorter side...
-WORK_SIDE = 64       # ...on a copy block-averaged to about 64 pixels on the shorter side
-MOSTLY = 0.5         # "ink" covering more than half of the picture is really the paper
+BOX = 20  # MNIST: the digit's larger side is scaled to 20 pixels...
+FIELD = 28  # ...and centred by centre of mass in a 28x28 field
+NOISE = 0.2  # ink weaker than a fifth of the strongest ink is paper noise
+MIN_CONTRAST = 0.1  # ink must differ from the paper by a tenth of the grey range (~25/255)
+LIGHTING = 0.5  # the paper's lighting is modelled over half the shorter side...
+WORK_SIDE = 64  # ...on a copy block-averaged to about 64 pixels on the shorter side
+MOSTLY = 0.5  # "ink" covering more than half of the picture is really the paper
 _ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
 
 # Decoding is bounded (why each number: a phone photo is 12-48 MP and a page scanned at 600 dpi
@@ -70,13 +85,19 @@ FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")  # (JPEG includes phones
 #   formats whose plugins run external programs (EPS runs Ghostscript) or rarely hold a photo
 MAX_PIXELS = {"JPEG": 64_000_000, "MPO": 64_000_000}  # JPEG decodes at up to 1/8 scale (draft)
 MAX_PIXELS_OTHER = 40_000_000  # other formats decode in full: at most 40 MP (160 MB as RGBA)
-MAX_BYTES = 200 * 2 ** 20      # larger files are not pictures of one digit
-WORK_PIXELS = 2_000_000        # decoded pictures are box-averaged down to about 2 MP
+MAX_BYTES = 200 * 2**20  # larger files are not pictures of one digit
+WORK_PIXELS = 2_000_000  # decoded pictures are box-averaged down to about 2 MP
 _ALLOWED = "give a PNG or JPEG (or GIF, BMP, WebP, TIFF) image of one digit"
 _REDUCIBLE = ("L", "LA", "RGB", "RGBA", "I", "F")
-_ORIENT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
-           4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
-           6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
+_ORIENT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 def load_digit(path: str | os.PathLike) -> np.ndarray:
@@ -98,20 +119,23 @@ def load_digit(path: str | os.PathLike) -> np.ndarray:
     if size == 0:
         raise ImageError(f"{p}: the file is empty (0 bytes); {_ALLOWED}")
     if size > MAX_BYTES:
-        raise ImageError(f"{p}: the file is {size / 2 ** 20:.0f} MiB, more than the {MAX_BYTES // 2 ** 20} MiB "
-                         f"allowed for a picture of one digit; scale it down first")
+        raise ImageError(
+            f"{p}: the file is {size / 2**20:.0f} MiB, more than the {MAX_BYTES // 2**20} MiB "
+            f"allowed for a picture of one digit; scale it down first"
+        )
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")           # no Pillow warning reaches stderr
+            warnings.simplefilter("ignore")  # no Pillow warning reaches stderr
             with Image.open(p, formats=FORMATS) as im:
-                grey = _grey(_decode(im, p))          # (H, W), at most about WORK_PIXELS
+                grey = _grey(_decode(im, p))  # (H, W), at most about WORK_PIXELS
     except ImageError:
         raise
     except Image.DecompressionBombError as e:
         raise ImageError(f"{p}: image is too large to open safely ({e}); scale it down first") from e
     except UnidentifiedImageError as e:
-        raise ImageError(f"{p}: not an image Pillow can read as {', '.join(FORMATS[:-1])} or "
-                         f"{FORMATS[-1]}; {_ALLOWED}") from e
+        raise ImageError(
+            f"{p}: not an image Pillow can read as {', '.join(FORMATS[:-1])} or {FORMATS[-1]}; {_ALLOWED}"
+        ) from e
     except PermissionError as e:
         raise ImageError(f"{p}: cannot read the file (permission denied)") from e
     except (OSError, ValueError, SyntaxError, EOFError, struct.error, MemoryError) as e:
@@ -119,10 +143,12 @@ def load_digit(path: str | os.PathLike) -> np.ndarray:
     except (TypeError, OverflowError, KeyError, IndexError, ZeroDivisionError, AttributeError) as e:
         # Pillow's plugins take a tag of an odd type (a TIFF's StripOffsets as text, a colour map past
         # 255) straight into arithmetic: the file is damaged, whatever exception that makes.
-        raise ImageError(f"{p}: image is damaged: a field of an unexpected type or size "
-                         f"({type(e).__name__}: {quote(str(e), 80)[1:-1]}); {_ALLOWED}") from e
+        raise ImageError(
+            f"{p}: image is damaged: a field of an unexpected type or size "
+            f"({type(e).__name__}: {quote(str(e), 80)[1:-1]}); {_ALLOWED}"
+        ) from e
     try:
-        return digit_from_grey(grey)                  # (784,)
+        return digit_from_grey(grey)  # (784,)
     except ImageError as e:
         raise ImageError(f"{p}: {e}") from None
 
@@ -138,8 +164,10 @@ def _decode(im: Image.Image, p: Path) -> Image.Image:
     if Image.MAX_IMAGE_PIXELS:
         limit = min(limit, Image.MAX_IMAGE_PIXELS)
     if w * h > limit:
-        raise ImageError(f"{p}: image is {w}x{h} pixels, more than the limit of {limit:,} for a "
-                         f"{im.format} picture of one digit; scale it down first")
+        raise ImageError(
+            f"{p}: image is {w}x{h} pixels, more than the limit of {limit:,} for a "
+            f"{im.format} picture of one digit; scale it down first"
+        )
     try:
         orientation = int(im.getexif().get(0x0112, 1))
     except Exception:  # noqa: BLE001 - a damaged EXIF block only loses the orientation
@@ -183,14 +211,14 @@ def _grey(im: Image.Image) -> np.ndarray:
     if im.mode not in _ALPHA_MODES and "transparency" not in im.info:
         return np.asarray(im.convert("L"), dtype=np.float64) / 255.0
     rgba = im.convert("RGBA")
-    grey = np.asarray(rgba.convert("L"), dtype=np.float64) / 255.0    # (H, W)
+    grey = np.asarray(rgba.convert("L"), dtype=np.float64) / 255.0  # (H, W)
     alpha = np.asarray(rgba.getchannel("A"), dtype=np.float64) / 255.0
     if alpha.min() >= 1.0:
         return grey
     visible = alpha > 0.5
-    if visible.mean() > 0.5:       # mostly opaque: holes take the paper's shade
+    if visible.mean() > 0.5:  # mostly opaque: holes take the paper's shade
         under = float(np.median(grey[visible]))
-    else:                          # mostly transparent: strokes on nothing, use the other shade
+    else:  # mostly transparent: strokes on nothing, use the other shade
         mean = float((grey * alpha).sum() / max(alpha.sum(), 1e-12))
         under = 1.0 if mean < 0.5 else 0.0
     return alpha * grey + (1.0 - alpha) * under
@@ -213,17 +241,19 @@ def to_ink(grey: np.ndarray) -> np.ndarray:
     bg = float(np.median(ring))
     dark_ink = bg - float(g.min()) >= float(g.max()) - bg
     far = (g < (bg + float(g.min())) / 2) if dark_ink else (g > (bg + float(g.max())) / 2)
-    if float(far.mean()) > MOSTLY:                            # the ring was a border, not paper
+    if float(far.mean()) > MOSTLY:  # the ring was a border, not paper
         bg = float(np.median(g))
         dark_ink = bg - float(g.min()) >= float(g.max()) - bg
     if dark_ink:
-        ink = paper_level(g) - g                              # (H, W), ink-high
-    else:                                                     # the same rule, mirrored
+        ink = paper_level(g) - g  # (H, W), ink-high
+    else:  # the same rule, mirrored
         ink = g - (1.0 - paper_level(1.0 - g))
     top = float(ink.max())
     if not top >= MIN_CONTRAST:
-        raise ImageError(f"image is blank: no ink differs from the background ({bg:.2f} on a 0-1 "
-                         f"grey scale) by at least {MIN_CONTRAST}; {_ALLOWED}")
+        raise ImageError(
+            f"image is blank: no ink differs from the background ({bg:.2f} on a 0-1 "
+            f"grey scale) by at least {MIN_CONTRAST}; {_ALLOWED}"
+        )
     return np.clip((ink / top - NOISE) / (1.0 - NOISE), 0.0, 1.0)
 
 
@@ -247,20 +277,21 @@ def paper_level(grey: np.ndarray) -> np.ndarray:
     """
     g = np.asarray(grey, dtype=np.float64)
     h, w = g.shape
-    f = max(1, min(h, w) // WORK_SIDE)                                   # block size
+    f = max(1, min(h, w) // WORK_SIDE)  # block size
     ph, pw = -h % f, -w % f
     padded = np.pad(g, ((0, ph), (0, pw)), mode="edge")
     terms = [padded[dy::f, dx::f] for dy in range(f) for dx in range(f)]  # f*f arrays (h', w')
-    while len(terms) > 1:                # added in pairs, in a fixed order: the JavaScript mirror
-        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i]   # gets the same
-                 for i in range(0, len(terms), 2)]                              # bits
-    small = terms[0] / (f * f)                                          # (h', w') block means
-    k = max(3, round(LIGHTING * min(small.shape)) | 1)              # odd window
-    n = min(k, *small.shape) - 1                  # margin, continuing a darkening edge
-    padded = np.minimum(np.pad(small, n, mode="reflect", reflect_type="odd"),
-                        np.pad(small, n, mode="edge"))
+    while len(terms) > 1:  # added in pairs, in a fixed order: the JavaScript mirror
+        terms = [
+            terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i]  # gets the same
+            for i in range(0, len(terms), 2)
+        ]  # bits
+    small = terms[0] / (f * f)  # (h', w') block means
+    k = max(3, round(LIGHTING * min(small.shape)) | 1)  # odd window
+    n = min(k, *small.shape) - 1  # margin, continuing a darkening edge
+    padded = np.minimum(np.pad(small, n, mode="reflect", reflect_type="odd"), np.pad(small, n, mode="edge"))
     closed = _rank(_rank(padded, k, np.max), k, np.min)
-    return _upsample(closed[n:n + small.shape[0], n:n + small.shape[1]], f, h, w)
+    return _upsample(closed[n : n + small.shape[0], n : n + small.shape[1]], f, h, w)
 
 
 def _rank(a: np.ndarray, k: int, op) -> np.ndarray:
@@ -283,8 +314,8 @@ def _upsample(a: np.ndarray, f: int, h: int, w: int) -> np.ndarray:
 
     r0, r1, rw = axis(h, a.shape[0])
     c0, c1, cw = axis(w, a.shape[1])
-    cols = a[:, c0] * (1 - cw) + a[:, c1] * cw                      # (h', w)
-    return cols[r0] * (1 - rw)[:, None] + cols[r1] * rw[:, None]    # (h, w)
+    cols = a[:, c0] * (1 - cw) + a[:, c1] * cw  # (h', w)
+    return cols[r0] * (1 - rw)[:, None] + cols[r1] * rw[:, None]  # (h, w)
 
 
 def _total(a: np.ndarray) -> float:
@@ -309,7 +340,7 @@ def prepare_digit(ink: np.ndarray) -> np.ndarray:
     rows, cols = np.flatnonzero(a.any(axis=1)), np.flatnonzero(a.any(axis=0))
     if rows.size == 0:
         raise ImageError("image is blank: no ink (every pixel is background)")
-    patch = a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]        # (h, w)
+    patch = a[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]  # (h, w)
     h, w = patch.shape
     scale = BOX / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))  # Pillow wants (width, height)
@@ -324,6 +355,6 @@ def prepare_digit(ink: np.ndarray) -> np.ndarray:
     cx = _total(np.cumsum(patch, axis=0)[-1] * np.arange(w)) / mass
     top = int(np.clip(round(FIELD / 2 - cy), 0, FIELD - h))
     left = int(np.clip(round(FIELD / 2 - cx), 0, FIELD - w))
-    field = np.zeros((FIELD, FIELD))                              # (28, 28)
-    field[top:top + h, left:left + w] = patch
+    field = np.zeros((FIELD, FIELD))  # (28, 28)
+    field[top : top + h, left : left + w] = patch
     return field

@@ -35,19 +35,32 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["main_ink", "remove_ruled_lines", "parts", "choose", "label",
-           "EDGE", "LINE_LENGTH", "LINE_THIN", "LINE_SPAN", "SPECK", "PIECE", "REACH", "TAIL",
-           "MAX_SLOPE"]
+__all__ = [
+    "main_ink",
+    "remove_ruled_lines",
+    "parts",
+    "choose",
+    "label",
+    "EDGE",
+    "LINE_LENGTH",
+    "LINE_THIN",
+    "LINE_SPAN",
+    "SPECK",
+    "PIECE",
+    "REACH",
+    "TAIL",
+    "MAX_SLOPE",
+]
 
-EDGE = 1 / 3        # a part lying along a third of an edge (or more) is a border or desk edge
-LINE_LENGTH = 0.5   # a line spans at least half the picture...
-LINE_THIN = 0.03    # ...and is at most 3 % of the picture's shorter side thick
-SPECK = 0.02        # a part smaller than 2 % of the picture's larger side is a speck
-PIECE = 0.05        # a separate piece of the digit carries at least 5 % of the main part's ink...
-REACH = 0.25        # ...and lies within a quarter of the main part's size of the digit
-LINE_SPAN = 0.8     # a ruled line spans at least 80 % of the width...
-TAIL = 0.1          # ...showing at least 10 % of it on each side of the digit it crosses
-MAX_SLOPE = 0.25    # ruled lines are near horizontal (or vertical): slope at most 1 in 4
+EDGE = 1 / 3  # a part lying along a third of an edge (or more) is a border or desk edge
+LINE_LENGTH = 0.5  # a line spans at least half the picture...
+LINE_THIN = 0.03  # ...and is at most 3 % of the picture's shorter side thick
+SPECK = 0.02  # a part smaller than 2 % of the picture's larger side is a speck
+PIECE = 0.05  # a separate piece of the digit carries at least 5 % of the main part's ink...
+REACH = 0.25  # ...and lies within a quarter of the main part's size of the digit
+LINE_SPAN = 0.8  # a ruled line spans at least 80 % of the width...
+TAIL = 0.1  # ...showing at least 10 % of it on each side of the digit it crosses
+MAX_SLOPE = 0.25  # ruled lines are near horizontal (or vertical): slope at most 1 in 4
 
 
 def main_ink(ink: np.ndarray) -> np.ndarray:
@@ -56,13 +69,13 @@ def main_ink(ink: np.ndarray) -> np.ndarray:
     Ruled lines are erased first, then the digit's parts are chosen (module doc). A picture
     whose ink is all one part comes back unchanged.
     """
-    a = np.array(ink, dtype=np.float64)                                   # (H, W)
+    a = np.array(ink, dtype=np.float64)  # (H, W)
     a = remove_ruled_lines(a)
     a = remove_ruled_lines(a.T).T
     found = parts(a)
     if found["n"] == 0:
         return a
-    keep = choose(found, a.shape)                                         # (n,) bool
+    keep = choose(found, a.shape)  # (n,) bool
     return np.where(keep[found["labels"] - 1] & (found["labels"] > 0), a, 0.0)
 
 
@@ -76,8 +89,7 @@ def touching(keys_s, keys_e, lane, starts, ends, stride):
     of the runs in lane - 1 that touch each (8-connected: overlapping or diagonal), given all
     runs' sorted keys lane * stride + start and lane * stride + end."""
     up = (lane - 1) * stride
-    return (np.searchsorted(keys_e, up + starts, side="left"),
-            np.searchsorted(keys_s, up + ends, side="right"))
+    return (np.searchsorted(keys_e, up + starts, side="left"), np.searchsorted(keys_s, up + ends, side="right"))
 
 
 def expand(lo: np.ndarray, count: np.ndarray) -> np.ndarray:
@@ -95,28 +107,28 @@ def bands(mask: np.ndarray, thin: float) -> list:
     runs = (columns, starts, ends) for the segments at least ``TAIL`` of the width long.
     """
     H, W = mask.shape
-    cols, starts, ends = runs(mask.T)                                     # vertical runs, by column
+    cols, starts, ends = runs(mask.T)  # vertical runs, by column
     n = len(cols)
-    key_s, key_e = cols * (H + 2) + starts, cols * (H + 2) + ends         # (n,) sorted
-    right = np.flatnonzero(cols > 0)                                      # runs with a column to the left
+    key_s, key_e = cols * (H + 2) + starts, cols * (H + 2) + ends  # (n,) sorted
+    right = np.flatnonzero(cols > 0)  # runs with a column to the left
     lo, hi = touching(key_s, key_e, cols[right], starts[right], ends[right], H + 2)
-    count = np.maximum(hi - lo, 0)                                        # touching runs on the left
-    n_right = np.bincount(expand(lo, count), minlength=n)                 # touching runs on the right
-    single = right[count == 1]                                            # exactly one run on its left
-    prev = lo[count == 1]                                                 # ...which is this one
+    count = np.maximum(hi - lo, 0)  # touching runs on the left
+    n_right = np.bincount(expand(lo, count), minlength=n)  # touching runs on the right
+    single = right[count == 1]  # exactly one run on its left
+    prev = lo[count == 1]  # ...which is this one
     is_thin = (ends - starts) <= thin
     link = is_thin[single] & is_thin[prev] & (n_right[prev] == 1)
     head = np.arange(n)
     head[single[link]] = prev[link]
-    while True:                                                           # pointer jumping to chain heads
+    while True:  # pointer jumping to chain heads
         nxt = head[head]
         if np.array_equal(nxt, head):
             break
         head = nxt
-    length = np.bincount(head[is_thin], minlength=n)                      # (n,) columns per chain
-    long_enough = length >= max(TAIL * W, 2)                              # (n,) by chain head
-    members = np.flatnonzero(long_enough[head])                           # runs of those chains
-    members = members[np.argsort(head[members], kind="stable")]           # grouped by head, in order
+    length = np.bincount(head[is_thin], minlength=n)  # (n,) columns per chain
+    long_enough = length >= max(TAIL * W, 2)  # (n,) by chain head
+    members = np.flatnonzero(long_enough[head])  # runs of those chains
+    members = members[np.argsort(head[members], kind="stable")]  # grouped by head, in order
     cuts = np.flatnonzero(np.diff(head[members])) + 1
     return (np.split(members, cuts) if len(members) else []), (cols, starts, ends)
 
@@ -144,21 +156,21 @@ def remove_ruled_lines(ink: np.ndarray) -> np.ndarray:
     are set to 0, except in columns where ink touches the band just above or just below it
     (a stroke crossing or resting on the line keeps its pixels).
     """
-    a = np.array(ink, dtype=np.float64)                                   # (H, W)
+    a = np.array(ink, dtype=np.float64)  # (H, W)
     H, W = a.shape
     if W < 3 or H < 3:
         return a
     mask = a > 0
     thin = thin_limit(a.shape)
     segments, (cols, starts, ends) = bands(mask, thin)
-    centre = (starts + ends - 1) / 2.0                                    # (n,) each run's middle row
+    centre = (starts + ends - 1) / 2.0  # (n,) each run's middle row
     span = LINE_SPAN * W
-    first = [int(cols[seg[0]]) for seg in segments]                       # each segment's columns...
+    first = [int(cols[seg[0]]) for seg in segments]  # each segment's columns...
     last = [int(cols[seg[-1]]) for seg in segments]
-    y0 = [float(centre[seg[0]]) for seg in segments]                      # ...and rows at its ends
+    y0 = [float(centre[seg[0]]) for seg in segments]  # ...and rows at its ends
     y1 = [float(centre[seg[-1]]) for seg in segments]
     lines, used = [], set()
-    for k, seg in enumerate(segments):                                    # segments sorted by start
+    for k, seg in enumerate(segments):  # segments sorted by start
         if k in used:
             continue
         if last[k] - first[k] + 1 >= span:
@@ -169,7 +181,7 @@ def remove_ruled_lines(ink: np.ndarray) -> np.ndarray:
             if m in used or first[m] <= last[k] or last[m] - first[k] + 1 < span:
                 continue
             if abs(y0[m] - y1[k]) > MAX_SLOPE * (first[m] - last[k]) + thin + 2:
-                continue                                                  # a quick test the fit implies
+                continue  # a quick test the fit implies
             both = np.concatenate([seg, segments[m]])
             _, slope, worst = fit_line(cols[both].astype(np.float64), centre[both])
             if abs(slope) <= MAX_SLOPE and worst <= thin / 2 + 1 and (best is None or worst < best[0]):
@@ -180,8 +192,8 @@ def remove_ruled_lines(ink: np.ndarray) -> np.ndarray:
     for line in lines:
         a0, b0, worst = fit_line(cols[line].astype(np.float64), centre[line])
         half = float((ends[line] - starts[line]).max()) / 2 + 1 + worst
-        xs = np.arange(cols[line[0]], cols[line[-1]] + 1)                 # the line's extent
-        c = a0 + b0 * xs                                                  # its centre row there
+        xs = np.arange(cols[line[0]], cols[line[-1]] + 1)  # the line's extent
+        c = a0 + b0 * xs  # its centre row there
         lo, hi = np.floor(c - half).astype(np.intp), np.ceil(c + half).astype(np.intp)
         above = (lo - 1 >= 0) & mask[np.clip(lo - 1, 0, H - 1), xs]
         under = (hi + 1 <= H - 1) & mask[np.clip(hi + 1, 0, H - 1), xs]
@@ -198,7 +210,7 @@ def runs(mask: np.ndarray):
     H, W = mask.shape
     m = np.zeros((H, W + 2), dtype=np.int8)
     m[:, 1:-1] = mask
-    d = np.diff(m, axis=1)                                                # (H, W + 1)
+    d = np.diff(m, axis=1)  # (H, W + 1)
     rows, starts = np.nonzero(d == 1)
     _, ends = np.nonzero(d == -1)
     return rows, starts, ends
@@ -217,11 +229,11 @@ def label(mask: np.ndarray):
     H, W = mask.shape
     rows, starts, ends = runs(mask)
     n_runs = len(rows)
-    key_s, key_e = rows * (W + 2) + starts, rows * (W + 2) + ends         # (n_runs,) sorted
-    below = np.flatnonzero(rows > 0)                                      # runs with a row above
+    key_s, key_e = rows * (W + 2) + starts, rows * (W + 2) + ends  # (n_runs,) sorted
+    below = np.flatnonzero(rows > 0)  # runs with a row above
     lo, hi = touching(key_s, key_e, rows[below], starts[below], ends[below], W + 2)
-    count = np.maximum(hi - lo, 0)                                        # touching runs above each
-    j = np.repeat(below, count)                                           # (links,)
+    count = np.maximum(hi - lo, 0)  # touching runs above each
+    j = np.repeat(below, count)  # (links,)
     i = expand(lo, count)
     lab = np.arange(n_runs)
     while True:
@@ -230,7 +242,7 @@ def label(mask: np.ndarray):
         if not differ.any():
             break
         np.minimum.at(lab, np.maximum(li, lj)[differ], np.minimum(li, lj)[differ])
-        while True:                                                       # pointer jumping
+        while True:  # pointer jumping
             nxt = lab[lab]
             if np.array_equal(nxt, lab):
                 break
@@ -252,17 +264,23 @@ def parts(ink: np.ndarray) -> dict:
     H, W = a.shape
     labels, n, (rows, starts, ends), part = label(a > 0)
     csum = np.zeros((H, W + 1))
-    csum[:, 1:] = np.cumsum(a, axis=1)                                    # (H, W + 1)
-    run_mass = csum[rows, ends] - csum[rows, starts]                      # (n_runs,)
+    csum[:, 1:] = np.cumsum(a, axis=1)  # (H, W + 1)
+    run_mass = csum[rows, ends] - csum[rows, starts]  # (n_runs,)
     length = (ends - starts).astype(np.float64)
 
     def per_part(values):
         return np.bincount(part, weights=values, minlength=n)[:n]
 
-    out = {"labels": labels, "n": n, "mass": per_part(run_mass), "count": per_part(length),
-           "on_top": per_part(length * (rows == 0)), "on_bottom": per_part(length * (rows == H - 1)),
-           "on_left": per_part((starts == 0).astype(np.float64)),
-           "on_right": per_part((ends == W).astype(np.float64))}
+    out = {
+        "labels": labels,
+        "n": n,
+        "mass": per_part(run_mass),
+        "count": per_part(length),
+        "on_top": per_part(length * (rows == 0)),
+        "on_bottom": per_part(length * (rows == H - 1)),
+        "on_left": per_part((starts == 0).astype(np.float64)),
+        "on_right": per_part((ends == W).astype(np.float64)),
+    }
     top, bottom = np.full(n, H), np.full(n, -1)
     left, right = np.full(n, W), np.full(n, -1)
     np.minimum.at(top, part, rows)
@@ -277,10 +295,14 @@ def choose(found: dict, shape) -> np.ndarray:
     """Which parts make the digit: (n,) bool (rules in the module doc)."""
     H, W = shape
     n = found["n"]
-    height = found["bottom"] - found["top"] + 1                           # (n,)
+    height = found["bottom"] - found["top"] + 1  # (n,)
     width = found["right"] - found["left"] + 1
-    edge = ((found["on_top"] >= EDGE * W) | (found["on_bottom"] >= EDGE * W)
-            | (found["on_left"] >= EDGE * H) | (found["on_right"] >= EDGE * H))
+    edge = (
+        (found["on_top"] >= EDGE * W)
+        | (found["on_bottom"] >= EDGE * W)
+        | (found["on_left"] >= EDGE * H)
+        | (found["on_right"] >= EDGE * H)
+    )
     longest = np.maximum(width, height)
     spans = np.where(width >= height, width / W, height / H)
     line = (spans >= LINE_LENGTH) & (found["count"] / longest <= thin_limit(shape))
@@ -305,7 +327,11 @@ def choose(found: dict, shape) -> np.ndarray:
             gap_x = max(box[2] - found["right"][k], found["left"][k] - box[3], 0)
             if max(gap_y, gap_x) <= reach:
                 keep[k] = True
-                box = [min(box[0], found["top"][k]), max(box[1], found["bottom"][k]),
-                       min(box[2], found["left"][k]), max(box[3], found["right"][k])]
+                box = [
+                    min(box[0], found["top"][k]),
+                    max(box[1], found["bottom"][k]),
+                    min(box[2], found["left"][k]),
+                    max(box[3], found["right"][k]),
+                ]
                 grew = True
     return keep

@@ -50,7 +50,9 @@ def shape_fits(shape, itemsize: int) -> bool:
     import math
 
     import numpy as np
+
     return math.prod(d for d in shape if d) * max(int(itemsize), 1) <= np.iinfo(np.intp).max
+
 
 # Trials in one sweep (combinations x seeds, or --random draws x seeds), counted before any is
 # made. A trial is a whole training run: a short one on the committed 2,500-image sample takes about

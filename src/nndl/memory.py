@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from nndl.engine.network import EVAL_ROWS
 from nndl.engine.windowed import WINDOW_ROWS
 from nndl.errors import ResourceError
 
 JSON_BYTES_PER_PARAM = 85  # writing a model file: 82-85 bytes per weight at the peak (resident memory), measured
-EVAL_CHUNK = EVAL_ROWS    # rows per forward pass in Network.evaluate and predict (the engine's own)
+EVAL_CHUNK = EVAL_ROWS  # rows per forward pass in Network.evaluate and predict (the engine's own)
 
 
 def _meminfo(key: str) -> int | None:
@@ -41,9 +41,10 @@ def _meminfo(key: str) -> int | None:
 
 def _cgroup_room() -> tuple[int | None, int | None]:
     """(limit, limit - usage) of this process's cgroup (v2, else v1), or (None, None)."""
-    for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
-                                    "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    ):
         try:
             text = Path(limit_file).read_text().strip()
             if text == "max":
@@ -121,8 +122,16 @@ def n_params(sizes: Sequence[int]) -> int:
     return sum((i + 1) * o for i, o in zip(sizes[:-1], sizes[1:]))
 
 
-def training_estimate(sizes: Sequence[int], mini_batch_size: int, n_train: int, n_eval: int = 0,
-                      *, itemsize: int = 8, data_bytes: int = 0, saves: bool = True) -> Estimate:
+def training_estimate(
+    sizes: Sequence[int],
+    mini_batch_size: int,
+    n_train: int,
+    n_eval: int = 0,
+    *,
+    itemsize: int = 8,
+    data_bytes: int = 0,
+    saves: bool = True,
+) -> Estimate:
     """What ``nndl train`` needs for a network of ``sizes`` (input first) trained on ``n_train`` rows.
 
     ``itemsize`` is the network's float size (8 for float64, 4 for float32); ``n_eval`` the
@@ -154,9 +163,10 @@ def training_estimate(sizes: Sequence[int], mini_batch_size: int, n_train: int, 
         parts["data"] = int(data_bytes)
     chunk = min(EVAL_CHUNK, max(int(n_eval), n))
     widest = max(i + 2 * o for i, o in zip(sizes[:-1], sizes[1:]))
-    transients = {"building the weights": 2 * p * itemsize,
-                  "training (window buffers and an evaluation pass)": 2 * n0 * n1 * itemsize + window
-                  + chunk * widest * 8}
+    transients = {
+        "building the weights": 2 * p * itemsize,
+        "training (window buffers and an evaluation pass)": 2 * n0 * n1 * itemsize + window + chunk * widest * 8,
+    }
     if saves:
         transients["writing the model file"] = JSON_BYTES_PER_PARAM * p
     return Estimate(parts, transients)
@@ -167,8 +177,9 @@ def file_estimate(nbytes: int, factor: float, what: str) -> Estimate:
     return Estimate({}, {what: int(math.ceil(nbytes * factor))})
 
 
-def require(estimate: Estimate, what: str, *, hint: str = "", free: int | None = None,
-            error: type[Exception] = ResourceError) -> None:
+def require(
+    estimate: Estimate, what: str, *, hint: str = "", free: int | None = None, error: type[Exception] = ResourceError
+) -> None:
     """Raise ``error`` (default ``ResourceError``) if ``estimate`` exceeds the available memory.
 
     The message says what needs it, the estimate, and this machine's memory: ``{what} needs

@@ -7,7 +7,8 @@ Nothing is ever looked up with ``getattr`` on a module, ``import`` or ``eval``.
 
 from __future__ import annotations
 
-from typing import Mapping, TypeVar
+from collections.abc import Mapping
+from typing import TypeVar
 
 from .errors import ConfigError
 

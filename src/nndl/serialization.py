@@ -36,15 +36,15 @@ from typing import Any
 import numpy as np
 
 from . import memory
-from .engine.activations import ACTIVATIONS
 from .config import DTYPES
+from .engine.activations import ACTIVATIONS
 from .engine.costs import COSTS, get_cost
 from .errors import ConfigError, ModelFileError, quote
 from .fileio import atomic_write_text, write_new
 from .limits import MAX_EPOCHS, MAX_INT_DIGITS, MAX_LAYERS, MODEL_FILE_MEMORY_FACTOR
 
 FORMAT = "nndl-network"
-FORMAT_VERSION = 2          # the newest this nndl reads; dense networks are still written as 1
+FORMAT_VERSION = 2  # the newest this nndl reads; dense networks are still written as 1
 
 
 def to_dict(net, *, config=None, history=None, dataset=None) -> dict:
@@ -64,16 +64,25 @@ def to_dict(net, *, config=None, history=None, dataset=None) -> dict:
             "output_activation": net.output.name,
         }
     else:
-        d = {"sizes": list(net.sizes), "cost": net.cost.__name__, "format": FORMAT, "format_version": 2,
-             "dtype": np.dtype(net.dtype).name, "activation": net.activation.name,
-             "output_activation": net.output.name, "in_shape": list(net.in_shape), "layers": net.specs(),
-             "params": [[p.value.tolist() for p in layer.params] for layer in net.layers]}
+        d = {
+            "sizes": list(net.sizes),
+            "cost": net.cost.__name__,
+            "format": FORMAT,
+            "format_version": 2,
+            "dtype": np.dtype(net.dtype).name,
+            "activation": net.activation.name,
+            "output_activation": net.output.name,
+            "in_shape": list(net.in_shape),
+            "layers": net.specs(),
+            "params": [[p.value.tolist() for p in layer.params] for layer in net.layers],
+        }
     if config is not None:
         d["config"] = config.to_dict() if hasattr(config, "to_dict") else dict(config)
     if history is not None:
         d["history"] = history.to_dict() if hasattr(history, "to_dict") else dict(history)
     if dataset is not None:  # a registered name, or an .npz file's absolute path and SHA-256
         from .data.provenance import record
+
         d.update(record(dataset))
     return d
 
@@ -133,8 +142,11 @@ def from_dict(d: Any, filename="<model>", cls=None):
     if missing:
         _fail(filename, f"missing key(s) {missing}")
     sizes = d["sizes"]
-    if (not isinstance(sizes, list) or len(sizes) < 2
-            or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes)):
+    if (
+        not isinstance(sizes, list)
+        or len(sizes) < 2
+        or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes)
+    ):
         _fail(filename, f"sizes must be a list of at least 2 positive integers, got {quote(sizes)}")
     _check_format(d, filename)
     name = d["cost"]
@@ -152,15 +164,22 @@ def from_dict(d: Any, filename="<model>", cls=None):
         _fail(filename, f"activation {quote(activation, 40)} is not one of {sorted(ACTIVATIONS)}")
     output = d.get("output_activation", cost.output.name)
     if output != cost.output.name:
-        _fail(filename, f"output_activation {quote(output, 40)} does not match the cost {cost.__name__}, whose "
-                        f"output layer is {cost.output.name}")
+        _fail(
+            filename,
+            f"output_activation {quote(output, 40)} does not match the cost {cost.__name__}, whose "
+            f"output layer is {cost.output.name}",
+        )
     n = len(sizes) - 1
     for key in ("weights", "biases"):
         if not isinstance(d[key], list) or len(d[key]) != n:
             _fail(filename, f"{key} must be a list of {n} arrays for sizes {quote(sizes)}")
-    weights = [_array(w, (o, i), f"weights[{l}]", filename, dtype)
-               for l, (w, i, o) in enumerate(zip(d["weights"], sizes[:-1], sizes[1:]))]
-    biases = [_array(b, (o, 1), f"biases[{l}]", filename, dtype) for l, (b, o) in enumerate(zip(d["biases"], sizes[1:]))]
+    weights = [
+        _array(w, (o, i), f"weights[{l}]", filename, dtype)
+        for l, (w, i, o) in enumerate(zip(d["weights"], sizes[:-1], sizes[1:]))
+    ]
+    biases = [
+        _array(b, (o, 1), f"biases[{l}]", filename, dtype) for l, (b, o) in enumerate(zip(d["biases"], sizes[1:]))
+    ]
     net = cls(sizes, cost, dtype=dtype, activation=activation, rng=0)
     net.weights, net.biases = weights, biases
     return net
@@ -176,10 +195,15 @@ def _from_layers(d: dict, filename, cls):
         _fail(filename, f"missing key(s) {missing}")
     _check_format(d, filename)
     in_shape, layers = d["in_shape"], d["layers"]
-    if (not isinstance(in_shape, list) or len(in_shape) not in (1, 3)
-            or any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 100_000 for v in in_shape)):
-        _fail(filename, f"in_shape must be [n] or [height, width, channels] of positive integers, got "
-                        f"{quote(in_shape, 40)}")
+    if (
+        not isinstance(in_shape, list)
+        or len(in_shape) not in (1, 3)
+        or any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 100_000 for v in in_shape)
+    ):
+        _fail(
+            filename,
+            f"in_shape must be [n] or [height, width, channels] of positive integers, got {quote(in_shape, 40)}",
+        )
     names = {**LAYER_ACTIVATIONS, **OUTPUTS}
     for at, spec in enumerate(layers if isinstance(layers, list) else [], 1):
         act = spec.get("activation") if isinstance(spec, dict) else None
@@ -196,8 +220,7 @@ def _from_layers(d: dict, filename, cls):
     if not isinstance(dtype, str) or dtype not in DTYPES:
         _fail(filename, f"dtype {quote(dtype, 40)} is not one of {sorted(DTYPES)}")
     if layers[-1].get("kind") != "dense" or layers[-1].get("activation", cost.output.name) != cost.output.name:
-        _fail(filename, f"the last layer must be a dense layer with the cost's output activation "
-                        f"({cost.output.name})")
+        _fail(filename, f"the last layer must be a dense layer with the cost's output activation ({cost.output.name})")
     if cls is None or not hasattr(cls, "stack"):
         from .engine.network import Network as cls
     try:
@@ -226,8 +249,10 @@ def _check_format(d: dict, filename) -> None:
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         _fail(filename, f"format_version {quote(version, 40)} is not a positive integer")
     if version > FORMAT_VERSION:
-        raise ModelFileError(f"{filename}: written by a newer nndl (format_version {version}; this nndl reads "
-                             f"format_version {FORMAT_VERSION} and older); upgrade nndl to read it")
+        raise ModelFileError(
+            f"{filename}: written by a newer nndl (format_version {version}; this nndl reads "
+            f"format_version {FORMAT_VERSION} and older); upgrade nndl to read it"
+        )
 
 
 def _parse_int(text: str) -> int:
@@ -251,8 +276,11 @@ def read_json(filename, kind: str = "model file", error: type = ModelFileError) 
             raise error(f"{filename}: not a regular file (a FIFO or a device?), so not a {kind}")  # never blocks
         with open(filename, "rb") as f:
             size = os.fstat(f.fileno()).st_size
-            memory.require(memory.file_estimate(size, MODEL_FILE_MEMORY_FACTOR, "reading it"),
-                           f"{filename}: this {kind} of {memory.human(size)}", error=error)
+            memory.require(
+                memory.file_estimate(size, MODEL_FILE_MEMORY_FACTOR, "reading it"),
+                f"{filename}: this {kind} of {memory.human(size)}",
+                error=error,
+            )
             raw = f.read()
     except FileNotFoundError:
         raise error(f"{filename}: no such {kind}") from None
@@ -263,8 +291,12 @@ def read_json(filename, kind: str = "model file", error: type = ModelFileError) 
     try:
         return json.loads(raw.decode("utf-8"), parse_int=_parse_int)
     except _TooLong as e:
-        _fail(filename, f"it holds an integer of {e.digits:,} digits (a {kind}'s integers have at most "
-                        f"{MAX_INT_DIGITS})", kind, error)
+        _fail(
+            filename,
+            f"it holds an integer of {e.digits:,} digits (a {kind}'s integers have at most {MAX_INT_DIGITS})",
+            kind,
+            error,
+        )
     except UnicodeDecodeError:
         _fail(filename, f"it is not UTF-8 text (a JSON {kind} was expected)", kind, error)
     except RecursionError:
@@ -298,6 +330,7 @@ PER_EPOCH = ("saturation",)  # per-epoch lists of other things: only their lengt
 def check_history(history: dict, filename, kind: str = "model file", error: type = ModelFileError) -> dict:
     """A saved history's series: lists of at most ``MAX_EPOCHS`` finite numbers; counts >= 0; saturation
     a list of per-epoch lists of finite numbers (or null). ``kind``/``error``: the file it came from."""
+
     def fail(problem):
         _fail(filename, problem, kind, error)
 
@@ -323,10 +356,15 @@ def check_history(history: dict, filename, kind: str = "model file", error: type
         if len(value) > MAX_EPOCHS:
             fail(f"history {key} has {len(value):,} epochs, more than the {MAX_EPOCHS:,} a run of nndl can have")
         for entry in value:
-            if entry is not None and (not isinstance(entry, list) or len(entry) > MAX_LAYERS or any(
-                    isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) for v in entry)):
-                fail(f"history {key} must hold lists of at most {MAX_LAYERS} finite numbers (one per hidden "
-                     f"layer), found {quote(entry, 40)}")
+            if entry is not None and (
+                not isinstance(entry, list)
+                or len(entry) > MAX_LAYERS
+                or any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) for v in entry)
+            ):
+                fail(
+                    f"history {key} must hold lists of at most {MAX_LAYERS} finite numbers (one per hidden "
+                    f"layer), found {quote(entry, 40)}"
+                )
     for key in ("n_training", "n_evaluation"):
         v = history.get(key, 0)
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:

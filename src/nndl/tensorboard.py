@@ -36,8 +36,18 @@ PROBE_ROWS = 1000  # images whose z is histogrammed: the ones the saturation mon
 
 INSTALL = "pip install 'nndl[tensorboard]' (or: pip install tensorboardX)"
 
-__all__ = ["MissingDependencyError", "TensorBoardWriter", "check_logdir", "initial_network", "label_name",
-           "layer_names", "require", "run_folder", "run_name", "weighted_inputs"]
+__all__ = [
+    "MissingDependencyError",
+    "TensorBoardWriter",
+    "check_logdir",
+    "initial_network",
+    "label_name",
+    "layer_names",
+    "require",
+    "run_folder",
+    "run_name",
+    "weighted_inputs",
+]
 
 
 class MissingDependencyError(NndlError, ImportError):
@@ -49,8 +59,9 @@ def require():
     try:
         from tensorboardX import SummaryWriter
     except ImportError:
-        raise MissingDependencyError(f"writing TensorBoard event files needs the tensorboardX package, which is "
-                                     f"not installed: {INSTALL}") from None
+        raise MissingDependencyError(
+            f"writing TensorBoard event files needs the tensorboardX package, which is not installed: {INSTALL}"
+        ) from None
     return SummaryWriter
 
 
@@ -61,8 +72,11 @@ def check_logdir(logdir) -> None:
         raise ConfigError(f"the TensorBoard folder {str(logdir)!r} is an empty path; give a folder, such as runs")
     path = Path(logdir)
     if path.exists() and not path.is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, "is a file, not a folder for TensorBoard's runs (each run gets a "
-                                                "folder of its own inside it)", str(path))
+        raise NotADirectoryError(
+            errno.ENOTDIR,
+            "is a file, not a folder for TensorBoard's runs (each run gets a folder of its own inside it)",
+            str(path),
+        )
     require()
 
 
@@ -76,8 +90,8 @@ def weighted_inputs(net, X) -> list[np.ndarray]:
 
     From the network's own forward pass (``forward_layers``), so z is what the neurons see.
     """
-    acts = net.forward_layers(np.asarray(X, dtype=net.dtype))          # [X, a_1, ..., a_out]
-    return [a @ w.T + b.T for a, w, b in zip(acts[:-1], net.weights, net.biases)]   # (m, n_l) each
+    acts = net.forward_layers(np.asarray(X, dtype=net.dtype))  # [X, a_1, ..., a_out]
+    return [a @ w.T + b.T for a, w, b in zip(acts[:-1], net.weights, net.biases)]  # (m, n_l) each
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=,+-]+")
@@ -106,8 +120,13 @@ def run_name(config, when: datetime | None = None) -> str:
     """A run's folder name: the time and what defines it, e.g.
     ``20261205-081500_784-100-10_cross-entropy_eta0.5_lmbda5`` (plus any technique switched on)."""
     when = when or datetime.now()
-    parts = [when.strftime("%Y%m%d-%H%M%S"), "-".join(map(str, config.sizes)), config.cost,
-             f"eta{config.eta:g}", f"lmbda{config.lmbda:g}"]
+    parts = [
+        when.strftime("%Y%m%d-%H%M%S"),
+        "-".join(map(str, config.sizes)),
+        config.cost,
+        f"eta{config.eta:g}",
+        f"lmbda{config.lmbda:g}",
+    ]
     if config.init != "default":
         parts.append(f"init-{config.init}")
     parts += [t.replace(" ", "") for t in config.techniques()]
@@ -126,6 +145,7 @@ def initial_network(config):
 def label_name(label: dict) -> str:
     """A run's folder name from what distinguishes it, e.g. {'eta': 0.25, 'seed': 0} -> 'eta=0.25,seed=0'
     (a list of layer sizes reads 784-30-10)."""
+
     def shown(v):
         if isinstance(v, (list, tuple)):
             return "-".join(map(str, v))
@@ -193,7 +213,7 @@ class TensorBoardWriter:
     def close(self) -> None:
         self.writer.close()
 
-    def __enter__(self) -> "TensorBoardWriter":
+    def __enter__(self) -> TensorBoardWriter:
         return self
 
     def __exit__(self, *exc) -> None:

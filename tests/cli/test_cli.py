@@ -31,8 +31,23 @@ def test_each_command_has_help(capsys, command):
     assert capsys.readouterr().out.startswith(f"usage: nndl {command}")
 
 
-@pytest.mark.parametrize("command", ["", "train", "evaluate", "predict", "report", "data", "data fetch", "data info",
-                                     "sweep", "explore", "explore level3", "explore beyond"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "",
+        "train",
+        "evaluate",
+        "predict",
+        "report",
+        "data",
+        "data fetch",
+        "data info",
+        "sweep",
+        "explore",
+        "explore level3",
+        "explore beyond",
+    ],
+)
 def test_each_help_reads_as_written_in_80_columns(capsys, command, monkeypatch):
     """Help is for people: no argparse escape ('%%') shows, and nothing runs past 80 columns."""
     monkeypatch.setenv("COLUMNS", "80")
@@ -49,12 +64,15 @@ def test_train_help_says_where_ctrl_c_saves(capsys):
 
 def test_no_command_is_one_line_and_exits_2(capsys):
     assert main([]) == 2
-    assert capsys.readouterr().err == ("nndl: error: no command given; choose one of train, evaluate, predict, report, "
-                                       "data, sweep, explore (see nndl --help)\n")
+    assert capsys.readouterr().err == (
+        "nndl: error: no command given; choose one of train, evaluate, predict, report, "
+        "data, sweep, explore (see nndl --help)\n"
+    )
 
 
-@pytest.mark.parametrize("argv", [["fly"], ["train", "--bogus"], ["data"], ["predict", "m.json"], ["explore"],
-                                  ["explore", "level9"]])
+@pytest.mark.parametrize(
+    "argv", [["fly"], ["train", "--bogus"], ["data"], ["predict", "m.json"], ["explore"], ["explore", "level9"]]
+)
 def test_usage_errors_exit_2_without_traceback(capsys, argv):
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -69,8 +87,20 @@ def test_parser_is_built_by_a_function():
 def test_os_error_is_one_line(capsys, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code = main(["train", "--dataset", str(Path(__file__).parents[1] / "data" / "mnist_sample.npz"), "--sizes", "784,5,10", "--epochs", "1",
-                 "--save", str(blocker / "model.json"), "--quiet"])
+    code = main(
+        [
+            "train",
+            "--dataset",
+            str(Path(__file__).parents[1] / "data" / "mnist_sample.npz"),
+            "--sizes",
+            "784,5,10",
+            "--epochs",
+            "1",
+            "--save",
+            str(blocker / "model.json"),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert err.startswith("nndl: error: ") and str(blocker) in err and "Traceback" not in err
@@ -118,6 +148,7 @@ def test_explore_passes_options_through(monkeypatch):
 def test_explore_help_is_the_explorations_own(monkeypatch, capsys):
     def with_help(argv):
         import argparse
+
         argparse.ArgumentParser(prog="nndl explore level3", description="LEVEL3 OWN HELP").parse_args(argv)
         return 0
 

@@ -33,7 +33,7 @@ posix = pytest.mark.skipif(os.name == "nt", reason="sending SIGINT to this proce
 
 @pytest.fixture(autouse=True)
 def _in_tmp(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)                                          # Ctrl-C's default file lands here
+    monkeypatch.chdir(tmp_path)  # Ctrl-C's default file lands here
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def ctrl_c_at_rename(monkeypatch):
             def put(src, dst, *args, _real=real, **kwargs):
                 if Path(dst).name == name and not sent:
                     sent.append(dst)
-                    os.kill(os.getpid(), signal.SIGINT)                  # a Ctrl-C, delivered now
+                    os.kill(os.getpid(), signal.SIGINT)  # a Ctrl-C, delivered now
                 return _real(src, dst, *args, **kwargs)
 
             monkeypatch.setattr(os, fn, put)
@@ -61,32 +61,33 @@ def ctrl_c_at_rename(monkeypatch):
 @posix
 def test_ctrl_c_during_the_final_save_is_held_off_and_the_file_is_complete(tmp_path, ctrl_c_at_rename, capsys):
     """The write is finished first; the Ctrl-C is then acted on (exit 130), not lost."""
-    before = signal.getsignal(signal.SIGINT)      # Python's default_int_handler; SIG_IGN under `nohup ... &`
+    before = signal.getsignal(signal.SIGINT)  # Python's default_int_handler; SIG_IGN under `nohup ... &`
     sent = ctrl_c_at_rename("m.json")
     code = main(["train", *SMALL, "--epochs", "1", "--save", str(tmp_path / "m.json")])
     err = capsys.readouterr().err
     assert sent, "the model file was not written through a rename"
     assert code == 130, err
-    net = nndl.load(tmp_path / "m.json")                                 # complete: it loads
+    net = nndl.load(tmp_path / "m.json")  # complete: it loads
     assert net.sizes == [784, 12, 10]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]     # no temporary file left
-    assert signal.getsignal(signal.SIGINT) is before                     # and Ctrl-C works as before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]  # no temporary file left
+    assert signal.getsignal(signal.SIGINT) is before  # and Ctrl-C works as before
 
 
 @posix
-def test_a_second_ctrl_c_during_the_interrupted_runs_save_is_held_off_too(tmp_path, ctrl_c_at_rename,
-                                                                          monkeypatch, capsys):
+def test_a_second_ctrl_c_during_the_interrupted_runs_save_is_held_off_too(
+    tmp_path, ctrl_c_at_rename, monkeypatch, capsys
+):
     calls = []
     on_batch = cli_train.Reporter.on_batch
 
     def interrupting(self, done, total):
         calls.append(done)
         if len(calls) == 3:
-            os.kill(os.getpid(), signal.SIGINT)                          # the first Ctrl-C: stop training
+            os.kill(os.getpid(), signal.SIGINT)  # the first Ctrl-C: stop training
         on_batch(self, done, total)
 
     monkeypatch.setattr(cli_train.Reporter, "on_batch", interrupting)
-    sent = ctrl_c_at_rename("nndl-interrupted.json")                     # the second: during its save
+    sent = ctrl_c_at_rename("nndl-interrupted.json")  # the second: during its save
     code = main(["train", *SMALL, "--epochs", "5"])
     err = capsys.readouterr().err
     assert sent and code == 130, err
@@ -108,18 +109,24 @@ def digit_png(tmp_path):
 
 
 @pytest.mark.usefixtures("offline_data")
-def test_predict_names_the_class_of_a_data_set_with_class_names(tiny_mnist, tiny_source_dir, monkeypatch,
-                                                                tmp_path, digit_png, capsys):
+def test_predict_names_the_class_of_a_data_set_with_class_names(
+    tiny_mnist, tiny_source_dir, monkeypatch, tmp_path, digit_png, capsys
+):
     spec = dataclasses.replace(tiny_mnist.spec, system_dir=str(tiny_source_dir), labels=FASHION.labels)
     monkeypatch.setitem(registry.DATASETS, "tiny", spec)
     model = tmp_path / "m.json"
-    assert main(["train", "--dataset", "tiny", "--sizes", "784,10,10", "--epochs", "1", "--save", str(model),
-                 "--quiet"]) == 0
+    assert (
+        main(["train", "--dataset", "tiny", "--sizes", "784,10,10", "--epochs", "1", "--save", str(model), "--quiet"])
+        == 0
+    )
     capsys.readouterr()
     assert main(["predict", str(model), digit_png]) == 0
     line = capsys.readouterr().out.strip()
-    found = re.fullmatch(rf"{re.escape(digit_png)}: (.+) \(class (\d)\) \(confidence \d+\.\d%\)"
-                         rf"(, then .+ \(class \d, \d+\.\d%\))?", line)                  # a near tie: the runner-up
+    found = re.fullmatch(
+        rf"{re.escape(digit_png)}: (.+) \(class (\d)\) \(confidence \d+\.\d%\)"
+        rf"(, then .+ \(class \d, \d+\.\d%\))?",
+        line,
+    )  # a near tie: the runner-up
     assert found, line
     assert found.group(1) == FASHION.labels[int(found.group(2))]
     net = nndl.load(model)
@@ -132,7 +139,9 @@ def test_predict_says_digit_for_an_mnist_model(tmp_path, digit_png, capsys):
     capsys.readouterr()
     assert main(["predict", str(model), digit_png]) == 0
     line = capsys.readouterr().out.strip()
-    assert re.fullmatch(rf"{re.escape(digit_png)}: digit \d \(confidence \d+\.\d%\)(, then \d \(\d+\.\d%\))?", line), line
+    assert re.fullmatch(rf"{re.escape(digit_png)}: digit \d \(confidence \d+\.\d%\)(, then \d \(\d+\.\d%\))?", line), (
+        line
+    )
 
 
 # --- the command line runs BLAS on one thread ----------------------------------------------

@@ -11,8 +11,22 @@ import pytest
 from nndl.cli import main
 
 NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
-CONV = ["--dataset", NPZ, "--layers", "conv:4x5x5:relu,pool:2,dense:20:relu", "--cost", "log-likelihood",
-        "--init", "he", "--eta", "0.1", "--lmbda", "0", "--dtype", "float32"]
+CONV = [
+    "--dataset",
+    NPZ,
+    "--layers",
+    "conv:4x5x5:relu,pool:2,dense:20:relu",
+    "--cost",
+    "log-likelihood",
+    "--init",
+    "he",
+    "--eta",
+    "0.1",
+    "--lmbda",
+    "0",
+    "--dtype",
+    "float32",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -34,10 +48,10 @@ def test_a_conv_net_trains_saves_evaluates_and_resumes(tmp_path, capsys):
     from PIL import Image
 
     with np.load(NPZ) as d:
-        Image.fromarray(255 - d["test_images"][0]).save(tmp_path / "digit.png")      # dark ink on white
+        Image.fromarray(255 - d["test_images"][0]).save(tmp_path / "digit.png")  # dark ink on white
     assert main(["predict", str(path), str(tmp_path / "digit.png")]) == 0
     assert capsys.readouterr().out.startswith(f"{tmp_path / 'digit.png'}: digit ")
-    assert main(["report", str(path), "--dataset", NPZ]) == 0                        # the page runs the conv net
+    assert main(["report", str(path), "--dataset", NPZ]) == 0  # the page runs the conv net
     assert capsys.readouterr().out.strip() == str(tmp_path / "conv.report.html")
     assert '"kind":"conv"' in (tmp_path / "conv.report.html").read_text()
     assert main(["train", "--dataset", NPZ, "--resume", str(path), "--epochs", "1", "--quiet"]) == 0
@@ -46,11 +60,14 @@ def test_a_conv_net_trains_saves_evaluates_and_resumes(tmp_path, capsys):
     assert "argument --layers" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("text,message", [
-    ("conv:20x5x4", "argument --layers: item 1, 'conv:20x5x4': filters must be square"),
-    ("conv:20x5,pool:99", "argument --layers: layer 2: a 99x99 pool does not fit in 24x24 images"),
-    ("lstm:20", "argument --layers: item 1, 'lstm:20', is not one of its forms"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("conv:20x5x4", "argument --layers: item 1, 'conv:20x5x4': filters must be square"),
+        ("conv:20x5,pool:99", "argument --layers: layer 2: a 99x99 pool does not fit in 24x24 images"),
+        ("lstm:20", "argument --layers: item 1, 'lstm:20', is not one of its forms"),
+    ],
+)
 def test_a_bad_description_is_a_usage_error_naming_the_flag(capsys, text, message):
     assert main(["train", *CONV, "--epochs", "1", "--layers", text]) == 2
     err = capsys.readouterr().err
@@ -78,13 +95,13 @@ def test_evaluate_and_predict_answer_as_the_conv_net_does(tmp_path, capsys):
     assert [layer.kind for layer in net.layers] == ["conv", "pool", "dense", "dense"]
     with np.load(NPZ) as d:
         images, labels = d["test_images"], d["test_labels"]
-    X = images.reshape(len(images), -1).astype(np.float32) / np.float32(255)          # (n, 784), as the loader
-    predicted = net.predict(X)                                                          # (n,)
+    X = images.reshape(len(images), -1).astype(np.float32) / np.float32(255)  # (n, 784), as the loader
+    predicted = net.predict(X)  # (n,)
     assert main(["evaluate", str(path), "--dataset", NPZ, "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["correct"] == int((predicted == labels).sum()) and shown["n"] == len(labels)
-    Image.fromarray(255 - images[1]).save(tmp_path / "digit.png")                        # dark ink on white
+    Image.fromarray(255 - images[1]).save(tmp_path / "digit.png")  # dark ink on white
     assert main(["predict", str(path), str(tmp_path / "digit.png"), "--json"]) == 0
     (answer,) = json.loads(capsys.readouterr().out)
-    out = net.forward(nndl.imageprep.load_digit(tmp_path / "digit.png").reshape(1, 784))[0]   # (10,)
+    out = net.forward(nndl.imageprep.load_digit(tmp_path / "digit.png").reshape(1, 784))[0]  # (10,)
     assert answer["digit"] == int(out.argmax()) and answer["scores"] == pytest.approx(list(out / out.sum()), abs=1e-6)

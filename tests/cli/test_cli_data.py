@@ -51,12 +51,15 @@ def test_info_flags_files_that_fail_verification(tiny_mnist, capsys, tmp_path):
 def test_fetch_then_info(tiny, capsys):
     assert main(["data", "fetch", "tiny"]) == 0
     out = capsys.readouterr().out
-    assert out == (f"Tiny-MNIST: the 4 files fetched from {tiny.system_dir}, verified (SHA-256), in "
-                   f"{os.path.join(root(), 'tiny')}\n")
+    assert out == (
+        f"Tiny-MNIST: the 4 files fetched from {tiny.system_dir}, verified (SHA-256), in "
+        f"{os.path.join(root(), 'tiny')}\n"
+    )
 
     assert main(["data", "fetch", "tiny", "--quiet"]) == 0
-    assert capsys.readouterr().out == (f"Tiny-MNIST: the 4 files are already in {os.path.join(root(), 'tiny')}, "
-                                       f"verified (SHA-256)\n")
+    assert capsys.readouterr().out == (
+        f"Tiny-MNIST: the 4 files are already in {os.path.join(root(), 'tiny')}, verified (SHA-256)\n"
+    )
 
     assert main(["data", "info", "tiny", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
@@ -76,8 +79,9 @@ def test_a_fetch_that_worked_after_a_source_failed_says_one_line(tiny, monkeypat
     monkeypatch.setenv("NNDL_TINY_MIRRORS", "https://127.0.0.1:9/mnist/")
     assert main(["data", "fetch", "tiny", "--quiet"]) == 0
     got = capsys.readouterr()
-    assert got.out.splitlines() == [f"Tiny-MNIST: the 4 files fetched from {tiny.system_dir}, verified (SHA-256), "
-                                    f"in {os.path.join(root(), 'tiny')}"]
+    assert got.out.splitlines() == [
+        f"Tiny-MNIST: the 4 files fetched from {tiny.system_dir}, verified (SHA-256), in {os.path.join(root(), 'tiny')}"
+    ]
     assert got.err == ""
 
 
@@ -85,29 +89,32 @@ def test_a_named_data_set_fetched_by_train_is_one_line_on_stderr(tiny, monkeypat
     monkeypatch.setenv("NNDL_TINY_MIRRORS", "https://127.0.0.1:9/mnist/")
     assert main(["train", "--dataset", "tiny", "--sizes", "784,10,10", "--epochs", "1", "-q"]) == 0
     err = capsys.readouterr().err
-    assert err.splitlines() == [f"nndl: Tiny-MNIST: the 4 files fetched from {tiny.system_dir}, verified (SHA-256), "
-                                f"in {os.path.join(root(), 'tiny')}"]
+    assert err.splitlines() == [
+        f"nndl: Tiny-MNIST: the 4 files fetched from {tiny.system_dir}, verified (SHA-256), "
+        f"in {os.path.join(root(), 'tiny')}"
+    ]
 
 
 def test_when_every_source_fails_each_is_listed_within_100_columns(tiny_mnist, monkeypatch, capsys, tmp_path):
-    far = tmp_path / ("a-folder-with-a-long-name" * 8) / "absent"             # a long path: its line wraps
+    far = tmp_path / ("a-folder-with-a-long-name" * 8) / "absent"  # a long path: its line wraps
     spec = dataclasses.replace(tiny_mnist.spec, system_dir=str(far), system_package="dataset-tiny")
     monkeypatch.setitem(registry.DATASETS, "tiny", spec)
     monkeypatch.setenv("NNDL_TINY_MIRRORS", "https://127.0.0.1:9/mnist/ https://127.0.0.1:9/again/")
     assert main(["data", "fetch", "tiny", "--quiet"]) == 1
     first, *rest = capsys.readouterr().err.splitlines()
     assert first.startswith("nndl: error: cannot get Tiny-MNIST file") and "every source failed (3 tried" in first
-    tried = rest[1:rest.index("the four files:")]
+    tried = rest[1 : rest.index("the four files:")]
     assert rest[0] == "tried:" and sum(line.startswith("  - ") for line in tried) == 3
     assert all(len(line) <= 100 for line in rest)
-    assert all(line.startswith(("  - ", "      ")) for line in tried)               # continued lines indented
+    assert all(line.startswith(("  - ", "      ")) for line in tried)  # continued lines indented
     assert "apt-get install dataset-tiny" in " ".join(line.strip() for line in tried)
 
 
 def test_fetch_into_data_dir(tiny, capsys, tmp_path):
     assert main(["data", "fetch", "tiny", "--data-dir", str(tmp_path / "elsewhere")]) == 0
-    assert sorted(p.name for p in (tmp_path / "elsewhere" / "tiny").iterdir() if p.name in FILENAMES
-                  or p.name.endswith(".gz")) == sorted(f + ".gz" for f in FILENAMES)
+    assert sorted(
+        p.name for p in (tmp_path / "elsewhere" / "tiny").iterdir() if p.name in FILENAMES or p.name.endswith(".gz")
+    ) == sorted(f + ".gz" for f in FILENAMES)
 
 
 def test_fetch_with_no_source_is_an_error(monkeypatch, tiny_mnist, capsys):
@@ -135,6 +142,7 @@ def test_train_and_evaluate_on_a_named_dataset(tiny, capsys, tmp_path):
 
 def test_file_bars_one_bar_per_file(capsys):
     import io
+
     sink = io.StringIO()
     bars = FileBars(True, file=sink)
     for name in ("a-idx3-ubyte", "b-idx1-ubyte"):
@@ -152,14 +160,16 @@ def test_evaluate_names_the_classes_of_a_named_dataset(monkeypatch, tiny, capsys
     names = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
     monkeypatch.setitem(registry.DATASETS, "tiny", dataclasses.replace(tiny, labels=names))
     model = tmp_path / "m.json"
-    assert main(["train", "--dataset", "tiny", "--sizes", "784,10,10", "--epochs", "1", "--save", str(model),
-                 "--quiet"]) == 0
+    assert (
+        main(["train", "--dataset", "tiny", "--sizes", "784,10,10", "--epochs", "1", "--save", str(model), "--quiet"])
+        == 0
+    )
     capsys.readouterr()
     assert main(["evaluate", str(model), "--dataset", "tiny"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"{model} on the test split of Tiny-MNIST (30 images)"
     head = next(i for i, ln in enumerate(lines) if ln.startswith("class"))
-    table = lines[head:head + 11]
+    table = lines[head : head + 11]
     assert [ln.split(None, 1)[1].startswith(name) for ln, name in zip(table[1:], names)] == [True] * 10
     assert len({len(ln) for ln in table}) == 1  # aligned
     assert main(["evaluate", str(model), "--dataset", "tiny", "--json"]) == 0

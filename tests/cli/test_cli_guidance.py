@@ -27,9 +27,15 @@ def test_the_top_level_help_says_where_to_start(capsys):
     assert "Where to start: `nndl explore level3 --quick`" in out and "nndl predict model.json" in out
 
 
-@pytest.mark.parametrize("argv, meant", [(["trian"], "train"), (["evalute"], "evaluate"),
-                                         (["data", "fecth"], "fetch"), (["train", "--cost", "crossentropy"],
-                                                                        "cross-entropy")])
+@pytest.mark.parametrize(
+    "argv, meant",
+    [
+        (["trian"], "train"),
+        (["evalute"], "evaluate"),
+        (["data", "fecth"], "fetch"),
+        (["train", "--cost", "crossentropy"], "cross-entropy"),
+    ],
+)
 def test_a_typo_gets_did_you_mean(capsys, argv, meant):
     assert main(argv) == 2
     (line,) = capsys.readouterr().err.splitlines()
@@ -61,19 +67,21 @@ def test_zero_epochs_never_save_an_untrained_network(tmp_path, capsys):
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(f"nndl train: error: argument --epochs: 0 epochs would save an untrained network to {model}")
     assert not model.exists()
-    assert main(["train", *SMALL, "--epochs", "1", "--save", str(model)]) == 0          # resumed, 0 more: a warning
+    assert main(["train", *SMALL, "--epochs", "1", "--save", str(model)]) == 0  # resumed, 0 more: a warning
     capsys.readouterr()
     copy = tmp_path / "copy.json"
     assert main(["train", "--resume", str(model), "--epochs", "0", "--save", str(copy), "--dataset", NPZ, "-q"]) == 0
-    assert f"nndl: warning: --epochs 0: nothing is trained; {copy} gets {model}'s network unchanged" \
+    assert (
+        f"nndl: warning: --epochs 0: nothing is trained; {copy} gets {model}'s network unchanged"
         in capsys.readouterr().err
+    )
 
 
 def test_the_answer_names_the_runner_up_when_it_comes_close():
     share = np.array([0.02, 0.03, 0.36, 0.05, 0.33, 0.04, 0.05, 0.04, 0.04, 0.04])
     assert answer_text(share) == "digit 2 (confidence 36.0%), then 4 (33.0%)"
     share = np.array([0.01, 0.01, 0.80, 0.02, 0.10, 0.01, 0.01, 0.02, 0.01, 0.01])
-    assert answer_text(share) == "digit 2 (confidence 80.0%)"                             # 10% is no near tie
+    assert answer_text(share) == "digit 2 (confidence 80.0%)"  # 10% is no near tie
     names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
     share = np.array([0.3, 0, 0.1, 0, 0.1, 0, 0.28, 0, 0.11, 0.11])
     assert answer_text(share, names) == "T-shirt/top (class 0) (confidence 30.0%), then Shirt (class 6, 28.0%)"
@@ -100,20 +108,41 @@ def test_predict_shows_a_near_tie(tmp_path, capsys):
 def test_replot_refuses_what_only_a_training_run_uses(tmp_path, capsys, extra, exploration):
     assert main(["explore", exploration, "--replot", str(tmp_path), *extra]) == 2
     (line,) = capsys.readouterr().err.splitlines()
-    assert line.startswith(f"nndl explore {exploration}: error: argument --replot: redraws the figures in FOLDER "
-                           f"itself") and f"so {extra[0]} cannot apply" in line
+    assert (
+        line.startswith(f"nndl explore {exploration}: error: argument --replot: redraws the figures in FOLDER itself")
+        and f"so {extra[0]} cannot apply" in line
+    )
     assert not (tmp_path / "elsewhere").exists()
 
 
 def test_replot_alone_goes_ahead(tmp_path, capsys):
-    assert main(["explore", "level3", "--replot", str(tmp_path)]) == 1          # no results.json: its own error
+    assert main(["explore", "level3", "--replot", str(tmp_path)]) == 1  # no results.json: its own error
     assert "no results.json here" in capsys.readouterr().err
 
 
 def test_one_trial_is_one_trial(tmp_path, capsys):
     folder = tmp_path / "sweep"
-    assert main(["sweep", "--eta", "0.5", "--epochs", "1", "--sizes", "784,10,10", "--dataset", NPZ,
-                 "--workers", "1", "--out", str(folder), "-q"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "--eta",
+                "0.5",
+                "--epochs",
+                "1",
+                "--sizes",
+                "784,10,10",
+                "--dataset",
+                NPZ,
+                "--workers",
+                "1",
+                "--out",
+                str(folder),
+                "-q",
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
     assert "sweep: 1 trial (0 finished before)" in err and re.search(r"^1 trial done in ", err, re.M), err
     assert "1 trials" not in err
@@ -131,7 +160,7 @@ def test_one_version_everywhere(tmp_path, capsys):
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "version" not in pyproject["project"] and pyproject["project"]["dynamic"] == ["version"]
     assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "nndl.__version__"}
-    assert importlib.metadata.version("nndl") == nndl.__version__                       # what pip installed
+    assert importlib.metadata.version("nndl") == nndl.__version__  # what pip installed
     assert main(["--version"]) == 0
     assert capsys.readouterr().out == f"nndl {nndl.__version__}\n"
     model = tmp_path / "m.json"

@@ -26,8 +26,25 @@ def sample():
 def model(tmp_path_factory) -> str:
     """784-30-10 trained 5 epochs on 1,667 digits: about 90 % on the sample's test digits."""
     path = tmp_path_factory.mktemp("model") / "model.json"
-    assert main(["train", "--dataset", NPZ, "--sizes", "784,30,10", "--epochs", "5", "--lmbda", "0.5",
-                 "--save", str(path), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--dataset",
+                NPZ,
+                "--sizes",
+                "784,30,10",
+                "--epochs",
+                "5",
+                "--lmbda",
+                "0.5",
+                "--save",
+                str(path),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return str(path)
 
 
@@ -54,15 +71,15 @@ def test_evaluate_prints_accuracy_per_class_and_confusion_matrix(capsys, model, 
     lines = out.splitlines()
     top = lines.index("confusion matrix (rows: true class, columns: predicted class)")
     assert lines[top + 1].split() == ["true", *map(str, range(10))]
-    rows = [list(map(int, ln.split())) for ln in lines[top + 2:top + 12]]
+    rows = [list(map(int, ln.split())) for ln in lines[top + 2 : top + 12]]
     assert [r[0] for r in rows] == list(range(10))
     matrix = np.array([r[1:] for r in rows])
     assert matrix.sum() == 500 and np.trace(matrix) == correct
     np.testing.assert_array_equal(matrix.sum(axis=1), np.bincount(sample.test.labels, minlength=10))
-    widths = {len(ln) for ln in lines[top + 1:top + 12]}
+    widths = {len(ln) for ln in lines[top + 1 : top + 12]}
     assert len(widths) == 1  # an aligned table
     header = lines.index(next(ln for ln in lines if ln.startswith("class")))
-    per_class = lines[header + 1:header + 11]
+    per_class = lines[header + 1 : header + 11]
     assert [ln.split()[0] for ln in per_class] == list(map(str, range(10)))
 
 
@@ -87,8 +104,11 @@ def test_evaluate_bad_files(tmp_path, capsys):
     corrupt.write_text("{not json")
     wrong_shape = tmp_path / "small.json"
     nndl.save(nndl.Network([100, 10], rng=0), wrong_shape)
-    cases = [(tmp_path / "missing.json", 1, "no such model file"), (corrupt, 1, "invalid JSON"),
-             (wrong_shape, 2, "takes 100 inputs")]
+    cases = [
+        (tmp_path / "missing.json", 1, "no such model file"),
+        (corrupt, 1, "invalid JSON"),
+        (wrong_shape, 2, "takes 100 inputs"),
+    ]
     for path, code, message in cases:
         assert main(["evaluate", str(path), "--dataset", NPZ]) == code
         err = capsys.readouterr().err
@@ -155,8 +175,10 @@ def test_model_file_records_its_data_set_and_evaluate_defaults_to_it(tmp_path, c
 
     sample = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
     model = tmp_path / "m.json"
-    assert cli_main(["train", "--sizes", "784,20,10", "--epochs", "1", "--dataset", sample,
-                     "--save", str(model), "-q"]) == 0
+    assert (
+        cli_main(["train", "--sizes", "784,20,10", "--epochs", "1", "--dataset", sample, "--save", str(model), "-q"])
+        == 0
+    )
     assert _json.loads(model.read_text())["dataset"] == sample
     capsys.readouterr()
     assert cli_main(["evaluate", str(model), "--json"]) == 0  # no --dataset: the sample, offline

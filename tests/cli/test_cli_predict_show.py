@@ -21,8 +21,9 @@ NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 @pytest.fixture(scope="module")
 def model(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("model") / "model.json"
-    assert main(["train", "--dataset", NPZ, "--sizes", "784,30,10", "--epochs", "2", "--save", str(path),
-                 "--quiet"]) == 0
+    assert (
+        main(["train", "--dataset", NPZ, "--sizes", "784,30,10", "--epochs", "2", "--save", str(path), "--quiet"]) == 0
+    )
     return str(path)
 
 
@@ -43,8 +44,8 @@ def art_rows(text: str) -> list[str]:
 
 def test_terminal_art_is_the_input_two_characters_a_pixel():
     x = np.zeros(784)
-    x[14 * 28 + 3] = 1.0                                    # row 14, column 3: full ink
-    x[0] = 0.6                                              # 5.4 of 9 levels: RAMP[5]
+    x[14 * 28 + 3] = 1.0  # row 14, column 3: full ink
+    x[0] = 0.6  # 5.4 of 9 levels: RAMP[5]
     rows = art_rows(terminal_art(x))
     assert len(rows) == 28 and all(len(r) == 56 for r in rows)
     assert rows[14][6:8] == RAMP[-1] * 2 and rows[0][:2] == RAMP[5] * 2
@@ -59,11 +60,11 @@ def test_show_prints_the_input_under_the_answer(capsys, model, one):
     rows = art_rows("\n".join(rest))
     x = load_digit(one).reshape(28, 28)
     assert len(rows) == 28
-    for r, line in enumerate(rows):                          # each pixel's level, as drawn
+    for r, line in enumerate(rows):  # each pixel's level, as drawn
         for c in range(28):
             assert line[2 * c] == RAMP[int(np.rint(x[r, c] * 9))]
     inked = [c for c in range(28) if rows[14][2 * c] != " "]
-    assert inked and max(inked) - min(inked) < 5             # a thin upright stroke, not a speck's box
+    assert inked and max(inked) - min(inked) < 5  # a thin upright stroke, not a speck's box
 
 
 def test_show_with_json_adds_the_input(capsys, model, one):
@@ -74,7 +75,7 @@ def test_show_with_json_adds_the_input(capsys, model, one):
 
 def test_save_input_writes_the_28x28_png(capsys, model, one, tmp_path):
     folder = tmp_path / "inputs"
-    other = tmp_path / "b" / "one.png"                        # same name from another folder
+    other = tmp_path / "b" / "one.png"  # same name from another folder
     other.parent.mkdir()
     other.write_bytes(one.read_bytes())
     assert main(["predict", model, str(one), str(other), "--save-input", str(folder)]) == 0
@@ -103,7 +104,11 @@ def test_no_warning_reaches_stderr(model, tmp_path):
     ImageDraw.Draw(im).rectangle([50, 10, 62, 90], fill="black")
     path = tmp_path / "exif.jpg"
     im.save(path, exif=b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05\x01\x12\x00\x03\x00\x00\x00\x01\x00\x01\x00\x00")
-    done = subprocess.run([sys.executable, "-W", "default", "-m", "nndl", "predict", model, str(path)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-W", "default", "-m", "nndl", "predict", model, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stderr == "" and done.stdout.startswith(f"{path}: digit ")

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 pytest.importorskip("tensorboardX", reason="the tensorboard extra: pip install -e '.[test]'")
-event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator",
-                                        reason="TensorBoard's reader, in the test extra")
+event_accumulator = pytest.importorskip(
+    "tensorboard.backend.event_processing.event_accumulator", reason="TensorBoard's reader, in the test extra"
+)
 
 import nndl  # noqa: E402
 from nndl.cli import main  # noqa: E402
@@ -28,8 +29,9 @@ EPOCHS = 3
 
 def read_events(folder: Path):
     """TensorBoard's EventAccumulator over ``folder``, every event kept (its default samples histograms)."""
-    ea = event_accumulator.EventAccumulator(str(folder), size_guidance={
-        event_accumulator.SCALARS: 0, event_accumulator.HISTOGRAMS: 0})
+    ea = event_accumulator.EventAccumulator(
+        str(folder), size_guidance={event_accumulator.SCALARS: 0, event_accumulator.HISTOGRAMS: 0}
+    )
     ea.Reload()
     return ea
 
@@ -49,7 +51,7 @@ def z_by_hand(net, X) -> list[np.ndarray]:
     """z of each layer of a sigmoid network, written out as the book writes it: z = w a + b."""
     a, out = np.asarray(X, np.float64), []
     for w, b in zip(net.weights, net.biases):
-        z = a @ w.T + b.T                                           # (m, n_out of the layer)
+        z = a @ w.T + b.T  # (m, n_out of the layer)
         out.append(z)
         a = nndl.sigmoid(z)
     return out
@@ -70,8 +72,24 @@ def run(tmp_path_factory):
     """One nndl train run with --tensorboard and --save (its History is in the model file)."""
     tmp = tmp_path_factory.mktemp("tb")
     logdir, model = tmp / "runs", tmp / "m.json"
-    code = main(["train", "--dataset", NPZ, "--sizes", "784,30,10", "--epochs", str(EPOCHS), "--monitor", MONITOR,
-                 "--save", str(model), "--tensorboard", str(logdir), "-q"])
+    code = main(
+        [
+            "train",
+            "--dataset",
+            NPZ,
+            "--sizes",
+            "784,30,10",
+            "--epochs",
+            str(EPOCHS),
+            "--monitor",
+            MONITOR,
+            "--save",
+            str(model),
+            "--tensorboard",
+            str(logdir),
+            "-q",
+        ]
+    )
     assert code == 0
     folders = list(logdir.iterdir())
     assert len(folders) == 1 and folders[0].is_dir()
@@ -96,14 +114,14 @@ def test_scalars_equal_the_runs_history_epoch_by_epoch(run):
         "cost/validation_without_regularization": h["evaluation_cost_without_regularization"],
         "cost/training_without_regularization": h["training_cost_without_regularization"],
         "eta": h["eta"],
-        "saturation/hidden1": [s[0] for s in h["saturation"][1:]],   # entry 0 is before training
+        "saturation/hidden1": [s[0] for s in h["saturation"][1:]],  # entry 0 is before training
     }
     assert set(expected) <= set(ea.Tags()["scalars"])
     for tag, values in expected.items():
         got_steps, got = scalars(ea, tag)
         assert got_steps == steps, tag
         assert len(values) == EPOCHS, tag
-        np.testing.assert_allclose(got, values, rtol=1e-6, err_msg=tag)   # event files hold float32
+        np.testing.assert_allclose(got, values, rtol=1e-6, err_msg=tag)  # event files hold float32
     assert h["n_evaluation"] == 333 and h["n_training"] == 1667
 
 
@@ -144,7 +162,7 @@ def test_z_histogram_shows_saturation_of_large_init(tmp_path):
         ea = read_events(tmp_path / init)
         h = histogram(ea, "z/hidden1", 0)
         mean = h.sum / h.num
-        spread[init] = np.sqrt(h.sum_squares / h.num - mean ** 2)
+        spread[init] = np.sqrt(h.sum_squares / h.num - mean**2)
         steps, acc = scalars(ea, "accuracy/validation")
         assert steps == [1]
         assert acc[0] == pytest.approx(history.evaluation_accuracy[0] / len(data.validation), rel=1e-6)
@@ -152,14 +170,15 @@ def test_z_histogram_shows_saturation_of_large_init(tmp_path):
 
 
 def test_missing_tensorboardx_is_one_line_before_any_data_is_loaded(monkeypatch, capsys, tmp_path):
-    monkeypatch.setitem(sys.modules, "tensorboardX", None)   # import tensorboardX now raises ImportError
-    code = main(["train", "--dataset", str(tmp_path / "absent.npz"), "--epochs", "1",
-                 "--tensorboard", str(tmp_path / "runs")])
+    monkeypatch.setitem(sys.modules, "tensorboardX", None)  # import tensorboardX now raises ImportError
+    code = main(
+        ["train", "--dataset", str(tmp_path / "absent.npz"), "--epochs", "1", "--tensorboard", str(tmp_path / "runs")]
+    )
     out, err = capsys.readouterr()
     assert code == 1
     assert err.count("\n") == 1
     assert "tensorboardX" in err and "pip install 'nndl[tensorboard]'" in err
-    assert "absent.npz" not in err                           # refused before the data set is looked at
+    assert "absent.npz" not in err  # refused before the data set is looked at
     assert not (tmp_path / "runs").exists()
 
 

@@ -19,8 +19,8 @@ from nndl.cli import main
 from nndl.cli import train as cli_train
 from nndl.config import TrainConfig
 from nndl.data import load_npz
-from nndl.serialization import load_with_metadata
 from nndl.engine.training import EpochReport
+from nndl.serialization import load_with_metadata
 
 NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 SMALL = ["--dataset", NPZ, "--sizes", "784,20,10"]
@@ -39,8 +39,18 @@ def sample():
 
 def test_train_prints_epochs_and_test_accuracy_and_saves(capsys, tmp_path, sample):
     path = tmp_path / "m.json"
-    code = main(["train", *SMALL, "--epochs", "2", "--save", str(path),
-                 "--monitor", "evaluation-accuracy,evaluation-cost,training-accuracy,training-cost"])
+    code = main(
+        [
+            "train",
+            *SMALL,
+            "--epochs",
+            "2",
+            "--save",
+            str(path),
+            "--monitor",
+            "evaluation-accuracy,evaluation-cost,training-accuracy,training-cost",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "1,667 training, 333 validation, 500 test images" in out
@@ -63,40 +73,135 @@ def test_train_prints_epochs_and_test_accuracy_and_saves(capsys, tmp_path, sampl
 
 def test_flags_map_onto_train_config(tmp_path):
     path = tmp_path / "m.json"
-    assert main(["train", *SMALL, "--epochs", "1", "--eta", "0.25", "--lmbda", "0", "--mini-batch-size", "7",
-                 "--seed", "3", "--order-seed", "4", "--dtype", "float32", "--cost", "quadratic",
-                 "--init", "large", "--save", str(path), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                *SMALL,
+                "--epochs",
+                "1",
+                "--eta",
+                "0.25",
+                "--lmbda",
+                "0",
+                "--mini-batch-size",
+                "7",
+                "--seed",
+                "3",
+                "--order-seed",
+                "4",
+                "--dtype",
+                "float32",
+                "--cost",
+                "quadratic",
+                "--init",
+                "large",
+                "--save",
+                str(path),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     _, config, _ = load_with_metadata(path)
     assert TrainConfig.from_dict(config) == TrainConfig(
-        sizes=(784, 20, 10), epochs=1, eta=0.25, lmbda=0.0, mini_batch_size=7, seed=3, order_seed=4,
-        dtype="float32", cost="quadratic", init="large")
+        sizes=(784, 20, 10),
+        epochs=1,
+        eta=0.25,
+        lmbda=0.0,
+        mini_batch_size=7,
+        seed=3,
+        order_seed=4,
+        dtype="float32",
+        cost="quadratic",
+        init="large",
+    )
 
 
 def test_the_techniques_of_chapter_3_are_flags_too(tmp_path, capsys):
     path = tmp_path / "m.json"
-    assert main(["train", *SMALL, "--epochs", "2", "--cost", "log-likelihood", "--activation", "relu", "--init", "he",
-                 "--regularization", "l1", "--momentum", "0.5", "--dropout", "0.25", "--schedule", "halve",
-                 "--schedule-patience", "3", "--schedule-divisor", "64", "--early-stopping", "4", "--expand", "shifts",
-                 "--rotate", "5", "--eta", "0.05", "--save", str(path)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                *SMALL,
+                "--epochs",
+                "2",
+                "--cost",
+                "log-likelihood",
+                "--activation",
+                "relu",
+                "--init",
+                "he",
+                "--regularization",
+                "l1",
+                "--momentum",
+                "0.5",
+                "--dropout",
+                "0.25",
+                "--schedule",
+                "halve",
+                "--schedule-patience",
+                "3",
+                "--schedule-divisor",
+                "64",
+                "--early-stopping",
+                "4",
+                "--expand",
+                "shifts",
+                "--rotate",
+                "5",
+                "--eta",
+                "0.05",
+                "--save",
+                str(path),
+            ]
+        )
+        == 0
+    )
     header = capsys.readouterr().out.splitlines()[1]
-    for words in ("relu hidden neurons", "log-likelihood cost", "L1 regularization", "momentum 0.5", "dropout 0.25",
-                  "eta schedule (halve, patience 3)", "early stopping (4 epochs)", "expanded data (shifts)",
-                  "rotations up to 5 degrees"):
+    for words in (
+        "relu hidden neurons",
+        "log-likelihood cost",
+        "L1 regularization",
+        "momentum 0.5",
+        "dropout 0.25",
+        "eta schedule (halve, patience 3)",
+        "early stopping (4 epochs)",
+        "expanded data (shifts)",
+        "rotations up to 5 degrees",
+    ):
         assert words in header, words
     net, config, _ = load_with_metadata(path)
     assert TrainConfig.from_dict(config) == TrainConfig(
-        sizes=(784, 20, 10), epochs=2, cost="log-likelihood", activation="relu", init="he", regularization="l1",
-        momentum=0.5, dropout=0.25, schedule="halve", schedule_patience=3, schedule_divisor=64.0, early_stopping=4,
-        expand="shifts", rotate=5.0, eta=0.05)
+        sizes=(784, 20, 10),
+        epochs=2,
+        cost="log-likelihood",
+        activation="relu",
+        init="he",
+        regularization="l1",
+        momentum=0.5,
+        dropout=0.25,
+        schedule="halve",
+        schedule_patience=3,
+        schedule_divisor=64.0,
+        early_stopping=4,
+        expand="shifts",
+        rotate=5.0,
+        eta=0.05,
+    )
     assert net.output.name == "softmax" and net.activation.name == "relu"
 
 
-@pytest.mark.parametrize("flag, value, message", [
-    ("--momentum", "1", "argument --momentum: must be a finite number >= 0 and < 1, got 1.0"),
-    ("--dropout", "-0.1", "argument --dropout: must be a finite number >= 0 and < 1, got -0.1"),
-    ("--early-stopping", "0", "argument --early-stopping: must be an integer >= 1, got 0"),
-    ("--rotate", "200", "argument --rotate: must be a finite number >= 0 and <= 180, got 200.0"),
-])
+@pytest.mark.parametrize(
+    "flag, value, message",
+    [
+        ("--momentum", "1", "argument --momentum: must be a finite number >= 0 and < 1, got 1.0"),
+        ("--dropout", "-0.1", "argument --dropout: must be a finite number >= 0 and < 1, got -0.1"),
+        ("--early-stopping", "0", "argument --early-stopping: must be an integer >= 1, got 0"),
+        ("--rotate", "200", "argument --rotate: must be a finite number >= 0 and <= 180, got 200.0"),
+    ],
+)
 def test_bad_technique_values_are_usage_errors_naming_the_flag(capsys, flag, value, message):
     assert main(["train", *SMALL, "--epochs", "1", flag, value]) == 2
     assert message in capsys.readouterr().err
@@ -107,8 +212,17 @@ def test_a_model_file_from_before_the_techniques_loads_and_resumes(tmp_path, cap
     path = tmp_path / "old.json"
     assert main(["train", *SMALL, "--epochs", "1", "--save", str(path), "--quiet"]) == 0
     d = json.loads(path.read_text())
-    for key in ("regularization", "momentum", "dropout", "schedule", "schedule_patience", "schedule_divisor",
-                "early_stopping", "expand", "rotate"):
+    for key in (
+        "regularization",
+        "momentum",
+        "dropout",
+        "schedule",
+        "schedule_patience",
+        "schedule_divisor",
+        "early_stopping",
+        "expand",
+        "rotate",
+    ):
         del d["config"][key]
     for key in ("eta", "saturation", "best_epoch", "stopped", "state"):
         del d["history"][key]
@@ -125,8 +239,7 @@ def test_same_weights_as_the_library(tmp_path, sample):
     # The command line trains with blas_threads(); with another BLAS thread count the
     # window's products may round differently in the last bit.
     with blas_threads():
-        net, _ = nndl.train(TrainConfig(sizes=(784, 20, 10), epochs=2, lmbda=1.0), sample.training,
-                            sample.validation)
+        net, _ = nndl.train(TrainConfig(sizes=(784, 20, 10), epochs=2, lmbda=1.0), sample.training, sample.validation)
     saved = nndl.load(path)
     for a, b in zip(saved.weights + saved.biases, net.weights + net.biases):
         np.testing.assert_array_equal(a, b)
@@ -173,8 +286,12 @@ def test_resume_of_a_finished_run_asks_for_epochs(tmp_path, capsys):
 def test_resume_of_a_network2_file_without_config(tmp_path, capsys):
     path = tmp_path / "book.json"
     net = nndl.Network([784, 20, 10], rng=0)
-    d = {"sizes": net.sizes, "weights": [w.tolist() for w in net.weights],
-         "biases": [b.tolist() for b in net.biases], "cost": "CrossEntropyCost"}
+    d = {
+        "sizes": net.sizes,
+        "weights": [w.tolist() for w in net.weights],
+        "biases": [b.tolist() for b in net.biases],
+        "cost": "CrossEntropyCost",
+    }
     path.write_text(json.dumps(d))
     assert main(["train", "--dataset", NPZ, "--resume", str(path), "--epochs", "1"]) == 0
     header = capsys.readouterr().out.splitlines()[1]
@@ -184,8 +301,9 @@ def test_resume_of_a_network2_file_without_config(tmp_path, capsys):
     assert config["sizes"] == [784, 20, 10] and len(history["epoch_seconds"]) == 1
 
 
-@pytest.mark.parametrize("flag, value", [("--sizes", "784,30,10"), ("--cost", "quadratic"),
-                                         ("--dtype", "float32"), ("--init", "large")])
+@pytest.mark.parametrize(
+    "flag, value", [("--sizes", "784,30,10"), ("--cost", "quadratic"), ("--dtype", "float32"), ("--init", "large")]
+)
 def test_resume_refuses_a_different_architecture(tmp_path, capsys, flag, value):
     path = tmp_path / "m.json"
     assert main(["train", *SMALL, "--epochs", "1", "--save", str(path), "--quiet"]) == 0
@@ -199,31 +317,50 @@ def test_resume_refuses_a_different_architecture(tmp_path, capsys, flag, value):
 def test_resume_accepts_flags_that_agree(tmp_path):
     path = tmp_path / "m.json"
     assert main(["train", *SMALL, "--epochs", "1", "--save", str(path), "--quiet"]) == 0
-    assert main(["train", *SMALL, "--resume", str(path), "--epochs", "1", "--cost", "cross-entropy",
-                 "--eta", "0.1", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                *SMALL,
+                "--resume",
+                str(path),
+                "--epochs",
+                "1",
+                "--cost",
+                "cross-entropy",
+                "--eta",
+                "0.1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     _, config, _ = load_with_metadata(path)
     assert config["eta"] == 0.1 and config["epochs"] == 2
 
 
-@pytest.mark.parametrize("flag, value, message", [
-    ("--sizes", "784,abc", "'784,abc'"),
-    ("--sizes", "784", "at least 2 positive integers"),
-    ("--sizes", "784,0,10", "at least 2 positive integers"),
-    ("--sizes", "100,10", "first layer must have 784"),
-    ("--sizes", "784,10,5", "last layer must have 10"),
-    ("--eta", "-1", "argument --eta: must be a finite number > 0, got -1.0"),
-    ("--eta", "x", "invalid float value: 'x'"),
-    ("--lmbda", "-0.5", "argument --lmbda: must be a finite number >= 0"),
-    ("--epochs", "x", "invalid int value: 'x'"),
-    ("--epochs", "-1", "argument --epochs: must be an integer >= 0, got -1"),
-    ("--mini-batch-size", "0", "argument --mini-batch-size: must be an integer >= 1, got 0"),
-    ("--seed", "-3", "argument --seed: must be an integer >= 0, got -3"),
-    ("--cost", "hinge", "invalid choice: 'hinge'"),
-    ("--init", "zeros", "invalid choice: 'zeros'"),
-    ("--dtype", "float16", "invalid choice: 'float16'"),
-    ("--monitor", "accuracy", "unknown 'accuracy'"),
-    ("--dataset", "cifar", "unknown data set 'cifar'"),
-])
+@pytest.mark.parametrize(
+    "flag, value, message",
+    [
+        ("--sizes", "784,abc", "'784,abc'"),
+        ("--sizes", "784", "at least 2 positive integers"),
+        ("--sizes", "784,0,10", "at least 2 positive integers"),
+        ("--sizes", "100,10", "first layer must have 784"),
+        ("--sizes", "784,10,5", "last layer must have 10"),
+        ("--eta", "-1", "argument --eta: must be a finite number > 0, got -1.0"),
+        ("--eta", "x", "invalid float value: 'x'"),
+        ("--lmbda", "-0.5", "argument --lmbda: must be a finite number >= 0"),
+        ("--epochs", "x", "invalid int value: 'x'"),
+        ("--epochs", "-1", "argument --epochs: must be an integer >= 0, got -1"),
+        ("--mini-batch-size", "0", "argument --mini-batch-size: must be an integer >= 1, got 0"),
+        ("--seed", "-3", "argument --seed: must be an integer >= 0, got -3"),
+        ("--cost", "hinge", "invalid choice: 'hinge'"),
+        ("--init", "zeros", "invalid choice: 'zeros'"),
+        ("--dtype", "float16", "invalid choice: 'float16'"),
+        ("--monitor", "accuracy", "unknown 'accuracy'"),
+        ("--dataset", "cifar", "unknown data set 'cifar'"),
+    ],
+)
 def test_bad_flags_are_usage_errors(capsys, flag, value, message):
     argv = ["train", "--dataset", NPZ, "--epochs", "1", flag, value]
     assert main(argv) == 2
@@ -278,8 +415,10 @@ def test_reporter_draws_a_bar_per_epoch_and_a_line_after(capsys):
     r.on_epoch(EpochReport(2, 2, 0.5, None, None, None, 91, 100, 120, eta=0.25, saturation=[0.125]))
     out, err = capsys.readouterr()
     assert "epoch 1/2:" in err and "/30 " in err  # the bar, on stderr
-    assert out.splitlines() == ["epoch 1/2  evaluation accuracy 90 / 120 (75.00%)  evaluation cost 1.2500  0.5s",
-                                "epoch 2/2  evaluation accuracy 91 / 120 (75.83%)  saturated 12%  eta 0.25  0.5s"]
+    assert out.splitlines() == [
+        "epoch 1/2  evaluation accuracy 90 / 120 (75.00%)  evaluation cost 1.2500  0.5s",
+        "epoch 2/2  evaluation accuracy 91 / 120 (75.83%)  saturated 12%  eta 0.25  0.5s",
+    ]
 
 
 @pytest.mark.skipif(os.name == "nt", reason="SIGINT is POSIX")
@@ -305,8 +444,10 @@ def test_ctrl_c_mid_epoch_saves_and_resume_ends_as_an_uninterrupted_run(monkeypa
     capsys.readouterr()
     assert main(["train", *SMALL, *extra, "--epochs", "3", "--save", str(path)]) == 130
     err = capsys.readouterr().err
-    assert f"interrupted in epoch 2 after 80 of 167 mini-batches; saved the model (1 complete epoch, and " \
-           f"where the run was) to {path}" in err
+    assert (
+        f"interrupted in epoch 2 after 80 of 167 mini-batches; saved the model (1 complete epoch, and "
+        f"where the run was) to {path}" in err
+    )
     assert f"continue with: nndl train --resume {path}" in err
     net, config, history = load_with_metadata(path)
     assert config["epochs"] == 3 and len(history["epoch_seconds"]) == 1 and history["state"]["position"] == 800
@@ -324,9 +465,14 @@ def test_ctrl_c_during_training_saves_and_exits_130(tmp_path, sample):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "nndl.cli", "train", *SMALL, "--epochs", "1000"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         # a shell's background job inherits SIGINT ignored; the user's terminal would not
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     watchdog = threading.Timer(120, proc.kill)
     watchdog.start()
     try:
@@ -341,7 +487,7 @@ def test_ctrl_c_during_training_saves_and_exits_130(tmp_path, sample):
         watchdog.cancel()
     assert proc.returncode == 130, "".join(seen) + out + err
     saved = tmp_path / "nndl-interrupted.json"
-    assert f"saved the model" in err and "nndl-interrupted.json" in err and "Traceback" not in err
+    assert "saved the model" in err and "nndl-interrupted.json" in err and "Traceback" not in err
     assert "nndl train --resume nndl-interrupted.json" in err
     net = nndl.load(saved)
     predicted = net.predict(sample.test.images.astype(np.float64))

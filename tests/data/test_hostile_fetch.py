@@ -11,11 +11,10 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from hostile_helpers import needs_mount, nndl_argv, on_small_disk
+
 from nndl.cli import main
-from nndl.data import FILENAMES, DirectorySource, MirrorSource, fetch, load_mnist
-from nndl.data import registry
+from nndl.data import FILENAMES, DirectorySource, MirrorSource, fetch, load_mnist, registry
 from nndl.data.sources import _HttpsOnlyRedirects, url_problem
 from nndl.errors import ConfigError, DataError, FetchError
 
@@ -79,8 +78,12 @@ def test_an_http_mirror_in_the_environment_names_the_variable(monkeypatch, capsy
     monkeypatch.setenv("NNDL_MNIST_MIRRORS", "http://yann.lecun.com/exdb/mnist/")
     assert main(["data", "fetch", "mnist"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("nndl: error: $NNDL_MNIST_MIRRORS: mirror 'http://yann.lecun.com/exdb/mnist/': "
-                          "plain http is not allowed") and len(err.splitlines()) == 1
+    assert (
+        err.startswith(
+            "nndl: error: $NNDL_MNIST_MIRRORS: mirror 'http://yann.lecun.com/exdb/mnist/': plain http is not allowed"
+        )
+        and len(err.splitlines()) == 1
+    )
 
 
 def test_a_redirect_to_plain_http_is_refused(serve, tiny_mnist, tmp_path):
@@ -140,8 +143,11 @@ def test_a_hanging_mirror_is_skipped_after_its_timeout(serve, tiny_mnist, tiny_s
     assert MirrorSource("https://example.org/").timeout <= 5  # "a few seconds, not 30"
     start = time.perf_counter()
     try:
-        report = fetch(tiny_mnist.spec, data_dir=tmp_path,
-                       sources=[MirrorSource(s.url, timeout=0.5), DirectorySource(tiny_source_dir)])
+        report = fetch(
+            tiny_mnist.spec,
+            data_dir=tmp_path,
+            sources=[MirrorSource(s.url, timeout=0.5), DirectorySource(tiny_source_dir)],
+        )
     finally:
         release.set()
     assert time.perf_counter() - start < 10
@@ -165,24 +171,29 @@ def test_a_trickling_mirror_is_skipped_as_too_slow(serve, tiny_mnist, tiny_sourc
             pass
 
     s = serve(trickle)
-    report = fetch(tiny_mnist.spec, data_dir=tmp_path, sources=[
-        MirrorSource(s.url, timeout=2, min_rate=10_000, grace_s=0.3), DirectorySource(tiny_source_dir)])
+    report = fetch(
+        tiny_mnist.spec,
+        data_dir=tmp_path,
+        sources=[MirrorSource(s.url, timeout=2, min_rate=10_000, grace_s=0.3), DirectorySource(tiny_source_dir)],
+    )
     assert report.files[0].notes[0].startswith(f"{s.url}: too slow (")
 
 
 # --- one line first, and the read-only cache ---------------------------------------------------------
 
+
 def test_fetch_failure_says_everything_in_its_first_line(monkeypatch, tiny_mnist, capsys, tmp_path):
-    spec = dataclasses.replace(tiny_mnist.spec, system_dir=str(tmp_path / "absent"),
-                               system_package="dataset-tiny")
+    spec = dataclasses.replace(tiny_mnist.spec, system_dir=str(tmp_path / "absent"), system_package="dataset-tiny")
     monkeypatch.setitem(registry.DATASETS, "tiny", spec)
     assert main(["data", "fetch", "tiny"]) == 1
     first, *rest = capsys.readouterr().err.splitlines()
     folder = os.path.join(os.environ["NNDL_DATA_DIR"], "tiny")
-    assert first == (f"nndl: error: cannot get Tiny-MNIST file {FILENAMES[0]}: every source failed (1 tried, "
-                     f"listed below); to install Tiny-MNIST by hand, put its four files (raw or .gz) in {folder}/ "
-                     f"or set NNDL_DATA_DIR to a folder whose tiny/ holds them")
-    tried = rest[1:rest.index("the four files:")]                        # one source, wrapped when long
+    assert first == (
+        f"nndl: error: cannot get Tiny-MNIST file {FILENAMES[0]}: every source failed (1 tried, "
+        f"listed below); to install Tiny-MNIST by hand, put its four files (raw or .gz) in {folder}/ "
+        f"or set NNDL_DATA_DIR to a folder whose tiny/ holds them"
+    )
+    tried = rest[1 : rest.index("the four files:")]  # one source, wrapped when long
     assert rest[0] == "tried:" and tried[0].startswith("  - ")
     assert "apt-get install dataset-tiny" in " ".join(line.strip() for line in tried)
     assert len(rest) == 1 + len(tried) + 5
@@ -191,8 +202,11 @@ def test_fetch_failure_says_everything_in_its_first_line(monkeypatch, tiny_mnist
 def test_a_data_folder_that_cannot_be_made_is_named(monkeypatch, tiny_mnist, tiny_source_dir, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
-    with pytest.raises(DataError, match=rf"cannot store Tiny-MNIST file {FILENAMES[0]}: the data folder "
-                                        rf"{blocker}/tiny cannot be written \(.*\); set NNDL_DATA_DIR") as e:
+    with pytest.raises(
+        DataError,
+        match=rf"cannot store Tiny-MNIST file {FILENAMES[0]}: the data folder "
+        rf"{blocker}/tiny cannot be written \(.*\); set NNDL_DATA_DIR",
+    ) as e:
         load_mnist(tiny_mnist.spec, data_dir=blocker, sources=[DirectorySource(tiny_source_dir)])
     assert not isinstance(e.value, FetchError) and "tried" not in str(e.value)
 
@@ -205,9 +219,11 @@ def test_a_read_only_cache_folder_says_so(tmp_path, tiny_mnist):
     env = {**os.environ, "NNDL_DATA_DIR": str(root), "NNDL_MNIST_MIRRORS": "", "PATH": "/usr/bin:/bin"}
     proc = on_small_disk(root, nndl_argv("data", "fetch", "mnist"), read_only=True, env=env)
     assert proc.returncode == 1, proc.stderr
-    assert proc.stderr == (f"nndl: error: cannot store MNIST file {FILENAMES[0]}: the data folder {root}/mnist "
-                           f"cannot be written (Read-only file system); set NNDL_DATA_DIR (or --data-dir) to a "
-                           f"folder you can write, or put the four MNIST files there with write access\n")
+    assert proc.stderr == (
+        f"nndl: error: cannot store MNIST file {FILENAMES[0]}: the data folder {root}/mnist "
+        f"cannot be written (Read-only file system); set NNDL_DATA_DIR (or --data-dir) to a "
+        f"folder you can write, or put the four MNIST files there with write access\n"
+    )
 
 
 @needs_mount
@@ -215,11 +231,18 @@ def test_files_already_in_a_read_only_cache_are_used(tmp_path, tiny_mnist):
     root = tmp_path / "ro"
     root.mkdir()
     src = tiny_mnist.write(tmp_path / "src")
-    code = ("import dataclasses, hashlib, sys; from nndl.data import load_mnist, DatasetSpec\n"
-            f"spec = DatasetSpec(name='tiny', title='Tiny', sha256={tiny_mnist.spec.sha256!r}, validation_size=20)\n"
-            f"s = load_mnist(spec, data_dir={str(root)!r}, sources=[]); print(len(s.training), s.notes)")
-    proc = on_small_disk(root, [os.sys.executable, "-c", code], read_only=True, size="4m",
-                         prepare=f"mkdir {root}/tiny && cp {src}/* {root}/tiny/")
+    code = (
+        "import dataclasses, hashlib, sys; from nndl.data import load_mnist, DatasetSpec\n"
+        f"spec = DatasetSpec(name='tiny', title='Tiny', sha256={tiny_mnist.spec.sha256!r}, validation_size=20)\n"
+        f"s = load_mnist(spec, data_dir={str(root)!r}, sources=[]); print(len(s.training), s.notes)"
+    )
+    proc = on_small_disk(
+        root,
+        [os.sys.executable, "-c", code],
+        read_only=True,
+        size="4m",
+        prepare=f"mkdir {root}/tiny && cp {src}/* {root}/tiny/",
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "100 ()"
 
@@ -229,11 +252,14 @@ def test_temp_files_of_a_killed_fetch_are_removed_by_the_next_one(tiny_mnist, ti
     import signal
     import subprocess
     import sys
+
     folder = tmp_path / "tiny"
     folder.mkdir()
-    code = ("import os, signal; from nndl.fileio import new_temp; "
-            f"p = new_temp({str(folder)!r}, 'train-images-idx3-ubyte'); open(p, 'wb').write(b'half'); "
-            "print(p, flush=True); os.kill(os.getpid(), signal.SIGKILL)")
+    code = (
+        "import os, signal; from nndl.fileio import new_temp; "
+        f"p = new_temp({str(folder)!r}, 'train-images-idx3-ubyte'); open(p, 'wb').write(b'half'); "
+        "print(p, flush=True); os.kill(os.getpid(), signal.SIGKILL)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == -signal.SIGKILL
     left = folder / os.path.basename(proc.stdout.strip())

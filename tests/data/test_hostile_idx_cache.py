@@ -21,18 +21,26 @@ def header(type_byte, dims):
     return bytes([0, 0, type_byte, len(dims)]) + struct.pack(f">{len(dims)}I", *dims)
 
 
-@pytest.mark.parametrize("content, match", [
-    (header(8, [2**32 - 1] * 3) + b"\0" * 10, r"declares shape \(4294967295, 4294967295, 4294967295\), which no "
-                                              r"array can have"),
-    (header(0x0E, [2**31, 2**31]) + b"\0" * 8, r"declares shape \(2147483648, 2147483648\), which no array"),
-    (header(0x0E, [2**20, 2**20]) + b"\0" * 8, r"truncated IDX data \(shape \(1048576, 1048576\) needs"),
-    (header(8, [1] * 65) + b"\0", r"declares 65 dimensions \(1 to 32 are allowed\)"),
-    (header(8, [1] * (MAX_NDIM + 1)) + b"\0", r"declares 33 dimensions"),
-    (bytes([0, 0, 8, 0]) + b"\0", r"declares 0 dimensions"),
-    # found by make fuzz: no bytes of data (a size is 0), but the others multiply past NumPy's limit
-    (b"\x00\x00\x08\x04\x7f\xff\xff\xff\x00\x00\x00\x00\x00\x00\x03\x00\x00UUV",
-     r"declares shape \(2147483647, 0, 768, 5592406\), which no array can have"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (
+            header(8, [2**32 - 1] * 3) + b"\0" * 10,
+            r"declares shape \(4294967295, 4294967295, 4294967295\), which no "
+            r"array can have",
+        ),
+        (header(0x0E, [2**31, 2**31]) + b"\0" * 8, r"declares shape \(2147483648, 2147483648\), which no array"),
+        (header(0x0E, [2**20, 2**20]) + b"\0" * 8, r"truncated IDX data \(shape \(1048576, 1048576\) needs"),
+        (header(8, [1] * 65) + b"\0", r"declares 65 dimensions \(1 to 32 are allowed\)"),
+        (header(8, [1] * (MAX_NDIM + 1)) + b"\0", r"declares 33 dimensions"),
+        (bytes([0, 0, 8, 0]) + b"\0", r"declares 0 dimensions"),
+        # found by make fuzz: no bytes of data (a size is 0), but the others multiply past NumPy's limit
+        (
+            b"\x00\x00\x08\x04\x7f\xff\xff\xff\x00\x00\x00\x00\x00\x00\x03\x00\x00UUV",
+            r"declares shape \(2147483647, 0, 768, 5592406\), which no array can have",
+        ),
+    ],
+)
 def test_headers_that_numpy_cannot_take_are_data_errors(tmp_path, content, match):
     path = tmp_path / "bad-idx"
     path.write_bytes(content)
@@ -85,6 +93,7 @@ def test_raw_file_size_is_checked_before_reading(tmp_path):
 
 def test_declared_array_larger_than_memory(tmp_path, monkeypatch):
     from nndl import memory
+
     monkeypatch.setattr(memory, "available", lambda: 1000)
     path = tmp_path / "big.gz"
     path.write_bytes(gzip.compress(header(8, [10_000]) + b"\0" * 10_000))
@@ -93,6 +102,7 @@ def test_declared_array_larger_than_memory(tmp_path, monkeypatch):
 
 
 # --- the array cache -----------------------------------------------------------------------------
+
 
 def npy_with_header(text: str, data: bytes = b"\0" * 64) -> bytes:
     h = text.encode("latin1")
@@ -106,10 +116,10 @@ DAMAGE = {
     "empty shape": npy_with_header("{'descr': '|u1', 'fortran_order': False, 'shape': (0,), }", b""),
     "object dtype": npy_with_header("{'descr': '|O', 'fortran_order': False, 'shape': (3,), }"),
     "negative shape": npy_with_header("{'descr': '|u1', 'fortran_order': False, 'shape': (-1,), }"),
-    "empty but too big": npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (2**62, 0, 2**62), }",
-                                         b""),
+    "empty but too big": npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (2**62, 0, 2**62), }", b""),
     "empty but too big, literal": npy_with_header(
-        "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 0, 4611686018427387904), }", b""),
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 0, 4611686018427387904), }", b""
+    ),
     "not npy": b"not numpy at all",
     "empty file": b"",
 }
@@ -119,6 +129,7 @@ DAMAGE = {
 @pytest.mark.parametrize("damage", DAMAGE.values(), ids=DAMAGE.keys())
 def test_damaged_cache_is_rebuilt_with_a_note(tiny_mnist, tiny_source_dir, tmp_path, damage, monkeypatch, capsys):
     from nndl.data import verify
+
     load_mnist(tiny_mnist.spec, data_dir=tmp_path, sources=[DirectorySource(tiny_source_dir)])
     npy = tmp_path / "tiny" / (TRAIN_LABELS + ".npy")
     npy.write_bytes(damage)
@@ -138,7 +149,9 @@ def test_damaged_cache_is_rebuilt_with_a_note(tiny_mnist, tiny_source_dir, tmp_p
 def test_the_command_line_prints_the_note_on_stderr(monkeypatch, tiny_mnist, tiny_source_dir, capsys):
     import dataclasses
     import os
+
     from nndl.data import registry
+
     spec = dataclasses.replace(tiny_mnist.spec, system_dir=str(tiny_source_dir))
     monkeypatch.setitem(registry.DATASETS, "tiny", spec)
     assert main(["data", "fetch", "tiny", "-q"]) == 0
@@ -156,5 +169,6 @@ def test_the_command_line_prints_the_note_on_stderr(monkeypatch, tiny_mnist, tin
 
 def test_every_filename_has_a_known_size():
     from nndl.data import FASHION, MNIST
+
     for spec in (MNIST, FASHION):
         assert [spec.content_bytes(f) for f in FILENAMES] == [47_040_016, 60_008, 7_840_016, 10_008]

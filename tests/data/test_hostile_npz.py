@@ -21,10 +21,12 @@ SAMPLE = Path(__file__).parents[1] / "data" / "mnist_sample.npz"
 
 def arrays(n_train=12, n_test=5, **changes):
     rng = np.random.default_rng(0)
-    d = {"train_images": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-         "train_labels": rng.integers(0, 10, n_train).astype(np.uint8),
-         "test_images": rng.integers(0, 256, (n_test, 784), dtype=np.uint8),
-         "test_labels": rng.integers(0, 10, n_test).astype(np.int64)}
+    d = {
+        "train_images": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "train_labels": rng.integers(0, 10, n_train).astype(np.uint8),
+        "test_images": rng.integers(0, 256, (n_test, 784), dtype=np.uint8),
+        "test_labels": rng.integers(0, 10, n_test).astype(np.int64),
+    }
     for k, v in changes.items():
         if v is None:
             d.pop(k)
@@ -120,19 +122,24 @@ def test_encrypted_flag(tmp_path):
 
 
 def test_unsupported_compression_method(tmp_path):
-    refused(write(tmp_path, with_member(arrays(), "train_labels", b"x" * 20, zipfile.ZIP_BZIP2)),
-            r"uses zip compression method 12; nndl reads stored or deflate")
+    refused(
+        write(tmp_path, with_member(arrays(), "train_labels", b"x" * 20, zipfile.ZIP_BZIP2)),
+        r"uses zip compression method 12; nndl reads stored or deflate",
+    )
 
 
-@pytest.mark.parametrize("header, data, match", [
-    ("{'descr': '|u1', 'fortran_order': False, 'shape': (12,), ", b"\0" * 12, r"damaged \.npy header"),
-    ("{'descr': '|u1', 'fortran_order': False, 'shape': (10**12,), }", b"\0" * 12, r"damaged \.npy header"),
-    ("{'descr': '|O', 'fortran_order': False, 'shape': (12,), }", b"\0" * 96, r"holds '\|O' values"),
-    ("{'descr': [('a', '<u1')], 'fortran_order': False, 'shape': (12,), }", b"\0" * 12, r"holds \[\('a'"),
-    ("{'descr': '<U5', 'fortran_order': False, 'shape': (12,), }", b"\0" * 240, r"holds '<U5' values"),
-    ("{'descr': '|u1', 'fortran_order': False, 'shape': (-1,), }", b"\0" * 12, r"is not a tuple of"),
-    ("{'descr': '|u1', 'fortran_order': False, 'shape': (12,), 'x': 1}", b"\0" * 12, r"expected the keys"),
-])
+@pytest.mark.parametrize(
+    "header, data, match",
+    [
+        ("{'descr': '|u1', 'fortran_order': False, 'shape': (12,), ", b"\0" * 12, r"damaged \.npy header"),
+        ("{'descr': '|u1', 'fortran_order': False, 'shape': (10**12,), }", b"\0" * 12, r"damaged \.npy header"),
+        ("{'descr': '|O', 'fortran_order': False, 'shape': (12,), }", b"\0" * 96, r"holds '\|O' values"),
+        ("{'descr': [('a', '<u1')], 'fortran_order': False, 'shape': (12,), }", b"\0" * 12, r"holds \[\('a'"),
+        ("{'descr': '<U5', 'fortran_order': False, 'shape': (12,), }", b"\0" * 240, r"holds '<U5' values"),
+        ("{'descr': '|u1', 'fortran_order': False, 'shape': (-1,), }", b"\0" * 12, r"is not a tuple of"),
+        ("{'descr': '|u1', 'fortran_order': False, 'shape': (12,), 'x': 1}", b"\0" * 12, r"expected the keys"),
+    ],
+)
 def test_garbage_member_headers(tmp_path, header, data, match):
     refused(write(tmp_path, with_member(arrays(), "train_labels", npy_member(header, data))), match)
 
@@ -147,8 +154,11 @@ def test_declared_shape_is_bounded_before_allocation(tmp_path):
     path = write(tmp_path, with_member(arrays(), "train_images", npy_member(header, b"\0" * 784)))
     tracemalloc.start()
     try:
-        refused(path, r"declares shape \(1000000000000, 784\) of uint8 \(784,000,000,000,000 bytes\), "
-                      r"but its member holds 784 bytes")
+        refused(
+            path,
+            r"declares shape \(1000000000000, 784\) of uint8 \(784,000,000,000,000 bytes\), "
+            r"but its member holds 784 bytes",
+        )
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -157,32 +167,48 @@ def test_declared_shape_is_bounded_before_allocation(tmp_path):
 
 def test_a_set_larger_than_memory_is_refused_with_the_numbers(tmp_path, monkeypatch):
     from nndl import memory
+
     monkeypatch.setattr(memory, "available", lambda: 10_000)
-    message = refused(write(tmp_path, npz_bytes(arrays())), r"loading this data set needs about .* more than "
-                                                            r"the 9\.8 KiB available now")
+    message = refused(
+        write(tmp_path, npz_bytes(arrays())),
+        r"loading this data set needs about .* more than "
+        r"the 9\.8 KiB available now",
+    )
     assert "GiB in all" in message or "MiB in all" in message
 
 
-@pytest.mark.parametrize("changes, match", [
-    ({"train_images": np.zeros((0, 28, 28), np.uint8), "train_labels": np.zeros(0, np.uint8)},
-     r"train_images holds no images \(shape \(0, 28, 28\)\); the training set needs at least one"),
-    ({"test_images": np.zeros((0, 784), np.uint8), "test_labels": np.zeros(0, np.uint8)},
-     r"test_images holds no images"),
-    ({"train_images": np.zeros((1, 784), np.uint8), "train_labels": np.zeros(1, np.uint8)},
-     r"train_images holds 1 image, too few to split"),
-    ({"train_labels": np.zeros(11, np.uint8)}, r"train_images holds 12 images but train_labels holds 11 labels"),
-    ({"test_labels": np.array([0, 1, -3, 2, 1])}, r"test_labels holds -3 at index 2; labels must be classes 0-9"),
-    ({"test_labels": np.array([0, 1, 11, 2, 1])}, r"test_labels holds 11 at index 2; labels must be classes 0-9"),
-    ({"test_labels": np.zeros(5, np.float64)}, r"test_labels must be integers 0-9, got float64"),
-    ({"test_labels": np.zeros((5, 1), np.uint8)}, r"test_labels has shape \(5, 1\); labels must be \(n,\)"),
-    ({"test_images": np.zeros((5, 400), np.uint8)}, r"test_images has 400 pixels per image, but train_images has 784"),
-    ({"train_images": np.zeros(12, np.uint8)}, r"train_images has shape \(12,\); images must be"),
-    ({"test_images": np.full((5, 784), 300, np.int32)}, r"integer test_images must be 0-255"),
-    ({"test_images": np.full((5, 784), 2.0)}, r"float test_images must be finite and within \[0, 1\]"),
-    ({"test_images": np.full((5, 784), np.nan, np.float32)}, r"float test_images must be finite"),
-    ({"test_labels": None}, r"missing arrays \['test_labels'\]"),
-    ({"validation_images": np.zeros((3, 784), np.uint8)}, r"has validation_images but no validation_labels"),
-])
+@pytest.mark.parametrize(
+    "changes, match",
+    [
+        (
+            {"train_images": np.zeros((0, 28, 28), np.uint8), "train_labels": np.zeros(0, np.uint8)},
+            r"train_images holds no images \(shape \(0, 28, 28\)\); the training set needs at least one",
+        ),
+        (
+            {"test_images": np.zeros((0, 784), np.uint8), "test_labels": np.zeros(0, np.uint8)},
+            r"test_images holds no images",
+        ),
+        (
+            {"train_images": np.zeros((1, 784), np.uint8), "train_labels": np.zeros(1, np.uint8)},
+            r"train_images holds 1 image, too few to split",
+        ),
+        ({"train_labels": np.zeros(11, np.uint8)}, r"train_images holds 12 images but train_labels holds 11 labels"),
+        ({"test_labels": np.array([0, 1, -3, 2, 1])}, r"test_labels holds -3 at index 2; labels must be classes 0-9"),
+        ({"test_labels": np.array([0, 1, 11, 2, 1])}, r"test_labels holds 11 at index 2; labels must be classes 0-9"),
+        ({"test_labels": np.zeros(5, np.float64)}, r"test_labels must be integers 0-9, got float64"),
+        ({"test_labels": np.zeros((5, 1), np.uint8)}, r"test_labels has shape \(5, 1\); labels must be \(n,\)"),
+        (
+            {"test_images": np.zeros((5, 400), np.uint8)},
+            r"test_images has 400 pixels per image, but train_images has 784",
+        ),
+        ({"train_images": np.zeros(12, np.uint8)}, r"train_images has shape \(12,\); images must be"),
+        ({"test_images": np.full((5, 784), 300, np.int32)}, r"integer test_images must be 0-255"),
+        ({"test_images": np.full((5, 784), 2.0)}, r"float test_images must be finite and within \[0, 1\]"),
+        ({"test_images": np.full((5, 784), np.nan, np.float32)}, r"float test_images must be finite"),
+        ({"test_labels": None}, r"missing arrays \['test_labels'\]"),
+        ({"validation_images": np.zeros((3, 784), np.uint8)}, r"has validation_images but no validation_labels"),
+    ],
+)
 def test_bad_contents_are_named(tmp_path, changes, match):
     message = refused(write(tmp_path, npz_bytes(arrays(**changes))), match)
     assert "last layer" not in message
@@ -196,6 +222,14 @@ def test_a_validation_part_is_used(tmp_path):
 
 def test_every_zip_and_npy_error_is_caught_at_one_place():
     """The exceptions the zip and .npy layers raise on damage are named in one tuple."""
-    for e in (zipfile.BadZipFile, struct.error, EOFError, OSError, ValueError, OverflowError, NotImplementedError,
-              RuntimeError):
+    for e in (
+        zipfile.BadZipFile,
+        struct.error,
+        EOFError,
+        OSError,
+        ValueError,
+        OverflowError,
+        NotImplementedError,
+        RuntimeError,
+    ):
         assert issubclass(e, npz_module._ZIP_ERRORS)

@@ -15,9 +15,11 @@ pytestmark = pytest.mark.usefixtures("offline_data")
 @pytest.fixture
 def tiny_loader(tiny_mnist, tiny_source_dir, tmp_path, monkeypatch):
     """mnist_loader reading the tiny data set instead of the real MNIST."""
-    monkeypatch.setattr(mnist_loader, "load_mnist",
-                        lambda name="mnist": load_mnist(tiny_mnist.spec, data_dir=tmp_path,
-                                                        sources=[DirectorySource(tiny_source_dir)]))
+    monkeypatch.setattr(
+        mnist_loader,
+        "load_mnist",
+        lambda name="mnist": load_mnist(tiny_mnist.spec, data_dir=tmp_path, sources=[DirectorySource(tiny_source_dir)]),
+    )
     return tiny_mnist
 
 
@@ -35,7 +37,7 @@ def test_load_data_wrapper_gives_lists_of_columns(tiny_loader):
     assert x.shape == (784, 1) and x.dtype == np.float32
     assert y.shape == (10, 1) and y.dtype == np.float64 and y.sum() == 1.0
     labels = tiny_loader.arrays[TRAIN_LABELS]
-    for (x, y), digit in zip(training, labels[:100]):
+    for (_x, y), digit in zip(training, labels[:100]):
         np.testing.assert_array_equal(y, mnist_loader.vectorized_result(int(digit)))
     x, digit = validation[3]
     assert x.shape == (784, 1) and type(digit) is int and digit == labels[103]

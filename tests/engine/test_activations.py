@@ -51,7 +51,7 @@ def test_softmax_prime_is_the_diagonal_of_its_jacobian():
 
 def test_saturated_means_a_derivative_below_4_percent_of_its_largest():
     sig = ACTIVATIONS["sigmoid"]
-    edge = SATURATED * sig.prime_max                     # 0.01 for the sigmoid
-    a = np.array([0.5, 0.9, 0.995, 0.999])               # sigma'(z) = a(1 - a): 0.25, 0.09, 0.004975, 0.000999
+    edge = SATURATED * sig.prime_max  # 0.01 for the sigmoid
+    a = np.array([0.5, 0.9, 0.995, 0.999])  # sigma'(z) = a(1 - a): 0.25, 0.09, 0.004975, 0.000999
     assert saturated_share(sig, a) == 0.5
     assert SATURATED == 0.04 and edge == pytest.approx(0.01)

@@ -13,7 +13,7 @@ from nndl.errors import ConfigError
 
 def test_a_value_is_echoed_whole_up_to_60_characters_and_cut_with_dots_beyond():
     assert shown("x" * 58) == repr("x" * 58) and len(shown("x" * 58)) == 60
-    long = shown("y" * 59)                                               # repr: 61 characters
+    long = shown("y" * 59)  # repr: 61 characters
     assert len(long) == 60 and long == repr("y" * 59)[:57] + "..."
     assert shown(list(range(10_000))).endswith("...") and len(shown(list(range(10_000)))) == 60
     assert shown("z" * 100, limit=10) == "'zzzzzz..."
@@ -28,7 +28,7 @@ def test_an_integer_bound_is_inclusive_and_named_in_the_message():
 
 
 def test_a_float_maximum_is_inclusive_unless_strict_and_the_message_says_which():
-    assert check_float("p", 1.0, 0.0, strict=False, maximum=1.0) == 1.0            # <= by default
+    assert check_float("p", 1.0, 0.0, strict=False, maximum=1.0) == 1.0  # <= by default
     with pytest.raises(ConfigError, match=r"^p must be a finite number >= 0 and <= 1, got 1\.5$"):
         check_float("p", 1.5, 0.0, strict=False, maximum=1.0)
     with pytest.raises(ConfigError, match=r"^p must be a finite number >= 0 and < 1, got 1\.0$"):
@@ -36,8 +36,16 @@ def test_a_float_maximum_is_inclusive_unless_strict_and_the_message_says_which()
     assert check_float("p", 0.999, 0.0, strict=False, maximum=1.0, strict_max=True) == 0.999
 
 
-@pytest.mark.parametrize("bad, echoed", [("784,100,10", "'784,100,10'"), (5, "5"), ([784], "[784]"),
-                                         ([784, 0, 10], "[784, 0, 10]"), ([784, True], "[784, True]")])
+@pytest.mark.parametrize(
+    "bad, echoed",
+    [
+        ("784,100,10", "'784,100,10'"),
+        (5, "5"),
+        ([784], "[784]"),
+        ([784, 0, 10], "[784, 0, 10]"),
+        ([784, True], "[784, True]"),
+    ],
+)
 def test_sizes_must_be_a_list_of_positive_integers_and_the_message_echoes_them(bad, echoed):
     with pytest.raises(ConfigError) as err:
         check_sizes(bad)
@@ -45,8 +53,13 @@ def test_sizes_must_be_a_list_of_positive_integers_and_the_message_echoes_them(b
 
 
 def test_a_dtype_resolves_to_its_scalar_type_and_only_float64_and_float32_are_taken():
-    for given, want in [("float64", np.float64), ("float32", np.float32), (np.float32, np.float32),
-                        (np.dtype("float32"), np.float32), (np.dtype("float64"), np.float64)]:
+    for given, want in [
+        ("float64", np.float64),
+        ("float32", np.float32),
+        (np.float32, np.float32),
+        (np.dtype("float32"), np.float32),
+        (np.dtype("float64"), np.float64),
+    ]:
         assert check_dtype(given) is want
     for bad in (np.dtype("int64"), np.dtype("float16"), "float16", np.int32, None):
         with pytest.raises(ConfigError, match=r"^unknown dtype .*; valid dtypes are: 'float64', 'float32'$"):

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference_conv import ACT, conv_back, conv_z, pool_back, pool_forward
 
 from nndl.engine.conv import Conv
 from nndl.engine.initializers import get_initializer
 from nndl.engine.pool import Pool
 from nndl.errors import ConfigError
-from reference_conv import ACT, conv_back, conv_z, pool_back, pool_forward
 
 RTOL = 1e-12
 
@@ -35,9 +35,9 @@ def make_conv(shape=(9, 8, 3), maps=4, kernel=3, activation="sigmoid", dtype="fl
 def test_conv_forward_and_backward_match_the_loop_reference(activation, shape, maps, kernel):
     rng = np.random.default_rng(1)
     layer = make_conv(shape, maps, kernel, activation)
-    X = rng.standard_normal((4,) + shape)                                  # (batch, H, W, C)
+    X = rng.standard_normal((4,) + shape)  # (batch, H, W, C)
     Y = layer.forward(X, train=True).copy()
-    dY = rng.standard_normal(Y.shape)                                      # dC/dy
+    dY = rng.standard_normal(Y.shape)  # dC/dy
     dX = layer.backward(dY).copy()
     f, fp = ACT[activation]
     dw, db = np.zeros_like(layer.w.value), np.zeros_like(layer.b.value)
@@ -114,9 +114,9 @@ def test_pool_matches_the_loop_reference(shape, size):
 def test_pool_ties_go_to_the_first_input_in_row_major_order():
     layer = Pool((4, 4, 1), 2)
     x = np.zeros((1, 4, 4, 1))
-    x[0, 0:2, 0:2, 0] = [[1.0, 1.0], [1.0, 1.0]]    # four-way tie: top left wins
-    x[0, 0:2, 2:4, 0] = [[0.0, 2.0], [2.0, 0.0]]    # top right wins over bottom left
-    x[0, 2:4, 0:2, 0] = [[0.0, 0.0], [3.0, 3.0]]    # bottom left wins over bottom right
+    x[0, 0:2, 0:2, 0] = [[1.0, 1.0], [1.0, 1.0]]  # four-way tie: top left wins
+    x[0, 0:2, 2:4, 0] = [[0.0, 2.0], [2.0, 0.0]]  # top right wins over bottom left
+    x[0, 2:4, 0:2, 0] = [[0.0, 0.0], [3.0, 3.0]]  # bottom left wins over bottom right
     x[0, 2:4, 2:4, 0] = [[-1.0, -2.0], [-1.0, -1.0]]  # three-way tie of negatives
     layer.forward(x, train=True)
     dx = layer.backward(np.ones((1, 2, 2, 1)))[0, :, :, 0]
@@ -171,13 +171,16 @@ def test_training_buffers_are_kept_per_batch_size():
     assert np.array_equal(short, full[:2])
 
 
-@pytest.mark.parametrize("args,match", [
-    (((9, 8), 4, 3), "height, width, channels"),
-    (((9, 8, 3), 0, 3), "maps must be an integer from 1 to 4096, got 0"),
-    (((9, 8, 3), 10**9, 3), "maps must be an integer from 1 to 4096"),
-    (((9, 8, 3), 4, 2.5), "kernel must be an integer"),
-    (((4, 8, 3), 4, 5), "does not fit"),
-])
+@pytest.mark.parametrize(
+    "args,match",
+    [
+        (((9, 8), 4, 3), "height, width, channels"),
+        (((9, 8, 3), 0, 3), "maps must be an integer from 1 to 4096, got 0"),
+        (((9, 8, 3), 10**9, 3), "maps must be an integer from 1 to 4096"),
+        (((9, 8, 3), 4, 2.5), "kernel must be an integer"),
+        (((4, 8, 3), 4, 5), "does not fit"),
+    ],
+)
 def test_conv_refuses_bad_shapes_in_one_line(args, match):
     with pytest.raises(ConfigError, match=match):
         Conv(*args)

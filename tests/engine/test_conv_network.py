@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference_conv import sgd_step
 
 from nndl.config import TrainConfig, training_streams
 from nndl.engine.network import Network
 from nndl.engine.rules import GradientDescent
 from nndl.engine.training import train
-from reference_conv import sgd_step
 
-SPECS = [{"kind": "conv", "maps": 3, "kernel": 3, "activation": "sigmoid"}, {"kind": "pool", "size": 2},
-         {"kind": "conv", "maps": 4, "kernel": 2, "activation": "tanh"},
-         {"kind": "dense", "n": 5, "activation": "relu"}, {"kind": "dense", "n": 3}]
+SPECS = [
+    {"kind": "conv", "maps": 3, "kernel": 3, "activation": "sigmoid"},
+    {"kind": "pool", "size": 2},
+    {"kind": "conv", "maps": 4, "kernel": 2, "activation": "tanh"},
+    {"kind": "dense", "n": 5, "activation": "relu"},
+    {"kind": "dense", "n": 3},
+]
 
 
 def small_net(dtype="float64", seed=0, specs=SPECS, in_shape=(9, 8, 2)):
@@ -27,8 +31,9 @@ def as_reference(net):
     for layer in net.layers:
         spec = layer.spec()
         if spec["kind"] == "conv":
-            out.append({"kind": "conv", "w": layer.w.value.copy(), "b": layer.b.value.copy(),
-                        "act": spec["activation"]})
+            out.append(
+                {"kind": "conv", "w": layer.w.value.copy(), "b": layer.b.value.copy(), "act": spec["activation"]}
+            )
         elif spec["kind"] == "pool":
             out.append({"kind": "pool", "size": spec["size"]})
         else:
@@ -46,9 +51,9 @@ def test_sgd_steps_of_a_conv_net_match_the_per_example_reference(m, lmbda):
     net = small_net()
     ref = as_reference(net)
     n, eta, steps = 30, 0.7, 5
-    X = rng.standard_normal((steps * m, 9 * 8 * 2))                       # rows of (height, width, channels)
+    X = rng.standard_normal((steps * m, 9 * 8 * 2))  # rows of (height, width, channels)
     labels = rng.integers(0, 3, steps * m)
-    T = np.eye(3)[labels]                                                  # (rows, 3) one-hot
+    T = np.eye(3)[labels]  # (rows, 3) one-hot
     rule = GradientDescent(eta, lmbda, n)
     ws = rule.workspace(net, m)
     for s in range(steps):
@@ -60,20 +65,42 @@ def test_sgd_steps_of_a_conv_net_match_the_per_example_reference(m, lmbda):
     for a, b in zip(got, ref):
         if a["kind"] != "pool":
             assert rel(a["w"], b["w"]) < 1e-12 and rel(a["b"], b["b"]) < 1e-12
-    assert rel(got[0]["w"], as_reference(small_net())[0]["w"]) > 1e-3       # the steps did change it
+    assert rel(got[0]["w"], as_reference(small_net())[0]["w"]) > 1e-3  # the steps did change it
 
 
 def test_a_conv_net_described_in_one_line_learns_the_sample_digits_through_train(mnist_sample_splits):
     training, validation = mnist_sample_splits
-    config = TrainConfig(layers="conv:4x5x5:relu,pool:2,dense:30", activation="relu", init="he",
-                         cost="log-likelihood", epochs=3, mini_batch_size=10, eta=0.1, lmbda=0.0, dtype="float32",
-                         sizes=(784, 10))
-    before = Network.stack((28, 28, 1), config.layer_specs(), "log-likelihood", init="he", dtype="float32",
-                           rng=training_streams(0, None).init)
+    config = TrainConfig(
+        layers="conv:4x5x5:relu,pool:2,dense:30",
+        activation="relu",
+        init="he",
+        cost="log-likelihood",
+        epochs=3,
+        mini_batch_size=10,
+        eta=0.1,
+        lmbda=0.0,
+        dtype="float32",
+        sizes=(784, 10),
+    )
+    before = Network.stack(
+        (28, 28, 1),
+        config.layer_specs(),
+        "log-likelihood",
+        init="he",
+        dtype="float32",
+        rng=training_streams(0, None).init,
+    )
     net, history = train(config, training, validation)
-    assert [layer.spec() for layer in net.layers] == config.layer_specs() == [
-        {"kind": "conv", "maps": 4, "kernel": 5, "activation": "relu"}, {"kind": "pool", "size": 2},
-        {"kind": "dense", "n": 30, "activation": "relu"}, {"kind": "dense", "n": 10, "activation": "softmax"}]
+    assert (
+        [layer.spec() for layer in net.layers]
+        == config.layer_specs()
+        == [
+            {"kind": "conv", "maps": 4, "kernel": 5, "activation": "relu"},
+            {"kind": "pool", "size": 2},
+            {"kind": "dense", "n": 30, "activation": "relu"},
+            {"kind": "dense", "n": 10, "activation": "softmax"},
+        ]
+    )
     assert history.evaluation_accuracy[-1] > max(before.accuracy(validation), 0.5 * len(validation[1]))  # from ~10 %
 
 
@@ -87,22 +114,39 @@ def mnist_sample_splits():
     return (X[:600], y[:600]), (X[1500:1800], y[1500:1800])
 
 
-@pytest.mark.parametrize("change", [dict(), dict(dropout=0.3), dict(momentum=0.5, regularization="l1"),
-                                    dict(expand="shifts", dtype="float32")], ids=str)
-@pytest.mark.parametrize("stop_after", [1, 3])                     # windows: mid-epoch, and at an epoch's end
+@pytest.mark.parametrize(
+    "change",
+    [dict(), dict(dropout=0.3), dict(momentum=0.5, regularization="l1"), dict(expand="shifts", dtype="float32")],
+    ids=str,
+)
+@pytest.mark.parametrize("stop_after", [1, 3])  # windows: mid-epoch, and at an epoch's end
 def test_a_stopped_conv_run_saved_and_resumed_ends_where_the_unbroken_run_ends(tmp_path, change, stop_after):
     import nndl
     from nndl.serialization import load_with_metadata
 
     rng = np.random.default_rng(21)
-    X = rng.uniform(0, 1, (230, 64))                                       # 8 x 8 images
+    X = rng.uniform(0, 1, (230, 64))  # 8 x 8 images
     train_data, val = (X, rng.integers(0, 4, 230)), (rng.uniform(0, 1, (40, 64)), rng.integers(0, 4, 40))
-    config = TrainConfig(sizes=(64, 4), layers="conv:3x3x3:tanh,pool:2,dense:6", cost="log-likelihood",
-                         epochs=3, mini_batch_size=10, eta=0.3, lmbda=1.0, seed=5, **change)
+    config = TrainConfig(
+        sizes=(64, 4),
+        layers="conv:3x3x3:tanh,pool:2,dense:6",
+        cost="log-likelihood",
+        epochs=3,
+        mini_batch_size=10,
+        eta=0.3,
+        lmbda=1.0,
+        seed=5,
+        **change,
+    )
     whole, h_whole = train(config, train_data, val, monitor_evaluation_cost=True)
     calls = []
-    part, h = train(config, train_data, val, should_stop=lambda: calls.append(1) or len(calls) == stop_after,
-                    monitor_evaluation_cost=True)
+    part, h = train(
+        config,
+        train_data,
+        val,
+        should_stop=lambda: calls.append(1) or len(calls) == stop_after,
+        monitor_evaluation_cost=True,
+    )
     assert h.stopped == "interrupted"
     path = nndl.save(part, tmp_path / "stopped.json", config=config, history=h)
     net, saved_config, saved_history = load_with_metadata(path)

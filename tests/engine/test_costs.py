@@ -31,7 +31,7 @@ def no_warnings(f, *args):
 def test_quadratic_cost_by_hand():
     a = np.array([[0.2], [0.9]])
     y = np.array([[0.0], [1.0]])
-    assert QuadraticCost.fn(a, y) == pytest.approx(0.5 * (0.2 ** 2 + 0.1 ** 2), rel=1e-15)  # 0.025
+    assert QuadraticCost.fn(a, y) == pytest.approx(0.5 * (0.2**2 + 0.1**2), rel=1e-15)  # 0.025
     rows = np.array([[0.2, 0.9], [0.5, 0.5]])  # a batch: the costs of the rows add up
     targets = np.array([[0.0, 1.0], [1.0, 0.0]])
     assert QuadraticCost.fn(rows, targets) == pytest.approx(0.025 + 0.25, rel=1e-15)
@@ -43,7 +43,8 @@ def test_cross_entropy_by_hand():
     assert CrossEntropyCost.fn(a, y) == pytest.approx(math.log(2) - math.log(0.75), rel=1e-15)
     # a target in between: -(0.3 ln 0.6 + 0.7 ln 0.4)
     assert CrossEntropyCost.fn(np.array([0.6]), np.array([0.3])) == pytest.approx(
-        -(0.3 * math.log(0.6) + 0.7 * math.log(0.4)), rel=1e-15)
+        -(0.3 * math.log(0.6) + 0.7 * math.log(0.4)), rel=1e-15
+    )
 
 
 def test_cost_fn_returns_a_python_float():
@@ -123,8 +124,7 @@ def test_a_saturated_network_has_a_finite_total_cost():
 
 
 def test_costs_are_registered_by_name_and_by_network2_class_name():
-    assert COSTS == {"quadratic": QuadraticCost, "cross-entropy": CrossEntropyCost,
-                     "log-likelihood": LogLikelihoodCost}
+    assert COSTS == {"quadratic": QuadraticCost, "cross-entropy": CrossEntropyCost, "log-likelihood": LogLikelihoodCost}
     assert get_cost("LogLikelihoodCost") is LogLikelihoodCost
     assert get_cost("CrossEntropyCost") is CrossEntropyCost
     assert get_cost("QuadraticCost") is QuadraticCost

@@ -35,8 +35,10 @@ def test_one_step_of_a_2_2_1_network_by_hand():
     d_h1 = 0.5 * d_out * h1 * (1 - h1)
     d_h2 = -0.5 * d_out * h2 * (1 - h2)
     # the step: weights decay by 0.75 and move by eta/m = 0.5 times the gradient
-    expected_w1 = [[0.75 * 0.1 - 0.5 * d_h1 * x1, 0.75 * -0.2 - 0.5 * d_h1 * x2],
-                   [0.75 * 0.3 - 0.5 * d_h2 * x1, 0.75 * 0.4 - 0.5 * d_h2 * x2]]
+    expected_w1 = [
+        [0.75 * 0.1 - 0.5 * d_h1 * x1, 0.75 * -0.2 - 0.5 * d_h1 * x2],
+        [0.75 * 0.3 - 0.5 * d_h2 * x1, 0.75 * 0.4 - 0.5 * d_h2 * x2],
+    ]
     expected_b1 = [[0.0 - 0.5 * d_h1], [0.1 - 0.5 * d_h2]]
     expected_w2 = [[0.75 * 0.5 - 0.5 * d_out * h1, 0.75 * -0.5 - 0.5 * d_out * h2]]
     expected_b2 = [[0.2 - 0.5 * d_out]]

@@ -77,8 +77,9 @@ def test_accuracy_is_a_count_and_agrees_across_formats(net, digits):
 
 
 def test_accuracy_of_a_trained_network_counts_right_answers(mnist_arrays):
-    trained, _ = nndl.train(nndl.TrainConfig(sizes=(784, 30, 10), epochs=1, lmbda=0.2, seed=1),
-                            (mnist_arrays.train_X, mnist_arrays.train_y))
+    trained, _ = nndl.train(
+        nndl.TrainConfig(sizes=(784, 30, 10), epochs=1, lmbda=0.2, seed=1), (mnist_arrays.train_X, mnist_arrays.train_y)
+    )
     X, y = mnist_arrays.test_X, mnist_arrays.test_y
     right = trained.accuracy((X, y))
     assert right == int(np.count_nonzero(trained.feedforward(X).argmax(axis=1) == y))
@@ -92,8 +93,9 @@ def test_total_cost_is_the_mean_cost_plus_the_l2_term_over_len_data(digits, cost
     net = nndl.Network([784, 30, 10], cost, rng=2)
     book_cost = nndl.get_cost(cost)
     n = len(X)
-    mean = sum(book_cost.fn(net.feedforward(x.reshape(784, 1)), network2.vectorized_result(t))
-               for x, t in zip(X, y)) / n
+    mean = (
+        sum(book_cost.fn(net.feedforward(x.reshape(784, 1)), network2.vectorized_result(t)) for x, t in zip(X, y)) / n
+    )
     l2 = 0.5 * (lmbda / n) * sum(np.linalg.norm(w) ** 2 for w in net.weights)  # n = len(data)
     for name, data in formats(X, y).items():
         assert net.total_cost(data, lmbda) == pytest.approx(mean + l2, rel=1e-12), name

@@ -32,8 +32,8 @@ def big_data(n=N_BIG, seed=0):
 
 def one_pass(net, X, y, lmbda):
     """(total cost, correct) from one forward pass over all rows, with the book's formulas."""
-    out = net.feedforward(X)                                             # (n, n_out)
-    T = np.eye(SIZES[-1])[y]                                             # (n, n_out)
+    out = net.feedforward(X)  # (n, n_out)
+    T = np.eye(SIZES[-1])[y]  # (n, n_out)
     cost = net.cost.fn(out, T) / len(X) + 0.5 * (lmbda / len(X)) * sum(float((w * w).sum()) for w in net.weights)
     return cost, int(np.count_nonzero(out.argmax(axis=1) == y))
 
@@ -82,8 +82,16 @@ def test_the_training_loop_reports_whole_set_figures_over_several_chunks():
         reports.append((report, one_pass(net_ref[0], X, y, 1.0), one_pass(net_ref[0], Xv, yv, 1.0)))
 
     net_ref = [nndl.Network(SIZES, rng=nndl.training_streams(6).init)]
-    net, h = nndl.train(config, (X, y), (Xv, yv), net=net_ref[0], monitor_training_accuracy=True,
-                        monitor_training_cost=True, monitor_evaluation_cost=True, on_epoch=on_epoch)
+    net, h = nndl.train(
+        config,
+        (X, y),
+        (Xv, yv),
+        net=net_ref[0],
+        monitor_training_accuracy=True,
+        monitor_training_cost=True,
+        monitor_evaluation_cost=True,
+        on_epoch=on_epoch,
+    )
     assert len(reports) == 2
     for report, (tc, ta), (ec, ea) in reports:
         assert report.training_accuracy == ta and report.evaluation_accuracy == ea
@@ -113,11 +121,21 @@ def count_passes_over(net, rows):
 @pytest.mark.parametrize("cost, accuracy", [(True, True), (False, True), (True, False)])
 def test_evaluation_data_is_evaluated_once_per_epoch(cost, accuracy):
     X, y = big_data(n=130, seed=7)
-    Xv, yv = big_data(n=37, seed=8)                                      # a size nothing else has
+    Xv, yv = big_data(n=37, seed=8)  # a size nothing else has
     net = nndl.Network(SIZES, rng=9)
     calls = count_passes_over(net, 37)
-    h = nndl.sgd(net, (X, y), 3, 10, 0.5, 1.0, (Xv, yv), monitor_evaluation_cost=cost,
-                 monitor_evaluation_accuracy=accuracy, rng=10)
+    h = nndl.sgd(
+        net,
+        (X, y),
+        3,
+        10,
+        0.5,
+        1.0,
+        (Xv, yv),
+        monitor_evaluation_cost=cost,
+        monitor_evaluation_accuracy=accuracy,
+        rng=10,
+    )
     assert len(calls) == 3
     assert len(h.evaluation_cost) == (3 if cost else 0) and len(h.evaluation_accuracy) == (3 if accuracy else 0)
 
@@ -128,16 +146,26 @@ def test_network2_evaluates_once_per_epoch_with_every_monitor_flag(capsys):
     net = network2.Network(SIZES, seed=13)
     evaluation = [(x.reshape(-1, 1), int(t)) for x, t in zip(Xv, yv)]
     calls = count_passes_over(net, 37)
-    result = net.SGD([(x.reshape(-1, 1), int(t)) for x, t in zip(X, y)], 2, 10, 0.5, 1.0, evaluation,
-                     monitor_evaluation_cost=True, monitor_evaluation_accuracy=True,
-                     monitor_training_cost=True, monitor_training_accuracy=True, seed=14)
+    result = net.SGD(
+        [(x.reshape(-1, 1), int(t)) for x, t in zip(X, y)],
+        2,
+        10,
+        0.5,
+        1.0,
+        evaluation,
+        monitor_evaluation_cost=True,
+        monitor_evaluation_accuracy=True,
+        monitor_training_cost=True,
+        monitor_training_accuracy=True,
+        seed=14,
+    )
     assert len(calls) == 2
     assert [len(r) for r in result] == [2, 2, 2, 2]
     assert capsys.readouterr().out.count("Accuracy on evaluation data") == 2
 
 
 def test_training_data_is_evaluated_once_per_epoch_for_both_training_monitors():
-    X, y = big_data(n=1131, seed=15)                                     # the divergence probe takes 1,000
+    X, y = big_data(n=1131, seed=15)  # the divergence probe takes 1,000
     net = nndl.Network(SIZES, rng=16)
     calls = count_passes_over(net, 1131)
     nndl.sgd(net, (X, y), 2, 10, 0.5, 1.0, monitor_training_cost=True, monitor_training_accuracy=True, rng=17)
@@ -152,16 +180,24 @@ from blas_helpers import USER_VARS, blas_threads_now, two_blas_threads  # noqa: 
 def threads_seen_while_training(**kwargs):
     seen = []
     X, y = big_data(n=60, seed=18)
-    nndl.sgd(nndl.Network(SIZES, rng=19), (X, y), 2, 10, 0.5, 0.0,
-             on_epoch=lambda r: seen.append(blas_threads_now()),
-             on_batch=lambda d, t: seen.append(blas_threads_now()), **kwargs)
+    nndl.sgd(
+        nndl.Network(SIZES, rng=19),
+        (X, y),
+        2,
+        10,
+        0.5,
+        0.0,
+        on_epoch=lambda r: seen.append(blas_threads_now()),
+        on_batch=lambda d, t: seen.append(blas_threads_now()),
+        **kwargs,
+    )
     return seen
 
 
 def test_the_training_loop_runs_blas_on_one_thread_and_restores_the_callers(two_blas_threads):
     seen = threads_seen_while_training()
     assert seen and all(s == {1} for s in seen), seen
-    assert blas_threads_now() == {2}                                     # restored after training
+    assert blas_threads_now() == {2}  # restored after training
 
 
 @pytest.mark.parametrize("var", USER_VARS)
@@ -181,7 +217,7 @@ def test_a_forward_pass_takes_10000_rows_at_a_time_or_as_many_as_256_mib_of_acti
     """chunk_rows: 10,000 rows, fewer when 10,000 rows of every layer's activations and z
     (float64) would need more than the budget; at least one."""
     assert nndl.Network([784, 100, 10], rng=0).chunk_rows() == 10_000
-    wide = nndl.Network([20_000, 2, 1], rng=0)                           # 20,003 neurons: 320,048 bytes a row
+    wide = nndl.Network([20_000, 2, 1], rng=0)  # 20,003 neurons: 320,048 bytes a row
     assert wide.chunk_rows() == (256 * 2**20) // (8 * 20_003 * 2) == 838
     assert isinstance(wide.chunk_rows(), int)
     assert wide.chunk_rows(budget_bytes=320_048 * 5 + 1) == 5 and wide.chunk_rows(budget_bytes=1) == 1

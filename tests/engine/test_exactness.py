@@ -77,8 +77,7 @@ def ref_update_mini_batch(weights, biases, cost, mini_batch, eta, lmbda, n):
         delta_nabla_b, delta_nabla_w = ref_backprop(weights, biases, cost, x, y)
         nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
         nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
-    weights = [(1 - eta * (lmbda / n)) * w - (eta / len(mini_batch)) * nw
-               for w, nw in zip(weights, nabla_w)]
+    weights = [(1 - eta * (lmbda / n)) * w - (eta / len(mini_batch)) * nw for w, nw in zip(weights, nabla_w)]
     biases = [b - (eta / len(mini_batch)) * nb for b, nb in zip(biases, nabla_b)]
     return weights, biases
 
@@ -88,7 +87,7 @@ def ref_sgd(weights, biases, cost, training_data, mini_batch_size, eta, lmbda, o
     n = len(training_data)
     for order in orders:
         shuffled = [training_data[i] for i in order]
-        mini_batches = [shuffled[k:k + mini_batch_size] for k in range(0, n, mini_batch_size)]
+        mini_batches = [shuffled[k : k + mini_batch_size] for k in range(0, n, mini_batch_size)]
         for mini_batch in mini_batches:
             weights, biases = ref_update_mini_batch(weights, biases, cost, mini_batch, eta, lmbda, n)
     return weights, biases
@@ -189,7 +188,7 @@ def test_native_batched_step_equals_reference(cost, lmbda):
 @pytest.mark.parametrize("cost", ["quadratic", "cross-entropy"])
 def test_backprop_equals_reference(cost):
     net = nndl.Network(SIZES, cost, rng=10)
-    (x, y), = make_data(1, SIZES, seed=11)
+    ((x, y),) = make_data(1, SIZES, seed=11)
     nb, nw = net.backprop(x, y)
     rb, rw = ref_backprop(net.weights, net.biases, REF_COSTS[cost], x, y)
     for l in range(len(SIZES) - 1):
@@ -237,8 +236,7 @@ def test_train_uses_the_seeds_streams_for_weights_and_order(cost):
     differing in cost share the initial weights and the mini-batch order.
     """
     data = make_data(21, SIZES, seed=18)
-    config = nndl.TrainConfig(sizes=tuple(SIZES), cost=cost, epochs=2, mini_batch_size=4,
-                              eta=0.5, lmbda=1.0, seed=19)
+    config = nndl.TrainConfig(sizes=tuple(SIZES), cost=cost, epochs=2, mini_batch_size=4, eta=0.5, lmbda=1.0, seed=19)
     init_rng, order_rng = rng_streams(19)
     start = default_init(SIZES, init_rng)
     orders = [order_rng.permutation(21) for _ in range(2)]
@@ -249,8 +247,9 @@ def test_train_uses_the_seeds_streams_for_weights_and_order(cost):
 
 def test_order_seed_changes_the_order_only():
     data = make_data(21, SIZES, seed=20)
-    config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=1, mini_batch_size=4, eta=0.5,
-                              lmbda=0.0, seed=21, order_seed=99)
+    config = nndl.TrainConfig(
+        sizes=tuple(SIZES), epochs=1, mini_batch_size=4, eta=0.5, lmbda=0.0, seed=21, order_seed=99
+    )
     init_rng, order_rng = rng_streams(21, 99)
     assert np.array_equal(rng_streams(5, 99)[1].permutation(21), rng_streams(21, 99)[1].permutation(21))
     start = default_init(SIZES, init_rng)

@@ -92,12 +92,12 @@ def test_cost_delta_is_the_derivative_of_fn_with_respect_to_z(cost):
     cost = COSTS[cost]
     rng = np.random.default_rng(5)
     softmax = cost.output is nndl.Softmax
-    for shape in ([(1, 4), (3, 4)] if softmax else [(4, 1), (3, 4)]):   # softmax works along rows
+    for shape in [(1, 4), (3, 4)] if softmax else [(4, 1), (3, 4)]:  # softmax works along rows
         z = rng.uniform(-3, 3, shape)
         y = rng.uniform(0, 1, shape)
         if softmax:
-            y /= y.sum(axis=1, keepdims=True)                            # a distribution per row
-        numeric = central_difference(lambda: cost.fn(cost.output.fn(z), y), z)
+            y /= y.sum(axis=1, keepdims=True)  # a distribution per row
+        numeric = central_difference(lambda: cost.fn(cost.output.fn(z), y), z)  # noqa: B023 - called here, in this loop
         assert_gradient_close(cost.delta(z, cost.output.fn(z), y), numeric)
 
 

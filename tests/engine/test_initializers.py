@@ -19,11 +19,11 @@ SIZES = [784, 100, 10]
 
 
 def assert_drawn_from(net, weight_std, bias_std=1.0):
-    for l, (w, b) in enumerate(zip(net.weights, net.biases)):
+    for l, (w, _b) in enumerate(zip(net.weights, net.biases)):
         n_in = w.shape[1]
         assert abs(w.mean()) < 4 * weight_std(n_in) / np.sqrt(w.size), f"weights[{l}] mean {w.mean()}"
         assert w.std() == pytest.approx(weight_std(n_in), rel=0.02 if w.size > 10_000 else 0.1), f"weights[{l}]"
-    b = np.concatenate([b.ravel() for b in net.biases])                # 110 biases
+    b = np.concatenate([b.ravel() for b in net.biases])  # 110 biases
     assert b.std() == pytest.approx(bias_std, rel=0.25)
 
 
@@ -46,9 +46,14 @@ def test_the_initializers_draw_fresh_weights_each_call():
     assert not np.array_equal(first, net.weights[0])
 
 
-@pytest.mark.parametrize("init, weight_std", [
-    ("default", lambda n_in: 1 / np.sqrt(n_in)), ("large", lambda n_in: 1.0), ("he", lambda n_in: np.sqrt(2 / n_in)),
-])
+@pytest.mark.parametrize(
+    "init, weight_std",
+    [
+        ("default", lambda n_in: 1 / np.sqrt(n_in)),
+        ("large", lambda n_in: 1.0),
+        ("he", lambda n_in: np.sqrt(2 / n_in)),
+    ],
+)
 def test_nndl_initializers_by_name(init, weight_std):
     assert_drawn_from(nndl.Network(SIZES, init=init, rng=3), weight_std)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import tracemalloc
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nndl.config import TrainConfig
 from nndl.engine.describe import EXAMPLE, MAX_PARAMS, check_stack, describe, input_shape, parse_layers
@@ -15,9 +16,13 @@ from nndl.errors import ConfigError
 
 def test_the_books_network_in_one_line():
     specs = parse_layers(EXAMPLE)
-    assert specs == [{"kind": "conv", "maps": 20, "kernel": 5}, {"kind": "pool", "size": 2},
-                     {"kind": "conv", "maps": 40, "kernel": 5}, {"kind": "pool", "size": 2},
-                     {"kind": "dense", "n": 100, "activation": "relu"}]
+    assert specs == [
+        {"kind": "conv", "maps": 20, "kernel": 5},
+        {"kind": "pool", "size": 2},
+        {"kind": "conv", "maps": 40, "kernel": 5},
+        {"kind": "pool", "size": 2},
+        {"kind": "dense", "n": 100, "activation": "relu"},
+    ]
     assert describe(specs) == EXAMPLE
     assert parse_layers(" conv:20x5 , pool:2 ") == specs[:2]
     out = specs + [{"kind": "dense", "n": 10}]
@@ -27,27 +32,33 @@ def test_the_books_network_in_one_line():
 def test_a_config_fills_in_the_activation_and_the_output_layer():
     config = TrainConfig(layers="conv:6x5x5,pool:2,dense:30:tanh", activation="relu", cost="log-likelihood")
     assert config.in_shape() == (28, 28, 1)
-    assert config.layer_specs() == [{"kind": "conv", "maps": 6, "kernel": 5, "activation": "relu"},
-                                    {"kind": "pool", "size": 2}, {"kind": "dense", "n": 30, "activation": "tanh"},
-                                    {"kind": "dense", "n": 10, "activation": "softmax"}]
+    assert config.layer_specs() == [
+        {"kind": "conv", "maps": 6, "kernel": 5, "activation": "relu"},
+        {"kind": "pool", "size": 2},
+        {"kind": "dense", "n": 30, "activation": "tanh"},
+        {"kind": "dense", "n": 10, "activation": "softmax"},
+    ]
     assert TrainConfig().layer_specs()[0] == {"kind": "dense", "n": 100, "activation": "sigmoid"}
 
 
-@pytest.mark.parametrize("text,match", [
-    ("conv:20x5x4", "filters must be square"),
-    ("conv:20", "item 1, 'conv:20', is not one of its forms"),
-    ("pool:2,dense:100:softplus", "unknown activation 'softplus'"),
-    ("conv:20x5x5;pool:2", "is not one of its forms"),
-    ("conv:1234567x5", "is not one of its forms"),                 # at most 6 digits: bounded int()
-    ("dense:" + "9" * 5000, "more than 1,000"),
-    (",".join(["pool:1"] * 40), "40 layers, more than 32"),
-    ("conv:20x29", "a 29x29 filter does not fit in 28x28"),
-    ("pool:2,pool:2,pool:2,pool:2,pool:2", "a 2x2 pool does not fit in 1x1"),
-    ("dense:100,conv:20x5", "needs images below it"),
-    ("conv:0x5", "positive integer maps"),
-    ("conv:4096x5,dense:999999", "too large at layer 2"),
-    ("conv:999999x1", "too large at layer 1"),
-])
+@pytest.mark.parametrize(
+    "text,match",
+    [
+        ("conv:20x5x4", "filters must be square"),
+        ("conv:20", "item 1, 'conv:20', is not one of its forms"),
+        ("pool:2,dense:100:softplus", "unknown activation 'softplus'"),
+        ("conv:20x5x5;pool:2", "is not one of its forms"),
+        ("conv:1234567x5", "is not one of its forms"),  # at most 6 digits: bounded int()
+        ("dense:" + "9" * 5000, "more than 1,000"),
+        (",".join(["pool:1"] * 40), "40 layers, more than 32"),
+        ("conv:20x29", "a 29x29 filter does not fit in 28x28"),
+        ("pool:2,pool:2,pool:2,pool:2,pool:2", "a 2x2 pool does not fit in 1x1"),
+        ("dense:100,conv:20x5", "needs images below it"),
+        ("conv:0x5", "positive integer maps"),
+        ("conv:4096x5,dense:999999", "too large at layer 2"),
+        ("conv:999999x1", "too large at layer 1"),
+    ],
+)
 def test_bad_descriptions_are_refused_in_one_line_naming_the_field(text, match):
     with pytest.raises(ConfigError, match=match) as e:
         TrainConfig(layers=text)
@@ -63,13 +74,16 @@ def test_a_huge_stack_is_refused_by_arithmetic_without_allocating_it():
     assert peak < 1_000_000
 
 
-@pytest.mark.parametrize("specs,match", [
-    ([{"kind": "conv", "maps": True, "kernel": 5}], "positive integer maps"),
-    ([{"kind": "conv", "maps": 2, "kernel": "5"}], "positive integer kernel"),
-    ([{"kind": "lstm"}], "unknown kind 'lstm'"),
-    (["conv"], "unknown kind None"),
-    ([], "a list of 1 to 33 layers"),
-])
+@pytest.mark.parametrize(
+    "specs,match",
+    [
+        ([{"kind": "conv", "maps": True, "kernel": 5}], "positive integer maps"),
+        ([{"kind": "conv", "maps": 2, "kernel": "5"}], "positive integer kernel"),
+        ([{"kind": "lstm"}], "unknown kind 'lstm'"),
+        (["conv"], "unknown kind None"),
+        ([], "a list of 1 to 33 layers"),
+    ],
+)
 def test_specs_read_from_a_file_are_checked_the_same_way(specs, match):
     with pytest.raises(ConfigError, match=match):
         check_stack((28, 28, 1), specs)

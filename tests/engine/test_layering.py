@@ -16,9 +16,16 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-ENGINE_MAY_IMPORT = {"nndl.errors", "nndl.checks", "nndl.registry", "nndl.config", "nndl.examples", "nndl.augment",
-                     "nndl.blas"}
-CLI_SIDE = ("nndl.cli", "nndl.__main__")          # the command line and its `python -m nndl` entry
+ENGINE_MAY_IMPORT = {
+    "nndl.errors",
+    "nndl.checks",
+    "nndl.registry",
+    "nndl.config",
+    "nndl.examples",
+    "nndl.augment",
+    "nndl.blas",
+}
+CLI_SIDE = ("nndl.cli", "nndl.__main__")  # the command line and its `python -m nndl` entry
 
 
 def modules() -> dict[str, tuple[Path, bool]]:
@@ -51,8 +58,11 @@ def bindings(module: str) -> list[tuple[str, str, str | None, int]]:
         if isinstance(node, ast.Import):
             out += [(a.asname or a.name.split(".")[0], a.name, None, node.lineno) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = ".".join(here[:len(here) - node.level + 1] + ([node.module] if node.module else [])) \
-                if node.level else node.module
+            base = (
+                ".".join(here[: len(here) - node.level + 1] + ([node.module] if node.module else []))
+                if node.level
+                else node.module
+            )
             for a in node.names:
                 sub = f"{base}.{a.name}"
                 local = a.asname or a.name
@@ -81,40 +91,54 @@ def graph() -> dict[str, set[str]]:
 
 
 def test_nothing_below_the_command_line_imports_it():
-    bad = [(m, t, line) for m in MODULES if not m.startswith(CLI_SIDE)
-           for t, _, line in imports(m) if t.startswith("nndl.cli")]
+    bad = [
+        (m, t, line)
+        for m in MODULES
+        if not m.startswith(CLI_SIDE)
+        for t, _, line in imports(m)
+        if t.startswith("nndl.cli")
+    ]
     assert bad == []
 
 
 def test_no_module_takes_another_modules_private_names():
-    taken = [(m, f"{t}.{n}", line) for m in MODULES for t, n, line in imports(m)
-             if n and n.startswith("_") and not n.startswith("__") and t != m]
+    taken = [
+        (m, f"{t}.{n}", line)
+        for m in MODULES
+        for t, n, line in imports(m)
+        if n and n.startswith("_") and not n.startswith("__") and t != m
+    ]
     read = [(m, f"{t}.{n}", line) for m in MODULES for t, n, line in private_attributes(m) if t != m]
     assert taken == [] and read == []
 
 
 def test_the_engine_stands_on_the_leaves_only():
-    bad = [(m, t) for m in MODULES if m.startswith("nndl.engine")
-           for t in graph()[m] if not t.startswith("nndl.engine") and t not in ENGINE_MAY_IMPORT]
+    bad = [
+        (m, t)
+        for m in MODULES
+        if m.startswith("nndl.engine")
+        for t in graph()[m]
+        if not t.startswith("nndl.engine") and t not in ENGINE_MAY_IMPORT
+    ]
     assert bad == []
 
 
 def test_explorations_library_and_command_lines_live_apart_one_of_each_per_exploration():
     library = [m for m in MODULES if m.startswith("nndl.explore")]
     assert all(not t.startswith("nndl.cli") for m in library for t in graph()[m])
-    for m in library:                                   # the library never prints nor parses flags
+    for m in library:  # the library never prints nor parses flags
         source = MODULES[m][0].read_text()
         assert "tqdm" not in source and "argparse" not in source and "print(" not in source, m
     glue = {m.rsplit(".", 1)[1] for m in MODULES if m.startswith("nndl.cli.explore.")} - {"command"}
     assert glue == {"level3", "beyond", "level4"}
-    for name in glue:                                   # each command line runs its library's exploration
+    for name in glue:  # each command line runs its library's exploration
         assert any(t.startswith("nndl.explore") for t in graph()[f"nndl.cli.explore.{name}"]), name
 
 
 def test_there_is_no_circle_of_imports():
     edges, index, low, stack, on, circles = graph(), {}, {}, [], set(), []
 
-    def visit(v):                                       # Tarjan's strongly connected components
+    def visit(v):  # Tarjan's strongly connected components
         index[v] = low[v] = len(index)
         stack.append(v)
         on.add(v)

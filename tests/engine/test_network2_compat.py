@@ -42,8 +42,9 @@ def expected_lines(result, n_training, n_evaluation, flags):
 def test_the_seed_snippet(book_data, capsys):
     training_data, validation_data = book_data
     net = network2.Network([784, 100, 10], cost=network2.CrossEntropyCost)
-    result = net.SGD(training_data, 2, 10, 0.5, lmbda=5.0, evaluation_data=validation_data,
-                     monitor_evaluation_accuracy=True)
+    result = net.SGD(
+        training_data, 2, 10, 0.5, lmbda=5.0, evaluation_data=validation_data, monitor_evaluation_accuracy=True
+    )
     evaluation_cost, evaluation_accuracy, training_cost, training_accuracy = result
     assert evaluation_cost == [] and training_cost == [] and training_accuracy == []
     assert len(evaluation_accuracy) == 2 and all(type(k) is int for k in evaluation_accuracy)
@@ -54,10 +55,13 @@ def test_the_seed_snippet(book_data, capsys):
 def test_every_monitor_flag(book_data, capsys):
     training_data, validation_data = book_data
     net = network2.Network([784, 30, 10], cost=network2.CrossEntropyCost, seed=1)
-    flags = dict(monitor_evaluation_cost=True, monitor_evaluation_accuracy=True,
-                 monitor_training_cost=True, monitor_training_accuracy=True)
-    result = net.SGD(training_data[:300], 2, 10, 0.5, lmbda=5.0, evaluation_data=validation_data[:100],
-                     seed=2, **flags)
+    flags = dict(
+        monitor_evaluation_cost=True,
+        monitor_evaluation_accuracy=True,
+        monitor_training_cost=True,
+        monitor_training_accuracy=True,
+    )
+    result = net.SGD(training_data[:300], 2, 10, 0.5, lmbda=5.0, evaluation_data=validation_data[:100], seed=2, **flags)
     ec, ea, tc, ta = result
     assert [len(v) for v in result] == [2, 2, 2, 2]
     assert all(type(c) is float and c > 0 for c in ec + tc)
@@ -72,7 +76,7 @@ def test_every_monitor_flag(book_data, capsys):
     assert "".join(line for line in out if line not in notes) == expected_lines(result, 300, 100, flags)
     # after each evaluation cost, one line says why it can rise (the L2 term over n = 100) and gives it without
     assert len(notes) == 2 and "n = 100, this set's size" in notes[-1]
-    penalty = 0.5 * 5.0 / 100 * sum(float((w ** 2).sum()) for w in net.weights)
+    penalty = 0.5 * 5.0 / 100 * sum(float((w**2).sum()) for w in net.weights)
     assert float(notes[-1].rsplit(": ", 1)[1].rstrip(")\n")) == pytest.approx(ec[-1] - penalty, rel=1e-12)
 
 
@@ -99,8 +103,16 @@ def test_training_data_may_be_a_zip_and_is_never_reordered(book_data, capsys):
 def test_evaluation_data_may_be_a_zip(book_data, capsys):
     training_data, validation_data = book_data
     net = network2.Network([784, 30, 10], seed=5)
-    result = net.SGD(training_data[:100], 1, 10, 0.5, evaluation_data=zip(*zip(*validation_data[:50])),
-                     monitor_evaluation_accuracy=True, monitor_evaluation_cost=True, seed=6)
+    result = net.SGD(
+        training_data[:100],
+        1,
+        10,
+        0.5,
+        evaluation_data=zip(*zip(*validation_data[:50])),
+        monitor_evaluation_accuracy=True,
+        monitor_evaluation_cost=True,
+        seed=6,
+    )
     assert result[1] == [net.accuracy(validation_data[:50])]
     assert "/ 50\n" in capsys.readouterr().out
 
@@ -110,18 +122,33 @@ def test_seeds_make_network2_repeatable(book_data, capsys):
     a, b = network2.Network([784, 30, 10], seed=7), network2.Network([784, 30, 10], seed=7)
     for wa, wb in zip(a.weights + a.biases, b.weights + b.biases):
         np.testing.assert_array_equal(wa, wb)
-    ra = a.SGD(training_data[:100], 2, 10, 0.5, evaluation_data=training_data[:50],
-               monitor_evaluation_cost=True, seed=8)
-    rb = b.SGD(training_data[:100], 2, 10, 0.5, evaluation_data=training_data[:50],
-               monitor_evaluation_cost=True, rng=np.random.default_rng(8))
+    ra = a.SGD(
+        training_data[:100], 2, 10, 0.5, evaluation_data=training_data[:50], monitor_evaluation_cost=True, seed=8
+    )
+    rb = b.SGD(
+        training_data[:100],
+        2,
+        10,
+        0.5,
+        evaluation_data=training_data[:50],
+        monitor_evaluation_cost=True,
+        rng=np.random.default_rng(8),
+    )
     assert ra == rb
     for wa, wb in zip(a.weights + a.biases, b.weights + b.biases):
         np.testing.assert_array_equal(wa, wb)
 
 
 def test_the_book_module_names():
-    assert set(network2.__all__) >= {"Network", "QuadraticCost", "CrossEntropyCost", "load", "sigmoid",
-                                     "sigmoid_prime", "vectorized_result"}
+    assert set(network2.__all__) >= {
+        "Network",
+        "QuadraticCost",
+        "CrossEntropyCost",
+        "load",
+        "sigmoid",
+        "sigmoid_prime",
+        "vectorized_result",
+    }
     e = network2.vectorized_result(3)
     assert e.shape == (10, 1) and e[3, 0] == 1.0 and e.sum() == 1.0
     net = network2.Network([3, 2])

@@ -14,21 +14,24 @@ import re
 
 import numpy as np
 import pytest
+from test_exactness import REF_COSTS, assert_params_equal, make_data, ref_sgd
 
 import nndl
 from nndl.config import rng_streams
 from nndl.engine.initializers import default_init
-from test_exactness import REF_COSTS, assert_params_equal, make_data, ref_sgd
 
 SIZES = [6, 5, 4]
 
 
-@pytest.mark.parametrize("change", [dict(), dict(cost="quadratic"), dict(lmbda=0.0), dict(eta=3.0),
-                                    dict(cost="quadratic", eta=3.0, lmbda=0.0)])
+@pytest.mark.parametrize(
+    "change",
+    [dict(), dict(cost="quadratic"), dict(lmbda=0.0), dict(eta=3.0), dict(cost="quadratic", eta=3.0, lmbda=0.0)],
+)
 def test_runs_differing_in_cost_lambda_or_eta_start_alike_and_see_the_same_order(change):
     data = make_data(23, SIZES, seed=1)
-    config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=2, mini_batch_size=4, eta=0.5, lmbda=1.0,
-                              seed=7).replace(**change)
+    config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=2, mini_batch_size=4, eta=0.5, lmbda=1.0, seed=7).replace(
+        **change
+    )
     init_rng, order_rng = rng_streams(7)
     start = default_init(SIZES, init_rng)
     orders = [order_rng.permutation(23) for _ in range(2)]
@@ -61,8 +64,10 @@ def test_history_records_each_epoch_the_sizes_and_the_end():
     assert [r.epoch for r in reports] == [1, 2, 3] and {r.epochs for r in reports} == {3}
     assert h.epochs == 3 and len(h.epoch_seconds) == 3 and all(s >= 0 for s in h.epoch_seconds)
     assert h.eta == [0.5, 0.5, 0.5]
-    assert (h.n_training, h.n_evaluation) == (40, 13) and {(r.n_training, r.n_evaluation) for r in reports} == {(40, 13)}
-    assert h.stopped is None and (h.state["epoch"], h.state["position"]) == (3, 0)   # continues with epoch 4
+    assert (h.n_training, h.n_evaluation) == (40, 13) and {(r.n_training, r.n_evaluation) for r in reports} == {
+        (40, 13)
+    }
+    assert h.stopped is None and (h.state["epoch"], h.state["position"]) == (3, 0)  # continues with epoch 4
     assert h.best_epoch == int(np.argmax(h.evaluation_accuracy)) + 1
     assert h.evaluation_accuracy[-1] == net.accuracy(val)
     assert h.as_tuple() == ([], h.evaluation_accuracy, [], [])
@@ -73,10 +78,25 @@ def test_the_default_config_is_section_5_1():
     lambda 5, 30 epochs - with network2's mini-batch of 10, N(0, 1/n_in) weights, sigmoid
     neurons, and every technique beyond Level 3 off."""
     c = nndl.TrainConfig()
-    assert (c.sizes, c.cost, c.eta, c.lmbda, c.epochs, c.mini_batch_size, c.init, c.activation) == \
-        ((784, 100, 10), "cross-entropy", 0.5, 5.0, 30, 10, "default", "sigmoid")
-    assert (c.regularization, c.momentum, c.dropout, c.schedule, c.early_stopping, c.expand, c.rotate) == \
-        ("l2", 0.0, 0.0, "constant", None, "none", 0.0)
+    assert (c.sizes, c.cost, c.eta, c.lmbda, c.epochs, c.mini_batch_size, c.init, c.activation) == (
+        (784, 100, 10),
+        "cross-entropy",
+        0.5,
+        5.0,
+        30,
+        10,
+        "default",
+        "sigmoid",
+    )
+    assert (c.regularization, c.momentum, c.dropout, c.schedule, c.early_stopping, c.expand, c.rotate) == (
+        "l2",
+        0.0,
+        0.0,
+        "constant",
+        None,
+        "none",
+        0.0,
+    )
     assert c.dtype == "float64" and c.techniques() == [] and c.fast_path and not c.watches_validation
 
 
@@ -98,12 +118,12 @@ def test_a_one_input_network_reads_a_column_of_rows_as_a_batch():
     assert net.feedforward(np.ones((1, 1))).shape == (1, 2)
     assert net.feedforward(np.ones(1)).shape == (2,)
     wide = nndl.Network([3, 2], rng=0)
-    assert wide.feedforward(np.ones((3, 1))).shape == (2, 1)             # the book's column
+    assert wide.feedforward(np.ones((3, 1))).shape == (2, 1)  # the book's column
 
 
 def test_parameters_can_be_assigned_in_the_books_shapes_or_flat_biases():
     net = nndl.Network([4, 3, 2], rng=1)
-    net.biases = [np.arange(3.0), np.arange(2.0)]                        # flat (n_out,) is accepted too
+    net.biases = [np.arange(3.0), np.arange(2.0)]  # flat (n_out,) is accepted too
     assert [b.shape for b in net.biases] == [(3, 1), (2, 1)] and net.biases[1][1, 0] == 1.0
     with pytest.raises(nndl.ConfigError, match=r"^biases: expected 2 arrays for sizes \[4, 3, 2\], got 1$"):
         net.biases = [np.zeros(3)]
@@ -121,7 +141,7 @@ def test_the_network_remembers_its_initializer_and_redraws_repeatably():
     first = [w.copy() for w in net.weights]
     net.default_weight_initializer(rng=3)
     assert net.init == "default"
-    np.testing.assert_allclose(net.weights[0] * 2, first[0], rtol=1e-15)   # same draws, scaled by sqrt(n_in)
+    np.testing.assert_allclose(net.weights[0] * 2, first[0], rtol=1e-15)  # same draws, scaled by sqrt(n_in)
     net.large_weight_initializer(rng=3)
     np.testing.assert_array_equal(net.weights[0], first[0])
 
@@ -133,8 +153,16 @@ def test_each_epoch_report_carries_eta_saturation_and_the_best_epoch():
     rng = np.random.default_rng(4)
     train = rng.standard_normal((60, 6)), rng.integers(0, 4, 60)
     val = rng.standard_normal((20, 6)), rng.integers(0, 4, 20)
-    config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=4, mini_batch_size=5, eta=0.5, lmbda=0.0,
-                              schedule="halve", schedule_patience=1, schedule_divisor=1e6)
+    config = nndl.TrainConfig(
+        sizes=tuple(SIZES),
+        epochs=4,
+        mini_batch_size=5,
+        eta=0.5,
+        lmbda=0.0,
+        schedule="halve",
+        schedule_patience=1,
+        schedule_divisor=1e6,
+    )
     reports = []
     net, h = nndl.train(config, train, val, monitor_saturation=True, on_epoch=reports.append)
     assert [r.eta for r in reports] == h.eta and h.eta[0] == 0.5
@@ -150,7 +178,7 @@ def test_without_evaluation_data_there_is_no_best_epoch_and_saturation_watches_t
     net, h = nndl.train(config, (X, y), monitor_saturation=True)
     assert h.best_epoch is None and h.evaluation_accuracy == [] and h.n_evaluation == 0
     assert h.saturation[-1] == net.saturation(X)
-    net, h = nndl.train(config, (X, y), (X[:10], y[:10]))              # evaluation accuracy by default
+    net, h = nndl.train(config, (X, y), (X[:10], y[:10]))  # evaluation accuracy by default
     assert len(h.evaluation_accuracy) == 2
 
 
@@ -164,14 +192,20 @@ def test_history_round_trips_through_plain_values_with_or_without_its_state():
     assert nndl.History.from_dict({**d, "unknown": 1}) == h
 
 
-@pytest.mark.parametrize("spoil, what", [
-    (lambda s: s.update(position=7), "position 7 is not the start of a window"),
-    (lambda s: s.update(position=10_000), "position 10000 is not the start of a window"),
-    (lambda s: s.update(position=-100), "position -100 is not the start of a window"),
-    (lambda s: s.update(position=50), "position 50 is not the start of a window in 230 rows"),   # a mini-batch's, not a window's
-    (lambda s: s.pop("order"), "KeyError"),
-    (lambda s: s.update(schedule={"eta": "fast"}), "ValueError"),
-])
+@pytest.mark.parametrize(
+    "spoil, what",
+    [
+        (lambda s: s.update(position=7), "position 7 is not the start of a window"),
+        (lambda s: s.update(position=10_000), "position 10000 is not the start of a window"),
+        (lambda s: s.update(position=-100), "position -100 is not the start of a window"),
+        (
+            lambda s: s.update(position=50),
+            "position 50 is not the start of a window in 230 rows",
+        ),  # a mini-batch's, not a window's
+        (lambda s: s.pop("order"), "KeyError"),
+        (lambda s: s.update(schedule={"eta": "fast"}), "ValueError"),
+    ],
+)
 def test_a_saved_state_that_does_not_fit_the_run_is_refused(spoil, what):
     rng = np.random.default_rng(7)
     X, y = rng.standard_normal((230, 6)), rng.integers(0, 4, 230)
@@ -195,7 +229,7 @@ def test_a_saved_velocity_that_does_not_fit_the_network_is_refused(velocity):
     if velocity == "three":
         velocity = [weights, biases, biases]
     elif velocity == "biases":
-        velocity = [weights, weights]                                    # right weights, wrong biases
+        velocity = [weights, weights]  # right weights, wrong biases
     h.state["velocity"] = velocity
     with pytest.raises(nndl.ConfigError, match=r"^the saved training state is not valid: velocity does not match"):
         nndl.train(config, (X, y), net=net, history=h)
@@ -209,11 +243,15 @@ def test_a_dense_layer_holds_its_parameters_and_gradients_in_the_networks_dtype_
     assert [layer.in_shape for layer in net.layers] == [(5,), (4,)]
     assert [layer.out_shape for layer in net.layers] == [(4,), (3,)]
     assert [(p.name, p.value.shape, p.decays) for p in net.params] == [
-        ("weights", (4, 5), True), ("biases", (4,), False), ("weights", (3, 4), True), ("biases", (3,), False)]
+        ("weights", (4, 5), True),
+        ("biases", (4,), False),
+        ("weights", (3, 4), True),
+        ("biases", (3,), False),
+    ]
     assert {x.dtype for p in net.params for x in (p.value, p.grad)} == {np.dtype(dtype)}
     net.params[0].value[1, 2] = 7.0
     net.params[3].value[2] = -7.0
-    assert net.weights[0][1, 2] == 7.0 and net.biases[1][2, 0] == -7.0   # views, in network2's layout
+    assert net.weights[0][1, 2] == 7.0 and net.biases[1][2, 0] == -7.0  # views, in network2's layout
     X, T = np.ones((7, 5), dtype), np.eye(3, dtype=dtype)[[0, 1, 2, 0, 1, 2, 0]]
     net.gradients(X, T, 1.0)
     nb, nw = net.backprop(X[:1].T, T[:1].T)
@@ -236,22 +274,29 @@ def test_predictions_are_int64_even_for_no_rows():
     assert net.predict(np.ones((0, 5))).dtype == np.int64
 
 
-@pytest.mark.parametrize("change", [dict(expand="shifts", rotate=10.0), dict(early_stopping=1, eta=3.0),
-                                    dict(dropout=0.3, regularization="l1", rotate=5.0)])
+@pytest.mark.parametrize(
+    "change",
+    [
+        dict(expand="shifts", rotate=10.0),
+        dict(early_stopping=1, eta=3.0),
+        dict(dropout=0.3, regularization="l1", rotate=5.0),
+    ],
+)
 @pytest.mark.parametrize("stop_after", [1, 3])
 def test_a_stopped_run_with_expanded_data_or_early_stopping_continues_to_the_same_weights(change, stop_after):
     """The rotations' stream and early stopping's best weights are part of the saved state too."""
     import json
 
     rng = np.random.default_rng(11)
-    X, y = rng.uniform(0, 1, (48, 16)), rng.integers(0, 4, 48)          # 4 x 4 images
+    X, y = rng.uniform(0, 1, (48, 16)), rng.integers(0, 4, 48)  # 4 x 4 images
     val = rng.uniform(0, 1, (20, 16)), rng.integers(0, 4, 20)
-    config = nndl.TrainConfig(sizes=(16, 6, 4), epochs=4, mini_batch_size=10, eta=0.5, lmbda=1.0,
-                              seed=12).replace(**change)
+    config = nndl.TrainConfig(sizes=(16, 6, 4), epochs=4, mini_batch_size=10, eta=0.5, lmbda=1.0, seed=12).replace(
+        **change
+    )
     whole, h_whole = nndl.train(config, (X, y), val)
     calls = []
     part, h = nndl.train(config, (X, y), val, should_stop=lambda: calls.append(1) or len(calls) == stop_after)
-    if h.stopped != "interrupted":                                       # early stopping ended it first
+    if h.stopped != "interrupted":  # early stopping ended it first
         assert h.stopped == h_whole.stopped
         return
     saved = nndl.History.from_dict(json.loads(json.dumps(h.to_dict())))
@@ -300,7 +345,9 @@ def test_a_stalled_run_is_stopped_with_the_whole_advice(loud_data):
         r"training diverged in epoch 1: 100% of the neurons are saturated and [0-9]+\.[0-9]% of 20 training images "
         r"are right, near chance \(25%\) \(eta=1e\+06\): the steps were so large that the weights jumped to where the "
         r"neurons no longer learn; try a smaller learning rate eta \(the book uses 0\.5 with cross-entropy, 3\.0 with "
-        r"the quadratic cost\)", str(e.value)), str(e.value)
+        r"the quadratic cost\)",
+        str(e.value),
+    ), str(e.value)
 
 
 @pytest.mark.parametrize("rows, outputs, stalls", [(10, 2, True), (9, 2, False), (10, 1, False)])
@@ -318,23 +365,32 @@ def test_chance_level_needs_two_classes_and_ten_images(rows, outputs, stalls):
 
 def test_nan_weights_and_an_infinite_cost_are_stopped_with_the_whole_advice(loud_data):
     net = nndl.Network([6, 5, 4], init="large", rng=4)
-    with pytest.raises(nndl.DivergenceError, match=r"^training diverged in epoch 1: the weights became nan or infinite "
-                                                   r"\(eta=1e\+300\); try a smaller learning rate eta$"):
+    with pytest.raises(
+        nndl.DivergenceError,
+        match=r"^training diverged in epoch 1: the weights became nan or infinite "
+        r"\(eta=1e\+300\); try a smaller learning rate eta$",
+    ):
         nndl.sgd(net, loud_data, 3, 5, 1e300, rng=5)
     X, y = loud_data
     targets = np.zeros((20, 4))
     targets[np.arange(20), y] = 1e200
     net = nndl.Network([6, 5, 4], "quadratic", rng=4)
-    with pytest.raises(nndl.DivergenceError, match=r"^training diverged in epoch 1: the cost is inf; try a smaller "
-                                                   r"learning rate eta \(was 0\.5\)$"):
+    with pytest.raises(
+        nndl.DivergenceError,
+        match=r"^training diverged in epoch 1: the cost is inf; try a smaller "
+        r"learning rate eta \(was 0\.5\)$",
+    ):
         nndl.sgd(net, loud_data, 3, 5, 0.5, 0.0, (X, targets), rng=5, monitor_evaluation_cost=True)
 
 
 def test_what_needs_evaluation_data_says_so_word_for_word(loud_data):
     config = nndl.TrainConfig(sizes=(6, 5, 4), epochs=1, mini_batch_size=5)
     for change in (dict(schedule="halve"), dict(early_stopping=2)):
-        with pytest.raises(nndl.ConfigError, match=r"^the learning-rate schedule and early stopping decide on validation "
-                                                   r"accuracy: evaluation_data is needed, and it is None$"):
+        with pytest.raises(
+            nndl.ConfigError,
+            match=r"^the learning-rate schedule and early stopping decide on validation "
+            r"accuracy: evaluation_data is needed, and it is None$",
+        ):
             nndl.train(config.replace(**change), loud_data)
     with pytest.raises(nndl.ConfigError, match=r"^evaluation monitoring: evaluation_data is needed, and it is None$"):
         nndl.train(config, loud_data, monitor_evaluation_cost=True)
@@ -348,8 +404,9 @@ def test_the_schedule_watches_validation_accuracy_even_when_it_is_not_asked_for(
     rng = np.random.default_rng(9)
     train = rng.standard_normal((40, 6)), rng.integers(0, 4, 40)
     val = rng.standard_normal((20, 6)), rng.integers(0, 4, 20)
-    config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=3, mini_batch_size=5, lmbda=0.0, schedule="halve",
-                              schedule_patience=1)
+    config = nndl.TrainConfig(
+        sizes=tuple(SIZES), epochs=3, mini_batch_size=5, lmbda=0.0, schedule="halve", schedule_patience=1
+    )
     reports = []
     net, h = nndl.train(config, train, val, monitor_evaluation_accuracy=False, on_epoch=reports.append)
     assert len(h.evaluation_accuracy) == 3 and [r.seconds for r in reports] == h.epoch_seconds
@@ -361,7 +418,7 @@ def test_a_continued_history_gets_no_second_before_training_saturation():
     config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=2, mini_batch_size=5, lmbda=0.0)
     net, h = nndl.train(config, (X, y), (X, y), monitor_saturation=True)
     assert len(h.saturation) == 3
-    h.state = None                                                       # a history saved without its state
+    h.state = None  # a history saved without its state
     net, h = nndl.train(config, (X, y), (X, y), net=net, history=h, monitor_saturation=True)
     assert len(h.saturation) == 5 and h.epochs == 4
 
@@ -369,7 +426,7 @@ def test_a_continued_history_gets_no_second_before_training_saturation():
 def test_a_window_of_one_mini_batch_has_no_tables_of_earlier_steps():
     from nndl.engine.windowed import WindowWorkspace
 
-    one = WindowWorkspace([784, 30, 10], 100, np.float64, 0.999)          # 100 // 100 = one step a window
+    one = WindowWorkspace([784, 30, 10], 100, np.float64, 0.999)  # 100 // 100 = one step a window
     assert one.rows == 100 and one.G is None and one.D is None and one.earlier is None
     two = WindowWorkspace([784, 30, 10], 50, np.float64, 0.999)
     assert two.rows == 100 and two.G.shape == (100 * 100,) and two.D.shape == (100, 100)
@@ -392,7 +449,7 @@ def test_a_run_that_stopped_early_can_continue_without_early_stopping():
     config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=3, mini_batch_size=10, lmbda=0.0, early_stopping=5)
     calls = []
     net, h = nndl.train(config, (X, y), (X, y), should_stop=lambda: calls.append(1) or len(calls) == 2)
-    assert h.state["stopper"] is not None and h.epochs == 2             # stopped as epoch 2 ended
+    assert h.state["stopper"] is not None and h.epochs == 2  # stopped as epoch 2 ended
     net, h = nndl.train(config.replace(early_stopping=None, epochs=1), (X, y), (X, y), net=net, history=h)
     assert h.epochs == 3
 
@@ -412,15 +469,17 @@ def test_the_stall_message_gives_the_share_right_and_chance_for_this_network():
     with pytest.raises(nndl.DivergenceError) as e:
         nndl.sgd(net, (X, y), 100, 5, 1e6, 0.0, rng=5)
     right = 100 * net.accuracy((X, y)) / 30
-    assert f"% of the neurons are saturated and {right:.1f}% of 30 training images are right, near chance (33%)" \
-        in str(e.value)
+    assert f"% of the neurons are saturated and {right:.1f}% of 30 training images are right, near chance (33%)" in str(
+        e.value
+    )
 
 
 def test_fit_draws_from_the_configs_seeds_when_given_no_streams():
     rng = np.random.default_rng(20)
     X, y = rng.standard_normal((40, 6)), rng.integers(0, 4, 40)
-    config = nndl.TrainConfig(sizes=(6, 5, 5, 4), epochs=2, mini_batch_size=5, lmbda=0.0, seed=21, order_seed=22,
-                              dropout=0.3)                               # the dropout stream comes from seed
+    config = nndl.TrainConfig(
+        sizes=(6, 5, 5, 4), epochs=2, mini_batch_size=5, lmbda=0.0, seed=21, order_seed=22, dropout=0.3
+    )  # the dropout stream comes from seed
     sizes = [6, 5, 5, 4]
     a, b = nndl.Network(sizes, rng=0), nndl.Network(sizes, rng=0)
     nndl.fit(a, config, (X, y))
@@ -437,10 +496,13 @@ def test_nothing_is_monitored_unless_asked():
     h = nndl.sgd(nndl.Network(SIZES, rng=0), (X, y), 2, 5, 0.5)
     assert h.as_tuple() == ([], [], [], []) and h.saturation == []
     batches = []
-    _, h = nndl.train(nndl.TrainConfig(sizes=tuple(SIZES), epochs=2, mini_batch_size=5, lmbda=0.0), (X, y),
-                      on_batch=lambda done, total: batches.append((done, total)))
+    _, h = nndl.train(
+        nndl.TrainConfig(sizes=tuple(SIZES), epochs=2, mini_batch_size=5, lmbda=0.0),
+        (X, y),
+        on_batch=lambda done, total: batches.append((done, total)),
+    )
     assert h.as_tuple() == ([], [], [], []) and h.saturation == []
-    assert batches == [(8, 8), (8, 8)]                                   # 40 rows: one window an epoch
+    assert batches == [(8, 8), (8, 8)]  # 40 rows: one window an epoch
 
 
 def test_progress_comes_about_a_hundred_times_an_epoch_with_one_mini_batch_a_window():
@@ -460,7 +522,9 @@ def test_a_saved_best_that_does_not_fit_the_network_is_refused():
     net, h = nndl.train(config, (X, y), (X, y), should_stop=lambda: calls.append(1) or len(calls) == 4)
     assert h.state["best"] is not None
     h.state["best"] = h.state["best"][:1]
-    with pytest.raises(nndl.ConfigError, match=r"^the saved training state is not valid: best does not match the network$"):
+    with pytest.raises(
+        nndl.ConfigError, match=r"^the saved training state is not valid: best does not match the network$"
+    ):
         nndl.train(config, (X, y), (X, y), net=net, history=h)
 
 
@@ -469,8 +533,9 @@ def test_each_training_monitor_records_only_its_own_figure():
     X, y = rng.standard_normal((40, 6)), rng.integers(0, 4, 40)
     for flag, key in (("monitor_training_accuracy", "training_accuracy"), ("monitor_training_cost", "training_cost")):
         h = nndl.sgd(nndl.Network(SIZES, rng=0), (X, y), 2, 5, 0.5, **{flag: True})
-        recorded = {k for k in ("training_accuracy", "training_cost", "evaluation_accuracy", "evaluation_cost")
-                    if getattr(h, k)}
+        recorded = {
+            k for k in ("training_accuracy", "training_cost", "evaluation_accuracy", "evaluation_cost") if getattr(h, k)
+        }
         assert recorded == {key}
 
 
@@ -487,14 +552,13 @@ def test_epoch_seconds_are_the_durations_of_the_epochs():
 
 def test_a_stop_asked_after_the_last_window_of_the_last_epoch_is_a_finished_run():
     rng = np.random.default_rng(28)
-    X, y = rng.standard_normal((40, 6)), rng.integers(0, 4, 40)          # one window an epoch
+    X, y = rng.standard_normal((40, 6)), rng.integers(0, 4, 40)  # one window an epoch
     config = nndl.TrainConfig(sizes=tuple(SIZES), epochs=2, mini_batch_size=5, lmbda=0.0)
     calls = []
     net, h = nndl.train(config, (X, y), should_stop=lambda: calls.append(1) or len(calls) == 2)
     assert h.epochs == 2 and h.stopped is None
     whole, _ = nndl.train(config, (X, y))
     np.testing.assert_array_equal(net.weights[0], whole.weights[0])
-
 
 
 @pytest.mark.parametrize("n, m, calls", [(1020, 60, 17), (9000, 60, 150)])
@@ -529,7 +593,7 @@ def test_an_early_stopping_run_stopped_mid_epoch_continues_to_the_same_end():
     whole, h_whole = nndl.train(config, (X, y), val)
     assert h_whole.stopped.startswith("no improvement in 2 epochs") and h_whole.epochs >= 4
     calls = []
-    stop_at = 3 * (h_whole.epochs - 2) + 1                               # mid-epoch, after epochs with a watch
+    stop_at = 3 * (h_whole.epochs - 2) + 1  # mid-epoch, after epochs with a watch
     net, h = nndl.train(config, (X, y), val, should_stop=lambda: calls.append(1) or len(calls) == stop_at)
     assert h.stopped == "interrupted" and h.state["position"] == 100 and h.state["stopper"]["watch"]["best_epoch"]
     net, h = nndl.train(config.replace(epochs=config.epochs - h.epochs), (X, y), val, net=net, history=h)

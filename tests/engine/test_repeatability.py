@@ -24,7 +24,9 @@ def data():
 
 
 def config(**changes):
-    return nndl.TrainConfig(sizes=(6, 5, 4), epochs=3, mini_batch_size=7, eta=0.5, lmbda=0.5, seed=11).replace(**changes)
+    return nndl.TrainConfig(sizes=(6, 5, 4), epochs=3, mini_batch_size=7, eta=0.5, lmbda=0.5, seed=11).replace(
+        **changes
+    )
 
 
 def params(net):
@@ -38,8 +40,17 @@ def assert_all_equal(a, b):
 
 
 def test_the_same_seed_gives_identical_weights_and_history(data):
-    runs = [nndl.train(config(), data, data, monitor_training_cost=True, monitor_evaluation_cost=True,
-                       monitor_training_accuracy=True) for _ in range(2)]
+    runs = [
+        nndl.train(
+            config(),
+            data,
+            data,
+            monitor_training_cost=True,
+            monitor_evaluation_cost=True,
+            monitor_training_accuracy=True,
+        )
+        for _ in range(2)
+    ]
     (net_a, hist_a), (net_b, hist_b) = runs
     assert_all_equal(params(net_a), params(net_b))
     assert hist_a.as_tuple() == hist_b.as_tuple()
@@ -83,10 +94,17 @@ def recorder(monkeypatch):
     return rec
 
 
-@pytest.mark.parametrize("other", [
-    dict(cost="quadratic"), dict(lmbda=0.0), dict(lmbda=5.0), dict(eta=3.0), dict(cost="quadratic", lmbda=2.0),
-    dict(dtype="float32"),
-])
+@pytest.mark.parametrize(
+    "other",
+    [
+        dict(cost="quadratic"),
+        dict(lmbda=0.0),
+        dict(lmbda=5.0),
+        dict(eta=3.0),
+        dict(cost="quadratic", lmbda=2.0),
+        dict(dtype="float32"),
+    ],
+)
 def test_configs_differing_in_cost_lmbda_or_eta_share_weights_and_order(data, recorder, other):
     nndl.train(config(), data)
     nndl.train(config(**other), data)
@@ -132,7 +150,7 @@ def test_every_epoch_draws_a_new_order(data, recorder):
 def test_the_engine_trains_each_epoch_in_its_own_new_order(data):
     """The real loop against the per-example reference: two epochs in the stream's two orders
     match it, and the same order twice does not."""
-    from test_exactness import ref_sgd, REF_COSTS
+    from test_exactness import REF_COSTS, ref_sgd
 
     X, y = data
     pairs = [(x.reshape(-1, 1), np.eye(4)[t].reshape(-1, 1)) for x, t in zip(X, y)]
@@ -143,8 +161,9 @@ def test_the_engine_trains_each_epoch_in_its_own_new_order(data):
     net, _ = nndl.train(cfg, data)
     start = nndl.Network([6, 5, 4], rng=streams.init)
     w_new, _ = ref_sgd(start.weights, start.biases, REF_COSTS["cross-entropy"], pairs, 7, 0.5, 0.0, orders)
-    w_same, _ = ref_sgd(start.weights, start.biases, REF_COSTS["cross-entropy"], pairs, 7, 0.5, 0.0,
-                        [orders[0], orders[0]])
+    w_same, _ = ref_sgd(
+        start.weights, start.biases, REF_COSTS["cross-entropy"], pairs, 7, 0.5, 0.0, [orders[0], orders[0]]
+    )
     np.testing.assert_allclose(net.weights[0], w_new[0], rtol=0, atol=1e-12)
     assert np.abs(net.weights[0] - w_same[0]).max() > 1e-3
 

@@ -14,8 +14,8 @@ import pytest
 import nndl
 from nndl.config import training_streams
 from nndl.engine.rules import GradientDescent
-from nndl.engine.schedules import EarlyStopping, make_schedule
 from nndl.engine.runstate import RunState
+from nndl.engine.schedules import EarlyStopping, make_schedule
 from nndl.serialization import load_with_metadata
 
 SERIES = ("evaluation_accuracy", "evaluation_cost", "training_cost", "eta", "saturation")
@@ -23,7 +23,7 @@ SERIES = ("evaluation_accuracy", "evaluation_cost", "training_cost", "eta", "sat
 
 def data(seed=21):
     rng = np.random.default_rng(seed)
-    X = rng.uniform(0, 1, (230, 16))                                      # 4 x 4 images
+    X = rng.uniform(0, 1, (230, 16))  # 4 x 4 images
     X[X < 0.4] = 0.0
     return (X, rng.integers(0, 4, 230)), (rng.uniform(0, 1, (40, 16)), rng.integers(0, 4, 40))
 
@@ -31,25 +31,33 @@ def data(seed=21):
 MONITOR = dict(monitor_evaluation_cost=True, monitor_training_cost=True, monitor_saturation=True)
 
 
-@pytest.mark.parametrize("change", [
-    dict(), dict(dtype="float32"), dict(momentum=0.5, regularization="l1"), dict(dropout=0.3),
-    dict(expand="shifts", rotate=10.0), dict(schedule="halve", schedule_patience=1, early_stopping=2),
-], ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()) or "book")
-@pytest.mark.parametrize("stop_after", [1, 3, 7])                   # windows: mid-epoch, and at an epoch's end
+@pytest.mark.parametrize(
+    "change",
+    [
+        dict(),
+        dict(dtype="float32"),
+        dict(momentum=0.5, regularization="l1"),
+        dict(dropout=0.3),
+        dict(expand="shifts", rotate=10.0),
+        dict(schedule="halve", schedule_patience=1, early_stopping=2),
+    ],
+    ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()) or "book",
+)
+@pytest.mark.parametrize("stop_after", [1, 3, 7])  # windows: mid-epoch, and at an epoch's end
 def test_stopped_saved_loaded_and_continued_equals_the_unbroken_run_bit_for_bit(tmp_path, change, stop_after):
     train_data, val = data()
-    config = nndl.TrainConfig(sizes=(16, 7, 4), epochs=4, mini_batch_size=10, eta=0.5, lmbda=1.0, seed=5,
-                              **change)
+    config = nndl.TrainConfig(sizes=(16, 7, 4), epochs=4, mini_batch_size=10, eta=0.5, lmbda=1.0, seed=5, **change)
     whole, h_whole = nndl.train(config, train_data, val, **MONITOR)
     calls = []
-    part, h = nndl.train(config, train_data, val, should_stop=lambda: calls.append(1) or len(calls) == stop_after,
-                         **MONITOR)
-    if h.stopped != "interrupted":                                       # early stopping ended it first
+    part, h = nndl.train(
+        config, train_data, val, should_stop=lambda: calls.append(1) or len(calls) == stop_after, **MONITOR
+    )
+    if h.stopped != "interrupted":  # early stopping ended it first
         assert (h.stopped, h.epochs) == (h_whole.stopped, h_whole.epochs)
         return
     n = 230 * (5 if change.get("expand") == "shifts" else 1)
-    ends = [min(lo + 100, n) for lo in range(0, n, 100)] * 4              # where each window ends
-    assert h.state["position"] == ends[stop_after - 1] % n               # 0: stopped as an epoch ended
+    ends = [min(lo + 100, n) for lo in range(0, n, 100)] * 4  # where each window ends
+    assert h.state["position"] == ends[stop_after - 1] % n  # 0: stopped as an epoch ended
     path = nndl.save(part, tmp_path / "stopped.json", config=config, history=h)
     net, saved_config, saved_history = load_with_metadata(path)
     past = nndl.History.from_dict(saved_history)
@@ -71,19 +79,18 @@ def test_a_run_state_round_trips_through_its_state_dict():
     rule.velocity = [np.full(p.value.shape, 0.25, net.dtype) for p in net.params]
 
     def state(epoch=2):
-        return RunState(net, rule, make_schedule("halve", 0.5, 2), EarlyStopping(3), training_streams(4), 95, 30,
-                        epoch)
+        return RunState(net, rule, make_schedule("halve", 0.5, 2), EarlyStopping(3), training_streams(4), 95, 30, epoch)
 
     first = state()
     first.permutation()
-    order = first.permutation()                                          # the epoch in progress
+    order = first.permutation()  # the epoch in progress
     first.position = 60
     first.keep_best()
     d = first.state_dict()
     again = state()
     again.load_state_dict(d)
     assert again.state_dict() == d and again.position == 60
-    np.testing.assert_array_equal(again.permutation(), order)            # the same epoch's order again
+    np.testing.assert_array_equal(again.permutation(), order)  # the same epoch's order again
     assert [b.tolist() for b in again.best] == [p.value.tolist() for p in net.params]
     with pytest.raises(nndl.ConfigError, match=r"position 45 is not the start of a window in 95 rows"):
         state().load_state_dict({**d, "position": 45})
@@ -97,7 +104,7 @@ def test_a_state_saved_before_the_layers_still_continues():
     net = nndl.Network([6, 5, 3], rng=0)
     rule = GradientDescent(0.5, 1.0, 95)
     d = RunState(net, rule, make_schedule("halve", 0.5, 2), EarlyStopping(3), training_streams(4), 95, 30).state_dict()
-    old = [np.vstack([w.T, b.T]) + 1.0 for w, b in zip(net.weights, net.biases)]   # (n_in + 1, n_out)
+    old = [np.vstack([w.T, b.T]) + 1.0 for w, b in zip(net.weights, net.biases)]  # (n_in + 1, n_out)
     again = RunState(net, rule, make_schedule("halve", 0.5, 2), EarlyStopping(3), training_streams(4), 95, 30)
     again.load_state_dict({**d, "best": [P.tolist() for P in old]})
     expected = [a for w, b in zip(net.weights, net.biases) for a in (w + 1.0, b[:, 0] + 1.0)]
@@ -108,12 +115,23 @@ def test_a_state_saved_before_the_layers_still_continues():
         again.load_state_dict({**d, "best": [P.tolist() for P in old[:1]] + [[1.0]]})
 
 
-@pytest.mark.parametrize("field, net_kwargs, match", [
-    ("sizes", dict(sizes=[6, 4, 3]), r"^sizes: the config says \[6, 5, 3\], but the network given has \[6, 4, 3\]"),
-    ("cost", dict(cost="quadratic"), r"^cost: the config says 'cross-entropy', but the network given has 'quadratic'"),
-    ("activation", dict(activation="tanh"), r"^activation: the config says 'sigmoid', but the network given has 'tanh'"),
-    ("dtype", dict(dtype="float32"), r"^dtype: the config says 'float64', but the network given has 'float32'"),
-])
+@pytest.mark.parametrize(
+    "field, net_kwargs, match",
+    [
+        ("sizes", dict(sizes=[6, 4, 3]), r"^sizes: the config says \[6, 5, 3\], but the network given has \[6, 4, 3\]"),
+        (
+            "cost",
+            dict(cost="quadratic"),
+            r"^cost: the config says 'cross-entropy', but the network given has 'quadratic'",
+        ),
+        (
+            "activation",
+            dict(activation="tanh"),
+            r"^activation: the config says 'sigmoid', but the network given has 'tanh'",
+        ),
+        ("dtype", dict(dtype="float32"), r"^dtype: the config says 'float64', but the network given has 'float32'"),
+    ],
+)
 def test_fit_refuses_a_config_of_another_architecture_naming_the_field(field, net_kwargs, match):
     (X, y), _ = data()
     X = X[:, :6]
@@ -124,15 +142,21 @@ def test_fit_refuses_a_config_of_another_architecture_naming_the_field(field, ne
     with pytest.raises(nndl.ConfigError, match=match) as caught:
         nndl.fit(net, config, (X, y % 3))
     assert caught.value.field == field
-    assert all(np.array_equal(a, p.value) for a, p in zip(before, net.params))   # no step was taken
+    assert all(np.array_equal(a, p.value) for a, p in zip(before, net.params))  # no step was taken
 
 
 def test_fit_refuses_a_network_of_other_layers_than_the_config_describes():
     """Same sizes, cost, hidden activation (the first hidden layer's) and dtype, other layers."""
     (X, y), _ = data()
-    net = nndl.Network.stack((16,), [{"kind": "dense", "n": 7, "activation": "sigmoid"},
-                                     {"kind": "dense", "n": 5, "activation": "tanh"}, {"kind": "dense", "n": 4}],
-                             rng=0)
+    net = nndl.Network.stack(
+        (16,),
+        [
+            {"kind": "dense", "n": 7, "activation": "sigmoid"},
+            {"kind": "dense", "n": 5, "activation": "tanh"},
+            {"kind": "dense", "n": 4},
+        ],
+        rng=0,
+    )
     config = nndl.TrainConfig(sizes=(16, 7, 5, 4), epochs=1)
     with pytest.raises(nndl.ConfigError, match=r"^layers: the config says .* but the network given has") as caught:
         nndl.fit(net, config, (X, y))

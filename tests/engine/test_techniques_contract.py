@@ -32,7 +32,7 @@ def test_the_book_schedule_stops_after_seven_halvings_by_default():
     reason, epoch = None, 0
     while reason is None:
         epoch += 1
-        reason = schedule.epoch_ends(epoch, 0.9 if epoch == 1 else 0.5)   # never better than epoch 1
+        reason = schedule.epoch_ends(epoch, 0.9 if epoch == 1 else 0.5)  # never better than epoch 1
     assert schedule.halvings == [11, 21, 31, 41, 51, 61, 71] and epoch == 71
     assert schedule.eta == 0.5 / 128
     assert reason == "eta fell to 0.00390625 = eta0/128 after 7 halvings (epochs 11, 21, 31, 41, 51, 61, 71)"
@@ -43,13 +43,16 @@ def test_an_unknown_schedule_is_refused_naming_the_field_and_the_choices():
         make_schedule("bogus", 0.5)
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: ConstantSchedule(0.0), "eta must be a finite number > 0, got 0.0"),
-    (lambda: HalvingSchedule(-1.0), "eta must be a finite number > 0, got -1.0"),
-    (lambda: HalvingSchedule(0.5, patience=0), "schedule_patience must be an integer >= 1, got 0"),
-    (lambda: HalvingSchedule(0.5, divisor=0.5), "schedule_divisor must be a finite number >= 1, got 0.5"),
-    (lambda: EarlyStopping(0), "early_stopping must be an integer >= 1, got 0"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: ConstantSchedule(0.0), "eta must be a finite number > 0, got 0.0"),
+        (lambda: HalvingSchedule(-1.0), "eta must be a finite number > 0, got -1.0"),
+        (lambda: HalvingSchedule(0.5, patience=0), "schedule_patience must be an integer >= 1, got 0"),
+        (lambda: HalvingSchedule(0.5, divisor=0.5), "schedule_divisor must be a finite number >= 1, got 0.5"),
+        (lambda: EarlyStopping(0), "early_stopping must be an integer >= 1, got 0"),
+    ],
+)
 def test_each_part_refuses_a_value_out_of_bounds_naming_it(make, message):
     with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
         make()
@@ -88,8 +91,9 @@ def test_dropout_0_is_allowed_and_masks_come_in_the_networks_dtype(dtype):
 
 # --- expanded data and rotations, called directly ---------------------------------------------
 
-from nndl.augment import Augmenter, NoExpansion, ShiftExpansion, get_expansion, image_side, rotate_rows  # noqa: E402
 from reference_techniques import expand_like_expand_mnist, rotate_rows_bilinear  # noqa: E402
+
+from nndl.augment import Augmenter, NoExpansion, ShiftExpansion, get_expansion, image_side, rotate_rows  # noqa: E402
 
 
 def test_an_unknown_expansion_is_refused_naming_the_field_and_the_choices():
@@ -100,17 +104,23 @@ def test_an_unknown_expansion_is_refused_naming_the_field_and_the_choices():
 def test_the_smallest_square_image_is_2_by_2():
     assert image_side(4, "rotate") == 2 and image_side(784, "rotate") == 28
     for n_in in (1, 8, 785):
-        with pytest.raises(ConfigError, match=rf"^rotate needs square images \(such as 784 = 28 x 28 inputs\); "
-                                              rf"the network has {n_in} inputs$"):
+        with pytest.raises(
+            ConfigError,
+            match=rf"^rotate needs square images \(such as 784 = 28 x 28 inputs\); "
+            rf"the network has {n_in} inputs$",
+        ):
             image_side(n_in, "rotate")
 
 
-@pytest.mark.parametrize("call, what", [
-    (lambda: rotate_rows(np.ones((2, 8)), np.zeros(2)), "rotate"),
-    (lambda: Augmenter("none", 5.0, 3, 8, np.random.default_rng(0)), "rotate"),
-    (lambda: Augmenter("shifts", 0.0, 3, 8, None), "expand='shifts'"),
-    (lambda: ShiftExpansion.gather(np.ones((3, 8)), np.arange(5), np.empty((5, 8))), "expand='shifts'"),
-])
+@pytest.mark.parametrize(
+    "call, what",
+    [
+        (lambda: rotate_rows(np.ones((2, 8)), np.zeros(2)), "rotate"),
+        (lambda: Augmenter("none", 5.0, 3, 8, np.random.default_rng(0)), "rotate"),
+        (lambda: Augmenter("shifts", 0.0, 3, 8, None), "expand='shifts'"),
+        (lambda: ShiftExpansion.gather(np.ones((3, 8)), np.arange(5), np.empty((5, 8))), "expand='shifts'"),
+    ],
+)
 def test_rotations_and_shifts_name_themselves_when_the_images_are_not_square(call, what):
     with pytest.raises(ConfigError, match=f"^{re.escape(what)} needs square images"):
         call()
@@ -148,7 +158,7 @@ def test_rotations_take_angles_in_any_dtype_and_turn_in_float64():
 def test_a_window_without_some_shift_still_gets_every_other_shift():
     """Rows of kinds 0, 2 and 4 only (none shifted down or right): each is still its own shift."""
     images = _inked(4, 28)
-    idx = np.array([0, 2, 4, 7, 10, 12, 19, 17])                          # kinds 0, 2, 4, 2, 0, 2, 4, 2
+    idx = np.array([0, 2, 4, 7, 10, 12, 19, 17])  # kinds 0, 2, 4, 2, 0, 2, 4, 2
     out = np.full((len(idx), 784), np.nan)
     ShiftExpansion.gather(images, idx, out)
     np.testing.assert_array_equal(out, expand_like_expand_mnist(images)[idx])
@@ -159,7 +169,7 @@ def test_float32_images_are_gathered_through_the_stage_into_float64_rows(expansi
     """The loop's float32-images-for-a-float64-network path: gathered in float32 into ``stage``
     (longer than the window), widened exactly into ``out``."""
     images = _inked(6, 28).astype(np.float32)
-    idx = np.array([5, 0, 3, 3]) * expansion.factor                     # kind 0 rows: the images themselves
+    idx = np.array([5, 0, 3, 3]) * expansion.factor  # kind 0 rows: the images themselves
     stage = np.full((10, 784), np.nan, np.float32)
     out = np.full((4, 784), np.nan)
     expansion.gather(images, idx, out, stage)
@@ -177,5 +187,4 @@ def test_the_augmenter_passes_the_stage_on_and_rotates_what_it_gathered():
     np.testing.assert_allclose(out, want, rtol=0, atol=1e-12)
     assert aug.n == 6 and not aug.identity
     np.testing.assert_array_equal(aug.images(idx), idx)
-    np.testing.assert_array_equal(Augmenter("shifts", 0.0, 6, 784, None).images(np.array([0, 4, 5, 29])),
-                                  [0, 0, 1, 5])
+    np.testing.assert_array_equal(Augmenter("shifts", 0.0, 6, 784, None).images(np.array([0, 4, 5, 29])), [0, 0, 1, 5])

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference_techniques import Reference, dropout_masks, expand_like_expand_mnist, rotate_rows_bilinear
 
 import nndl
 from nndl.engine.training import History
-from reference_techniques import Reference, dropout_masks, expand_like_expand_mnist, rotate_rows_bilinear
 
 RTOL = 1e-13  # the README's figure (measured here: 1.3e-14 at worst; docs/testing.md)
 N, M, EPOCHS = 130, 25, 2
@@ -32,7 +32,7 @@ def rel_err(a, b) -> float:
 
 def data(n=N, n_in=SIZES[0], n_out=SIZES[-1], seed=0):
     rng = np.random.default_rng(seed)
-    X = rng.uniform(0, 1, (n, n_in)) * (rng.random((n, n_in)) < 0.6)   # some zeros, as MNIST
+    X = rng.uniform(0, 1, (n, n_in)) * (rng.random((n, n_in)) < 0.6)  # some zeros, as MNIST
     return X, rng.integers(0, n_out, n)
 
 
@@ -45,28 +45,28 @@ def reference_run(config, X, y, images_of=None, rows_of=None):
 
     ``images_of(v)``/``rows_of(idx, rng)``: how virtual rows map to inputs (expanded data)."""
     streams = nndl.training_streams(config.seed, config.order_seed)
-    start = nndl.Network(config.sizes, config.cost, init=config.init, activation=config.activation,
-                         rng=streams.init)
-    ref = Reference(start.weights, start.biases, config.activation, config.cost, config.regularization,
-                    config.momentum)
+    start = nndl.Network(config.sizes, config.cost, init=config.init, activation=config.activation, rng=streams.init)
+    ref = Reference(start.weights, start.biases, config.activation, config.cost, config.regularization, config.momentum)
     n_virtual = len(X) if images_of is None else images_of
     n_out = config.sizes[-1]
     window = min(max(1, 100 // config.mini_batch_size) * config.mini_batch_size, n_virtual)
     for _ in range(config.epochs):
         order = streams.order.permutation(n_virtual)
         for lo in range(0, n_virtual, window):
-            idx = order[lo:lo + window]
+            idx = order[lo : lo + window]
             if rows_of is None:
                 pairs = columns(X[idx], y[idx], n_out)
             else:
                 inputs, labels = rows_of(idx, streams.augment)
                 pairs = columns(inputs, labels, n_out)
-            masks = (dropout_masks(streams.dropout, config.dropout, config.sizes[1:-1], len(idx))
-                     if config.dropout else None)
+            masks = (
+                dropout_masks(streams.dropout, config.dropout, config.sizes[1:-1], len(idx)) if config.dropout else None
+            )
             for k in range(0, len(idx), config.mini_batch_size):
                 part = slice(k, k + config.mini_batch_size)
-                ref.update_mini_batch(pairs[part], config.eta, config.lmbda, n_virtual,
-                                      None if masks is None else masks[part])
+                ref.update_mini_batch(
+                    pairs[part], config.eta, config.lmbda, n_virtual, None if masks is None else masks[part]
+                )
     return ref
 
 
@@ -89,8 +89,9 @@ TECHNIQUES = {
     "dropout 0.3 with momentum (one mini-batch at a time)": dict(dropout=0.3, momentum=0.6, eta=0.2),
     "tanh neurons": dict(activation="tanh", eta=0.2),
     "ReLU neurons, He init": dict(activation="relu", init="he", eta=0.1),
-    "ReLU + softmax + dropout + L1 + momentum": dict(activation="relu", init="he", cost="log-likelihood",
-                                                     dropout=0.2, regularization="l1", momentum=0.7, eta=0.05),
+    "ReLU + softmax + dropout + L1 + momentum": dict(
+        activation="relu", init="he", cost="log-likelihood", dropout=0.2, regularization="l1", momentum=0.7, eta=0.05
+    ),
     "float32 data, mini-batch 1": dict(mini_batch_size=1, eta=0.1),
 }
 
@@ -130,7 +131,7 @@ def test_dropout_has_its_own_stream_and_repeats_exactly():
     cfg = BASE.replace(dropout=0.5, epochs=0)
     a, _ = nndl.train(cfg, (X, y))
     b, _ = nndl.train(BASE.replace(epochs=0), (X, y))
-    np.testing.assert_array_equal(a.weights[0], b.weights[0])          # same start
+    np.testing.assert_array_equal(a.weights[0], b.weights[0])  # same start
     one, _ = nndl.train(cfg.replace(epochs=1), (X, y))
     two, _ = nndl.train(cfg.replace(epochs=1), (X, y))
     np.testing.assert_array_equal(one.weights[0], two.weights[0])
@@ -156,7 +157,7 @@ def test_the_shifts_are_expand_mnist_rows(mnist_arrays):
     from nndl.augment import ShiftExpansion
 
     images = mnist_arrays.train_X[:7]
-    expanded = expand_like_expand_mnist(images)                          # (35, 784)
+    expanded = expand_like_expand_mnist(images)  # (35, 784)
     idx = np.random.default_rng(0).permutation(35)
     out = np.empty((35, 784))
     ShiftExpansion.gather(images, idx, out)
@@ -164,9 +165,10 @@ def test_the_shifts_are_expand_mnist_rows(mnist_arrays):
 
 
 def test_training_on_shifts_equals_the_reference_on_the_expanded_set(mnist_arrays):
-    images, labels = mnist_arrays.train_X[:26], mnist_arrays.train_y[:26]   # 130 virtual rows
-    config = nndl.TrainConfig(sizes=(784, 7, 10), epochs=2, mini_batch_size=M, eta=0.5, lmbda=2.0, seed=5,
-                              expand="shifts")
+    images, labels = mnist_arrays.train_X[:26], mnist_arrays.train_y[:26]  # 130 virtual rows
+    config = nndl.TrainConfig(
+        sizes=(784, 7, 10), epochs=2, mini_batch_size=M, eta=0.5, lmbda=2.0, seed=5, expand="shifts"
+    )
     expanded = expand_like_expand_mnist(images)
     net, _ = nndl.train(config, (images, labels))
     ref = reference_run(config, expanded, np.repeat(labels, 5))
@@ -186,8 +188,9 @@ def test_rotations_equal_a_pixel_by_pixel_rotation(mnist_arrays):
 
 def test_training_with_shifts_and_rotations_equals_the_reference(mnist_arrays):
     images, labels = mnist_arrays.train_X[:26], mnist_arrays.train_y[:26]
-    config = nndl.TrainConfig(sizes=(784, 7, 10), epochs=2, mini_batch_size=M, eta=0.5, lmbda=2.0, seed=6,
-                              expand="shifts", rotate=15.0)
+    config = nndl.TrainConfig(
+        sizes=(784, 7, 10), epochs=2, mini_batch_size=M, eta=0.5, lmbda=2.0, seed=6, expand="shifts", rotate=15.0
+    )
     expanded = expand_like_expand_mnist(images)
 
     def rows_of(idx, rng):
@@ -228,8 +231,16 @@ def test_the_halving_schedule_decides_on_validation_accuracy_exactly_as_the_book
 def test_the_schedule_in_training_halves_eta_and_stops(mnist_arrays):
     train = (mnist_arrays.train_X[:300], mnist_arrays.train_y[:300])
     val = (mnist_arrays.test_X[:100], mnist_arrays.test_y[:100])
-    config = nndl.TrainConfig(sizes=(784, 10, 10), epochs=60, eta=0.5, lmbda=0.1, seed=1, schedule="halve",
-                              schedule_patience=2, schedule_divisor=8)
+    config = nndl.TrainConfig(
+        sizes=(784, 10, 10),
+        epochs=60,
+        eta=0.5,
+        lmbda=0.1,
+        seed=1,
+        schedule="halve",
+        schedule_patience=2,
+        schedule_divisor=8,
+    )
     net, h = nndl.train(config, train, val)
     assert h.stopped.startswith("eta fell to 0.0625 = eta0/8 after 3 halvings")
     assert h.epochs < 60 and len(h.eta) == h.epochs == len(h.evaluation_accuracy)
@@ -253,12 +264,12 @@ def test_early_stopping_restores_the_best_epochs_weights_and_says_which(mnist_ar
     config = nndl.TrainConfig(sizes=(784, 10, 10), epochs=80, eta=2.0, lmbda=0.0, seed=2, early_stopping=3)
     net, h = nndl.train(config, train, val)
     acc = h.evaluation_accuracy
-    best = int(np.argmax(acc)) + 1                                       # the first epoch of the best
+    best = int(np.argmax(acc)) + 1  # the first epoch of the best
     assert h.best_epoch == best and h.epochs == best + 3
     assert h.stopped == f"no improvement in 3 epochs; the best validation accuracy came from epoch {best}"
     assert net.accuracy(val) == max(acc) and acc[-1] < max(acc) or acc[-1] == max(acc)
     again, _ = nndl.train(config.replace(epochs=best, early_stopping=None), train, val)
-    np.testing.assert_array_equal(net.weights[0], again.weights[0])     # exactly the best epoch's weights
+    np.testing.assert_array_equal(net.weights[0], again.weights[0])  # exactly the best epoch's weights
 
 
 def test_the_schedule_and_early_stopping_need_validation_data():
@@ -270,8 +281,10 @@ def test_the_schedule_and_early_stopping_need_validation_data():
 # --- an interrupted run continues exactly ---------------------------------------------------
 
 
-@pytest.mark.parametrize("change", [{}, dict(dropout=0.4, momentum=0.5, eta=0.2),
-                                    dict(regularization="l1", schedule="halve", schedule_patience=1)])
+@pytest.mark.parametrize(
+    "change",
+    [{}, dict(dropout=0.4, momentum=0.5, eta=0.2), dict(regularization="l1", schedule="halve", schedule_patience=1)],
+)
 @pytest.mark.parametrize("stop_after", [1, 2, 3, 4])  # 2 windows an epoch: mid-epoch and at its end
 def test_a_run_stopped_between_windows_continues_to_the_same_weights(change, stop_after):
     X, y = data(seed=7)
@@ -283,13 +296,13 @@ def test_a_run_stopped_between_windows_continues_to_the_same_weights(change, sto
 
     def stop():
         calls.append(1)
-        return len(calls) == stop_after                                  # after that many windows
+        return len(calls) == stop_after  # after that many windows
 
     part, h = nndl.train(config, (X, y), val, should_stop=stop)
     assert h.stopped == "interrupted" and h.state is not None
     done = h.epochs
     rest = config.replace(epochs=config.epochs - done)
-    state_json = __import__("json").loads(__import__("json").dumps(h.to_dict()))   # as a model file keeps it
+    state_json = __import__("json").loads(__import__("json").dumps(h.to_dict()))  # as a model file keeps it
     resumed, h2 = nndl.train(rest, (X, y), val, net=part, history=History.from_dict(state_json))
     assert h2.epochs == 3 and h2.stopped is None
     for a, b in zip(resumed.weights + resumed.biases, whole.weights + whole.biases):
@@ -307,9 +320,9 @@ def test_saturation_is_recorded_before_training_and_after_each_epoch(mnist_array
     net, h = nndl.train(config, train, val, monitor_saturation=True)
     assert len(h.saturation) == 4 and all(len(s) == 1 for s in h.saturation)
     a = nndl.Sigmoid.fn(val[0] @ net.weights[0].T + net.biases[0].T)
-    direct = float(np.mean(a * (1 - a) < 0.01))                          # sigma'(z) < 0.01
+    direct = float(np.mean(a * (1 - a) < 0.01))  # sigma'(z) < 0.01
     assert h.saturation[-1][0] == pytest.approx(direct, abs=1e-12)
     start = nndl.Network(config.sizes, init="large", rng=nndl.training_streams(0).init)
     a0 = nndl.Sigmoid.fn(val[0] @ start.weights[0].T + start.biases[0].T)
     assert h.saturation[0][0] == pytest.approx(float(np.mean(a0 * (1 - a0) < 0.01)), abs=1e-12)
-    assert h.saturation[0][0] > 0.3                                      # N(0, 1) weights: much saturated
+    assert h.saturation[0][0] > 0.3  # N(0, 1) weights: much saturated

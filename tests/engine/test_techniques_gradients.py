@@ -18,18 +18,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_gradients import H, assert_backprop_matches_differences, assert_gradient_close, central_difference
 
 import nndl
 from nndl.engine.rules import GradientDescent
-from test_gradients import H, assert_backprop_matches_differences, assert_gradient_close, central_difference
 
 SIZES = [6, 5, 5, 4]  # two hidden layers: the hidden neurons and dropout act twice
 
 
 def batch(m: int, seed: int):
     rng = np.random.default_rng(seed)
-    X = rng.uniform(-1, 1, (m, SIZES[0]))                                 # (m, n_in)
-    T = np.eye(SIZES[-1])[rng.integers(SIZES[-1], size=m)]                # (m, n_out) one-hot
+    X = rng.uniform(-1, 1, (m, SIZES[0]))  # (m, n_in)
+    T = np.eye(SIZES[-1])[rng.integers(SIZES[-1], size=m)]  # (m, n_out) one-hot
     return X, T
 
 
@@ -38,8 +38,8 @@ def batch(m: int, seed: int):
 def test_backprop_through_tanh_and_relu_hidden_neurons(activation, init, cost):
     net = nndl.Network(SIZES, cost, init=init, activation=activation, rng=7)
     rng = np.random.default_rng(8)
-    x = rng.uniform(-1, 1, (SIZES[0], 1))                                 # (n_in, 1)
-    y = np.eye(SIZES[-1])[[2]].T                                          # (n_out, 1)
+    x = rng.uniform(-1, 1, (SIZES[0], 1))  # (n_in, 1)
+    y = np.eye(SIZES[-1])[[2]].T  # (n_out, 1)
     z = [x.T]
     for w, b in zip(net.weights[:-1], net.biases[:-1]):
         zl = z[-1] @ w.T + b.T
@@ -53,7 +53,7 @@ def masked_cost(net, X, T, masks) -> float:
     multiplied by its mask (m, n_l): what a dropout step differentiates."""
     a = X
     for l, (w, b) in enumerate(zip(net.weights, net.biases)):
-        a = net.activations_of(l).fn(a @ w.T + b.T)                      # (m, n_{l+1})
+        a = net.activations_of(l).fn(a @ w.T + b.T)  # (m, n_{l+1})
         if masks[l + 1] is not None:
             a = a * masks[l + 1]
     return float(net.cost.fn(a, T))
@@ -69,13 +69,12 @@ def test_the_dropout_gradient_is_that_of_the_masked_network(activation, init):
     assert all((k == 0).any() and (k > 0).any() for k in masks[1:-1]), "the mask must drop and keep"
 
     net.gradients(X, T, 1.0, masks)
-    gw = [layer.params[0].grad.copy() for layer in net.layers]            # (n_out, n_in) each
-    gb = [layer.params[1].grad.copy() for layer in net.layers]            # (n_out,) each
+    gw = [layer.params[0].grad.copy() for layer in net.layers]  # (n_out, n_in) each
+    gb = [layer.params[1].grad.copy() for layer in net.layers]  # (n_out,) each
 
     for l in range(len(SIZES) - 1):
         assert_gradient_close(gw[l], central_difference(lambda: masked_cost(net, X, T, masks), net.weights[l]))
-        assert_gradient_close(gb[l], central_difference(lambda: masked_cost(net, X, T, masks),
-                                                        net.biases[l])[:, 0])
+        assert_gradient_close(gb[l], central_difference(lambda: masked_cost(net, X, T, masks), net.biases[l])[:, 0])
 
 
 def objective(net, X, T, lmbda, n, regularizer) -> float:
@@ -85,15 +84,14 @@ def objective(net, X, T, lmbda, n, regularizer) -> float:
 
 def one_step(net, rule, X, T):
     ws = rule.workspace(net, len(X))
-    ws.X[:len(X)] = X
-    ws.T[:len(X)] = T
+    ws.X[: len(X)] = X
+    ws.T[: len(X)] = T
     rule.step(net, ws, len(X))
 
 
 def numeric_gradient(net, X, T, lmbda, n, regularizer):
     f = lambda: objective(net, X, T, lmbda, n, regularizer)  # noqa: E731
-    return ([central_difference(f, w) for w in net.weights],
-            [central_difference(f, b) for b in net.biases])
+    return ([central_difference(f, w) for w in net.weights], [central_difference(f, b) for b in net.biases])
 
 
 def test_an_l1_step_descends_the_gradient_of_the_l1_cost():
@@ -124,10 +122,10 @@ def test_momentum_steps_follow_the_velocity_of_the_gradient(mu):
     g0 = sum(numeric_gradient(net, X, T, lmbda, n, rule.regularizer), [])
     one_step(net, rule, X, T)
     w1 = params()
-    for p0, p1, g in zip(w0, w1, g0):                                     # v = -eta g0
+    for p0, p1, g in zip(w0, w1, g0):  # v = -eta g0
         assert_gradient_close((p0 - p1) / eta, g)
 
     g1 = sum(numeric_gradient(net, X, T, lmbda, n, rule.regularizer), [])
     one_step(net, rule, X, T)
-    for p0, p1, p2, g in zip(w0, w1, params(), g1):                       # v = mu (w1 - w0) - eta g1
+    for p0, p1, p2, g in zip(w0, w1, params(), g1):  # v = mu (w1 - w0) - eta g1
         assert_gradient_close((mu * (p1 - p0) - (p2 - p1)) / eta, g)

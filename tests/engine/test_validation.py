@@ -45,12 +45,14 @@ def assert_refused(net, match, *args, **kwargs):
 
 def test_inputs_of_the_wrong_size(net, data):
     X, y = data
-    assert_refused(net, r"training_data: each input must have 6 values .*got inputs of shape \(5,\)",
-                   (X[:, :5], y), 1, 4, 0.5)
+    assert_refused(
+        net, r"training_data: each input must have 6 values .*got inputs of shape \(5,\)", (X[:, :5], y), 1, 4, 0.5
+    )
     book = [(x.reshape(7, 1), int(t)) for x, t in zip(np.hstack([X, X[:, :1]]), y)]
     assert_refused(net, r"training_data: each input must have 6 values", book, 1, 4, 0.5)
-    assert_refused(net, r"evaluation_data: each input must have 6 values", data, 1, 4, 0.5,
-                   evaluation_data=(X[:, :3], y))
+    assert_refused(
+        net, r"evaluation_data: each input must have 6 values", data, 1, 4, 0.5, evaluation_data=(X[:, :3], y)
+    )
 
 
 def test_inputs_of_different_sizes(net):
@@ -66,8 +68,16 @@ def test_a_label_outside_the_outputs(net, data, bad):
     assert_refused(net, rf"training_data: label {bad} at index 5 is outside 0\.\.3", (X, y), 1, 4, 0.5)
     pairs = [(x.reshape(6, 1), int(t)) for x, t in zip(X, y)]
     assert_refused(net, rf"label {bad} at index 5 is outside 0\.\.3", pairs, 1, 4, 0.5)
-    assert_refused(net, rf"evaluation_data: label {bad} at index 5", data, 1, 4, 0.5, evaluation_data=pairs,
-                   monitor_evaluation_accuracy=True)
+    assert_refused(
+        net,
+        rf"evaluation_data: label {bad} at index 5",
+        data,
+        1,
+        4,
+        0.5,
+        evaluation_data=pairs,
+        monitor_evaluation_accuracy=True,
+    )
 
 
 @pytest.mark.parametrize("bad, shown", [(np.inf, "inf"), (1e30, "1e+30"), (4.0, "4.0"), (-2.0, "-2.0")])
@@ -89,14 +99,17 @@ def test_labels_that_are_not_integers(net, data):
     assert_refused(net, r"labels must be integers", (X, np.full(12, np.nan)), 1, 4, 0.5)
 
 
-@pytest.mark.parametrize("empty", [[], (), zip(), (np.empty((0, 6)), np.empty(0, int))], ids=["list", "tuple", "zip", "arrays"])
+@pytest.mark.parametrize(
+    "empty", [[], (), zip(), (np.empty((0, 6)), np.empty(0, int))], ids=["list", "tuple", "zip", "arrays"]
+)
 def test_empty_training_data(net, empty):
     assert_refused(net, r"training_data is empty: it needs at least one example", empty, 1, 4, 0.5)
 
 
 def test_empty_evaluation_data(net, data):
-    assert_refused(net, r"evaluation_data is empty", data, 1, 4, 0.5, evaluation_data=[],
-                   monitor_evaluation_accuracy=True)
+    assert_refused(
+        net, r"evaluation_data is empty", data, 1, 4, 0.5, evaluation_data=[], monitor_evaluation_accuracy=True
+    )
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
@@ -105,8 +118,16 @@ def test_non_finite_inputs(net, data, bad):
     X = X.copy()
     X[3, 2] = bad
     assert_refused(net, r"training_data: inputs contain nan or infinite values", (X, y), 1, 4, 0.5)
-    assert_refused(net, r"evaluation_data: inputs contain nan or infinite values", data, 1, 4, 0.5,
-                   evaluation_data=(X, y), monitor_evaluation_cost=True)
+    assert_refused(
+        net,
+        r"evaluation_data: inputs contain nan or infinite values",
+        data,
+        1,
+        4,
+        0.5,
+        evaluation_data=(X, y),
+        monitor_evaluation_cost=True,
+    )
 
 
 def test_non_finite_targets(net, data):
@@ -129,11 +150,14 @@ def test_a_bare_pair_is_refused_with_the_fix():
     """(x, y) on its own - one example, not a list - reads as neither format: say what to pass."""
     net = nndl.Network([2, 3, 2], rng=0)
     x, y = np.array([[0.5], [0.25]]), np.array([[1.0], [0.0]])
-    with pytest.raises(ConfigError, match=r"data is one \(x, y\) pair, x a column of 2 values; pass a list "
-                                          r"of pairs, \[\(x, y\)\]"):
+    with pytest.raises(
+        ConfigError,
+        match=r"data is one \(x, y\) pair, x a column of 2 values; pass a list "
+        r"of pairs, \[\(x, y\)\]",
+    ):
         net.examples((x, y))
-    assert net.examples([(x, y)]).X.tolist() == [[0.5, 0.25]]               # the list of it is fine
-    assert net.examples((x.T, [0])).X.tolist() == [[0.5, 0.25]]             # and so is (X, y) with X a row
+    assert net.examples([(x, y)]).X.tolist() == [[0.5, 0.25]]  # the list of it is fine
+    assert net.examples((x.T, [0])).X.tolist() == [[0.5, 0.25]]  # and so is (X, y) with X a row
 
 
 # --- the hyperparameters -------------------------------------------------------------------
@@ -173,8 +197,16 @@ def test_a_monitor_flag_without_evaluation_data_is_named_alone(net, data, flag):
 
 
 def test_both_monitor_flags_without_evaluation_data(net, data):
-    assert_refused(net, r"^monitor_evaluation_cost and monitor_evaluation_accuracy=True need evaluation_data",
-                   data, 1, 4, 0.5, monitor_evaluation_cost=True, monitor_evaluation_accuracy=True)
+    assert_refused(
+        net,
+        r"^monitor_evaluation_cost and monitor_evaluation_accuracy=True need evaluation_data",
+        data,
+        1,
+        4,
+        0.5,
+        monitor_evaluation_cost=True,
+        monitor_evaluation_accuracy=True,
+    )
 
 
 def test_network2_SGD_checks_before_training(capsys):
@@ -197,14 +229,21 @@ def test_network2_SGD_checks_before_training(capsys):
 
 
 def test_unknown_names_list_the_valid_ones():
-    with pytest.raises(ConfigError, match=r"unknown cost 'softmax'; valid costs are: 'quadratic', 'cross-entropy', "
-                                          r"'log-likelihood'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown cost 'softmax'; valid costs are: 'quadratic', 'cross-entropy', "
+        r"'log-likelihood'",
+    ):
         nndl.Network(SIZES, "softmax")
-    with pytest.raises(ConfigError, match=r"unknown initializer 'xavier'; valid initializers are: 'default', 'large', 'he'"):
+    with pytest.raises(
+        ConfigError, match=r"unknown initializer 'xavier'; valid initializers are: 'default', 'large', 'he'"
+    ):
         nndl.Network(SIZES, init="xavier")
     with pytest.raises(ConfigError, match=r"unknown dtype 'float16'; valid dtypes are: 'float64', 'float32'"):
         nndl.Network(SIZES, dtype="float16")
-    with pytest.raises(ConfigError, match=r"unknown activation 'softplus'; valid activations are: 'sigmoid', 'tanh', 'relu'"):
+    with pytest.raises(
+        ConfigError, match=r"unknown activation 'softplus'; valid activations are: 'sigmoid', 'tanh', 'relu'"
+    ):
         nndl.Network(SIZES, activation="softplus")
 
 
@@ -214,23 +253,26 @@ def test_bad_sizes(sizes):
         nndl.Network(sizes)
 
 
-@pytest.mark.parametrize("field, value, match", [
-    ("cost", "hinge", r"unknown cost 'hinge'; valid costs are: 'quadratic', 'cross-entropy'"),
-    ("init", "zeros", r"unknown initializer 'zeros'; valid initializers are: 'default', 'large'"),
-    ("dtype", "int8", r"unknown dtype 'int8'; valid dtypes are: 'float64', 'float32'"),
-    ("activation", "softmax", r"unknown activation 'softmax'"),
-    ("sizes", (784,), r"sizes must be a list of at least 2 positive integers"),
-    ("epochs", -1, r"epochs must be an integer >= 0, got -1"),
-    ("mini_batch_size", 0, r"mini_batch_size must be an integer >= 1, got 0"),
-    ("mini_batch_size", 2.5, r"mini_batch_size must be an integer >= 1, got 2.5"),
-    ("mini_batch_size", True, r"mini_batch_size must be an integer >= 1, got True"),
-    ("eta", 0.0, r"eta must be a finite number > 0, got 0.0"),
-    ("eta", math.nan, r"eta must be a finite number > 0, got nan"),
-    ("eta", math.inf, r"eta must be a finite number > 0, got inf"),
-    ("lmbda", -1.0, r"lmbda must be a finite number >= 0, got -1.0"),
-    ("seed", -1, r"seed must be an integer >= 0, got -1"),
-    ("order_seed", 1.5, r"order_seed must be an integer >= 0, got 1.5"),
-])
+@pytest.mark.parametrize(
+    "field, value, match",
+    [
+        ("cost", "hinge", r"unknown cost 'hinge'; valid costs are: 'quadratic', 'cross-entropy'"),
+        ("init", "zeros", r"unknown initializer 'zeros'; valid initializers are: 'default', 'large'"),
+        ("dtype", "int8", r"unknown dtype 'int8'; valid dtypes are: 'float64', 'float32'"),
+        ("activation", "softmax", r"unknown activation 'softmax'"),
+        ("sizes", (784,), r"sizes must be a list of at least 2 positive integers"),
+        ("epochs", -1, r"epochs must be an integer >= 0, got -1"),
+        ("mini_batch_size", 0, r"mini_batch_size must be an integer >= 1, got 0"),
+        ("mini_batch_size", 2.5, r"mini_batch_size must be an integer >= 1, got 2.5"),
+        ("mini_batch_size", True, r"mini_batch_size must be an integer >= 1, got True"),
+        ("eta", 0.0, r"eta must be a finite number > 0, got 0.0"),
+        ("eta", math.nan, r"eta must be a finite number > 0, got nan"),
+        ("eta", math.inf, r"eta must be a finite number > 0, got inf"),
+        ("lmbda", -1.0, r"lmbda must be a finite number >= 0, got -1.0"),
+        ("seed", -1, r"seed must be an integer >= 0, got -1"),
+        ("order_seed", 1.5, r"order_seed must be an integer >= 0, got 1.5"),
+    ],
+)
 def test_train_config_checks_every_field(field, value, match):
     with pytest.raises(ConfigError, match=match):
         nndl.TrainConfig(**{field: value})

@@ -38,8 +38,10 @@ def ref_step(weights, biases, quadratic, X, Y, eta, lmbda, n):
             if l:
                 delta = (weights[l].T @ delta) * acts[l] * (1 - acts[l])
     m = len(X)
-    return ([(1 - eta * lmbda / n) * w - (eta / m) * g for w, g in zip(weights, nw)],
-            [b - (eta / m) * g for b, g in zip(biases, nb)])
+    return (
+        [(1 - eta * lmbda / n) * w - (eta / m) * g for w, g in zip(weights, nw)],
+        [b - (eta / m) * g for b, g in zip(biases, nb)],
+    )
 
 
 def sparse_data(n, n_in, n_out, seed, support=2):
@@ -68,7 +70,7 @@ def ref_sgd(net, X, Y, epochs, m, eta, lmbda, seed):
     for _ in range(epochs):
         order = twin.permutation(n)
         for k in range(0, n, m):
-            idx = order[k:k + m]
+            idx = order[k : k + m]
             w, b = ref_step(w, b, net.cost.name == "quadratic", X[idx], Y[idx], eta, lmbda, n)
     return w, b
 
@@ -76,14 +78,14 @@ def ref_sgd(net, X, Y, epochs, m, eta, lmbda, seed):
 @pytest.mark.parametrize("cost", ["cross-entropy", "quadratic"])
 @pytest.mark.parametrize("lmbda", [0.0, 3.0])
 @pytest.mark.parametrize("sizes", [[400, 8, 3], [400, 3], [400, 8, 6, 3]])
-@pytest.mark.parametrize("n", [23, 257])        # one short window; 100 + 100 + 57 rows, 2 in the last batch
+@pytest.mark.parametrize("n", [23, 257])  # one short window; 100 + 100 + 57 rows, 2 in the last batch
 def test_sgd_on_sparse_inputs_equals_the_per_example_reference(cost, lmbda, sizes, n):
     m, eta = 5, 0.5
     X, Y = sparse_data(n, sizes[0], sizes[-1], seed=1)
     ws = WindowWorkspace(sizes, m, np.float64, 1.0)
     order = np.random.default_rng(2).permutation(n)
-    widest = max(np.count_nonzero(X[order[k:k + ws.rows]].any(axis=0)) for k in range(0, n, ws.rows))
-    assert widest <= ws.sparse_limit                                     # the sparse path runs
+    widest = max(np.count_nonzero(X[order[k : k + ws.rows]].any(axis=0)) for k in range(0, n, ws.rows))
+    assert widest <= ws.sparse_limit  # the sparse path runs
     net = nndl.Network(sizes, cost, rng=3)
     w, b = ref_sgd(net, X, Y, 2, m, eta, lmbda, seed=2)
     nndl.sgd(net, (X, Y), 2, m, eta, lmbda, rng=np.random.default_rng(2))
@@ -97,21 +99,24 @@ def test_a_window_equals_update_mini_batch_after_update_mini_batch(sizes, sparse
     """descend_window on windows of every shape (one batch, several, a short last batch)
     takes the same steps as network2's update_mini_batch, one mini-batch after another."""
     n, m, eta, lmbda = 23, 5, 0.5, 2.0
-    X, Y = sparse_data(n, sizes[0], sizes[-1], seed=11, support=1) if sparse else \
-        (np.random.default_rng(11).standard_normal((n, sizes[0])), np.eye(sizes[-1])[np.arange(n) % sizes[-1]])
+    X, Y = (
+        sparse_data(n, sizes[0], sizes[-1], seed=11, support=1)
+        if sparse
+        else (np.random.default_rng(11).standard_normal((n, sizes[0])), np.eye(sizes[-1])[np.arange(n) % sizes[-1]])
+    )
     net = nndl.Network(sizes, rng=12)
     rule = GradientDescent(eta, lmbda, n)
     ws = WindowWorkspace(sizes, m, np.float64, rule.decay, rows=rows)
     assert ws.rows == max(1, rows // m) * m
-    widest = max(np.count_nonzero(X[k:k + ws.rows].any(axis=0)) for k in range(0, n, ws.rows))
-    assert (widest <= ws.sparse_limit) == sparse                         # the path under test runs
+    widest = max(np.count_nonzero(X[k : k + ws.rows].any(axis=0)) for k in range(0, n, ws.rows))
+    assert (widest <= ws.sparse_limit) == sparse  # the path under test runs
     w, b = [x.copy() for x in net.weights], [x.copy() for x in net.biases]
     for k in range(0, n, m):
-        w, b = ref_step(w, b, False, X[k:k + m], Y[k:k + m], eta, lmbda, n)
+        w, b = ref_step(w, b, False, X[k : k + m], Y[k : k + m], eta, lmbda, n)
     with np.errstate(over="ignore"):
         for lo in range(0, n, ws.rows):
             r = min(ws.rows, n - lo)
-            ws.X[:r], ws.T[:r] = X[lo:lo + r], Y[lo:lo + r]
+            ws.X[:r], ws.T[:r] = X[lo : lo + r], Y[lo : lo + r]
             descend_window(net, ws, r, eta)
     assert_same(net, w, b)
 
@@ -131,10 +136,10 @@ def test_decay_factors_at_zero_below_zero_and_near_zero(eta, lmbda, n):
     with np.errstate(over="ignore"):
         for lo in range(0, n, ws.rows):
             r = min(ws.rows, n - lo)
-            ws.X[:r], ws.T[:r] = X[order[lo:lo + r]], Y[order[lo:lo + r]]
+            ws.X[:r], ws.T[:r] = X[order[lo : lo + r]], Y[order[lo : lo + r]]
             rule.step(net, ws, r)
     for k in order:
-        w, b = ref_step(w, b, False, X[k:k + 1], Y[k:k + 1], eta, lmbda, n)
+        w, b = ref_step(w, b, False, X[k : k + 1], Y[k : k + 1], eta, lmbda, n)
     assert_same(net, w, b)
 
 
@@ -144,7 +149,7 @@ def test_float32_with_extreme_decay_stays_finite_and_close():
     net32 = nndl.Network(sizes, rng=8, dtype="float32")
     net64 = nndl.Network(sizes, rng=8)
     for net in (net32, net64):
-        nndl.sgd(net, (X, Y), 2, 1, 0.999, 400.0, rng=9)                 # decay factor 0.001 a step
+        nndl.sgd(net, (X, Y), 2, 1, 0.999, 400.0, rng=9)  # decay factor 0.001 a step
     for a, b in zip(net32.weights + net32.biases, net64.weights + net64.biases):
         assert a.dtype == np.float32 and np.isfinite(a).all()
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
@@ -155,7 +160,7 @@ def test_weights_and_biases_are_views_that_can_be_assigned():
     x = np.arange(4.0).reshape(1, 4)
     before = net.feedforward(x)
     assert net.weights[0].shape == (3, 4) and net.biases[0].shape == (3, 1)
-    net.weights[0][1, 2] += 1.0                                          # in place: the network changes
+    net.weights[0][1, 2] += 1.0  # in place: the network changes
     assert not np.array_equal(net.feedforward(x), before)
     net.weights = [np.zeros((3, 4)), np.zeros((2, 3))]
     net.biases = [np.zeros((3, 1)), np.ones((2, 1))]
@@ -169,12 +174,32 @@ def test_float32_inputs_of_a_float64_network_are_kept_and_train_bit_for_bit_the_
     net = nndl.Network([784, 12, 10], rng=13)
     kept = net.examples((X32, y))
     assert kept.X.dtype == np.float32 and np.shares_memory(kept.X, X32)
-    assert net.examples(kept) is kept                                    # not re-checked nor copied
+    assert net.examples(kept) is kept  # not re-checked nor copied
     a, b = nndl.Network([784, 12, 10], rng=13), nndl.Network([784, 12, 10], rng=13)
-    ha = nndl.sgd(a, (X32, y), 2, 10, 0.5, 5.0, (X32[:50], y[:50]), monitor_evaluation_cost=True,
-                  monitor_evaluation_accuracy=True, rng=14)
-    hb = nndl.sgd(b, (X32.astype(np.float64), y), 2, 10, 0.5, 5.0, (X32[:50].astype(np.float64), y[:50]),
-                  monitor_evaluation_cost=True, monitor_evaluation_accuracy=True, rng=14)
+    ha = nndl.sgd(
+        a,
+        (X32, y),
+        2,
+        10,
+        0.5,
+        5.0,
+        (X32[:50], y[:50]),
+        monitor_evaluation_cost=True,
+        monitor_evaluation_accuracy=True,
+        rng=14,
+    )
+    hb = nndl.sgd(
+        b,
+        (X32.astype(np.float64), y),
+        2,
+        10,
+        0.5,
+        5.0,
+        (X32[:50].astype(np.float64), y[:50]),
+        monitor_evaluation_cost=True,
+        monitor_evaluation_accuracy=True,
+        rng=14,
+    )
     for pa, pb in zip(a.weights + a.biases, b.weights + b.biases):
         assert pa.dtype == np.float64
         np.testing.assert_array_equal(pa, pb)
@@ -190,9 +215,12 @@ def test_random_configurations_equal_the_per_example_reference():
         n, m = int(rng.integers(1, 260)), int(rng.integers(1, 40))
         eta, lmbda = float(rng.uniform(0.01, 3.0)), float(rng.choice([0.0, rng.uniform(0.0, 20.0)]))
         cost = str(rng.choice(["cross-entropy", "quadratic"]))
-        kind = trial % 3                                                 # dense, sparse, all zero
-        X = rng.standard_normal((n, sizes[0])) if kind == 0 else \
-            rng.random((n, sizes[0])) * (rng.random((n, sizes[0])) < 0.1) * (kind == 1)
+        kind = trial % 3  # dense, sparse, all zero
+        X = (
+            rng.standard_normal((n, sizes[0]))
+            if kind == 0
+            else rng.random((n, sizes[0])) * (rng.random((n, sizes[0])) < 0.1) * (kind == 1)
+        )
         Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], n)]
         net = nndl.Network(sizes, cost, rng=trial)
         w, b = [x.copy() for x in net.weights], [x.copy() for x in net.biases]
@@ -201,7 +229,7 @@ def test_random_configurations_equal_the_per_example_reference():
             for _ in range(2):
                 order = twin.permutation(n)
                 for k in range(0, n, m):
-                    w, b = ref_step(w, b, cost == "quadratic", X[order[k:k + m]], Y[order[k:k + m]], eta, lmbda, n)
+                    w, b = ref_step(w, b, cost == "quadratic", X[order[k : k + m]], Y[order[k : k + m]], eta, lmbda, n)
         if eta * lmbda >= n:  # decay factor <= 0: refused before training
             with pytest.raises(nndl.ConfigError, match="weight-decay factor"):
                 nndl.sgd(net, (X, Y), 2, m, eta, lmbda, rng=np.random.default_rng(trial))
@@ -225,10 +253,10 @@ def test_on_batch_reports_progress_about_a_hundred_times_and_ends_at_the_total(n
     per_epoch = [c for c in calls if c[1] == total]
     assert len(per_epoch) == len(calls)
     ends = [i for i, c in enumerate(calls) if c[0] == total]
-    assert len(ends) == 2                                                # once per epoch, at the end
-    first = calls[:ends[0] + 1]
-    assert all(a[0] < b[0] for a, b in zip(first, first[1:]))           # strictly increasing
-    windows = -(-n // (max(1, 100 // m) * m))                            # it can only report between windows
+    assert len(ends) == 2  # once per epoch, at the end
+    first = calls[: ends[0] + 1]
+    assert all(a[0] < b[0] for a, b in zip(first, first[1:]))  # strictly increasing
+    windows = -(-n // (max(1, 100 // m) * m))  # it can only report between windows
     assert min(windows, 90) <= len(first) <= 110
 
 
@@ -240,8 +268,15 @@ def test_large_mini_batches_allocate_only_what_one_step_needs():
     assert WindowWorkspace([784, 30, 10], 10, np.float64, 1.0).G.shape == (100 * 100,)
     X, Y = sparse_data(200, 30, 3, seed=17)
     net = nndl.Network([30, 5, 3], rng=18)
-    w, b = ref_step([x.copy() for x in net.weights], [x.copy() for x in net.biases], False,
-                    X[np.random.default_rng(19).permutation(200)], Y[np.random.default_rng(19).permutation(200)],
-                    0.5, 1.0, 200)
+    w, b = ref_step(
+        [x.copy() for x in net.weights],
+        [x.copy() for x in net.biases],
+        False,
+        X[np.random.default_rng(19).permutation(200)],
+        Y[np.random.default_rng(19).permutation(200)],
+        0.5,
+        1.0,
+        200,
+    )
     nndl.sgd(net, (X, Y), 1, 60_000, 0.5, 1.0, rng=np.random.default_rng(19))
     assert_same(net, w, b)

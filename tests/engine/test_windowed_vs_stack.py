@@ -34,8 +34,8 @@ def run(net, rule, ws, X, T, epochs, seed):
         for _ in range(epochs):
             order = order_rng.permutation(len(X))
             for lo in range(0, len(X), ws.rows):
-                idx = order[lo:lo + ws.rows]
-                ws.X[:len(idx)], ws.T[:len(idx)] = X[idx], T[idx]
+                idx = order[lo : lo + ws.rows]
+                ws.X[: len(idx)], ws.T[: len(idx)] = X[idx], T[idx]
                 rule.step(net, ws, len(idx))
 
 
@@ -57,11 +57,16 @@ def test_the_windowed_engine_takes_the_generic_stacks_steps(case):
     case = dict(case)
     sizes, m, p = case.pop("sizes", (30, 12, 5)), case.pop("m", 10), case.pop("dropout", 0.0)
     eta, lmbda = case.pop("eta", 0.5), case.pop("lmbda", 2.0)
-    X, T = sparse_rows(233, sizes[0], sizes[-1], seed=1)                  # a short last window and batch
-    nets, spaces = [], []
+    X, T = sparse_rows(233, sizes[0], sizes[-1], seed=1)  # a short last window and batch
+    nets = []
     for kind in (WindowWorkspace, PlainWorkspace):
-        net = nndl.Network(sizes, case.get("cost", "cross-entropy"), init=case.get("init", "default"),
-                           activation=case.get("activation", "sigmoid"), rng=2)
+        net = nndl.Network(
+            sizes,
+            case.get("cost", "cross-entropy"),
+            init=case.get("init", "default"),
+            activation=case.get("activation", "sigmoid"),
+            rng=2,
+        )
         rule = GradientDescent(eta, lmbda, len(X))
         ws = rule.workspace(net, m) if kind is WindowWorkspace else PlainWorkspace(net.sizes, m, net.dtype, n=len(X))
         assert type(ws) is kind
@@ -72,16 +77,22 @@ def test_the_windowed_engine_takes_the_generic_stacks_steps(case):
     fast, generic = nets
     for a, b in zip(fast.params, generic.params):
         assert np.max(np.abs(a.value - b.value)) <= RTOL * np.max(np.abs(b.value)), a.name
-    assert not np.array_equal(fast.params[0].value, nndl.Network(sizes, rng=2).params[0].value)   # it trained
+    assert not np.array_equal(fast.params[0].value, nndl.Network(sizes, rng=2).params[0].value)  # it trained
 
 
 def test_the_fast_path_is_chosen_in_one_place_for_dense_stacks_with_linear_steps():
     """``GradientDescent.workspace``: windowed for network2's dense stack and linear steps, the
     layers one mini-batch at a time otherwise (L1, momentum, or a stack of other layers)."""
     dense = nndl.Network([6, 4, 3], rng=0)
-    other = nndl.Network.stack((6,), [{"kind": "dense", "n": 4, "activation": "tanh"},
-                                      {"kind": "dense", "n": 5, "activation": "sigmoid"}, {"kind": "dense", "n": 3}],
-                               rng=0)
+    other = nndl.Network.stack(
+        (6,),
+        [
+            {"kind": "dense", "n": 4, "activation": "tanh"},
+            {"kind": "dense", "n": 5, "activation": "sigmoid"},
+            {"kind": "dense", "n": 3},
+        ],
+        rng=0,
+    )
     assert dense.dense and not other.dense
     assert isinstance(GradientDescent(0.5, 1.0, 10).workspace(dense, 10), WindowWorkspace)
     assert isinstance(GradientDescent(0.5, 1.0, 10).workspace(other, 10), PlainWorkspace)

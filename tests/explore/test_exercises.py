@@ -10,8 +10,18 @@ import pytest
 
 import nndl
 from nndl.data import Split, load_npz
-from nndl.explore import (NotYetRight, check_delta, check_lambda, check_momentum, check_softmax_delta,
-                          check_z_spread, fig_cost_comparison, results, run_record, z_distribution)
+from nndl.explore import (
+    NotYetRight,
+    check_delta,
+    check_lambda,
+    check_momentum,
+    check_softmax_delta,
+    check_z_spread,
+    fig_cost_comparison,
+    results,
+    run_record,
+    z_distribution,
+)
 
 NPZ = Path(__file__).parents[1] / "data" / "mnist_sample.npz"
 
@@ -25,9 +35,9 @@ def test_none_is_not_answered_yet(check):
 
 def test_cross_entropy_delta_right_and_wrong():
     assert check_delta(lambda z, a, y: a - y).startswith("Right:")
-    assert check_delta(lambda z, a, y: (a - y).ravel()).startswith("Right:")      # one value per neuron
+    assert check_delta(lambda z, a, y: (a - y).ravel()).startswith("Right:")  # one value per neuron
     with pytest.raises(NotYetRight, match="still carries sigma'"):
-        check_delta(lambda z, a, y: (a - y) * a * (1 - a))                        # the quadratic cost's
+        check_delta(lambda z, a, y: (a - y) * a * (1 - a))  # the quadratic cost's
     with pytest.raises(NotYetRight, match="sign is the other way"):
         check_delta(lambda z, a, y: y - a)
     with pytest.raises(NotYetRight, match="raised NameError"):
@@ -39,7 +49,7 @@ def test_cross_entropy_delta_right_and_wrong():
 def test_softmax_delta_right_and_wrong():
     assert check_softmax_delta(lambda z, a, y: a - y).startswith("Right:")
     with pytest.raises(NotYetRight, match="denominator"):
-        check_softmax_delta(lambda z, a, y: -y / a)                               # forgets the softmax's coupling
+        check_softmax_delta(lambda z, a, y: -y / a)  # forgets the softmax's coupling
     with pytest.raises(NotYetRight, match="shape"):
         check_softmax_delta(lambda z, a, y: (a - y).sum(axis=1))
 
@@ -51,19 +61,21 @@ def test_momentum_speedup_right_and_wrong():
 
 
 def _history(train_pct, test_pct, n_train=1000, n_test=500):
-    return {"training_accuracy": [0, round(train_pct * n_train / 100)],
-            "evaluation_accuracy": [0, round(test_pct * n_test / 100)]}
+    return {
+        "training_accuracy": [0, round(train_pct * n_train / 100)],
+        "evaluation_accuracy": [0, round(test_pct * n_test / 100)],
+    }
 
 
 def test_lambda_closes_the_gap_only_when_the_gap_narrows_and_test_accuracy_rises():
-    baseline = _history(100, 80)                                            # gap 20
-    assert check_lambda(1.0, _history(99, 86), baseline, 1000, 500).startswith("Right:")   # gap 13, +6
+    baseline = _history(100, 80)  # gap 20
+    assert check_lambda(1.0, _history(99, 86), baseline, 1000, 500).startswith("Right:")  # gap 13, +6
     with pytest.raises(NotYetRight, match="hardly narrowed"):
-        check_lambda(0.01, _history(100, 82), baseline, 1000, 500)          # gap 18
+        check_lambda(0.01, _history(100, 82), baseline, 1000, 500)  # gap 18
     with pytest.raises(NotYetRight, match="underfitting"):
-        check_lambda(50.0, _history(80, 75), baseline, 1000, 500)           # gap 5, but test fell
+        check_lambda(50.0, _history(80, 75), baseline, 1000, 500)  # gap 5, but test fell
     with pytest.raises(NotYetRight, match="did not rise by 2 points"):
-        check_lambda(3.0, _history(95, 81), baseline, 1000, 500)            # gap 14, +1
+        check_lambda(3.0, _history(95, 81), baseline, 1000, 500)  # gap 14, +1
     with pytest.raises(NotYetRight, match="monitor_training_accuracy"):
         check_lambda(1.0, {"training_accuracy": [], "evaluation_accuracy": [1]}, baseline, 1000, 500)
 
@@ -71,7 +83,7 @@ def test_lambda_closes_the_gap_only_when_the_gap_narrows_and_test_accuracy_rises
 def test_z_spread_prediction_within_a_fifth_of_what_is_measured():
     images = load_npz(NPZ).training.images[:1000].astype(np.float64)
     measured = z_distribution(images, seed=0)
-    s = float(np.mean(np.sum(images ** 2, axis=1)))                        # Var(z) = sum x^2 Var(w) + Var(b)
+    s = float(np.mean(np.sum(images**2, axis=1)))  # Var(z) = sum x^2 Var(w) + Var(b)
     right = {"large": (s + 1) ** 0.5, "default": (s / 784 + 1) ** 0.5}
     assert check_z_spread(right, measured).startswith("Right:")
     with pytest.raises(NotYetRight, match="assumes every pixel is 1"):

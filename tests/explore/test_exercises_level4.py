@@ -42,9 +42,9 @@ def test_conv_against_dense_parameters():
     right = {"conv": (5 * 5 + 1) * 20, "dense": (784 + 1) * 20 * 24 * 24}
     assert check_conv_vs_dense(right).startswith("Right: conv: you said 520")
     with pytest.raises(NotYetRight, match="weight for each of the 784 pixels"):
-        check_conv_vs_dense({"conv": 520, "dense": 784 * 20 * 24 * 24})            # no biases
+        check_conv_vs_dense({"conv": 520, "dense": 784 * 20 * 24 * 24})  # no biases
     with pytest.raises(NotYetRight, match="shares one 5x5 filter"):
-        check_conv_vs_dense({"conv": 26 * 20 * 24 * 24, "dense": right["dense"]})   # local, not shared
+        check_conv_vs_dense({"conv": 26 * 20 * 24 * 24, "dense": right["dense"]})  # local, not shared
     with pytest.raises(NotYetRight, match="dict with two numbers"):
         check_conv_vs_dense(520)
 

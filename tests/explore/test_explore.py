@@ -11,12 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nndl.explore import figures, ladder, runs
 from nndl.cli.explore.level3 import main
+from nndl.explore import figures, ladder, runs
 
 SAMPLE = Path(__file__).parents[1] / "data" / "mnist_sample.npz"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-EXPECTED = set(figures.FILES) | {"results.json", "results.md", "report.html", "models"}  # report.html: nndl.report; models/: one file per run
+EXPECTED = set(figures.FILES) | {
+    "results.json",
+    "results.md",
+    "report.html",
+    "models",
+}  # report.html: nndl.report; models/: one file per run
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +46,16 @@ def test_results_json_records_every_run_with_config_seed_and_history(quick_run):
     results = json.loads((quick_run / "results.json").read_text())
     assert results["complete"] is True and results["options"]["quick"] is True
     assert set(results["runs"]) == {name for _, name, _, _ in runs.plan(runs.Options.make(quick=True))}
-    for name, run in results["runs"].items():
+    for _name, run in results["runs"].items():
         assert run["config"]["seed"] == 3
         n_epochs = run["config"]["epochs"]
         assert len(run["history"]["evaluation_accuracy"]) == n_epochs
         assert 0.0 <= run["final"]["test_accuracy"] <= 1.0 and run["seconds"] > 0
     # only the overfitting demo watches the test set
-    assert {n for n, r in results["runs"].items() if r["evaluation_data"] == "test"} == \
-        {"overfit-lambda-0", "overfit-lambda-0.1"}
+    assert {n for n, r in results["runs"].items() if r["evaluation_data"] == "test"} == {
+        "overfit-lambda-0",
+        "overfit-lambda-0.1",
+    }
     assert results["runs"]["overfit-lambda-0"]["n_train"] == 1000
 
 
@@ -112,8 +119,14 @@ def test_z_distribution_std_shrinks_about_sqrt_n_times_with_default_init():
 def test_seed_script_runs_from_src_as_the_seed_says(tmp_path):
     """`python level3/1_improved_network.py --help` from src/ (section 7 of the Level 3 document)."""
     src = Path(__file__).resolve().parents[2] / "src"
-    out = subprocess.run([sys.executable, "level3/1_improved_network.py", "--help"], cwd=src,
-                         capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": ""})
+    out = subprocess.run(
+        [sys.executable, "level3/1_improved_network.py", "--help"],
+        cwd=src,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
     assert out.returncode == 0 and "--quick" in out.stdout and "--replot" in out.stdout
 
 

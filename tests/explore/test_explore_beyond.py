@@ -10,8 +10,8 @@ import pytest
 
 import nndl
 from nndl.cli import main as nndl_main
-from nndl.explore import beyond, beyond_figures
 from nndl.cli.explore.beyond import main
+from nndl.explore import beyond, beyond_figures
 from nndl.explore.beyond_ladder import markdown, verdicts
 
 NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
@@ -28,14 +28,14 @@ def finished(tmp_path_factory):
 def test_quick_run_writes_seven_figures_results_and_models(finished):
     folder, results = finished
     assert sorted(p.name for p in folder.glob("*.png")) == sorted(beyond_figures.FILES)
-    assert (folder / "report.html").stat().st_size > 100_000                # the page beside the figures
+    assert (folder / "report.html").stat().st_size > 100_000  # the page beside the figures
     assert results["complete"] and (folder / "results.md").read_text().startswith("# Beyond Level 3")
     runs = beyond.plan(beyond.Options.make(quick=True))
     assert sorted(results["runs"]) == sorted(r.name for r in runs)
-    for name, record in results["runs"].items():
-        net = nndl.load(folder / record["model"])                       # every run's model is kept
+    for _name, record in results["runs"].items():
+        net = nndl.load(folder / record["model"])  # every run's model is kept
         assert net.sizes == record["config"]["sizes"]
-        assert "state" not in record["history"]                          # results.json holds no weights
+        assert "state" not in record["history"]  # results.json holds no weights
 
 
 def test_each_ladder_row_has_three_seeds_and_adds_to_the_row_above(finished):
@@ -44,8 +44,11 @@ def test_each_ladder_row_has_three_seeds_and_adds_to_the_row_above(finished):
     assert [r["key"] for r in rows] == [k for k, _ in beyond.LADDER]
     for r in rows:
         assert r["seeds"] == [0, 1, 2] or sorted(r["seeds"]) == [0, 1, 2]
-        tests = [100 * rec["final"]["test_accuracy"] for rec in results["runs"].values()
-                 if rec["group"] == f"ladder:{r['key']}"]
+        tests = [
+            100 * rec["final"]["test_accuracy"]
+            for rec in results["runs"].values()
+            if rec["group"] == f"ladder:{r['key']}"
+        ]
         assert r["test_mean"] == pytest.approx(np.mean(tests)) and r["test_min"] == min(tests)
     configs = {r["key"]: r["config"] for r in rows}
     assert configs["schedule"]["schedule"] == "halve" and configs["level3"]["schedule"] == "constant"
@@ -60,13 +63,17 @@ def test_figure_runs_are_paired_with_the_first_seed(finished):
     for name in ("softmax", "neurons-tanh", "neurons-relu", "shifts-constant"):
         assert runs[name]["config"]["seed"] == base["seed"] and runs[name]["config"]["sizes"] == base["sizes"]
     assert runs["softmax"]["config"]["cost"] == "log-likelihood"
-    assert len(runs["neurons-relu"]["history"]["saturation"]) == len(runs["neurons-relu"]["history"]["epoch_seconds"]) + 1
+    assert (
+        len(runs["neurons-relu"]["history"]["saturation"]) == len(runs["neurons-relu"]["history"]["epoch_seconds"]) + 1
+    )
 
 
 def test_verdicts_name_what_passes_98_and_what_does_not_pay():
-    rows = [{"step": "Level 3: x", "test_mean": 97.8, "test_min": 97.7, "test_max": 97.9},
-            {"step": "+ schedule", "test_mean": 98.1, "test_min": 98.0, "test_max": 98.2},
-            {"step": "+ dropout", "test_mean": 98.0, "test_min": 97.9, "test_max": 98.1}]
+    rows = [
+        {"step": "Level 3: x", "test_mean": 97.8, "test_min": 97.7, "test_max": 97.9},
+        {"step": "+ schedule", "test_mean": 98.1, "test_min": 98.0, "test_max": 98.2},
+        {"step": "+ dropout", "test_mean": 98.0, "test_min": 97.9, "test_max": 98.1},
+    ]
     text = verdicts(rows)
     assert text[0] == "What carries the book's network past 98 %: **schedule** (98.10% mean test accuracy)."
     assert text[1] == "Does not pay here: dropout (-0.10 points against the row above)."

@@ -31,9 +31,10 @@ SAMPLE = Path(__file__).parents[1] / "data" / "mnist_sample.npz"
 @pytest.fixture(scope="module")
 def results():
     """A whole exploration in miniature: every section, 3 epochs, small subsets of the sample."""
-    options = runs.Options.make(quick=True, seed=1, dataset=str(SAMPLE), n_train=400, n_validation=150,
-                                n_test=150, overfit_epochs=4)
-    return json.loads(json.dumps(runs.run_level3(options, load_npz(SAMPLE))))    # as results.json holds it
+    options = runs.Options.make(
+        quick=True, seed=1, dataset=str(SAMPLE), n_train=400, n_validation=150, n_test=150, overfit_epochs=4
+    )
+    return json.loads(json.dumps(runs.run_level3(options, load_npz(SAMPLE))))  # as results.json holds it
 
 
 def series_drawn(fig, axes=None) -> list[tuple]:
@@ -43,7 +44,7 @@ def series_drawn(fig, axes=None) -> list[tuple]:
     for ax in fig.axes if axes is None else axes:
         for line in ax.lines:
             out.append(tuple(np.round(np.asarray(line.get_ydata(), float), 9)))
-        for patch in ax.patches:                                          # ax.stairs -> StepPatch
+        for patch in ax.patches:  # ax.stairs -> StepPatch
             if hasattr(patch, "get_data"):
                 out.append(tuple(np.round(np.asarray(patch.get_data().values, float), 9)))
     return out
@@ -60,8 +61,12 @@ def raw(values):
 
 def every_run_series(results):
     """Each run's accuracy curves, by (run, key)."""
-    return {(name, key): pct(results, run, key) for name, run in results["runs"].items()
-            for key in ("evaluation_accuracy", "training_accuracy") if run["history"].get(key)}
+    return {
+        (name, key): pct(results, run, key)
+        for name, run in results["runs"].items()
+        for key in ("evaluation_accuracy", "training_accuracy")
+        if run["history"].get(key)
+    }
 
 
 def assert_draws(fig, results, expected: dict, others_allowed=()):
@@ -90,22 +95,31 @@ def test_figure_1_draws_the_one_neuron_demo_and_the_gradient_curve(results):
 
 def test_figure_2_draws_the_quadratic_baseline_against_cross_entropy(results):
     runs_ = results["runs"]
-    assert_draws(figures.fig_cost_comparison(results), results, {
-        "baseline validation accuracy": pct(results, runs_["baseline"], "evaluation_accuracy"),
-        "cross-entropy validation accuracy": pct(results, runs_["cross-entropy"], "evaluation_accuracy"),
-    })
+    assert_draws(
+        figures.fig_cost_comparison(results),
+        results,
+        {
+            "baseline validation accuracy": pct(results, runs_["baseline"], "evaluation_accuracy"),
+            "cross-entropy validation accuracy": pct(results, runs_["cross-entropy"], "evaluation_accuracy"),
+        },
+    )
 
 
 def test_figure_3_draws_training_and_test_accuracy_of_both_overfitting_runs(results):
     fig = figures.fig_regularization_effect(results)
-    expected = {f"{name} {key}": pct(results, results["runs"][name], key)
-                for name in ("overfit-lambda-0", "overfit-lambda-0.1")
-                for key in ("training_accuracy", "evaluation_accuracy")}
+    expected = {
+        f"{name} {key}": pct(results, results["runs"][name], key)
+        for name in ("overfit-lambda-0", "overfit-lambda-0.1")
+        for key in ("training_accuracy", "evaluation_accuracy")
+    }
     assert_draws(fig, results, expected)
     # each panel holds one lambda: the lambda-0 run's curves are not beside the lambda-0.1 run's
     per_axis = [set(series_drawn(fig, [ax])) for ax in fig.axes]
-    assert any(expected["overfit-lambda-0 training_accuracy"] in s and
-               expected["overfit-lambda-0.1 training_accuracy"] not in s for s in per_axis)
+    assert any(
+        expected["overfit-lambda-0 training_accuracy"] in s
+        and expected["overfit-lambda-0.1 training_accuracy"] not in s
+        for s in per_axis
+    )
 
 
 def test_figure_4_draws_both_z_histograms_and_the_initializations_learning(results):
@@ -113,27 +127,39 @@ def test_figure_4_draws_both_z_histograms_and_the_initializations_learning(resul
     fig = figures.fig_initialization_comparison(results)
     drawn = series_drawn(fig)
     assert raw(zd["large"]["counts"]) in drawn and raw(zd["default"]["counts"]) in drawn
-    assert_draws(fig, results, {
-        "regularized (N(0, 1) init)": pct(results, results["runs"]["regularized"], "evaluation_accuracy"),
-        "better-init (N(0, 1/n_in) init)": pct(results, results["runs"]["better-init"], "evaluation_accuracy"),
-    })
+    assert_draws(
+        fig,
+        results,
+        {
+            "regularized (N(0, 1) init)": pct(results, results["runs"]["regularized"], "evaluation_accuracy"),
+            "better-init (N(0, 1/n_in) init)": pct(results, results["runs"]["better-init"], "evaluation_accuracy"),
+        },
+    )
 
 
 def test_figure_5_draws_the_full_runs_accuracies_and_costs(results):
     full = results["runs"]["full"]
     fig = figures.fig_full_training(results)
-    assert_draws(fig, results, {
-        "validation accuracy": pct(results, full, "evaluation_accuracy"),
-        "training accuracy": pct(results, full, "training_accuracy"),
-    })
+    assert_draws(
+        fig,
+        results,
+        {
+            "validation accuracy": pct(results, full, "evaluation_accuracy"),
+            "training accuracy": pct(results, full, "training_accuracy"),
+        },
+    )
     drawn = series_drawn(fig)
     assert raw(full["history"]["training_cost"]) in drawn and raw(full["history"]["evaluation_cost"]) in drawn
 
 
 def test_the_five_figures_are_the_five_functions_tested_here():
-    assert list(figures.DRAW.values()) == [figures.fig_cross_entropy_advantage, figures.fig_cost_comparison,
-                                           figures.fig_regularization_effect, figures.fig_initialization_comparison,
-                                           figures.fig_full_training]
+    assert list(figures.DRAW.values()) == [
+        figures.fig_cross_entropy_advantage,
+        figures.fig_cost_comparison,
+        figures.fig_regularization_effect,
+        figures.fig_initialization_comparison,
+        figures.fig_full_training,
+    ]
 
 
 # --- Ctrl-C during an exploration -----------------------------------------------------------
@@ -144,10 +170,25 @@ def test_an_interrupted_exploration_keeps_results_json_and_exits_130(tmp_path):
     """The full (not --quick) exploration on the sample: its 400-epoch overfitting runs are far
     from done when the first run's results are saved, which is when Ctrl-C comes."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nndl.cli", "explore", "level3", "--quiet", "--pictures", str(tmp_path),
-         "--dataset", str(SAMPLE)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    watchdog = threading.Timer(300, proc.kill)                           # never hang the suite
+        [
+            sys.executable,
+            "-m",
+            "nndl.cli",
+            "explore",
+            "level3",
+            "--quiet",
+            "--pictures",
+            str(tmp_path),
+            "--dataset",
+            str(SAMPLE),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    watchdog = threading.Timer(300, proc.kill)  # never hang the suite
     watchdog.start()
     try:
         saved = None
@@ -167,5 +208,7 @@ def test_an_interrupted_exploration_keeps_results_json_and_exits_130(tmp_path):
     kept = json.loads(saved.read_text())
     assert kept["complete"] is False and kept["runs"]
     for name, run in kept["runs"].items():
-        assert len(run["history"]["evaluation_accuracy"]) == run["config"]["epochs"], name   # finished runs only
-    assert not [p for p in saved.parent.rglob("*") if p.name.startswith(".") or p.suffix == ".part"]   # nothing half-written
+        assert len(run["history"]["evaluation_accuracy"]) == run["config"]["epochs"], name  # finished runs only
+    assert not [
+        p for p in saved.parent.rglob("*") if p.name.startswith(".") or p.suffix == ".part"
+    ]  # nothing half-written

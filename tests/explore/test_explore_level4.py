@@ -28,8 +28,23 @@ PRINTED: list[str] = []  # what the quick run printed
 def finished(tmp_path_factory):
     pictures = tmp_path_factory.mktemp("pictures")
     with contextlib.redirect_stdout(io.StringIO()) as out:
-        assert nndl_main(["explore", "level4", "--quick", "--dataset", NPZ, "--pictures", str(pictures), "--quiet",
-                          "--workers", "1"]) == 0
+        assert (
+            nndl_main(
+                [
+                    "explore",
+                    "level4",
+                    "--quick",
+                    "--dataset",
+                    NPZ,
+                    "--pictures",
+                    str(pictures),
+                    "--quiet",
+                    "--workers",
+                    "1",
+                ]
+            )
+            == 0
+        )
     (folder,) = (pictures / "level4").iterdir()
     PRINTED.append(out.getvalue())
     return folder, json.loads((folder / "results.json").read_text())
@@ -55,7 +70,7 @@ def test_quick_run_writes_every_row_results_models_and_figures(finished):
     assert "majority vote" in md and "p is 0.2 here" in md
     for name in FIGURES:
         assert (folder / name).stat().st_size > 5_000, name
-    page = (folder / "report.html").read_text()                  # the page runs every row's network, conv nets too
+    page = (folder / "report.html").read_text()  # the page runs every row's network, conv nets too
     assert page.count('"stack":[') == 6 and "Level 4: convolutional networks (chapter 6)" in page
     assert np.array(results["filters"]).shape == (20, 5, 5)
     assert np.array(results["feature_maps"]["conv1"]).shape == (20, 24, 24)
@@ -76,7 +91,7 @@ def test_the_ensemble_is_the_majority_vote_of_the_five_saved_networks(finished):
     test = load_dataset(NPZ).test.head(results["sizes"]["test"])
     keys = ["dropout"] + [f"ensemble-{k}" for k in range(2, 6)]
     answers = np.stack([nndl.load(folder / results["runs"][k]["model"]).predict(test.images) for k in keys])
-    votes = np.stack([(answers == d).sum(axis=0) for d in range(10)], axis=1)       # (n, 10)
+    votes = np.stack([(answers == d).sum(axis=0) for d in range(10)], axis=1)  # (n, 10)
     vote = votes.argmax(axis=1)
     e = results["ensemble"]
     assert e["nets"] == keys and e["vote_accuracy"] == np.mean(vote == test.labels)
@@ -88,7 +103,7 @@ def test_the_ensemble_is_the_majority_vote_of_the_five_saved_networks(finished):
 def test_the_rows_learn_the_sample(finished):
     _, results = finished
     rows = {r["key"]: r for r in level4.ladder_rows(results)}
-    assert rows["relu"]["test"] > 50 and rows["expanded"]["test"] > 50          # from 10 % by chance
+    assert rows["relu"]["test"] > 50 and rows["expanded"]["test"] > 50  # from 10 % by chance
 
 
 def test_a_stopped_run_continues_with_the_same_command_to_the_unbroken_weights(finished, tmp_path, monkeypatch):
@@ -99,8 +114,9 @@ def test_a_stopped_run_continues_with_the_same_command_to_the_unbroken_weights(f
 
     def stopped_in_the_relu_rows_second_epoch(config, *args, **kwargs):
         if config.activation == "relu" and kwargs.get("history") is not None and config.expand == "none":
-            raise KeyboardInterrupt                   # Ctrl-C, once the relu row's first epoch is saved
+            raise KeyboardInterrupt  # Ctrl-C, once the relu row's first epoch is saved
         return real(config, *args, **kwargs)
+
     argv = ["explore", "level4", "--quick", "--dataset", NPZ, "--pictures", str(tmp_path), "--quiet", "--workers", "1"]
     monkeypatch.setattr(trial_module, "train", stopped_in_the_relu_rows_second_epoch)
     assert nndl_main(argv) == 130
@@ -115,11 +131,12 @@ def test_a_stopped_run_continues_with_the_same_command_to_the_unbroken_weights(f
         history = kwargs.get("history")
         calls.append((config.activation, config.expand, history.epochs if history is not None else 0))
         return real(config, *args, **kwargs)
+
     monkeypatch.setattr(trial_module, "train", recorded)
     assert nndl_main(argv) == 0
-    assert calls[0] == ("relu", "none", 1)                   # the finished rows are read back, not retrained
+    assert calls[0] == ("relu", "none", 1)  # the finished rows are read back, not retrained
     assert all(activation == "relu" for activation, _, _ in calls)
-    assert [f.name for f in (tmp_path / "level4").iterdir()] == [folder.name]     # the same folder, continued
+    assert [f.name for f in (tmp_path / "level4").iterdir()] == [folder.name]  # the same folder, continued
     results = json.loads((folder / "results.json").read_text())
     assert results["complete"] and results["created"] == stopped["created"]
     for key, record in unbroken["runs"].items():
@@ -134,4 +151,6 @@ def test_replot_redraws_from_results_json(finished, capsys):
     for name in FIGURES:
         (folder / name).unlink()
     assert level4_main(["--replot", str(folder)]) == 0
-    assert all((folder / name).exists() for name in FIGURES) and "Level 4: chapter 6's ladder" in capsys.readouterr().out
+    assert (
+        all((folder / name).exists() for name in FIGURES) and "Level 4: chapter 6's ladder" in capsys.readouterr().out
+    )

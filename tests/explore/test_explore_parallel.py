@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from nndl.cli.explore.level3 import main
 from nndl.data import load_dataset
 from nndl.explore import runs
-from nndl.cli.explore.level3 import main
 from nndl.serialization import load_with_metadata
 from nndl.sweep import DataSource, InlineRunner, LocalRunner
 
@@ -83,6 +83,7 @@ def test_every_run_saves_its_model_with_config_history_and_dataset(explored):
 
 def test_the_data_set_file_is_recorded_by_absolute_path_and_sha256(explored):
     from nndl.data.provenance import file_sha256
+
     options = json.loads((explored / "results.json").read_text())["options"]
     assert options["dataset"] == os.path.abspath(SAMPLE) and options["dataset_sha256"] == file_sha256(SAMPLE)
     for model in (explored / "models").iterdir():
@@ -91,10 +92,22 @@ def test_the_data_set_file_is_recorded_by_absolute_path_and_sha256(explored):
 
 
 def test_ctrl_c_keeps_the_runs_that_finished_and_exits_130(tmp_path):
-    cmd = [sys.executable, "-m", "nndl", "explore", "level3", "--quick", "--quiet", "--pictures", str(tmp_path),
-           "--dataset", SAMPLE, "--workers", "2"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_ctrl_c_works)
+    cmd = [
+        sys.executable,
+        "-m",
+        "nndl",
+        "explore",
+        "level3",
+        "--quick",
+        "--quiet",
+        "--pictures",
+        str(tmp_path),
+        "--dataset",
+        SAMPLE,
+        "--workers",
+        "2",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c_works)
     deadline = time.monotonic() + 60
     results = None
     while time.monotonic() < deadline and proc.poll() is None:

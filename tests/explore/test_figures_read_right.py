@@ -37,14 +37,19 @@ def quick_beyond(tmp_path_factory):
 @pytest.fixture(scope="module")
 def quick_level3(tmp_path_factory):
     pictures = tmp_path_factory.mktemp("pictures")
-    assert main(["explore", "level3", "--quick", "--dataset", NPZ, "--pictures", str(pictures), "--quiet",
-                 "--workers", "1"]) == 0
+    assert (
+        main(
+            ["explore", "level3", "--quick", "--dataset", NPZ, "--pictures", str(pictures), "--quiet", "--workers", "1"]
+        )
+        == 0
+    )
     (folder,) = (pictures / "level3").iterdir()
     return folder, json.loads((folder / "results.json").read_text())
 
 
 def html_text(folder: Path) -> str:
     from html import unescape
+
     return unescape((folder / "report.html").read_text())
 
 
@@ -53,7 +58,7 @@ def test_a_quick_beyond_runs_captions_give_its_own_facts(quick_beyond):
     said = beyond_figures.captions(results)
     schedule = results["runs"][f"schedule-seed{results['options']['seed']}"]["config"]
     patience, divisor = schedule["schedule_patience"], schedule["schedule_divisor"]
-    assert (patience, divisor) != (10, 128)                                     # the quick run's own
+    assert (patience, divisor) != (10, 128)  # the quick run's own
     two = said["2_learning_rate_schedule.png"]
     assert f"has gone {patience} epoch" in two and f"stops at eta/{divisor:g}." in two
     assert "10 epochs" not in two and "eta/128" not in two
@@ -67,7 +72,7 @@ def test_a_quick_beyond_runs_captions_give_its_own_facts(quick_beyond):
     one = said["1_softmax_vs_sigmoid.png"]
     assert ("half a point" not in one) and (f"up to {apart:.1f} point" in one if apart > 0.5 else "stay within" in one)
     page = html_text(folder)
-    assert all(caption in page for caption in said.values())                 # the page says what the figures say
+    assert all(caption in page for caption in said.values())  # the page says what the figures say
 
 
 def test_the_full_beyond_runs_captions_give_the_books_schedule():
@@ -98,7 +103,7 @@ def test_a_quick_level3_runs_captions_give_its_own_numbers(quick_level3):
     assert "by epoch 30" not in said["2_cost_comparison.png"]
     n = results["runs"]["overfit-lambda-0"]["n_train"]
     assert said["3_regularization_effect.png"].startswith(f"Trained on {n:,} images only")
-    assert "5/50,000" not in said["3_regularization_effect.png"]                 # the quick run's others see fewer
+    assert "5/50,000" not in said["3_regularization_effect.png"]  # the quick run's others see fewer
     assert f"after {epochs} epochs with lambda 5" in said["4_initialization_comparison.png"]
     page = html_text(folder)
     assert all(caption in page for caption in said.values())
@@ -142,8 +147,8 @@ def tick_texts(axis) -> list[str]:
 
 def test_log_axes_read_as_plain_numbers(quick_beyond):
     results = quick_beyond[1]
-    eta = tick_texts(beyond_figures.fig_schedule(results).axes[1].yaxis)         # 0.5, 0.25: not 2^-1
-    cost = tick_texts(beyond_figures.fig_momentum(results).axes[0].yaxis)        # 2, 3: not 3 x 10^0
+    eta = tick_texts(beyond_figures.fig_schedule(results).axes[1].yaxis)  # 0.5, 0.25: not 2^-1
+    cost = tick_texts(beyond_figures.fig_momentum(results).axes[0].yaxis)  # 2, 3: not 3 x 10^0
     for labels in (eta, cost):
         assert labels and all(re.fullmatch(r"\d+(\.\d+)?", t) for t in labels), labels
     assert "0.5" in eta
@@ -152,7 +157,7 @@ def test_log_axes_read_as_plain_numbers(quick_beyond):
 def test_the_ladders_labels_stay_outside_the_plot(quick_beyond):
     fig = beyond_figures.fig_ladder(quick_beyond[1])
     ax = fig.axes[0]
-    assert len(ax.texts) == 0                                   # nothing written over bars, whiskers or 98 %
+    assert len(ax.texts) == 0  # nothing written over bars, whiskers or 98 %
     names = [t.get_text() for t in ax.get_yticklabels()]
     numbers = [t.get_text() for t in fig.axes[1].get_yticklabels()]
     assert len(names) == len(numbers) == 5 and all(re.fullmatch(r"\d+\.\d\d%  \(\d+ s\)", n) for n in numbers)
@@ -165,10 +170,23 @@ def sweep_rows() -> tuple[list, SweepSpec]:
     rows = []
     for eta in (0.1, 1.0):
         for lmbda in (5.0, 0.0, 1.0):
-            rows.append({"status": "done", "params": {"eta": eta, "lmbda": lmbda, "seed": 0},
-                         "history": {"training_cost": [1.0, 0.8, 0.7]}, "validation_accuracy": score[lmbda] + eta / 100,
-                         "config": {"sizes": [784, 30, 10], "cost": "cross-entropy", "epochs": 3, "mini_batch_size": 10,
-                                    "lmbda": lmbda}, "n_train": 1000, "n_evaluation": 100})
+            rows.append(
+                {
+                    "status": "done",
+                    "params": {"eta": eta, "lmbda": lmbda, "seed": 0},
+                    "history": {"training_cost": [1.0, 0.8, 0.7]},
+                    "validation_accuracy": score[lmbda] + eta / 100,
+                    "config": {
+                        "sizes": [784, 30, 10],
+                        "cost": "cross-entropy",
+                        "epochs": 3,
+                        "mini_batch_size": 10,
+                        "lmbda": lmbda,
+                    },
+                    "n_train": 1000,
+                    "n_evaluation": 100,
+                }
+            )
     return rows, spec
 
 

@@ -23,16 +23,17 @@ def run(args, cwd=SRC):
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.parametrize("script, target", [("1_improved_network.py", "make run"),
-                                            ("2_beyond_level3.py", "make beyond")])
+@pytest.mark.parametrize(
+    "script, target", [("1_improved_network.py", "make run"), ("2_beyond_level3.py", "make beyond")]
+)
 def test_a_script_run_without_the_libraries_says_in_one_line_what_to_run(script, target):
     got = run(BARE + [f"level3/{script}", "--quick"])
     assert got.returncode == 1 and got.stdout == ""
     lines = got.stderr.splitlines()
-    assert len(lines) == 1, got.stderr                                      # one line, no traceback
+    assert len(lines) == 1, got.stderr  # one line, no traceback
     line = lines[0]
     assert line.startswith(f"python level3/{script}: nndl needs numpy, matplotlib")
-    assert f"`cd .. && {target}`" in line                                  # from src/, the Makefile is one up
+    assert f"`cd .. && {target}`" in line  # from src/, the Makefile is one up
     if (SRC.parent / ".venv" / "bin" / "python").is_file():
         assert f"`../.venv/bin/python level3/{script}`" in line
 

@@ -12,8 +12,12 @@ from nndl import serialization
 from nndl.engine.network import Network
 from nndl.errors import ModelFileError
 
-SPECS = [{"kind": "conv", "maps": 3, "kernel": 5, "activation": "relu"}, {"kind": "pool", "size": 2},
-         {"kind": "dense", "n": 12, "activation": "tanh"}, {"kind": "dense", "n": 10}]
+SPECS = [
+    {"kind": "conv", "maps": 3, "kernel": 5, "activation": "relu"},
+    {"kind": "pool", "size": 2},
+    {"kind": "dense", "n": 12, "activation": "tanh"},
+    {"kind": "dense", "n": 10},
+]
 
 
 @pytest.fixture
@@ -46,20 +50,23 @@ def hostile(conv_net, change):
     return d
 
 
-@pytest.mark.parametrize("change,match", [
-    (lambda d: d["layers"].__setitem__(0, {"kind": "conv", "maps": 10**6, "kernel": 1}), "too large at layer 1"),
-    (lambda d: d["layers"].insert(2, {"kind": "dense", "n": 10**9}), "too large at layer 3"),
-    (lambda d: d["layers"].__setitem__(0, {"kind": "exec", "code": "rm -rf"}), "unknown kind 'exec'"),
-    (lambda d: d["layers"][0].__setitem__("activation", "x" * 10**6), "activation 'xxxxx"),
-    (lambda d: d["layers"].__setitem__(slice(None), [{"kind": "pool", "size": 1}] * 100), "1 to 33 layers"),
-    (lambda d: d.__setitem__("in_shape", [28, 28]), "in_shape must be"),
-    (lambda d: d["params"][0].__setitem__(0, [[1.0]]), "layer 1's w has shape"),
-    (lambda d: d["params"].pop(), "params must be a list of 4"),
-    (lambda d: d["layers"][-1].__setitem__("activation", "sigmoid"), "with the cost's output activation"),
-    (lambda d: d.__setitem__("format_version", 3), "newer nndl"),
-    (lambda d: d.pop("params"), "missing key"),
-    (lambda d: d.__setitem__("sizes", [1, 2]), "do not match its layers"),
-])
+@pytest.mark.parametrize(
+    "change,match",
+    [
+        (lambda d: d["layers"].__setitem__(0, {"kind": "conv", "maps": 10**6, "kernel": 1}), "too large at layer 1"),
+        (lambda d: d["layers"].insert(2, {"kind": "dense", "n": 10**9}), "too large at layer 3"),
+        (lambda d: d["layers"].__setitem__(0, {"kind": "exec", "code": "rm -rf"}), "unknown kind 'exec'"),
+        (lambda d: d["layers"][0].__setitem__("activation", "x" * 10**6), "activation 'xxxxx"),
+        (lambda d: d["layers"].__setitem__(slice(None), [{"kind": "pool", "size": 1}] * 100), "1 to 33 layers"),
+        (lambda d: d.__setitem__("in_shape", [28, 28]), "in_shape must be"),
+        (lambda d: d["params"][0].__setitem__(0, [[1.0]]), "layer 1's w has shape"),
+        (lambda d: d["params"].pop(), "params must be a list of 4"),
+        (lambda d: d["layers"][-1].__setitem__("activation", "sigmoid"), "with the cost's output activation"),
+        (lambda d: d.__setitem__("format_version", 3), "newer nndl"),
+        (lambda d: d.pop("params"), "missing key"),
+        (lambda d: d.__setitem__("sizes", [1, 2]), "do not match its layers"),
+    ],
+)
 def test_hostile_conv_files_are_refused_in_one_line(tmp_path, conv_net, change, match):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(hostile(conv_net, change)))

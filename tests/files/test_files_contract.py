@@ -30,12 +30,15 @@ def test_network2_save_works_for_a_cost_given_as_an_instance_or_a_name(tmp_path,
     assert json.loads((tmp_path / "m.json").read_text())["cost"] == nndl.get_cost(cost).__name__
 
 
-@pytest.mark.parametrize("key, value, match", [
-    ("activation", "os.system", r"activation 'os.system' is not one of \['relu', 'sigmoid', 'tanh'\]"),
-    ("activation", 3, r"activation 3 is not one of"),
-    ("dtype", "object", r"dtype 'object' is not one of \['float32', 'float64'\]"),
-    ("output_activation", "softmax", r"output_activation 'softmax' does not match the cost CrossEntropyCost"),
-])
+@pytest.mark.parametrize(
+    "key, value, match",
+    [
+        ("activation", "os.system", r"activation 'os.system' is not one of \['relu', 'sigmoid', 'tanh'\]"),
+        ("activation", 3, r"activation 3 is not one of"),
+        ("dtype", "object", r"dtype 'object' is not one of \['float32', 'float64'\]"),
+        ("output_activation", "softmax", r"output_activation 'softmax' does not match the cost CrossEntropyCost"),
+    ],
+)
 def test_names_in_a_model_file_are_looked_up_in_the_registries_only(tmp_path, key, value, match):
     net = nndl.Network([4, 3, 2], rng=1)
     nndl.save(net, tmp_path / "m.json")
@@ -61,8 +64,9 @@ def test_a_model_file_keeps_the_hidden_and_output_activations(tmp_path, activati
 def test_a_saved_run_continues_exactly(tmp_path):
     rng = np.random.default_rng(3)
     data = rng.standard_normal((30, 4)), rng.integers(0, 2, 30)
-    config = nndl.TrainConfig(sizes=(4, 3, 2), epochs=3, mini_batch_size=4, eta=0.5, lmbda=0.5, momentum=0.3,
-                              dropout=0.2, seed=4)
+    config = nndl.TrainConfig(
+        sizes=(4, 3, 2), epochs=3, mini_batch_size=4, eta=0.5, lmbda=0.5, momentum=0.3, dropout=0.2, seed=4
+    )
     whole, _ = nndl.train(config, data)
     calls = []
     part, h = nndl.train(config, data, should_stop=lambda: calls.append(1) or len(calls) == 5)
@@ -104,10 +108,10 @@ def test_fetched_files_are_public_data_and_the_callers_sources_stay_open(tiny_mn
 
     source = Counting(tiny_mnist)
     report = fetch(tiny_mnist.spec, data_dir=tmp_path, sources=[source])
-    assert source.fetched == list(FILENAMES) and source.closed == 0     # the caller closes its own
+    assert source.fetched == list(FILENAMES) and source.closed == 0  # the caller closes its own
     for f in report.files:
         assert f.path.name == f.filename + ".gz" and f.source == "local copy"
-        assert f.path.stat().st_mode & 0o777 == 0o644                   # readable by every user, like the data
+        assert f.path.stat().st_mode & 0o777 == 0o644  # readable by every user, like the data
 
 
 @pytest.mark.usefixtures("offline_data")
@@ -138,9 +142,11 @@ def test_with_no_source_the_error_says_so_and_marks_the_files_already_there(tiny
     import os
 
     message = str(e.value)
-    assert message.startswith(f"cannot get Tiny-MNIST file {FILENAMES[1]}: there are no sources to try; to install "
-                              f"Tiny-MNIST by hand, put its four files (raw or .gz) in {folder}{os.sep} or set "
-                              f"NNDL_DATA_DIR to a folder whose tiny{os.sep} holds them\n"), message
+    assert message.startswith(
+        f"cannot get Tiny-MNIST file {FILENAMES[1]}: there are no sources to try; to install "
+        f"Tiny-MNIST by hand, put its four files (raw or .gz) in {folder}{os.sep} or set "
+        f"NNDL_DATA_DIR to a folder whose tiny{os.sep} holds them\n"
+    ), message
     assert "\ntried:" not in message
     assert f"\n    {FILENAMES[0]}  (or {FILENAMES[0]}.gz)  [already there]\n" in message
     assert f"\n    {FILENAMES[1]}  (or {FILENAMES[1]}.gz)\n" in message
@@ -162,10 +168,13 @@ def test_a_bad_copy_that_cannot_be_deleted_is_reported(tiny_mnist, tmp_path, mon
         return real_unlink(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "unlink", unlink)
-    source = Counting(tiny_mnist, raw=True)                              # its copy replaces the bad one
+    source = Counting(tiny_mnist, raw=True)  # its copy replaces the bad one
     report = fetch(tiny_mnist.spec, data_dir=tmp_path, sources=[source])
     note = report.files[1].notes[0]
-    assert note.startswith(f"{folder / FILENAMES[1]}: checksum mismatch") and "could not be deleted (Permission denied)" in note
+    assert (
+        note.startswith(f"{folder / FILENAMES[1]}: checksum mismatch")
+        and "could not be deleted (Permission denied)" in note
+    )
     assert source.fetched == [FILENAMES[1]]
 
 
@@ -173,32 +182,47 @@ def test_a_bad_copy_that_cannot_be_deleted_is_reported(tiny_mnist, tmp_path, mon
 
 
 def model_dict(**changes):
-    d = {"sizes": [2, 3, 1], "weights": [[[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], [[0.7, 0.8, 0.9]]],
-         "biases": [[[0.1], [0.2], [0.3]], [[0.4]]], "cost": "CrossEntropyCost"}
+    d = {
+        "sizes": [2, 3, 1],
+        "weights": [[[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], [[0.7, 0.8, 0.9]]],
+        "biases": [[[0.1], [0.2], [0.3]], [[0.4]]],
+        "cost": "CrossEntropyCost",
+    }
     d.update(changes)
     return d
 
 
-@pytest.mark.parametrize("weights0, found", [
-    ([["a", "b"], ["c", "d"], ["e", "f"]], "text"),
-    ([[b"a", b"b"], [b"c", b"d"], [b"e", b"f"]], "text"),
-    ([[True, False], [True, False], [True, False]], "true/false"),
-    ([[None, 0.2], [0.3, 0.4], [0.5, 0.6]], "nested or mixed"),
-    ([[1j, 0.2], [0.3, 0.4], [0.5, 0.6]], "non-numeric"),
-])
+@pytest.mark.parametrize(
+    "weights0, found",
+    [
+        ([["a", "b"], ["c", "d"], ["e", "f"]], "text"),
+        ([[b"a", b"b"], [b"c", b"d"], [b"e", b"f"]], "text"),
+        ([[True, False], [True, False], [True, False]], "true/false"),
+        ([[None, 0.2], [0.3, 0.4], [0.5, 0.6]], "nested or mixed"),
+        ([[1j, 0.2], [0.3, 0.4], [0.5, 0.6]], "non-numeric"),
+    ],
+)
 def test_a_model_file_of_other_values_than_numbers_says_what_it_found(weights0, found):
     d = model_dict(weights=[weights0, [[0.7, 0.8, 0.9]]])
-    with pytest.raises(ModelFileError, match=rf"^m.json: not a valid model file: weights\[0\] must hold numbers only, "
-                                             rf"found {found} values$"):
+    with pytest.raises(
+        ModelFileError,
+        match=rf"^m.json: not a valid model file: weights\[0\] must hold numbers only, "
+        rf"found {found} values$",
+    ):
         nndl.serialization.from_dict(d, "m.json")
 
 
 def test_the_default_name_in_messages_and_flat_biases():
     with pytest.raises(ModelFileError, match=r"^<model>: not a valid model file: missing key"):
         nndl.serialization.from_dict({})
-    net = nndl.serialization.from_dict(model_dict(biases=[[0.1, 0.2, 0.3], [0.4]]))  # flat bias lists, as some write them
+    net = nndl.serialization.from_dict(
+        model_dict(biases=[[0.1, 0.2, 0.3], [0.4]])
+    )  # flat bias lists, as some write them
     assert [b.ravel().tolist() for b in net.biases] == [[0.1, 0.2, 0.3], [0.4]]
-    assert nndl.serialization.from_dict(model_dict(sizes=[2, 1], weights=[[[0.5, 0.6]]], biases=[[[0.1]]])).sizes == [2, 1]
+    assert nndl.serialization.from_dict(model_dict(sizes=[2, 1], weights=[[[0.5, 0.6]]], biases=[[[0.1]]])).sizes == [
+        2,
+        1,
+    ]
 
 
 def test_a_float32_file_holds_float32s_largest_value_and_refuses_beyond_it_in_every_array():
@@ -214,8 +238,11 @@ def test_a_model_file_that_cannot_be_read_says_why(tmp_path):
     with pytest.raises(ModelFileError, match=r"file/m.json: cannot read model file: Not a directory$"):
         nndl.load(tmp_path / "file" / "m.json")
     (tmp_path / "bin.json").write_bytes(b"\xff\xfe")
-    with pytest.raises(ModelFileError, match=r"bin.json: not a valid model file: it is not UTF-8 text \(a JSON model "
-                                             r"file was expected\)$"):
+    with pytest.raises(
+        ModelFileError,
+        match=r"bin.json: not a valid model file: it is not UTF-8 text \(a JSON model "
+        r"file was expected\)$",
+    ):
         nndl.load(tmp_path / "bin.json")
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(ModelFileError, match=r"deep.json: not a valid model file: JSON nested too deeply$"):
@@ -276,8 +303,9 @@ def test_a_download_that_fails_its_checksum_is_reported_with_both_sums(tiny_mnis
     bad.files[FILENAMES[0]] = gzip.compress(wrong, mtime=0)
     report = fetch(tiny_mnist.spec, data_dir=tmp_path, sources=[bad, Counting(tiny_mnist)])
     actual, expected = hashlib.sha256(wrong).hexdigest(), tiny_mnist.spec.sha256[FILENAMES[0]]
-    assert report.files[0].notes == (f"bad mirror: checksum mismatch (sha256 {actual[:12]}..., expected "
-                                     f"{expected[:12]}...); discarded",)
+    assert report.files[0].notes == (
+        f"bad mirror: checksum mismatch (sha256 {actual[:12]}..., expected {expected[:12]}...); discarded",
+    )
     assert report.dataset == "tiny" and report.files[0].source == "local copy"
 
 
@@ -288,17 +316,23 @@ def test_info_reports_each_file_and_each_array_cache_entry(tiny_mnist, tmp_path)
     load_mnist(tiny_mnist.spec, data_dir=tmp_path, sources=[Counting(tiny_mnist)])
     folder = tmp_path / "tiny"
     npy = folder / (FILENAMES[3] + ".npy")
-    np.save(npy, np.zeros(30, np.uint8))                                 # a valid .npy, the wrong labels
+    np.save(npy, np.zeros(30, np.uint8))  # a valid .npy, the wrong labels
     (folder / (FILENAMES[2] + ".npy")).unlink()
     report = info(tiny_mnist.spec, data_dir=tmp_path)
     assert (report.dataset, report.title, report.directory) == ("tiny", "Tiny-MNIST", folder)
-    assert [(f.filename, f.path, f.present, f.verified) for f in report.files] == \
-        [(n, folder / (n + ".gz"), True, True) for n in FILENAMES]
+    assert [(f.filename, f.path, f.present, f.verified) for f in report.files] == [
+        (n, folder / (n + ".gz"), True, True) for n in FILENAMES
+    ]
     assert report.complete
     cache = {a.filename: a for a in report.array_cache}
     ok = cache[FILENAMES[0] + ".npy"]
-    assert (ok.path, ok.present, ok.size, ok.verified, ok.problem) == \
-        (folder / (FILENAMES[0] + ".npy"), True, (folder / (FILENAMES[0] + ".npy")).stat().st_size, True, None)
+    assert (ok.path, ok.present, ok.size, ok.verified, ok.problem) == (
+        folder / (FILENAMES[0] + ".npy"),
+        True,
+        (folder / (FILENAMES[0] + ".npy")).stat().st_size,
+        True,
+        None,
+    )
     gone = cache[FILENAMES[2] + ".npy"]
     assert (gone.path, gone.present, gone.size, gone.verified) == (folder / (FILENAMES[2] + ".npy"), False, None, None)
     damaged = cache[FILENAMES[3] + ".npy"]
@@ -327,8 +361,9 @@ def test_the_windows_cache_folder_without_localappdata():
 
 
 @pytest.mark.usefixtures("offline_data")
-def test_leftovers_older_than_an_hour_are_removed_and_one_that_resists_does_not_stop_a_fetch(tiny_mnist, tmp_path,
-                                                                                            monkeypatch):
+def test_leftovers_older_than_an_hour_are_removed_and_one_that_resists_does_not_stop_a_fetch(
+    tiny_mnist, tmp_path, monkeypatch
+):
     import os
     import time
     from pathlib import Path
@@ -339,7 +374,7 @@ def test_leftovers_older_than_an_hour_are_removed_and_one_that_resists_does_not_
     old, stuck = folder / ".a.1.part", folder / ".b.2.part"
     for part in (old, stuck):
         part.write_bytes(b"half")
-        t = time.time() - 3600.5                                         # just over an hour
+        t = time.time() - 3600.5  # just over an hour
         os.utime(part, (t, t))
     real_unlink = Path.unlink
 
@@ -360,12 +395,16 @@ def test_a_cached_copy_reports_the_bad_copy_deleted_on_the_way(tiny_mnist, tmp_p
 
     folder = tiny_mnist.write(tmp_path / "tiny")
     name = FILENAMES[2]
-    (folder / (name + ".gz")).write_bytes(tiny_mnist.gz(name))          # a good .gz beside ...
-    (folder / name).write_bytes(b"\x00\x00\x08\x03" + b"\x00" * 12)      # ... a bad raw copy
+    (folder / (name + ".gz")).write_bytes(tiny_mnist.gz(name))  # a good .gz beside ...
+    (folder / name).write_bytes(b"\x00\x00\x08\x03" + b"\x00" * 12)  # ... a bad raw copy
     report = fetch(tiny_mnist.spec, data_dir=tmp_path, sources=[])
     f = report.files[2]
     assert (f.source, f.path) == ("cache", folder / (name + ".gz"))
-    assert len(f.notes) == 1 and f.notes[0].startswith(f"{folder / name}: checksum mismatch") and f.notes[0].endswith("; deleted")
+    assert (
+        len(f.notes) == 1
+        and f.notes[0].startswith(f"{folder / name}: checksum mismatch")
+        and f.notes[0].endswith("; deleted")
+    )
     assert report.files[0].notes == ()
 
 
@@ -379,11 +418,18 @@ def test_the_error_lists_every_source_tried_one_per_line(tiny_mnist, tmp_path):
         fetch(tiny_mnist.spec, data_dir=tmp_path, sources=sources)
     name = FILENAMES[0]
     message = str(e.value)
-    assert message.startswith(f"cannot get Tiny-MNIST file {name}: every source failed (2 tried, listed below); "), message
+    assert message.startswith(f"cannot get Tiny-MNIST file {name}: every source failed (2 tried, listed below); "), (
+        message
+    )
     one, two = tmp_path / "one", tmp_path / "two"
-    assert re.search(rf"\ntried:\n  - {re.escape(str(one))}: [^\n]+\n  - {re.escape(str(two))}: [^\n]+\nthe four files:", message)
-    with pytest.raises(FetchError, match=rf"^cannot get Tiny-MNIST file {name} \(downloading is off: download=False\): "
-                                         rf"it is not in the data folder; "):
+    assert re.search(
+        rf"\ntried:\n  - {re.escape(str(one))}: [^\n]+\n  - {re.escape(str(two))}: [^\n]+\nthe four files:", message
+    )
+    with pytest.raises(
+        FetchError,
+        match=rf"^cannot get Tiny-MNIST file {name} \(downloading is off: download=False\): "
+        rf"it is not in the data folder; ",
+    ):
         load_mnist(tiny_mnist.spec, data_dir=tmp_path, download=False, sources=sources)
 
 
@@ -405,27 +451,36 @@ def _refusal(tmp_path, content) -> str:
         load_with_metadata(path)
     message = str(e.value)
     assert message.startswith(f"{path}: ") and "\n" not in message
-    return message[len(f"{path}: "):].removeprefix("not a valid model file: ")
+    return message[len(f"{path}: ") :].removeprefix("not a valid model file: ")
 
 
 def _echo(ch: str, n: int = 100) -> str:
     return f"'{ch * 40}'... ({n} characters in all)"
 
 
-@pytest.mark.parametrize("changes, says", [
-    ({"format": "F" * 100}, "format {} is not 'nndl-network'"),
-    ({"format_version": "V" * 100}, "format_version {} is not a positive integer"),
-    ({"history": {"evaluation_accuracy": "S" * 100}}, "history evaluation_accuracy must be a list of numbers, got {}"),
-    ({"history": {"evaluation_accuracy": ["N" * 100]}}, "history evaluation_accuracy must hold finite numbers only, found {}"),
-    ({"history": {"n_training": "T" * 100}}, "history n_training must be an integer >= 0, got {}"),
-    ({"history": {"n_evaluation": "E" * 100}}, "history n_evaluation must be an integer >= 0, got {}"),
-    ({"dtype": "D" * 100}, "dtype {} is not one of ['float32', 'float64']"),
-    ({"activation": "A" * 100}, "activation {} is not one of ['relu', 'sigmoid', 'tanh']"),
-    ({"cost": "C" * 101}, "cost: unknown cost {}; valid costs are: "),
-])
+@pytest.mark.parametrize(
+    "changes, says",
+    [
+        ({"format": "F" * 100}, "format {} is not 'nndl-network'"),
+        ({"format_version": "V" * 100}, "format_version {} is not a positive integer"),
+        (
+            {"history": {"evaluation_accuracy": "S" * 100}},
+            "history evaluation_accuracy must be a list of numbers, got {}",
+        ),
+        (
+            {"history": {"evaluation_accuracy": ["N" * 100]}},
+            "history evaluation_accuracy must hold finite numbers only, found {}",
+        ),
+        ({"history": {"n_training": "T" * 100}}, "history n_training must be an integer >= 0, got {}"),
+        ({"history": {"n_evaluation": "E" * 100}}, "history n_evaluation must be an integer >= 0, got {}"),
+        ({"dtype": "D" * 100}, "dtype {} is not one of ['float32', 'float64']"),
+        ({"activation": "A" * 100}, "activation {} is not one of ['relu', 'sigmoid', 'tanh']"),
+        ({"cost": "C" * 101}, "cost: unknown cost {}; valid costs are: "),
+    ],
+)
 def test_a_value_a_model_file_gives_is_echoed_in_at_most_40_characters(tmp_path, changes, says):
     text = json.dumps(changes)
-    ch = text.split('"')[-2][0]                                          # the repeated character
+    ch = text.split('"')[-2][0]  # the repeated character
     n = 101 if "C" * 101 in text else 100
     assert says.format(_echo(ch, n)) in _refusal(tmp_path, _model(**changes))
 
@@ -435,7 +490,7 @@ def test_output_activation_is_echoed_in_at_most_40_characters(tmp_path):
 
 
 def test_a_cost_name_of_100_characters_is_looked_up_and_one_of_101_is_cut_first(tmp_path):
-    assert f"'{'C' * 100}'" in _refusal(tmp_path, _model(cost="C" * 100))              # whole, from the registry
+    assert f"'{'C' * 100}'" in _refusal(tmp_path, _model(cost="C" * 100))  # whole, from the registry
     assert f"cost: unknown cost {_echo('C', 101)}; " in _refusal(tmp_path, _model(cost="C" * 101))
 
 
@@ -451,15 +506,22 @@ def test_a_cost_that_is_not_a_name_is_echoed_in_at_most_300_characters(tmp_path)
 
 def test_the_bounds_of_a_model_file_are_inclusive(tmp_path):
     path = tmp_path / "m.json"
-    path.write_text(json.dumps(_model(history={"n_training": 10 ** 39, "evaluation_accuracy": [1] * 100_000,
-                                               "saturation": [[0.5]] * 100_000})))
-    _, _, history = load_with_metadata(path)                              # 40 digits, 100,000 epochs: taken
-    assert len(history["evaluation_accuracy"]) == 100_000 and history["n_training"] == 10 ** 39
+    path.write_text(
+        json.dumps(
+            _model(
+                history={"n_training": 10**39, "evaluation_accuracy": [1] * 100_000, "saturation": [[0.5]] * 100_000}
+            )
+        )
+    )
+    _, _, history = load_with_metadata(path)  # 40 digits, 100,000 epochs: taken
+    assert len(history["evaluation_accuracy"]) == 100_000 and history["n_training"] == 10**39
     assert len(history["saturation"]) == 100_000
-    assert "41 digits" in _refusal(tmp_path, _model(history={"n_training": 10 ** 40}))
+    assert "41 digits" in _refusal(tmp_path, _model(history={"n_training": 10**40}))
     assert "has 100,001 epochs" in _refusal(tmp_path, _model(history={"evaluation_accuracy": [1] * 100_001}))
-    assert _refusal(tmp_path, _model(history={"n_evaluation": -1})) == \
-        "history n_evaluation must be an integer >= 0, got -1"
+    assert (
+        _refusal(tmp_path, _model(history={"n_evaluation": -1}))
+        == "history n_evaluation must be an integer >= 0, got -1"
+    )
 
 
 def test_what_json_raises_beyond_a_decode_error_is_one_line_naming_the_file(tmp_path, monkeypatch):
@@ -467,8 +529,10 @@ def test_what_json_raises_beyond_a_decode_error_is_one_line_naming_the_file(tmp_
 
     path = tmp_path / "m.json"
     path.write_text(json.dumps(_model()))
-    for raised, says in [(ValueError("bad"), "cannot be parsed as JSON (bad)"),
-                         (ValueError("x" * 200), f"cannot be parsed as JSON ({'x' * 100}'... (200 characters in all)")]:
+    for raised, says in [
+        (ValueError("bad"), "cannot be parsed as JSON (bad)"),
+        (ValueError("x" * 200), f"cannot be parsed as JSON ({'x' * 100}'... (200 characters in all)"),
+    ]:
         monkeypatch.setattr(ser.json, "loads", lambda *a, raised=raised, **k: (_ for _ in ()).throw(raised))
         assert _refusal(tmp_path, json.dumps(_model())) == says
 
@@ -477,8 +541,11 @@ def test_a_model_file_too_large_for_memory_says_what_reading_it_needs(tmp_path, 
     from nndl import memory
 
     monkeypatch.setattr(memory, "available", lambda: 1000)
-    assert re.search(r"this model file of [\d.]+ B needs about [\d.]+ KiB \(at the peak, reading it [\d.]+ KiB\), "
-                     r"more than the 1000 B available now", _refusal(tmp_path, _model()))
+    assert re.search(
+        r"this model file of [\d.]+ B needs about [\d.]+ KiB \(at the peak, reading it [\d.]+ KiB\), "
+        r"more than the 1000 B available now",
+        _refusal(tmp_path, _model()),
+    )
 
 
 def test_an_exclusive_save_never_overwrites_and_writes_the_same_model(tmp_path):

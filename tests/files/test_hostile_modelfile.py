@@ -38,28 +38,37 @@ def test_an_integer_beyond_python_s_own_limit_in_weights(tmp_path):
     refused(tmp_path, text, r"not a valid model file")  # a float of 10,000 digits: parsed, then refused
 
 
-@pytest.mark.parametrize("key, value, match", [
-    ("cost", "C" * 10_000_000, r"cost: unknown cost 'CCC.*\(10,000,000 characters in all\)"),
-    ("dtype", "f" * 1_000_000, r"dtype 'fff.*characters in all\) is not one of"),
-    ("activation", ["sigmoid"] * 100_000, r"activation \['sigmoid', .*\.\.\.\] is not one of"),
-    ("sizes", list(range(1, 1_000_000)), r"weights must be a list of 999998 arrays for sizes \[1, 2, 3"),
-])
+@pytest.mark.parametrize(
+    "key, value, match",
+    [
+        ("cost", "C" * 10_000_000, r"cost: unknown cost 'CCC.*\(10,000,000 characters in all\)"),
+        ("dtype", "f" * 1_000_000, r"dtype 'fff.*characters in all\) is not one of"),
+        ("activation", ["sigmoid"] * 100_000, r"activation \['sigmoid', .*\.\.\.\] is not one of"),
+        ("sizes", list(range(1, 1_000_000)), r"weights must be a list of 999998 arrays for sizes \[1, 2, 3"),
+    ],
+)
 def test_echoed_values_are_quoted_short(tmp_path, key, value, match):
     refused(tmp_path, model(**{key: value}), match)
 
 
 def test_a_future_format_version_is_refused_clearly(tmp_path):
-    refused(tmp_path, model(format_version=FORMAT_VERSION + 1),
-            rf"written by a newer nndl \(format_version {FORMAT_VERSION + 1}; this nndl reads format_version "
-            rf"{FORMAT_VERSION} and older\); upgrade nndl to read it")
+    refused(
+        tmp_path,
+        model(format_version=FORMAT_VERSION + 1),
+        rf"written by a newer nndl \(format_version {FORMAT_VERSION + 1}; this nndl reads format_version "
+        rf"{FORMAT_VERSION} and older\); upgrade nndl to read it",
+    )
 
 
-@pytest.mark.parametrize("changes, match", [
-    ({"format_version": "1"}, r"format_version '1' is not a positive integer"),
-    ({"format_version": 0}, r"format_version 0 is not a positive integer"),
-    ({"format_version": True}, r"format_version True"),
-    ({"format": "keras"}, r"format 'keras' is not 'nndl-network'"),
-])
+@pytest.mark.parametrize(
+    "changes, match",
+    [
+        ({"format_version": "1"}, r"format_version '1' is not a positive integer"),
+        ({"format_version": 0}, r"format_version 0 is not a positive integer"),
+        ({"format_version": True}, r"format_version True"),
+        ({"format": "keras"}, r"format 'keras' is not 'nndl-network'"),
+    ],
+)
 def test_bad_format_fields(tmp_path, changes, match):
     refused(tmp_path, model(**changes), match)
 
@@ -73,21 +82,25 @@ def test_network2_files_without_format_are_read(tmp_path):
     assert nndl.load(path).sizes == [4, 3, 2]
 
 
-@pytest.mark.parametrize("history, match", [
-    ({"epoch_seconds": [0.1] * 100_001}, r"history epoch_seconds has 100,001 epochs"),
-    ({"evaluation_accuracy": [1, "x"]}, r"history evaluation_accuracy must hold finite numbers only, found 'x'"),
-    ({"evaluation_cost": [1.0, None]}, r"found None"),
-    ({"training_accuracy": [True]}, r"found True"),
-    ({"evaluation_cost": "abc"}, r"must be a list of numbers, got 'abc'"),
-    ({"n_training": -1}, r"history n_training must be an integer >= 0, got -1"),
-    ({"eta": [0.5, float("nan")]}, r"history eta must hold finite numbers only, found nan"),
-    ({"saturation": [[0.1]] * 100_001}, r"history saturation has 100,001 epochs"),
-])
+@pytest.mark.parametrize(
+    "history, match",
+    [
+        ({"epoch_seconds": [0.1] * 100_001}, r"history epoch_seconds has 100,001 epochs"),
+        ({"evaluation_accuracy": [1, "x"]}, r"history evaluation_accuracy must hold finite numbers only, found 'x'"),
+        ({"evaluation_cost": [1.0, None]}, r"found None"),
+        ({"training_accuracy": [True]}, r"found True"),
+        ({"evaluation_cost": "abc"}, r"must be a list of numbers, got 'abc'"),
+        ({"n_training": -1}, r"history n_training must be an integer >= 0, got -1"),
+        ({"eta": [0.5, float("nan")]}, r"history eta must hold finite numbers only, found nan"),
+        ({"saturation": [[0.1]] * 100_001}, r"history saturation has 100,001 epochs"),
+    ],
+)
 def test_bad_histories(tmp_path, history, match):
     refused(tmp_path, model(history=history), match)
 
 
 def test_a_file_larger_than_memory_allows_is_refused_before_reading(tmp_path, monkeypatch):
     from nndl import memory
+
     monkeypatch.setattr(memory, "available", lambda: 1000)
     refused(tmp_path, model(), r"this model file of .* needs about .* more than the 1000 B available now")

@@ -98,7 +98,7 @@ def test_report_never_writes_over_its_model_file(model, capsys):
     err = capsys.readouterr().err.strip()
     assert "also an input" in err and len(err.splitlines()) == 1
     link = model.with_name("page.html")
-    link.symlink_to(model.name)                       # through a link: the same file
+    link.symlink_to(model.name)  # through a link: the same file
     assert main(["report", str(model), "-o", str(link), "--dataset", str(NPZ)]) == 2
     assert model.read_bytes() == before
 
@@ -143,6 +143,7 @@ def test_train_never_saves_over_its_data_set(tmp_path, capsys):
 @pytest.fixture
 def digit(tmp_path) -> Path:
     from PIL import Image, ImageDraw
+
     im = Image.new("L", (60, 60), 255)
     ImageDraw.Draw(im).rectangle([26, 8, 32, 52], fill=0)
     path = tmp_path / "one.png"
@@ -160,7 +161,7 @@ def test_save_input_makes_only_the_last_folder_and_says_so(model, digit, tmp_pat
 
 
 def test_save_input_never_writes_over_an_input(model, digit, tmp_path, capsys):
-    victim = tmp_path / "one-input.png"                 # an input image that is also where one.png's input goes
+    victim = tmp_path / "one-input.png"  # an input image that is also where one.png's input goes
     shutil.copy(digit, victim)
     before = victim.read_bytes()
     assert main(["predict", str(model), str(digit), str(victim), "--save-input", str(tmp_path)]) == 2

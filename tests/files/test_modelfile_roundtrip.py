@@ -65,8 +65,12 @@ def test_a_file_in_the_original_network2_format_loads(tmp_path):
     sizes = [5, 3, 2]
     weights = [rng.standard_normal((3, 5)), rng.standard_normal((2, 3))]
     biases = [rng.standard_normal((3, 1)), rng.standard_normal((2, 1))]
-    data = {"sizes": sizes, "weights": [w.tolist() for w in weights],
-            "biases": [b.tolist() for b in biases], "cost": str(network2.QuadraticCost.__name__)}
+    data = {
+        "sizes": sizes,
+        "weights": [w.tolist() for w in weights],
+        "biases": [b.tolist() for b in biases],
+        "cost": str(network2.QuadraticCost.__name__),
+    }
     with open(tmp_path / "book.json", "w") as f:
         json.dump(data, f)
     for load in (nndl.load, network2.load):
@@ -78,7 +82,7 @@ def test_a_file_in_the_original_network2_format_loads(tmp_path):
 
 def book_load(filename):
     """network2.load's own logic (json.load, np.array on each list), a dict in place of getattr."""
-    f = open(filename, "r")
+    f = open(filename)
     data = json.load(f)
     f.close()
     cost = {"QuadraticCost": "quadratic", "CrossEntropyCost": "cross-entropy"}[data["cost"]]

@@ -25,8 +25,12 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seconds-per-target", type=float, default=100.0)
     p.add_argument("--batch", type=int, default=500, help="inputs per hypothesis run (default 500)")
-    p.add_argument("targets", nargs="*", metavar="TARGET",
-                   help=f"which (default all): {', '.join(repr(t) for t in fuzz_targets.TARGETS)}")
+    p.add_argument(
+        "targets",
+        nargs="*",
+        metavar="TARGET",
+        help=f"which (default all): {', '.join(repr(t) for t in fuzz_targets.TARGETS)}",
+    )
     args = p.parse_args(argv)
     unknown = [t for t in args.targets if t not in fuzz_targets.TARGETS]
     if unknown:
@@ -47,8 +51,11 @@ def main(argv=None) -> int:
             runs += 1
         inputs = fuzz_targets.COUNTS.get(name, 0) - before
         seconds = time.perf_counter() - start
-        print(f"{name:<14} {inputs:>9,} inputs in {seconds:6.1f} s ({inputs / seconds:,.0f}/s), "
-              f"{'FAILED' if errors else 'no exception but nndl errors'}", flush=True)
+        print(
+            f"{name:<14} {inputs:>9,} inputs in {seconds:6.1f} s ({inputs / seconds:,.0f}/s), "
+            f"{'FAILED' if errors else 'no exception but nndl errors'}",
+            flush=True,
+        )
         failed += errors
     return 1 if failed else 0
 

@@ -30,8 +30,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nndl.data import read_idx
-from nndl.data.idx import parse_idx
 from nndl.data.cache import read_cached
+from nndl.data.idx import parse_idx
 from nndl.data.npyfile import load_npy_file
 from nndl.data.npz import load_npz
 from nndl.errors import DataError, ImageError, ModelFileError
@@ -50,9 +50,11 @@ TARGETS: dict[str, tuple] = {}  # name -> (the body, its strategies)
 
 def target(name: str, *strategies):
     """Register ``body(*drawn)`` as fuzz target ``name``, fed by ``strategies``."""
+
     def register(body):
         TARGETS[name] = (body, strategies)
         return body
+
     return register
 
 
@@ -74,6 +76,7 @@ def _file(data: bytes, name: str) -> Path:
 
 # --- mutations of valid bytes ---------------------------------------------------------------------
 
+
 @st.composite
 def mutated(draw, base: bytes, max_edits: int = 6) -> bytes:
     """``base`` with a few edits: bytes set, runs cut or inserted, the end cut or extended."""
@@ -86,7 +89,7 @@ def mutated(draw, base: bytes, max_edits: int = 6) -> bytes:
         elif kind == "flip" and data:
             data[pos] ^= 1 << draw(st.integers(0, 7))
         elif kind == "cut":
-            del data[pos:pos + draw(st.integers(1, 16))]
+            del data[pos : pos + draw(st.integers(1, 16))]
         elif kind == "insert":
             data[pos:pos] = draw(st.binary(min_size=1, max_size=16))
         elif kind == "truncate":
@@ -97,21 +100,25 @@ def mutated(draw, base: bytes, max_edits: int = 6) -> bytes:
             value = draw(st.sampled_from([0, 1, 2**31 - 1, 2**31, 2**32 - 1, 255, 65, 64, 28, 784]))
             fmt = draw(st.sampled_from([">I", "<I", "<H"]))
             value &= 0xFFFF if fmt == "<H" else 0xFFFFFFFF
-            data[pos:pos + struct.calcsize(fmt)] = struct.pack(fmt, value)
+            data[pos : pos + struct.calcsize(fmt)] = struct.pack(fmt, value)
     return bytes(data)
 
 
 def small_arrays(kinds=("u1", "i1", ">i2", ">i4", ">f4", ">f8")):
-    return st.builds(lambda dtype, shape, seed: (np.random.default_rng(seed).standard_normal(shape) * 60)
-                     .astype(np.dtype(dtype)),
-                     st.sampled_from(kinds), st.lists(st.integers(0, 5), min_size=1, max_size=4).map(tuple),
-                     st.integers(0, 2**16))
+    return st.builds(
+        lambda dtype, shape, seed: (np.random.default_rng(seed).standard_normal(shape) * 60).astype(np.dtype(dtype)),
+        st.sampled_from(kinds),
+        st.lists(st.integers(0, 5), min_size=1, max_size=4).map(tuple),
+        st.integers(0, 2**16),
+    )
 
 
 # --- 1. the IDX reader ------------------------------------------------------------------------------
 
+
 def _idx_bytes(array: np.ndarray) -> bytes:
     from nndl.data.idx import idx_bytes
+
     return idx_bytes(array)
 
 
@@ -137,21 +144,36 @@ def fuzz_idx(data: bytes):
 
 # --- 2. the model-file loader -------------------------------------------------------------------------
 
+
 def _model_text(sizes=(3, 4, 2), history=True) -> str:
     import nndl
     from nndl.engine.training import History
+
     net = nndl.Network(list(sizes), rng=0)
     h = History(evaluation_accuracy=[1, 2], epoch_seconds=[0.1, 0.2], n_training=5, n_evaluation=3)
     d = to_dict(net, config=nndl.TrainConfig(sizes=sizes), history=h if history else None, dataset="mnist")
     return json.dumps(d)
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers(-10**50, 10**50) | st.floats(allow_nan=True)
-                    | st.text(max_size=20),
-                    lambda kids: st.lists(kids, max_size=5) | st.dictionaries(st.text(max_size=8), kids, max_size=5),
-                    max_leaves=20)
-KEYS = ["sizes", "weights", "biases", "cost", "format", "format_version", "dtype", "activation",
-        "output_activation", "config", "history", "dataset"]
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**50), 10**50) | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda kids: st.lists(kids, max_size=5) | st.dictionaries(st.text(max_size=8), kids, max_size=5),
+    max_leaves=20,
+)
+KEYS = [
+    "sizes",
+    "weights",
+    "biases",
+    "cost",
+    "format",
+    "format_version",
+    "dtype",
+    "activation",
+    "output_activation",
+    "config",
+    "history",
+    "dataset",
+]
 
 
 @st.composite
@@ -165,8 +187,11 @@ def model_inputs(draw) -> bytes:
         key = draw(st.sampled_from(KEYS))
         if how == "nested" and isinstance(d.get(key), (dict, list)) and d[key]:
             inner = d[key]
-            slot = draw(st.sampled_from(sorted(inner))) if isinstance(inner, dict) else draw(
-                st.integers(0, len(inner) - 1))
+            slot = (
+                draw(st.sampled_from(sorted(inner)))
+                if isinstance(inner, dict)
+                else draw(st.integers(0, len(inner) - 1))
+            )
             inner[slot] = draw(JSON)
         elif draw(st.booleans()):
             d[key] = draw(JSON)
@@ -187,11 +212,15 @@ def fuzz_model_file(data: bytes):
 
 # --- 3. the .npz loader -------------------------------------------------------------------------------
 
+
 def _npz(compressed: bool, n: int = 8, seed: int = 0, validation: bool = False) -> bytes:
     rng = np.random.default_rng(seed)
-    d = {"train_images": rng.integers(0, 256, (n, 4, 4), dtype=np.uint8),
-         "train_labels": rng.integers(0, 10, n).astype(np.uint8),
-         "test_images": rng.random((3, 16)).astype(np.float32), "test_labels": np.arange(3)}
+    d = {
+        "train_images": rng.integers(0, 256, (n, 4, 4), dtype=np.uint8),
+        "train_labels": rng.integers(0, 10, n).astype(np.uint8),
+        "test_images": rng.random((3, 16)).astype(np.float32),
+        "test_labels": np.arange(3),
+    }
     if validation:
         d.update(validation_images=np.zeros((2, 16), np.uint8), validation_labels=np.array([1, 2]))
     buf = io.BytesIO()
@@ -207,17 +236,20 @@ def npz_inputs(draw) -> bytes:
     base = draw(st.sampled_from(_NPZ_BASES))
     if draw(st.integers(0, 4)) == 0:  # members rewritten by hand: odd methods, flags, names, headers
         buf = io.BytesIO()
-        with zipfile.ZipFile(io.BytesIO(base)) as src, zipfile.ZipFile(buf, "w") as dst, \
-                warnings.catch_warnings():
+        with zipfile.ZipFile(io.BytesIO(base)) as src, zipfile.ZipFile(buf, "w") as dst, warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # zipfile's "Duplicate name": wanted here
             for info in src.infolist():
                 raw = src.read(info)
                 if draw(st.booleans()):
                     raw = draw(mutated(raw[:200], 4)) + raw[200:]
-                method = draw(st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2,
-                                               zipfile.ZIP_LZMA]))
-                dst.writestr(zipfile.ZipInfo(draw(st.sampled_from([info.filename, info.filename[:-4],
-                                                                   "x.npy"]))), raw, compress_type=method)
+                method = draw(
+                    st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+                )
+                dst.writestr(
+                    zipfile.ZipInfo(draw(st.sampled_from([info.filename, info.filename[:-4], "x.npy"]))),
+                    raw,
+                    compress_type=method,
+                )
         base = buf.getvalue()
     return draw(mutated(base, 8))
 
@@ -236,14 +268,33 @@ def fuzz_npz(data: bytes):
 
 # --- 4. the array cache -------------------------------------------------------------------------------
 
+
 def _npy(array) -> bytes:
     buf = io.BytesIO()
     np.save(buf, array)
     return buf.getvalue()
 
 
-HEADER_VALUES = st.sampled_from(["'|u1'", "'<f8'", "'|O'", "'<U3'", "[('a', '<u1')]", "(3,)", "(10**12,)",
-                                 "(-1,)", "()", "(0,)", "True", "None", "{}", "[" * 50, "1e400", "'" + "x" * 300])
+HEADER_VALUES = st.sampled_from(
+    [
+        "'|u1'",
+        "'<f8'",
+        "'|O'",
+        "'<U3'",
+        "[('a', '<u1')]",
+        "(3,)",
+        "(10**12,)",
+        "(-1,)",
+        "()",
+        "(0,)",
+        "True",
+        "None",
+        "{}",
+        "[" * 50,
+        "1e400",
+        "'" + "x" * 300,
+    ]
+)
 
 
 @st.composite
@@ -270,8 +321,10 @@ def fuzz_array_cache(data: bytes):
 
 # --- 5. image preparation (nndl.imageprep's public functions) ------------------------------------------
 
+
 def _image(fmt: str, mode: str, seed: int) -> bytes:
     from PIL import Image
+
     rng = np.random.default_rng(seed)
     a = np.full((12, 10), 230, np.uint8)
     a[3:9, 4:6] = rng.integers(0, 60, (6, 2))  # a dark stroke on light paper
@@ -281,13 +334,25 @@ def _image(fmt: str, mode: str, seed: int) -> bytes:
     return buf.getvalue()
 
 
-_IMAGE_BASES = [_image(f, m, s) for f, m in (("PNG", "L"), ("PNG", "RGBA"), ("PNG", "P"), ("JPEG", "L"),
-                                            ("JPEG", "RGB"), ("BMP", "RGB"), ("GIF", "P")) for s in (0, 1)]
+_IMAGE_BASES = [
+    _image(f, m, s)
+    for f, m in (
+        ("PNG", "L"),
+        ("PNG", "RGBA"),
+        ("PNG", "P"),
+        ("JPEG", "L"),
+        ("JPEG", "RGB"),
+        ("BMP", "RGB"),
+        ("GIF", "P"),
+    )
+    for s in (0, 1)
+]
 
 
 @target("image file", st.sampled_from(_IMAGE_BASES).flatmap(lambda b: mutated(b, 6)))
 def fuzz_image_file(data: bytes):
     from nndl.imageprep import load_digit
+
     _count("image file")
     try:
         x = load_digit(_file(data, "digit.img"))
@@ -296,10 +361,16 @@ def fuzz_image_file(data: bytes):
     assert x.shape == (784,) and np.isfinite(x).all() and x.min() >= 0 and x.max() <= 1
 
 
-@target("image arrays", st.integers(0, 40), st.integers(0, 40), st.integers(0, 2**16),
-        st.sampled_from(["uniform", "stroke", "constant", "extreme"]))
+@target(
+    "image arrays",
+    st.integers(0, 40),
+    st.integers(0, 40),
+    st.integers(0, 2**16),
+    st.sampled_from(["uniform", "stroke", "constant", "extreme"]),
+)
 def fuzz_image_arrays(h: int, w: int, seed: int, kind: str):
     from nndl.imageprep import prepare_digit, to_ink
+
     _count("image arrays")
     rng = np.random.default_rng(seed)
     if kind == "uniform":
@@ -307,7 +378,7 @@ def fuzz_image_arrays(h: int, w: int, seed: int, kind: str):
     elif kind == "stroke":
         grey = np.ones((h, w))
         if h and w:
-            grey[rng.integers(0, h):, rng.integers(0, w)] = 0.0
+            grey[rng.integers(0, h) :, rng.integers(0, w)] = 0.0
     elif kind == "constant":
         grey = np.full((h, w), rng.random())
     else:
@@ -322,22 +393,24 @@ def fuzz_image_arrays(h: int, w: int, seed: int, kind: str):
         assert field.shape == (28, 28) and np.isfinite(field).all()
 
 
-
 # --- 7. results.json and model files -> the report page -------------------------------------------------
+
 
 def _edited(draw, d, max_edits: int = 3):
     """``d`` (parsed JSON) with a few values somewhere in its tree replaced by any JSON, or removed."""
     for _ in range(draw(st.integers(1, max_edits))):
         node, depth = d, 0
         while depth < 5 and isinstance(node, (dict, list)) and node:
-            slot = draw(st.sampled_from(sorted(node))) if isinstance(node, dict) else draw(
-                st.integers(0, len(node) - 1))
+            slot = (
+                draw(st.sampled_from(sorted(node))) if isinstance(node, dict) else draw(st.integers(0, len(node) - 1))
+            )
             if not isinstance(node[slot], (dict, list)) or not node[slot] or draw(st.booleans()):
                 if draw(st.integers(0, 3)) == 0:
                     del node[slot]
                 else:
-                    node[slot] = draw(st.sampled_from(["<!--<script>", "../../x/m", 2 ** 53, 1e308, -1, [], {},
-                                                       None, "[" * 50]) | JSON)
+                    node[slot] = draw(
+                        st.sampled_from(["<!--<script>", "../../x/m", 2**53, 1e308, -1, [], {}, None, "[" * 50]) | JSON
+                    )
                 break
             node, depth = node[slot], depth + 1
     return d
@@ -346,22 +419,43 @@ def _edited(draw, d, max_edits: int = 3):
 def _page_model(sizes=(784, 3, 10)) -> dict:
     import nndl
     from nndl.engine.history import History
+
     net = nndl.Network(list(sizes), rng=0)
-    h = History(evaluation_accuracy=[5, 7, 9], evaluation_cost=[0.9, 0.5, 0.4], training_accuracy=[10, 12, 14],
-                epoch_seconds=[0.1, 0.2, 0.2], saturation=[[0.5], [0.3], [0.2], [0.1]], n_training=20,
-                n_evaluation=10, eta=[0.5, 0.5, 0.5])
+    h = History(
+        evaluation_accuracy=[5, 7, 9],
+        evaluation_cost=[0.9, 0.5, 0.4],
+        training_accuracy=[10, 12, 14],
+        epoch_seconds=[0.1, 0.2, 0.2],
+        saturation=[[0.5], [0.3], [0.2], [0.1]],
+        n_training=20,
+        n_evaluation=10,
+        eta=[0.5, 0.5, 0.5],
+    )
     return to_dict(net, config=nndl.TrainConfig(sizes=sizes, epochs=3), history=h, dataset="mnist")
 
 
 def _page_results(model: dict) -> dict:
-    run = {"config": model["config"], "history": model["history"], "n_train": 20, "evaluation_data": "validation",
-           "final": {"test_accuracy": 0.5, "validation_accuracy": 0.6, "training_accuracy": 0.7}, "seconds": 1.5,
-           "model": "models/full.json"}
-    return {"level": 3, "created": "2026-12-01T00:00:00+00:00", "complete": True,
-            "options": {"dataset": "mnist", "quick": True}, "sizes": {"training": 20, "validation": 10, "test": 20},
-            "ladder": [{"step": "Level 2 baseline", "run": "baseline", "expected": "~94.5%"},
-                       {"step": "+ larger hidden layer", "run": "full", "expected": "~97.5-98%"}],
-            "runs": {"baseline": {**run, "config": {**run["config"], "eta": 3.0}}, "full": run}}
+    run = {
+        "config": model["config"],
+        "history": model["history"],
+        "n_train": 20,
+        "evaluation_data": "validation",
+        "final": {"test_accuracy": 0.5, "validation_accuracy": 0.6, "training_accuracy": 0.7},
+        "seconds": 1.5,
+        "model": "models/full.json",
+    }
+    return {
+        "level": 3,
+        "created": "2026-12-01T00:00:00+00:00",
+        "complete": True,
+        "options": {"dataset": "mnist", "quick": True},
+        "sizes": {"training": 20, "validation": 10, "test": 20},
+        "ladder": [
+            {"step": "Level 2 baseline", "run": "baseline", "expected": "~94.5%"},
+            {"step": "+ larger hidden layer", "run": "full", "expected": "~97.5-98%"},
+        ],
+        "runs": {"baseline": {**run, "config": {**run["config"], "eta": 3.0}}, "full": run},
+    }
 
 
 _PAGE_MODEL = _page_model()
@@ -371,6 +465,7 @@ _RESULTS_BASE = json.dumps(_page_results(_PAGE_MODEL))
 
 def _tiny_test():
     from nndl.data import load_npz
+
     if "test" not in _TINY:
         test = load_npz(Path(__file__).parents[1] / "data" / "mnist_sample.npz").test
         _TINY["test"] = type(test)(test.images[:20], test.labels[:20])
@@ -404,6 +499,7 @@ def _page_or_nndl_error(source, test) -> None:
     from nndl.errors import NndlError
     from nndl.report import build_report
     from nndl.report.page import html
+
     try:
         page = html(build_report(source, test))
     except NndlError:
@@ -433,32 +529,72 @@ def page_model_inputs(draw) -> bytes:
 def fuzz_model_report(data: bytes, with_test: bool):
     _count("model -> report")
     _page_or_nndl_error(_file(data, "page-model.json"), _tiny_test() if with_test else None)
+
+
 # --- 7. the sweep specification parser (flags, and the JSON a sweep.sqlite records) ------------------
+
 
 def _sweep_allowed():
     from nndl.cli.common import UsageError
     from nndl.errors import ConfigError
+
     return (ConfigError, UsageError)
 
 
 FIELD_TEXTS = st.one_of(
-    st.sampled_from(["0.5", "0.025,0.25,2.5", "0,5", "1:3", "0.01:10", "1e-3:1e3", "-1:1", "784,30,10", "none",
-                     "cross-entropy", "quadratic,log-likelihood", "true", "nan", "inf", "1e999", "9" * 30, "0x10",
-                     ",", ":", "1:", ":2", "1:2:3", "", " ", "1,,2", "2:1", "10**9", "784,30", "784,0,10", "1e308"]),
+    st.sampled_from(
+        [
+            "0.5",
+            "0.025,0.25,2.5",
+            "0,5",
+            "1:3",
+            "0.01:10",
+            "1e-3:1e3",
+            "-1:1",
+            "784,30,10",
+            "none",
+            "cross-entropy",
+            "quadratic,log-likelihood",
+            "true",
+            "nan",
+            "inf",
+            "1e999",
+            "9" * 30,
+            "0x10",
+            ",",
+            ":",
+            "1:",
+            ":2",
+            "1:2:3",
+            "",
+            " ",
+            "1,,2",
+            "2:1",
+            "10**9",
+            "784,30",
+            "784,0,10",
+            "1e308",
+        ]
+    ),
     st.text(alphabet="0123456789.,:-+e ", max_size=12),
-    st.text(max_size=8))
+    st.text(max_size=8),
+)
 
 
 @st.composite
 def sweep_flags(draw):
     from nndl.sweep.spec import sweepable
+
     fields = draw(st.lists(st.sampled_from(sweepable()), max_size=4, unique=True))
     values = {f: draw(st.lists(FIELD_TEXTS, min_size=1, max_size=3)) for f in fields}
     seeds = draw(st.sampled_from(["0", "0,1", "0,,1", "-1", "a", "0,1,2,3", "1" * 50, ""]) | st.text(max_size=6))
-    return (values, seeds,
-            draw(st.none() | st.integers(-3, 3) | st.sampled_from([10**9, 5001, 10**30])),
-            draw(st.none() | st.integers(-2, 10**6)), draw(st.sampled_from(
-                ["evaluation_accuracy,training_cost", "training_cost", "", "weights", "evaluation-cost"])))
+    return (
+        values,
+        seeds,
+        draw(st.none() | st.integers(-3, 3) | st.sampled_from([10**9, 5001, 10**30])),
+        draw(st.none() | st.integers(-2, 10**6)),
+        draw(st.sampled_from(["evaluation_accuracy,training_cost", "training_cost", "", "weights", "evaluation-cost"])),
+    )
 
 
 @target("sweep flags", sweep_flags())
@@ -470,10 +606,19 @@ def fuzz_sweep_flags(drawn):
     from nndl.limits import MAX_SWEEP_TRIALS
     from nndl.sweep import SweepSpec
     from nndl.sweep.spec import sweepable
+
     _count("sweep flags")
     values, seeds, random, n_train, monitor = drawn
-    args = argparse.Namespace(seeds=seeds, random=random, random_seed=0, train_size=n_train, validation_size=None,
-                              test=False, monitor=monitor, **{f"field_{f}": values.get(f) for f in sweepable()})
+    args = argparse.Namespace(
+        seeds=seeds,
+        random=random,
+        random_seed=0,
+        train_size=n_train,
+        validation_size=None,
+        test=False,
+        monitor=monitor,
+        **{f"field_{f}": values.get(f) for f in sweepable()},
+    )
     try:
         spec = spec_from_args(args)
     except _sweep_allowed():
@@ -485,12 +630,24 @@ def fuzz_sweep_flags(drawn):
 
 def _spec_base() -> dict:
     from nndl.sweep import SweepSpec
-    return SweepSpec(values={"eta": (0.5, 3.0), "sizes": ((784, 30, 10), (784, 10)), "epochs": (2,)},
-                     ranges={}, seeds=(0, 1)).to_dict() | {"random": None}
+
+    return SweepSpec(
+        values={"eta": (0.5, 3.0), "sizes": ((784, 30, 10), (784, 10)), "epochs": (2,)}, ranges={}, seeds=(0, 1)
+    ).to_dict() | {"random": None}
 
 
-SPEC_KEYS = ["values", "ranges", "seeds", "random", "random_seed", "n_train", "n_validation", "test", "monitor",
-             "bogus"]
+SPEC_KEYS = [
+    "values",
+    "ranges",
+    "seeds",
+    "random",
+    "random_seed",
+    "n_train",
+    "n_validation",
+    "test",
+    "monitor",
+    "bogus",
+]
 
 
 @st.composite
@@ -520,6 +677,7 @@ def fuzz_sweep_spec(d):
     from nndl.errors import ConfigError
     from nndl.limits import MAX_SWEEP_TRIALS
     from nndl.sweep import SweepSpec
+
     _count("sweep spec")
     try:
         spec = SweepSpec.from_dict(d)
@@ -540,32 +698,86 @@ def _sweep_db() -> bytes:
     if _SWEEP_DB:
         return _SWEEP_DB[0]
     from nndl.sweep import SweepSpec, open_sweep
-    spec = SweepSpec(values={"eta": (0.5, 3.0), "lmbda": (0.0, 5.0), "sizes": ((784, 30, 10),), "epochs": (2,)},
-                     seeds=(0, 1))
+
+    spec = SweepSpec(
+        values={"eta": (0.5, 3.0), "lmbda": (0.0, 5.0), "sizes": ((784, 30, 10),), "epochs": (2,)}, seeds=(0, 1)
+    )
     folder = _TMP / "sweep-base"
     with open_sweep(folder, spec, SAMPLE_NPZ, ["nndl", "sweep", "--eta", "0.5,3"]) as store:
         trials = spec.trials()
         store.add_trials(trials)
         for i, t in enumerate(trials[:6]):
-            store.write_result({"key": t.key, "config": t.config.to_dict(), "n_train": 1667, "n_evaluation": 333,
-                                "history": {"evaluation_accuracy": [200 + i, 250 + i],
-                                            "training_cost": [1.5, 0.9 - i / 10], "epoch_seconds": [0.1, 0.1],
-                                            "n_training": 1667, "n_evaluation": 333},
-                                "final": {"validation_accuracy": (250 + i) / 333}, "seconds": 0.2, "host": "h",
-                                "pid": 7, "started": "2026-01-01T00:00:00+00:00",
-                                "finished": "2026-01-01T00:00:01+00:00"})
+            store.write_result(
+                {
+                    "key": t.key,
+                    "config": t.config.to_dict(),
+                    "n_train": 1667,
+                    "n_evaluation": 333,
+                    "history": {
+                        "evaluation_accuracy": [200 + i, 250 + i],
+                        "training_cost": [1.5, 0.9 - i / 10],
+                        "epoch_seconds": [0.1, 0.1],
+                        "n_training": 1667,
+                        "n_evaluation": 333,
+                    },
+                    "final": {"validation_accuracy": (250 + i) / 333},
+                    "seconds": 0.2,
+                    "host": "h",
+                    "pid": 7,
+                    "started": "2026-01-01T00:00:00+00:00",
+                    "finished": "2026-01-01T00:00:01+00:00",
+                }
+            )
         store.write_diverged(trials[6].key, "diverged: the cost is no number")
     _SWEEP_DB.append((folder / "sweep.sqlite").read_bytes())
     shutil.rmtree(folder)
     return _SWEEP_DB[0]
 
 
-COLUMN_NAMES = ["key", "idx", "status", "params", "config", "seed", "n_train", "n_evaluation", "history",
-                "validation_accuracy", "test_accuracy", "seconds", "host", "pid", "started", "finished", "error"]
-CELLS = st.one_of(st.none(), st.integers(-2**63, 2**63 - 1), st.floats(allow_nan=True), st.text(max_size=30),
-                  st.binary(max_size=12), JSON.map(json.dumps),
-                  st.sampled_from(["{}", "[]", "null", "[" * 5000, '{"seed": 0}', "NaN", "1e999", "done", "diverged",
-                                   "pending", "running", '{"training_cost": [1e400]}', '{"eta": 0.5, "seed": 0}']))
+COLUMN_NAMES = [
+    "key",
+    "idx",
+    "status",
+    "params",
+    "config",
+    "seed",
+    "n_train",
+    "n_evaluation",
+    "history",
+    "validation_accuracy",
+    "test_accuracy",
+    "seconds",
+    "host",
+    "pid",
+    "started",
+    "finished",
+    "error",
+]
+CELLS = st.one_of(
+    st.none(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.binary(max_size=12),
+    JSON.map(json.dumps),
+    st.sampled_from(
+        [
+            "{}",
+            "[]",
+            "null",
+            "[" * 5000,
+            '{"seed": 0}',
+            "NaN",
+            "1e999",
+            "done",
+            "diverged",
+            "pending",
+            "running",
+            '{"training_cost": [1e400]}',
+            '{"eta": 0.5, "seed": 0}',
+        ]
+    ),
+)
 
 
 @st.composite
@@ -577,27 +789,63 @@ def sweep_db_edits(draw):
     for _ in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(["cell", "cell", "cell", "meta", "json", "schema"]))
         if kind == "cell":
-            edits.append(("UPDATE trials SET " + draw(st.sampled_from(COLUMN_NAMES)) + " = ? WHERE idx = ?",
-                          (draw(CELLS), draw(st.integers(0, 8)))))
+            edits.append(
+                (
+                    "UPDATE trials SET " + draw(st.sampled_from(COLUMN_NAMES)) + " = ? WHERE idx = ?",
+                    (draw(CELLS), draw(st.integers(0, 8))),
+                )
+            )
         elif kind == "meta":
-            edits.append(("UPDATE meta SET value = ? WHERE key = ?", (draw(CELLS), draw(st.sampled_from(
-                ["sweep", "command", "created"])))))
+            edits.append(
+                (
+                    "UPDATE meta SET value = ? WHERE key = ?",
+                    (draw(CELLS), draw(st.sampled_from(["sweep", "command", "created"]))),
+                )
+            )
         elif kind == "json":  # a JSON column with a few bytes edited, so the parse goes deep
             column = draw(st.sampled_from(["params", "config", "history"]))
-            edits.append(("jsonedit", (column, draw(st.integers(0, 8)), draw(st.integers(0, 200)),
-                                       draw(st.sampled_from(['"', "{", "}", "[", "]", ",", ":", "1e999", "null", "-",
-                                                             '"x"', "9" * 60, "true"])))))
+            edits.append(
+                (
+                    "jsonedit",
+                    (
+                        column,
+                        draw(st.integers(0, 8)),
+                        draw(st.integers(0, 200)),
+                        draw(
+                            st.sampled_from(
+                                ['"', "{", "}", "[", "]", ",", ":", "1e999", "null", "-", '"x"', "9" * 60, "true"]
+                            )
+                        ),
+                    ),
+                )
+            )
         else:
-            edits.append((draw(st.sampled_from([
-                "ALTER TABLE trials ADD COLUMN extra TEXT", "ALTER TABLE trials DROP COLUMN error",
-                "DROP TABLE meta", "DELETE FROM meta WHERE key = 'sweep'", "PRAGMA user_version = 2",
-                "DELETE FROM trials", "INSERT INTO trials SELECT * FROM trials WHERE idx = 0",
-                "UPDATE trials SET key = 'same'", "ALTER TABLE trials RENAME COLUMN host TO hostname"])), ()))
+            edits.append(
+                (
+                    draw(
+                        st.sampled_from(
+                            [
+                                "ALTER TABLE trials ADD COLUMN extra TEXT",
+                                "ALTER TABLE trials DROP COLUMN error",
+                                "DROP TABLE meta",
+                                "DELETE FROM meta WHERE key = 'sweep'",
+                                "PRAGMA user_version = 2",
+                                "DELETE FROM trials",
+                                "INSERT INTO trials SELECT * FROM trials WHERE idx = 0",
+                                "UPDATE trials SET key = 'same'",
+                                "ALTER TABLE trials RENAME COLUMN host TO hostname",
+                            ]
+                        )
+                    ),
+                    (),
+                )
+            )
     return "sql", edits
 
 
 def _apply(path: Path, edits) -> None:
     import sqlite3
+
     con = sqlite3.connect(path)
     con.execute("PRAGMA ignore_check_constraints = 1")
     for sql, args in edits:
@@ -606,7 +854,7 @@ def _apply(path: Path, edits) -> None:
                 column, idx, pos, text = args
                 row = con.execute(f"SELECT {column} FROM trials WHERE idx = ?", (idx,)).fetchone()
                 if row and isinstance(row[0], str):
-                    value = row[0][:pos] + text + row[0][pos + 1:]
+                    value = row[0][:pos] + text + row[0][pos + 1 :]
                     con.execute(f"UPDATE trials SET {column} = ? WHERE idx = ?", (value, idx))
             else:
                 con.execute(sql, args)
@@ -624,6 +872,7 @@ def fuzz_sweep_database(edited, action):
 
     from nndl.cli import main
     from nndl.sweep import SweepFileError, read_sweep
+
     _count("sweep database")
     folder = _TMP / f"{os.getpid()}-sweep"
     shutil.rmtree(folder, ignore_errors=True)

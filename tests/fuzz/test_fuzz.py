@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
 import fuzz_targets
+import pytest
 
 EXAMPLES = int(os.environ.get("NNDL_FUZZ_EXAMPLES", "60"))
 

@@ -35,7 +35,7 @@ def extent(field: np.ndarray, thresh: float = 0.0) -> tuple[int, int]:
 
 
 def centre_of_mass(field: np.ndarray) -> np.ndarray:
-    ys, xs = np.mgrid[0:field.shape[0], 0:field.shape[1]]
+    ys, xs = np.mgrid[0 : field.shape[0], 0 : field.shape[1]]
     return np.array([(field * ys).sum(), (field * xs).sum()]) / field.sum()
 
 
@@ -47,6 +47,7 @@ def reference(tmp_path):
 
 # --- output contract -----------------------------------------------------------------
 
+
 def test_shape_dtype_range(reference):
     assert reference.shape == (784,)
     assert reference.dtype == np.float64
@@ -57,6 +58,7 @@ def test_shape_dtype_range(reference):
 
 
 # --- polarity, colour, transparency, formats -------------------------------------------
+
 
 def test_light_on_dark_equals_dark_on_light(tmp_path, reference):
     inverted = ImageOps.invert(draw_seven())
@@ -89,14 +91,23 @@ def test_opaque_paper_with_transparent_corners(tmp_path, reference):
     assert np.allclose(load_digit(save(im, tmp_path, "corners.png")), reference, atol=1e-6)
 
 
-@pytest.mark.parametrize("mode, name", [("1", "bw.png"), ("P", "pal.png"), ("LA", "la.png"),
-                                        ("I;16", "deep.png"), ("F", "float.tif"), ("CMYK", "cmyk.jpg")])
+@pytest.mark.parametrize(
+    "mode, name",
+    [
+        ("1", "bw.png"),
+        ("P", "pal.png"),
+        ("LA", "la.png"),
+        ("I;16", "deep.png"),
+        ("F", "float.tif"),
+        ("CMYK", "cmyk.jpg"),
+    ],
+)
 def test_other_modes(tmp_path, reference, mode, name):
     im = draw_seven()
     if mode == "I;16":
-        im = Image.fromarray(np.asarray(im, dtype=np.uint16) * 257)        # 16-bit grey PNG
+        im = Image.fromarray(np.asarray(im, dtype=np.uint16) * 257)  # 16-bit grey PNG
     elif mode == "F":
-        im = Image.fromarray(np.asarray(im, dtype=np.float32) / 255)       # float TIFF in [0, 1]
+        im = Image.fromarray(np.asarray(im, dtype=np.float32) / 255)  # float TIFF in [0, 1]
     else:
         im = im.convert(mode)
     v = load_digit(save(im, tmp_path, name))
@@ -107,30 +118,31 @@ def test_other_modes(tmp_path, reference, mode, name):
 
 
 def test_jpeg(tmp_path, reference):
-    v = load_digit(save(draw_seven(mode="RGB", ink=(0, 0, 0), paper=(255, 255, 255)),
-                        tmp_path, "seven.jpg", quality=75))
+    v = load_digit(
+        save(draw_seven(mode="RGB", ink=(0, 0, 0), paper=(255, 255, 255)), tmp_path, "seven.jpg", quality=75)
+    )
     assert v.shape == (784,) and 0 <= v.min() and v.max() <= 1
     assert np.corrcoef(v, reference)[0, 1] > 0.999  # measured 0.99996: JPEG ringing is under NOISE
-    assert np.abs(v - reference).max() < 0.1        # measured 0.021
+    assert np.abs(v - reference).max() < 0.1  # measured 0.021
 
 
 def test_photo_like_paper_with_shading_and_noise(tmp_path, reference):
     rng = np.random.default_rng(0)
-    shade = np.linspace(205, 235, 100)[None, :]                   # (1, 100) uneven light
-    paper = shade + rng.normal(0, 3, size=(120, 100))             # (120, 100) grain
-    ink = np.asarray(draw_seven(), dtype=np.float64) == 0          # (120, 100) strokes
+    shade = np.linspace(205, 235, 100)[None, :]  # (1, 100) uneven light
+    paper = shade + rng.normal(0, 3, size=(120, 100))  # (120, 100) grain
+    ink = np.asarray(draw_seven(), dtype=np.float64) == 0  # (120, 100) strokes
     grey = np.where(ink, 60 + rng.normal(0, 3, size=ink.shape), paper)
     im = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8))
     v = load_digit(save(im, tmp_path, "photo.jpg", quality=85))
-    assert max(extent(v.reshape(28, 28))) == 20                     # no grain widened the box
-    assert np.corrcoef(v, reference)[0, 1] > 0.97                  # measured 0.9989
+    assert max(extent(v.reshape(28, 28))) == 20  # no grain widened the box
+    assert np.corrcoef(v, reference)[0, 1] > 0.97  # measured 0.9989
 
 
 def test_jpeg_exif_orientation_is_applied(tmp_path):
     im = Image.new("RGB", (120, 100), "white")
     ImageDraw.Draw(im).rectangle([20, 45, 100, 55], fill="black")  # a wide bar as stored...
     exif = Image.Exif()
-    exif[0x0112] = 6                                                # ...shown rotated 90 degrees
+    exif[0x0112] = 6  # ...shown rotated 90 degrees
     field = load_digit(save(im, tmp_path, "phone.jpg", exif=exif)).reshape(28, 28)
     h, w = extent(field, 0.1)
     assert h == 20 and w < 6
@@ -145,8 +157,13 @@ def lighting(kind: str, lo: float = 150, hi: float = 210) -> np.ndarray:
     """Paper grey (900, 1200) under a lighting pattern, from ``lo`` (darkest) to ``hi``."""
     w, h = PHOTO
     x, y = np.linspace(0, 1, w)[None, :], np.linspace(0, 1, h)[:, None]
-    ramp = {"flat": np.full((h, w), 0.5), "left-dark": x + 0 * y, "right-dark": 1 - x + 0 * y,
-            "top-dark": y + 0 * x, "vignette": 1 - ((x - 0.5) ** 2 + (y - 0.5) ** 2) / 0.5}[kind]
+    ramp = {
+        "flat": np.full((h, w), 0.5),
+        "left-dark": x + 0 * y,
+        "right-dark": 1 - x + 0 * y,
+        "top-dark": y + 0 * x,
+        "vignette": 1 - ((x - 0.5) ** 2 + (y - 0.5) ** 2) / 0.5,
+    }[kind]
     return lo + (hi - lo) * ramp
 
 
@@ -158,7 +175,7 @@ def photo_seven(tmp_path: Path, paper: np.ndarray, chalk: bool = False) -> Path:
     """
     mask = Image.new("L", PHOTO, 0)
     ImageDraw.Draw(mask).line([(350, 180), (850, 180), (520, 740)], fill=255, width=40)
-    m = np.asarray(mask, dtype=np.float64)[..., None] / 255               # (900, 1200, 1)
+    m = np.asarray(mask, dtype=np.float64)[..., None] / 255  # (900, 1200, 1)
     shade = paper[..., None]
     ink = shade + np.array([130, 130, 120]) if chalk else np.array([20, 25, 60]) * shade / 210
     rgb = shade * (1 - m) + ink * m + np.random.default_rng(0).normal(0, 8, (*paper.shape, 3))
@@ -197,15 +214,15 @@ def test_chalk_on_unevenly_lit_board(tmp_path, flat_photo, kind):
 
 
 def test_paper_level_follows_a_ramp_and_ignores_strokes():
-    ramp = np.broadcast_to(np.linspace(0.5, 0.9, 400), (300, 400))        # (300, 400)
+    ramp = np.broadcast_to(np.linspace(0.5, 0.9, 400), (300, 400))  # (300, 400)
     grey = ramp.copy()
-    grey[50:250, 150:190] = 0.1                                          # a 40 px stroke
-    grey[100:140, 0:120] = 0.1                                           # one off the edge
+    grey[50:250, 150:190] = 0.1  # a 40 px stroke
+    grey[100:140, 0:120] = 0.1  # one off the edge
     error = np.abs(paper_level(grey) - ramp)
     near_ink = np.zeros_like(grey, dtype=bool)
-    near_ink[42:258, 142:198] = near_ink[92:148, :128] = True              # ink, 8 px around
-    assert error[~near_ink].max() < 0.01      # on the paper, edges included (measured 0.0015)
-    assert error.max() < 0.05                    # under ink: ramp slope x stroke width (0.044)
+    near_ink[42:258, 142:198] = near_ink[92:148, :128] = True  # ink, 8 px around
+    assert error[~near_ink].max() < 0.01  # on the paper, edges included (measured 0.0015)
+    assert error.max() < 0.05  # under ink: ramp slope x stroke width (0.044)
     flat = np.full((300, 400), 0.8)
     flat[50:250, 150:190] = 0.1
     assert np.array_equal(paper_level(flat), np.full((300, 400), 0.8))
@@ -220,6 +237,7 @@ def test_fat_strokes_up_to_a_third_of_the_image(tmp_path):
 
 
 # --- geometry: MNIST's 20-pixel box and centre of mass --------------------------------
+
 
 def test_small_digit_in_corner_of_large_image(tmp_path):
     im = draw_seven(size=(400, 300), box=(330, 220, 370, 280), width=5)
@@ -245,7 +263,7 @@ def test_tiny_digit_is_scaled_up(tmp_path):
 
 def test_prepare_digit_on_arrays():
     ink = np.zeros((50, 80))
-    ink[10:20, 5:45] = 1.0                             # a 10 x 40 bar, top-left
+    ink[10:20, 5:45] = 1.0  # a 10 x 40 bar, top-left
     field = prepare_digit(ink)
     assert field.shape == (28, 28)
     assert extent(field, 0.05) == (5, 20)
@@ -261,15 +279,21 @@ def test_to_ink_polarity_follows_the_border():
 
 # --- real MNIST digits survive the round trip ------------------------------------------
 
+
 def best_shift_corr(a: np.ndarray, b: np.ndarray) -> float:
-    return max(np.corrcoef(np.roll(a, (dy, dx), (0, 1)).ravel(), b.ravel())[0, 1]
-               for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+    return max(
+        np.corrcoef(np.roll(a, (dy, dx), (0, 1)).ravel(), b.ravel())[0, 1] for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+    )
 
 
-@pytest.mark.parametrize("resample, plain_mean, shifted_min", [
-    (Image.Resampling.NEAREST, 0.95, 0.99),   # measured: plain mean 0.973, shifted min 0.995
-    (Image.Resampling.BICUBIC, 0.92, 0.92),   # measured: plain mean 0.943, shifted min 0.940
-], ids=["nearest", "bicubic"])
+@pytest.mark.parametrize(
+    "resample, plain_mean, shifted_min",
+    [
+        (Image.Resampling.NEAREST, 0.95, 0.99),  # measured: plain mean 0.973, shifted min 0.995
+        (Image.Resampling.BICUBIC, 0.92, 0.92),  # measured: plain mean 0.943, shifted min 0.940
+    ],
+    ids=["nearest", "bicubic"],
+)
 def test_mnist_digit_round_trip(tmp_path, resample, plain_mean, shifted_min):
     """The first 30 MNIST test digits, inverted to dark ink on white, saved at 4x, come back.
 
@@ -292,6 +316,7 @@ def test_mnist_digit_round_trip(tmp_path, resample, plain_mean, shifted_min):
 
 
 # --- errors name the file, say what was wrong and what is allowed -----------------------
+
 
 def test_missing_file(tmp_path):
     with pytest.raises(ImageError, match=r"nope\.png: no such file.*PNG or JPEG"):
@@ -325,8 +350,11 @@ def test_truncated(tmp_path, name):
         load_digit(path)
 
 
-@pytest.mark.parametrize("im", [Image.new("L", (50, 50), 255), Image.new("RGB", (50, 50), "red"),
-                                Image.new("RGBA", (50, 50), (0, 0, 0, 0))], ids=["white", "red", "clear"])
+@pytest.mark.parametrize(
+    "im",
+    [Image.new("L", (50, 50), 255), Image.new("RGB", (50, 50), "red"), Image.new("RGBA", (50, 50), (0, 0, 0, 0))],
+    ids=["white", "red", "clear"],
+)
 def test_blank_image(tmp_path, im):
     with pytest.raises(ImageError, match=r"blank\.png: image is blank"):
         load_digit(save(im, tmp_path, "blank.png"))

@@ -7,10 +7,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
-from html import escape as html_escape
 import json
 import re
 import shutil
+from html import escape as html_escape
 from pathlib import Path
 
 import numpy as np
@@ -59,7 +59,7 @@ def test_model_page_embeds_the_network_exactly(model, sample, tmp_path):
     (entry,) = data["networks"]
     assert entry["sizes"] == [784, 30, 10] and entry["activation"] == "sigmoid" and entry["output"] == "sigmoid"
     for w, b, ew, eb in zip(net.weights, net.biases, entry["weights"], entry["biases"]):
-        assert np.array_equal(f32(ew), w.astype(np.float32).ravel())      # row-major (n_out, n_in)
+        assert np.array_equal(f32(ew), w.astype(np.float32).ravel())  # row-major (n_out, n_in)
         assert np.array_equal(f32(eb), b.astype(np.float32).ravel())
     predicted = net.predict(sample.test.images.astype(np.float64))
     t = entry["test"]
@@ -79,7 +79,9 @@ def test_model_page_embeds_the_network_exactly(model, sample, tmp_path):
         r = rows[k]
         assert truth == sample.test.labels[r] != pred == predicted[r]
         assert np.array_equal(pixels[k].astype(np.float32) / np.float32(255), sample.test.images[r])
-    assert len(data["examples"]) == 20 and sorted({data["digits"]["labels"][k] for k in data["examples"]}) == list(range(10))
+    assert len(data["examples"]) == 20 and sorted({data["digits"]["labels"][k] for k in data["examples"]}) == list(
+        range(10)
+    )
 
 
 def test_every_confusion_cell_with_mistakes_keeps_some(model, sample):
@@ -94,9 +96,9 @@ def test_every_confusion_cell_with_mistakes_keeps_some(model, sample):
         kept[truth, pred] += 1
     off = ~np.eye(10, dtype=bool)
     assert t["n"] - t["correct"] > 10 * MISTAKES and (cm[off] > 0).sum() > 10
-    assert np.all(kept[off] >= np.minimum(cm[off], 1)) and np.all(kept <= cm)           # never "0 kept"
+    assert np.all(kept[off] >= np.minimum(cm[off], 1)) and np.all(kept <= cm)  # never "0 kept"
     assert np.all(kept[off] >= np.minimum(cm[off], PER_CELL))
-    assert len(t["mistakes"]) <= MISTAKES + PER_CELL * 90                                # bounded
+    assert len(t["mistakes"]) <= MISTAKES + PER_CELL * 90  # bounded
 
 
 def test_final_saturation_of_each_network(model, sample):
@@ -110,8 +112,8 @@ def test_final_saturation_of_each_network(model, sample):
 def test_page_is_self_contained(model, sample, tmp_path):
     text = write_report(model, tmp_path / "page.html", test=sample.test).read_text()
     assert f'content="{CSP}"' in text and "default-src 'none'" in CSP
-    assert not re.search(r'(src|href)\s*=\s*["\'](?!data:|#)', text)          # nothing loaded from anywhere
-    assert not re.search(r"https?://", text.split('id="nndl-data"')[0])        # no URL in the markup or CSS
+    assert not re.search(r'(src|href)\s*=\s*["\'](?!data:|#)', text)  # nothing loaded from anywhere
+    assert not re.search(r"https?://", text.split('id="nndl-data"')[0])  # no URL in the markup or CSS
     assert text.count("<script") == 4 and "<link" not in text
 
 
@@ -121,8 +123,8 @@ def test_page_size_for_784_100_10(sample, tmp_path):
     path = tmp_path / "big.json"
     nndl.save(net, path, config=config)
     size = write_report(path, tmp_path / "big.html", test=sample.test).stat().st_size
-    weights = 4 * (784 * 100 + 100 + 100 * 10 + 10)                          # 318,040 bytes as float32
-    assert weights * 4 / 3 < size < weights * 4 / 3 + 200_000                # measured 0.54 MB in all
+    weights = 4 * (784 * 100 + 100 + 100 * 10 + 10)  # 318,040 bytes as float32
+    assert weights * 4 / 3 < size < weights * 4 / 3 + 200_000  # measured 0.54 MB in all
 
 
 def test_figure_captions_cover_every_figure():
@@ -142,10 +144,10 @@ def exploration(tmp_path_factory, sample):
     (folder,) = (root / "level3").iterdir()
     (folder / "printed.txt").write_text(printed.getvalue())
     written = (folder / "report.html").read_text()
-    if (folder / "models").is_dir():                                          # the exploration saved its models
+    if (folder / "models").is_dir():  # the exploration saved its models
         assert '"networks":[{' in written
         return folder
-    assert "holds no model files" in written                                  # an exploration without them
+    assert "holds no model files" in written  # an exploration without them
     results = json.loads((folder / "results.json").read_text())
     (folder / "models").mkdir()
     for name, run in results["runs"].items():
@@ -169,13 +171,13 @@ def test_exploration_page(exploration, sample):
     text = html(report)
     data = page_data(text)
     assert data["default_network"] == "full"
-    for fig in FILES:                                                         # every figure, inline
+    for fig in FILES:  # every figure, inline
         assert html_escape(said[fig]) in text
     assert text.count("data:image/png;base64,") == 5
-    chart = text.split("id='saturation'")[1].split("</section>")[0]                    # every run records saturation
+    chart = text.split("id='saturation'")[1].split("</section>")[0]  # every run records saturation
     assert "Saturation per epoch was not recorded" not in chart and chart.count("<polyline") == len(results["runs"])
     colours = re.findall(r'<polyline[^>]*stroke="([^"]+)"', chart)
-    assert len(set(colours)) == len(results["runs"])                                  # a colour of its own each
+    assert len(set(colours)) == len(results["runs"])  # a colour of its own each
     assert "why a trained network still reads as largely saturated" in chart.lower()
 
 
@@ -203,7 +205,7 @@ def test_model_history_gives_curves_and_saturation(model, sample):
     text = html(build_report(model, test=sample.test))
     runs = text.split("id='runs'")[1].split("</section>")[0]
     assert "Accuracy after each epoch" in runs and "learning rate eta" in runs
-    assert "Saturated hidden neurons after each epoch" in text                # monitored when it was trained
+    assert "Saturated hidden neurons after each epoch" in text  # monitored when it was trained
 
 
 def test_explore_writes_the_page_and_names_it_last(exploration):
@@ -215,14 +217,17 @@ def test_cli_report_model_and_folder(model, exploration, tmp_path, capsys):
     assert main(["report", str(model), "--dataset", NPZ, "-q"]) == 0
     assert capsys.readouterr().out.strip() == str(report_path(model)) == str(model.with_name("net.report.html"))
     out = tmp_path / "here" / "x.html"
-    assert main(["report", str(exploration), "-o", str(out), "-q"]) == 0      # the data set named in results.json
+    assert main(["report", str(exploration), "-o", str(out), "-q"]) == 0  # the data set named in results.json
     assert capsys.readouterr().out.strip() == str(out) and out.stat().st_size > 500_000
 
 
-@pytest.mark.parametrize("args, message", [
-    (["report", "/no/such/thing"], "does not exist"),
-    (["report", "."], "has no results.json"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["report", "/no/such/thing"], "does not exist"),
+        (["report", "."], "has no results.json"),
+    ],
+)
 def test_cli_report_errors(args, message, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
@@ -242,6 +247,7 @@ def test_beyond_level3_folder(model, sample, tmp_path):
     """nndl explore beyond's folder: the ladder past 98 % (seeds' mean and range), its seven figures'
     captions, one network per ladder row (its first seed)."""
     from nndl.explore.beyond_figures import CAPTION as BEYOND
+
     saved = json.loads(model.read_text())
     folder = tmp_path / "beyond" / "stamp"
     (folder / "models").mkdir(parents=True)
@@ -250,22 +256,37 @@ def test_beyond_level3_folder(model, sample, tmp_path):
         for seed, acc in enumerate(accs):
             name = f"{key}-seed{seed}"
             config = dict(saved["config"], seed=seed, dropout=0.2 if key == "dropout" else 0.0)
-            runs[name] = {"config": config, "group": f"ladder:{key}", "n_train": 1667, "evaluation_data": "validation",
-                          "history": saved["history"], "seconds": 1.0,
-                          "final": {"test_accuracy": acc, "validation_accuracy": acc - 0.01}}
+            runs[name] = {
+                "config": config,
+                "group": f"ladder:{key}",
+                "n_train": 1667,
+                "evaluation_data": "validation",
+                "history": saved["history"],
+                "seconds": 1.0,
+                "final": {"test_accuracy": acc, "validation_accuracy": acc - 0.01},
+            }
             shutil.copy(model, folder / "models" / f"{name}.json")
     runs["momentum-0.9"] = dict(runs["level3-seed0"], group="figure:momentum")
-    (folder / "results.json").write_text(json.dumps({"exploration": "beyond", "complete": True, "runs": runs,
-                                                      "options": {"dataset": NPZ, "quick": True},
-                                                      "sizes": {"test": 500, "validation": 333}}))
-    (folder / "7_ladder_past_98.png").write_bytes((Path(__file__).parents[2] / "docs" / "level3" /
-                                                   "2_cost_comparison.png").read_bytes())
+    (folder / "results.json").write_text(
+        json.dumps(
+            {
+                "exploration": "beyond",
+                "complete": True,
+                "runs": runs,
+                "options": {"dataset": NPZ, "quick": True},
+                "sizes": {"test": 500, "validation": 333},
+            }
+        )
+    )
+    (folder / "7_ladder_past_98.png").write_bytes(
+        (Path(__file__).parents[2] / "docs" / "level3" / "2_cost_comparison.png").read_bytes()
+    )
     report = build_report(folder, test=sample.test)
     assert [n["name"] for n in report.networks] == ["level3-seed0", "dropout-seed0"]
     assert [r["test"] for r in report.ladder] == ["91.00% (90.00-92.00)", "94.00% (93.00-95.00)"]
     assert report.ladder_expected == "What it shows" and report.title.startswith("Beyond Level 3")
     results = json.loads((folder / "results.json").read_text())
     assert [f["caption"] for f in report.figures] == [BEYOND["7_ladder_past_98.png"](results)]
-    assert "mean test accuracy of its 2 seeds" in report.figures[0]["caption"]                # this folder's own
+    assert "mean test accuracy of its 2 seeds" in report.figures[0]["caption"]  # this folder's own
     text = html(report)
     assert "What it shows" in text and "Level 3 document expects" not in text and len(report.runs) == 5

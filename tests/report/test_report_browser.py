@@ -33,9 +33,11 @@ from nndl.imageprep import digit_from_grey, load_digit, prepare_digit, to_ink
 from nndl.report import write_report
 
 CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-HOW = ("to run them, install Debian's headless browser and its driver (apt-get install -y chromium "
-       "chromium-driver) and the test extra (pip install -e '.[test]', which brings selenium); .ci/run does both")
-REQUIRED = os.environ.get("NNDL_REQUIRE_BROWSER") == "1"   # set by .ci/run: CI must run these tests
+HOW = (
+    "to run them, install Debian's headless browser and its driver (apt-get install -y chromium "
+    "chromium-driver) and the test extra (pip install -e '.[test]', which brings selenium); .ci/run does both"
+)
+REQUIRED = os.environ.get("NNDL_REQUIRE_BROWSER") == "1"  # set by .ci/run: CI must run these tests
 if not (CHROMIUM.exists() and DRIVER.exists()):
     if REQUIRED:
         raise RuntimeError(f"NNDL_REQUIRE_BROWSER is set but {CHROMIUM} or {DRIVER} is missing; {HOW}")
@@ -43,7 +45,9 @@ if not (CHROMIUM.exists() and DRIVER.exists()):
 if REQUIRED:
     import selenium.webdriver as webdriver
 else:
-    webdriver = pytest.importorskip("selenium.webdriver", reason=f"report page browser tests skipped: no selenium; {HOW}")
+    webdriver = pytest.importorskip(
+        "selenium.webdriver", reason=f"report page browser tests skipped: no selenium; {HOW}"
+    )
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.actions import interaction  # noqa: E402
@@ -53,7 +57,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 NPZ = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
-SHOTS = os.environ.get("NNDL_SCREENSHOTS")   # a folder to keep the screenshots in, if set
+SHOTS = os.environ.get("NNDL_SCREENSHOTS")  # a folder to keep the screenshots in, if set
 
 
 @pytest.fixture(scope="module")
@@ -64,13 +68,23 @@ def sample():
 @pytest.fixture(scope="module")
 def browser():
     """One headless Chromium for the module: fresh profile, nothing that talks to the network."""
-    os.environ.setdefault("SE_OFFLINE", "true")          # Selenium Manager must never download
+    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never download
     profile = tempfile.mkdtemp(prefix="nndl-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1280,1000"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,1000",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
@@ -102,7 +116,7 @@ def page(model, sample) -> Path:
 def open_page(driver, path: Path, width: int = 1280, height: int = 1000):
     driver.set_window_size(width, height)
     driver.get(path.resolve().as_uri())
-    driver.get_log("browser")                              # start each page with an empty console log
+    driver.get_log("browser")  # start each page with an empty console log
     assert driver.execute_script("return !!(window.nndlReport && window.nndlReport.networks.length)")
 
 
@@ -112,8 +126,10 @@ def console_problems(driver) -> list:
 
 def pad_pixels(driver) -> np.ndarray:
     """The drawing pad's RGBA pixels, as the page's own getImageData reads them: (280, 280, 4)."""
-    data = driver.execute_script("var c = document.getElementById('pad');"
-                                 "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);")
+    data = driver.execute_script(
+        "var c = document.getElementById('pad');"
+        "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);"
+    )
     return np.array(data, dtype=np.uint8).reshape(280, 280, 4)
 
 
@@ -130,8 +146,9 @@ def draw(driver, strokes, steps: int = 4) -> None:
 
 
 def last(driver) -> dict:
-    driver.execute_script("return new Promise(function (r) { requestAnimationFrame(function () { "
-                          "requestAnimationFrame(r); }); });")            # let the page redraw
+    driver.execute_script(
+        "return new Promise(function (r) { requestAnimationFrame(function () { requestAnimationFrame(r); }); });"
+    )  # let the page redraw
     return driver.execute_script("return window.nndlReport.last")
 
 
@@ -168,8 +185,10 @@ def test_a_drawing_is_read_exactly_as_nndl_predict_reads_it(browser, page, model
 
 def test_drawing_with_a_finger(browser, page, model, tmp_path, capsys):
     open_page(browser, page, 390, 844)
-    browser.execute_script("window.__types = []; document.getElementById('pad').addEventListener('pointerdown',"
-                           " function (e) { window.__types.push(e.pointerType); });")
+    browser.execute_script(
+        "window.__types = []; document.getElementById('pad').addEventListener('pointerdown',"
+        " function (e) { window.__types.push(e.pointerType); });"
+    )
     pad = browser.find_element(By.ID, "pad")
     finger = ActionBuilder(browser, mouse=PointerInput(interaction.POINTER_TOUCH, "finger"))
     finger.pointer_action.move_to(pad, 0, -int(pad.size["height"] * 0.35)).pointer_down()
@@ -181,9 +200,11 @@ def test_drawing_with_a_finger(browser, page, model, tmp_path, capsys):
     got = last(browser)
     x, answer = python_reads(pad_pixels(browser), model, tmp_path, capsys)
     assert np.abs(np.array(got["input"]) - x).max() <= 1e-6 and got["digit"] == answer["digit"]
-    quick = browser.find_element(By.ID, "quick-answer")        # on a phone the answer shows under the pad
+    quick = browser.find_element(By.ID, "quick-answer")  # on a phone the answer shows under the pad
     assert quick.is_displayed() and quick.text.startswith(str(answer["digit"]))
-    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll
+    assert browser.execute_script(
+        "return document.documentElement.scrollWidth <= window.innerWidth"
+    )  # no sideways scroll
     assert console_problems(browser) == []
     screenshot(browser, tmp_path, "phone")
 
@@ -192,24 +213,30 @@ def test_drawing_with_a_finger(browser, page, model, tmp_path, capsys):
 def activations(tmp_path_factory, sample) -> list[Path]:
     """One small network per hidden activation and output layer the page supports."""
     tmp = tmp_path_factory.mktemp("activations")
-    combos = [("sigmoid", "quadratic", "large"), ("tanh", "log-likelihood", "default"),
-              ("relu", "cross-entropy", "he"), ("relu", "log-likelihood", "he")]
-    return [trained(sample, tmp, f"{a}-{c}", sizes=(784, 40, 20, 10), activation=a, cost=c, init=i)
-            for a, c, i in combos]
+    combos = [
+        ("sigmoid", "quadratic", "large"),
+        ("tanh", "log-likelihood", "default"),
+        ("relu", "cross-entropy", "he"),
+        ("relu", "log-likelihood", "he"),
+    ]
+    return [
+        trained(sample, tmp, f"{a}-{c}", sizes=(784, 40, 20, 10), activation=a, cost=c, init=i) for a, c, i in combos
+    ]
 
 
 def test_forward_pass_equals_numpy_on_100_test_digits(browser, activations, sample):
-    X = sample.test.images[:100].astype(np.float64)                                  # (100, 784)
+    X = sample.test.images[:100].astype(np.float64)  # (100, 784)
     worst = {}
     for path in activations:
         net = nndl.load(path)
-        page = write_report(path, path.with_suffix(".html"))                        # no test data: just the net
+        page = write_report(path, path.with_suffix(".html"))  # no test data: just the net
         open_page(browser, page)
-        js = browser.execute_script("return arguments[0].map(function (x) { return window.nndlReport.forward(0, x); });",
-                                    X.tolist())
-        ref = net.forward_layers(X)                                                  # float64 weights
+        js = browser.execute_script(
+            "return arguments[0].map(function (x) { return window.nndlReport.forward(0, x); });", X.tolist()
+        )
+        ref = net.forward_layers(X)  # float64 weights
         for layer in range(1, len(ref)):
-            got = np.array([example[layer] for example in js])                       # (100, n_layer)
+            got = np.array([example[layer] for example in js])  # (100, n_layer)
             worst[(path.stem, layer)] = float(np.abs(got - ref[layer]).max())
         assert browser.execute_script("return window.nndlReport.networks[0].output") == net.output.name
     # measured: at most 2.3e-7 (hidden layers) and 5e-8 (outputs), all from keeping the weights as float32
@@ -219,8 +246,8 @@ def test_forward_pass_equals_numpy_on_100_test_digits(browser, activations, samp
 def photo_cases():
     """Grey pictures with what photos bring: each needs nndl.inkfind to find the digit."""
     rng = np.random.default_rng(3)
-    digit = np.load(NPZ)["test_images"][0].astype(np.float64) / 255                 # a 7, ink high
-    big = np.kron(digit, np.ones((4, 4)))                                            # (112, 112)
+    digit = np.load(NPZ)["test_images"][0].astype(np.float64) / 255  # a 7, ink high
+    big = np.kron(digit, np.ones((4, 4)))  # (112, 112)
 
     def sheet():
         g = np.full((180, 160), 0.85) + rng.normal(0, 0.01, (180, 160))
@@ -228,28 +255,46 @@ def photo_cases():
         return g
 
     cases = {}
-    g = sheet(); g[5:9, 5:9] = g[160:164, 140:145] = 0.1; cases["specks"] = g
-    g = sheet(); g[:8] = g[-8:] = 0.05; g[:, :8] = g[:, -8:] = 0.05; cases["border"] = g
-    g = sheet(); g[:24, :70] = 0.3; cases["desk corner"] = g
-    g = sheet(); g[120:123] = 0.45; cases["ruled line"] = g
-    g = sheet(); g[:, 12:14] = 0.5; cases["margin line"] = g
-    g = 1 - sheet(); g[4:7, 150:153] = 1.0; cases["chalk"] = g
+    g = sheet()
+    g[5:9, 5:9] = g[160:164, 140:145] = 0.1
+    cases["specks"] = g
+    g = sheet()
+    g[:8] = g[-8:] = 0.05
+    g[:, :8] = g[:, -8:] = 0.05
+    cases["border"] = g
+    g = sheet()
+    g[:24, :70] = 0.3
+    cases["desk corner"] = g
+    g = sheet()
+    g[120:123] = 0.45
+    cases["ruled line"] = g
+    g = sheet()
+    g[:, 12:14] = 0.5
+    cases["margin line"] = g
+    g = 1 - sheet()
+    g[4:7, 150:153] = 1.0
+    cases["chalk"] = g
     return cases
 
 
 def rounding_cases():
     """Crisp bars whose size and centre land on halves: Python's round() goes to the even side."""
     cases = {}
-    for h, w in ((40, 25), (30, 13), (50, 22)):                   # 25 * 20 / 40 = 12.5 -> 12, ...
+    for h, w in ((40, 25), (30, 13), (50, 22)):  # 25 * 20 / 40 = 12.5 -> 12, ...
         g = np.ones((h + 20, w + 30))
-        g[10:10 + h, 15:15 + w] = 0.0
+        g[10 : 10 + h, 15 : 15 + w] = 0.0
         cases[f"bar {h}x{w}"] = g
     return cases
 
 
 def browser_prepares(browser, g: np.ndarray) -> np.ndarray:
-    return np.array(browser.execute_script("return window.nndlReport.prepareGrey(arguments[0], arguments[1], "
-                                           "arguments[2]);", g.ravel().tolist(), *g.shape))
+    return np.array(
+        browser.execute_script(
+            "return window.nndlReport.prepareGrey(arguments[0], arguments[1], arguments[2]);",
+            g.ravel().tolist(),
+            *g.shape,
+        )
+    )
 
 
 def test_preprocessing_of_photo_artefacts_equals_python(browser, page):
@@ -261,7 +306,7 @@ def test_preprocessing_of_photo_artefacts_equals_python(browser, page):
         worst[name] = float(np.abs(browser_prepares(browser, g) - ref).max())
     for name, g in rounding_cases().items():
         worst[name] = float(np.abs(browser_prepares(browser, g) - digit_from_grey(g)).max())
-    assert max(worst.values()) <= 1e-6, worst                                          # measured: 0 for each
+    assert max(worst.values()) <= 1e-6, worst  # measured: 0 for each
 
 
 def test_a_test_digit_and_a_mistake_clicked(browser, page, model, sample):
@@ -273,7 +318,7 @@ def test_a_test_digit_and_a_mistake_clicked(browser, page, model, sample):
     got = last(browser)
     row = data["rows"][int(example.get_attribute("data-pool"))]
     x = sample.test.images[row].astype(np.float64)
-    assert np.array_equal(np.array(got["input"]), x)                     # float32(pixel / 255), exactly
+    assert np.array_equal(np.array(got["input"]), x)  # float32(pixel / 255), exactly
     out = net.feedforward(x)
     assert got["digit"] == int(out.argmax()) and got["confidence"] == pytest.approx(out.max() / out.sum(), abs=1e-6)
 
@@ -308,16 +353,28 @@ def exploration(sample, folder: Path, dataset: str = NPZ, figure: bool = False) 
     runs = {}
     for name, sizes in (("baseline", (784, 30, 10)), ("full", (784, 100, 10))):
         path = trained(sample, folder / "models", name, sizes=sizes)
-        runs[name] = {"config": json.loads(path.read_text())["config"], "n_train": 1667, "evaluation_data": "validation",
-                      "history": json.loads(path.read_text())["history"], "seconds": 1.0,
-                      "final": {"validation_accuracy": 0.9, "test_accuracy": 0.9, "training_accuracy": 0.9}}
-    results = {"complete": True, "options": {"dataset": dataset, "quick": True}, "sizes": {"test": 500, "validation": 333},
-               "ladder": [{"step": "Level 2 baseline", "run": "baseline", "expected": "~94.5%"},
-                          {"step": "+ larger hidden layer", "run": "full", "expected": "~97.5-98%"}], "runs": runs}
+        runs[name] = {
+            "config": json.loads(path.read_text())["config"],
+            "n_train": 1667,
+            "evaluation_data": "validation",
+            "history": json.loads(path.read_text())["history"],
+            "seconds": 1.0,
+            "final": {"validation_accuracy": 0.9, "test_accuracy": 0.9, "training_accuracy": 0.9},
+        }
+    results = {
+        "complete": True,
+        "options": {"dataset": dataset, "quick": True},
+        "sizes": {"test": 500, "validation": 333},
+        "ladder": [
+            {"step": "Level 2 baseline", "run": "baseline", "expected": "~94.5%"},
+            {"step": "+ larger hidden layer", "run": "full", "expected": "~97.5-98%"},
+        ],
+        "runs": runs,
+    }
     (folder / "results.json").write_text(json.dumps(results))
     if figure:
         rgb = np.zeros((700, 1800, 3), np.uint8)
-        rgb[:, :, 0] = np.linspace(0, 255, 1800, dtype=np.uint8)            # (700, 1800): a gradient, 1800 px wide
+        rgb[:, :, 0] = np.linspace(0, 255, 1800, dtype=np.uint8)  # (700, 1800): a gradient, 1800 px wide
         Image.fromarray(rgb, "RGB").save(folder / "1_cross_entropy_advantage.png")
     return folder
 
@@ -329,12 +386,12 @@ def test_switching_networks(browser, sample, tmp_path):
     open_page(browser, page)
     count = "return document.querySelectorAll('#hidden .cells span').length"
     # the views are drawn on the next animation frame, which a loaded machine may delay
-    WebDriverWait(browser, 20).until(lambda b: b.execute_script(count) == 100)   # 'full' is shown first
+    WebDriverWait(browser, 20).until(lambda b: b.execute_script(count) == 100)  # 'full' is shown first
     assert len(browser.find_elements(By.CSS_SELECTOR, "#weights .tile")) == 100
     browser.find_elements(By.CSS_SELECTOR, "#examples .example")[0].click()
     full_answer = last(browser)
     menu = browser.find_element(By.ID, "network")
-    menu.find_elements(By.TAG_NAME, "option")[0].click()                  # baseline
+    menu.find_elements(By.TAG_NAME, "option")[0].click()  # baseline
     got = last(browser)
     WebDriverWait(browser, 20).until(lambda b: b.execute_script(count) == 30)
     assert browser.execute_script(count) == 30 and len(browser.find_elements(By.CSS_SELECTOR, "#weights .tile")) == 30
@@ -367,7 +424,7 @@ def long_pages(tmp_path_factory, sample) -> dict:
     """A model page and an exploration page made from a folder whose path is at least 200
     characters with no place to break (the data set's file sits there too)."""
     base = tmp_path_factory.mktemp("long")
-    long = base / ("nndlfolder" * 30)[:max(20, 200 - len(str(base)))]
+    long = base / ("nndlfolder" * 30)[: max(20, 200 - len(str(base)))]
     long.mkdir()
     assert len(str(long)) >= 200
     npz = long / "mnist_sample_with_a_long_name.npz"
@@ -377,10 +434,14 @@ def long_pages(tmp_path_factory, sample) -> dict:
     json_model["dataset"] = str(npz)
     model.write_text(json.dumps(json_model))
     folder = exploration(sample, long / "level3" / "20261205_080000", dataset=str(npz), figure=True)
-    big_test = type(sample.test)(np.tile(sample.test.images, (20, 1)),      # 10,000 digits:
-                                 np.tile(sample.test.labels, 20))
-    return {"model": write_report(model, model.with_suffix(".html"), test=big_test),         # 4-digit counts
-            "exploration": write_report(folder, test=sample.test)}
+    big_test = type(sample.test)(
+        np.tile(sample.test.images, (20, 1)),  # 10,000 digits:
+        np.tile(sample.test.labels, 20),
+    )
+    return {
+        "model": write_report(model, model.with_suffix(".html"), test=big_test),  # 4-digit counts
+        "exploration": write_report(folder, test=sample.test),
+    }
 
 
 def overflowing(driver) -> list:
@@ -403,8 +464,10 @@ def overflowing(driver) -> list:
 @pytest.mark.parametrize("width", [390, 1280])
 def test_long_paths_never_widen_the_page(browser, long_pages, tmp_path, which, width):
     open_page(browser, long_pages[which], width, 844)
-    assert str(long_pages[which].parent) in browser.find_element(By.TAG_NAME, "footer").text \
+    assert (
+        str(long_pages[which].parent) in browser.find_element(By.TAG_NAME, "footer").text
         or long_pages[which].parent.name in browser.page_source
+    )
     screenshot(browser, tmp_path, f"long-path-{which}-{width}")
     assert browser.execute_script("return document.documentElement.scrollWidth") <= width, overflowing(browser)
     assert overflowing(browser) == []
@@ -420,8 +483,8 @@ def test_the_confusion_matrix_fits_without_a_scrollbar(browser, long_pages, tmp_
         var lh = parseFloat(getComputedStyle(c).lineHeight);
         return {scroll: s.scrollWidth, client: s.clientWidth, lines: Math.round((c.clientHeight - 4) / lh),
                 right: t.getBoundingClientRect().right, window: document.documentElement.clientWidth};""")
-    assert box["scroll"] <= box["client"] and box["right"] <= box["window"], box    # column 9 whole, no sideways scroll
-    assert box["lines"] <= 2, box                                                  # the corner header on one or two lines
+    assert box["scroll"] <= box["client"] and box["right"] <= box["window"], box  # column 9 whole, no sideways scroll
+    assert box["lines"] <= 2, box  # the corner header on one or two lines
 
 
 def test_every_confusion_cell_with_mistakes_shows_some(browser, long_pages):
@@ -450,7 +513,7 @@ def test_the_ladder_shows_every_column_on_a_phone(browser, long_pages, tmp_path)
         });""")
     browser.execute_script("document.getElementById('ladder').scrollIntoView()")
     screenshot(browser, tmp_path, "phone-ladder")
-    assert len(cells) == 2 and all(seen for _, seen in cells), cells                # the validation column, in view
+    assert len(cells) == 2 and all(seen for _, seen in cells), cells  # the validation column, in view
 
 
 @pytest.mark.parametrize("width", [390, 1280])
@@ -458,11 +521,11 @@ def test_a_figure_opens_full_size(browser, long_pages, tmp_path, width):
     open_page(browser, long_pages["exploration"], width, 844)
     img = browser.find_element(By.CSS_SELECTOR, "#figures figure.fig img")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", img)
-    assert img.size["width"] < 1800                                                  # shrunk to the page
+    assert img.size["width"] < 1800  # shrunk to the page
     img.click()
     big = browser.find_element(By.CSS_SELECTOR, "#zoom img")
-    assert big.is_displayed() and big.size["width"] == 1800                          # its own size, to scroll around
-    screenshot(browser, tmp_path, f"figure-open-{width}", least=2_000)             # mostly the dark backdrop
+    assert big.is_displayed() and big.size["width"] == 1800  # its own size, to scroll around
+    screenshot(browser, tmp_path, f"figure-open-{width}", least=2_000)  # mostly the dark backdrop
     browser.find_element(By.ID, "zoom").click()
     assert not browser.find_element(By.ID, "zoom").is_displayed()
     assert console_problems(browser) == []
@@ -489,21 +552,36 @@ def test_hostile_strings_in_every_field_leave_the_page_working(browser, sample, 
     name = f"full{HOSTILE[:12]}"
     path = trained(sample, folder / "models", name, sizes=(784, 30, 10))
     config = {**json.loads(path.read_text())["config"], "cost": HOSTILE, "init": HOSTILE, "activation": HOSTILE}
-    run = {"config": config, "n_train": 1667, "evaluation_data": "validation", "seconds": 1.0, "group": HOSTILE,
-           "history": json.loads(path.read_text())["history"], "model": HOSTILE, "host": HOSTILE,
-           "final": {"validation_accuracy": 0.9, "test_accuracy": 0.9, "training_accuracy": 0.9}}
-    results = {"complete": True, "created": HOSTILE, "options": {"dataset": HOSTILE, "quick": True},
-               "sizes": {"test": 500, "validation": 333},
-               "ladder": [{"step": HOSTILE, "run": name, "expected": HOSTILE}], "runs": {name: run}}
+    run = {
+        "config": config,
+        "n_train": 1667,
+        "evaluation_data": "validation",
+        "seconds": 1.0,
+        "group": HOSTILE,
+        "history": json.loads(path.read_text())["history"],
+        "model": HOSTILE,
+        "host": HOSTILE,
+        "final": {"validation_accuracy": 0.9, "test_accuracy": 0.9, "training_accuracy": 0.9},
+    }
+    results = {
+        "complete": True,
+        "created": HOSTILE,
+        "options": {"dataset": HOSTILE, "quick": True},
+        "sizes": {"test": 500, "validation": 333},
+        "ladder": [{"step": HOSTILE, "run": name, "expected": HOSTILE}],
+        "runs": {name: run},
+    }
     (folder / "results.json").write_text(json.dumps(results))
     pages = [write_report(folder, test=sample.test, dataset=HOSTILE), write_report(path, test=sample.test)]
     for page in pages:
         open_page(browser, page)
-        got = browser.execute_script("return [window.nndlReport.networks.length, window.nndlReport.networks[0].name, "
-                                     "document.querySelectorAll('script').length]")
+        got = browser.execute_script(
+            "return [window.nndlReport.networks.length, window.nndlReport.networks[0].name, "
+            "document.querySelectorAll('script').length]"
+        )
         assert got == [1, name, 4]
         browser.find_elements(By.CSS_SELECTOR, "#examples .example")[0].click()
-        assert last(browser)["digit"] in range(10)                     # the network still reads a digit
+        assert last(browser)["digit"] in range(10)  # the network still reads a digit
         assert console_problems(browser) == []
     open_page(browser, pages[0])
-    assert HOSTILE.split("\u2028")[0] in browser.find_element(By.ID, "ladder").text   # shown as text, intact
+    assert HOSTILE.split("\u2028")[0] in browser.find_element(By.ID, "ladder").text  # shown as text, intact

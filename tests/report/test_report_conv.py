@@ -58,14 +58,14 @@ def test_a_conv_page_embeds_the_stack_exactly(conv, sample, tmp_path):
     for e, layer in zip(entry["stack"], net.layers):
         assert e["in_shape"] == list(layer.in_shape) and e["out_shape"] == list(layer.out_shape)
         assert {k: e[k] for k in layer.spec()} == layer.spec()
-        values = [p.value for p in layer.params]           # conv w (k, k, C, maps), b; dense (n_out, n_in), b
+        values = [p.value for p in layer.params]  # conv w (k, k, C, maps), b; dense (n_out, n_in), b
         assert [k for k in ("w", "b") if k in e] == (["w", "b"] if values else [])
         for key, value in zip(("w", "b"), values):
-            assert np.array_equal(f32(e[key]), value.astype(np.float32).ravel())   # row-major, exact
+            assert np.array_equal(f32(e[key]), value.astype(np.float32).ravel())  # row-major, exact
     assert entry["stack"][-1]["activation"] == "softmax" and entry["stack"][2]["activation"] == "sigmoid"
     predicted = net.predict(sample.test.images.astype(np.float64))
     assert entry["test"]["correct"] == int((predicted == sample.test.labels).sum())
-    expected = net.saturation(sample.test.images[:1000].astype(np.float64))          # conv and dense layers
+    expected = net.saturation(sample.test.images[:1000].astype(np.float64))  # conv and dense layers
     assert len(entry["saturation"]) == 3 and entry["saturation"] == pytest.approx(expected, abs=1e-4)
     # the filters and feature maps are on the page, and the page says it is chapter 6's
     assert 'id="maps"' in text and 'id="features-conv"' in text and "chapter 6 (<code>network3.py</code>)" in text
@@ -85,14 +85,25 @@ def test_the_cli_writes_a_conv_page(conv, tmp_path, capsys):
     assert capsys.readouterr().out.strip() == str(out) and page_data(out.read_text())["networks"][0]["stack"]
 
 
-@pytest.mark.parametrize("bound,value,message", [
-    ("MAX_PAGE_WEIGHTS", 500, "the page's networks would hold 764 weights and biases, more than the 500 a report page "
-                          "holds"),
-    ("MAX_PAGE_MULTIPLY_ADDS", 10_000, "reading one digit takes 54,552 multiply-adds, more than the 10,000 a report page "
-                                   "runs each time the drawing changes"),
-])
-def test_a_conv_net_over_the_pages_bounds_is_refused_in_one_line(conv, tmp_path, capsys, monkeypatch, bound, value,
-                                                                 message):
+@pytest.mark.parametrize(
+    "bound,value,message",
+    [
+        (
+            "MAX_PAGE_WEIGHTS",
+            500,
+            "the page's networks would hold 764 weights and biases, more than the 500 a report page holds",
+        ),
+        (
+            "MAX_PAGE_MULTIPLY_ADDS",
+            10_000,
+            "reading one digit takes 54,552 multiply-adds, more than the 10,000 a report page "
+            "runs each time the drawing changes",
+        ),
+    ],
+)
+def test_a_conv_net_over_the_pages_bounds_is_refused_in_one_line(
+    conv, tmp_path, capsys, monkeypatch, bound, value, message
+):
     net = nndl.load(conv)
     assert net.n_params() == 78 + 112 + 444 + 130 == 764
     assert modelfile.multiply_adds(net) == 24 * 24 * 3 * 25 + 10 * 10 * 4 * 27 + 36 * 12 + 12 * 10 == 54_552
@@ -105,7 +116,7 @@ def test_a_conv_net_over_the_pages_bounds_is_refused_in_one_line(conv, tmp_path,
 
 def test_the_bound_counts_every_network_of_a_folder(conv, tmp_path, monkeypatch):
     net = nndl.load(conv)
-    monkeypatch.setattr(modelfile, "MAX_PAGE_WEIGHTS", 2 * net.n_params() - 1)   # one network fits, two do not
+    monkeypatch.setattr(modelfile, "MAX_PAGE_WEIGHTS", 2 * net.n_params() - 1)  # one network fits, two do not
     assert modelfile.check_for_page(net, "a", None) == net.n_params()
     with pytest.raises(ModelFileError, match="would hold 1,528 weights and biases, more than the 1,527"):
         modelfile.check_for_page(net, "b", None, net.n_params())
@@ -113,7 +124,7 @@ def test_the_bound_counts_every_network_of_a_folder(conv, tmp_path, monkeypatch)
 
 def test_a_weight_beyond_float32_is_refused(conv, tmp_path):
     net = nndl.load(conv)
-    net.layers[2].w.value[0, 0, 0, 0] = 1e39                  # finite in float64, inf in the page's float32
+    net.layers[2].w.value[0, 0, 0, 0] = 1e39  # finite in float64, inf in the page's float32
     nndl.save(net, tmp_path / "big.json")
     with pytest.raises(ModelFileError, match=r"a weight of magnitude 1e\+39, beyond float32's range"):
         build_report(tmp_path / "big.json")
@@ -121,5 +132,5 @@ def test_a_weight_beyond_float32_is_refused(conv, tmp_path):
 
 def test_saturation_read_in_chunks_equals_one_pass(conv, sample):
     net = nndl.load(conv)
-    X = sample.test.images[:7].astype(np.float64)                                      # chunks of 3, 3 and 1
+    X = sample.test.images[:7].astype(np.float64)  # chunks of 3, 3 and 1
     assert collect.saturation(net, X, 3) == pytest.approx(net.saturation(X), abs=1e-15)

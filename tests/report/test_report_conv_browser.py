@@ -38,7 +38,9 @@ if not (CHROMIUM.exists() and DRIVER.exists()):
 if REQUIRED:
     import selenium.webdriver as webdriver
 else:
-    webdriver = pytest.importorskip("selenium.webdriver", reason=f"conv report page browser tests skipped: no selenium; {HOW}")
+    webdriver = pytest.importorskip(
+        "selenium.webdriver", reason=f"conv report page browser tests skipped: no selenium; {HOW}"
+    )
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -59,8 +61,9 @@ def sample():
 @pytest.fixture(scope="module")
 def model(tmp_path_factory, sample) -> Path:
     """The conv net, trained 30 mini-batches of 10 on the sample (float64: the page's reference)."""
-    cfg = TrainConfig(layers=LAYERS, cost="log-likelihood", init="he", eta=0.05, lmbda=0.0, epochs=1, seed=3,
-                      dtype="float64")
+    cfg = TrainConfig(
+        layers=LAYERS, cost="log-likelihood", init="he", eta=0.05, lmbda=0.0, epochs=1, seed=3, dtype="float64"
+    )
     few = type(sample.training)(sample.training.images[:300], sample.training.labels[:300])
     net, history = nndl.train(cfg, few, sample.validation)
     path = tmp_path_factory.mktemp("conv") / f"{LONG}.json"
@@ -75,13 +78,23 @@ def page(model, sample) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    os.environ.setdefault("SE_OFFLINE", "true")          # Selenium Manager must never download
+    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never download
     profile = tempfile.mkdtemp(prefix="nndl-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1280,1000"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,1000",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
@@ -104,15 +117,17 @@ def problems(driver) -> list:
 
 
 def last(driver) -> dict:
-    driver.execute_script("return new Promise(function (r) { requestAnimationFrame(function () { "
-                          "requestAnimationFrame(r); }); });")
+    driver.execute_script(
+        "return new Promise(function (r) { requestAnimationFrame(function () { requestAnimationFrame(r); }); });"
+    )
     return driver.execute_script("return window.nndlReport.last")
 
 
 def maps_pixels(driver) -> list:
     """Every feature-map canvas as drawn now (PNG data URLs)."""
-    return driver.execute_script("return Array.from(document.querySelectorAll('#maps-box canvas'))"
-                                 ".map(function (c) { return c.toDataURL(); });")
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#maps-box canvas')).map(function (c) { return c.toDataURL(); });"
+    )
 
 
 def screenshot(driver, tmp_path: Path, name: str) -> None:
@@ -124,16 +139,17 @@ def screenshot(driver, tmp_path: Path, name: str) -> None:
 def test_the_conv_forward_pass_equals_numpy_on_100_test_digits(browser, page, model, sample):
     net = nndl.load(model)
     assert [layer.kind for layer in net.layers] == ["conv", "pool", "conv", "pool", "dense", "dense"]
-    X = sample.test.images[:100].astype(np.float64)                                  # (100, 784)
+    X = sample.test.images[:100].astype(np.float64)  # (100, 784)
     open_page(browser, page)
-    js = browser.execute_script("return arguments[0].map(function (x) { return window.nndlReport.forward(0, x); });",
-                                X.tolist())
-    ref = net.forward_layers(X)                  # [X, (100, 24, 24, 6), (100, 12, 12, 6), (100, 9, 9, 8), ...]
+    js = browser.execute_script(
+        "return arguments[0].map(function (x) { return window.nndlReport.forward(0, x); });", X.tolist()
+    )
+    ref = net.forward_layers(X)  # [X, (100, 24, 24, 6), (100, 12, 12, 6), (100, 9, 9, 8), ...]
     worst = {}
     for layer in range(1, len(ref)):
-        got = np.array([example[layer] for example in js])                           # (100, values)
+        got = np.array([example[layer] for example in js])  # (100, values)
         assert got.shape == (100, ref[layer][0].size)
-        worst[layer] = float(np.abs(got - ref[layer].reshape(100, -1)).max())        # (height, width, channels) order
+        worst[layer] = float(np.abs(got - ref[layer].reshape(100, -1)).max())  # (height, width, channels) order
     print("max |JS - NumPy| per layer:", worst)
     # measured: at most 2.1e-7 (the second conv layer), all from keeping the weights as float32 in the page
     assert max(worst.values()) <= 1e-6, worst
@@ -142,25 +158,29 @@ def test_the_conv_forward_pass_equals_numpy_on_100_test_digits(browser, page, mo
 
 def test_a_drawing_is_read_by_the_conv_net_and_its_maps_follow(browser, page, model, tmp_path, capsys):
     open_page(browser, page)
-    assert len(browser.find_elements(By.CSS_SELECTOR, "#weights .tile")) == 6          # the first layer's 6 filters
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#weights .tile")) == 6  # the first layer's 6 filters
     assert browser.find_element(By.ID, "features-conv").is_displayed()
     assert not browser.find_element(By.ID, "features-dense").is_displayed()
-    counts = browser.execute_script("return Array.from(document.querySelectorAll('#maps-box .mapgrid'))"
-                                    ".map(function (g) { return g.children.length; })")
+    counts = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#maps-box .mapgrid'))"
+        ".map(function (g) { return g.children.length; })"
+    )
     assert counts == [6, 6, 8, 8]
     blank = maps_pixels(browser)
     pad = browser.find_element(By.ID, "pad")
     # the header says which data set the model was trained on, by path: from a checkout at a long
     # path it takes several lines and pushes the pad below the window's fold, where the mouse cannot go
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", pad)
-    ActionChains(browser).move_to_element_with_offset(pad, -60, -80).click_and_hold() \
-        .move_to_element_with_offset(pad, 60, -80).move_to_element_with_offset(pad, 20, 0) \
-        .move_to_element_with_offset(pad, -12, 92).release().perform()
+    ActionChains(browser).move_to_element_with_offset(pad, -60, -80).click_and_hold().move_to_element_with_offset(
+        pad, 60, -80
+    ).move_to_element_with_offset(pad, 20, 0).move_to_element_with_offset(pad, -12, 92).release().perform()
     got = last(browser)
     seven = maps_pixels(browser)
-    assert seven != blank                                                            # the maps show the drawing
-    data = browser.execute_script("var c = document.getElementById('pad');"
-                                  "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);")
+    assert seven != blank  # the maps show the drawing
+    data = browser.execute_script(
+        "var c = document.getElementById('pad');"
+        "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);"
+    )
     png = tmp_path / "drawn.png"
     Image.fromarray(np.array(data, dtype=np.uint8).reshape(280, 280, 4), "RGBA").save(png)
     assert main(["predict", str(model), str(png), "--json"]) == 0
@@ -173,8 +193,9 @@ def test_a_drawing_is_read_by_the_conv_net_and_its_maps_follow(browser, page, mo
     browser.execute_script("document.getElementById('features').scrollIntoView()")
     screenshot(browser, tmp_path, "desktop-1280-filters-maps")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", pad)
-    ActionChains(browser).move_to_element_with_offset(pad, 0, -90).click_and_hold() \
-        .move_to_element_with_offset(pad, 0, 90).release().perform()              # a stroke more: the maps move
+    ActionChains(browser).move_to_element_with_offset(pad, 0, -90).click_and_hold().move_to_element_with_offset(
+        pad, 0, 90
+    ).release().perform()  # a stroke more: the maps move
     last(browser)
     assert maps_pixels(browser) != seven
     assert problems(browser) == []
@@ -185,7 +206,9 @@ def test_the_conv_page_on_a_phone(browser, page, tmp_path):
     browser.find_elements(By.CSS_SELECTOR, "#examples .example")[0].click()
     got = last(browser)
     assert got is not None and got["source"] == "test"
-    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll
+    assert browser.execute_script(
+        "return document.documentElement.scrollWidth <= window.innerWidth"
+    )  # no sideways scroll
     browser.execute_script("document.getElementById('maps').scrollIntoView()")
     screenshot(browser, tmp_path, "phone-390-maps")
     browser.execute_script("window.scrollTo(0, 0)")
@@ -204,18 +227,29 @@ def test_a_level4_folder_switches_between_a_dense_and_a_conv_net(browser, sample
         cfg = TrainConfig(cost="log-likelihood", epochs=1, seed=1, **extra)
         net, history = nndl.train(cfg, few, sample.validation)
         nndl.save(net, folder / "models" / f"{key}.json", config=cfg, history=history)
-        runs[key] = {"config": cfg.to_dict(), "history": json.loads((folder / "models" / f"{key}.json").read_text())
-                     ["history"], "seconds": 1.0, "n_train": 200, "model": f"models/{key}.json",
-                     "final": {"validation_accuracy": 0.5, "test_accuracy": 0.5}}
-    results = {"exploration": "level4", "complete": True, "created": "today", "runs": runs,
-               "options": {"dataset": NPZ, "quick": True, "seed": 1}, "sizes": {"test": 500, "validation": 100}}
+        runs[key] = {
+            "config": cfg.to_dict(),
+            "history": json.loads((folder / "models" / f"{key}.json").read_text())["history"],
+            "seconds": 1.0,
+            "n_train": 200,
+            "model": f"models/{key}.json",
+            "final": {"validation_accuracy": 0.5, "test_accuracy": 0.5},
+        }
+    results = {
+        "exploration": "level4",
+        "complete": True,
+        "created": "today",
+        "runs": runs,
+        "options": {"dataset": NPZ, "quick": True, "seed": 1},
+        "sizes": {"test": 500, "validation": 100},
+    }
     (folder / "results.json").write_text(json.dumps(results))
     page = write_report(folder, test=sample.test)
     open_page(browser, page)
     assert "Level 4: convolutional networks" in browser.title
     tiles = "return document.querySelectorAll('#weights .tile').length"
     maps = "return document.querySelectorAll('#maps-box canvas').length"
-    assert browser.execute_script(tiles) == 5 and browser.execute_script(maps) == 10        # conv, the last row
+    assert browser.execute_script(tiles) == 5 and browser.execute_script(maps) == 10  # conv, the last row
     browser.find_elements(By.CSS_SELECTOR, "#examples .example")[2].click()
     for index, key, n_tiles, n_maps in ((0, "shallow", 30, 0), (1, "conv", 5, 10)):
         browser.find_element(By.ID, "network").find_elements(By.TAG_NAME, "option")[index].click()

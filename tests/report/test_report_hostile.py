@@ -52,6 +52,7 @@ def one_line_error(argv, capsys) -> str:
 
 # --- the page's JSON ----------------------------------------------------------------------------------
 
+
 def data_block(page: str) -> str:
     return re.search(r'<script type="application/json" id="nndl-data">(.*?)</script>', page, re.S).group(1)
 
@@ -59,37 +60,49 @@ def data_block(page: str) -> str:
 def test_no_string_can_leave_the_json_block(tmp_path, sample):
     path = write(tmp_path / f"m{HOSTILE[:12]}.json", model_dict(config={"cost": HOSTILE, "eta": 0.5}))
     report = build_report(path, sample.test, dataset=HOSTILE)
-    report.networks[0]["label"] = HOSTILE                      # every string the page's data carries
+    report.networks[0]["label"] = HOSTILE  # every string the page's data carries
     page = html(report)
     block = data_block(page)
     assert not set(block) & set("<>&\u2028\u2029")
     data = json.loads(block)
     assert data["networks"][0]["label"] == HOSTILE and data["networks"][0]["name"] == path.stem
-    assert page.count("<script") == 4                           # the data block and the three scripts, no more
+    assert page.count("<script") == 4  # the data block and the three scripts, no more
 
 
 # --- bounded charts -----------------------------------------------------------------------------------
 
-HARD = [(2.0 ** 53, 2.0 ** 53 + 2), (2.0 ** 53, 2.0 ** 53), (-1e308, 1e308), (0.0, float("inf")),
-        (float("nan"), 1.0), (1e-320, 2e-320), (5.0, 5.0), (1e300, 1e300 * (1 + 1e-15)), (3.0, -3.0)]
+HARD = [
+    (2.0**53, 2.0**53 + 2),
+    (2.0**53, 2.0**53),
+    (-1e308, 1e308),
+    (0.0, float("inf")),
+    (float("nan"), 1.0),
+    (1e-320, 2e-320),
+    (5.0, 5.0),
+    (1e300, 1e300 * (1 + 1e-15)),
+    (3.0, -3.0),
+]
 
 
 def test_ticks_and_charts_of_hostile_values_are_bounded():
     """In a child process with a time limit: a tick loop that never ends fails here instead of hanging."""
-    code = ("import math\n"
-            "from nndl.report.charts import MAX_TICKS, line_chart, nice_ticks\n"
-            f"for lo, hi in {HARD!r}:\n".replace("inf", "math.inf").replace("nan", "math.nan") +
-            "    ticks = nice_ticks(lo, hi)\n"
-            "    assert 1 <= len(ticks) <= MAX_TICKS and all(map(math.isfinite, ticks)), (lo, hi, ticks)\n"
-            "for vals in ([2**53, 2**53 + 2], [2.0**53, 2.0**53 + 1], [1e308, -1e308], [math.nan, math.inf],\n"
-            "             [5.0, 5.0], [1e-320], [0.1] * 100000):\n"
-            "    svg = line_chart([('a', vals, '#000', False)], title='t', ylabel='y')\n"
-            "    assert 'nan' not in svg and 'inf' not in svg and len(svg) < 40000, (vals[:2], len(svg))\n")
+    code = (
+        "import math\n"
+        "from nndl.report.charts import MAX_TICKS, line_chart, nice_ticks\n"
+        f"for lo, hi in {HARD!r}:\n".replace("inf", "math.inf").replace("nan", "math.nan")
+        + "    ticks = nice_ticks(lo, hi)\n"
+        "    assert 1 <= len(ticks) <= MAX_TICKS and all(map(math.isfinite, ticks)), (lo, hi, ticks)\n"
+        "for vals in ([2**53, 2**53 + 2], [2.0**53, 2.0**53 + 1], [1e308, -1e308], [math.nan, math.inf],\n"
+        "             [5.0, 5.0], [1e-320], [0.1] * 100000):\n"
+        "    svg = line_chart([('a', vals, '#000', False)], title='t', ylabel='y')\n"
+        "    assert 'nan' not in svg and 'inf' not in svg and len(svg) < 40000, (vals[:2], len(svg))\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
 
 
 # --- absurd networks and histories --------------------------------------------------------------------
+
 
 def test_a_model_with_10000_outputs_is_refused_before_any_work(tmp_path, capsys):
     path = write(tmp_path / "wide.json", model_dict((784, 1, 10000)))
@@ -113,14 +126,15 @@ def test_report_applies_the_model_files_history_bounds(tmp_path, capsys):
 
 def test_a_weight_beyond_float32_is_refused_not_shown_as_inf(tmp_path, capsys, sample):
     d = model_dict()
-    d["weights"][0][0][0] = 1e39                      # finite in float64, inf in the page's float32
+    d["weights"][0][0][0] = 1e39  # finite in float64, inf in the page's float32
     path = write(tmp_path / "big.json", d)
     assert "float32" in one_line_error(["report", str(path), "--dataset", str(NPZ)], capsys)
-    assert main(["evaluate", str(path), "--dataset", str(NPZ)]) == 0    # the engine (float64) still reads it
+    assert main(["evaluate", str(path), "--dataset", str(NPZ)]) == 0  # the engine (float64) still reads it
     capsys.readouterr()
 
 
 # --- results.json and model files of the wrong shape --------------------------------------------------
+
 
 def folder_with(tmp_path, results: dict | str, model: dict | None = None) -> Path:
     folder = tmp_path / "run"
@@ -132,15 +146,25 @@ def folder_with(tmp_path, results: dict | str, model: dict | None = None) -> Pat
 
 
 def good_run() -> dict:
-    return {"config": {"sizes": [784, 5, 10], "eta": 0.5, "lmbda": 5.0, "cost": "cross-entropy"},
-            "final": {"test_accuracy": 0.9, "validation_accuracy": 0.9}, "n_train": 100, "seconds": 1.0,
-            "evaluation_data": "validation", "history": {"evaluation_accuracy": [50, 60], "n_evaluation": 100}}
+    return {
+        "config": {"sizes": [784, 5, 10], "eta": 0.5, "lmbda": 5.0, "cost": "cross-entropy"},
+        "final": {"test_accuracy": 0.9, "validation_accuracy": 0.9},
+        "n_train": 100,
+        "seconds": 1.0,
+        "evaluation_data": "validation",
+        "history": {"evaluation_accuracy": [50, 60], "n_evaluation": 100},
+    }
 
 
 def good_results() -> dict:
-    return {"level": 3, "complete": True, "options": {"dataset": str(NPZ)}, "sizes": {"test": 500},
-            "ladder": [{"step": "+ larger hidden layer", "run": "full", "expected": "~97.5-98%"}],
-            "runs": {"full": good_run()}}
+    return {
+        "level": 3,
+        "complete": True,
+        "options": {"dataset": str(NPZ)},
+        "sizes": {"test": 500},
+        "ladder": [{"step": "+ larger hidden layer", "run": "full", "expected": "~97.5-98%"}],
+        "runs": {"full": good_run()},
+    }
 
 
 def edited(path: str, value):
@@ -250,7 +274,7 @@ def test_a_model_file_of_the_wrong_shape_is_one_line(tmp_path, capsys, model):
     one_line_error(["report", str(path), "--dataset", str(NPZ)], capsys)
     with pytest.raises(ModelFileError):
         build_report(path)
-    folder = folder_with(tmp_path, good_results(), model)      # the same file inside a folder
+    folder = folder_with(tmp_path, good_results(), model)  # the same file inside a folder
     one_line_error(["report", str(folder), "--dataset", str(NPZ)], capsys)
 
 
@@ -262,23 +286,24 @@ def test_a_figure_that_is_not_a_png_is_one_line(tmp_path, capsys):
 
 # --- the data set, found again or refused -------------------------------------------------------------
 
+
 def test_a_data_set_file_is_recorded_by_absolute_path_and_hash(tmp_path, capsys, monkeypatch, sample):
     data = tmp_path / "data" / "set.npz"
     data.parent.mkdir()
     shutil.copy(NPZ, data)
     monkeypatch.chdir(data.parent)
     net, _ = nndl.train(nndl.TrainConfig(sizes=(784, 10, 10), epochs=1, seed=1), sample.training)
-    nndl.save(net, tmp_path / "m.json", dataset="set.npz")            # the path as typed: relative
+    nndl.save(net, tmp_path / "m.json", dataset="set.npz")  # the path as typed: relative
     saved = json.loads((tmp_path / "m.json").read_text())
     assert saved["dataset"] == str(data) and len(saved["dataset_sha256"]) == 64
     other = tmp_path / "elsewhere"
     other.mkdir()
     (other / "set.npz").write_bytes(b"another file of the same name")
     monkeypatch.chdir(other)
-    assert main(["evaluate", str(tmp_path / "m.json"), "--json"]) == 0   # found by its absolute path
+    assert main(["evaluate", str(tmp_path / "m.json"), "--json"]) == 0  # found by its absolute path
     assert json.loads(capsys.readouterr().out)["n"] == len(sample.test)
     raw = bytearray(data.read_bytes())
-    raw[-30] ^= 0xFF                                                     # the recorded file changed
+    raw[-30] ^= 0xFF  # the recorded file changed
     data.write_bytes(bytes(raw))
     for command in ("evaluate", "report"):
         err = one_line_error([command, str(tmp_path / "m.json")], capsys)
@@ -288,7 +313,7 @@ def test_a_data_set_file_is_recorded_by_absolute_path_and_hash(tmp_path, capsys,
 def test_a_model_file_without_a_hash_still_loads(tmp_path, capsys, monkeypatch):
     shutil.copy(NPZ, tmp_path / "set.npz")
     monkeypatch.chdir(tmp_path)
-    write(tmp_path / "old.json", model_dict(dataset="set.npz"))          # as older nndl wrote it
+    write(tmp_path / "old.json", model_dict(dataset="set.npz"))  # as older nndl wrote it
     assert main(["evaluate", "old.json"]) == 0
     capsys.readouterr()
 
@@ -302,11 +327,12 @@ def test_a_fifo_as_a_model_or_results_file_is_one_line_and_never_blocks(tmp_path
         done = subprocess.run([sys.executable, "-m", "nndl", *argv], capture_output=True, text=True, timeout=60)
         assert done.returncode == 1 and "not a regular file" in done.stderr, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
-    done = subprocess.run([sys.executable, "-m", "nndl", "report", str(folder)], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "nndl", "report", str(folder)], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode in (1, 2) and len(done.stderr.strip().splitlines()) == 1, done.stderr
     model = write(tmp_path / "zero.json", model_dict(dataset="/dev/zero", dataset_sha256="0" * 64))
-    os.mkfifo(tmp_path / "set.npz")                            # a recorded data set, or --dataset, that never ends
+    os.mkfifo(tmp_path / "set.npz")  # a recorded data set, or --dataset, that never ends
     for argv in (["evaluate", str(model)], ["evaluate", str(model), "--dataset", str(tmp_path / "set.npz")]):
         done = subprocess.run([sys.executable, "-m", "nndl", *argv], capture_output=True, text=True, timeout=60)
         assert done.returncode == 1 and "not a regular file" in done.stderr, done.stderr
@@ -314,32 +340,47 @@ def test_a_fifo_as_a_model_or_results_file_is_one_line_and_never_blocks(tmp_path
 
 # -- a Level 4 results.json: its ladder rows and its ensemble record, checked whole ---------------------
 
+
 def _level4_results() -> dict:
-    run = {"config": {"layers": "conv:20x5x5,pool:2", "eta": 0.1, "lmbda": 0.0},
-           "history": {"epoch_seconds": [1.0, 1.0], "evaluation_accuracy": [50, 60]}, "seconds": 2.0,
-           "final": {"test_accuracy": 0.9, "validation_accuracy": 0.91}}
-    return {"exploration": "level4", "complete": True, "created": "2026-12-05", "options": {"quick": True},
-            "sizes": {"training": 100, "validation": 50, "test": 50}, "runs": {"conv": run, "shallow": run},
-            "ensemble": {"nets": ["conv", "shallow"], "vote_accuracy": 0.92, "mean_accuracy": 0.91}}
+    run = {
+        "config": {"layers": "conv:20x5x5,pool:2", "eta": 0.1, "lmbda": 0.0},
+        "history": {"epoch_seconds": [1.0, 1.0], "evaluation_accuracy": [50, 60]},
+        "seconds": 2.0,
+        "final": {"test_accuracy": 0.9, "validation_accuracy": 0.91},
+    }
+    return {
+        "exploration": "level4",
+        "complete": True,
+        "created": "2026-12-05",
+        "options": {"quick": True},
+        "sizes": {"training": 100, "validation": 50, "test": 50},
+        "runs": {"conv": run, "shallow": run},
+        "ensemble": {"nets": ["conv", "shallow"], "vote_accuracy": 0.92, "mean_accuracy": 0.91},
+    }
 
 
 def test_a_level4_results_file_is_read():
     from nndl.report.resultsfile import check_results
+
     assert check_results(_level4_results(), "r.json")["exploration"] == "level4"
 
 
-@pytest.mark.parametrize("edit, part", [
-    (lambda r: r["ensemble"].update(nets="conv"), "ensemble.nets"),
-    (lambda r: r["ensemble"].update(nets=["conv", "../../x"]), "ensemble.nets"),
-    (lambda r: r["ensemble"].update(vote_accuracy=7), "ensemble.vote_accuracy"),
-    (lambda r: r.update(ensemble=[1]), "ensemble"),
-    (lambda r: r["runs"]["conv"]["history"].update(evaluation_accuracy=None), "evaluation_accuracy"),
-    (lambda r: r["runs"]["conv"]["final"].pop("test_accuracy"), "test_accuracy"),
-    (lambda r: r.update(ladder=[]), "exploration"),
-    (lambda r: r.update(runs={"other": r["runs"]["conv"]}), "runs"),
-])
+@pytest.mark.parametrize(
+    "edit, part",
+    [
+        (lambda r: r["ensemble"].update(nets="conv"), "ensemble.nets"),
+        (lambda r: r["ensemble"].update(nets=["conv", "../../x"]), "ensemble.nets"),
+        (lambda r: r["ensemble"].update(vote_accuracy=7), "ensemble.vote_accuracy"),
+        (lambda r: r.update(ensemble=[1]), "ensemble"),
+        (lambda r: r["runs"]["conv"]["history"].update(evaluation_accuracy=None), "evaluation_accuracy"),
+        (lambda r: r["runs"]["conv"]["final"].pop("test_accuracy"), "test_accuracy"),
+        (lambda r: r.update(ladder=[]), "exploration"),
+        (lambda r: r.update(runs={"other": r["runs"]["conv"]}), "runs"),
+    ],
+)
 def test_a_level4_results_file_with_a_wrong_part_is_one_error_naming_it(edit, part):
     from nndl.report.resultsfile import check_results
+
     results = _level4_results()
     edit(results)
     with pytest.raises(ResultsFileError, match=re.escape(part)):

@@ -25,8 +25,25 @@ from nndl.sweep import Range, SweepSpec, SweepStore
 from nndl.sweep import spec as spec_module
 
 SAMPLE = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
-SMALL = ["--eta", "0.5,1", "--lmbda", "0,5", "--sizes", "784,30,10", "--epochs", "1", "--train-size", "300",
-         "--validation-size", "100", "--dataset", SAMPLE, "-q", "--workers", "1"]
+SMALL = [
+    "--eta",
+    "0.5,1",
+    "--lmbda",
+    "0,5",
+    "--sizes",
+    "784,30,10",
+    "--epochs",
+    "1",
+    "--train-size",
+    "300",
+    "--validation-size",
+    "100",
+    "--dataset",
+    SAMPLE,
+    "-q",
+    "--workers",
+    "1",
+]
 SLOW = ["--eta", "0.1,0.2,0.3,0.4", "--sizes", "784,30,10", "--epochs", "3000", "--dataset", SAMPLE, "-q"]
 
 
@@ -38,24 +55,43 @@ def one_line_error(err: str, start: str = "nndl: error: ") -> str:
 
 # -- a sweep's size is bounded before anything is enumerated ------------------------------------
 
+
 @pytest.fixture
 def no_enumeration(monkeypatch):
     """Making the trials or the combinations at all fails the test: the bound comes first."""
+
     def refuse(*a, **k):
         raise AssertionError("the sweep's trials were enumerated before its size was checked")
+
     monkeypatch.setattr(spec_module.SweepSpec, "combinations", refuse)
     monkeypatch.setattr(spec_module.SweepSpec, "_make_trials", refuse)
 
 
-@pytest.mark.parametrize("argv, size", [
-    (["--eta", ",".join(f"0.{i:02d}1" for i in range(1, 100)), "--lmbda", ",".join(map(str, range(100))),
-      "--epochs", ",".join(map(str, range(1, 101))), "--mini-batch-size", ",".join(map(str, range(1, 101))),
-      "--seeds", ",".join(map(str, range(1000)))], "99,000,000,000"),
-    (["--random", "1000000000", "--eta", "0.01:10"], "1,000,000,000"),
-    (["--random", "5001", "--eta", "0.01:10", "--seeds", "0,1"], "10,002"),
-])
-def test_a_sweep_beyond_the_bound_is_refused_in_one_line_before_enumerating(argv, size, no_enumeration, tmp_path,
-                                                                             capsys):
+@pytest.mark.parametrize(
+    "argv, size",
+    [
+        (
+            [
+                "--eta",
+                ",".join(f"0.{i:02d}1" for i in range(1, 100)),
+                "--lmbda",
+                ",".join(map(str, range(100))),
+                "--epochs",
+                ",".join(map(str, range(1, 101))),
+                "--mini-batch-size",
+                ",".join(map(str, range(1, 101))),
+                "--seeds",
+                ",".join(map(str, range(1000))),
+            ],
+            "99,000,000,000",
+        ),
+        (["--random", "1000000000", "--eta", "0.01:10"], "1,000,000,000"),
+        (["--random", "5001", "--eta", "0.01:10", "--seeds", "0,1"], "10,002"),
+    ],
+)
+def test_a_sweep_beyond_the_bound_is_refused_in_one_line_before_enumerating(
+    argv, size, no_enumeration, tmp_path, capsys
+):
     out = tmp_path / "big"
     code = main(["sweep", *argv, "--dataset", SAMPLE, "--out", str(out), "--workers", "1", "-q"])
     line = one_line_error(capsys.readouterr().err, "nndl sweep: error: ")
@@ -73,6 +109,7 @@ def test_the_bound_is_on_trials_and_inclusive():
 
 
 # -- a real small sweep, then edited by hand -----------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
@@ -104,6 +141,7 @@ def _spec_edit(made, change) -> str:
 def _set(key, value):
     def change(meta):
         meta["spec"][key] = value
+
     return change
 
 
@@ -116,8 +154,19 @@ EDITS = {
     "spec values a string": lambda m: [_spec_edit(m, _set("values", {"eta": "fast"}))],
     "spec seeds of strings": lambda m: [_spec_edit(m, _set("seeds", ["a"]))],
     "spec range with other keys": lambda m: [_spec_edit(m, _set("ranges", {"eta": {"lo": 1, "hi": 2, "x": 3}}))],
-    "spec with a 10^12 grid": lambda m: [_spec_edit(m, _set("values", {
-        "eta": [0.001 * i for i in range(1, 1001)], "lmbda": list(range(1000)), "epochs": list(range(1, 1001))}))],
+    "spec with a 10^12 grid": lambda m: [
+        _spec_edit(
+            m,
+            _set(
+                "values",
+                {
+                    "eta": [0.001 * i for i in range(1, 1001)],
+                    "lmbda": list(range(1000)),
+                    "epochs": list(range(1, 1001)),
+                },
+            ),
+        )
+    ],
     "spec with a 60-digit integer": lambda m: [_spec_edit(m, _set("random_seed", 10**60))],
     "spec with NaN": lambda m: ["UPDATE meta SET value = replace(value, '0.5', 'NaN') WHERE key = 'sweep'"],
     "spec of 50 MB": lambda m: ["UPDATE meta SET value = zeroblob(50000000) WHERE key = 'sweep'"],
@@ -145,8 +194,12 @@ EDITS = {
     "unknown status": lambda m: ["UPDATE trials SET status = 'great'"],
     "seed not the config's": lambda m: ["UPDATE trials SET seed = 9"],
     "host a blob": lambda m: ["UPDATE trials SET host = x'00ff'"],
-    "duplicate keys": lambda m: ["CREATE TABLE t2 AS SELECT * FROM trials", "DROP TABLE trials",
-                                 "ALTER TABLE t2 RENAME TO trials", "INSERT INTO trials SELECT * FROM trials"],
+    "duplicate keys": lambda m: [
+        "CREATE TABLE t2 AS SELECT * FROM trials",
+        "DROP TABLE trials",
+        "ALTER TABLE t2 RENAME TO trials",
+        "INSERT INTO trials SELECT * FROM trials",
+    ],
     "schema version 0": lambda m: ["PRAGMA user_version = 0"],
     "no trials table": lambda m: ["DROP TABLE trials"],
 }
@@ -182,6 +235,7 @@ def test_a_too_large_database_is_refused_before_its_rows_are_read(made, tmp_path
 
 
 # -- locks, empty files, two sweeps, signals ------------------------------------------------------
+
 
 def test_show_on_a_locked_database_says_locked_within_seconds(made, capsys):
     con = sqlite3.connect(made / "sweep.sqlite", isolation_level=None)
@@ -288,19 +342,29 @@ def test_sigterm_stops_a_sweep_with_143_and_says_how_to_resume(tmp_path):
 
 # -- flags --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("argv, start, match", [
-    (["sweep", "--bogus"], "nndl sweep: error: ", "unknown field 'bogus'"),
-    (["sweep", "show", "x", "--bogus"], "nndl sweep show: error: ", "unrecognized arguments: --bogus"),
-    (["sweep", "resume"], "nndl sweep resume: error: ", "required: FOLDER"),
-    (["sweep", "--eta", "0.5,1", "--dask", ""], "nndl sweep: error: ", "argument --dask: '' is not a scheduler"),
-    (["sweep", "--eta", "0.5,1", "--dask", "   "], "nndl sweep: error: ", "is not a scheduler address"),
-    (["sweep", "--eta", "0.5,1", "--dask", "http://127.0.0.1:80"], "nndl sweep: error: ",
-     "unknown address scheme 'http'"),
-    (["sweep", "resume", "x", "--dask", ""], "nndl sweep resume: error: ", "argument --dask: ''"),
-    (["sweep", "--eta", "0.5,1", "--workers", "100000"], "nndl sweep: error: ",
-     "argument --workers must be an integer from 1 to 64"),
-    (["sweep", "resume", "x", "--workers", "0"], "nndl sweep resume: error: ", "argument --workers must be"),
-])
+
+@pytest.mark.parametrize(
+    "argv, start, match",
+    [
+        (["sweep", "--bogus"], "nndl sweep: error: ", "unknown field 'bogus'"),
+        (["sweep", "show", "x", "--bogus"], "nndl sweep show: error: ", "unrecognized arguments: --bogus"),
+        (["sweep", "resume"], "nndl sweep resume: error: ", "required: FOLDER"),
+        (["sweep", "--eta", "0.5,1", "--dask", ""], "nndl sweep: error: ", "argument --dask: '' is not a scheduler"),
+        (["sweep", "--eta", "0.5,1", "--dask", "   "], "nndl sweep: error: ", "is not a scheduler address"),
+        (
+            ["sweep", "--eta", "0.5,1", "--dask", "http://127.0.0.1:80"],
+            "nndl sweep: error: ",
+            "unknown address scheme 'http'",
+        ),
+        (["sweep", "resume", "x", "--dask", ""], "nndl sweep resume: error: ", "argument --dask: ''"),
+        (
+            ["sweep", "--eta", "0.5,1", "--workers", "100000"],
+            "nndl sweep: error: ",
+            "argument --workers must be an integer from 1 to 64",
+        ),
+        (["sweep", "resume", "x", "--workers", "0"], "nndl sweep resume: error: ", "argument --workers must be"),
+    ],
+)
 def test_bad_flags_are_one_line(argv, start, match, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
@@ -313,8 +377,11 @@ def test_a_pool_worker_that_dies_ends_the_sweep_in_one_line_saying_what_finished
     proc = _start(folder, "--workers", "2")
     try:
         _wait_running(folder, proc, n=2)
-        workers = [p for p in psutil.Process(proc.pid).children(recursive=True)
-                   if "forkserver" in " ".join(p.cmdline()) and p.ppid() != proc.pid]
+        workers = [
+            p
+            for p in psutil.Process(proc.pid).children(recursive=True)
+            if "forkserver" in " ".join(p.cmdline()) and p.ppid() != proc.pid
+        ]
         assert workers, "no pool worker found"
         workers[0].kill()  # as the kernel's OOM killer would
         out, err = proc.communicate(timeout=60)
@@ -327,6 +394,7 @@ def test_a_pool_worker_that_dies_ends_the_sweep_in_one_line_saying_what_finished
 
 
 # -- the sweep's folder follows the output rule of every command (nndl.fileio.output_folder) ------------
+
 
 def test_out_under_a_missing_folder_is_refused_and_makes_nothing(tmp_path, capsys):
     out = tmp_path / "typo" / "deeper" / "sweep"

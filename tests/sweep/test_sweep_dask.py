@@ -13,23 +13,42 @@ from pathlib import Path
 
 import pytest
 from distributed import Client, LocalCluster  # the test extra installs it: this test must run in CI
+from test_sweep_run import _wait_for_rows, comparable
 
 from nndl.cli import main
 from nndl.sweep import SweepStore
 
-from test_sweep_run import _wait_for_rows, comparable
-
 SAMPLE = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
-GRID = ["--eta", "0.5,3", "--lmbda", "0,5", "--sizes", "784,30,10", "--epochs", "2", "--seeds", "0,1",
-        "--dataset", SAMPLE, "-q", "--test"]
+GRID = [
+    "--eta",
+    "0.5,3",
+    "--lmbda",
+    "0,5",
+    "--sizes",
+    "784,30,10",
+    "--epochs",
+    "2",
+    "--seeds",
+    "0,1",
+    "--dataset",
+    SAMPLE,
+    "-q",
+    "--test",
+]
 
 
 @pytest.fixture(scope="module")
 def cluster():
     env = dict(os.environ)  # LocalCluster sets OPENBLAS_NUM_THREADS & co. here too; give them back after
     try:
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          dashboard_address=None, worker_dashboard_address=None) as c:
+        with LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            worker_dashboard_address=None,
+        ) as c:
             yield c
     finally:
         os.environ.clear()
@@ -63,15 +82,46 @@ def test_an_unreachable_scheduler_is_one_clear_line(tmp_path, capsys):
     import dask
 
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
-        code = main(["sweep", "--eta", "0.5", "--epochs", "1", "--sizes", "784,30,10", "--dataset", SAMPLE,
-                     "--out", str(tmp_path / "x"), "--dask", "tcp://127.0.0.1:9", "-q"])
+        code = main(
+            [
+                "sweep",
+                "--eta",
+                "0.5",
+                "--epochs",
+                "1",
+                "--sizes",
+                "784,30,10",
+                "--dataset",
+                SAMPLE,
+                "--out",
+                str(tmp_path / "x"),
+                "--dask",
+                "tcp://127.0.0.1:9",
+                "-q",
+            ]
+        )
     err = capsys.readouterr().err
     assert code == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err and "Traceback" not in err
 
 
 def test_scatter_without_dask_is_refused(tmp_path, capsys):
-    code = main(["sweep", "--eta", "0.5", "--epochs", "1", "--sizes", "784,30,10", "--dataset", SAMPLE,
-                 "--out", str(tmp_path / "x"), "--scatter", "-q"])
+    code = main(
+        [
+            "sweep",
+            "--eta",
+            "0.5",
+            "--epochs",
+            "1",
+            "--sizes",
+            "784,30,10",
+            "--dataset",
+            SAMPLE,
+            "--out",
+            str(tmp_path / "x"),
+            "--scatter",
+            "-q",
+        ]
+    )
     assert code == 1 and "--scatter" in capsys.readouterr().err
 
 
@@ -91,8 +141,24 @@ def test_an_address_that_answers_but_is_no_scheduler_is_one_line(tmp_path, capsy
 
     threading.Thread(target=answer, daemon=True).start()
     try:
-        code = main(["sweep", "--eta", "0.5,1", "--epochs", "1", "--sizes", "784,30,10", "--dataset", SAMPLE,
-                     "--out", str(tmp_path / "x"), "--dask", f"tcp://127.0.0.1:{port}", "-q"])
+        code = main(
+            [
+                "sweep",
+                "--eta",
+                "0.5,1",
+                "--epochs",
+                "1",
+                "--sizes",
+                "784,30,10",
+                "--dataset",
+                SAMPLE,
+                "--out",
+                str(tmp_path / "x"),
+                "--dask",
+                f"tcp://127.0.0.1:{port}",
+                "-q",
+            ]
+        )
     finally:
         server.close()
     err = capsys.readouterr().err
@@ -117,9 +183,30 @@ def test_a_scheduler_that_dies_mid_sweep_ends_it_in_one_line_saying_what_finishe
         worker = _dask("worker", address, "--nthreads", "1", "--no-dashboard")
         with Client(address, timeout=60) as client:  # the scheduler listens and has its worker
             client.wait_for_workers(1, timeout=60)
-        proc = subprocess.Popen([sys.executable, "-m", "nndl", "sweep", "--eta", "0.1,0.2,0.3,0.4,0.5,0.6", "--sizes",
-                                 "784,30,10", "--epochs", "60", "--dataset", SAMPLE, "-q", "--dask", address,
-                                 "--out", str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "nndl",
+                "sweep",
+                "--eta",
+                "0.1,0.2,0.3,0.4,0.5,0.6",
+                "--sizes",
+                "784,30,10",
+                "--epochs",
+                "60",
+                "--dataset",
+                SAMPLE,
+                "-q",
+                "--dask",
+                address,
+                "--out",
+                str(folder),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         _wait_for_rows(folder, 1, proc, limit=120)
         scheduler.kill()  # SIGKILL: no goodbye to the client
         out, err = proc.communicate(timeout=120)
@@ -158,8 +245,24 @@ def test_a_cluster_left_without_workers_ends_the_sweep_in_one_line(tmp_path, mon
             worker.kill()
 
         threading.Thread(target=kill_the_worker_after_a_trial, daemon=True).start()
-        code = main(["sweep", "--eta", "0.1,0.2,0.3,0.4,0.5,0.6", "--sizes", "784,30,10", "--epochs", "60",
-                     "--dataset", SAMPLE, "-q", "--dask", address, "--out", str(folder)])
+        code = main(
+            [
+                "sweep",
+                "--eta",
+                "0.1,0.2,0.3,0.4,0.5,0.6",
+                "--sizes",
+                "784,30,10",
+                "--epochs",
+                "60",
+                "--dataset",
+                SAMPLE,
+                "-q",
+                "--dask",
+                address,
+                "--out",
+                str(folder),
+            ]
+        )
     finally:
         for p in (scheduler, worker):
             if p is not None and p.poll() is None:

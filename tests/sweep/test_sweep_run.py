@@ -15,12 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nndl import TrainConfig
 from nndl.cli import main
-from nndl.sweep import DataSource, InlineRunner, LocalRunner, SweepSpec, SweepStore, open_sweep, run_sweep
-from nndl.sweep import figures
+from nndl.sweep import DataSource, InlineRunner, SweepSpec, SweepStore, figures, open_sweep, run_sweep
 from nndl.sweep.store import SweepFileError
 from nndl.sweep.trial import Trial, run_trial
-from nndl import TrainConfig
 
 SAMPLE = str(Path(__file__).parents[1] / "data" / "mnist_sample.npz")
 
@@ -29,10 +28,25 @@ def _ctrl_c_works():
     """In the child: Ctrl-C (SIGINT) as a terminal delivers it. A shell's background job - CI may
     run the suite as one - starts with SIGINT ignored, and Python keeps it ignored."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 PNG = b"\x89PNG\r\n\x1a\n"
 # eta 3.0 on the sample is chaotic enough that one BLAS thread more or less changes the digits
-GRID = ["--eta", "0.5,3", "--lmbda", "0,5", "--sizes", "784,30,10", "--epochs", "2", "--seeds", "0,1",
-        "--dataset", SAMPLE, "-q"]
+GRID = [
+    "--eta",
+    "0.5,3",
+    "--lmbda",
+    "0,5",
+    "--sizes",
+    "784,30,10",
+    "--epochs",
+    "2",
+    "--seeds",
+    "0,1",
+    "--dataset",
+    SAMPLE,
+    "-q",
+]
 
 
 def comparable(rows):
@@ -115,8 +129,20 @@ def test_running_the_same_command_again_runs_nothing(pooled, capsys):
 
 def test_the_default_folder_depends_only_on_the_command(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    argv = ["sweep", "--eta", "0.5,1", "--sizes", "784,30,10", "--epochs", "1", "--dataset", SAMPLE, "-q",
-            "--workers", "1"]
+    argv = [
+        "sweep",
+        "--eta",
+        "0.5,1",
+        "--sizes",
+        "784,30,10",
+        "--epochs",
+        "1",
+        "--dataset",
+        SAMPLE,
+        "-q",
+        "--workers",
+        "1",
+    ]
     assert main(argv) == 0
     (folder,) = (tmp_path / "sweeps").iterdir()
     assert folder.name.startswith("eta-")
@@ -126,8 +152,22 @@ def test_the_default_folder_depends_only_on_the_command(tmp_path, monkeypatch, c
 
 
 def test_a_folder_holding_another_sweep_is_refused(pooled, capsys):
-    argv = ["sweep", "--eta", "0.1,0.2", "--epochs", "1", "--sizes", "784,30,10", "--dataset", SAMPLE, "-q",
-            "--out", str(pooled), "--workers", "1"]
+    argv = [
+        "sweep",
+        "--eta",
+        "0.1,0.2",
+        "--epochs",
+        "1",
+        "--sizes",
+        "784,30,10",
+        "--dataset",
+        SAMPLE,
+        "-q",
+        "--out",
+        str(pooled),
+        "--workers",
+        "1",
+    ]
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert "holds another sweep" in err and "eta 0.5,3" in err and "another --out" in err
@@ -152,8 +192,7 @@ SLOW = ["--eta", "0.1,0.2,0.3,0.4,0.5,0.6", "--sizes", "784,30,10", "--epochs", 
 
 def _sweep_process(folder, *extra):
     cmd = [sys.executable, "-m", "nndl", "sweep", *SLOW, "--out", str(folder), *extra]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_ctrl_c_works)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c_works)
 
 
 def _wait_for_rows(folder, n, proc, limit=60.0):
@@ -233,8 +272,23 @@ def test_run_sweep_resumes_after_an_interruption_in_the_library(tmp_path):
 
 def test_a_diverging_trial_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
     folder = tmp_path / "diverge"
-    argv = ["sweep", "--eta", "0.5,1e6", "--lmbda", "0",  # every neuron saturates, the cost is no number
-            "--sizes", "784,30,10", "--epochs", "1", "--dataset", SAMPLE, "--out", str(folder), "--workers", "1"]
+    argv = [
+        "sweep",
+        "--eta",
+        "0.5,1e6",
+        "--lmbda",
+        "0",  # every neuron saturates, the cost is no number
+        "--sizes",
+        "784,30,10",
+        "--epochs",
+        "1",
+        "--dataset",
+        SAMPLE,
+        "--out",
+        str(folder),
+        "--workers",
+        "1",
+    ]
     assert main(argv) == 0
     with SweepStore(folder) as store:
         statuses = {r["params"]["eta"]: (r["status"], r["error"]) for r in store.rows()}
@@ -244,8 +298,24 @@ def test_a_diverging_trial_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
 
 def test_a_value_the_engine_refuses_on_seeing_the_data_names_the_trial(tmp_path, capsys):
     # weight decay 1 - eta*lmbda/n is negative for n = 1,667 training images
-    argv = ["sweep", "--eta", "0.5,1e6", "--lmbda", "5", "--sizes", "784,30,10", "--epochs", "1", "--dataset", SAMPLE,
-            "--out", str(tmp_path / "refused"), "--workers", "1", "-q"]
+    argv = [
+        "sweep",
+        "--eta",
+        "0.5,1e6",
+        "--lmbda",
+        "5",
+        "--sizes",
+        "784,30,10",
+        "--epochs",
+        "1",
+        "--dataset",
+        SAMPLE,
+        "--out",
+        str(tmp_path / "refused"),
+        "--workers",
+        "1",
+        "-q",
+    ]
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert "the trial with eta 1e+06, seed 0: " in err and "Traceback" not in err
@@ -276,8 +346,10 @@ def test_the_store_has_a_schema_version_and_one_row_per_trial(tmp_path):
         assert store.counts() == {"pending": 2}
     con = sqlite3.connect(tmp_path / "sweep.sqlite")
     assert con.execute("PRAGMA user_version").fetchone()[0] == 1
-    assert json.loads(con.execute("SELECT value FROM meta WHERE key = 'sweep'").fetchone()[0])["spec"]["values"] \
-        == {"eta": [0.1, 0.5], "epochs": [1]}
+    assert json.loads(con.execute("SELECT value FROM meta WHERE key = 'sweep'").fetchone()[0])["spec"]["values"] == {
+        "eta": [0.1, 0.5],
+        "epochs": [1],
+    }
     con.close()
 
 

@@ -43,8 +43,14 @@ def test_values_are_parsed_by_the_fields_type():
 
 
 def test_comma_lists_make_a_grid_and_every_seed_pairs_the_combinations():
-    spec = SweepSpec(values={"eta": parse_field("eta", ["0.025,0.25,2.5"]), "lmbda": parse_field("lmbda", ["0,5"]),
-                             "sizes": parse_field("sizes", ["784,30,10"])}, seeds=(0, 1))
+    spec = SweepSpec(
+        values={
+            "eta": parse_field("eta", ["0.025,0.25,2.5"]),
+            "lmbda": parse_field("lmbda", ["0,5"]),
+            "sizes": parse_field("sizes", ["784,30,10"]),
+        },
+        seeds=(0, 1),
+    )
     assert spec.swept() == ["eta", "lmbda"] and spec.fixed() == {"sizes": (784, 30, 10)}
     trials = spec.trials()
     assert len(trials) == 3 * 2 * 2 and len({t.key for t in trials}) == 12
@@ -61,8 +67,11 @@ def test_tuple_fields_take_one_value_per_argument():
 
 
 def test_random_draws_are_log_uniform_for_eta_and_repeatable():
-    spec = SweepSpec(ranges={"eta": parse_field("eta", ["0.01:100"]), "epochs": parse_field("epochs", ["1:3"])},
-                     random=400, random_seed=7)
+    spec = SweepSpec(
+        ranges={"eta": parse_field("eta", ["0.01:100"]), "epochs": parse_field("epochs", ["1:3"])},
+        random=400,
+        random_seed=7,
+    )
     combos = spec.combinations()
     etas = np.array([c["eta"] for c in combos])
     assert etas.min() >= 0.01 and etas.max() <= 100
@@ -79,39 +88,49 @@ def test_other_float_ranges_are_uniform():
     assert parse_field("lmbda", ["0.001:10"]).log
 
 
-@pytest.mark.parametrize("values, ranges, kw, match", [
-    ({"foo": (1,)}, {}, {}, r"unknown field 'foo'.*eta, lmbda"),
-    ({"seed": (1, 2)}, {}, {}, r"unknown field 'seed'.*through seeds"),
-    ({"eta": ()}, {}, {}, r"--eta: empty list"),
-    ({}, {}, {"seeds": ()}, r"--seeds: empty list"),
-    ({"eta": (0.1, -1.0)}, {}, {}, r"--eta -1.0: eta must be a finite number > 0"),
-    ({"cost": ("cross-entropy", "hinge")}, {}, {}, r"--cost hinge: unknown cost 'hinge'"),
-    ({}, {"eta": Range(1.0, 0.1)}, {"random": 3}, r"--eta: bad range"),
-    ({}, {"lmbda": Range(0.0, 1.0, log=True)}, {"random": 3}, r"--lmbda: bad range: a log-uniform range needs lo > 0"),
-    ({}, {"eta": Range(0.1, 1.0, log=True)}, {}, r"--eta: a range is drawn from at random: add --random N"),
-    ({"eta": (0.5,)}, {}, {"random": 3}, r"--random N draws from ranges"),
-    ({}, {}, {"monitor": ("evaluation_accuracy", "weights")}, r"unknown monitor \['weights'\]"),
-])
+@pytest.mark.parametrize(
+    "values, ranges, kw, match",
+    [
+        ({"foo": (1,)}, {}, {}, r"unknown field 'foo'.*eta, lmbda"),
+        ({"seed": (1, 2)}, {}, {}, r"unknown field 'seed'.*through seeds"),
+        ({"eta": ()}, {}, {}, r"--eta: empty list"),
+        ({}, {}, {"seeds": ()}, r"--seeds: empty list"),
+        ({"eta": (0.1, -1.0)}, {}, {}, r"--eta -1.0: eta must be a finite number > 0"),
+        ({"cost": ("cross-entropy", "hinge")}, {}, {}, r"--cost hinge: unknown cost 'hinge'"),
+        ({}, {"eta": Range(1.0, 0.1)}, {"random": 3}, r"--eta: bad range"),
+        (
+            {},
+            {"lmbda": Range(0.0, 1.0, log=True)},
+            {"random": 3},
+            r"--lmbda: bad range: a log-uniform range needs lo > 0",
+        ),
+        ({}, {"eta": Range(0.1, 1.0, log=True)}, {}, r"--eta: a range is drawn from at random: add --random N"),
+        ({"eta": (0.5,)}, {}, {"random": 3}, r"--random N draws from ranges"),
+        ({}, {}, {"monitor": ("evaluation_accuracy", "weights")}, r"unknown monitor \['weights'\]"),
+    ],
+)
 def test_bad_specifications_are_refused_with_a_message_naming_them(values, ranges, kw, match):
     with pytest.raises(ConfigError, match=match):
         SweepSpec(values=values, ranges=ranges, **kw)
 
 
-@pytest.mark.parametrize("argv, match", [
-    ([], r"nothing to sweep: give values for at least one field"),
-    (["--foo", "3"], r"unknown field 'foo' \(--foo\): a sweep varies TrainConfig fields, which are sizes, cost"),
-    (["--eta", ","], r"--eta: empty value in ','"),
-    (["--seeds", "0,,1"], r"--seeds: empty value"),
-    (["--eta", "0.1:1"], r"--eta: a range is drawn from at random: add --random N"),
-    (["--eta", "1:0.1", "--random", "4"], r"--eta: bad range '1:0.1': write LO:HI with LO < HI"),
-    (["--lmbda", "0:5", "--random", "4"], r"--lmbda: bad range '0:5': lmbda is drawn log-uniformly"),
-    (["--cost", "quadratic:cross-entropy", "--random", "2"], r"--cost: .* is a range, but cost is not a number"),
-    (["--eta=-1,2"], r"--eta -1.0: eta must be a finite number > 0, got -1.0"),
-    (["--epochs", "2", "--train-size", "100000"], r"--train-size 100000: the data set has only 1,667 images"),
-    (["--sizes", "700,30,10", "--epochs", "1"], r"--sizes 700,30,10: the first layer must have 784 neurons"),
-])
-def test_the_command_line_refuses_bad_specifications_before_any_trial_runs(argv, match, tmp_path, capsys,
-                                                                          monkeypatch):
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        ([], r"nothing to sweep: give values for at least one field"),
+        (["--foo", "3"], r"unknown field 'foo' \(--foo\): a sweep varies TrainConfig fields, which are sizes, cost"),
+        (["--eta", ","], r"--eta: empty value in ','"),
+        (["--seeds", "0,,1"], r"--seeds: empty value"),
+        (["--eta", "0.1:1"], r"--eta: a range is drawn from at random: add --random N"),
+        (["--eta", "1:0.1", "--random", "4"], r"--eta: bad range '1:0.1': write LO:HI with LO < HI"),
+        (["--lmbda", "0:5", "--random", "4"], r"--lmbda: bad range '0:5': lmbda is drawn log-uniformly"),
+        (["--cost", "quadratic:cross-entropy", "--random", "2"], r"--cost: .* is a range, but cost is not a number"),
+        (["--eta=-1,2"], r"--eta -1.0: eta must be a finite number > 0, got -1.0"),
+        (["--epochs", "2", "--train-size", "100000"], r"--train-size 100000: the data set has only 1,667 images"),
+        (["--sizes", "700,30,10", "--epochs", "1"], r"--sizes 700,30,10: the first layer must have 784 neurons"),
+    ],
+)
+def test_the_command_line_refuses_bad_specifications_before_any_trial_runs(argv, match, tmp_path, capsys, monkeypatch):
     ran = []
     monkeypatch.setattr(sweep_module, "run_trial", lambda *a: ran.append(a))
     out = tmp_path / "sweep"
@@ -120,6 +139,7 @@ def test_the_command_line_refuses_bad_specifications_before_any_trial_runs(argv,
     assert code == 2, err
     assert ran == [] and not out.exists()
     import re
+
     assert re.search(match, err), err
     assert "Traceback" not in err
 

@@ -17,8 +17,17 @@ from nndl.serialization import load_with_metadata
 from nndl.sweep.trial import Trial, run_trial, train_checkpointed
 
 NPZ = Path(__file__).parents[1] / "data" / "mnist_sample.npz"
-CONV = TrainConfig(sizes=(784, 100, 10), layers="conv:4x5x5,pool:2,dense:20", cost="log-likelihood",
-                   activation="relu", init="he", eta=0.03, lmbda=1.0, epochs=3, seed=3)
+CONV = TrainConfig(
+    sizes=(784, 100, 10),
+    layers="conv:4x5x5,pool:2,dense:20",
+    cost="log-likelihood",
+    activation="relu",
+    init="he",
+    eta=0.03,
+    lmbda=1.0,
+    epochs=3,
+    seed=3,
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +44,11 @@ class Killed(Exception):
     """Stands for a process killed mid-epoch."""
 
 
-@pytest.mark.parametrize("config", [CONV, CONV.replace(dropout=0.2, expand="shifts", epochs=2, dtype="float32")],
-                         ids=["relu-l2", "dropout-expanded-float32"])
+@pytest.mark.parametrize(
+    "config",
+    [CONV, CONV.replace(dropout=0.2, expand="shifts", epochs=2, dtype="float32")],
+    ids=["relu-l2", "dropout-expanded-float32"],
+)
 def test_a_training_killed_mid_epoch_continues_to_the_weights_of_an_unbroken_run(data, tmp_path, config):
     training, validation = data
     whole, whole_history = train(config, training, validation)
@@ -50,7 +62,7 @@ def test_a_training_killed_mid_epoch_continues_to_the_weights_of_an_unbroken_run
     assert resumed_history.evaluation_accuracy == whole_history.evaluation_accuracy
     for a, b in zip(weights(net), weights(whole)):
         assert a.dtype == b.dtype and np.array_equal(a, b)
-    again, _ = train_checkpointed(config, path, training, validation)   # finished: returned as saved
+    again, _ = train_checkpointed(config, path, training, validation)  # finished: returned as saved
     for a, b in zip(weights(again), weights(whole)):
         assert np.array_equal(a, b)
 
@@ -63,7 +75,8 @@ def _run_until_killed(config, path, training, validation):
 
     def on_batch(done, total):
         if epochs[0] == 1 and done >= total // 2:
-            raise Killed                         # mid-way through epoch 2; epoch 1 is on disk
+            raise Killed  # mid-way through epoch 2; epoch 1 is on disk
+
     train_checkpointed(config, path, training, validation, on_epoch=on_epoch, on_batch=on_batch)
 
 
@@ -77,11 +90,12 @@ def test_a_trial_killed_after_an_epoch_run_again_ends_where_an_unbroken_trial_en
     trial = Trial(key="conv", config=CONV, checkpoint=str(path), **kw)
     real, calls = trial_module.train, [0]
 
-    def dying_train(*args, **kwargs):            # the process dies in the second epoch
+    def dying_train(*args, **kwargs):  # the process dies in the second epoch
         calls[0] += 1
         if calls[0] == 2:
             raise Killed
         return real(*args, **kwargs)
+
     monkeypatch.setattr(trial_module, "train", dying_train)
     with pytest.raises(Killed):
         run_trial(trial, splits)

@@ -21,35 +21,52 @@ import os
 import sys
 
 from nndl import __version__
+from nndl.blas import blas_threads
 from nndl.errors import NndlError
 
 from . import data, models, report, sweep, train
-from .common import (OneLineParser, Terminated, UsageError, cap, describe, details_wrapped, interrupt_status,
-                     sigterm_as_interrupt)
-from nndl.blas import blas_threads
+from .common import (
+    OneLineParser,
+    Terminated,
+    UsageError,
+    cap,
+    describe,
+    details_wrapped,
+    interrupt_status,
+    sigterm_as_interrupt,
+)
 
 __all__ = ["main", "make_parser", "entry"]
 
 EXPLORATIONS = {  # name: (module with main(argv, prog) -> int, what it is)
-    "level3": ("nndl.cli.explore.level3", "Level 3 of the book: cross-entropy, L2 and better initialization, "
-                                          "measured, with the five figures"),
-    "beyond": ("nndl.cli.explore.beyond", "the rest of chapter 3 (softmax, dropout, momentum, tanh/ReLU, the eta "
-                                          "schedule, expanded data) and the ladder past 98 %"),
-    "level4": ("nndl.cli.explore.level4", "Level 4, chapter 6: convolutional networks, the book's ladder row by row "
-                                          "(a first version)"),
+    "level3": (
+        "nndl.cli.explore.level3",
+        "Level 3 of the book: cross-entropy, L2 and better initialization, measured, with the five figures",
+    ),
+    "beyond": (
+        "nndl.cli.explore.beyond",
+        "the rest of chapter 3 (softmax, dropout, momentum, tanh/ReLU, the eta "
+        "schedule, expanded data) and the ladder past 98 %",
+    ),
+    "level4": (
+        "nndl.cli.explore.level4",
+        "Level 4, chapter 6: convolutional networks, the book's ladder row by row (a first version)",
+    ),
 }
 
 
 def make_parser() -> argparse.ArgumentParser:
     """The parser of the whole command line (subcommands set ``run`` and keep their ``parser``)."""
     parser = OneLineParser(
-        prog="nndl", description="Neural Networks and Deep Learning, Level 3: network2.py in NumPy, "
-                                 "with MNIST, figures and a command line.",
+        prog="nndl",
+        description="Neural Networks and Deep Learning, Level 3: network2.py in NumPy, "
+        "with MNIST, figures and a command line.",
         epilog="Where to start: `nndl explore level3 --quick` trains the Level 3 networks in about a minute "
-               "(without --quick: the full exploration `make run` does, a few minutes) and writes its figures and a "
-               "report page where the network reads the digit you draw; then `nndl train --save model.json` and "
-               "`nndl predict model.json your_digit.png`. Each command's --help says more. "
-               "Exit status: 0 success, 1 error, 2 bad usage, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).")
+        "(without --quick: the full exploration `make run` does, a few minutes) and writes its figures and a "
+        "report page where the network reads the digit you draw; then `nndl train --save model.json` and "
+        "`nndl predict model.json your_digit.png`. Each command's --help says more. "
+        "Exit status: 0 success, 1 error, 2 bad usage, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).",
+    )
     parser.add_argument("--version", action="version", version=f"nndl {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     train.add_parser(sub)
@@ -57,12 +74,14 @@ def make_parser() -> argparse.ArgumentParser:
     report.add_parser(sub)
     data.add_parser(sub)
     sweep.add_parser(sub)
-    e = sub.add_parser("explore", help="run one of the book's explorations (nndl explore level3|beyond|level4 "
-                                       "--help)",
-                       description="Run an exploration of the book's chapter 3 (level3, beyond) or chapter 6 "
-                                   "(level4). Everything after its name is the exploration's own option: see nndl "
-                                   "explore level3 --help, nndl explore beyond --help, nndl explore level4 --help.",
-                       epilog="; ".join(f"{k}: {v[1]}" for k, v in EXPLORATIONS.items()))
+    e = sub.add_parser(
+        "explore",
+        help="run one of the book's explorations (nndl explore level3|beyond|level4 --help)",
+        description="Run an exploration of the book's chapter 3 (level3, beyond) or chapter 6 "
+        "(level4). Everything after its name is the exploration's own option: see nndl "
+        "explore level3 --help, nndl explore beyond --help, nndl explore level4 --help.",
+        epilog="; ".join(f"{k}: {v[1]}" for k, v in EXPLORATIONS.items()),
+    )
     e.add_argument("exploration", choices=list(EXPLORATIONS), help="which exploration")
     e.add_argument("options", nargs=argparse.REMAINDER, metavar="...", help=argparse.SUPPRESS)
     e.set_defaults(run=run_explore)
@@ -85,8 +104,9 @@ def run_explore(args) -> int:
     except ModuleNotFoundError as e:
         if e.name is None or not module_name.startswith(e.name):
             raise
-        raise NndlError(f"the exploration {args.exploration!r} is not available in this installation "
-                        f"(no module {module_name})") from None
+        raise NndlError(
+            f"the exploration {args.exploration!r} is not available in this installation (no module {module_name})"
+        ) from None
     try:
         code = module.main(list(args.options), prog=f"nndl explore {args.exploration}")
     except SystemExit as e:  # its argparse: --help, or a usage error
@@ -113,8 +133,10 @@ def _main(argv: list[str] | None) -> int:
     except SystemExit as e:  # --help, --version, or a usage error already printed (one line)
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
     if args.command is None:
-        print(f"nndl: error: no command given; choose one of {', '.join(parser.commands)} (see nndl --help)",
-              file=sys.stderr)
+        print(
+            f"nndl: error: no command given; choose one of {', '.join(parser.commands)} (see nndl --help)",
+            file=sys.stderr,
+        )
         return 2
     try:
         with blas_threads():
@@ -131,8 +153,11 @@ def _main(argv: list[str] | None) -> int:
         print(f"nndl: error: {details_wrapped(cap(describe(e)))}", file=sys.stderr)
         return 1
     except MemoryError:  # the last line of defence: what an estimate (nndl.memory) did not foresee
-        print("nndl: error: out of memory: NumPy could not allocate an array this command needed; use a "
-              "smaller network, mini-batch or data set", file=sys.stderr)
+        print(
+            "nndl: error: out of memory: NumPy could not allocate an array this command needed; use a "
+            "smaller network, mini-batch or data set",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -16,8 +16,9 @@ import re
 import signal
 import sys
 import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from tqdm import tqdm
 
@@ -66,7 +67,7 @@ def did_you_mean(message: str) -> str:
         return message
     choices = [c.strip().strip("'\"") for c in found.group(2).split(",")]
     close = difflib.get_close_matches(found.group(1), choices, n=1, cutoff=0.6)
-    return f"{message[:found.end(1) + 1]}; did you mean {close[0]!r}?" if close else message
+    return f"{message[: found.end(1) + 1]}; did you mean {close[0]!r}?" if close else message
 
 
 MESSAGE_LINE_LIMIT = 1000  # characters per line of an error message; a longer one is cut
@@ -78,8 +79,10 @@ def cap(message: str) -> str:
     """An error message with each line cut to ``MESSAGE_LINE_LIMIT`` characters and at most
     ``MESSAGE_LINES_LIMIT`` lines: the last guard against echoing a huge input back."""
     lines = message.splitlines() or [""]
-    out = [ln if len(ln) <= MESSAGE_LINE_LIMIT else ln[:MESSAGE_LINE_LIMIT] + f"... ({len(ln):,} characters)"
-           for ln in lines[:MESSAGE_LINES_LIMIT]]
+    out = [
+        ln if len(ln) <= MESSAGE_LINE_LIMIT else ln[:MESSAGE_LINE_LIMIT] + f"... ({len(ln):,} characters)"
+        for ln in lines[:MESSAGE_LINES_LIMIT]
+    ]
     if len(lines) > MESSAGE_LINES_LIMIT:
         out.append(f"... ({len(lines) - MESSAGE_LINES_LIMIT:,} more lines)")
     return "\n".join(out)
@@ -92,8 +95,12 @@ def details_wrapped(message: str, width: int = DETAIL_WIDTH) -> str:
     out = [first]
     for line in rest:
         lead = len(line) - len(line.lstrip(" -"))
-        out.extend(textwrap.wrap(line, width, subsequent_indent=" " * (lead + 2), break_on_hyphens=False,
-                                 drop_whitespace=True) or [line] if len(line) > width else [line])
+        out.extend(
+            textwrap.wrap(line, width, subsequent_indent=" " * (lead + 2), break_on_hyphens=False, drop_whitespace=True)
+            or [line]
+            if len(line) > width
+            else [line]
+        )
     return "\n".join(out)
 
 
@@ -132,12 +139,18 @@ def add_config_flags(group_of: Callable[[str, FieldDoc], Any], *, sweep: Callabl
             continue
         default = default_text(doc, getattr(base, name))
         if sweep is not None:
-            group.add_argument(flag_of(name), dest=f"field_{name}", nargs="+", metavar="V",
-                               help=f"{doc.help}; {sweep(name)} (default {default})")
+            group.add_argument(
+                flag_of(name),
+                dest=f"field_{name}",
+                nargs="+",
+                metavar="V",
+                help=f"{doc.help}; {sweep(name)} (default {default})",
+            )
             continue
         choices = list(doc.choices) if doc.choices is not None else None
-        group.add_argument(flag_of(name), type=doc.type, choices=choices, metavar=doc.metavar,
-                           help=f"{doc.help} (default {default})")
+        group.add_argument(
+            flag_of(name), type=doc.type, choices=choices, metavar=doc.metavar, help=f"{doc.help} (default {default})"
+        )
 
 
 def describe(error: BaseException) -> str:
@@ -191,8 +204,16 @@ class FileBars:
         if self._bar is None or filename != self._name or (done == 0 and self._bar.n > 0):
             self.close()
             self._name = filename
-            self._bar = tqdm(total=total, desc=filename, unit="B", unit_scale=True, unit_divisor=1024,
-                             file=self.file or sys.stderr, leave=True, dynamic_ncols=True)
+            self._bar = tqdm(
+                total=total,
+                desc=filename,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                file=self.file or sys.stderr,
+                leave=True,
+                dynamic_ncols=True,
+            )
         self._bar.update(done - self._bar.n)
 
     def close(self) -> None:
@@ -206,10 +227,12 @@ def class_names(dataset: str) -> tuple[str, ...]:
     return DATASETS[dataset].labels if dataset in DATASETS else tuple(str(d) for d in range(10))
 
 
-DATASET_HELP = ("'mnist', 'fashion' (Fashion-MNIST), or the path of an .npz file holding train_images, "
-                "train_labels, test_images, test_labels (uint8 (n, 28, 28) images 0-255, or floats in "
-                "[0, 1]) and optionally validation_images, validation_labels - without them the last "
-                "sixth of the training images is the validation split, as MNIST's 10,000 of 60,000")
+DATASET_HELP = (
+    "'mnist', 'fashion' (Fashion-MNIST), or the path of an .npz file holding train_images, "
+    "train_labels, test_images, test_labels (uint8 (n, 28, 28) images 0-255, or floats in "
+    "[0, 1]) and optionally validation_images, validation_labels - without them the last "
+    "sixth of the training images is the validation split, as MNIST's 10,000 of 60,000"
+)
 
 
 def load_data(dataset: str, data_dir: str | None, *, bars: bool) -> Splits:
@@ -217,8 +240,9 @@ def load_data(dataset: str, data_dir: str | None, *, bars: bool) -> Splits:
     is_file = dataset.endswith(".npz") or os.sep in dataset or Path(dataset).is_file()
     if dataset not in DATASETS and not is_file:
         valid = ", ".join(repr(k) for k in DATASETS)
-        raise UsageError(f"argument --dataset: unknown data set {dataset!r}; give one of {valid} "
-                         f"or the path of an .npz file")
+        raise UsageError(
+            f"argument --dataset: unknown data set {dataset!r}; give one of {valid} or the path of an .npz file"
+        )
     if is_file and dataset not in DATASETS:
         return load_dataset(dataset)
     progress = FileBars(bars)
@@ -228,7 +252,7 @@ def load_data(dataset: str, data_dir: str | None, *, bars: bool) -> Splits:
         progress.close()
     for note in splits.notes:  # damaged cache files that were deleted and rebuilt
         say(f"nndl: note: {note}")
-    if any(source not in ("cache", ARRAY_CACHE) for source in splits.sources.values()):   # a fetch: say from where
+    if any(source not in ("cache", ARRAY_CACHE) for source in splits.sources.values()):  # a fetch: say from where
         spec = get_spec(dataset)
         say("nndl: " + fetched_line(spec.title, dataset_dir(spec, data_dir), splits.sources))
     return splits
@@ -246,8 +270,10 @@ def fetched_line(title: str, directory, served: dict) -> str:
     n, kept = len(served), sum(source in here for source in served.values())
     if not fetched:
         return f"{title}: the {n} files are already in {directory}, verified (SHA-256)"
-    came = "; ".join(f"{len(names)} from {source}" if len(fetched) > 1 or kept else f"from {source}"
-                     for source, names in fetched.items())
+    came = "; ".join(
+        f"{len(names)} from {source}" if len(fetched) > 1 or kept else f"from {source}"
+        for source, names in fetched.items()
+    )
     if kept:
         return f"{title}: {kept} of the {n} files already in {directory}, {came} (verified, SHA-256)"
     return f"{title}: the {n} files fetched {came}, verified (SHA-256), in {directory}"
@@ -256,16 +282,20 @@ def fetched_line(title: str, directory, served: dict) -> str:
 def describe_data(splits: Splits) -> str:
     """'MNIST: 50,000 training, 10,000 validation, 10,000 test images'."""
     title = DATASETS[splits.dataset].title if splits.dataset in DATASETS else splits.dataset
-    return (f"{title}: {len(splits.training):,} training, {len(splits.validation):,} validation, "
-            f"{len(splits.test):,} test images")
+    return (
+        f"{title}: {len(splits.training):,} training, {len(splits.validation):,} validation, "
+        f"{len(splits.test):,} test images"
+    )
 
 
 def check_fits(net, images, what: str, model: str) -> None:
     """The model's input layer must match the images' pixels (else a clear ``UsageError``)."""
     n_in = net.sizes[0]
     if images.shape[1] != n_in:
-        raise UsageError(f"{model} takes {n_in} inputs, but the {what} images have {images.shape[1]} "
-                         f"pixels; use a model trained on 28x28 images (sizes starting with 784)")
+        raise UsageError(
+            f"{model} takes {n_in} inputs, but the {what} images have {images.shape[1]} "
+            f"pixels; use a model trained on 28x28 images (sizes starting with 784)"
+        )
 
 
 @contextlib.contextmanager

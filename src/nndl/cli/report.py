@@ -13,35 +13,46 @@ import sys
 from pathlib import Path
 
 from nndl.data import DATASETS
+from nndl.data.provenance import check_recorded, recorded_of
 from nndl.errors import ModelFileError, OutputError
 from nndl.fileio import check_output
 from nndl.report import report_inputs, report_path, write_report
 from nndl.report.collect import check_for_page, read_model
 from nndl.report.resultsfile import read_results
-from nndl.data.provenance import check_recorded, recorded_of
 
 from .common import DATASET_HELP, UsageError, bars_wanted, describe, load_data
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
-        "report", help="write report.html: draw a digit and watch a trained network read it, offline",
+        "report",
+        help="write report.html: draw a digit and watch a trained network read it, offline",
         description="Write one self-contained HTML page (it opens from disk, with no network access) that "
-                    "shows a trained network at work: a drawing pad whose digit the network reads in the "
-                    "browser, the 28x28 input it sees, its hidden activations and ten outputs, what each "
-                    "hidden neuron looks for (for a conv net: the first layer's filters and the digit's feature "
-                    "maps), the test digits it gets wrong with the confusion matrix, "
-                    "saturation per epoch, and - for an exploration folder - the accuracy ladder, each "
-                    "run's configuration and curves, and the figures.")
-    p.add_argument("source", metavar="RUN_OR_MODEL",
-                   help="an exploration folder (pictures/level3/YYYYMMDD_HHMMSS) or a model file")
-    p.add_argument("-o", "--output", metavar="FILE.html",
-                   help="where to write the page (default: FOLDER/report.html, or NAME.report.html beside "
-                        "the model file)")
-    p.add_argument("--dataset", default=None, metavar="NAME|PATH.npz",
-                   help=DATASET_HELP + " (default: the data set the exploration or model file names, else mnist)")
-    p.add_argument("--data-dir", metavar="DIR", help="data root for mnist/fashion (default: $NNDL_DATA_DIR "
-                                                     "or ~/.cache/nndl)")
+        "shows a trained network at work: a drawing pad whose digit the network reads in the "
+        "browser, the 28x28 input it sees, its hidden activations and ten outputs, what each "
+        "hidden neuron looks for (for a conv net: the first layer's filters and the digit's feature "
+        "maps), the test digits it gets wrong with the confusion matrix, "
+        "saturation per epoch, and - for an exploration folder - the accuracy ladder, each "
+        "run's configuration and curves, and the figures.",
+    )
+    p.add_argument(
+        "source", metavar="RUN_OR_MODEL", help="an exploration folder (pictures/level3/YYYYMMDD_HHMMSS) or a model file"
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE.html",
+        help="where to write the page (default: FOLDER/report.html, or NAME.report.html beside the model file)",
+    )
+    p.add_argument(
+        "--dataset",
+        default=None,
+        metavar="NAME|PATH.npz",
+        help=DATASET_HELP + " (default: the data set the exploration or model file names, else mnist)",
+    )
+    p.add_argument(
+        "--data-dir", metavar="DIR", help="data root for mnist/fashion (default: $NNDL_DATA_DIR or ~/.cache/nndl)"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars while fetching data")
     p.set_defaults(run=run)
 
@@ -59,11 +70,15 @@ def dataset_of(source: Path) -> tuple[str | None, str | None]:
 def run(args) -> int:
     source = Path(args.source)
     if not source.exists():
-        raise UsageError(f"argument RUN_OR_MODEL: {source} does not exist; give an exploration folder "
-                         f"(pictures/level3/YYYYMMDD_HHMMSS) or a model file")
+        raise UsageError(
+            f"argument RUN_OR_MODEL: {source} does not exist; give an exploration folder "
+            f"(pictures/level3/YYYYMMDD_HHMMSS) or a model file"
+        )
     if source.is_dir() and not (source / "results.json").is_file():
-        raise UsageError(f"argument RUN_OR_MODEL: {source} has no results.json; give a folder made by "
-                         f"nndl explore level3, or a model file")
+        raise UsageError(
+            f"argument RUN_OR_MODEL: {source} has no results.json; give a folder made by "
+            f"nndl explore level3, or a model file"
+        )
     out = Path(args.output) if args.output else report_path(source)
     if out.exists() and out.is_dir():
         raise UsageError(f"argument --output: {out} is a folder; give the path of the .html file to write")
@@ -78,6 +93,6 @@ def run(args) -> int:
     splits = load_data(dataset, args.data_dir, bars=bars_wanted(args.quiet))
     path = write_report(source, out, test=splits.test, dataset=dataset)
     size = path.stat().st_size
-    print(f"wrote {path} ({size / 2 ** 20:.1f} MiB): open it in a browser; it works offline", file=sys.stderr)
+    print(f"wrote {path} ({size / 2**20:.1f} MiB): open it in a browser; it works offline", file=sys.stderr)
     print(path)
     return 0

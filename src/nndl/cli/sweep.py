@@ -15,8 +15,8 @@ end. Running the same command again resumes. Only this module prints.
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import shlex
 import sys
 import textwrap
@@ -34,8 +34,18 @@ from nndl.sweep.spec import LOG_UNIFORM, SweepSpec, field_types, flag, is_tuple,
 from nndl.sweep.sweep import SweepStopped, open_sweep, read_sweep, run_sweep
 from nndl.sweep.trial import MONITORS, DataSource
 
-from .common import (DATASET_HELP, OneLineParser, UsageError, add_config_flags, bars_wanted, describe, interrupt_status,
-                     interrupt_word, load_data, say)
+from .common import (
+    DATASET_HELP,
+    OneLineParser,
+    UsageError,
+    add_config_flags,
+    bars_wanted,
+    describe,
+    interrupt_status,
+    interrupt_word,
+    load_data,
+    say,
+)
 
 ACTIONS = ("show", "plot", "resume")
 
@@ -51,8 +61,10 @@ class SweepParser(OneLineParser):
             option = a.split("=")[0]
             if option.startswith("--") and not any(o.startswith(option) for o in self._option_string_actions):
                 name = option[2:].replace("-", "_")
-                self.error(f"unknown field {name!r} ({option}): a sweep varies TrainConfig fields, which are "
-                           f"{', '.join(sweepable())}")
+                self.error(
+                    f"unknown field {name!r} ({option}): a sweep varies TrainConfig fields, which are "
+                    f"{', '.join(sweepable())}"
+                )
         return super().parse_known_args(args, namespace)
 
 
@@ -66,14 +78,17 @@ def _values_help(name: str) -> str:
     return f"comma list{rng}"
 
 
-FOLDER_HELP = ("a sweep's folder, the one `nndl sweep` named when it ran (default sweeps/<fields>-<fingerprint>); "
-               "it holds sweep.sqlite")
+FOLDER_HELP = (
+    "a sweep's folder, the one `nndl sweep` named when it ran (default sweeps/<fields>-<fingerprint>); "
+    "it holds sweep.sqlite"
+)
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``sweep`` (and its ``show``, ``plot``, ``resume``) to the ``nndl`` parser."""
     p = subparsers.add_parser(
-        "sweep", help="try hyperparameters: a grid or random draws, on every core or a Dask cluster",
+        "sweep",
+        help="try hyperparameters: a grid or random draws, on every core or a Dask cluster",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=textwrap.fill(
             "Train one network per combination of the values given (a grid), or --random N draws from ranges, "
@@ -81,54 +96,89 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
             "seed start from the same weights and see the same mini-batch order, so they differ only in the "
             "swept values. As chapter 3 of 'Neural Networks and Deep Learning' advises, start broad: "
             "--train-size, fewer --epochs, --validation-size. Evaluation is on the validation set; --test adds "
-            "the test set.", 79),
+            "the test set.",
+            79,
+        ),
         epilog=textwrap.fill(
             "Figures (the book's eta figure, accuracy against each field, a heatmap for two fields) are written "
             "to FOLDER. Ctrl-C stops at once; the finished trials are kept, and running the same command again "
-            "(or nndl sweep resume FOLDER) runs only the others.", 79)
-        + "\nAlso: nndl sweep show FOLDER [--json], nndl sweep plot FOLDER,\n      nndl sweep resume FOLDER.")
+            "(or nndl sweep resume FOLDER) runs only the others.",
+            79,
+        )
+        + "\nAlso: nndl sweep show FOLDER [--json], nndl sweep plot FOLDER,\n      nndl sweep resume FOLDER.",
+    )
     p.__class__ = SweepParser
     fields = p.add_argument_group("TrainConfig fields (a value fixes a field, several sweep it)")
     add_config_flags(lambda name, doc: fields if name in sweepable() else None, sweep=_values_help)
     g = p.add_argument_group("the sweep")
-    g.add_argument("--seeds", default="0", metavar="S,S,...", help="seeds; every combination runs once per seed (default 0)")
-    g.add_argument("--random", type=int, metavar="N", help="draw N combinations at random from the ranges and lists "
-                                                           "given, instead of the full grid")
+    g.add_argument(
+        "--seeds", default="0", metavar="S,S,...", help="seeds; every combination runs once per seed (default 0)"
+    )
+    g.add_argument(
+        "--random",
+        type=int,
+        metavar="N",
+        help="draw N combinations at random from the ranges and lists given, instead of the full grid",
+    )
     g.add_argument("--random-seed", type=int, default=0, metavar="N", help="seed of the --random draws (default 0)")
     g.add_argument("--train-size", type=int, metavar="N", help="train on the first N training images (default all)")
-    g.add_argument("--validation-size", type=int, metavar="N",
-                   help="evaluate on the first N validation images (default all)")
-    g.add_argument("--test", action="store_true", help="also measure test accuracy at the end (off: choose by validation)")
-    g.add_argument("--monitor", default="evaluation_accuracy,training_cost", metavar="WHAT,...",
-                   help=f"per-epoch series to record, from {', '.join(MONITORS)} (default evaluation_accuracy,"
-                        f"training_cost: the eta figure needs the training cost)")
+    g.add_argument(
+        "--validation-size", type=int, metavar="N", help="evaluate on the first N validation images (default all)"
+    )
+    g.add_argument(
+        "--test", action="store_true", help="also measure test accuracy at the end (off: choose by validation)"
+    )
+    g.add_argument(
+        "--monitor",
+        default="evaluation_accuracy,training_cost",
+        metavar="WHAT,...",
+        help=f"per-epoch series to record, from {', '.join(MONITORS)} (default evaluation_accuracy,"
+        f"training_cost: the eta figure needs the training cost)",
+    )
     g.add_argument("--dataset", default="mnist", metavar="NAME|PATH.npz", help=DATASET_HELP + " (default mnist)")
-    g.add_argument("--data-dir", metavar="DIR", help="data root for mnist/fashion (default: $NNDL_DATA_DIR or ~/.cache/nndl)")
-    g.add_argument("--out", metavar="FOLDER", help="the sweep's folder (default sweeps/<fields>-<fingerprint>: "
-                                                   "the same command gives the same folder)")
-    g.add_argument("--tensorboard", metavar="DIR",
-                   help="also write each trial's per-epoch scalars and histograms for TensorBoard, in "
-                        "DIR/<sweep folder>/<swept values> (needs pip install 'nndl[tensorboard]')")
+    g.add_argument(
+        "--data-dir", metavar="DIR", help="data root for mnist/fashion (default: $NNDL_DATA_DIR or ~/.cache/nndl)"
+    )
+    g.add_argument(
+        "--out",
+        metavar="FOLDER",
+        help="the sweep's folder (default sweeps/<fields>-<fingerprint>: the same command gives the same folder)",
+    )
+    g.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        help="also write each trial's per-epoch scalars and histograms for TensorBoard, in "
+        "DIR/<sweep folder>/<swept values> (needs pip install 'nndl[tensorboard]')",
+    )
     w = p.add_argument_group("where trials run")
     _runner_args(w)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no line per trial")
     sub = p.add_subparsers(dest="action", metavar="{show,plot,resume}", required=False, parser_class=OneLineParser)
-    s = sub.add_parser("show", help="the trials of a sweep, best validation accuracy first",
-                       description="Print the trials of the sweep in FOLDER (a folder `nndl sweep` made), sorted by "
-                                   "final validation accuracy.")
+    s = sub.add_parser(
+        "show",
+        help="the trials of a sweep, best validation accuracy first",
+        description="Print the trials of the sweep in FOLDER (a folder `nndl sweep` made), sorted by "
+        "final validation accuracy.",
+    )
     s.add_argument("folder", metavar="FOLDER", help=FOLDER_HELP)
     s.add_argument("--json", action="store_true", help="print every trial as JSON (with its config and history)")
     s.add_argument("--top", type=int, metavar="N", help="only the best N trials")
     s.set_defaults(parser=s)
-    q = sub.add_parser("plot", help="redraw a sweep's figures from its database",
-                       description="Redraw the figures of the sweep in FOLDER (a folder `nndl sweep` made) from "
-                                   "FOLDER/sweep.sqlite; no training.")
+    q = sub.add_parser(
+        "plot",
+        help="redraw a sweep's figures from its database",
+        description="Redraw the figures of the sweep in FOLDER (a folder `nndl sweep` made) from "
+        "FOLDER/sweep.sqlite; no training.",
+    )
     q.add_argument("folder", metavar="FOLDER", help=FOLDER_HELP)
     q.set_defaults(parser=q)
-    r = sub.add_parser("resume", help="run the unfinished trials of a sweep",
-                       description="Run the trials of the sweep in FOLDER (a folder `nndl sweep` made, or named "
-                                   "when it was interrupted) that have not finished, as recorded in "
-                                   "FOLDER/sweep.sqlite.")
+    r = sub.add_parser(
+        "resume",
+        help="run the unfinished trials of a sweep",
+        description="Run the trials of the sweep in FOLDER (a folder `nndl sweep` made, or named "
+        "when it was interrupted) that have not finished, as recorded in "
+        "FOLDER/sweep.sqlite.",
+    )
     r.add_argument("folder", metavar="FOLDER", help=FOLDER_HELP)
     _runner_args(r)
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no line per trial")
@@ -139,14 +189,25 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _runner_args(g) -> None:
-    g.add_argument("--workers", type=int, metavar="N",
-                   help=f"local processes, each with one BLAS thread (default one per core: {cpu_count()} here; "
-                        f"1: in this process)")
-    g.add_argument("--dask", metavar="ADDRESS", help="run the trials on a Dask cluster's workers instead, e.g. "
-                                                     "tcp://10.0.0.5:8786 (needs pip install 'nndl[dask]')")
-    g.add_argument("--scatter", action="store_true",
-                   help="with --dask: send the data loaded here to every worker once, instead of each worker "
-                        "loading it from its own verified cache")
+    g.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help=f"local processes, each with one BLAS thread (default one per core: {cpu_count()} here; "
+        f"1: in this process)",
+    )
+    g.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run the trials on a Dask cluster's workers instead, e.g. "
+        "tcp://10.0.0.5:8786 (needs pip install 'nndl[dask]')",
+    )
+    g.add_argument(
+        "--scatter",
+        action="store_true",
+        help="with --dask: send the data loaded here to every worker once, instead of each worker "
+        "loading it from its own verified cache",
+    )
 
 
 def spec_from_args(args) -> SweepSpec:
@@ -167,12 +228,22 @@ def spec_from_args(args) -> SweepSpec:
         except ValueError:
             raise ConfigError(f"--seeds: {args.seeds!r} is not a comma list of integers >= 0") from None
         if not values and not ranges and len(set(seeds)) == 1:
-            raise ConfigError("nothing to sweep: give values for at least one field (e.g. --eta 0.025,0.25,2.5) "
-                              "or several --seeds; nndl train runs a single configuration")
+            raise ConfigError(
+                "nothing to sweep: give values for at least one field (e.g. --eta 0.025,0.25,2.5) "
+                "or several --seeds; nndl train runs a single configuration"
+            )
         monitor = tuple(m.strip().replace("-", "_") for m in args.monitor.split(",") if m.strip())
-        return SweepSpec(values=values, ranges=ranges, seeds=seeds, random=args.random,
-                         random_seed=args.random_seed, n_train=args.train_size, n_validation=args.validation_size,
-                         test=args.test, monitor=monitor)
+        return SweepSpec(
+            values=values,
+            ranges=ranges,
+            seeds=seeds,
+            random=args.random,
+            random_seed=args.random_seed,
+            n_train=args.train_size,
+            n_validation=args.validation_size,
+            test=args.test,
+            monitor=monitor,
+        )
     except ConfigError as e:
         raise UsageError(str(e)) from None
 
@@ -181,8 +252,11 @@ def command_line(spec: SweepSpec, dataset: str, folder) -> list[str]:
     """A command that makes (and so resumes) this sweep."""
     cmd = ["nndl", "sweep"]
     for name, vals in spec.values.items():
-        cmd += [flag(name), *[",".join(map(str, v)) for v in vals]] if is_tuple(name) else \
-               [flag(name), ",".join(map(str, vals))]
+        cmd += (
+            [flag(name), *[",".join(map(str, v)) for v in vals]]
+            if is_tuple(name)
+            else [flag(name), ",".join(map(str, vals))]
+        )
     for name, r in spec.ranges.items():
         cmd += [flag(name), f"{r.lo:g}:{r.hi:g}"]
     cmd += ["--seeds", ",".join(map(str, spec.seeds))]
@@ -202,8 +276,11 @@ class Progress:
 
     def __init__(self, total: int, done: int, *, bars: bool, lines: bool):
         self.lines = lines
-        self.bar = tqdm(total=total, initial=done, desc="trials", unit="trial", file=sys.stderr,
-                        dynamic_ncols=True) if bars else None
+        self.bar = (
+            tqdm(total=total, initial=done, desc="trials", unit="trial", file=sys.stderr, dynamic_ncols=True)
+            if bars
+            else None
+        )
         self.epochs: dict[str, str] = {}
 
     def event(self, ev: dict) -> None:
@@ -225,9 +302,11 @@ class Progress:
             else:
                 r = outcome.result
                 test = r["final"].get("test_accuracy")
-                say(f"  {label}: validation {100 * r['final']['validation_accuracy']:.2f}%"
+                say(
+                    f"  {label}: validation {100 * r['final']['validation_accuracy']:.2f}%"
                     + (f", test {100 * test:.2f}%" if test is not None else "")
-                    + f" ({r['seconds']:.1f} s on {r['host']})")
+                    + f" ({r['seconds']:.1f} s on {r['host']})"
+                )
         if self.bar is not None:
             self.bar.update(1)
 
@@ -263,8 +342,10 @@ def execute(spec: SweepSpec, dataset: str, folder: Path, args) -> int:
         store.add_trials(trials)
         done = len(store.finished_keys() & {t.key for t in trials})
         runner = make_runner(args.workers, args.dask, args.scatter)
-        say(f"sweep: {len(trials)} trial{'s' if len(trials) != 1 else ''} ({done} finished before) in {folder}, "
-            f"on {runner.describe()}")
+        say(
+            f"sweep: {len(trials)} trial{'s' if len(trials) != 1 else ''} ({done} finished before) in {folder}, "
+            f"on {runner.describe()}"
+        )
         progress = Progress(len(trials), done, bars=bars, lines=not args.quiet)
         runner.listen(progress.event)
         start = time.perf_counter()
@@ -282,8 +363,10 @@ def execute(spec: SweepSpec, dataset: str, folder: Path, args) -> int:
         except SweepStopped as e:  # a worker or the cluster died: one line, what finished, how to resume
             progress.close()
             finished = len(store.finished_keys())
-            raise NndlError(f"the sweep stopped: {e.reason}; {finished} of {len(trials)} trials finished and are "
-                            f"saved in {store.path}; resume with: {resume_with}") from None
+            raise NndlError(
+                f"the sweep stopped: {e.reason}; {finished} of {len(trials)} trials finished and are "
+                f"saved in {store.path}; resume with: {resume_with}"
+            ) from None
         finally:
             progress.close()
         seconds = time.perf_counter() - start
@@ -293,10 +376,12 @@ def execute(spec: SweepSpec, dataset: str, folder: Path, args) -> int:
         store.close()
     print_table(rows, spec, top=10)
     n_done = counts.get("done", 0)
-    say(f"{n_done} trial{'' if n_done == 1 else 's'} done"
+    say(
+        f"{n_done} trial{'' if n_done == 1 else 's'} done"
         + (f", {counts['diverged']} diverged" if counts.get("diverged") else "")
         + f" in {seconds:.1f} s; results in {folder / 'sweep.sqlite'} (nndl sweep show {folder}); "
-          f"{len(paths)} figure{'s' if len(paths) != 1 else ''} in {folder}")
+        f"{len(paths)} figure{'s' if len(paths) != 1 else ''} in {folder}"
+    )
     return 0
 
 
@@ -317,9 +402,9 @@ def print_table(rows: list[dict], spec: SweepSpec, top: int | None = None) -> No
     for i, r in enumerate(sorted_rows(rows)[:top], 1):
         vals = [value_text(r["params"].get(c)) for c in cols]
         if r["status"] == "done":
-            acc = [f"{100 * r['validation_accuracy']:.2f}%"] + ([f"{100 * r['test_accuracy']:.2f}%"
-                                                               if r["test_accuracy"] is not None else "-"]
-                                                              if has_test else [])
+            acc = [f"{100 * r['validation_accuracy']:.2f}%"] + (
+                [f"{100 * r['test_accuracy']:.2f}%" if r["test_accuracy"] is not None else "-"] if has_test else []
+            )
             tail = [str(r["config"]["epochs"]), f"{r['seconds']:.1f}", r["host"] or ""]
         else:
             acc = ["diverged"] + (["-"] if has_test else [])
@@ -337,29 +422,66 @@ def show(args) -> int:
     spec, dataset, rows, counts, command = record.spec, record.dataset, record.rows, record.counts, record.command
     total = sum(counts.values())
     if args.json:
-        out = [{k: r[k] for k in ("params", "status", "validation_accuracy", "test_accuracy", "config", "seed",
-                                  "n_train", "n_evaluation", "history", "seconds", "host", "pid", "started",
-                                  "finished", "error")} for r in sorted_rows(rows)[:args.top]]
-        print(json.dumps({"folder": str(args.folder), "dataset": dataset, "spec": spec.to_dict(),
-                          "trials": total, "finished": len(rows), "rows": out}, indent=1))
+        out = [
+            {
+                k: r[k]
+                for k in (
+                    "params",
+                    "status",
+                    "validation_accuracy",
+                    "test_accuracy",
+                    "config",
+                    "seed",
+                    "n_train",
+                    "n_evaluation",
+                    "history",
+                    "seconds",
+                    "host",
+                    "pid",
+                    "started",
+                    "finished",
+                    "error",
+                )
+            }
+            for r in sorted_rows(rows)[: args.top]
+        ]
+        print(
+            json.dumps(
+                {
+                    "folder": str(args.folder),
+                    "dataset": dataset,
+                    "spec": spec.to_dict(),
+                    "trials": total,
+                    "finished": len(rows),
+                    "rows": out,
+                },
+                indent=1,
+            )
+        )
         return 0
     fixed = ", ".join(f"{k} {value_text(v)}" for k, v in spec.fixed().items())
-    print(f"sweep in {args.folder}: {len(rows)} of {total} trials finished; data {Path(dataset).name}"
-          + (f", first {spec.n_train:,} training images" if spec.n_train else "")
-          + (f", first {spec.n_validation:,} validation images" if spec.n_validation else "")
-          + (f"; fixed: {fixed}" if fixed else ""))
+    print(
+        f"sweep in {args.folder}: {len(rows)} of {total} trials finished; data {Path(dataset).name}"
+        + (f", first {spec.n_train:,} training images" if spec.n_train else "")
+        + (f", first {spec.n_validation:,} validation images" if spec.n_validation else "")
+        + (f"; fixed: {fixed}" if fixed else "")
+    )
     print_table(rows, spec, top=args.top)
     if len(rows) < total:
-        print(f"{total - len(rows)} trials not finished: nndl sweep resume {args.folder}"
-              + (f"  (or: {shlex.join(command)})" if command else ""))
+        print(
+            f"{total - len(rows)} trials not finished: nndl sweep resume {args.folder}"
+            + (f"  (or: {shlex.join(command)})" if command else "")
+        )
     return 0
 
 
 def plot(args) -> int:
     record = read_sweep(args.folder)
     paths = figures.draw_all(record.rows, record.spec, args.folder)
-    print(f"Drew {len(paths)} figure{'s' if len(paths) != 1 else ''} in {args.folder}: "
-          + ", ".join(p.name for p in paths))
+    print(
+        f"Drew {len(paths)} figure{'s' if len(paths) != 1 else ''} in {args.folder}: "
+        + ", ".join(p.name for p in paths)
+    )
     return 0
 
 
@@ -387,8 +509,10 @@ def _check_out(folder: Path) -> None:
     if os.path.lexists(folder):
         raise UsageError(f"argument --out: {folder} exists and is not a folder; give a folder for the sweep")
     if not folder.parent.is_dir():
-        raise UsageError(f"argument --out: neither {folder} nor its parent {folder.parent} exists; nndl makes at "
-                         f"most the last folder of the path: make {folder.parent} first")
+        raise UsageError(
+            f"argument --out: neither {folder} nor its parent {folder.parent} exists; nndl makes at "
+            f"most the last folder of the path: make {folder.parent} first"
+        )
 
 
 def run(args) -> int:

@@ -22,8 +22,8 @@ import numpy as np
 
 from nndl import memory
 from nndl.errors import DataError
-from nndl.limits import shape_fits
 from nndl.fileio import atomic_write_bytes
+from nndl.limits import shape_fits
 
 # Type byte -> the dtype of the data as stored (big-endian where it matters).
 IDX_DTYPES: dict[int, np.dtype] = {
@@ -96,15 +96,20 @@ def _read_stream(f, name: str, size: int | None) -> np.ndarray:
     shape, dtype, expected = _declared(head + dims, name)
     if size is not None and size != expected:  # a raw file: its size says it all, before reading
         _size_error(name, shape, expected, size)
-    memory.require(memory.file_estimate(expected - len(head) - len(dims), 2.0, "its data"),
-                   f"{name}: an IDX array of shape {shape}", error=DataError)
+    memory.require(
+        memory.file_estimate(expected - len(head) - len(dims), 2.0, "its data"),
+        f"{name}: an IDX array of shape {shape}",
+        error=DataError,
+    )
     data = _read_exactly(f, expected - len(head) - len(dims))
     total = len(head) + len(dims) + len(data)
     if total < expected:
         _size_error(name, shape, expected, total)
     if f.read(1):
-        raise DataError(f"{name}: trailing bytes after the IDX data of shape {shape} "
-                        f"(more than the {expected:,} bytes its header declares)")
+        raise DataError(
+            f"{name}: trailing bytes after the IDX data of shape {shape} "
+            f"(more than the {expected:,} bytes its header declares)"
+        )
     return _array(head + dims + data, shape, dtype)
 
 
@@ -134,14 +139,13 @@ def _declared(data: bytes, name: str) -> tuple[tuple[int, ...], np.dtype, int]:
     ndim = _check_start(data, name)
     header_size = 4 + 4 * ndim
     if len(data) < header_size:
-        raise DataError(
-            f"{name}: truncated IDX header ({len(data)} bytes, {ndim} dimensions need {header_size})"
-        )
+        raise DataError(f"{name}: truncated IDX header ({len(data)} bytes, {ndim} dimensions need {header_size})")
     shape = struct.unpack(f">{ndim}I", data[4:header_size])
     dtype = IDX_DTYPES[data[2]]
     if not shape_fits(shape, dtype.itemsize):
-        raise DataError(f"{name}: IDX header declares shape {shape}, which no array can have (its sizes "
-                        f"multiply past 2**63 bytes)")
+        raise DataError(
+            f"{name}: IDX header declares shape {shape}, which no array can have (its sizes multiply past 2**63 bytes)"
+        )
     return shape, dtype, header_size + math.prod(shape) * dtype.itemsize  # no int64 overflow
 
 
@@ -152,7 +156,7 @@ def _array(data: bytes, shape, dtype) -> np.ndarray:
 
 def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
     """Decode the bytes of an (uncompressed) IDX file; ``name`` is used in error messages."""
-    shape, dtype, expected = _declared(bytes(data[:4 + 4 * _check_start(bytes(data[:4]), name)]), name)
+    shape, dtype, expected = _declared(bytes(data[: 4 + 4 * _check_start(bytes(data[:4]), name)]), name)
     if len(data) != expected:
         _size_error(name, shape, expected, len(data))
     return _array(data, shape, dtype)

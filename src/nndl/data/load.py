@@ -10,14 +10,14 @@ from the IDX files (which are fetched again if they too fail their checksum).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 
-from nndl.data.idx import read_idx
 from nndl.data.cache import npy_path, read_cached, write_cache
+from nndl.data.idx import read_idx
 from nndl.data.registry import FILENAMES, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, DatasetSpec, get_spec
 from nndl.data.sources import Progress, Source, default_sources
 from nndl.data.store import dataset_dir, ensure
@@ -45,10 +45,9 @@ class Split:
         return iter((self.images, self.labels))
 
     def __repr__(self) -> str:
-        return (f"Split(images={self.images.dtype}{self.images.shape}, "
-                f"labels={self.labels.dtype}{self.labels.shape})")
+        return f"Split(images={self.images.dtype}{self.images.shape}, labels={self.labels.dtype}{self.labels.shape})"
 
-    def head(self, n: int | None) -> "Split":
+    def head(self, n: int | None) -> Split:
         """The first ``n`` examples (views, no copy); all of them for None."""
         return self if n is None else Split(self.images[:n], self.labels[:n])
 
@@ -68,9 +67,13 @@ class Splits:
         return iter((self.training, self.validation, self.test))
 
 
-def load_arrays(spec: DatasetSpec, folder: Path, sources: Sequence[Source] | None = None,
-                progress: Progress | None = None, download: bool = True,
-                ) -> tuple[dict[str, np.ndarray], dict[str, str], list[str]]:
+def load_arrays(
+    spec: DatasetSpec,
+    folder: Path,
+    sources: Sequence[Source] | None = None,
+    progress: Progress | None = None,
+    download: bool = True,
+) -> tuple[dict[str, np.ndarray], dict[str, str], list[str]]:
     """The four IDX files as verified uint8 arrays, by file name, who served each, and notes.
 
     Uses the array cache where it verifies; otherwise reads (and if need be fetches) the
@@ -112,13 +115,20 @@ def load_arrays(spec: DatasetSpec, folder: Path, sources: Sequence[Source] | Non
 
 def _split(images: np.ndarray, labels: np.ndarray) -> Split:
     flat = images.reshape(len(images), -1)  # (n, 784) uint8
-    return Split(np.divide(flat, 255, dtype=np.float32),  # (n, 784) float32, new C-contiguous array
-                 labels.astype(np.int64))  # (n,)
+    return Split(
+        np.divide(flat, 255, dtype=np.float32),  # (n, 784) float32, new C-contiguous array
+        labels.astype(np.int64),
+    )  # (n,)
 
 
-def load_mnist(name: str | DatasetSpec = "mnist", *, data_dir: str | os.PathLike | None = None,
-               download: bool = True, progress: Progress | None = None,
-               sources: Sequence[Source] | None = None) -> Splits:
+def load_mnist(
+    name: str | DatasetSpec = "mnist",
+    *,
+    data_dir: str | os.PathLike | None = None,
+    download: bool = True,
+    progress: Progress | None = None,
+    sources: Sequence[Source] | None = None,
+) -> Splits:
     """Load MNIST ("mnist") or Fashion-MNIST ("fashion") as the book's three splits.
 
     Returns ``Splits(training, validation, test)``: training is the first 50,000 images
@@ -140,8 +150,9 @@ def load_mnist(name: str | DatasetSpec = "mnist", *, data_dir: str | os.PathLike
             raise DataError(f"{spec.title} {what} files do not match: images {x.shape}, labels {y.shape}")
     n_train = len(train_x) - spec.validation_size
     if n_train <= 0 or spec.validation_size <= 0:
-        raise DataError(f"{spec.title}: validation_size {spec.validation_size} does not fit "
-                        f"{len(train_x)} training images")
+        raise DataError(
+            f"{spec.title}: validation_size {spec.validation_size} does not fit {len(train_x)} training images"
+        )
     return Splits(
         training=_split(train_x[:n_train], train_y[:n_train]),
         validation=_split(train_x[n_train:], train_y[n_train:]),

@@ -30,7 +30,7 @@ from nndl.limits import shape_fits
 
 MAGIC = b"\x93NUMPY"
 MAX_HEADER = 10_000  # bytes; numpy's own default limit (numpy.lib.format, max_header_size)
-MAX_NDIM = 32        # NumPy 1.x's limit on dimensions (2.x allows 64)
+MAX_NDIM = 32  # NumPy 1.x's limit on dimensions (2.x allows 64)
 _CHUNK = 1 << 22
 
 
@@ -80,28 +80,40 @@ def read_header(f: IO[bytes], name: str, kinds: str = "biuf") -> NpyHeader:
     try:
         d = ast.literal_eval(text.decode("utf-8" if major == 3 else "latin1"))
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError, UnicodeDecodeError) as e:
-        raise DataError(f"{name}: damaged .npy header (its text is not a plain Python dict: {type(e).__name__})") from None
+        raise DataError(
+            f"{name}: damaged .npy header (its text is not a plain Python dict: {type(e).__name__})"
+        ) from None
     if not isinstance(d, dict) or set(d) != {"descr", "fortran_order", "shape"}:
-        raise DataError(f"{name}: damaged .npy header (expected the keys descr, fortran_order and shape, "
-                        f"got {quote(d, 60)})")
+        raise DataError(
+            f"{name}: damaged .npy header (expected the keys descr, fortran_order and shape, got {quote(d, 60)})"
+        )
     descr, fortran, shape = d["descr"], d["fortran_order"], d["shape"]
     if not isinstance(fortran, bool):
         raise DataError(f"{name}: damaged .npy header (fortran_order {quote(fortran, 40)} is not True or False)")
-    if (not isinstance(shape, tuple) or len(shape) > MAX_NDIM
-            or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in shape)):
-        raise DataError(f"{name}: damaged .npy header (shape {quote(shape, 60)} is not a tuple of at most "
-                        f"{MAX_NDIM} sizes >= 0)")
+    if (
+        not isinstance(shape, tuple)
+        or len(shape) > MAX_NDIM
+        or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in shape)
+    ):
+        raise DataError(
+            f"{name}: damaged .npy header (shape {quote(shape, 60)} is not a tuple of at most {MAX_NDIM} sizes >= 0)"
+        )
     dtype = None
     if isinstance(descr, str) and len(descr) <= 8:
         try:
             dtype = np.dtype(descr)
         except (TypeError, ValueError, SyntaxError):
             dtype = None
-    if dtype is None or dtype.kind not in kinds or dtype.fields is not None or dtype.subdtype is not None \
-            or dtype.hasobject or dtype.itemsize == 0:
+    if (
+        dtype is None
+        or dtype.kind not in kinds
+        or dtype.fields is not None
+        or dtype.subdtype is not None
+        or dtype.hasobject
+        or dtype.itemsize == 0
+    ):
         allowed = {"b": "booleans", "i": "integers", "u": "unsigned integers", "f": "floats"}
-        raise DataError(f"{name}: holds {quote(descr, 40)} values; allowed are "
-                        f"{', '.join(allowed[k] for k in kinds)}")
+        raise DataError(f"{name}: holds {quote(descr, 40)} values; allowed are {', '.join(allowed[k] for k in kinds)}")
     if not shape_fits(shape, dtype.itemsize):
         raise DataError(f"{name}: damaged .npy header (shape {quote(shape, 60)} is more than any array can have)")
     return NpyHeader(tuple(shape), dtype, fortran, 8 + size_bytes + length)
@@ -115,15 +127,17 @@ def read_data(f: IO[bytes], header: NpyHeader, size: int, name: str) -> np.ndarr
     """
     held = size - header.offset
     if header.nbytes != held:
-        raise DataError(f"{name}: its header declares shape {header.shape} of {header.dtype} "
-                        f"({header.nbytes:,} bytes of data), but {max(held, 0):,} bytes follow it")
+        raise DataError(
+            f"{name}: its header declares shape {header.shape} of {header.dtype} "
+            f"({header.nbytes:,} bytes of data), but {max(held, 0):,} bytes follow it"
+        )
     buf = bytearray(header.nbytes)
     view, done = memoryview(buf), 0
     while done < header.nbytes:
         chunk = _read(f, min(_CHUNK, header.nbytes - done))
         if not chunk:
             raise DataError(f"{name}: truncated .npy data ({done:,} of {header.nbytes:,} bytes)")
-        view[done:done + len(chunk)] = chunk
+        view[done : done + len(chunk)] = chunk
         done += len(chunk)
     array = np.frombuffer(buf, dtype=header.dtype).reshape(header.shape, order="F" if header.fortran_order else "C")
     if not array.dtype.isnative:

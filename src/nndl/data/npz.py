@@ -40,10 +40,24 @@ _METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}  # wh
 # What the zip layer raises on a damaged archive: bad headers and directories (BadZipFile,
 # struct.error, ValueError, OverflowError, UnicodeDecodeError), corrupt streams (zlib.error,
 # EOFError), reading past the end (OSError).
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, struct.error, zlib.error, EOFError, OSError,
-               ValueError, OverflowError, UnicodeDecodeError, NotImplementedError, RuntimeError, KeyError)
-FORMAT_HINT = ("an .npz data set is a zip archive of .npy arrays, as numpy.savez(path, train_images=..., "
-               "train_labels=..., test_images=..., test_labels=...) writes")
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    struct.error,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    OverflowError,
+    UnicodeDecodeError,
+    NotImplementedError,
+    RuntimeError,
+    KeyError,
+)
+FORMAT_HINT = (
+    "an .npz data set is a zip archive of .npy arrays, as numpy.savez(path, train_images=..., "
+    "train_labels=..., test_images=..., test_labels=...) writes"
+)
 
 
 def _members(zf: zipfile.ZipFile, path) -> dict[str, zipfile.ZipInfo]:
@@ -59,15 +73,19 @@ def _members(zf: zipfile.ZipFile, path) -> dict[str, zipfile.ZipInfo]:
     half = [k for k in OPTIONAL if (k in found) != ({*OPTIONAL} <= set(found))]
     if half:
         other = [k for k in OPTIONAL if k not in half][0]
-        raise DataError(f"{path}: has {half[0]} but no {other}; give both, or neither (then the last "
-                        f"sixth of the training images is the validation split)")
-    for key, info in found.items():
+        raise DataError(
+            f"{path}: has {half[0]} but no {other}; give both, or neither (then the last "
+            f"sixth of the training images is the validation split)"
+        )
+    for _key, info in found.items():
         if info.flag_bits & 0x1:
             raise DataError(f"{path}: {info.filename} is encrypted; {FORMAT_HINT}")
         if info.compress_type not in _METHODS:
-            raise DataError(f"{path}: {info.filename} uses zip compression method {info.compress_type}; "
-                            f"nndl reads stored or deflate members only (what numpy.savez and "
-                            f"numpy.savez_compressed write)")
+            raise DataError(
+                f"{path}: {info.filename} uses zip compression method {info.compress_type}; "
+                f"nndl reads stored or deflate members only (what numpy.savez and "
+                f"numpy.savez_compressed write)"
+            )
     return found
 
 
@@ -79,8 +97,10 @@ def _headers(zf, found, path) -> dict[str, NpyHeader]:
         held = info.file_size - headers[key].offset
         if headers[key].nbytes != held:
             h = headers[key]
-            raise DataError(f"{path}: {key} declares shape {h.shape} of {h.dtype} ({h.nbytes:,} bytes), but "
-                            f"its member holds {max(held, 0):,} bytes of data")
+            raise DataError(
+                f"{path}: {key} declares shape {h.shape} of {h.dtype} ({h.nbytes:,} bytes), but "
+                f"its member holds {max(held, 0):,} bytes of data"
+            )
     return headers
 
 
@@ -92,53 +112,67 @@ def _check_shapes(headers: dict[str, NpyHeader], path) -> int:
             continue
         images, labels = headers[f"{part}_images"], headers[f"{part}_labels"]
         if len(images.shape) not in (2, 3):
-            raise DataError(f"{path}: {part}_images has shape {images.shape}; images must be (n, 28, 28) "
-                            f"or (n, 784): one image per row")
+            raise DataError(
+                f"{path}: {part}_images has shape {images.shape}; images must be (n, 28, 28) "
+                f"or (n, 784): one image per row"
+            )
         if len(labels.shape) != 1:
             raise DataError(f"{path}: {part}_labels has shape {labels.shape}; labels must be (n,), one per image")
         n, pixels = images.shape[0], math.prod(images.shape[1:])
         if n == 0:
-            raise DataError(f"{path}: {part}_images holds no images (shape {images.shape}); the "
-                            f"{PARTS[part]} set needs at least one")
+            raise DataError(
+                f"{path}: {part}_images holds no images (shape {images.shape}); the "
+                f"{PARTS[part]} set needs at least one"
+            )
         if pixels == 0:
             raise DataError(f"{path}: {part}_images has images of 0 pixels (shape {images.shape})")
         if labels.shape[0] != n:
-            raise DataError(f"{path}: {part}_images holds {n:,} images but {part}_labels holds "
-                            f"{labels.shape[0]:,} labels; they must match, one label per image")
+            raise DataError(
+                f"{path}: {part}_images holds {n:,} images but {part}_labels holds "
+                f"{labels.shape[0]:,} labels; they must match, one label per image"
+            )
         if width is not None and pixels != width:
-            raise DataError(f"{path}: {part}_images has {pixels:,} pixels per image, but train_images has "
-                            f"{width:,}; every part must have images of one size")
+            raise DataError(
+                f"{path}: {part}_images has {pixels:,} pixels per image, but train_images has "
+                f"{width:,}; every part must have images of one size"
+            )
         width = pixels if width is None else width
         if labels.dtype.kind not in "iu":
             raise DataError(f"{path}: {part}_labels must be integers 0-{N_CLASSES - 1}, got {labels.dtype}")
     if "validation_images" not in headers and headers["train_images"].shape[0] < 2:
-        raise DataError(f"{path}: train_images holds 1 image, too few to split: without validation_images, "
-                        f"the last sixth of the training images (at least one) becomes the validation set, "
-                        f"so at least 2 are needed")
+        raise DataError(
+            f"{path}: train_images holds 1 image, too few to split: without validation_images, "
+            f"the last sixth of the training images (at least one) becomes the validation set, "
+            f"so at least 2 are needed"
+        )
     return width
 
 
 def _check_memory(headers: dict[str, NpyHeader], path) -> None:
     arrays = sum(h.nbytes for h in headers.values())
-    converted = sum(h.count * 4 for k, h in headers.items() if k.endswith("_images")) \
-        + sum(h.count * 8 for k, h in headers.items() if k.endswith("_labels"))
+    converted = sum(h.count * 4 for k, h in headers.items() if k.endswith("_images")) + sum(
+        h.count * 8 for k, h in headers.items() if k.endswith("_labels")
+    )
     estimate = memory.Estimate({"its arrays": arrays, "as float32 images and int64 labels": converted})
     memory.require(estimate, f"{path}: loading this data set", error=DataError)
 
 
 def _split(path, arrays, part: str) -> Split:
     images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
-    images = images.reshape(len(images), -1)                                    # (n, pixels)
-    bad = (labels < 0) | (labels >= N_CLASSES)                                  # (n,)
+    images = images.reshape(len(images), -1)  # (n, pixels)
+    bad = (labels < 0) | (labels >= N_CLASSES)  # (n,)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{path}: {part}_labels holds {quote(labels[i].item())} at index {i:,}; labels "
-                        f"must be classes 0-{N_CLASSES - 1} ({int(bad.sum()):,} are outside)")
+        raise DataError(
+            f"{path}: {part}_labels holds {quote(labels[i].item())} at index {i:,}; labels "
+            f"must be classes 0-{N_CLASSES - 1} ({int(bad.sum()):,} are outside)"
+        )
     if images.dtype.kind in "biu":
         if images.size and (images.min() < 0 or images.max() > 255):
-            raise DataError(f"{path}: integer {part}_images must be 0-255, found values from "
-                            f"{images.min()} to {images.max()}")
-        images = np.divide(images, np.float32(255), dtype=np.float32)           # (n, pixels)
+            raise DataError(
+                f"{path}: integer {part}_images must be 0-255, found values from {images.min()} to {images.max()}"
+            )
+        images = np.divide(images, np.float32(255), dtype=np.float32)  # (n, pixels)
     else:
         images = images.astype(np.float32)
         if not np.isfinite(images).all() or images.min() < 0 or images.max() > 1:
@@ -197,8 +231,10 @@ def load_npz(path: str | os.PathLike) -> Splits:
         validation = _split(path, arrays, "validation")
     else:
         cut = len(training) - max(1, len(training) // 6)
-        training, validation = (Split(training.images[:cut], training.labels[:cut]),
-                                Split(training.images[cut:], training.labels[cut:]))
+        training, validation = (
+            Split(training.images[:cut], training.labels[:cut]),
+            Split(training.images[cut:], training.labels[cut:]),
+        )
     return Splits(training, validation, test, dataset=Path(path).name, sources={"all": str(path)})
 
 

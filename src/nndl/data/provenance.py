@@ -15,8 +15,8 @@ import hashlib
 import os
 import stat
 
-from nndl.errors import DataError, quote
 from nndl.data.registry import DATASETS
+from nndl.errors import DataError, quote
 
 _CHUNK = 1 << 20
 _HASHED: dict[tuple, str] = {}  # (resolved path, size, mtime_ns) -> sha256, for this process
@@ -67,11 +67,15 @@ def check_recorded(dataset: str, sha256, source) -> None:
     try:
         found = file_sha256(dataset)
     except (OSError, ValueError) as e:
-        raise DataError(f"{source} was made with the data set {dataset}, which cannot be read now "
-                        f"({e.strerror or e}); give --dataset to choose the data") from None
+        raise DataError(
+            f"{source} was made with the data set {dataset}, which cannot be read now "
+            f"({e.strerror or e}); give --dataset to choose the data"
+        ) from None
     if found != sha256:
-        raise DataError(f"{source} was made with the data set {dataset} of SHA-256 {sha256[:16]}..., but that file "
-                        f"now holds other data (SHA-256 {found[:16]}...); give --dataset {dataset} to use it anyway")
+        raise DataError(
+            f"{source} was made with the data set {dataset} of SHA-256 {sha256[:16]}..., but that file "
+            f"now holds other data (SHA-256 {found[:16]}...); give --dataset {dataset} to use it anyway"
+        )
 
 
 def recorded_of(d, source, kind: str = "model file", error: type = DataError) -> tuple[str | None, str | None]:
@@ -83,13 +87,15 @@ def recorded_of(d, source, kind: str = "model file", error: type = DataError) ->
         return None, None
     name, sha = d.get("dataset"), d.get("dataset_sha256")
     if name is not None and (not isinstance(name, str) or not name or len(name) > NAME_LIMIT or "\x00" in name):
-        raise error(f"{source}: not a valid {kind}: dataset {quote(name, 60)} is not the name or path of "
-                    f"a data set (text of 1-{NAME_LIMIT:,} characters, no NUL)")
-    if sha is not None and (not isinstance(sha, str) or len(sha) != 64 or not all(c in "0123456789abcdef" for c in sha)):
-        raise error(f"{source}: not a valid {kind}: dataset_sha256 {quote(sha, 60)} is not a SHA-256 "
-                    f"(64 hex digits)")
+        raise error(
+            f"{source}: not a valid {kind}: dataset {quote(name, 60)} is not the name or path of "
+            f"a data set (text of 1-{NAME_LIMIT:,} characters, no NUL)"
+        )
+    if sha is not None and (
+        not isinstance(sha, str) or len(sha) != 64 or not all(c in "0123456789abcdef" for c in sha)
+    ):
+        raise error(f"{source}: not a valid {kind}: dataset_sha256 {quote(sha, 60)} is not a SHA-256 (64 hex digits)")
     return name, sha
-
 
 
 __all__ = ["record", "check_recorded", "recorded_of", "file_sha256", "is_registered"]

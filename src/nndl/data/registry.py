@@ -98,8 +98,7 @@ FASHION = DatasetSpec(
     system_package="dataset-fashion-mnist",
     sizes=MNIST_SIZES,
     homepage="https://github.com/zalandoresearch/fashion-mnist (MIT licence)",
-    labels=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    labels=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
 )
 
 DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (MNIST, FASHION)}

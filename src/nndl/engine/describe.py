@@ -24,14 +24,16 @@ import re
 from ..errors import ConfigError, quote
 from .activations import LAYER_ACTIVATIONS
 
-MAX_TEXT = 1000         # characters of a description
-MAX_LAYERS = 32         # hidden layers of a description
+MAX_TEXT = 1000  # characters of a description
+MAX_LAYERS = 32  # hidden layers of a description
 MAX_PARAMS = 50_000_000  # parameters of a whole stack: 400 MB in float64
 MAX_VALUES = 5_000_000  # values one example occupies in any one layer's output
 FORM = "conv:MAPSxK[xK][:ACTIVATION], pool:P or dense:N[:ACTIVATION], comma-separated"
 EXAMPLE = "conv:20x5x5,pool:2,conv:40x5x5,pool:2,dense:100:relu"
-_ITEM = re.compile(r"(conv):(\d{1,6})x(\d{1,6})(?:x(\d{1,6}))?(?::([a-z]{1,12}))?|(pool):(\d{1,6})|"
-                   r"(dense):(\d{1,9})(?::([a-z]{1,12}))?")
+_ITEM = re.compile(
+    r"(conv):(\d{1,6})x(\d{1,6})(?:x(\d{1,6}))?(?::([a-z]{1,12}))?|(pool):(\d{1,6})|"
+    r"(dense):(\d{1,9})(?::([a-z]{1,12}))?"
+)
 
 
 def _error(what: str) -> ConfigError:
@@ -70,8 +72,10 @@ def parse_layers(text) -> list[dict]:
             spec, act = {"kind": "dense", "n": int(g[8])}, g[9]
         if act is not None:
             if act not in LAYER_ACTIVATIONS:
-                _bad(f"item {i}: unknown activation {quote(act, 20)}; valid activations are "
-                     f"{', '.join(map(repr, LAYER_ACTIVATIONS))}")
+                _bad(
+                    f"item {i}: unknown activation {quote(act, 20)}; valid activations are "
+                    f"{', '.join(map(repr, LAYER_ACTIVATIONS))}"
+                )
             spec["activation"] = act
         specs.append(spec)
     return specs
@@ -97,8 +101,7 @@ def input_shape(n_in: int, specs) -> tuple:
     if specs and specs[0].get("kind") in ("conv", "pool"):
         side = math.isqrt(n_in)
         if side * side != n_in:
-            raise _error(f"a conv or pool layer needs square images, and {n_in} inputs are not "
-                              f"side x side pixels")
+            raise _error(f"a conv or pool layer needs square images, and {n_in} inputs are not side x side pixels")
         return (side, side, 1)
     return (n_in,)
 
@@ -106,8 +109,7 @@ def input_shape(n_in: int, specs) -> tuple:
 def _positive(spec: dict, key: str, at: int) -> int:
     v = spec.get(key)
     if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-        raise _error(f"layer {at} ({spec.get('kind')}) needs a positive integer {key}, got "
-                          f"{quote(v, 40)}")
+        raise _error(f"layer {at} ({spec.get('kind')}) needs a positive integer {key}, got {quote(v, 40)}")
     return v
 
 
@@ -122,32 +124,30 @@ def check_stack(in_shape: tuple, specs) -> int:
     for at, spec in enumerate(specs, 1):
         kind = spec.get("kind") if isinstance(spec, dict) else None
         if kind in ("conv", "pool") and len(shape) != 3:
-            raise _error(f"layer {at} ({kind}) needs images below it, but gets {shape[0]:,} values "
-                              f"from a dense layer")
+            raise _error(f"layer {at} ({kind}) needs images below it, but gets {shape[0]:,} values from a dense layer")
         if kind == "conv":
             maps, k = _positive(spec, "maps", at), _positive(spec, "kernel", at)
             if k > min(shape[:2]):
-                raise _error(f"layer {at}: a {k}x{k} filter does not fit in {shape[0]}x{shape[1]} "
-                                  f"images")
+                raise _error(f"layer {at}: a {k}x{k} filter does not fit in {shape[0]}x{shape[1]} images")
             params += (k * k * shape[2] + 1) * maps
             shape = (shape[0] - k + 1, shape[1] - k + 1, maps)
         elif kind == "pool":
             p = _positive(spec, "size", at)
             if p > min(shape[:2]):
-                raise _error(f"layer {at}: a {p}x{p} pool does not fit in {shape[0]}x{shape[1]} "
-                                  f"images")
+                raise _error(f"layer {at}: a {p}x{p} pool does not fit in {shape[0]}x{shape[1]} images")
             shape = (shape[0] // p, shape[1] // p, shape[2])
         elif kind == "dense":
             n = _positive(spec, "n", at)
             params += (math.prod(shape) + 1) * n
             shape = (n,)
         else:
-            raise _error(f"layer {at} is of unknown kind {quote(kind, 20)}; kinds are 'conv', "
-                              f"'pool', 'dense'")
+            raise _error(f"layer {at} is of unknown kind {quote(kind, 20)}; kinds are 'conv', 'pool', 'dense'")
         if math.prod(shape) > MAX_VALUES or params > MAX_PARAMS:
-            raise _error(f"the stack is too large at layer {at} ({params:,} parameters, "
-                              f"{math.prod(shape):,} values an example; at most {MAX_PARAMS:,} and "
-                              f"{MAX_VALUES:,})")
+            raise _error(
+                f"the stack is too large at layer {at} ({params:,} parameters, "
+                f"{math.prod(shape):,} values an example; at most {MAX_PARAMS:,} and "
+                f"{MAX_VALUES:,})"
+            )
     return params
 
 

@@ -14,7 +14,7 @@ the network's dtype, so float32 and float64 runs of one seed drop the same neuro
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -33,9 +33,9 @@ class Dropout:
         self.rng = rng
         self.scale = 1.0 / (1.0 - self.p)
         hidden = list(sizes[1:-1])
-        self._u = [np.empty((rows, n)) for n in hidden]                   # (rows, n_l) float64
-        self._keep = [np.empty((rows, n), bool) for n in hidden]          # (rows, n_l)
-        self._mask = [np.empty((rows, n), dtype) for n in hidden]         # (rows, n_l)
+        self._u = [np.empty((rows, n)) for n in hidden]  # (rows, n_l) float64
+        self._keep = [np.empty((rows, n), bool) for n in hidden]  # (rows, n_l)
+        self._mask = [np.empty((rows, n), dtype) for n in hidden]  # (rows, n_l)
 
     def draw(self, rows: int) -> list:
         """Fresh masks for the next ``rows`` rows (one window of mini-batches)."""

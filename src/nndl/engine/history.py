@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Optional
 
 from ..errors import ConfigError, quote
 
@@ -43,9 +42,9 @@ class History:
     saturation: list = field(default_factory=list)
     n_training: int = 0
     n_evaluation: int = 0
-    best_epoch: Optional[int] = None
-    stopped: Optional[str] = None
-    state: Optional[dict] = None
+    best_epoch: int | None = None
+    stopped: str | None = None
+    state: dict | None = None
 
     @property
     def epochs(self) -> int:
@@ -58,11 +57,10 @@ class History:
 
     def to_dict(self, state: bool = True) -> dict:
         """Plain JSON-ready values; ``state=False`` leaves out the continuation state."""
-        return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()
-                if state or k != "state"}
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items() if state or k != "state"}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "History":
+    def from_dict(cls, d: dict) -> History:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
@@ -73,17 +71,17 @@ class EpochReport:
     epoch: int
     epochs: int
     seconds: float
-    training_cost: Optional[float]
-    training_accuracy: Optional[int]
-    evaluation_cost: Optional[float]
-    evaluation_accuracy: Optional[int]
+    training_cost: float | None
+    training_accuracy: int | None
+    evaluation_cost: float | None
+    evaluation_accuracy: int | None
     n_training: int
     n_evaluation: int
-    eta: Optional[float] = None
-    saturation: Optional[list] = None
-    best_epoch: Optional[int] = None
-    training_cost_without_regularization: Optional[float] = None
-    evaluation_cost_without_regularization: Optional[float] = None
+    eta: float | None = None
+    saturation: list | None = None
+    best_epoch: int | None = None
+    training_cost_without_regularization: float | None = None
+    evaluation_cost_without_regularization: float | None = None
 
 
 @dataclass(frozen=True)
@@ -98,14 +96,15 @@ class Monitor:
     saturation: bool = False
 
     @classmethod
-    def named(cls, names) -> "Monitor":
+    def named(cls, names) -> Monitor:
         """The monitor of ``names`` ('evaluation_accuracy', ...; 'evaluation-accuracy' is the same
         name); an unknown one is a ``ConfigError`` (field "monitor") listing the names."""
         names = [monitor_name(n) for n in names]
         bad = [n for n in names if n not in MONITORS]
         if bad:
-            raise ConfigError(f"unknown monitor {', '.join(map(quote, bad))}; choose from {', '.join(MONITORS)}",
-                              field="monitor")
+            raise ConfigError(
+                f"unknown monitor {', '.join(map(quote, bad))}; choose from {', '.join(MONITORS)}", field="monitor"
+            )
         return cls(**{n: True for n in names})
 
 

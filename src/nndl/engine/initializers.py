@@ -14,7 +14,7 @@ which pass only about half of their inputs on and would otherwise shrink z layer
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -34,8 +34,9 @@ class Initializer:
 
     def __call__(self, sizes: Sequence[int], rng: np.random.Generator, dtype=np.float64):
         biases = [rng.standard_normal((n, 1)).astype(dtype, copy=False) for n in sizes[1:]]
-        weights = [rng.standard_normal((n_out, n_in)).astype(dtype, copy=False)
-                   for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+        weights = [
+            rng.standard_normal((n_out, n_in)).astype(dtype, copy=False) for n_in, n_out in zip(sizes[:-1], sizes[1:])
+        ]
         for w in weights:
             self.scale_(w)
         return weights, biases
@@ -56,15 +57,23 @@ def _times_sqrt_2_over_fan_in(w):
     w *= np.sqrt(2.0 / w.shape[1])
 
 
-default_init = Initializer("default", _over_sqrt_fan_in, """Weights N(0, 1/n_in) (standard deviation 1/sqrt(n_in)), biases N(0, 1).
+default_init = Initializer(
+    "default",
+    _over_sqrt_fan_in,
+    """Weights N(0, 1/n_in) (standard deviation 1/sqrt(n_in)), biases N(0, 1).
 
     With 784 inputs of size ~1, z = w.x + b then has a standard deviation near 1 rather
     than ~28, so hidden neurons start in the sigmoid's steep region instead of saturated.
-    """)
-large_init = Initializer("large", _unscaled,
-                         "Weights and biases both N(0, 1): the book's chapter 1 scheme, kept for comparison.")
-he_init = Initializer("he", _times_sqrt_2_over_fan_in,
-                      "Weights N(0, 2/n_in) (standard deviation sqrt(2/n_in)), biases N(0, 1): for ReLU neurons.")
+    """,
+)
+large_init = Initializer(
+    "large", _unscaled, "Weights and biases both N(0, 1): the book's chapter 1 scheme, kept for comparison."
+)
+he_init = Initializer(
+    "he",
+    _times_sqrt_2_over_fan_in,
+    "Weights N(0, 2/n_in) (standard deviation sqrt(2/n_in)), biases N(0, 1): for ReLU neurons.",
+)
 
 
 INITIALIZERS = {"default": default_init, "large": large_init, "he": he_init}

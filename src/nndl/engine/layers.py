@@ -15,7 +15,8 @@ initializer): network2's order, so a dense network of one seed has the book's we
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -49,11 +50,14 @@ class Dense(Layer):
         n_in = math.prod(in_shape) if isinstance(in_shape, tuple) else int(in_shape)
         in_shape = in_shape if isinstance(in_shape, tuple) else (n_in,)
         self.activation = activation_named(activation)
-        self.P = np.zeros((n_in + 1, n), dtype)                          # (n_in+1, n_out)
-        self.G = np.zeros((n_in + 1, n), dtype)                          # (n_in+1, n_out)
-        super().__init__(in_shape, (n,), [Param("weights", self.P[:-1].T, self.G[:-1].T, True),
-                                          Param("biases", self.P[-1], self.G[-1], False)])
-        self.x = self.z = self.a = None                                  # kept by forward(train=True)
+        self.P = np.zeros((n_in + 1, n), dtype)  # (n_in+1, n_out)
+        self.G = np.zeros((n_in + 1, n), dtype)  # (n_in+1, n_out)
+        super().__init__(
+            in_shape,
+            (n,),
+            [Param("weights", self.P[:-1].T, self.G[:-1].T, True), Param("biases", self.P[-1], self.G[-1], False)],
+        )
+        self.x = self.z = self.a = None  # kept by forward(train=True)
 
     @property
     def W(self) -> np.ndarray:
@@ -61,44 +65,47 @@ class Dense(Layer):
         return self.P[:-1]
 
     def forward(self, x, train=False):
-        x = x.reshape(len(x), len(self.P) - 1)                           # (m, n_in)
-        z = x @ self.P[:-1]                                              # (m, n_out)
+        x = x.reshape(len(x), len(self.P) - 1)  # (m, n_in)
+        z = x @ self.P[:-1]  # (m, n_out)
         z += self.P[-1]
         if not train:
-            return self.activation.fn_(z)                                # (m, n_out)
+            return self.activation.fn_(z)  # (m, n_out)
         self.x, self.z, self.a = x, z, self.activation.fn_(z, out=np.empty_like(z))
         return self.a
 
     def backward(self, dy, wrt_z=False):
-        dz = dy if wrt_z else dy * self.activation.prime_from_output(self.a)   # (m, n_out)
-        np.matmul(self.x.T, dz, out=self.G[:-1])                         # (n_in, n_out)
-        np.sum(dz, axis=0, out=self.G[-1])                               # (n_out,)
+        dz = dy if wrt_z else dy * self.activation.prime_from_output(self.a)  # (m, n_out)
+        np.matmul(self.x.T, dz, out=self.G[:-1])  # (n_in, n_out)
+        np.sum(dz, axis=0, out=self.G[-1])  # (n_out,)
         if self.bottom:
             return None
-        return (dz @ self.P[:-1].T).reshape(len(dz), *self.in_shape)     # (m, *in_shape)
+        return (dz @ self.P[:-1].T).reshape(len(dz), *self.in_shape)  # (m, *in_shape)
 
     def init_biases(self, rng):
         n = self.out_shape[0]
-        self.P[-1] = rng.standard_normal((n, 1)).astype(self.P.dtype, copy=False)[:, 0]   # (n_out,)
+        self.P[-1] = rng.standard_normal((n, 1)).astype(self.P.dtype, copy=False)[:, 0]  # (n_out,)
 
     def init_weights(self, rng, initializer):
         w = rng.standard_normal((self.out_shape[0], len(self.P) - 1)).astype(self.P.dtype, copy=False)
-        initializer.scale_(w)                                            # (n_out, n_in)
+        initializer.scale_(w)  # (n_out, n_in)
         self.P[:-1] = w.T
 
     def spec(self):
         return {"kind": self.kind, "n": self.out_shape[0], "activation": self.activation.name}
 
     @classmethod
-    def from_spec(cls, spec: dict, in_shape: tuple, dtype) -> "Dense":
+    def from_spec(cls, spec: dict, in_shape: tuple, dtype) -> Dense:
         n = spec.get("n")
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ConfigError(f"a dense layer's n must be a positive integer, got {n!r}")
         return cls(tuple(in_shape), n, spec.get("activation", "sigmoid"), dtype)
 
 
-LAYERS: dict[str, Callable[[dict, tuple, Any], Layer]] = {"dense": Dense.from_spec, "conv": Conv.from_spec,
-                                                          "pool": Pool.from_spec}
+LAYERS: dict[str, Callable[[dict, tuple, Any], Layer]] = {
+    "dense": Dense.from_spec,
+    "conv": Conv.from_spec,
+    "pool": Pool.from_spec,
+}
 
 
 def build_layer(spec: Any, in_shape: tuple, dtype) -> Layer:
@@ -106,4 +113,3 @@ def build_layer(spec: Any, in_shape: tuple, dtype) -> Layer:
     if not isinstance(spec, dict):
         raise ConfigError(f"a layer spec must be an object with a 'kind', got {type(spec).__name__}")
     return lookup(LAYERS, spec.get("kind"), "layer kind")(spec, tuple(in_shape), dtype)
-

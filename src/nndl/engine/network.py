@@ -33,7 +33,6 @@ from .costs import get_cost
 from .initializers import get_initializer
 from .layers import Dense, Layer, build_layer
 
-
 EVAL_ROWS = 10_000  # rows a forward pass takes at a time when evaluating (fewer for very wide layers)
 
 
@@ -49,8 +48,7 @@ class Network:
     changes), ``sizes`` the number of values per example into the first layer and out of each.
     """
 
-    def __init__(self, sizes, cost="cross-entropy", *, init="default", activation="sigmoid",
-                 dtype="float64", rng=None):
+    def __init__(self, sizes, cost="cross-entropy", *, init="default", activation="sigmoid", dtype="float64", rng=None):
         sizes = list(check_sizes(sizes))
         self.cost = get_cost(cost)
         self.activation = lookup(ACTIVATIONS, activation, "activation")
@@ -80,7 +78,7 @@ class Network:
 
     def _build(self, in_shape: tuple, specs: list, dtype) -> None:
         self.dtype = check_dtype(dtype)
-        self.output = self.cost.output                                  # fixed by the cost
+        self.output = self.cost.output  # fixed by the cost
         self.in_shape = tuple(in_shape)
         self.layers: list[Layer] = []
         shape = self.in_shape
@@ -92,8 +90,11 @@ class Network:
         self.sizes = [math.prod(self.in_shape)] + [math.prod(layer.out_shape) for layer in self.layers]
         self.num_layers = len(self.sizes)
         # network2's dense network: what the windowed engine and network2's weights/biases take
-        self.dense = all(type(layer) is Dense for layer in self.layers) and len(self.in_shape) == 1 and all(
-            layer.activation is self.activation for layer in self.layers[:-1])
+        self.dense = (
+            all(type(layer) is Dense for layer in self.layers)
+            and len(self.in_shape) == 1
+            and all(layer.activation is self.activation for layer in self.layers[:-1])
+        )
 
     def specs(self) -> list[dict]:
         """The stack as layer specs (JSON-ready): what a model file records."""
@@ -120,14 +121,15 @@ class Network:
 
     def _dense_layers(self) -> list:
         if not self.dense:
-            raise ConfigError("weights and biases in network2's layout exist for dense networks only; "
-                              "use net.layers and their params")
+            raise ConfigError(
+                "weights and biases in network2's layout exist for dense networks only; use net.layers and their params"
+            )
         return self.layers
 
     @property
     def weights(self) -> list[np.ndarray]:
         """Weight matrices, (n_out, n_in) each: views of the network's own storage."""
-        return [layer.P[:-1].T for layer in self._dense_layers()]         # (n_out, n_in) views
+        return [layer.P[:-1].T for layer in self._dense_layers()]  # (n_out, n_in) views
 
     @weights.setter
     def weights(self, value):
@@ -138,7 +140,7 @@ class Network:
     @property
     def biases(self) -> list[np.ndarray]:
         """Bias columns, (n_out, 1) each: views of the network's own storage."""
-        return [layer.P[-1:].T for layer in self._dense_layers()]         # (n_out, 1) views
+        return [layer.P[-1:].T for layer in self._dense_layers()]  # (n_out, 1) views
 
     @biases.setter
     def biases(self, value):
@@ -179,8 +181,10 @@ class Network:
         flat = a.ndim == 1
         X = a.reshape(1, -1) if (column or flat) else a
         if X.ndim != 2 or X.shape[1] != n_in:
-            raise ConfigError(f"input must have {n_in} values per example (a column ({n_in}, 1) "
-                              f"or rows (m, {n_in})), got shape {a.shape}")
+            raise ConfigError(
+                f"input must have {n_in} values per example (a column ({n_in}, 1) "
+                f"or rows (m, {n_in})), got shape {a.shape}"
+            )
         out = self.forward(X)
         return out.reshape(-1, 1) if column else (out.reshape(-1) if flat else out)
 
@@ -201,10 +205,10 @@ class Network:
         JavaScript forward pass mirrors this function (and ``Dense.forward``) line by line.
         """
         out = [X]
-        x = X.reshape(len(X), *self.in_shape)                            # (m, *in_shape)
+        x = X.reshape(len(X), *self.in_shape)  # (m, *in_shape)
         with np.errstate(over="ignore"):
             for layer in self.layers:
-                x = layer.forward(x)                                     # (m, *out_shape)
+                x = layer.forward(x)  # (m, *out_shape)
                 out.append(x)
         return out
 
@@ -214,28 +218,42 @@ class Network:
         (``nndl.engine.activations.SATURATED``; for the sigmoid, sigma'(z) < 0.01). Where
         learning has stalled in the hidden layers."""
         outputs = self.forward_layers(X)[1:-1]
-        return [saturated_share(layer.activation, a) for layer, a in zip(self.layers, outputs)
-                if layer.activation is not None]
+        return [
+            saturated_share(layer.activation, a)
+            for layer, a in zip(self.layers, outputs)
+            if layer.activation is not None
+        ]
 
     def chunk_rows(self, budget_bytes: int = 256 * 2**20) -> int:
         """Rows a forward pass takes at a time: 10,000, or fewer when the layers are so wide that
         10,000 rows of every layer's activations would need more than ``budget_bytes``."""
-        per_row = 8 * sum(self.sizes) * 2                                # activations and z, float64
+        per_row = 8 * sum(self.sizes) * 2  # activations and z, float64
         return max(1, min(EVAL_ROWS, budget_bytes // per_row))
 
     def predict(self, X, chunk: int | None = None):
         """Predicted class of each row of X (m, n_in) -> (m,) int64."""
         chunk = chunk or self.chunk_rows()
-        return np.concatenate([self.forward(X[i:i + chunk]).argmax(axis=1)
-                               for i in range(0, len(X), chunk)]) if len(X) else np.empty(0, np.int64)
+        return (
+            np.concatenate([self.forward(X[i : i + chunk]).argmax(axis=1) for i in range(0, len(X), chunk)])
+            if len(X)
+            else np.empty(0, np.int64)
+        )
 
     # -- evaluation -------------------------------------------------------------------
     def examples(self, data, name="data") -> Examples:
         """``data`` in any accepted format (see ``nndl.examples``) as checked arrays."""
         return as_examples(data, self.sizes[0], self.sizes[-1], self.dtype, name)
 
-    def evaluate(self, data, lmbda: float = 0.0, *, cost: bool = True, accuracy: bool = True,
-                 chunk: int | None = None, regularizer=None) -> tuple[float | None, int | None]:
+    def evaluate(
+        self,
+        data,
+        lmbda: float = 0.0,
+        *,
+        cost: bool = True,
+        accuracy: bool = True,
+        chunk: int | None = None,
+        regularizer=None,
+    ) -> tuple[float | None, int | None]:
         """(total cost, number correct) of ``data`` from one forward pass; None where not asked.
 
         The cost is network2's ``total_cost``: the mean cost plus the regularizer's term for
@@ -250,11 +268,11 @@ class Network:
         ex = self.examples(data)
         n, total, correct = len(ex), 0.0, 0
         for i in range(0, n, chunk):
-            out = self.forward(ex.X[i:i + chunk])                        # (chunk, n_out)
+            out = self.forward(ex.X[i : i + chunk])  # (chunk, n_out)
             if cost:
-                total += self.cost.fn(out, ex.targets[i:i + chunk])
+                total += self.cost.fn(out, ex.targets[i : i + chunk])
             if accuracy:
-                correct += int(np.count_nonzero(out.argmax(axis=1) == ex.labels[i:i + chunk]))
+                correct += int(np.count_nonzero(out.argmax(axis=1) == ex.labels[i : i + chunk]))
         penalty = (regularizer or L2).cost(self.decaying(), lmbda, n) if cost else 0.0
         return (total / n + penalty if cost else None), (correct if accuracy else None)
 
@@ -281,15 +299,15 @@ class Network:
         multiplied by its mask, so a dropped neuron passes nothing forward and no error back.
         """
         L = len(self.layers)
-        x = X.reshape(len(X), *self.in_shape)                            # (m, *in_shape)
+        x = X.reshape(len(X), *self.in_shape)  # (m, *in_shape)
         for l, layer in enumerate(self.layers):
-            x = layer.forward(x, train=True)                             # (m, *out_shape)
+            x = layer.forward(x, train=True)  # (m, *out_shape)
             if masks is not None and masks[l + 1] is not None:
-                x = x * masks[l + 1].reshape(x.shape)                    # dropped: 0
+                x = x * masks[l + 1].reshape(x.shape)  # dropped: 0
         last = self.layers[-1]
-        d = self.cost.delta(last.z, last.a, T)                           # (m, n_out)
+        d = self.cost.delta(last.z, last.a, T)  # (m, n_out)
         d *= scale
-        d = last.backward(d, wrt_z=True)                                 # (m, *in_shape of the last)
+        d = last.backward(d, wrt_z=True)  # (m, *in_shape of the last)
         for l in range(L - 2, -1, -1):
             if masks is not None and masks[l + 1] is not None:
                 d *= masks[l + 1].reshape(d.shape)
@@ -303,5 +321,4 @@ class Network:
         ex = self.examples([(x, y)], "backprop input")
         self.gradients(ex.X, ex.targets, 1.0)
         layers = self._dense_layers()
-        return ([layer.G[-1].reshape(-1, 1).copy() for layer in layers],
-                [layer.G[:-1].T.copy() for layer in layers])
+        return ([layer.G[-1].reshape(-1, 1).copy() for layer in layers], [layer.G[:-1].T.copy() for layer in layers])

@@ -22,8 +22,8 @@ import numpy as np
 
 from ..checks import check_int
 from ..errors import ConfigError
-from .conv import image_shape
 from .base import Layer
+from .conv import image_shape
 
 
 class Pool(Layer):
@@ -40,7 +40,7 @@ class Pool(Layer):
         self._buf: dict = {}
 
     @classmethod
-    def from_spec(cls, spec: dict, in_shape: tuple, dtype) -> "Pool":
+    def from_spec(cls, spec: dict, in_shape: tuple, dtype) -> Pool:
         return cls(tuple(in_shape), spec.get("size", 2), dtype)
 
     def spec(self) -> dict:
@@ -49,23 +49,23 @@ class Pool(Layer):
     def _slices(self, a):
         """The p*p strided views a[:, i::p, j::p, :] (cropped to whole windows), row-major (i, j)."""
         p, (Ho, Wo, _) = self.size, self.out_shape
-        return [a[:, i:Ho * p:p, j:Wo * p:p, :] for i in range(p) for j in range(p)]
+        return [a[:, i : Ho * p : p, j : Wo * p : p, :] for i in range(p) for j in range(p)]
 
     def _buffers(self, m: int) -> dict:
         if m not in self._buf:
             Ho, Wo, C = self.out_shape
             self._buf[m] = {
-                "y": np.empty((m, Ho, Wo, C), self.dtype),                  # (batch, out_h, out_w, C)
-                "won": np.empty((self.size ** 2, m, Ho, Wo, C), bool),      # (p*p, batch, out_h, out_w, C)
-                "taken": np.empty((m, Ho, Wo, C), bool),                    # (batch, out_h, out_w, C)
-                "dx": np.zeros((m,) + self.in_shape, self.dtype),           # (batch, height, width, C)
+                "y": np.empty((m, Ho, Wo, C), self.dtype),  # (batch, out_h, out_w, C)
+                "won": np.empty((self.size**2, m, Ho, Wo, C), bool),  # (p*p, batch, out_h, out_w, C)
+                "taken": np.empty((m, Ho, Wo, C), bool),  # (batch, out_h, out_w, C)
+                "dx": np.zeros((m,) + self.in_shape, self.dtype),  # (batch, height, width, C)
             }
         return self._buf[m]
 
     def forward(self, x, train: bool = False):
         """x (batch, height, width, channels) -> y (batch, height // p, width // p, channels)."""
         m = len(x)
-        parts = self._slices(x)                                        # p*p views (batch, out_h, out_w, C)
+        parts = self._slices(x)  # p*p views (batch, out_h, out_w, C)
         if train:
             buf = self._buffers(m)
             y = buf["y"]
@@ -76,14 +76,14 @@ class Pool(Layer):
         else:
             np.maximum(parts[0], parts[1], out=y)
             for part in parts[2:]:
-                np.maximum(y, part, out=y)                             # (batch, out_h, out_w, C)
+                np.maximum(y, part, out=y)  # (batch, out_h, out_w, C)
         if train:
             won, taken = buf["won"], buf["taken"]
             np.equal(parts[0], y, out=taken)
             np.copyto(won[0], taken)
             for k, part in enumerate(parts[1:], 1):
                 np.equal(part, y, out=won[k])
-                np.greater(won[k], taken, out=won[k])                  # a winner nobody before it took
+                np.greater(won[k], taken, out=won[k])  # a winner nobody before it took
                 taken |= won[k]
         return y
 
@@ -98,5 +98,5 @@ class Pool(Layer):
             return None
         dx, won = buf["dx"], buf["won"]
         for k, part in enumerate(self._slices(dx)):
-            np.multiply(dy, won[k], out=part)                          # (batch, out_h, out_w, C)
+            np.multiply(dy, won[k], out=part)  # (batch, out_h, out_w, C)
         return dx

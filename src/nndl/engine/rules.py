@@ -25,7 +25,7 @@ Two engines take the steps, with the same arithmetic:
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -50,8 +50,8 @@ class PlainWorkspace:
         k = max(1, WINDOW_ROWS // m)
         self.m, self.sizes, self.dtype = m, list(sizes), dtype
         self.rows = k * m if n is None else min(k * m, n)
-        self.X = np.empty((self.rows, sizes[0]), dtype)                   # (rows, n_in)
-        self.T = np.empty((self.rows, sizes[-1]), dtype)                  # (rows, n_out)
+        self.X = np.empty((self.rows, sizes[0]), dtype)  # (rows, n_in)
+        self.T = np.empty((self.rows, sizes[-1]), dtype)  # (rows, n_out)
 
 
 class GradientDescent:
@@ -65,21 +65,29 @@ class GradientDescent:
     mu = 0 is plain SGD exactly. n is the size of the whole training set, m the mini-batch's.
     """
 
-    def __init__(self, eta: float, lmbda: float = 0.0, n: int = 1, *, regularization: str = "l2",
-                 momentum: float = 0.0, dropout: Dropout | None = None):
+    def __init__(
+        self,
+        eta: float,
+        lmbda: float = 0.0,
+        n: int = 1,
+        *,
+        regularization: str = "l2",
+        momentum: float = 0.0,
+        dropout: Dropout | None = None,
+    ):
         self.lmbda = check_float("lmbda", lmbda, 0.0, strict=False)
         self.n = check_int("n", n, 1)
         self.regularizer = get_regularizer(regularization)
         self.momentum = check_float("momentum", momentum, 0.0, strict=False, maximum=1.0, strict_max=True)
         self.dropout = dropout
-        self.velocity: list | None = None      # (weights, biases) velocities, made at the first step
+        self.velocity: list | None = None  # (weights, biases) velocities, made at the first step
         self.set_eta(eta)
 
     def set_eta(self, eta: float) -> None:
         """A new learning rate (and with it the decay factor) from the next step on."""
         self.eta = check_float("eta", eta, 0.0, strict=True)
         lin = self.regularizer.decay(self.eta, self.lmbda, self.n)
-        self.decay = 1.0 if self.lmbda == 0.0 else lin      # None: not a linear decay (L1)
+        self.decay = 1.0 if self.lmbda == 0.0 else lin  # None: not a linear decay (L1)
 
     @property
     def windowed(self) -> bool:
@@ -94,11 +102,17 @@ class GradientDescent:
         # the one further from the book's values (eta 0.5, lambda 5) in ratio is at fault
         blame_eta = self.eta / 0.5 >= max(self.lmbda, 1e-300) / 5.0
         limit = f"eta * lmbda must stay below n = {self.n:,} (here {self.eta:g} x {self.lmbda:g})"
-        fix = (f"use a smaller eta (below {self.n / self.lmbda:.4g} with lmbda {self.lmbda:g})" if blame_eta
-               else f"use a smaller lmbda (below {self.n / self.eta:.4g} with eta {self.eta:g}; the book uses 5.0)")
-        raise ConfigError(f"{'eta' if blame_eta else 'lmbda'} is too large: the L2 weight-decay factor "
-                          f"1 - eta*lmbda/n is {self.decay:.4g} <= 0, so every step would flip the weights' "
-                          f"sign; {limit}; {fix}", field="eta" if blame_eta else "lmbda")
+        fix = (
+            f"use a smaller eta (below {self.n / self.lmbda:.4g} with lmbda {self.lmbda:g})"
+            if blame_eta
+            else f"use a smaller lmbda (below {self.n / self.eta:.4g} with eta {self.eta:g}; the book uses 5.0)"
+        )
+        raise ConfigError(
+            f"{'eta' if blame_eta else 'lmbda'} is too large: the L2 weight-decay factor "
+            f"1 - eta*lmbda/n is {self.decay:.4g} <= 0, so every step would flip the weights' "
+            f"sign; {limit}; {fix}",
+            field="eta" if blame_eta else "lmbda",
+        )
 
     def gradient_scale(self, m: int) -> float:
         return -self.eta / m
@@ -119,10 +133,10 @@ class GradientDescent:
             self.velocity = [np.zeros_like(p.value) for p in params]
         for p, v in zip(params, self.velocity):
             v *= mu
-            v += p.grad                                                  # - eta grad C0
+            v += p.grad  # - eta grad C0
             value = p.value
             if lmbda and p.decays:
-                v -= eta * reg.gradient(value, lmbda, n)                 # - eta grad of the penalty
+                v -= eta * reg.gradient(value, lmbda, n)  # - eta grad of the penalty
             value += v
 
     def workspace(self, net, m: int):
@@ -150,5 +164,5 @@ class GradientDescent:
         for lo in range(0, rows, m):
             hi = min(lo + m, rows)
             part = None if masks is None else [k if k is None else k[lo:hi] for k in masks]
-            net.gradients(ws.X[lo:hi], ws.T[lo:hi], self.gradient_scale(hi - lo), part)   # (mm, n_in)
+            net.gradients(ws.X[lo:hi], ws.T[lo:hi], self.gradient_scale(hi - lo), part)  # (mm, n_in)
             self.apply(net.params)

@@ -29,7 +29,7 @@ def _arrays(value, shapes, dtype, what):
         out = [np.array(v, dtype) for v in value]
     except (TypeError, ValueError):
         out = None
-    if out is not None and len(out) == len(shapes):   # a bias column (n, 1) as earlier versions saved it
+    if out is not None and len(out) == len(shapes):  # a bias column (n, 1) as earlier versions saved it
         out = [a.reshape(shape) if a.shape == (*shape, 1) else a for a, shape in zip(out, shapes)]
     if out is None or [a.shape for a in out] != list(shapes) or not all(np.isfinite(a).all() for a in out):
         raise ConfigError(f"the saved training state is not valid: {what} does not match the network")
@@ -49,13 +49,22 @@ class RunState:
     rows of it.
     """
 
-    def __init__(self, net: Network, rule: GradientDescent, schedule, stopper, streams: Streams,
-                 n: int, window: int, epoch: int = 0):
+    def __init__(
+        self,
+        net: Network,
+        rule: GradientDescent,
+        schedule,
+        stopper,
+        streams: Streams,
+        n: int,
+        window: int,
+        epoch: int = 0,
+    ):
         self.net, self.rule, self.schedule, self.stopper, self.streams = net, rule, schedule, stopper, streams
         self.order = as_rng(streams.order)
-        self.n, self.window = n, window                 # rows an epoch visits; rows a window takes
+        self.n, self.window = n, window  # rows an epoch visits; rows a window takes
         self.epoch, self.position = epoch, 0
-        self.best: list | None = None                   # the best epoch's parameter values
+        self.best: list | None = None  # the best epoch's parameter values
         self._order_at_start = _state_of(self.order)
 
     def permutation(self) -> np.ndarray:
@@ -70,13 +79,16 @@ class RunState:
         vel = self.rule.velocity
         pairs = list(zip(self.net.params, vel)) if vel is not None else None
         return {
-            "epoch": self.epoch, "position": self.position,
+            "epoch": self.epoch,
+            "position": self.position,
             "order": self._order_at_start if self.position else _state_of(self.order),
-            "dropout": _state_of(self.streams.dropout), "augment": _state_of(self.streams.augment),
+            "dropout": _state_of(self.streams.dropout),
+            "augment": _state_of(self.streams.augment),
             "schedule": self.schedule.to_dict(),
             "stopper": self.stopper.to_dict() if self.stopper is not None else None,
-            "velocity": None if pairs is None else [[v.tolist() for p, v in pairs if p.decays],
-                                                    [v.tolist() for p, v in pairs if not p.decays]],
+            "velocity": None
+            if pairs is None
+            else [[v.tolist() for p, v in pairs if p.decays], [v.tolist() for p, v in pairs if not p.decays]],
             "best": None if self.best is None else [b.tolist() for b in self.best],
         }
 
@@ -95,8 +107,10 @@ class RunState:
             if self.stopper is not None and state.get("stopper"):
                 self.stopper.load(state["stopper"])
         except (KeyError, TypeError, ValueError, OverflowError) as e:
-            raise ConfigError(f"the saved training state is not valid ({type(e).__name__}: {str(e)[:80]}); it "
-                              f"belongs to another run or the file was changed") from None
+            raise ConfigError(
+                f"the saved training state is not valid ({type(e).__name__}: {str(e)[:80]}); it "
+                f"belongs to another run or the file was changed"
+            ) from None
         self.position = position
         self._order_at_start = _state_of(self.order)
         self.best = self._best(state.get("best"))
@@ -110,7 +124,7 @@ class RunState:
         net = self.net
         if net.dense and isinstance(best, list) and len(best) == len(net.layers) < len(net.params):
             stored = _arrays(best, [layer.P.shape for layer in net.layers], net.dtype, "best")
-            best = [part for P in stored for part in (P[:-1].T, P[-1])]   # (n_out, n_in), (n_out,)
+            best = [part for P in stored for part in (P[:-1].T, P[-1])]  # (n_out, n_in), (n_out,)
         return _arrays(best, [p.value.shape for p in net.params], net.dtype, "best")
 
     def _velocity(self, vel) -> list:

@@ -86,8 +86,10 @@ class HalvingSchedule(ConstantSchedule):
         self.halvings.append(epoch)
         self.watch.since = 0
         if self.eta <= self.eta0 / self.divisor * (1 + 1e-12):
-            return (f"eta fell to {self.eta:g} = eta0/{self.eta0 / self.eta:g} after {len(self.halvings)} "
-                    f"halvings (epochs {', '.join(map(str, self.halvings))})")
+            return (
+                f"eta fell to {self.eta:g} = eta0/{self.eta0 / self.eta:g} after {len(self.halvings)} "
+                f"halvings (epochs {', '.join(map(str, self.halvings))})"
+            )
         return None
 
 
@@ -110,8 +112,10 @@ class EarlyStopping:
         """(improved, reason to stop or None) after ``epoch``."""
         improved = self.watch.update(epoch, accuracy)
         if self.watch.since >= self.patience:
-            return improved, (f"no improvement in {self.patience} epochs; the best validation accuracy "
-                              f"came from epoch {self.watch.best_epoch}")
+            return improved, (
+                f"no improvement in {self.patience} epochs; the best validation accuracy "
+                f"came from epoch {self.watch.best_epoch}"
+            )
         return improved, None
 
     def to_dict(self) -> dict:

@@ -38,7 +38,7 @@ so when a window uses few enough of the input columns only those are multiplied.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -81,45 +81,46 @@ class WindowWorkspace:
       n_{l+1}) with views ``gw[l]`` (weights) and ``gb[l]`` (biases) for the layers l >= 1.
     """
 
-    def __init__(self, sizes: Sequence[int], m: int, dtype, decay: float, rows: int = WINDOW_ROWS,
-                 n: int | None = None):
+    def __init__(
+        self, sizes: Sequence[int], m: int, dtype, decay: float, rows: int = WINDOW_ROWS, n: int | None = None
+    ):
         sizes = list(sizes)
         self.sizes, self.m, self.decay = sizes, m, float(decay)
         self.k = k = max(1, rows // m)
         self.rows = B = k * m if n is None else min(k * m, n)
         n0, n1 = sizes[0], sizes[1]
-        mm = min(m, B)                                                    # rows of the largest step
-        self.X = np.empty((B, n0), dtype)                                 # (B, n_in)
-        self.T = np.empty((B, sizes[-1]), dtype)                          # (B, n_out)
-        self.Z = np.empty((B, n1), dtype)                                 # (B, n_1)
-        self.e = np.empty((B, n1), dtype)                                 # (B, n_1)
-        self.Xc = np.empty(B * n0, dtype)                                 # (B, cols) flat
-        self.W0 = np.empty((n0, n1), dtype)                               # (n_in, n_1), first cols rows used
-        self.U = np.empty((n0, n1), dtype)                                # (n_in, n_1), first cols rows used
-        self.db = np.empty(n1, dtype)                                     # (n_1,)
-        self.ones = np.ones(B, dtype)                                     # (B,)
-        self.used = np.empty(n0, bool)                                    # (n_in,)
-        self.tmp = np.empty((mm, n1), dtype)                              # (m, n_1)
-        self.a = [None] + [np.empty((mm, n), dtype) for n in sizes[1:-1]]      # (m, n_l)
-        self.raw = [None] + [np.empty((mm, n), dtype) for n in sizes[1:-1]]    # (m, n_l) before dropout
-        self.zs = [None] + [np.empty((mm, n), dtype) for n in sizes[2:]]       # (m, n_{l+1})
+        mm = min(m, B)  # rows of the largest step
+        self.X = np.empty((B, n0), dtype)  # (B, n_in)
+        self.T = np.empty((B, sizes[-1]), dtype)  # (B, n_out)
+        self.Z = np.empty((B, n1), dtype)  # (B, n_1)
+        self.e = np.empty((B, n1), dtype)  # (B, n_1)
+        self.Xc = np.empty(B * n0, dtype)  # (B, cols) flat
+        self.W0 = np.empty((n0, n1), dtype)  # (n_in, n_1), first cols rows used
+        self.U = np.empty((n0, n1), dtype)  # (n_in, n_1), first cols rows used
+        self.db = np.empty(n1, dtype)  # (n_1,)
+        self.ones = np.ones(B, dtype)  # (B,)
+        self.used = np.empty(n0, bool)  # (n_in,)
+        self.tmp = np.empty((mm, n1), dtype)  # (m, n_1)
+        self.a = [None] + [np.empty((mm, n), dtype) for n in sizes[1:-1]]  # (m, n_l)
+        self.raw = [None] + [np.empty((mm, n), dtype) for n in sizes[1:-1]]  # (m, n_l) before dropout
+        self.zs = [None] + [np.empty((mm, n), dtype) for n in sizes[2:]]  # (m, n_{l+1})
         self.err = [None, None] + [np.empty((mm, n), dtype) for n in sizes[2:-1]]  # (m, n_l), l >= 2
-        self.p = [None] + [np.empty((mm, n), dtype) for n in sizes[1:-1]]      # (m, n_l) scratch
+        self.p = [None] + [np.empty((mm, n), dtype) for n in sizes[1:-1]]  # (m, n_l) scratch
         self.g = [None] + [np.empty((i + 1, o), dtype) for i, o in zip(sizes[1:-1], sizes[2:])]
-        self.gw = [None] + [g[:-1] for g in self.g[1:]]                    # (n_l, n_{l+1}) views
-        self.gb = [None] + [g[-1] for g in self.g[1:]]                     # (n_{l+1},) views
-        self.out = np.empty((mm, sizes[-1]), dtype)                       # (m, n_out) outputs
-        self.blk = blk = np.arange(B) // m                                # (B,) the step of each row
+        self.gw = [None] + [g[:-1] for g in self.g[1:]]  # (n_l, n_{l+1}) views
+        self.gb = [None] + [g[-1] for g in self.g[1:]]  # (n_{l+1},) views
+        self.out = np.empty((mm, sizes[-1]), dtype)  # (m, n_out) outputs
+        self.blk = blk = np.arange(B) // m  # (B,) the step of each row
         with np.errstate(over="ignore"):  # |d| > 1 only when training diverges anyway
-            self.pow = decay ** np.arange(k + 1, dtype=np.float64)        # (k+1,) d^0 .. d^k
-            self.S = self.pow[blk].astype(dtype)[:, None]                 # (B, 1) d^t
-            self.R = self._row_scale(B)                                   # (B, 1) d^(k-1-j)
+            self.pow = decay ** np.arange(k + 1, dtype=np.float64)  # (k+1,) d^0 .. d^k
+            self.S = self.pow[blk].astype(dtype)[:, None]  # (B, 1) d^t
+            self.R = self._row_scale(B)  # (B, 1) d^(k-1-j)
             if B > m:
-                gap = blk[:, None] - blk[None, :] - 1                     # (B, B) t - j - 1
-                earlier = gap >= 0                                        # (B, B) j < t
-                self.G = np.empty(B * B, dtype)                           # (B, B) flat
-                self.D = np.where(earlier, self.pow[np.maximum(gap, 0)], 0.0).astype(dtype)   # (B, B)
-                self.earlier = earlier.astype(dtype)                      # (B, B)
+                gap = blk[:, None] - blk[None, :] - 1  # (B, B) t - j - 1
+                earlier = gap >= 0  # (B, B) j < t
+                self.G = np.empty(B * B, dtype)  # (B, B) flat
+                self.D = np.where(earlier, self.pow[np.maximum(gap, 0)], 0.0).astype(dtype)  # (B, B)
+                self.earlier = earlier.astype(dtype)  # (B, B)
             else:
                 self.G = self.D = self.earlier = None
         # Gathering and scattering columns costs about a third of the products they save
@@ -130,7 +131,7 @@ class WindowWorkspace:
     def _row_scale(self, rows: int) -> np.ndarray:
         steps = -(-rows // self.m)
         with np.errstate(over="ignore"):
-            return self.pow[steps - 1 - self.blk[:rows]].astype(self.X.dtype)[:, None]   # (rows, 1)
+            return self.pow[steps - 1 - self.blk[:rows]].astype(self.X.dtype)[:, None]  # (rows, 1)
 
     def _views(self, rows: int) -> list:
         steps = []
@@ -141,10 +142,10 @@ class WindowWorkspace:
             s.lo, s.hi, s.mm = lo, hi, mm
             s.z, s.e, s.t = self.Z[lo:hi], self.e[lo:hi], self.T[lo:hi]
             s.tmp, s.out, s.ones = self.tmp[:mm], self.out[:mm], self.ones[:mm]
-            s.a = [None] + [a[:mm] for a in self.a[1:]]                   # (mm, n_l)
-            s.raw = [None] + [a[:mm] for a in self.raw[1:]]               # (mm, n_l)
-            s.zs = [None] + [z[:mm] for z in self.zs[1:]]                 # (mm, n_{l+1})
-            s.err = [None, s.e] + [d[:mm] for d in self.err[2:]]          # layer 1's error is e itself
+            s.a = [None] + [a[:mm] for a in self.a[1:]]  # (mm, n_l)
+            s.raw = [None] + [a[:mm] for a in self.raw[1:]]  # (mm, n_l)
+            s.zs = [None] + [z[:mm] for z in self.zs[1:]]  # (mm, n_{l+1})
+            s.err = [None, s.e] + [d[:mm] for d in self.err[2:]]  # layer 1's error is e itself
             s.p = [None] + [p[:mm] for p in self.p[1:]]
             steps.append(s)
         return steps
@@ -170,42 +171,42 @@ def descend_window(net, ws: WindowWorkspace, rows: int, eta: float, masks=None) 
     rounding (the products are reassociated; see the module docstring). ``masks``: dropout
     masks for the window's rows (``nndl.engine.dropout.Dropout.draw``), or None.
     """
-    P = [layer.P for layer in net.layers]                                 # (n_l + 1, n_{l+1}) each
+    P = [layer.P for layer in net.layers]  # (n_l + 1, n_{l+1}) each
     act, out_act, cost, decay = net.activation, net.output, net.cost, ws.decay
     L = len(P)
-    W = [p[:-1] for p in P]                                               # (n_l, n_{l+1}) views
-    b = [p[-1] for p in P]                                                # (n_{l+1},) views
+    W = [p[:-1] for p in P]  # (n_l, n_{l+1}) views
+    b = [p[-1] for p in P]  # (n_{l+1},) views
     cols, Xc, M = _first_layer_products(ws, rows, W[0], b[0])
-    e = ws.e[:rows]                                                       # (r, n_1)
+    e = ws.e[:rows]  # (r, n_1)
     for s in ws.steps(rows):
-        c = -eta / s.mm                                                   # a short last batch has its own m
-        z = s.z                                                           # (mm, n_1)
+        c = -eta / s.mm  # a short last batch has its own m
+        z = s.z  # (mm, n_1)
         if s.lo:
-            np.dot(M[s.lo:s.hi, :s.lo], e[:s.lo], out=s.tmp)              # earlier steps' updates
+            np.dot(M[s.lo : s.hi, : s.lo], e[: s.lo], out=s.tmp)  # earlier steps' updates
             z += s.tmp
         if L == 1:
             out_act.fn_(z, out=s.out)
             np.multiply(cost.delta(z, s.out, s.t), c, out=s.e)
             continue
         _hidden(act, z, s, 1, masks)
-        for l in range(1, L):                                             # small layers: step by step
+        for l in range(1, L):  # small layers: step by step
             zl = s.zs[l]
-            np.dot(s.a[l], W[l], out=zl)                                  # (mm, n_{l+1})
+            np.dot(s.a[l], W[l], out=zl)  # (mm, n_{l+1})
             zl += b[l]
             if l < L - 1:
                 _hidden(act, zl, s, l + 1, masks)
             else:
                 out_act.fn_(zl, out=s.out)
-        delta = cost.delta(s.zs[-1], s.out, s.t)                          # (mm, n_out)
+        delta = cost.delta(s.zs[-1], s.out, s.t)  # (mm, n_out)
         delta *= c
         for l in range(L - 1, 0, -1):
-            np.dot(s.a[l].T, delta, out=ws.gw[l])                        # (n_l, n_{l+1})
-            np.dot(s.ones, delta, out=ws.gb[l])                           # (n_{l+1},)
-            err = np.dot(delta, W[l].T, out=s.err[l])                    # (mm, n_l) old weights
+            np.dot(s.a[l].T, delta, out=ws.gw[l])  # (n_l, n_{l+1})
+            np.dot(s.ones, delta, out=ws.gb[l])  # (n_{l+1},)
+            err = np.dot(delta, W[l].T, out=s.err[l])  # (mm, n_l) old weights
             if masks is None:
                 act.times_prime_(err, s.a[l], s.p[l])
-            else:                                                         # a dropped neuron: no error
-                err *= masks[l][s.lo:s.hi]
+            else:  # a dropped neuron: no error
+                err *= masks[l][s.lo : s.hi]
                 act.times_prime_(err, s.raw[l], s.p[l])
             if decay != 1.0:
                 W[l] *= decay
@@ -219,41 +220,41 @@ def _first_layer_products(ws: WindowWorkspace, rows: int, W0, b0):
     (in ``ws.Z``) and the matrix M (r, r) of the earlier steps' effect (None for one step).
     Only the input columns the window uses are multiplied, while few enough of them are.
     Returns (those columns or None, the window's inputs in them (r, c), M)."""
-    X = ws.X[:rows]                                                       # (r, n_in)
-    np.logical_or.reduce(X, axis=0, out=ws.used)                          # (n_in,)
-    cols = ws.used.nonzero()[0]                                           # (c,)
+    X = ws.X[:rows]  # (r, n_in)
+    np.logical_or.reduce(X, axis=0, out=ws.used)  # (n_in,)
+    cols = ws.used.nonzero()[0]  # (c,)
     if len(cols) <= ws.sparse_limit:
-        Xc = X.take(cols, axis=1, out=ws.Xc[:rows * len(cols)].reshape(rows, len(cols)), mode="clip")
-        W0c = W0.take(cols, axis=0, out=ws.W0[:len(cols)], mode="clip")  # (c, n_1) copy
+        Xc = X.take(cols, axis=1, out=ws.Xc[: rows * len(cols)].reshape(rows, len(cols)), mode="clip")
+        W0c = W0.take(cols, axis=0, out=ws.W0[: len(cols)], mode="clip")  # (c, n_1) copy
     else:
         cols, Xc, W0c = None, X, W0
-    Z = ws.Z[:rows]                                                       # (r, n_1)
-    np.dot(Xc, W0c, out=Z)                                                # X_t W_0 for every step t
-    Z *= ws.S[:rows]                                                      # d^t X_t W_0
-    Z += b0                                                               # + b_0
+    Z = ws.Z[:rows]  # (r, n_1)
+    np.dot(Xc, W0c, out=Z)  # X_t W_0 for every step t
+    Z *= ws.S[:rows]  # d^t X_t W_0
+    Z += b0  # + b_0
     M = None
-    if rows > ws.m:                                                       # one step needs no Gram matrix
-        M = ws.G[:rows * rows].reshape(rows, rows)                        # (r, r)
-        np.dot(Xc, Xc.T, out=M)                                           # X_t X_j^T (syrk)
-        M *= ws.D[:rows, :rows]                                           # d^(t-1-j) X_t X_j^T, j < t
-        M += ws.earlier[:rows, :rows]                                     # + 1 1^T, j < t
+    if rows > ws.m:  # one step needs no Gram matrix
+        M = ws.G[: rows * rows].reshape(rows, rows)  # (r, r)
+        np.dot(Xc, Xc.T, out=M)  # X_t X_j^T (syrk)
+        M *= ws.D[:rows, :rows]  # d^(t-1-j) X_t X_j^T, j < t
+        M += ws.earlier[:rows, :rows]  # + 1 1^T, j < t
     return cols, Xc, M
 
 
 def _fold_first_layer(ws: WindowWorkspace, rows: int, cols, Xc, W0, b0) -> None:
     """Fold the window's steps into the first layer: b += sum e; W = d^k W_0 + X^T (R e)."""
-    e = ws.e[:rows]                                                       # (r, n_1)
-    np.dot(ws.ones[:rows], e, out=ws.db)                                  # (n_1,)
+    e = ws.e[:rows]  # (r, n_1)
+    np.dot(ws.ones[:rows], e, out=ws.db)  # (n_1,)
     b0 += ws.db
-    R, dk = ws.fold_scales(rows)                                          # (r, 1), d^k
+    R, dk = ws.fold_scales(rows)  # (r, 1), d^k
     e *= R
     if dk != 1.0:
         W0 *= dk
     if cols is None:
-        np.dot(ws.X[:rows].T, e, out=ws.U)                                # (n_in, n_1)
+        np.dot(ws.X[:rows].T, e, out=ws.U)  # (n_in, n_1)
         W0 += ws.U
     else:
-        U = np.dot(Xc.T, e, out=ws.U[:len(cols)])                         # (c, n_1)
+        U = np.dot(Xc.T, e, out=ws.U[: len(cols)])  # (c, n_1)
         W0[cols] += U
 
 
@@ -264,4 +265,4 @@ def _hidden(act, z, s: _Step, l: int, masks) -> None:
         act.fn_(z, out=s.a[l])
     else:
         act.fn_(z, out=s.raw[l])
-        np.multiply(s.raw[l], masks[l][s.lo:s.hi], out=s.a[l])
+        np.multiply(s.raw[l], masks[l][s.lo : s.hi], out=s.a[l])

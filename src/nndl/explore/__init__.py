@@ -16,27 +16,82 @@ checks (``check_*``).
 """
 
 from nndl.explore.beyond import sample_images
-from nndl.explore.beyond_figures import (fig_dropout, fig_expanded, fig_ladder, fig_momentum, fig_neurons,
-                                         fig_schedule, fig_softmax)
-from nndl.explore.exercises import (NotYetRight, check_conv_network, check_conv_vs_dense, check_delta, check_lambda,
-                                    check_max_pool, check_momentum, check_softmax_delta, check_z_spread)
 from nndl.explore.beyond_figures import captions as beyond_captions
-from nndl.explore.figures import (captions, fig_cost_comparison, fig_cross_entropy_advantage, fig_full_training,
-                                  fig_initialization_comparison, fig_regularization_effect)
-from nndl.explore.conv_figures import (fig_accuracy_curves, fig_feature_maps, fig_filters, fig_level4_ladder,
-                                         fig_receptive_field)
+from nndl.explore.beyond_figures import (
+    fig_dropout,
+    fig_expanded,
+    fig_ladder,
+    fig_momentum,
+    fig_neurons,
+    fig_schedule,
+    fig_softmax,
+)
+from nndl.explore.conv_figures import (
+    fig_accuracy_curves,
+    fig_feature_maps,
+    fig_filters,
+    fig_level4_ladder,
+    fig_receptive_field,
+)
+from nndl.explore.exercises import (
+    NotYetRight,
+    check_conv_network,
+    check_conv_vs_dense,
+    check_delta,
+    check_lambda,
+    check_max_pool,
+    check_momentum,
+    check_softmax_delta,
+    check_z_spread,
+)
+from nndl.explore.figures import (
+    captions,
+    fig_cost_comparison,
+    fig_cross_entropy_advantage,
+    fig_full_training,
+    fig_initialization_comparison,
+    fig_regularization_effect,
+)
 from nndl.explore.ladder import markdown as ladder_markdown
 from nndl.explore.ladder import text as ladder_text
 from nndl.explore.records import results, run_record
 from nndl.explore.runs import gradient_curve, slowdown_demo, z_distribution
 
 __all__ = [
-    "NotYetRight", "beyond_captions", "captions", "check_conv_network", "check_conv_vs_dense", "check_delta",
-    "check_max_pool", "check_lambda", "check_momentum", "check_softmax_delta",
-    "check_z_spread", "fig_accuracy_curves", "fig_cost_comparison", "fig_cross_entropy_advantage", "fig_dropout", "fig_expanded",
-    "fig_feature_maps", "fig_filters", "fig_full_training", "fig_initialization_comparison", "fig_ladder",
-    "fig_level4_ladder", "fig_momentum", "fig_neurons",
-    "fig_receptive_field", "fig_regularization_effect", "fig_schedule", "fig_softmax", "gradient_curve", "ladder_markdown", "ladder_text",
-    "results", "run_record",
-    "sample_images", "slowdown_demo", "z_distribution",
+    "NotYetRight",
+    "beyond_captions",
+    "captions",
+    "check_conv_network",
+    "check_conv_vs_dense",
+    "check_delta",
+    "check_max_pool",
+    "check_lambda",
+    "check_momentum",
+    "check_softmax_delta",
+    "check_z_spread",
+    "fig_accuracy_curves",
+    "fig_cost_comparison",
+    "fig_cross_entropy_advantage",
+    "fig_dropout",
+    "fig_expanded",
+    "fig_feature_maps",
+    "fig_filters",
+    "fig_full_training",
+    "fig_initialization_comparison",
+    "fig_ladder",
+    "fig_level4_ladder",
+    "fig_momentum",
+    "fig_neurons",
+    "fig_receptive_field",
+    "fig_regularization_effect",
+    "fig_schedule",
+    "fig_softmax",
+    "gradient_curve",
+    "ladder_markdown",
+    "ladder_text",
+    "results",
+    "run_record",
+    "sample_images",
+    "slowdown_demo",
+    "z_distribution",
 ]

@@ -25,13 +25,18 @@ def markdown(results: dict) -> str:
         "|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(f"| {r['step']} | **{r['test_mean']:.2f}%** ({r['test_min']:.2f}-{r['test_max']:.2f}) | "
-                     f"{r['validation_mean']:.2f}% ({r['validation_min']:.2f}-{r['validation_max']:.2f}) | "
-                     f"{r['epochs_mean']:.0f} | {r['seconds_mean']:.0f} s |")
+        lines.append(
+            f"| {r['step']} | **{r['test_mean']:.2f}%** ({r['test_min']:.2f}-{r['test_max']:.2f}) | "
+            f"{r['validation_mean']:.2f}% ({r['validation_min']:.2f}-{r['validation_max']:.2f}) | "
+            f"{r['epochs_mean']:.0f} | {r['seconds_mean']:.0f} s |"
+        )
     lines += ["", *verdicts(rows)]
     if "seconds" in results:
-        lines += ["", f"Total time: {results['seconds']:.0f} s (nndl {results['versions']['nndl']}, "
-                      f"NumPy {results['versions']['numpy']})."]
+        lines += [
+            "",
+            f"Total time: {results['seconds']:.0f} s (nndl {results['versions']['nndl']}, "
+            f"NumPy {results['versions']['numpy']}).",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -60,8 +65,10 @@ def verdicts(rows: list[dict], label: str = "step") -> list[str]:
     out = []
     past = next((r for r in rows if r["test_mean"] >= 98.0), None)
     if past is not None:
-        out.append(f"What carries the book's network past 98 %: **{past[label].lstrip('+ ')}** "
-                   f"({past['test_mean']:.2f}% mean test accuracy).")
+        out.append(
+            f"What carries the book's network past 98 %: **{past[label].lstrip('+ ')}** "
+            f"({past['test_mean']:.2f}% mean test accuracy)."
+        )
     else:
         out.append("No row reaches 98 % mean test accuracy in this run.")
     for prev, row in zip(rows, rows[1:]):
@@ -70,6 +77,8 @@ def verdicts(rows: list[dict], label: str = "step") -> list[str]:
             out.append(f"Does not pay here: {row[label].lstrip('+ ')} ({gain:+.2f} points against the row above).")
     best = max(rows, key=lambda r: r["test_mean"]) if rows else None
     if best is not None:
-        out.append(f"Best row: {best[label].lstrip('+ ')}, {best['test_mean']:.2f}% "
-                   f"({best['test_min']:.2f}-{best['test_max']:.2f}).")
+        out.append(
+            f"Best row: {best[label].lstrip('+ ')}, {best['test_mean']:.2f}% "
+            f"({best['test_min']:.2f}-{best['test_max']:.2f})."
+        )
     return out

@@ -14,11 +14,17 @@ import textwrap
 # run name: (short label, what it shows when it gains, why it may not beat the step above)
 NOTES = {
     "baseline": ("Level 2: [784,30,10], quadratic, N(0,1), eta 3", "chapter 1's network: the start", ""),
-    "cross-entropy": ("+ cross-entropy (eta 0.5)", "no learning slowdown (figure 1)",
-                      "its gain is speed (figure 2), not the final number"),
+    "cross-entropy": (
+        "+ cross-entropy (eta 0.5)",
+        "no learning slowdown (figure 1)",
+        "its gain is speed (figure 2), not the final number",
+    ),
     "regularized": ("+ L2, lambda 5", "less overfitting (figure 3)", "noise: L2 pays on longer runs"),
-    "better-init": ("+ N(0, 1/n_in) init", "a better start (figure 4)",
-                    "faster epoch 1 (fig. 4); level at 30, as in the book"),
+    "better-init": (
+        "+ N(0, 1/n_in) init",
+        "a better start (figure 4)",
+        "faster epoch 1 (fig. 4); level at 30, as in the book",
+    ),
     "full": ("+ 100 hidden neurons", "more neurons, more to learn with", "noise at this length"),
 }
 
@@ -31,13 +37,17 @@ def rows(results: dict) -> list[dict]:
         if run is None:
             continue
         c = run["config"]
-        out.append({
-            "run": step["run"], "step": step["step"], "expected": step["expected"],
-            "config": f"{c['sizes']}, {c['cost']}, {c['init']} init, lambda {c['lmbda']:g}, eta {c['eta']:g}, "
-                      f"mini-batch {c['mini_batch_size']}, {c['epochs']} epochs, seed {c['seed']}",
-            "test": 100 * run["final"]["test_accuracy"],
-            "validation": 100 * run["final"]["validation_accuracy"],
-        })
+        out.append(
+            {
+                "run": step["run"],
+                "step": step["step"],
+                "expected": step["expected"],
+                "config": f"{c['sizes']}, {c['cost']}, {c['init']} init, lambda {c['lmbda']:g}, eta {c['eta']:g}, "
+                f"mini-batch {c['mini_batch_size']}, {c['epochs']} epochs, seed {c['seed']}",
+                "test": 100 * run["final"]["test_accuracy"],
+                "validation": 100 * run["final"]["validation_accuracy"],
+            }
+        )
     return out
 
 
@@ -55,7 +65,8 @@ def markdown(results: dict) -> str:
     s = results["sizes"]
     mnist = _mnist(results)
     lines = [
-        "# Level 3: the accuracy ladder" + (" (quick run: small data, few epochs)" if results["options"]["quick"] else ""),
+        "# Level 3: the accuracy ladder"
+        + (" (quick run: small data, few epochs)" if results["options"]["quick"] else ""),
         "",
         f"Data: {results['options']['dataset']}, {s['training']:,} training, {s['validation']:,} validation, "
         f"{s['test']:,} test images. Every run is evaluated on the validation set during training; "
@@ -63,8 +74,11 @@ def markdown(results: dict) -> str:
         "see the same mini-batch order."
         + ("" if mnist else " The Level 3 document's expected accuracies are MNIST's, so they are not shown."),
         "",
-        ("| Step | Configuration | Level 3 document expects | Test accuracy | Validation accuracy | What it shows |"
-         if mnist else "| Step | Configuration | Test accuracy | Validation accuracy | What it shows |"),
+        (
+            "| Step | Configuration | Level 3 document expects | Test accuracy | Validation accuracy | What it shows |"
+            if mnist
+            else "| Step | Configuration | Test accuracy | Validation accuracy | What it shows |"
+        ),
         "|---|---|---|---|---|---|" if mnist else "|---|---|---|---|---|",
     ]
     for r, note in zip(rows(results), notes(results)):
@@ -72,14 +86,24 @@ def markdown(results: dict) -> str:
         lines.append(f"| {r['step']} | {r['config']} |{expected} {r['test']:.2f}% | {r['validation']:.2f}% | {note} |")
     demo = [results["runs"].get(k) for k in ("overfit-lambda-0", "overfit-lambda-0.1")]
     if all(demo):
-        lines += ["", "Overfitting demo (first {:,} training images, {} epochs; watches the test set, as the book does):"
-                  .format(demo[0]["n_train"], demo[0]["config"]["epochs"]), ""]
+        lines += [
+            "",
+            "Overfitting demo (first {:,} training images, {} epochs; watches the test set, as the book does):".format(
+                demo[0]["n_train"], demo[0]["config"]["epochs"]
+            ),
+            "",
+        ]
         for run in demo:
-            lines.append(f"- lambda {run['config']['lmbda']:g}: training {100 * run['final']['training_accuracy']:.2f}%, "
-                         f"test {100 * run['final']['test_accuracy']:.2f}%")
+            lines.append(
+                f"- lambda {run['config']['lmbda']:g}: training {100 * run['final']['training_accuracy']:.2f}%, "
+                f"test {100 * run['final']['test_accuracy']:.2f}%"
+            )
     if "seconds" in results:
-        lines += ["", f"Total time: {results['seconds']:.0f} s "
-                      f"(nndl {results['versions']['nndl']}, NumPy {results['versions']['numpy']})."]
+        lines += [
+            "",
+            f"Total time: {results['seconds']:.0f} s "
+            f"(nndl {results['versions']['nndl']}, NumPy {results['versions']['numpy']}).",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -103,8 +127,11 @@ def text(results: dict, width: int = 80) -> str:
     first, MNIST's expected figure beside it, and what the step shows."""
     mnist = _mnist(results)
     quick = " (quick run)" if results["options"].get("quick") else ""
-    lines = [f"Level 3: the accuracy ladder{quick}", "",
-             "    test" + ("  expected" if mnist else "") + "   step, and what it shows"]
+    lines = [
+        f"Level 3: the accuracy ladder{quick}",
+        "",
+        "    test" + ("  expected" if mnist else "") + "   step, and what it shows",
+    ]
     for r, note in zip(rows(results), notes(results)):
         label = NOTES.get(r["run"], (r["step"], "", ""))[0]
         expected = f" {r['expected']:<10}" if mnist else ""
@@ -114,11 +141,16 @@ def text(results: dict, width: int = 80) -> str:
         lines += textwrap.wrap(note, width, initial_indent=indent, subsequent_indent=indent)
     demo = [results["runs"].get(k) for k in ("overfit-lambda-0", "overfit-lambda-0.1")]
     if all(demo):
-        lines += ["", f"Overfitting ({demo[0]['n_train']:,} images, {demo[0]['config']['epochs']} epochs, test set "
-                      f"watched as in the book):"[:width]]
+        lines += [
+            "",
+            f"Overfitting ({demo[0]['n_train']:,} images, {demo[0]['config']['epochs']} epochs, test set "
+            f"watched as in the book):"[:width],
+        ]
         for run in demo:
-            lines.append(f"  lambda {run['config']['lmbda']:<4g} training {100 * run['final']['training_accuracy']:6.2f}%"
-                         f"  test {100 * run['final']['test_accuracy']:6.2f}%")
+            lines.append(
+                f"  lambda {run['config']['lmbda']:<4g} training {100 * run['final']['training_accuracy']:6.2f}%"
+                f"  test {100 * run['final']['test_accuracy']:6.2f}%"
+            )
     if "seconds" in results:
         lines += ["", f"Total time: {results['seconds']:.0f} s."]
     return "\n".join(lines) + "\n"

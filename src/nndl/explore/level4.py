@@ -47,22 +47,54 @@ FULL_TRAINING = 50_000  # the book's training set (benchmarks/level4_estimate.py
 
 # (key, what the row adds, the book's test accuracy in %, what the row shows)
 LADDER = [
-    ("shallow", "[784, 100, 10], softmax output: the baseline", 97.80,
-     "a network with no idea of space: every pixel its own input"),
-    ("conv", "+ a conv-pool layer: 20 maps of 5x5, max-pool 2x2", 98.78,
-     "shared 5x5 weights find a feature anywhere in the image"),
-    ("conv2", "+ a second conv-pool layer: 40 maps of 5x5", 99.06,
-     "features of features: the second layer combines the first's maps"),
-    ("relu", "+ rectified linear units, L2, eta 0.03", 99.23,
-     "ReLU neurons do not saturate, so the deep net keeps learning"),
-    ("expanded", "+ expanded data: each image and its four one-pixel shifts", 99.37,
-     "more (artificial) data is the surest cure for overfitting"),
-    ("fc2", "+ a second fully connected layer of 100", 99.43,
-     "a little more depth adds little: the data, not the net, limits it"),
-    ("dropout", "+ dropout, two fully connected layers of 1,000", 99.60,
-     "dropout lets a much larger net learn without overfitting"),
-    ("ensemble", "+ an ensemble of five such networks (majority vote)", 99.67,
-     "five nets err on different digits; their vote errs less"),
+    (
+        "shallow",
+        "[784, 100, 10], softmax output: the baseline",
+        97.80,
+        "a network with no idea of space: every pixel its own input",
+    ),
+    (
+        "conv",
+        "+ a conv-pool layer: 20 maps of 5x5, max-pool 2x2",
+        98.78,
+        "shared 5x5 weights find a feature anywhere in the image",
+    ),
+    (
+        "conv2",
+        "+ a second conv-pool layer: 40 maps of 5x5",
+        99.06,
+        "features of features: the second layer combines the first's maps",
+    ),
+    (
+        "relu",
+        "+ rectified linear units, L2, eta 0.03",
+        99.23,
+        "ReLU neurons do not saturate, so the deep net keeps learning",
+    ),
+    (
+        "expanded",
+        "+ expanded data: each image and its four one-pixel shifts",
+        99.37,
+        "more (artificial) data is the surest cure for overfitting",
+    ),
+    (
+        "fc2",
+        "+ a second fully connected layer of 100",
+        99.43,
+        "a little more depth adds little: the data, not the net, limits it",
+    ),
+    (
+        "dropout",
+        "+ dropout, two fully connected layers of 1,000",
+        99.60,
+        "dropout lets a much larger net learn without overfitting",
+    ),
+    (
+        "ensemble",
+        "+ an ensemble of five such networks (majority vote)",
+        99.67,
+        "five nets err on different digits; their vote errs less",
+    ),
 ]
 
 
@@ -77,11 +109,11 @@ class Options:
     quick: bool = False
     seed: int = 0
     dataset: str = "mnist"
-    epochs: int = 30                # a cap for the rows on the 50,000 images (the book: 60)
-    expanded_epochs: int = 15       # a cap for the rows on the expanded (5x) set (the book: 20, conv.py)
-    dropout_epochs: int = 20        # a cap for the dropout row and the ensemble's nets (the book: 40)
-    patience: int = 5               # early stopping: epochs without a better validation accuracy
-    ensemble: int = 5               # networks in the ensemble: the dropout row's and four more seeds
+    epochs: int = 30  # a cap for the rows on the 50,000 images (the book: 60)
+    expanded_epochs: int = 15  # a cap for the rows on the expanded (5x) set (the book: 20, conv.py)
+    dropout_epochs: int = 20  # a cap for the dropout row and the ensemble's nets (the book: 40)
+    patience: int = 5  # early stopping: epochs without a better validation accuracy
+    ensemble: int = 5  # networks in the ensemble: the dropout row's and four more seeds
     n_train_dropout: int | None = None  # training images of the dropout row and the ensemble (None: n_train)
     dtype: str = "float32"
     n_train: int | None = None
@@ -89,10 +121,18 @@ class Options:
     n_test: int | None = None
 
     @classmethod
-    def make(cls, quick: bool = False, **kw) -> "Options":
+    def make(cls, quick: bool = False, **kw) -> Options:
         if quick:
-            kw = {"epochs": 2, "expanded_epochs": 1, "dropout_epochs": 1, "n_train": 1000, "n_validation": 300,
-                  "n_test": 500, "n_train_dropout": 300, **kw}
+            kw = {
+                "epochs": 2,
+                "expanded_epochs": 1,
+                "dropout_epochs": 1,
+                "n_train": 1000,
+                "n_validation": 300,
+                "n_test": 500,
+                "n_train_dropout": 300,
+                **kw,
+            }
         return cls(quick=quick, **kw)
 
 
@@ -100,31 +140,59 @@ def configs(options: Options) -> dict[str, TrainConfig]:
     """Each training's configuration: the book's mini-batch 10 and eta, nndl's neurons and
     initializers, early stopping; the ensemble's extra nets are the dropout row with seeds
     seed+1, seed+2, ... (keys 'ensemble-2' ...; the dropout row is the ensemble's first)."""
-    base = TrainConfig(sizes=(784, 100, 10), cost="log-likelihood", eta=0.1, lmbda=0.0, epochs=options.epochs,
-                       dtype=options.dtype, seed=options.seed, early_stopping=options.patience)
+    base = TrainConfig(
+        sizes=(784, 100, 10),
+        cost="log-likelihood",
+        eta=0.1,
+        lmbda=0.0,
+        epochs=options.epochs,
+        dtype=options.dtype,
+        seed=options.seed,
+        early_stopping=options.patience,
+    )
     conv = base.replace(layers=f"{CONV1},dense:100")
     conv2 = base.replace(layers=f"{CONV2},dense:100")
     relu = conv2.replace(activation="relu", init="he", eta=0.03, lmbda=1.0)
     expanded = relu.replace(expand="shifts", epochs=options.expanded_epochs)
     fc2 = expanded.replace(layers=f"{CONV2},dense:100,dense:100")
-    dropout = expanded.replace(layers=f"{CONV2},dense:1000,dense:1000", lmbda=0.0, dropout=0.2,
-                               epochs=options.dropout_epochs)
-    out = {"shallow": base, "conv": conv, "conv2": conv2, "relu": relu, "expanded": expanded, "fc2": fc2,
-           "dropout": dropout}
+    dropout = expanded.replace(
+        layers=f"{CONV2},dense:1000,dense:1000", lmbda=0.0, dropout=0.2, epochs=options.dropout_epochs
+    )
+    out = {
+        "shallow": base,
+        "conv": conv,
+        "conv2": conv2,
+        "relu": relu,
+        "expanded": expanded,
+        "fc2": fc2,
+        "dropout": dropout,
+    }
     for k in range(2, options.ensemble + 1):
         out[f"ensemble-{k}"] = dropout.replace(seed=options.seed + k - 1)
     return out
 
 
 def ensemble_keys(options_or_results) -> list[str]:
-    n = options_or_results["options"]["ensemble"] if isinstance(options_or_results, dict) \
+    n = (
+        options_or_results["options"]["ensemble"]
+        if isinstance(options_or_results, dict)
         else options_or_results.ensemble
+    )
     return ["dropout"] + [f"ensemble-{k}" for k in range(2, n + 1)]
 
 
-def run_level4(options: Options, splits, reporter: Reporter | None = None, on_save=None, *,
-               runner: Runner | None = None, source: DataSource | None = None, on_model=None,
-               checkpoints: Path | None = None, previous: dict | None = None) -> dict:
+def run_level4(
+    options: Options,
+    splits,
+    reporter: Reporter | None = None,
+    on_save=None,
+    *,
+    runner: Runner | None = None,
+    source: DataSource | None = None,
+    on_model=None,
+    checkpoints: Path | None = None,
+    previous: dict | None = None,
+) -> dict:
     """Train every row; return the results dict (``nndl.explore.beyond.run_beyond``'s contract).
 
     ``checkpoints``: a folder where each training saves itself after every epoch and from
@@ -147,12 +215,21 @@ def run_level4(options: Options, splits, reporter: Reporter | None = None, on_sa
         big = ensemble_keys(options)
         if checkpoints is not None:
             Path(checkpoints).mkdir(parents=True, exist_ok=True)
-        trials = [Trial(key=k, config=c, evaluation="validation", monitor=("evaluation_accuracy",),
-                        finals=("validation", "test"), keep_model=True,
-                        n_train=options.n_train_dropout or options.n_train if k in big else options.n_train,
-                        n_validation=options.n_validation, n_test=options.n_test,
-                        checkpoint=None if checkpoints is None else str(Path(checkpoints) / f"{k}.json"))
-                   for k, c in rows.items()]
+        trials = [
+            Trial(
+                key=k,
+                config=c,
+                evaluation="validation",
+                monitor=("evaluation_accuracy",),
+                finals=("validation", "test"),
+                keep_model=True,
+                n_train=options.n_train_dropout or options.n_train if k in big else options.n_train,
+                n_validation=options.n_validation,
+                n_test=options.n_test,
+                checkpoint=None if checkpoints is None else str(Path(checkpoints) / f"{k}.json"),
+            )
+            for k, c in rows.items()
+        ]
         nets = {}
 
         def model(name, net, record):
@@ -164,18 +241,33 @@ def run_level4(options: Options, splits, reporter: Reporter | None = None, on_sa
             return on_model(name, net, record) if on_model is not None else None
 
         def record_of(trial, result):
-            return {"config": result["config"], "history": result["history"], "final": result["final"],
-                    "seconds": result["seconds"], "n_train": result["n_train"]}
+            return {
+                "config": result["config"],
+                "history": result["history"],
+                "final": result["final"],
+                "seconds": result["seconds"],
+                "n_train": result["n_train"],
+            }
 
         if on_save:
-            on_save(results)                      # the folder says at once what it is a run of
+            on_save(results)  # the folder says at once what it is a run of
         reporter.section(f"{len(trials)} trainings on {runner.describe()}")
         runner.listen(Relay(reporter, {t.key: t.config for t in trials}))
         data = runner.share(source, splits) if source is not None else splits
-        if runner.workers > 1:                    # longest first, so the last to finish is short
+        if runner.workers > 1:  # longest first, so the last to finish is short
             trials.sort(key=lambda t: -work(t.config))
-        results = collect(runner, trials, data, results, record_of, list(rows), reporter, time.perf_counter(),
-                          (lambda r: on_save({**r, "complete": False})) if on_save else None, model)
+        results = collect(
+            runner,
+            trials,
+            data,
+            results,
+            record_of,
+            list(rows),
+            reporter,
+            time.perf_counter(),
+            (lambda r: on_save({**r, "complete": False})) if on_save else None,
+            model,
+        )
         results["ensemble"] = ensemble(nets, ensemble_keys(options), splits.test)
         if on_save:
             on_save(results)
@@ -194,12 +286,12 @@ def work(config: TrainConfig) -> float:
 def feature_maps(net, image) -> dict:
     """A digit (784,) through the first conv layers: {"image": (28, 28), "conv1": (maps, 24, 24),
     "conv2": (maps, 8, 8)}, each conv layer's activations, as JSON lists."""
-    x = np.asarray(image, net.dtype).reshape(1, 784)                         # (1, 784)
-    acts = net.forward_layers(x)                                             # [x, (1, h, w, c) ...]
+    x = np.asarray(image, net.dtype).reshape(1, 784)  # (1, 784)
+    acts = net.forward_layers(x)  # [x, (1, h, w, c) ...]
     convs = [a for layer, a in zip(net.layers, acts[1:]) if layer.spec()["kind"] == "conv"]
     out = {"image": np.asarray(image, np.float64).reshape(28, 28).round(3).tolist()}
     for i, a in enumerate(convs[:2], start=1):
-        out[f"conv{i}"] = np.moveaxis(a[0], -1, 0).astype(np.float64).round(4).tolist()   # (maps, h, w)
+        out[f"conv{i}"] = np.moveaxis(a[0], -1, 0).astype(np.float64).round(4).tolist()  # (maps, h, w)
     return out
 
 
@@ -208,30 +300,41 @@ def ensemble(nets: dict, keys: list[str], test) -> dict:
     smallest digit) and the mean output's, and the digits the vote gets wrong (index, label,
     answer, the five answers, the image as 0-255 integers (28, 28))."""
     keys = [k for k in keys if k in nets]
-    X, y = np.asarray(test.images), np.asarray(test.labels)                  # (n, 784), (n,)
+    X, y = np.asarray(test.images), np.asarray(test.labels)  # (n, 784), (n,)
     outs = np.stack([nets[k].forward(X.astype(nets[k].dtype)).astype(np.float64) for k in keys])  # (k, n, 10)
-    answers = outs.argmax(axis=2)                                            # (k, n)
-    votes = np.zeros((len(y), 10), np.int64)                                 # (n, 10)
+    answers = outs.argmax(axis=2)  # (k, n)
+    votes = np.zeros((len(y), 10), np.int64)  # (n, 10)
     for a in answers:
         votes[np.arange(len(y)), a] += 1
-    vote = votes.argmax(axis=1)                                              # (n,) ties: smallest digit
-    mean = outs.mean(axis=0).argmax(axis=1)                                  # (n,)
+    vote = votes.argmax(axis=1)  # (n,) ties: smallest digit
+    mean = outs.mean(axis=0).argmax(axis=1)  # (n,)
     wrong = np.flatnonzero(vote != y)
-    return {"nets": keys, "n_test": int(len(y)),
-            "each": {k: float(np.mean(a == y)) for k, a in zip(keys, answers)},
-            "vote_accuracy": float(np.mean(vote == y)), "mean_accuracy": float(np.mean(mean == y)),
-            "n_wrong": int(len(wrong)),
-            "wrong": [{"index": int(i), "label": int(y[i]), "answer": int(vote[i]),
-                       "answers": answers[:, i].tolist(),
-                       "image": np.rint(X[i] * 255).astype(int).reshape(28, 28).tolist()} for i in wrong[:60]]}
+    return {
+        "nets": keys,
+        "n_test": int(len(y)),
+        "each": {k: float(np.mean(a == y)) for k, a in zip(keys, answers)},
+        "vote_accuracy": float(np.mean(vote == y)),
+        "mean_accuracy": float(np.mean(mean == y)),
+        "n_wrong": int(len(wrong)),
+        "wrong": [
+            {
+                "index": int(i),
+                "label": int(y[i]),
+                "answer": int(vote[i]),
+                "answers": answers[:, i].tolist(),
+                "image": np.rint(X[i] * 255).astype(int).reshape(28, 28).tolist(),
+            }
+            for i in wrong[:60]
+        ],
+    }
 
 
 DIFFERS = {
     "shallow": "nndl's N(0, 1/n_in) weights; network3 draws N(0, 1/n_out)",
     "relu": "the book's lambda 0.1 is network3's L2 divided by n/10 mini-batches: lambda 1.0 in network2's form",
     "dropout": "nndl's dropout drops the conv maps' neurons too (network3 only the fully connected layers'), so "
-               "the book's p 0.5 starves the conv layers (a 1,000-image trial diverged in its first epoch); "
-               "p is 0.2 here",
+    "the book's p 0.5 starves the conv layers (a 1,000-image trial diverged in its first epoch); "
+    "p is 0.2 here",
     "ensemble": "the dropout row's net and four more seeds, as the book's five runs",
 }
 
@@ -246,49 +349,82 @@ def ladder_rows(results: dict) -> list[dict]:
             if not e or not e["nets"]:
                 continue
             runs = [results["runs"][k] for k in e["nets"] if k in results["runs"]]
-            out.append({"key": key, "what": what, "book": book, "shows": shows, "test": 100 * e["vote_accuracy"],
-                        "mean": 100 * e["mean_accuracy"], "validation": None, "nets": len(e["nets"]),
-                        "epochs": sum(len(r["history"]["epoch_seconds"]) for r in runs), "best": None,
-                        "seconds": sum(sum(r["history"]["epoch_seconds"]) for r in runs)})
+            out.append(
+                {
+                    "key": key,
+                    "what": what,
+                    "book": book,
+                    "shows": shows,
+                    "test": 100 * e["vote_accuracy"],
+                    "mean": 100 * e["mean_accuracy"],
+                    "validation": None,
+                    "nets": len(e["nets"]),
+                    "epochs": sum(len(r["history"]["epoch_seconds"]) for r in runs),
+                    "best": None,
+                    "seconds": sum(sum(r["history"]["epoch_seconds"]) for r in runs),
+                }
+            )
             continue
         r = results["runs"].get(key)
         if r is None:
             continue
         acc = r["history"]["evaluation_accuracy"]
-        out.append({"key": key, "what": what, "book": book, "shows": shows, "test": 100 * r["final"]["test_accuracy"],
-                    "validation": 100 * r["final"]["validation_accuracy"],
-                    "epochs": len(r["history"]["epoch_seconds"]), "best": 1 + int(np.argmax(acc)) if acc else None,
-                    "seconds": sum(r["history"]["epoch_seconds"]), "layers": r["config"]["layers"]})
+        out.append(
+            {
+                "key": key,
+                "what": what,
+                "book": book,
+                "shows": shows,
+                "test": 100 * r["final"]["test_accuracy"],
+                "validation": 100 * r["final"]["validation_accuracy"],
+                "epochs": len(r["history"]["epoch_seconds"]),
+                "best": 1 + int(np.argmax(acc)) if acc else None,
+                "seconds": sum(r["history"]["epoch_seconds"]),
+                "layers": r["config"]["layers"],
+            }
+        )
     return out
 
 
 def markdown(results: dict) -> str:
     o, s = results["options"], results["sizes"]
     quick = o["quick"]
-    lines = [f"# Level 4: convolutional networks (chapter 6){' - quick run: small data, few epochs' if quick else ''}",
-             "", f"Data: {o['dataset']}, {s['training']:,} training, {s['validation']:,} validation, {s['test']:,} "
-             f"test images; one run a row, seed {o['seed']}; each row stops after {o['patience']} epochs without a "
-             f"better validation accuracy and keeps its best epoch (caps: {o['epochs']} epochs, "
-             f"{o['expanded_epochs']} on expanded data, {o['dropout_epochs']} with dropout). The book's numbers are "
-             "its runs of 60 epochs (40 with dropout) on all of MNIST"
-             + (": with less data and fewer epochs, read the order of the rows, not the numbers." if quick else "."),
-             "", "| Row | Test accuracy | The book | Validation | Epochs (best) | Time | What it shows |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# Level 4: convolutional networks (chapter 6){' - quick run: small data, few epochs' if quick else ''}",
+        "",
+        f"Data: {o['dataset']}, {s['training']:,} training, {s['validation']:,} validation, {s['test']:,} "
+        f"test images; one run a row, seed {o['seed']}; each row stops after {o['patience']} epochs without a "
+        f"better validation accuracy and keeps its best epoch (caps: {o['epochs']} epochs, "
+        f"{o['expanded_epochs']} on expanded data, {o['dropout_epochs']} with dropout). The book's numbers are "
+        "its runs of 60 epochs (40 with dropout) on all of MNIST"
+        + (": with less data and fewer epochs, read the order of the rows, not the numbers." if quick else "."),
+        "",
+        "| Row | Test accuracy | The book | Validation | Epochs (best) | Time | What it shows |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in ladder_rows(results):
         val = f"{r['validation']:.2f}%" if r["validation"] is not None else f"mean of outputs {r['mean']:.2f}%"
         ep = f"{r['epochs']} ({r['best']})" if r["best"] else f"{r['epochs']} in {r['nets']} nets"
-        lines.append(f"| {r['what']} | **{r['test']:.2f}%** | {r['book']:.2f}% | {val} | {ep} | "
-                     f"{r['seconds']:.0f} s | {r['shows']} |")
+        lines.append(
+            f"| {r['what']} | **{r['test']:.2f}%** | {r['book']:.2f}% | {val} | {ep} | "
+            f"{r['seconds']:.0f} s | {r['shows']} |"
+        )
     e = results.get("ensemble")
     if e:
-        lines += ["", f"The ensemble answers by majority vote, as the book's (ties go to the smaller digit): "
-                  f"{100 * e['vote_accuracy']:.2f}%, {e['n_wrong']} of {e['n_test']:,} test digits wrong; the mean "
-                  f"of the five softmax outputs gives {100 * e['mean_accuracy']:.2f}%. Each net alone: "
-                  + ", ".join(f"{100 * v:.2f}%" for v in e["each"].values()) + "."]
+        lines += [
+            "",
+            f"The ensemble answers by majority vote, as the book's (ties go to the smaller digit): "
+            f"{100 * e['vote_accuracy']:.2f}%, {e['n_wrong']} of {e['n_test']:,} test digits wrong; the mean "
+            f"of the five softmax outputs gives {100 * e['mean_accuracy']:.2f}%. Each net alone: "
+            + ", ".join(f"{100 * v:.2f}%" for v in e["each"].values())
+            + ".",
+        ]
     lines += ["", "Where nndl differs from the book's network3, and why the numbers may differ:", ""]
     lines += [f"- {dict((k, w) for k, w, _, _ in LADDER)[k]}: {why}." for k, why in DIFFERS.items()]
-    lines += ["- every row: early stopping (the book trains all its epochs and reports the test accuracy of the "
-              "best validation epoch); the bias is added before pooling (the same values)."]
+    lines += [
+        "- every row: early stopping (the book trains all its epochs and reports the test accuracy of the "
+        "best validation epoch); the bias is added before pooling (the same values)."
+    ]
     if not quick:
         lines += ["", "Time: the seconds of each row's epochs (wall clock on this machine, other work included)."]
     return "\n".join(lines) + "\n"

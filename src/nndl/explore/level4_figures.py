@@ -16,8 +16,10 @@ import numpy as np
 
 def _plt():
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     return plt
 
 
@@ -40,16 +42,23 @@ def _blank(ax) -> None:
 def draw_filters(results: dict, folder: Path) -> Path:
     """The first conv layer's 20 learned 5x5 filters (the book's picture), dark = large weight."""
     plt = _plt()
-    w = np.array(results["filters"])                                     # (maps, 5, 5)
+    w = np.array(results["filters"])  # (maps, 5, 5)
     fig, axes = plt.subplots(2, (len(w) + 1) // 2, figsize=(8, 3.6))
     for ax, f in zip(axes.flat, w):
         ax.matshow(f, cmap="binary")
         _blank(ax)
-    notice = ("After a quick run they are still mostly their random start: the book's picture needs many "
-              "epochs on all of MNIST." if results["options"].get("quick") else
-              "Look for strokes and edges: each map looks for its own feature, anywhere in the image.")
-    return _save(fig, folder, "1_filters.png", "The first conv layer's 20 learned 5x5 filters (ReLU row); dark "
-                 f"squares are large weights. {notice}")
+    notice = (
+        "After a quick run they are still mostly their random start: the book's picture needs many "
+        "epochs on all of MNIST."
+        if results["options"].get("quick")
+        else "Look for strokes and edges: each map looks for its own feature, anywhere in the image."
+    )
+    return _save(
+        fig,
+        folder,
+        "1_filters.png",
+        f"The first conv layer's 20 learned 5x5 filters (ReLU row); dark squares are large weights. {notice}",
+    )
 
 
 def mosaic(maps: np.ndarray, cols: int) -> np.ndarray:
@@ -57,11 +66,11 @@ def mosaic(maps: np.ndarray, cols: int) -> np.ndarray:
     scaled by the layer's largest value so a silent map is white."""
     k, h, w = maps.shape
     rows = (k + cols - 1) // cols
-    out = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), np.nan)        # (rows*(h+1)-1, cols*(w+1)-1)
+    out = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), np.nan)  # (rows*(h+1)-1, cols*(w+1)-1)
     top = float(np.abs(maps).max()) or 1.0
     for i, m in enumerate(maps):
         r, c = divmod(i, cols)
-        out[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = m / top
+        out[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = m / top
     return out
 
 
@@ -69,20 +78,27 @@ def draw_feature_maps(results: dict, folder: Path) -> Path:
     """A test digit, its 20 maps after the first conv layer (24x24) and its 40 after the second (8x8)."""
     plt = _plt()
     fm = results["feature_maps"]
-    c1, c2 = np.array(fm["conv1"]), np.array(fm["conv2"])                # (20, 24, 24), (40, 8, 8)
+    c1, c2 = np.array(fm["conv1"]), np.array(fm["conv2"])  # (20, 24, 24), (40, 8, 8)
     fig, axes = plt.subplots(1, 3, figsize=(11, 4.4), gridspec_kw={"width_ratios": [1, 2.6, 2.6]})
     cmap = plt.get_cmap("binary").with_extremes(bad="#d8e4f0")
-    panels = [(np.array(fm["image"]), "the digit (28x28)"),
-              (mosaic(c1, 5), f"conv 1: {len(c1)} maps of {c1.shape[1]}x{c1.shape[2]}"),
-              (mosaic(c2, 8), f"conv 2: {len(c2)} maps of {c2.shape[1]}x{c2.shape[2]} (after pooling)")]
+    panels = [
+        (np.array(fm["image"]), "the digit (28x28)"),
+        (mosaic(c1, 5), f"conv 1: {len(c1)} maps of {c1.shape[1]}x{c1.shape[2]}"),
+        (mosaic(c2, 8), f"conv 2: {len(c2)} maps of {c2.shape[1]}x{c2.shape[2]} (after pooling)"),
+    ]
     for ax, (img, title) in zip(axes, panels):
         ax.imshow(img, cmap=cmap, vmin=0, vmax=1)
         ax.set_title(title, fontsize=9)
         _blank(ax)
-    return _save(fig, folder, "2_feature_maps.png", "A test digit through the ReLU row's conv layers (dark = "
-                 "active, white = silent). Notice that each first-layer map lights up its own part of the "
-                 "stroke, and the second layer's smaller maps respond to combinations of them: the digit's "
-                 "picture fades, its features remain.")
+    return _save(
+        fig,
+        folder,
+        "2_feature_maps.png",
+        "A test digit through the ReLU row's conv layers (dark = "
+        "active, white = silent). Notice that each first-layer map lights up its own part of the "
+        "stroke, and the second layer's smaller maps respond to combinations of them: the digit's "
+        "picture fades, its features remain.",
+    )
 
 
 def draw_accuracy(results: dict, folder: Path, ladder: list) -> Path:
@@ -94,7 +110,7 @@ def draw_accuracy(results: dict, folder: Path, ladder: list) -> Path:
         r = results["runs"].get(key)
         if r is None or not r["history"]["evaluation_accuracy"]:
             continue
-        acc = 100 * np.array(r["history"]["evaluation_accuracy"]) / n_val          # (epochs,)
+        acc = 100 * np.array(r["history"]["evaluation_accuracy"]) / n_val  # (epochs,)
         ax.plot(np.arange(1, len(acc) + 1), acc, marker="o", ms=3, label=f"{key}: {what}"[:60])
     from matplotlib.ticker import MaxNLocator
 
@@ -103,10 +119,13 @@ def draw_accuracy(results: dict, folder: Path, ladder: list) -> Path:
     ax.set_ylabel("validation accuracy (%)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
-    notice = ("A quick run of 1-2 epochs on a small sample: notice that the sigmoid conv rows have barely "
-              "started while the ReLU rows already learn." if results["options"].get("quick") else
-              "Notice that the conv rows keep climbing after the dense baseline has levelled off, and that "
-              "the ReLU rows start higher than the sigmoid ones; a line ends where early stopping ended its row.")
+    notice = (
+        "A quick run of 1-2 epochs on a small sample: notice that the sigmoid conv rows have barely "
+        "started while the ReLU rows already learn."
+        if results["options"].get("quick")
+        else "Notice that the conv rows keep climbing after the dense baseline has levelled off, and that "
+        "the ReLU rows start higher than the sigmoid ones; a line ends where early stopping ended its row."
+    )
     return _save(fig, folder, "3_accuracy.png", f"Validation accuracy per epoch, one line per row. {notice}")
 
 
@@ -126,9 +145,17 @@ def draw_ladder(results: dict, folder: Path, rows: list[dict]) -> Path:
     ax.set_xlabel("test accuracy (%)")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
     quick = results["options"].get("quick")
-    return _save(fig, folder, "4_ladder.png", "Chapter 6's ladder, each row adding one idea. " + (
-        "A quick run on a small sample: the rows stay far below the book's; read their order, not the numbers."
-        if quick else "Notice that the steps shrink as the rows go up: the last errors are the hardest ones."))
+    return _save(
+        fig,
+        folder,
+        "4_ladder.png",
+        "Chapter 6's ladder, each row adding one idea. "
+        + (
+            "A quick run on a small sample: the rows stay far below the book's; read their order, not the numbers."
+            if quick
+            else "Notice that the steps shrink as the rows go up: the last errors are the hardest ones."
+        ),
+    )
 
 
 def draw_ensemble_errors(results: dict, folder: Path) -> Path:
@@ -145,9 +172,14 @@ def draw_ensemble_errors(results: dict, folder: Path) -> Path:
         ax.imshow(np.array(w["image"]), cmap="binary")
         ax.set_title(f"{w['label']} read {w['answer']}\n{''.join(map(str, w['answers']))}", fontsize=8)
     shown = f"the first {len(wrong)} of them" if len(wrong) < e["n_wrong"] else "all of them"
-    return _save(fig, folder, "5_ensemble_errors.png", f"The {e['n_wrong']} of {e['n_test']:,} test digits the "
-                 f"ensemble's vote gets wrong ({shown}): 'label read answer', and below it the five nets' "
-                 "answers. Notice how many a person would hesitate over too (the book shows its 33).")
+    return _save(
+        fig,
+        folder,
+        "5_ensemble_errors.png",
+        f"The {e['n_wrong']} of {e['n_test']:,} test digits the "
+        f"ensemble's vote gets wrong ({shown}): 'label read answer', and below it the five nets' "
+        "answers. Notice how many a person would hesitate over too (the book shows its 33).",
+    )
 
 
 def draw_all(results: dict, folder: Path, ladder: list, rows: list[dict]) -> list[Path]:

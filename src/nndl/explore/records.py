@@ -21,8 +21,9 @@ __all__ = ["results", "run_record"]
 SPLITS = ("training", "validation", "test")
 
 
-def run_record(config, net, history, training, validation, test, *, evaluation: str = "validation",
-               group: str | None = None) -> dict:
+def run_record(
+    config, net, history, training, validation, test, *, evaluation: str = "validation", group: str | None = None
+) -> dict:
     """One run of ``nndl.train`` as an entry of an exploration's ``results["runs"]``.
 
     ``training`` is the data it trained on (a ``Split``, or anything ``nndl.examples`` takes,
@@ -47,8 +48,9 @@ def run_record(config, net, history, training, validation, test, *, evaluation: 
     return record
 
 
-def results(runs: dict, training, validation, test, *, quick: bool = False, seed: int = 0,
-            dataset: str = "mnist", **parts) -> dict:
+def results(
+    runs: dict, training, validation, test, *, quick: bool = False, seed: int = 0, dataset: str = "mnist", **parts
+) -> dict:
     """The results dict the figure functions draw: ``runs`` (name -> :func:`run_record`), the
     sizes of the three splits the runs used, the Level 3 ladder's steps (``ladder_text`` and
     ``ladder_markdown`` show those of ``runs``), and ``parts`` (e.g. ``slowdown=``,
@@ -57,7 +59,10 @@ def results(runs: dict, training, validation, test, *, quick: bool = False, seed
     ``dataset`` names the data (an .npz file is taken as MNIST digits, as the committed sample is)."""
     from nndl.explore.runs import LADDER
 
-    return {"options": {"quick": quick, "seed": seed, "dataset": dataset},
-            "sizes": {"training": len(training), "validation": len(validation), "test": len(test)},
-            "ladder": [{"step": step, "run": run, "expected": expected} for step, run, expected in LADDER],
-            "runs": dict(runs), **parts}
+    return {
+        "options": {"quick": quick, "seed": seed, "dataset": dataset},
+        "sizes": {"training": len(training), "validation": len(validation), "test": len(test)},
+        "ladder": [{"step": step, "run": run, "expected": expected} for step, run, expected in LADDER],
+        "runs": dict(runs),
+        **parts,
+    }

@@ -26,8 +26,8 @@ from types import SimpleNamespace
 import numpy as np
 
 import nndl
-from nndl.engine.activations import Sigmoid
 from nndl.config import TrainConfig, rng_streams
+from nndl.engine.activations import Sigmoid
 from nndl.engine.costs import CrossEntropyCost, QuadraticCost
 from nndl.engine.initializers import get_initializer
 from nndl.sweep.runner import InlineRunner, Runner
@@ -59,18 +59,17 @@ class Options:
     quick: bool = False
     seed: int = 0
     dataset: str = "mnist"
-    epochs: int = 30            # the book's run length for every MNIST comparison
-    overfit_epochs: int = 400   # the book's overfitting demo: 400 epochs on 1,000 images
+    epochs: int = 30  # the book's run length for every MNIST comparison
+    overfit_epochs: int = 400  # the book's overfitting demo: 400 epochs on 1,000 images
     overfit_n: int = 1000
     n_train: int | None = None  # None: the whole split
     n_validation: int | None = None
     n_test: int | None = None
 
     @classmethod
-    def make(cls, quick: bool = False, **kw) -> "Options":
+    def make(cls, quick: bool = False, **kw) -> Options:
         if quick:
-            kw = {"epochs": 3, "overfit_epochs": 30, "n_train": 5000, "n_validation": 1000,
-                  "n_test": 1000, **kw}
+            kw = {"epochs": 3, "overfit_epochs": 30, "n_train": 5000, "n_validation": 1000, "n_test": 1000, **kw}
         return cls(quick=quick, **kw)
 
 
@@ -92,7 +91,7 @@ def slowdown_demo(eta: float = 0.15, epochs: int = 300, w: float = 2.0, b: float
     curves are the package's own arithmetic, once with each cost.
     """
     out = {"eta": eta, "epochs": epochs, "w0": w, "b0": b, "x": 1.0, "y": 0.0, "runs": {}}
-    data = (np.array([[1.0]]), np.array([[0.0]]))                       # (1, 1) input, (1, 1) target
+    data = (np.array([[1.0]]), np.array([[0.0]]))  # (1, 1) input, (1, 1) target
     for cost in (QuadraticCost, CrossEntropyCost):
         net = nndl.Network([1, 1], cost, rng=0)
         net.weights, net.biases = [np.array([[w]])], [np.array([[b]])]
@@ -111,11 +110,14 @@ def slowdown_demo(eta: float = 0.15, epochs: int = 300, w: float = 2.0, b: float
 
 def gradient_curve(points: int = 199) -> dict:
     """|dC/dz| at the output against the output a, target y = 1, for both costs (seed 2.2)."""
-    a = np.linspace(0.005, 0.995, points)                               # (points,)
+    a = np.linspace(0.005, 0.995, points)  # (points,)
     y = np.ones_like(a)
-    return {"y": 1.0, "a": a.tolist(),
-            "quadratic": np.abs(QuadraticCost.delta(None, a, y)).tolist(),
-            "cross-entropy": np.abs(CrossEntropyCost.delta(None, a, y)).tolist()}
+    return {
+        "y": 1.0,
+        "a": a.tolist(),
+        "quadratic": np.abs(QuadraticCost.delta(None, a, y)).tolist(),
+        "cross-entropy": np.abs(CrossEntropyCost.delta(None, a, y)).tolist(),
+    }
 
 
 def z_distribution(images: np.ndarray, seed: int, n_hidden: int = 30, bins: int = 80) -> dict:
@@ -129,18 +131,26 @@ def z_distribution(images: np.ndarray, seed: int, n_hidden: int = 30, bins: int 
     for name in ("large", "default"):
         init_rng, _ = rng_streams(seed)
         weights, biases = get_initializer(name)(sizes, init_rng, np.float64)
-        zs[name] = (images @ weights[0].T + biases[0].T).ravel()         # (n * n_hidden,)
+        zs[name] = (images @ weights[0].T + biases[0].T).ravel()  # (n * n_hidden,)
     edges = np.linspace(-40, 40, bins + 1)
     for name, z in zs.items():
         counts, _ = np.histogram(np.clip(z, edges[0], edges[-1]), edges)
         s = Sigmoid.fn(z)
-        out[name] = {"edges": edges.tolist(), "counts": counts.tolist(), "std": float(z.std()),
-                     "saturated_fraction": float(np.mean((s < 0.01) | (s > 0.99)))}
+        out[name] = {
+            "edges": edges.tolist(),
+            "counts": counts.tolist(),
+            "std": float(z.std()),
+            "saturated_fraction": float(np.mean((s < 0.01) | (s > 0.99))),
+        }
     return out
 
 
-SECTIONS = {"cross-entropy": "Section 1: cross-entropy cost", "regularization": "Section 2: L2 regularization",
-            "initialization": "Section 3: weight initialization", "full": "Section 4: full training"}
+SECTIONS = {
+    "cross-entropy": "Section 1: cross-entropy cost",
+    "regularization": "Section 2: L2 regularization",
+    "initialization": "Section 3: weight initialization",
+    "full": "Section 4: full training",
+}
 
 
 def plan(options: Options) -> list[tuple[str, str, TrainConfig, dict]]:
@@ -148,17 +158,31 @@ def plan(options: Options) -> list[tuple[str, str, TrainConfig, dict]]:
     base = TrainConfig(sizes=(784, 30, 10), epochs=options.epochs, seed=options.seed)
     # every run records saturation per epoch (before training, then after each epoch): the report page draws it
     plain = {"train": "training", "eval": "validation", "monitor": ("evaluation_accuracy", "saturation")}
-    overfit = {"train": "training", "train_n": options.overfit_n, "eval": "test",
-               "monitor": ("evaluation_accuracy", "training_accuracy", "saturation")}
-    full = {**plain, "monitor": ("evaluation_accuracy", "evaluation_cost", "training_cost", "training_accuracy",
-                                 "saturation")}
+    overfit = {
+        "train": "training",
+        "train_n": options.overfit_n,
+        "eval": "test",
+        "monitor": ("evaluation_accuracy", "training_accuracy", "saturation"),
+    }
+    full = {
+        **plain,
+        "monitor": ("evaluation_accuracy", "evaluation_cost", "training_cost", "training_accuracy", "saturation"),
+    }
     return [
         ("cross-entropy", "baseline", base.replace(cost="quadratic", init="large", lmbda=0.0, eta=3.0), plain),
         ("cross-entropy", "cross-entropy", base.replace(init="large", lmbda=0.0, eta=0.5), plain),
-        ("regularization", "overfit-lambda-0", base.replace(init="large", lmbda=0.0, eta=0.5,
-                                                            epochs=options.overfit_epochs), overfit),
-        ("regularization", "overfit-lambda-0.1", base.replace(init="large", lmbda=0.1, eta=0.5,
-                                                              epochs=options.overfit_epochs), overfit),
+        (
+            "regularization",
+            "overfit-lambda-0",
+            base.replace(init="large", lmbda=0.0, eta=0.5, epochs=options.overfit_epochs),
+            overfit,
+        ),
+        (
+            "regularization",
+            "overfit-lambda-0.1",
+            base.replace(init="large", lmbda=0.1, eta=0.5, epochs=options.overfit_epochs),
+            overfit,
+        ),
         ("initialization", "regularized", base.replace(init="large", lmbda=5.0, eta=0.5), plain),
         ("initialization", "better-init", base.replace(init="default", lmbda=5.0, eta=0.5), plain),
         ("full", "full", base.replace(sizes=(784, 100, 10), lmbda=5.0, eta=0.5), full),
@@ -169,23 +193,37 @@ def trial_for(name: str, config: TrainConfig, feed: dict, options: Options) -> T
     """One exploration run as a sweep trial: its data (with --quick's subsets), what it watches
     each epoch, and the three final accuracies; the trained network comes back too."""
     n_train = [n for n in (options.n_train, feed.get("train_n")) if n is not None]
-    return Trial(key=name, config=config, n_train=min(n_train) if n_train else None,
-                 n_validation=options.n_validation, n_test=options.n_test, evaluation=feed["eval"],
-                 monitor=tuple(feed["monitor"]), finals=("validation", "test", "training"), keep_model=True)
+    return Trial(
+        key=name,
+        config=config,
+        n_train=min(n_train) if n_train else None,
+        n_validation=options.n_validation,
+        n_test=options.n_test,
+        evaluation=feed["eval"],
+        monitor=tuple(feed["monitor"]),
+        finals=("validation", "test", "training"),
+        keep_model=True,
+    )
 
 
 def record(result: dict) -> dict:
     """A run's entry in results.json, from its trial result (config, history, finals, time)."""
-    return {"config": result["config"], "n_train": result["n_train"], "evaluation_data": result["evaluation_data"],
-            "history": result["history"], "final": result["final"], "seconds": result["seconds"],
-            "host": result["host"]}
+    return {
+        "config": result["config"],
+        "n_train": result["n_train"],
+        "evaluation_data": result["evaluation_data"],
+        "history": result["history"],
+        "final": result["final"],
+        "seconds": result["seconds"],
+        "host": result["host"],
+    }
 
 
 def work(config: TrainConfig, feed: dict, sizes: dict) -> float:
     """A rough cost of a run (multiply-adds), to start the longest ones first when in parallel."""
     per_row = sum(a * b for a, b in zip(config.sizes[:-1], config.sizes[1:]))
     n_train = min(sizes["training"], feed.get("train_n") or sizes["training"])
-    passes = {m.split("_")[0] for m in feed["monitor"]}        # one forward pass per watched set and epoch
+    passes = {m.split("_")[0] for m in feed["monitor"]}  # one forward pass per watched set and epoch
     watched = (sizes[feed["eval"]] if "evaluation" in passes else 0) + (n_train if "training" in passes else 0)
     return config.epochs * per_row * (3 * n_train + watched)
 
@@ -215,17 +253,28 @@ def new_results(options: Options, splits) -> dict:
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "complete": False,
         "options": options.__dict__.copy(),
-        "sizes": {"training": len(splits.training.labels), "validation": len(splits.validation.labels),
-                  "test": len(splits.test.labels)},
+        "sizes": {
+            "training": len(splits.training.labels),
+            "validation": len(splits.validation.labels),
+            "test": len(splits.test.labels),
+        },
         "versions": {"nndl": nndl.__version__, "numpy": np.__version__, "python": platform.python_version()},
         "ladder": [{"step": s, "run": r, "expected": e} for s, r, e in LADDER],
         "runs": {},
     }
 
 
-def run_level3(options: Options, splits, reporter: Reporter | None = None, on_save=None, *,
-               runner: Runner | None = None, source: DataSource | None = None, on_model=None,
-               tensorboard=None) -> dict:
+def run_level3(
+    options: Options,
+    splits,
+    reporter: Reporter | None = None,
+    on_save=None,
+    *,
+    runner: Runner | None = None,
+    source: DataSource | None = None,
+    on_model=None,
+    tensorboard=None,
+) -> dict:
     """Run every section; return the results dict.
 
     The seven trainings are independent, so they run through ``runner`` (default: inline,
@@ -248,8 +297,11 @@ def run_level3(options: Options, splits, reporter: Reporter | None = None, on_sa
 
 
 def _run_level3(options, splits, reporter, on_save, runner, source, on_model, tensorboard=None) -> dict:
-    cut = type(splits)(splits.training.head(options.n_train), splits.validation.head(options.n_validation),
-                       splits.test.head(options.n_test))
+    cut = type(splits)(
+        splits.training.head(options.n_train),
+        splits.validation.head(options.n_validation),
+        splits.test.head(options.n_test),
+    )
     results = new_results(options, cut)
     start = time.perf_counter()
     reporter.section("Section 1: cross-entropy cost")
@@ -276,12 +328,34 @@ def _run_level3(options, splits, reporter, on_save, runner, source, on_model, te
             current = section_of[trial.key]
             reporter.section(SECTIONS[current])
 
-    return collect(runner, trials, data, results, lambda trial, result: record(result), names, reporter,
-                   start, on_save, on_model, on_submit=before)
+    return collect(
+        runner,
+        trials,
+        data,
+        results,
+        lambda trial, result: record(result),
+        names,
+        reporter,
+        start,
+        on_save,
+        on_model,
+        on_submit=before,
+    )
 
 
-def collect(runner: Runner, trials: list, data, results: dict, record_of, names: list, reporter: Reporter,
-            start: float, on_save=None, on_model=None, on_submit=None) -> dict:
+def collect(
+    runner: Runner,
+    trials: list,
+    data,
+    results: dict,
+    record_of,
+    names: list,
+    reporter: Reporter,
+    start: float,
+    on_save=None,
+    on_model=None,
+    on_submit=None,
+) -> dict:
     """Run ``trials`` through ``runner`` and record each as it finishes: ``record_of(trial, result)``
     is its entry in ``results["runs"]`` (kept in the order of ``names``), ``on_model(name, net,
     record)`` may save its network and return the path, ``on_save(results)`` is called after each

@@ -46,6 +46,7 @@ def report_inputs(source) -> list[Path]:
         return [source]
     from nndl.explore.beyond_figures import FILES as BEYOND
     from nndl.explore.figures import FILES as LEVEL3
+
     try:
         models = sorted((source / "models").glob("*.json"))
     except OSError:

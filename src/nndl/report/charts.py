@@ -14,7 +14,7 @@ from nndl.limits import MAX_CHART_POINTS
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
 
-MAX_TICKS = 12      # ticks on one axis, whatever the data
+MAX_TICKS = 12  # ticks on one axis, whatever the data
 VALUE_LIMIT = 1e300  # values are clipped to +-this, so every span and padding below stays finite
 
 
@@ -43,7 +43,7 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     if ticks[-1] < hi:
         ticks.append(round(first + n * step, 10))
     if len(set(ticks)) != len(ticks) or not all(math.isfinite(t) for t in ticks) or len(ticks) > MAX_TICKS:
-        return ends                      # the step is below the values' resolution (near 2**53, 1e300)
+        return ends  # the step is below the values' resolution (near 2**53, 1e300)
     return ticks
 
 
@@ -58,8 +58,16 @@ def _fmt(v: float) -> str:
     return f"{v:g}" if abs(v) >= 0.01 or v == 0 else f"{v:.0e}"
 
 
-def line_chart(series: list, *, title: str, ylabel: str, x_start: int = 1, width: int = 380,
-               height: int = 210, y_range: tuple | None = None) -> str:
+def line_chart(
+    series: list,
+    *,
+    title: str,
+    ylabel: str,
+    x_start: int = 1,
+    width: int = 380,
+    height: int = 210,
+    y_range: tuple | None = None,
+) -> str:
     """An SVG chart of ``series`` = [(label, values, colour, dashed), ...] against the epoch.
 
     ``x_start``: the epoch of each series' first value (1 for per-epoch metrics, 0 when the
@@ -70,8 +78,15 @@ def line_chart(series: list, *, title: str, ylabel: str, x_start: int = 1, width
     left, right, top = 52, 12, 26
     pw, ph = width - left - right, height - top - 34
     total_h = height + 10 + 16 * len(series)
-    series = [(label, [None if v is None or not math.isfinite(v) else max(-VALUE_LIMIT, min(v, VALUE_LIMIT))
-                       for v in vals], colour, dashed) for label, vals, colour, dashed in series]
+    series = [
+        (
+            label,
+            [None if v is None or not math.isfinite(v) else max(-VALUE_LIMIT, min(v, VALUE_LIMIT)) for v in vals],
+            colour,
+            dashed,
+        )
+        for label, vals, colour, dashed in series
+    ]
     values = [v for s in series for v in s[1] if v is not None]
     if not values:
         return ""
@@ -81,7 +96,7 @@ def line_chart(series: list, *, title: str, ylabel: str, x_start: int = 1, width
         lo, hi = lo - pad, hi + pad
     yt = nice_ticks(lo, hi)
     lo, hi = min(lo, yt[0]), max(hi, yt[-1])
-    if not hi > lo:                      # equal ends at a magnitude where +1 changes nothing
+    if not hi > lo:  # equal ends at a magnitude where +1 changes nothing
         lo, hi = lo - 1.0, hi + 1.0
         if not hi > lo:
             lo, hi = lo * (1 - 1e-9) - 1e-300, hi * (1 + 1e-9) + 1e-300
@@ -97,20 +112,26 @@ def line_chart(series: list, *, title: str, ylabel: str, x_start: int = 1, width
     def Y(v):
         return top + ph * (1 - (v - lo) / (hi - lo))
 
-    out = [f'<svg class="chart" viewBox="0 0 {width} {total_h}" width="{width}" height="{total_h}" '
-           f'role="img" aria-label="{escape(title)}">',
-           f'<text x="{left}" y="16" class="ct">{escape(title)}</text>']
+    out = [
+        f'<svg class="chart" viewBox="0 0 {width} {total_h}" width="{width}" height="{total_h}" '
+        f'role="img" aria-label="{escape(title)}">',
+        f'<text x="{left}" y="16" class="ct">{escape(title)}</text>',
+    ]
     for t in yt:
         y = Y(t)
-        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-                   f'<text x="{left - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">{_fmt(t)}</text>')
+        out.append(
+            f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">{_fmt(t)}</text>'
+        )
     for t in xt:
         x = X(t)
         out.append(f'<text x="{x:.1f}" y="{top + ph + 16}" class="tick" text-anchor="middle">{int(t)}</text>')
-    out.append(f'<text x="{left + pw / 2:.0f}" y="{top + ph + 30}" class="axis" text-anchor="middle">epoch</text>'
-               f'<text x="12" y="{top + ph / 2:.0f}" class="axis" text-anchor="middle" '
-               f'transform="rotate(-90 12 {top + ph / 2:.0f})">{escape(ylabel)}</text>'
-               f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="frame"/>')
+    out.append(
+        f'<text x="{left + pw / 2:.0f}" y="{top + ph + 30}" class="axis" text-anchor="middle">epoch</text>'
+        f'<text x="12" y="{top + ph / 2:.0f}" class="axis" text-anchor="middle" '
+        f'transform="rotate(-90 12 {top + ph / 2:.0f})">{escape(ylabel)}</text>'
+        f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="frame"/>'
+    )
     for i, (label, vals, colour, dashed) in enumerate(series):
         pts = " ".join(f"{X(x_start + k):.1f},{Y(v):.1f}" for k, v in thin(vals))
         dash = ' stroke-dasharray="5 3"' if dashed else ""
@@ -118,8 +139,10 @@ def line_chart(series: list, *, title: str, ylabel: str, x_start: int = 1, width
         if len(vals) == 1 and vals[0] is not None:
             out.append(f'<circle cx="{X(x_start):.1f}" cy="{Y(vals[0]):.1f}" r="3" fill="{colour}"/>')
         ly = height + 12 + 16 * i
-        out.append(f'<line x1="{left}" x2="{left + 22}" y1="{ly - 4}" y2="{ly - 4}" stroke="{colour}" '
-                   f'stroke-width="2.5"{dash}/><text x="{left + 28}" y="{ly}" class="legend">{escape(label)}</text>')
+        out.append(
+            f'<line x1="{left}" x2="{left + 22}" y1="{ly - 4}" y2="{ly - 4}" stroke="{colour}" '
+            f'stroke-width="2.5"{dash}/><text x="{left + 28}" y="{ly}" class="legend">{escape(label)}</text>'
+        )
     out.append("</svg>")
     return "".join(out)
 
@@ -158,7 +181,7 @@ def saturation_chart(runs: list) -> str:
     """Saturated share (%) per epoch, one line per run and hidden layer (entry 0: before training)."""
     series = []
     recorded = [run for run in runs if (run.get("history") or {}).get("saturation")]
-    for run, colour in zip(recorded, distinct_colours(len(recorded))):               # a colour per run
+    for run, colour in zip(recorded, distinct_colours(len(recorded))):  # a colour per run
         sat = run["history"]["saturation"]
         layers = max((len(e) for e in sat if isinstance(e, list)), default=0)
         for layer in range(layers):
@@ -167,5 +190,12 @@ def saturation_chart(runs: list) -> str:
             series.append((name, vals, colour, layer > 0))
     if not series:
         return ""
-    return line_chart(series, title="Saturated hidden neurons after each epoch", x_start=0,
-                      ylabel="saturated (%)", width=520, height=250, y_range=(0, 100))
+    return line_chart(
+        series,
+        title="Saturated hidden neurons after each epoch",
+        x_start=0,
+        ylabel="saturated (%)",
+        width=520,
+        height=250,
+        y_range=(0, 100),
+    )

@@ -21,8 +21,10 @@ from .charts import run_charts, saturation_chart
 from .collect import EXPECTED, Report
 
 # Nothing may leave the page: no fetch, no image, font or frame from anywhere but the page itself.
-CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-       "base-uri 'none'; form-action 'none'")
+CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'"
+)
 PEN = 18  # the drawing pad's pen width in pixels, on a 280 x 280 pad (a felt pen on a small card)
 
 
@@ -43,8 +45,7 @@ def asset(name: str) -> str:
 # In JSON, these characters occur only inside strings, where \uXXXX means the same to JSON.parse; escaped,
 # no string can open a comment ('<!--'), a script ('<script') or end the element ('</script') early, and
 # U+2028/U+2029 (line breaks to old JavaScript parsers) cannot break the block either.
-_SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028",
-                   0x2029: "\\u2029"}
+_SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
 def _finite(value):
@@ -68,32 +69,55 @@ def _pct(v) -> str:
     return f"{100 * v:.2f}%" if isinstance(v, (int, float)) else ""
 
 
-CONFIG_FIELDS = (("sizes", "layer sizes"), ("cost", "cost"), ("activation", "hidden neurons"), ("init", "initial weights"),
-                 ("eta", "learning rate eta"), ("lmbda", "regularization lambda"), ("epochs", "epochs"),
-                 ("mini_batch_size", "mini-batch size"), ("seed", "seed"))
+CONFIG_FIELDS = (
+    ("sizes", "layer sizes"),
+    ("cost", "cost"),
+    ("activation", "hidden neurons"),
+    ("init", "initial weights"),
+    ("eta", "learning rate eta"),
+    ("lmbda", "regularization lambda"),
+    ("epochs", "epochs"),
+    ("mini_batch_size", "mini-batch size"),
+    ("seed", "seed"),
+)
 # Shown only when they change something (chapter 3's further techniques).
-OPTIONAL_FIELDS = (("layers", "hidden layers", lambda v, c: v), ("regularization", "regularization", lambda v, c: c.get("lmbda", 0) and v != "l2"),
-                   ("momentum", "momentum", lambda v, c: v), ("dropout", "dropout", lambda v, c: v),
-                   ("schedule", "eta schedule", lambda v, c: v not in (None, "constant")),
-                   ("early_stopping", "early stopping", lambda v, c: v), ("expand", "expanded data", lambda v, c: v not in (None, "none")),
-                   ("rotate", "rotations (degrees)", lambda v, c: v), ("dtype", "arithmetic", lambda v, c: v not in (None, "float64")))
+OPTIONAL_FIELDS = (
+    ("layers", "hidden layers", lambda v, c: v),
+    ("regularization", "regularization", lambda v, c: c.get("lmbda", 0) and v != "l2"),
+    ("momentum", "momentum", lambda v, c: v),
+    ("dropout", "dropout", lambda v, c: v),
+    ("schedule", "eta schedule", lambda v, c: v not in (None, "constant")),
+    ("early_stopping", "early stopping", lambda v, c: v),
+    ("expand", "expanded data", lambda v, c: v not in (None, "none")),
+    ("rotate", "rotations (degrees)", lambda v, c: v),
+    ("dtype", "arithmetic", lambda v, c: v not in (None, "float64")),
+)
 
 
 def config_list(config: dict, run: dict) -> str:
     rows = [(label, config[key]) for key, label in CONFIG_FIELDS if key in config]
-    rows += [(label, config[key]) for key, label, shown in OPTIONAL_FIELDS if key in config and shown(config[key], config)]
+    rows += [
+        (label, config[key]) for key, label, shown in OPTIONAL_FIELDS if key in config and shown(config[key], config)
+    ]
     if run.get("n_train"):
         rows.append(("training images", f"{run['n_train']:,}"))
     if run.get("evaluation_data"):
         rows.append(("watched during training", f"the {run['evaluation_data']} set"))
     final = run.get("final") or {}
-    for key, label in (("training_accuracy", "final training accuracy"), ("validation_accuracy", "final validation accuracy"),
-                       ("test_accuracy", "final test accuracy")):
+    for key, label in (
+        ("training_accuracy", "final training accuracy"),
+        ("validation_accuracy", "final validation accuracy"),
+        ("test_accuracy", "final test accuracy"),
+    ):
         if key in final:
             rows.append((label, _pct(final[key])))
     if run.get("seconds"):
         rows.append(("time", f"{run['seconds']:.1f} s"))
-    return "<dl class='config'>" + "".join(f"<dt>{escape(str(k))}</dt><dd>{escape(str(v))}</dd>" for k, v in rows) + "</dl>"
+    return (
+        "<dl class='config'>"
+        + "".join(f"<dt>{escape(str(k))}</dt><dd>{escape(str(v))}</dd>" for k, v in rows)
+        + "</dl>"
+    )
 
 
 def section_ladder(report: Report) -> str:
@@ -106,21 +130,27 @@ def section_ladder(report: Report) -> str:
         f"&lambda; {r['config'].get('lmbda', 0):g}, &eta; {r['config'].get('eta', 0):g}</td>"
         f"<td data-label='{escape(report.ladder_expected)}'>{escape(str(r['expected']))}</td>"
         f"<td class='num' data-label='Test'>{escape(r['test'])}</td>"
-        f"<td class='num' data-label='Validation'>{escape(r['validation'])}</td></tr>" for r in report.ladder)
-    intro = ("Section 5.2 of the Level 3 document (Level 3: Improved Neural Network Techniques): each step adds one "
-             "idea of the book's chapter 3 to the Level 2 network. Read down the test column: most ideas lift "
-             "the accuracy, most of all the larger hidden layer at the end; cross-entropy and better "
-             "initialization mainly make the early epochs better (figures 2 and 4)."
-             if report.ladder_expected == EXPECTED else
-             "Chapter 6's ladder: each row adds one idea of the book's to the row above, from a dense network to "
-             "two conv-pool layers, rectified linear units and expanded data; the book's test accuracy (its "
-             "60-epoch runs on all of MNIST) beside ours. Read down the test column."
-             if report.ladder_expected == "The book" else
-             "Each row adds techniques to the one above, trained with several seeds: the mean, and in brackets "
-             "the smallest and largest, of the seeds' accuracies. Read down the test column.")
-    return (f"<section id='ladder'><h2>The accuracy ladder</h2><p>{intro}</p><div class='scroll'><table class='ladder'>"
-            f"<tr><th>Step</th><th>Configuration</th><th>{escape(report.ladder_expected)}</th><th>Test</th>"
-            f"<th>Validation</th></tr>{rows}</table></div></section>")
+        f"<td class='num' data-label='Validation'>{escape(r['validation'])}</td></tr>"
+        for r in report.ladder
+    )
+    intro = (
+        "Section 5.2 of the Level 3 document (Level 3: Improved Neural Network Techniques): each step adds one "
+        "idea of the book's chapter 3 to the Level 2 network. Read down the test column: most ideas lift "
+        "the accuracy, most of all the larger hidden layer at the end; cross-entropy and better "
+        "initialization mainly make the early epochs better (figures 2 and 4)."
+        if report.ladder_expected == EXPECTED
+        else "Chapter 6's ladder: each row adds one idea of the book's to the row above, from a dense network to "
+        "two conv-pool layers, rectified linear units and expanded data; the book's test accuracy (its "
+        "60-epoch runs on all of MNIST) beside ours. Read down the test column."
+        if report.ladder_expected == "The book"
+        else "Each row adds techniques to the one above, trained with several seeds: the mean, and in brackets "
+        "the smallest and largest, of the seeds' accuracies. Read down the test column."
+    )
+    return (
+        f"<section id='ladder'><h2>The accuracy ladder</h2><p>{intro}</p><div class='scroll'><table class='ladder'>"
+        f"<tr><th>Step</th><th>Configuration</th><th>{escape(report.ladder_expected)}</th><th>Test</th>"
+        f"<th>Validation</th></tr>{rows}</table></div></section>"
+    )
 
 
 def shape_text(config: dict) -> str:
@@ -134,11 +164,15 @@ def section_runs(report: Report) -> str:
     parts = []
     for i, run in enumerate(report.runs):
         charts = "".join(run_charts(run))
-        parts.append(f"<details class='run'{' open' if i == 0 else ''}><summary>{escape(run['label'])}</summary>"
-                     f"<div class='run-body'>{config_list(run['config'], run)}{charts}</div></details>")
-    return ("<section id='runs'><h2>Each run</h2><p>What each training run was given and how its accuracy and "
-            "cost moved after every epoch. A curve that keeps rising was still learning; a training curve far "
-            "above the watched one is overfitting.</p>" + "".join(parts) + "</section>")
+        parts.append(
+            f"<details class='run'{' open' if i == 0 else ''}><summary>{escape(run['label'])}</summary>"
+            f"<div class='run-body'>{config_list(run['config'], run)}{charts}</div></details>"
+        )
+    return (
+        "<section id='runs'><h2>Each run</h2><p>What each training run was given and how its accuracy and "
+        "cost moved after every epoch. A curve that keeps rising was still learning; a training curve far "
+        "above the watched one is overfitting.</p>" + "".join(parts) + "</section>"
+    )
 
 
 def figure_title(file: str) -> str:
@@ -150,16 +184,22 @@ def figure_title(file: str) -> str:
 def section_figures(report: Report) -> str:
     if not report.figures:
         return ""
-    figs = "".join(f"<figure class='fig'><img alt='{escape(figure_title(f['file']))}' "
-                   f"src='data:image/png;base64,{f['png']}'><figcaption><b>{escape(figure_title(f['file']))}.</b> "
-                   f"{escape(f['caption'])} <span class='muted'>({escape(f['file'])})</span></figcaption></figure>"
-                   for f in report.figures)
+    figs = "".join(
+        f"<figure class='fig'><img alt='{escape(figure_title(f['file']))}' "
+        f"src='data:image/png;base64,{f['png']}'><figcaption><b>{escape(figure_title(f['file']))}.</b> "
+        f"{escape(f['caption'])} <span class='muted'>({escape(f['file'])})</span></figcaption></figure>"
+        for f in report.figures
+    )
     count = {5: "five", 7: "seven"}.get(len(report.figures), str(len(report.figures)))
-    zoom = ("<div id='zoom' hidden role='dialog' aria-label='the figure at full size'><p class='zoom-bar'>"
-            "The figure at full size: scroll to move around; click or tap it (or press Esc) to close.</p>"
-            "<img alt=''></div>")
-    return (f"<section id='figures'><h2>The {count} figures</h2><p class='hint'>Click or tap a figure to see it "
-            f"at full size.</p>" + figs + zoom + "</section>")
+    zoom = (
+        "<div id='zoom' hidden role='dialog' aria-label='the figure at full size'><p class='zoom-bar'>"
+        "The figure at full size: scroll to move around; click or tap it (or press Esc) to close.</p>"
+        "<img alt=''></div>"
+    )
+    return (
+        f"<section id='figures'><h2>The {count} figures</h2><p class='hint'>Click or tap a figure to see it "
+        f"at full size.</p>" + figs + zoom + "</section>"
+    )
 
 
 SATURATION_MEANING = (
@@ -177,38 +217,50 @@ SATURATION_MEANING = (
     "<li><b>ReLU</b>: the derivative is 0 wherever the neuron is off (z &lt; 0), so the number is the share of "
     "neurons that are off for an image: about half from the start with N(0, 2/n<sub>in</sub>) weights, by design. "
     "That sparsity is how ReLU networks work; only a neuron that is off for every image (a dead neuron) never "
-    "learns again.</li></ul>")
+    "learns again.</li></ul>"
+)
 
 
 def section_saturation(report: Report) -> str:
     chart = saturation_chart(report.runs)
-    intro = (f"<p>A hidden neuron is <em>saturated</em> when its derivative is below {SATURATED:.0%} of its peak (for the "
-             "sigmoid: &sigma;&prime;(z) &lt; 0.01, i.e. &sigma;(z) &lt; 0.01 or &gt; 0.99). Its weights then "
-             "barely change, whatever the cost: this is the slowdown that N(0, 1/n<sub>in</sub>) initialization "
-             "removes. The pad above marks the saturated neurons for your own digit.</p>")
+    intro = (
+        f"<p>A hidden neuron is <em>saturated</em> when its derivative is below {SATURATED:.0%} of its peak (for the "
+        "sigmoid: &sigma;&prime;(z) &lt; 0.01, i.e. &sigma;(z) &lt; 0.01 or &gt; 0.99). Its weights then "
+        "barely change, whatever the cost: this is the slowdown that N(0, 1/n<sub>in</sub>) initialization "
+        "removes. The pad above marks the saturated neurons for your own digit.</p>"
+    )
     if chart:
-        body = (f"<p>Share of (image, hidden neuron) pairs saturated on the first 1,000 watched images, before "
-                f"training (epoch 0) and after each epoch. Compare the runs that differ only in their "
-                f"initialization or their cost.</p><div class='scroll'>{chart}</div>" + SATURATION_MEANING)
+        body = (
+            f"<p>Share of (image, hidden neuron) pairs saturated on the first 1,000 watched images, before "
+            f"training (epoch 0) and after each epoch. Compare the runs that differ only in their "
+            f"initialization or their cost.</p><div class='scroll'>{chart}</div>" + SATURATION_MEANING
+        )
     else:
-        body = ("<p class='note'>Saturation per epoch was not recorded for these runs (their history has no "
-                "<code>saturation</code>; the engine records it when the saturation monitor is on, e.g. "
-                "<code>nndl train --monitor saturation</code>).</p>")
+        body = (
+            "<p class='note'>Saturation per epoch was not recorded for these runs (their history has no "
+            "<code>saturation</code>; the engine records it when the saturation monitor is on, e.g. "
+            "<code>nndl train --monitor saturation</code>).</p>"
+        )
     rows = [n for n in report.networks if n.get("saturation")]
     if rows:
-        body += ("<h3>After training, on the test digits</h3><p class='hint'>Share of (test digit, hidden neuron) "
-                 "pairs saturated in each network as it ended, on the first 1,000 test digits.</p>"
-                 "<div class='scroll'><table class='ladder'><tr><th>Network</th><th>Saturated</th></tr>"
-                 + "".join(f"<tr><td>{escape(n['label'])}</td><td class='num'>"
-                           f"{' / '.join(f'{100 * v:.1f}%' for v in n['saturation'])}</td></tr>" for n in rows)
-                 + "</table></div>")
+        body += (
+            "<h3>After training, on the test digits</h3><p class='hint'>Share of (test digit, hidden neuron) "
+            "pairs saturated in each network as it ended, on the first 1,000 test digits.</p>"
+            "<div class='scroll'><table class='ladder'><tr><th>Network</th><th>Saturated</th></tr>"
+            + "".join(
+                f"<tr><td>{escape(n['label'])}</td><td class='num'>"
+                f"{' / '.join(f'{100 * v:.1f}%' for v in n['saturation'])}</td></tr>"
+                for n in rows
+            )
+            + "</table></div>"
+        )
     return "<section id='saturation'><h2>Saturation</h2>" + intro + body + "</section>"
 
 
 def section_draw(report: Report) -> str:
     if not report.networks:
         return ""
-    examples = ("<p class='hint'>Or click a test digit:</p><div id='examples'></div>" if report.digits else "")
+    examples = "<p class='hint'>Or click a test digit:</p><div id='examples'></div>" if report.digits else ""
     return f"""<section id="draw"><h2>Draw a digit</h2>
 <p>Draw with the mouse or a finger. The page reads your drawing exactly as <code>nndl predict</code> reads an
 image file (the same steps, written again in JavaScript): it keeps the main connected ink, crops its box, scales
@@ -268,23 +320,45 @@ often that confusion happens. Click one to see those digits.</p><div class="scro
 
 def html(report: Report) -> str:
     """The whole page as one string."""
-    data = {"prep": prep_constants(), "pen": PEN, "saturated": SATURATED,
-            "networks": report.networks, "digits": report.digits, "examples": report.examples,
-            "default_network": report.networks[-1]["name"] if report.networks else None}
-    for n in report.networks:                               # the ladder's last step reads best
+    data = {
+        "prep": prep_constants(),
+        "pen": PEN,
+        "saturated": SATURATED,
+        "networks": report.networks,
+        "digits": report.digits,
+        "examples": report.examples,
+        "default_network": report.networks[-1]["name"] if report.networks else None,
+    }
+    for n in report.networks:  # the ladder's last step reads best
         if n["name"] == "full":
             data["default_network"] = "full"
-    nav = [("draw", "Draw"), ("features", "Hidden neurons"), ("maps", "Feature maps"), ("mistakes", "Mistakes"), ("saturation", "Saturation"),
-           ("ladder", "Ladder"), ("runs", "Runs"), ("figures", "Figures")]
-    body = [section_draw(report), section_mistakes(report), section_saturation(report), section_ladder(report),
-            section_runs(report), section_figures(report)]
+    nav = [
+        ("draw", "Draw"),
+        ("features", "Hidden neurons"),
+        ("maps", "Feature maps"),
+        ("mistakes", "Mistakes"),
+        ("saturation", "Saturation"),
+        ("ladder", "Ladder"),
+        ("runs", "Runs"),
+        ("figures", "Figures"),
+    ]
+    body = [
+        section_draw(report),
+        section_mistakes(report),
+        section_saturation(report),
+        section_ladder(report),
+        section_runs(report),
+        section_figures(report),
+    ]
     joined = "".join(body)
     links = " ".join(f"<a href='#{k}'>{v}</a>" for k, v in nav if f'id="{k}"' in joined or f"id='{k}'" in joined)
-    picker = ("<label>Network: <select id='network'></select></label>" if report.networks else "")
+    picker = "<label>Network: <select id='network'></select></label>" if report.networks else ""
     notes = "".join(f"<p class='sub'>{escape(n)}</p>" for n in report.notes)
-    book = ("chapter 6 (<code>network3.py</code>) &middot; Level 4: convolutional networks"
-            if any(n.get("stack") for n in report.networks) else
-            "chapter 3 (<code>network2.py</code>) &middot; Level 3: Improved Neural Network Techniques")
+    book = (
+        "chapter 6 (<code>network3.py</code>) &middot; Level 4: convolutional networks"
+        if any(n.get("stack") for n in report.networks)
+        else "chapter 3 (<code>network2.py</code>) &middot; Level 3: Improved Neural Network Techniques"
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -21,10 +21,10 @@ from nndl.limits import MAX_LAYERS, MAX_REPORT_RUNS
 from nndl.serialization import check_history, read_json
 
 KIND = "results file"
-NAME_LIMIT = 200           # characters of a run name (the book's longest: 'overfit-lambda-0.1')
-LIST_LIMIT = 1000          # items of a list inside a run's configuration
+NAME_LIMIT = 200  # characters of a run name (the book's longest: 'overfit-lambda-0.1')
+LIST_LIMIT = 1000  # items of a list inside a run's configuration
 SPLITS = ("training", "validation", "test")
-NUMBERS = ("eta", "lmbda", "momentum", "dropout", "rotate", "schedule_divisor")    # the page formats these with :g
+NUMBERS = ("eta", "lmbda", "momentum", "dropout", "rotate", "schedule_divisor")  # the page formats these with :g
 INTEGERS = ("epochs", "mini_batch_size", "seed", "schedule_patience", "order_seed", "early_stopping")
 BEYOND_NEEDS = ("sizes", "eta", "lmbda", "epochs", "schedule_patience", "schedule_divisor", "dropout", "seed")
 _PATHLIKE = re.compile(r"[/\\\x00-\x1f\x7f]")
@@ -55,9 +55,14 @@ class _Checker:
     def of(self, value, kinds, where: str, what: str, optional: bool = True):
         if value is None and optional:
             return
-        ok = {"object": lambda v: isinstance(v, dict), "list": lambda v: isinstance(v, list),
-              "text": lambda v: isinstance(v, str), "true/false": lambda v: isinstance(v, bool),
-              "number": _number, "integer": _integer}[kinds](value)
+        ok = {
+            "object": lambda v: isinstance(v, dict),
+            "list": lambda v: isinstance(v, list),
+            "text": lambda v: isinstance(v, str),
+            "true/false": lambda v: isinstance(v, bool),
+            "number": _number,
+            "integer": _integer,
+        }[kinds](value)
         if not ok:
             self.fail(where, f"must be {what}, got {quote(value, 40)}")
 
@@ -65,10 +70,14 @@ class _Checker:
 def check_name(name, filename, kind: str = KIND, error: type = ResultsFileError) -> str:
     """A run's name is a name, never a path: text of 1-200 characters with no '/', '\\\\' or control
     character and not '.' or '..' (models/<name>.json must be a file in models/)."""
-    if (not isinstance(name, str) or not name or len(name) > NAME_LIMIT or name in (".", "..")
-            or _PATHLIKE.search(name)):
-        _fail(filename, f"run name {quote(name, 60)} is not a name (1-{NAME_LIMIT} characters, no '/', '\\', "
-                        f"control characters, '.' or '..'): run names are never paths", kind, error)
+    if not isinstance(name, str) or not name or len(name) > NAME_LIMIT or name in (".", "..") or _PATHLIKE.search(name):
+        _fail(
+            filename,
+            f"run name {quote(name, 60)} is not a name (1-{NAME_LIMIT} characters, no '/', '\\', "
+            f"control characters, '.' or '..'): run names are never paths",
+            kind,
+            error,
+        )
     return name
 
 
@@ -87,8 +96,11 @@ def check_config(config, filename, where: str = "config", kind: str = KIND, erro
         elif isinstance(value, float) and not math.isfinite(value):
             c.fail(f"{where}.{key}", f"must be a finite number, got {value}")
     sizes = config.get("sizes")
-    if "sizes" in config and (not isinstance(sizes, list) or not 2 <= len(sizes) <= MAX_LAYERS + 1
-                              or not all(_integer(s) and s >= 1 for s in sizes)):
+    if "sizes" in config and (
+        not isinstance(sizes, list)
+        or not 2 <= len(sizes) <= MAX_LAYERS + 1
+        or not all(_integer(s) and s >= 1 for s in sizes)
+    ):
         c.fail(f"{where}.sizes", f"must be a list of 2 to {MAX_LAYERS + 1} positive integers, got {quote(sizes, 40)}")
     for key in NUMBERS:
         if key in config:
@@ -105,17 +117,22 @@ def check_results(results, filename) -> dict:
     c.of(results, "object", "", "a JSON object at the top level", optional=False)
     exploration = results.get("exploration")
     if exploration not in (None, "beyond", "level4"):
-        c.fail("exploration", f"{quote(exploration, 40)} is not an exploration nndl writes ('beyond', 'level4', or "
-                              f"none for Level 3)")
+        c.fail(
+            "exploration",
+            f"{quote(exploration, 40)} is not an exploration nndl writes ('beyond', 'level4', or none for Level 3)",
+        )
     beyond, level4 = exploration == "beyond", exploration == "level4"
     level = results.get("level")
     if level is not None and (not _integer(level) or level != 3):
         c.fail("level", f"must be 3 (the Level 3 exploration), got {quote(level, 40)}")
     if (beyond or level4) and ("level" in results or "ladder" in results):
         what = "the rest of chapter 3" if beyond else "chapter 6's convolutional networks"
-        c.fail("exploration", f"the file is marked {exploration!r} ({what}) but holds a Level 3 "
-                              f"{'level' if 'level' in results else 'ladder'}: it was edited or mixed up; give "
-                              "the folder nndl explore made")
+        c.fail(
+            "exploration",
+            f"the file is marked {exploration!r} ({what}) but holds a Level 3 "
+            f"{'level' if 'level' in results else 'ladder'}: it was edited or mixed up; give "
+            "the folder nndl explore made",
+        )
     c.of(results.get("created"), "text", "created", "text")
     c.of(results.get("complete"), "true/false", "complete", "true or false")
     options = results.get("options")
@@ -163,9 +180,13 @@ def _check_run(c: _Checker, run, where: str, filename) -> None:
     c.of(run, "object", where, "an object", optional=False)
     if "config" in run:
         check_config(run["config"], filename, f"{where}.config")
-    for key, kinds, what in (("group", "text", "text"), ("evaluation_data", "text", "text"),
-                             ("model", "text", "text"), ("n_train", "integer", "an integer"),
-                             ("seconds", "number", "a finite number")):
+    for key, kinds, what in (
+        ("group", "text", "text"),
+        ("evaluation_data", "text", "text"),
+        ("model", "text", "text"),
+        ("n_train", "integer", "an integer"),
+        ("seconds", "number", "a finite number"),
+    ):
         c.of(run.get(key), kinds, f"{where}.{key}", what)
     if run.get("evaluation_data") not in (None, *SPLITS):
         c.fail(f"{where}.evaluation_data", f"must be one of {SPLITS}, got {quote(run['evaluation_data'], 40)}")
@@ -175,8 +196,10 @@ def _check_run(c: _Checker, run, where: str, filename) -> None:
     c.of(final, "object", f"{where}.final", "an object")
     for key, value in (final or {}).items():
         if not _number(value) or (key.endswith("accuracy") and not 0 <= value <= 1):
-            c.fail(f"{where}.final.{key}", f"must be a finite number{' in [0, 1]' if key.endswith('accuracy') else ''}, "
-                                           f"got {quote(value, 40)}")
+            c.fail(
+                f"{where}.final.{key}",
+                f"must be a finite number{' in [0, 1]' if key.endswith('accuracy') else ''}, got {quote(value, 40)}",
+            )
     if run.get("history") is not None:
         check_history(run["history"], f"{filename}: {where}", KIND, ResultsFileError)
 
@@ -184,11 +207,15 @@ def _check_run(c: _Checker, run, where: str, filename) -> None:
 def _check_beyond(c: _Checker, runs: dict) -> None:
     """The ladder past 98 %: its rows' runs carry what the ladder shows; at least one row is there."""
     from nndl.explore.beyond import LADDER
+
     keys = {f"ladder:{k}" for k, _ in LADDER}
     rows = [(n, r) for n, r in runs.items() if r.get("group") in keys]
     if not rows:
-        c.fail("runs", "no run belongs to a step of the ladder past 98 % (no 'group' of ladder:...), so this is "
-                       "not the results of nndl explore beyond")
+        c.fail(
+            "runs",
+            "no run belongs to a step of the ladder past 98 % (no 'group' of ladder:...), so this is "
+            "not the results of nndl explore beyond",
+        )
     for name, run in rows:
         where = f"runs[{quote(name, 40)}]"
         config = run.get("config") or {}
@@ -218,6 +245,7 @@ def _check_level4(c: _Checker, runs: dict) -> None:
     """Chapter 6's ladder: each of its rows that is there carries what the ladder shows (its final
     accuracies, time, epochs and layer description); at least one row is there."""
     from nndl.explore.level4 import LADDER
+
     rows = [(key, runs[key]) for key, *_ in LADDER if key in runs]
     if not rows:
         c.fail("runs", "no run is a row of chapter 6's ladder, so this is not the results of nndl explore level4")

@@ -16,6 +16,7 @@ def make_runner(workers: int | None = None, dask: str | None = None, scatter: bo
     if dask is not None:
         address = check_dask_address(dask)  # an empty address is an error, never "run locally"
         from .dask import DaskRunner  # the optional extra, imported only when asked for
+
         return DaskRunner(address, scatter=scatter)
     if scatter:
         raise ConfigError("--scatter sends the data to Dask workers; it needs --dask ADDRESS")

@@ -32,8 +32,9 @@ try:
     from distributed.comm.addressing import get_address_host_port
     from distributed.comm.core import CommClosedError
 except ImportError as e:  # pragma: no cover - exercised only without the extra
-    raise NndlError("--dask needs Dask's distributed scheduler, an optional extra of nndl: "
-                    "pip install 'nndl[dask]'") from e
+    raise NndlError(
+        "--dask needs Dask's distributed scheduler, an optional extra of nndl: pip install 'nndl[dask]'"
+    ) from e
 
 TOPIC = "nndl-progress"
 CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler, at most (Dask's own default is 30, retried)
@@ -47,18 +48,25 @@ def _reach(address: str, timeout: float) -> None:
     try:
         host, port = get_address_host_port(address)
     except (ValueError, TypeError) as e:  # e.g. no port, a bad IPv6 literal
-        raise NndlError(f"--dask: {quote(address, 60)} is not a scheduler address Dask understands "
-                        f"({quote(str(e), 80)[1:-1]}); give one such as tcp://10.0.0.5:8786") from None
+        raise NndlError(
+            f"--dask: {quote(address, 60)} is not a scheduler address Dask understands "
+            f"({quote(str(e), 80)[1:-1]}); give one such as tcp://10.0.0.5:8786"
+        ) from None
     try:
         socket.create_connection((host, port), timeout=timeout).close()
     except (OSError, ValueError, OverflowError) as e:
-        why = f"no answer within {timeout:g} s" if isinstance(e, TimeoutError) else \
-            (getattr(e, "strerror", None) or quote(str(e), 80)[1:-1])
-        raise NndlError(f"cannot reach the Dask scheduler at {address}: {why}; start one "
-                        f"with 'dask scheduler' and workers with 'dask worker ADDRESS --nthreads 1'") from None
+        why = (
+            f"no answer within {timeout:g} s"
+            if isinstance(e, TimeoutError)
+            else (getattr(e, "strerror", None) or quote(str(e), 80)[1:-1])
+        )
+        raise NndlError(
+            f"cannot reach the Dask scheduler at {address}: {why}; start one "
+            f"with 'dask scheduler' and workers with 'dask worker ADDRESS --nthreads 1'"
+        ) from None
 
 
-def _connect(address: str, timeout: float) -> "Client":
+def _connect(address: str, timeout: float) -> Client:
     """A client of the scheduler at ``address``, or one line saying why not (bounded by ``timeout``).
 
     Something that accepts the connection but is no Dask scheduler makes the client fail with
@@ -76,10 +84,13 @@ def _connect(address: str, timeout: float) -> "Client":
     finally:
         if problem is not None:
             import gc
+
             gc.collect()  # the half-made client goes now, while its complaints are dropped
         sys.unraisablehook = hook
-    raise NndlError(f"cannot use a Dask scheduler at {address}: {problem}; start one with 'dask scheduler' "
-                    f"and workers with 'dask worker ADDRESS --nthreads 1'")
+    raise NndlError(
+        f"cannot use a Dask scheduler at {address}: {problem}; start one with 'dask scheduler' "
+        f"and workers with 'dask worker ADDRESS --nthreads 1'"
+    )
 
 
 def _quiet_dask_logs() -> dict:
@@ -136,8 +147,9 @@ class DaskRunner(Runner):
         except (OSError, TimeoutError):
             with contextlib.suppress(Exception):
                 self.client.close(timeout=CLOSE_TIMEOUT)
-            raise NndlError(f"the Dask scheduler at {address} has no workers; start some with "
-                            f"'dask worker {address} --nthreads 1'") from None
+            raise NndlError(
+                f"the Dask scheduler at {address} has no workers; start some with 'dask worker {address} --nthreads 1'"
+            ) from None
         register = getattr(self.client, "register_plugin", None) or self.client.register_worker_plugin
         register(SweepWorkerSetup(), name=SweepWorkerSetup.name)
         self._arrived: collections.deque = collections.deque()
@@ -172,24 +184,31 @@ class DaskRunner(Runner):
             elif self._no_worker_since is None:
                 self._no_worker_since = now
             elif now - self._no_worker_since > NO_WORKER_WAIT:
-                raise SweepStopped(f"the Dask cluster at {self.address} has had no workers for "
-                                   f"{NO_WORKER_WAIT:g} s (they died or were stopped)")
+                raise SweepStopped(
+                    f"the Dask cluster at {self.address} has had no workers for "
+                    f"{NO_WORKER_WAIT:g} s (they died or were stopped)"
+                )
         while self._arrived:
             event = self._arrived.popleft()
             if self._listener is not None and isinstance(event, dict):
                 self._listener(event)
 
     def describe(self) -> str:
-        return (f"Dask cluster at {self.address} ({self.workers} worker thread"
-                f"{'s' if self.workers != 1 else ''}{', data scattered' if self.scatter else ''})")
+        return (
+            f"Dask cluster at {self.address} ({self.workers} worker thread"
+            f"{'s' if self.workers != 1 else ''}{', data scattered' if self.scatter else ''})"
+        )
 
     def lost(self, error: BaseException) -> str | None:
         if isinstance(error, KilledWorker):
             return f"Dask workers died running a trial ({quote(str(error), 120)[1:-1]})"
-        if isinstance(error, (concurrent.futures.CancelledError, CommClosedError, TimeoutError)) \
-                or self.client.status not in ("running", "connecting", "newly-created"):
-            return (f"the Dask scheduler at {self.address} stopped answering ({type(error).__name__}); "
-                    f"trials in flight were lost")
+        if isinstance(
+            error, (concurrent.futures.CancelledError, CommClosedError, TimeoutError)
+        ) or self.client.status not in ("running", "connecting", "newly-created"):
+            return (
+                f"the Dask scheduler at {self.address} stopped answering ({type(error).__name__}); "
+                f"trials in flight were lost"
+            )
         return None
 
     def close(self, cancel: bool = False) -> None:

@@ -10,7 +10,7 @@ no sink installed, :func:`emit` does nothing.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 _sink: Callable[[dict], None] | None = None
 

@@ -66,8 +66,10 @@ def _mean_accuracy(rows) -> float:
 def _describe(rows) -> str:
     r = _done(rows)[0]
     c = r["config"]
-    return (f"{c['sizes']}, {c['cost']}, {c['epochs']} epochs, mini-batch {c['mini_batch_size']}, "
-            f"{r['n_train']:,} training and {r['n_evaluation']:,} validation images")
+    return (
+        f"{c['sizes']}, {c['cost']}, {c['epochs']} epochs, mini-batch {c['mini_batch_size']}, "
+        f"{r['n_train']:,} training and {r['n_evaluation']:,} validation images"
+    )
 
 
 def fig_eta(rows: list[dict], spec: SweepSpec) -> Figure | None:
@@ -78,8 +80,8 @@ def fig_eta(rows: list[dict], spec: SweepSpec) -> Figure | None:
     groups = defaultdict(list)
     for r in done:
         groups[_others(r["params"], ("eta", "seed"))].append(r)
-    best = sorted(groups, key=lambda c: -_mean_accuracy(groups[c]))[:MAX_PANELS]   # the best combinations,
-    combos = sorted(best, key=_by_value)                                               # in order of their values
+    best = sorted(groups, key=lambda c: -_mean_accuracy(groups[c]))[:MAX_PANELS]  # the best combinations,
+    combos = sorted(best, key=_by_value)  # in order of their values
     etas = _order(r["params"]["eta"] for r in rows)
     colours = colormaps["plasma"](np.linspace(0.05, 0.85, len(etas)))
     fig = Figure(figsize=(max(10.0, 6.4 * len(combos) + 0.6), 5.8), layout="constrained")
@@ -91,24 +93,30 @@ def fig_eta(rows: list[dict], spec: SweepSpec) -> Figure | None:
             if not runs:
                 continue
             n = min(len(r["history"]["training_cost"]) for r in runs)
-            costs = np.array([r["history"]["training_cost"][:n] for r in runs])   # (seeds, epochs)
+            costs = np.array([r["history"]["training_cost"][:n] for r in runs])  # (seeds, epochs)
             x = np.arange(1, n + 1)
             ax.plot(x, costs.mean(axis=0), color=colour, lw=2, label=f"eta = {eta:g}")
             if len(runs) > 1:
                 ax.fill_between(x, costs.min(axis=0), costs.max(axis=0), color=colour, alpha=0.2, lw=0)
         c = groups[combo][0]["config"]
-        ax.set(title=_label(combo) if combo else f"lambda {c['lmbda']:g}", xlabel="epoch",
-               ylabel="cost on the training data")
+        ax.set(
+            title=_label(combo) if combo else f"lambda {c['lmbda']:g}",
+            xlabel="epoch",
+            ylabel="cost on the training data",
+        )
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-    legend_beside(axes[-1], title="learning rate")                                     # the same in every panel
+    legend_beside(axes[-1], title="learning rate")  # the same in every panel
     seeds = len(spec.seeds)
     note = (f"mean over {seeds} seeds, band: lowest to highest; " if seeds > 1 else "") + _describe(rows)
     if diverged:
         note += f"; diverged (no curve): eta {', '.join(f'{e:g}' for e in diverged)}"
-    fig.suptitle("Choosing the learning rate: the training cost per epoch, one curve per eta\n"
-                 "too large an eta makes the cost oscillate or climb, too small makes it fall slowly: "
-                 "take the largest eta whose cost falls steadily\n" + note + f"\n({SOURCE})", fontsize=10)
+    fig.suptitle(
+        "Choosing the learning rate: the training cost per epoch, one curve per eta\n"
+        "too large an eta makes the cost oscillate or climb, too small makes it fall slowly: "
+        "take the largest eta whose cost falls steadily\n" + note + f"\n({SOURCE})",
+        fontsize=10,
+    )
     return fig
 
 
@@ -134,7 +142,7 @@ def fig_accuracy(rows: list[dict], spec: SweepSpec) -> Figure | None:
             for r in done:
                 groups[_others(r["params"], (name, "seed"))].append(r)
             best = sorted(groups, key=lambda c: -_mean_accuracy(groups[c]))[:MAX_LINES]
-            combos = sorted(best, key=_by_value)                                       # legend in order of value
+            combos = sorted(best, key=_by_value)  # legend in order of value
             pos = {v: i for i, v in enumerate(values)}
             for k, combo in enumerate(combos):
                 xs, mean, lo, hi = [], [], [], []
@@ -149,17 +157,20 @@ def fig_accuracy(rows: list[dict], spec: SweepSpec) -> Figure | None:
                 ax.errorbar(xs, mean, yerr=[mean - lo, hi - mean], marker="o", capsize=3, label=_label(combo))
             ax.set_xticks(range(len(values)), [value_text(v) for v in values])
             if len(combos) > 1 or combos[0]:
-                legend_beside(ax, fontsize=8)                                          # off the points
+                legend_beside(ax, fontsize=8)  # off the points
         ax.set(title=f"{name}", xlabel=name, ylabel="validation accuracy (%)")
         ax.grid(alpha=0.3)
     seeds = len(spec.seeds)
-    how = (f"points: mean over {seeds} seeds, bars: lowest to highest seed" if seeds > 1 else "one seed per point")
+    how = f"points: mean over {seeds} seeds, bars: lowest to highest seed" if seeds > 1 else "one seed per point"
     if spec.random is not None:
         how = f"{spec.random} random draws" + (f" x {seeds} seeds" if seeds > 1 else "")
     best = max(done, key=lambda r: r["validation_accuracy"])
-    fig.suptitle(f"Final validation accuracy against each swept field - higher is better; the best trial: "
-                 f"{_label(_others(best['params'], ()))} at {100 * best['validation_accuracy']:.2f}%\n"
-                 f"{how}; {_describe(rows)}", fontsize=10)
+    fig.suptitle(
+        f"Final validation accuracy against each swept field - higher is better; the best trial: "
+        f"{_label(_others(best['params'], ()))} at {100 * best['validation_accuracy']:.2f}%\n"
+        f"{how}; {_describe(rows)}",
+        fontsize=10,
+    )
     return fig
 
 
@@ -170,11 +181,12 @@ def fig_heatmap(rows: list[dict], spec: SweepSpec) -> Figure | None:
         return None
     fy, fx = swept
     ys, xs = _order(spec.values[fy]), _order(spec.values[fx])
-    grid = np.full((len(ys), len(xs)), np.nan)                                       # (rows: fy, cols: fx)
+    grid = np.full((len(ys), len(xs)), np.nan)  # (rows: fy, cols: fx)
     for i, vy in enumerate(ys):
         for j, vx in enumerate(xs):
-            acc = [r["validation_accuracy"] for r in done
-                   if _key(r["params"][fy]) == vy and _key(r["params"][fx]) == vx]
+            acc = [
+                r["validation_accuracy"] for r in done if _key(r["params"][fy]) == vy and _key(r["params"][fx]) == vx
+            ]
             if acc:
                 grid[i, j] = 100 * np.mean(acc)
     fig = Figure(figsize=(max(6.5, 1.3 * len(xs) + 3.5), 0.9 * len(ys) + 2.6), layout="constrained")
@@ -187,16 +199,26 @@ def fig_heatmap(rows: list[dict], spec: SweepSpec) -> Figure | None:
         for j in range(len(xs)):
             text = "diverged" if np.isnan(grid[i, j]) else f"{grid[i, j]:.2f}"
             light = np.isnan(grid[i, j]) or grid[i, j] < lo + 0.6 * (hi - lo)
-            ax.text(j, i, text, ha="center", va="center", color="white" if light else "black",
-                    fontweight="bold" if (i, j) == best else "normal")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                color="white" if light else "black",
+                fontweight="bold" if (i, j) == best else "normal",
+            )
     ax.set_xticks(range(len(xs)), [value_text(v) for v in xs])
     ax.set_yticks(range(len(ys)), [value_text(v) for v in ys])
     ax.set(xlabel=fx, ylabel=fy)
     seeds = len(spec.seeds)
-    fig.suptitle(f"Validation accuracy (%) for each {fy} and {fx}"
-                 + (f", mean over {seeds} seeds" if seeds > 1 else "")
-                 + "\nthe brightest cell (in bold) is the best pair; along a row or a column,\n"
-                   "the field whose change moves the colour most matters most", fontsize=10)
+    fig.suptitle(
+        f"Validation accuracy (%) for each {fy} and {fx}"
+        + (f", mean over {seeds} seeds" if seeds > 1 else "")
+        + "\nthe brightest cell (in bold) is the best pair; along a row or a column,\n"
+        "the field whose change moves the colour most matters most",
+        fontsize=10,
+    )
     return fig
 
 

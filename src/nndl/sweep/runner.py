@@ -30,15 +30,12 @@ import select
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Callable, Iterable, Iterator
-
-from threadpoolctl import threadpool_limits
-
-from nndl.errors import ConfigError, NndlError, quote
 
 from nndl.blas import blas_limit
+from nndl.errors import ConfigError, NndlError, quote
 
 from .events import set_sink
 
@@ -268,8 +265,9 @@ class LocalRunner(Runner):
         if ctx.get_start_method() == "forkserver":
             ctx.set_forkserver_preload(["nndl.sweep.trial"])  # numpy and the engine, imported once
         self._events = ctx.Queue()
-        self.executor = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_local_worker,
-                                            initargs=(self._events, os.getpid()))
+        self.executor = ProcessPoolExecutor(
+            n, mp_context=ctx, initializer=_init_local_worker, initargs=(self._events, os.getpid())
+        )
         try:
             self._start_workers(n)
         except BaseException:  # Ctrl-C or SIGTERM while the workers start: none is left behind
@@ -334,8 +332,10 @@ def check_workers(n) -> int:
     """``--workers``: an integer from 1 to ``MAX_WORKERS`` (``ConfigError`` otherwise), checked before any
     process starts - 100,000 would fork 100,000 processes, each loading the data set."""
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_WORKERS:
-        raise ConfigError(f"--workers must be an integer from 1 to {MAX_WORKERS} (each is a process with its own copy "
-                          f"of the data set; this machine has {cpu_count()} cores), got {quote(n, 40)}")
+        raise ConfigError(
+            f"--workers must be an integer from 1 to {MAX_WORKERS} (each is a process with its own copy "
+            f"of the data set; this machine has {cpu_count()} cores), got {quote(n, 40)}"
+        )
     return n
 
 
@@ -346,18 +346,23 @@ def check_dask_address(address) -> str:
     """A scheduler address as ``--dask`` takes it: ``[SCHEME://]HOST:PORT`` with a scheme Dask
     knows (tcp when none is given); ``ConfigError`` otherwise - an empty one is not "local"."""
     if not isinstance(address, str) or not address.strip():
-        raise ConfigError(f"--dask: {address!r} is not a scheduler address; give one such as tcp://10.0.0.5:8786 "
-                          f"(leave --dask out to run on this machine)")
+        raise ConfigError(
+            f"--dask: {address!r} is not a scheduler address; give one such as tcp://10.0.0.5:8786 "
+            f"(leave --dask out to run on this machine)"
+        )
     text = address.strip()
     scheme, sep, rest = text.partition("://")
     if not sep:
         scheme, rest = "tcp", text
     if len(text) > 1000 or not text.isprintable() or any(c.isspace() for c in text):
-        raise ConfigError(f"--dask: {quote(address, 60)} is not a scheduler address; give one such as "
-                          f"tcp://10.0.0.5:8786")
+        raise ConfigError(
+            f"--dask: {quote(address, 60)} is not a scheduler address; give one such as tcp://10.0.0.5:8786"
+        )
     if scheme.lower() not in DASK_SCHEMES:
-        raise ConfigError(f"--dask: unknown address scheme {quote(scheme, 40)} in {quote(address, 60)}; Dask's are "
-                          f"{', '.join(s + '://' for s in DASK_SCHEMES)} (e.g. tcp://10.0.0.5:8786)")
+        raise ConfigError(
+            f"--dask: unknown address scheme {quote(scheme, 40)} in {quote(address, 60)}; Dask's are "
+            f"{', '.join(s + '://' for s in DASK_SCHEMES)} (e.g. tcp://10.0.0.5:8786)"
+        )
     if scheme.lower() != "inproc" and not rest:
         raise ConfigError(f"--dask: {quote(address, 60)} names no host; give one such as tcp://10.0.0.5:8786")
     return text

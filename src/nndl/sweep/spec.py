@@ -42,7 +42,7 @@ from .trial import MONITORS, Trial
 
 LOG_UNIFORM = ("eta", "lmbda")  # drawn log-uniformly from a range
 NOT_SWEPT = ("seed",)  # the seed is --seeds (it pairs trials)
-WHOLE = ("layers",)   # a layer description holds commas and colons: each text given is one whole value
+WHOLE = ("layers",)  # a layer description holds commas and colons: each text given is one whole value
 DEFAULT_MONITOR = ("evaluation_accuracy", "training_cost")  # training cost draws the book's eta figure
 
 
@@ -62,8 +62,10 @@ def flag(name: str) -> str:
 
 
 def _unknown(name) -> ConfigError:
-    return ConfigError(f"unknown field {name!r}: a sweep varies TrainConfig fields, which are "
-                       f"{', '.join(sweepable())} (and the seed, through seeds)")
+    return ConfigError(
+        f"unknown field {name!r}: a sweep varies TrainConfig fields, which are "
+        f"{', '.join(sweepable())} (and the seed, through seeds)"
+    )
 
 
 def _base_type(tp):
@@ -115,7 +117,8 @@ def parse_value(name: str, text: str):
             raise ValueError
     except ValueError:
         what = {int: "an integer", float: "a finite number", str: "a name", bool: "true or false"}.get(
-            tp, "a comma-separated list of integers" if typing.get_origin(tp) is tuple else str(tp))
+            tp, "a comma-separated list of integers" if typing.get_origin(tp) is tuple else str(tp)
+        )
         raise ConfigError(f"{flag(name)}: {text!r} is not {what}" + (" (or none)" if optional else "")) from None
     raise ConfigError(f"{flag(name)}: the field {name} (of type {tp}) cannot be given on the command line")
 
@@ -149,8 +152,10 @@ def parse_range(name: str, text: str) -> Range:
         raise ConfigError(f"{flag(name)}: bad range {text!r}: write LO:HI with LO < HI, e.g. 0.01:10")
     log = name in LOG_UNIFORM
     if log and lo <= 0:
-        raise ConfigError(f"{flag(name)}: bad range {text!r}: {name} is drawn log-uniformly, so LO must be "
-                          f"> 0 (e.g. 0.001:10); to include {name} 0, give a comma list such as 0,0.1,1,10")
+        raise ConfigError(
+            f"{flag(name)}: bad range {text!r}: {name} is drawn log-uniformly, so LO must be "
+            f"> 0 (e.g. 0.001:10); to include {name} 0, give a comma list such as 0,0.1,1,10"
+        )
     return Range(float(lo), float(hi), log)
 
 
@@ -165,8 +170,9 @@ def parse_field(name: str, texts: list[str]):
         raise _unknown(name)
     if name in WHOLE:
         if not texts or any(not t.strip() for t in texts):
-            raise ConfigError(f"{flag(name)}: empty value; give a layer description, e.g. {flag(name)} "
-                              f"conv:20x5x5,pool:2,dense:100")
+            raise ConfigError(
+                f"{flag(name)}: empty value; give a layer description, e.g. {flag(name)} conv:20x5x5,pool:2,dense:100"
+            )
         return tuple(dict.fromkeys(parse_value(name, t) for t in texts))
     if len(texts) == 1 and ":" in texts[0]:
         return parse_range(name, texts[0])
@@ -175,8 +181,10 @@ def parse_field(name: str, texts: list[str]):
     else:
         pieces = [p for t in texts for p in t.split(",")]
     if not pieces or any(not p.strip() for p in pieces):
-        raise ConfigError(f"{flag(name)}: empty value in {' '.join(texts)!r}; give one or more values "
-                          f"separated by commas, e.g. {flag(name)} 1,2,3")
+        raise ConfigError(
+            f"{flag(name)}: empty value in {' '.join(texts)!r}; give one or more values "
+            f"separated by commas, e.g. {flag(name)} 1,2,3"
+        )
     if any(":" in p for p in pieces):
         raise ConfigError(f"{flag(name)}: a range LO:HI stands alone, not inside a list: {' '.join(texts)!r}")
     values = []
@@ -227,9 +235,11 @@ class SweepSpec:
         for name, vals in values.items():  # what a sweep.sqlite can record, and so read back
             odd = [v for v in vals if not _plain_value(_plain(v))]
             if odd:
-                raise ConfigError(f"{flag(name)} {quote(odd[0], 40)}: a value must be a number (an integer of at most "
-                                  f"128 bits), a name of at most 1,000 characters, true/false, none, or a list of at "
-                                  f"most 1,000 integers")
+                raise ConfigError(
+                    f"{flag(name)} {quote(odd[0], 40)}: a value must be a number (an integer of at most "
+                    f"128 bits), a name of at most 1,000 characters, true/false, none, or a list of at "
+                    f"most 1,000 integers"
+                )
         for name, r in self.ranges.items():
             if not isinstance(r, Range) or not r.lo < r.hi:
                 raise ConfigError(f"{flag(name)}: bad range {r!r}: need Range(lo, hi) with lo < hi")
@@ -239,8 +249,12 @@ class SweepSpec:
         if not seeds:
             raise ConfigError("--seeds: empty list; give at least one seed, e.g. --seeds 0,1,2")
         object.__setattr__(self, "seeds", tuple(dict.fromkeys(check_int("seed", s, 0) for s in seeds)))
-        counts = [("--random-seed", self.random_seed), ("--random", self.random), ("--train-size", self.n_train),
-                  ("--validation-size", self.n_validation)]
+        counts = [
+            ("--random-seed", self.random_seed),
+            ("--random", self.random),
+            ("--train-size", self.n_train),
+            ("--validation-size", self.n_validation),
+        ]
         for what, n in [("--seeds", s) for s in self.seeds] + counts:
             if isinstance(n, int) and n.bit_length() > 128:
                 raise ConfigError(f"{what}: {quote(n, 40)} is more than a sweep records (integers of at most 128 bits)")
@@ -250,8 +264,10 @@ class SweepSpec:
                 raise ConfigError("--random N draws from ranges (e.g. --eta 0.01:10) or lists; none was given")
         elif self.ranges:
             name = next(iter(self.ranges))
-            raise ConfigError(f"{flag(name)}: a range is drawn from at random: add --random N "
-                              f"(or give a comma list of values for a grid)")
+            raise ConfigError(
+                f"{flag(name)}: a range is drawn from at random: add --random N "
+                f"(or give a comma list of values for a grid)"
+            )
         check_int("--random-seed", self.random_seed, 0)
         for what, n in (("--train-size", self.n_train), ("--validation-size", self.n_validation)):
             if n is not None:
@@ -262,15 +278,19 @@ class SweepSpec:
         object.__setattr__(self, "monitor", tuple(self.monitor))
         types_ = field_types()
         for name, r in self.ranges.items():  # an integer field's draws must be integers NumPy can draw
-            if _base_type(types_[name])[0] is int and not -2**62 <= r.lo < r.hi <= 2**62:
-                raise ConfigError(f"{flag(name)}: bad range {r.lo:g}:{r.hi:g}: {name} is an integer, drawn from "
-                                  f"-2**62 to 2**62 at most")
+            if _base_type(types_[name])[0] is int and not -(2**62) <= r.lo < r.hi <= 2**62:
+                raise ConfigError(
+                    f"{flag(name)}: bad range {r.lo:g}:{r.hi:g}: {name} is an integer, drawn from "
+                    f"-2**62 to 2**62 at most"
+                )
         n = self.count()
         if n > MAX_SWEEP_TRIALS:  # counted, never enumerated: a grid of 10^9 is refused at once
-            raise ConfigError(f"this sweep has {n:,} trials ({self._count_how()}), more than the "
-                              f"{MAX_SWEEP_TRIALS:,} one sweep may have: each trial is a whole training run (10,000 "
-                              f"short ones take half an hour on two cores); sweep fewer values, or draw --random N "
-                              f"of them")
+            raise ConfigError(
+                f"this sweep has {n:,} trials ({self._count_how()}), more than the "
+                f"{MAX_SWEEP_TRIALS:,} one sweep may have: each trial is a whole training run (10,000 "
+                f"short ones take half an hour on two cores); sweep fewer values, or draw --random N "
+                f"of them"
+            )
         object.__setattr__(self, "_trials", tuple(self._make_trials()))  # every config is built and checked now
 
     # -- what is swept ------------------------------------------------------------------
@@ -341,17 +361,31 @@ class SweepSpec:
 
     def _trial(self, config: TrainConfig, label: dict) -> Trial:
         finals = ("validation", "test") if self.test else ("validation",)
-        ident = {"config": config.to_dict(), "n_train": self.n_train, "n_validation": self.n_validation,
-                 "finals": list(finals), "monitor": list(self.monitor)}
+        ident = {
+            "config": config.to_dict(),
+            "n_train": self.n_train,
+            "n_validation": self.n_validation,
+            "finals": list(finals),
+            "monitor": list(self.monitor),
+        }
         key = hashlib.sha256(_canonical(ident).encode()).hexdigest()[:16]
-        return Trial(key=key, config=config, n_train=self.n_train, n_validation=self.n_validation,
-                     monitor=self.monitor, finals=finals, label={k: _plain(v) for k, v in label.items()})
+        return Trial(
+            key=key,
+            config=config,
+            n_train=self.n_train,
+            n_validation=self.n_validation,
+            monitor=self.monitor,
+            finals=finals,
+            label={k: _plain(v) for k, v in label.items()},
+        )
 
     # -- checks against the data, and storage -------------------------------------------
     def check_data(self, splits) -> None:
         """Subsets no larger than the splits, layer sizes that fit the images and classes."""
-        for what, n, split in (("--train-size", self.n_train, splits.training),
-                               ("--validation-size", self.n_validation, splits.validation)):
+        for what, n, split in (
+            ("--train-size", self.n_train, splits.training),
+            ("--validation-size", self.n_validation, splits.validation),
+        ):
             if n is not None and n > len(split):
                 raise ConfigError(f"{what} {n}: the data set has only {len(split):,} images in that split")
         for sizes in {t.config.sizes for t in self.trials()}:
@@ -361,14 +395,20 @@ class SweepSpec:
                 raise ConfigError(f"--sizes {_show(sizes)}: {e.detail}", field="sizes", detail=e.detail) from None
 
     def to_dict(self) -> dict:
-        return {"values": {k: [_plain(v) for v in vs] for k, vs in self.values.items()},
-                "ranges": {k: dataclasses.asdict(r) for k, r in self.ranges.items()},
-                "seeds": list(self.seeds), "random": self.random, "random_seed": self.random_seed,
-                "n_train": self.n_train, "n_validation": self.n_validation, "test": self.test,
-                "monitor": list(self.monitor)}
+        return {
+            "values": {k: [_plain(v) for v in vs] for k, vs in self.values.items()},
+            "ranges": {k: dataclasses.asdict(r) for k, r in self.ranges.items()},
+            "seeds": list(self.seeds),
+            "random": self.random,
+            "random_seed": self.random_seed,
+            "n_train": self.n_train,
+            "n_validation": self.n_validation,
+            "test": self.test,
+            "monitor": list(self.monitor),
+        }
 
     @classmethod
-    def from_dict(cls, d) -> "SweepSpec":
+    def from_dict(cls, d) -> SweepSpec:
         """Inverse of ``to_dict``, for a specification read from a file: every key and the type of every
         value is checked here (``ConfigError`` names the first that is wrong), then the spec validates
         itself as one made on the command line does - its size first."""
@@ -376,19 +416,28 @@ class SweepSpec:
             raise ConfigError(f"a sweep specification must be a JSON object, got {quote(d, 40)}")
         unknown = sorted(map(str, set(d) - set(SPEC_KEYS)))
         if unknown:
-            raise ConfigError(f"unknown key {quote(unknown[0], 40)} in the sweep specification; its keys are "
-                              f"{', '.join(SPEC_KEYS)}")
+            raise ConfigError(
+                f"unknown key {quote(unknown[0], 40)} in the sweep specification; its keys are {', '.join(SPEC_KEYS)}"
+            )
         values = _mapping(d.get("values", {}), "values")
         for name, vals in values.items():
             if not isinstance(vals, list) or not all(_plain_value(v) for v in vals):
-                raise ConfigError(f"values of {quote(name, 40)} must be a list of numbers, names, true/false, null "
-                                  f"or lists of integers, got {quote(vals, 60)}")
+                raise ConfigError(
+                    f"values of {quote(name, 40)} must be a list of numbers, names, true/false, null "
+                    f"or lists of integers, got {quote(vals, 60)}"
+                )
         ranges = {}
         for name, r in _mapping(d.get("ranges", {}), "ranges").items():
-            if not isinstance(r, dict) or not {"lo", "hi"} <= set(r) <= {"lo", "hi", "log"} \
-                    or not all(_number(r[k]) for k in ("lo", "hi")) or not isinstance(r.get("log", False), bool):
-                raise ConfigError(f"the range of {quote(name, 40)} must be {{\"lo\": number, \"hi\": number, "
-                                  f"\"log\": true/false}}, got {quote(r, 60)}")
+            if (
+                not isinstance(r, dict)
+                or not {"lo", "hi"} <= set(r) <= {"lo", "hi", "log"}
+                or not all(_number(r[k]) for k in ("lo", "hi"))
+                or not isinstance(r.get("log", False), bool)
+            ):
+                raise ConfigError(
+                    f"the range of {quote(name, 40)} must be {{\"lo\": number, \"hi\": number, "
+                    f"\"log\": true/false}}, got {quote(r, 60)}"
+                )
             ranges[name] = Range(float(r["lo"]), float(r["hi"]), r.get("log", False))
         seeds = d.get("seeds", [0])
         if not isinstance(seeds, list) or not all(_integer(s) for s in seeds):
@@ -403,14 +452,23 @@ class SweepSpec:
         monitor = d.get("monitor", list(DEFAULT_MONITOR))
         if not isinstance(monitor, list) or not all(isinstance(m, str) for m in monitor):
             raise ConfigError(f"monitor must be a list of names, got {quote(monitor, 60)}")
-        return cls(values=values, ranges=ranges, seeds=tuple(seeds), random=d.get("random"),
-                   random_seed=d.get("random_seed", 0), n_train=d.get("n_train"), n_validation=d.get("n_validation"),
-                   test=d.get("test", False), monitor=tuple(monitor))
+        return cls(
+            values=values,
+            ranges=ranges,
+            seeds=tuple(seeds),
+            random=d.get("random"),
+            random_seed=d.get("random_seed", 0),
+            n_train=d.get("n_train"),
+            n_validation=d.get("n_validation"),
+            test=d.get("test", False),
+            monitor=tuple(monitor),
+        )
 
     def digest(self) -> str:
         """A short fingerprint: the same spec (and engine defaults) gives the same digest."""
-        return hashlib.sha256(_canonical({"spec": self.to_dict(), "base": TrainConfig().to_dict()})
-                              .encode()).hexdigest()[:8]
+        return hashlib.sha256(
+            _canonical({"spec": self.to_dict(), "base": TrainConfig().to_dict()}).encode()
+        ).hexdigest()[:8]
 
     def default_name(self) -> str:
         """A folder name for this sweep: the swept fields and the digest, e.g. eta-lmbda-1a2b3c4d."""

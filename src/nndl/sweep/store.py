@@ -87,8 +87,25 @@ CREATE TABLE trials (
 );
 CREATE INDEX trials_status ON trials (status);
 """
-COLUMNS = ("key", "idx", "status", "params", "config", "seed", "n_train", "n_evaluation", "history",
-           "validation_accuracy", "test_accuracy", "seconds", "host", "pid", "started", "finished", "error")
+COLUMNS = (
+    "key",
+    "idx",
+    "status",
+    "params",
+    "config",
+    "seed",
+    "n_train",
+    "n_evaluation",
+    "history",
+    "validation_accuracy",
+    "test_accuracy",
+    "seconds",
+    "host",
+    "pid",
+    "started",
+    "finished",
+    "error",
+)
 JSON_COLUMNS = ("params", "config", "history")
 MAX_CELL = 65_536  # characters of one text cell other than a history (a host name, a time, an error)
 
@@ -174,15 +191,20 @@ class SweepStore:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
-            raise SweepFileError(f"{self.folder}: no {FILENAME} here; give the folder of a sweep "
-                                 f"made by nndl sweep") from None
+            raise SweepFileError(
+                f"{self.folder}: no {FILENAME} here; give the folder of a sweep made by nndl sweep"
+            ) from None
         except NotADirectoryError:
-            raise SweepFileError(f"{self.folder}: not a folder; give the folder of a sweep made by nndl sweep") from None
+            raise SweepFileError(
+                f"{self.folder}: not a folder; give the folder of a sweep made by nndl sweep"
+            ) from None
         if not stat.S_ISREG(st.st_mode):  # a folder, a FIFO (opening it would wait forever), a device
             raise SweepFileError(f"{self.path}: not a regular file, so not a sweep database")
         if st.st_size == 0:
-            raise SweepFileError(f"{self.path}: an empty file (0 bytes), not a sweep database; nndl sweep "
-                                 f"writes a whole one, so this file was made by something else: remove it")
+            raise SweepFileError(
+                f"{self.path}: an empty file (0 bytes), not a sweep database; nndl sweep "
+                f"writes a whole one, so this file was made by something else: remove it"
+            )
 
     def _lock(self) -> None:
         """Hold an exclusive lock on the file while this writer is open (released by the OS when the
@@ -193,9 +215,11 @@ class SweepStore:
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise SweepFileError(f"{self.folder}: another nndl sweep is running in this folder now (it holds "
-                                 f"{FILENAME}'s lock); wait for it to finish - nndl sweep show {self.folder} "
-                                 f"shows its progress - or choose another --out folder") from None
+            raise SweepFileError(
+                f"{self.folder}: another nndl sweep is running in this folder now (it holds "
+                f"{FILENAME}'s lock); wait for it to finish - nndl sweep show {self.folder} "
+                f"shows its progress - or choose another --out folder"
+            ) from None
 
     def _sql(self, sql: str, params=()) -> list:
         """Run a query, every row fetched; SQLite's errors become ``SweepFileError``."""
@@ -203,9 +227,11 @@ class SweepStore:
             return self.db.execute(sql, params).fetchall()
         except sqlite3.OperationalError as e:
             if "locked" in str(e) or "busy" in str(e):
-                raise SweepFileError(f"{self.path}: locked by another process writing to it (waited "
-                                     f"{READ_TIMEOUT if not self.writable else WRITE_TIMEOUT:g} s); try again "
-                                     f"in a moment") from None
+                raise SweepFileError(
+                    f"{self.path}: locked by another process writing to it (waited "
+                    f"{READ_TIMEOUT if not self.writable else WRITE_TIMEOUT:g} s); try again "
+                    f"in a moment"
+                ) from None
             raise SweepFileError(f"{self.path}: not a sweep database nndl can read ({e})") from None
         except sqlite3.Error as e:
             raise SweepFileError(f"{self.path}: not a sweep database nndl can read ({e})") from None
@@ -216,16 +242,22 @@ class SweepStore:
         if not {"meta", "trials"} <= tables:
             raise SweepFileError(f"{self.path}: not a sweep database (no trials table)")
         if version != SCHEMA_VERSION:
-            raise SweepFileError(f"{self.path}: sweep database schema version {version}, but this nndl reads "
-                                 f"version {SCHEMA_VERSION}")
+            raise SweepFileError(
+                f"{self.path}: sweep database schema version {version}, but this nndl reads version {SCHEMA_VERSION}"
+            )
         for table, want in (("meta", ("key", "value")), ("trials", COLUMNS)):
             have = tuple(r[1] for r in self._sql(f"PRAGMA table_info({table})"))
             if sorted(have) != sorted(want):
                 extra = sorted(set(have) - set(want))
                 missing = sorted(set(want) - set(have))
-                raise SweepFileError(f"{self.path}: not a sweep database nndl wrote: its {table} table has "
-                                     + (f"columns it does not write ({quote(extra, 60)})" if extra else
-                                        f"no column {quote(missing[0], 40)}"))
+                raise SweepFileError(
+                    f"{self.path}: not a sweep database nndl wrote: its {table} table has "
+                    + (
+                        f"columns it does not write ({quote(extra, 60)})"
+                        if extra
+                        else f"no column {quote(missing[0], 40)}"
+                    )
+                )
 
     # -- meta -----------------------------------------------------------------------------
     def get_meta(self, key: str):
@@ -234,8 +266,10 @@ class SweepStore:
         if not size:
             return None
         if (size[0][0] or 0) > MAX_SWEEP_META_CHARS:  # measured before it is read
-            raise SweepFileError(f"{self.path}: its {key} record is {size[0][0]:,} characters, more than the "
-                                 f"{MAX_SWEEP_META_CHARS:,} nndl writes")
+            raise SweepFileError(
+                f"{self.path}: its {key} record is {size[0][0]:,} characters, more than the "
+                f"{MAX_SWEEP_META_CHARS:,} nndl writes"
+            )
         rows = self._sql("SELECT value FROM meta WHERE key = ?", (key,))
         return self._json(rows[0][0], f"its {key} record", MAX_SWEEP_META_CHARS)
 
@@ -256,8 +290,9 @@ class SweepStore:
         if not isinstance(text, str):
             raise SweepFileError(f"{self.path}: {what} is not JSON text (found {_kind(text)})")
         if len(text) > limit:
-            raise SweepFileError(f"{self.path}: {what} is {len(text):,} characters, more than the {limit:,} "
-                                 f"nndl writes")
+            raise SweepFileError(
+                f"{self.path}: {what} is {len(text):,} characters, more than the {limit:,} nndl writes"
+            )
         try:
             return json.loads(text, parse_int=_parse_int, parse_constant=_constant)
         except _TooLong:
@@ -272,12 +307,18 @@ class SweepStore:
         """Record every trial of the sweep as 'pending' unless it is already recorded."""
         self._write(
             "INSERT OR IGNORE INTO trials (key, idx, status, params, config, seed) VALUES (?, ?, 'pending', ?, ?, ?)",
-            [(t.key, i, json.dumps(t.label), json.dumps(t.config.to_dict()), t.config.seed)
-             for i, t in enumerate(trials)], many=True)
+            [
+                (t.key, i, json.dumps(t.label), json.dumps(t.config.to_dict()), t.config.seed)
+                for i, t in enumerate(trials)
+            ],
+            many=True,
+        )
 
     def finished_keys(self) -> set[str]:
-        return {r[0] for r in self._sql(
-            f"SELECT key FROM trials WHERE status IN ({','.join('?' * len(FINISHED))})", FINISHED)}
+        return {
+            r[0]
+            for r in self._sql(f"SELECT key FROM trials WHERE status IN ({','.join('?' * len(FINISHED))})", FINISHED)
+        }
 
     def mark_running(self, key: str) -> None:
         self._write("UPDATE trials SET status = 'running', started = ? WHERE key = ?", (_now(), key))
@@ -289,31 +330,49 @@ class SweepStore:
             "UPDATE trials SET status = 'done', config = ?, n_train = ?, n_evaluation = ?, history = ?, "
             "validation_accuracy = ?, test_accuracy = ?, seconds = ?, host = ?, pid = ?, started = ?, "
             "finished = ?, error = NULL WHERE key = ?",
-            (json.dumps(result["config"]), result["n_train"], result["n_evaluation"],
-             json.dumps(result["history"]), final.get("validation_accuracy"), final.get("test_accuracy"),
-             result["seconds"], result["host"], result["pid"], result["started"], result["finished"],
-             result["key"]))
+            (
+                json.dumps(result["config"]),
+                result["n_train"],
+                result["n_evaluation"],
+                json.dumps(result["history"]),
+                final.get("validation_accuracy"),
+                final.get("test_accuracy"),
+                result["seconds"],
+                result["host"],
+                result["pid"],
+                result["started"],
+                result["finished"],
+                result["key"],
+            ),
+        )
         if changed != 1:
             raise SweepFileError(f"{self.path}: no trial {result['key']} to record")
 
     def write_diverged(self, key: str, message: str) -> None:
-        self._write("UPDATE trials SET status = 'diverged', error = ?, finished = ? WHERE key = ?",
-                    (message, _now(), key))
+        self._write(
+            "UPDATE trials SET status = 'diverged', error = ?, finished = ? WHERE key = ?", (message, _now(), key)
+        )
 
     def rows(self, *, finished_only: bool = True) -> list[dict]:
         """The trials as dicts (JSON columns decoded), in the sweep's order; every row is checked
         against the shape nndl writes (``SweepFileError`` names the first that is not)."""
-        total, text = self._sql("SELECT COUNT(*), " + " + ".join(f"TOTAL(LENGTH({c}))" for c in COLUMNS)
-                                + " FROM trials")[0]  # every cell's text (or bytes) counted before any is read
+        total, text = self._sql(
+            "SELECT COUNT(*), " + " + ".join(f"TOTAL(LENGTH({c}))" for c in COLUMNS) + " FROM trials"
+        )[0]  # every cell's text (or bytes) counted before any is read
         if total > MAX_SWEEP_TRIALS:
-            raise SweepFileError(f"{self.path}: {total:,} trials, more than the {MAX_SWEEP_TRIALS:,} a sweep "
-                                 f"may have")
+            raise SweepFileError(f"{self.path}: {total:,} trials, more than the {MAX_SWEEP_TRIALS:,} a sweep may have")
         if text > MAX_SWEEP_TEXT:
-            raise SweepFileError(f"{self.path}: its trials hold {text / 2**20:,.0f} MiB of text, more than the "
-                                 f"{MAX_SWEEP_TEXT // 2**20} MiB nndl reads from a sweep database")
+            raise SweepFileError(
+                f"{self.path}: its trials hold {text / 2**20:,.0f} MiB of text, more than the "
+                f"{MAX_SWEEP_TEXT // 2**20} MiB nndl reads from a sweep database"
+            )
         where = f"WHERE status IN ({','.join('?' * len(FINISHED))})" if finished_only else ""
-        out = [self._check_row(dict(zip(COLUMNS, r))) for r in self._sql(
-            f"SELECT {', '.join(COLUMNS)} FROM trials {where} ORDER BY idx", FINISHED if finished_only else ())]
+        out = [
+            self._check_row(dict(zip(COLUMNS, r)))
+            for r in self._sql(
+                f"SELECT {', '.join(COLUMNS)} FROM trials {where} ORDER BY idx", FINISHED if finished_only else ()
+            )
+        ]
         keys = [r["key"] for r in out]
         if len(set(keys)) != len(keys):
             raise SweepFileError(f"{self.path}: two trials have the same key; nndl writes one row per trial")
@@ -323,8 +382,9 @@ class SweepStore:
         counts = {r[0]: r[1] for r in self._sql("SELECT status, COUNT(*) FROM trials GROUP BY status")}
         bad = [s for s in counts if s not in STATUSES]
         if bad:
-            raise SweepFileError(f"{self.path}: a trial's status is {quote(bad[0], 40)}; nndl writes "
-                                 f"{', '.join(STATUSES)}")
+            raise SweepFileError(
+                f"{self.path}: a trial's status is {quote(bad[0], 40)}; nndl writes {', '.join(STATUSES)}"
+            )
         return counts
 
     def _check_row(self, r: dict) -> dict:
@@ -349,9 +409,11 @@ class SweepStore:
             bad("config", config, "a JSON object of TrainConfig's fields")
         missing = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in config]
         if missing:
-            raise SweepFileError(f"{where}: its config has no {', '.join(missing[:5])}"
-                                 + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else "")
-                                 + "; nndl records every TrainConfig field")
+            raise SweepFileError(
+                f"{where}: its config has no {', '.join(missing[:5])}"
+                + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else "")
+                + "; nndl records every TrainConfig field"
+            )
         try:
             r["config"] = TrainConfig.from_dict(config).to_dict()
         except (ConfigError, TypeError) as e:
@@ -417,5 +479,6 @@ def _is_real(v) -> bool:
 
 
 def _kind(value) -> str:
-    return {bytes: "binary data", int: "a number", float: "a number", type(None): "null"}.get(type(value),
-                                                                                             type(value).__name__)
+    return {bytes: "binary data", int: "a number", float: "a number", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )

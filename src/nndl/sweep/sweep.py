@@ -10,16 +10,13 @@ Nothing here prints.
 from __future__ import annotations
 
 import dataclasses
-
 from dataclasses import dataclass
 from pathlib import Path
 
-from nndl.errors import ConfigError, DivergenceError
+from nndl.errors import ConfigError, DivergenceError, quote
 
 from .runner import SweepStopped
 from .spec import SweepSpec
-from nndl.errors import quote
-
 from .store import SweepFileError, SweepStore
 from .trial import run_trial
 
@@ -46,9 +43,11 @@ def open_sweep(folder, spec: SweepSpec, dataset: str, command: list[str] | None 
                 store.set_meta("command", command)
         elif have != want:
             other, other_dataset = load_spec(store)  # checked: what the message quotes is a sweep's
-            raise SweepFileError(f"{Path(folder)} holds another sweep (dataset {quote(other_dataset, 80)}, "
-                                 f"{_summary(other.to_dict())}); to resume it, repeat the command that made it "
-                                 f"(nndl sweep show {folder} tells); for this sweep, choose another --out folder")
+            raise SweepFileError(
+                f"{Path(folder)} holds another sweep (dataset {quote(other_dataset, 80)}, "
+                f"{_summary(other.to_dict())}); to resume it, repeat the command that made it "
+                f"(nndl sweep show {folder} tells); for this sweep, choose another --out folder"
+            )
         store.rows(finished_only=False)  # every row checked before any trial runs
     except BaseException:
         store.close()
@@ -67,10 +66,16 @@ def load_spec(store: SweepStore) -> tuple[SweepSpec, str]:
     meta = store.get_meta("sweep")
     if not isinstance(meta, dict) or "spec" not in meta:
         raise SweepFileError(f"{store.path}: it records no sweep specification")
-    if set(meta) != {"spec", "dataset", "digest"} or not isinstance(meta["dataset"], str) \
-            or not 0 < len(meta["dataset"]) <= 4096 or not isinstance(meta["digest"], str):
-        raise SweepFileError(f"{store.path}: its sweep record is not one nndl writes (keys spec, dataset, digest "
-                             f"with a data set's name or path), found {quote(sorted(meta), 60)}")
+    if (
+        set(meta) != {"spec", "dataset", "digest"}
+        or not isinstance(meta["dataset"], str)
+        or not 0 < len(meta["dataset"]) <= 4096
+        or not isinstance(meta["digest"], str)
+    ):
+        raise SweepFileError(
+            f"{store.path}: its sweep record is not one nndl writes (keys spec, dataset, digest "
+            f"with a data set's name or path), found {quote(sorted(meta), 60)}"
+        )
     try:
         spec = SweepSpec.from_dict(meta["spec"])
     except ConfigError as e:
@@ -102,15 +107,16 @@ def read_sweep(folder) -> Record:
     want = set(spec.swept()) | {"seed"}
     for r in rows:
         if set(r["params"]) != want:
-            raise SweepFileError(f"{store.path}: trial {quote(r['key'], 20)} records the values of "
-                                 f"{', '.join(sorted(r['params']))}, but the sweep varies {', '.join(sorted(want))}")
+            raise SweepFileError(
+                f"{store.path}: trial {quote(r['key'], 20)} records the values of "
+                f"{', '.join(sorted(r['params']))}, but the sweep varies {', '.join(sorted(want))}"
+            )
     if sum(counts.values()) < len(rows):
         raise SweepFileError(f"{store.path}: its trial counts do not add up")
     return Record(spec, dataset, rows, counts, command)
 
 
-def run_sweep(spec: SweepSpec, store: SweepStore, runner, data, *, on_result=None,
-              tensorboard=None) -> dict[str, int]:
+def run_sweep(spec: SweepSpec, store: SweepStore, runner, data, *, on_result=None, tensorboard=None) -> dict[str, int]:
     """Run every trial of ``spec`` that ``store`` has not finished; return the status counts.
 
     ``data`` is what ``runner.share`` gave. Each result is written in its own transaction

@@ -23,10 +23,10 @@ from pathlib import Path
 
 from nndl.config import TrainConfig
 from nndl.data import DATASETS, Split, Splits, load_dataset
-from nndl.errors import ConfigError
-from nndl.engine.history import MONITORS as ENGINE_MONITORS, History
+from nndl.engine.history import MONITORS as ENGINE_MONITORS
+from nndl.engine.history import History
 from nndl.engine.training import train
-from nndl.errors import ModelFileError
+from nndl.errors import ConfigError, ModelFileError
 from nndl.serialization import load_with_metadata, save
 
 from .events import emit
@@ -48,7 +48,7 @@ class DataSource:
     data_dir: str | None = None  # root of the verified cache for registered names; None: the default
 
     @classmethod
-    def make(cls, dataset, data_dir=None) -> "DataSource":
+    def make(cls, dataset, data_dir=None) -> DataSource:
         dataset = str(dataset)
         if dataset not in DATASETS:
             dataset = str(Path(dataset).resolve())
@@ -74,8 +74,6 @@ def resolve(data) -> Splits:
         _LOADED.clear()  # one data set at a time: MNIST's arrays are ~190 MB
         _LOADED[data] = data.load()
     return _LOADED[data]
-
-
 
 
 @dataclass(frozen=True)
@@ -117,9 +115,11 @@ class Trial:
 
 def parts(trial: Trial, splits: Splits) -> dict[str, Split]:
     """The three splits as this trial sees them (subsets applied)."""
-    return {"training": splits.training.head(trial.n_train),
-            "validation": splits.validation.head(trial.n_validation),
-            "test": splits.test.head(trial.n_test)}
+    return {
+        "training": splits.training.head(trial.n_train),
+        "validation": splits.validation.head(trial.n_validation),
+        "test": splits.test.head(trial.n_test),
+    }
 
 
 def run_trial(trial: Trial, data) -> dict:
@@ -150,19 +150,35 @@ def run_trial(trial: Trial, data) -> dict:
     def on_epoch(r):
         if board is not None:
             board.on_epoch(r)
-        emit({"trial": key, "kind": "epoch", "epoch": r.epoch, "epochs": r.epochs,
-              "evaluation_accuracy": r.evaluation_accuracy, "n_evaluation": r.n_evaluation,
-              "training_cost": r.training_cost})
+        emit(
+            {
+                "trial": key,
+                "kind": "epoch",
+                "epoch": r.epoch,
+                "epochs": r.epochs,
+                "evaluation_accuracy": r.evaluation_accuracy,
+                "n_evaluation": r.n_evaluation,
+                "training_cost": r.training_cost,
+            }
+        )
 
     monitor = {f"monitor_{m}": True for m in trial.monitor}
     monitor.setdefault("monitor_evaluation_accuracy", False)
     try:
         if trial.checkpoint is not None:
-            net, history = train_checkpointed(trial.config, trial.checkpoint, training, evaluation, on_epoch=on_epoch,
-                                              on_batch=on_batch, **monitor)
+            net, history = train_checkpointed(
+                trial.config, trial.checkpoint, training, evaluation, on_epoch=on_epoch, on_batch=on_batch, **monitor
+            )
         else:
-            net, history = train(trial.config, training, evaluation, net=None if board is None else board.net,
-                                 on_epoch=on_epoch, on_batch=on_batch, **monitor)
+            net, history = train(
+                trial.config,
+                training,
+                evaluation,
+                net=None if board is None else board.net,
+                on_epoch=on_epoch,
+                on_batch=on_batch,
+                **monitor,
+            )
     finally:
         if board is not None:
             board.close()
@@ -195,8 +211,9 @@ def _tensorboard(trial: Trial, evaluation: Split):
     return TensorBoardWriter(folder, initial_network(trial.config), evaluation.images, evaluation=trial.evaluation)
 
 
-def train_checkpointed(config: TrainConfig, checkpoint, training, evaluation, *, on_epoch=None, on_batch=None,
-                       should_stop=None, **monitor):
+def train_checkpointed(
+    config: TrainConfig, checkpoint, training, evaluation, *, on_epoch=None, on_batch=None, should_stop=None, **monitor
+):
     """``train`` one epoch at a time, saving the network, ``config`` and the history (with the
     loop's state) to ``checkpoint`` atomically after each epoch; return (net, history).
 
@@ -212,11 +229,13 @@ def train_checkpointed(config: TrainConfig, checkpoint, training, evaluation, *,
     if path.exists():
         net, saved, past = load_with_metadata(path)
         if saved != config.to_dict() or past is None:
-            raise ModelFileError(f"{path}: a checkpoint of another training run (its config differs from this "
-                                 f"one's); move it away to start this run afresh")
+            raise ModelFileError(
+                f"{path}: a checkpoint of another training run (its config differs from this "
+                f"one's); move it away to start this run afresh"
+            )
         history = History.from_dict(past)
         if history.stopped != "interrupted":
-            return net, history                                       # trained to its end already
+            return net, history  # trained to its end already
     at_end = [False]
 
     def batch(done, total):
@@ -230,10 +249,19 @@ def train_checkpointed(config: TrainConfig, checkpoint, training, evaluation, *,
     while True:
         left = config.epochs - (history.epochs if history is not None else 0)
         at_end[0] = False
-        net, history = train(config.replace(epochs=left), training, evaluation, net=net, history=history,
-                             on_epoch=on_epoch, on_batch=batch, should_stop=stop, **monitor)
+        net, history = train(
+            config.replace(epochs=left),
+            training,
+            evaluation,
+            net=net,
+            history=history,
+            on_epoch=on_epoch,
+            on_batch=batch,
+            should_stop=stop,
+            **monitor,
+        )
         if history.stopped == "interrupted" and not at_end[0]:
-            return net, history                                       # stopped mid-epoch: keep the last file
+            return net, history  # stopped mid-epoch: keep the last file
         save(net, path, config=config, history=history)
         if history.stopped != "interrupted":
             return net, history

@@ -24,16 +24,20 @@ def write_outputs(results: dict, folder: Path) -> list[Path]:
 
 
 BEYOND = command.Exploration(
-    name="beyond", title="beyond-Level-3",
+    name="beyond",
+    title="beyond-Level-3",
     description="Beyond Level 3: the rest of chapter 3 of 'Neural Networks and Deep Learning' - softmax with the "
-                "log-likelihood cost, dropout against L2, momentum, tanh and ReLU neurons, the book's learning-"
-                "rate schedule and artificially expanded data - each measured on MNIST, and the ladder past "
-                "98 % (three seeds a row). Saves seven figures, results.json, results.md, the trained models "
-                "and report.html to PICTURES/beyond/YYYYMMDD_HHMMSS/. The full run takes about 14 minutes on "
-                "two cores.",
+    "log-likelihood cost, dropout against L2, momentum, tanh and ReLU neurons, the book's learning-"
+    "rate schedule and artificially expanded data - each measured on MNIST, and the ladder past "
+    "98 % (three seeds a row). Saves seven figures, results.json, results.md, the trained models "
+    "and report.html to PICTURES/beyond/YYYYMMDD_HHMMSS/. The full run takes about 14 minutes on "
+    "two cores.",
     quick_help="small subsets and few epochs: a smoke test in under a minute (figures say 'quick')",
     seed_help="first seed, an integer >= 0 (the ladder uses it and the next two; default 0)",
-    make_options=beyond.Options.make, run=beyond.run_beyond, write_outputs=write_outputs, text=text,
+    make_options=beyond.Options.make,
+    run=beyond.run_beyond,
+    write_outputs=write_outputs,
+    text=text,
     markdown=markdown,
     finished=lambda results: results.get("exploration") == "beyond" and bool(results.get("complete")),
 )

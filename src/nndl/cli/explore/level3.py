@@ -26,13 +26,17 @@ def write_outputs(results: dict, folder: Path) -> list[Path]:
 
 
 LEVEL3 = command.Exploration(
-    name="level3", title="Level 3",
+    name="level3",
+    title="Level 3",
     description="Level 3 of 'Neural Networks and Deep Learning': cross-entropy, L2 regularization and better "
-                "initialization, each shown at work on MNIST. Saves five figures, results.json, results.md, the "
-                "trained models and report.html to PICTURES/level3/YYYYMMDD_HHMMSS/ and prints the accuracy ladder.",
+    "initialization, each shown at work on MNIST. Saves five figures, results.json, results.md, the "
+    "trained models and report.html to PICTURES/level3/YYYYMMDD_HHMMSS/ and prints the accuracy ladder.",
     quick_help="small subsets and 3 epochs: a smoke test in well under a minute (figures say 'quick')",
     seed_help="seed shared by all runs, an integer >= 0 (default 0)",
-    make_options=Options.make, run=run_level3, write_outputs=write_outputs, text=ladder.text,
+    make_options=Options.make,
+    run=run_level3,
+    write_outputs=write_outputs,
+    text=ladder.text,
     markdown=ladder.markdown,
     finished=lambda results: results.get("level") == 3 and bool(results.get("complete")),
 )

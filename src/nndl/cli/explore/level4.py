@@ -14,19 +14,25 @@ from nndl.explore.level4 import Options, markdown, run_level4, text, write_outpu
 from . import command
 
 LEVEL4 = command.Exploration(
-    name="level4", title="Level 4",
+    name="level4",
+    title="Level 4",
     description="Level 4 of 'Neural Networks and Deep Learning' (chapter 6): convolutional networks, the book's "
-                "ladder row by row beside its numbers, from [784, 100, 10] to an ensemble of five conv nets "
-                "with dropout. Saves results.json, results.md, the trained models and five figures (the first "
-                "layer's filters, a digit's feature maps, accuracy per epoch, the ladder, the digits the "
-                "ensemble gets wrong) and report.html to PICTURES/level4/YYYYMMDD_HHMMSS/. A full run takes hours (at most about "
-                "5 h of CPU, 2.6 h on two cores, measured by benchmarks/level4_estimate.py): every training checkpoints each epoch, and the same command, run again "
-                "after a stop, continues each training from its last epoch to the same weights.",
+    "ladder row by row beside its numbers, from [784, 100, 10] to an ensemble of five conv nets "
+    "with dropout. Saves results.json, results.md, the trained models and five figures (the first "
+    "layer's filters, a digit's feature maps, accuracy per epoch, the ladder, the digits the "
+    "ensemble gets wrong) and report.html to PICTURES/level4/YYYYMMDD_HHMMSS/. A full run takes hours (at most about "
+    "5 h of CPU, 2.6 h on two cores, measured by benchmarks/level4_estimate.py): every training checkpoints each epoch, and the same command, run again "
+    "after a stop, continues each training from its last epoch to the same weights.",
     quick_help="small subsets and 1-2 epochs: a smoke test (about 30 s of CPU)",
     seed_help="seed of every run, an integer >= 0 (default 0)",
-    make_options=Options.make, run=run_level4, write_outputs=write_outputs, text=text, markdown=markdown,
+    make_options=Options.make,
+    run=run_level4,
+    write_outputs=write_outputs,
+    text=text,
+    markdown=markdown,
     finished=lambda results: results.get("exploration") == "level4" and bool(results.get("complete")),
-    report=True, resumable=True,
+    report=True,
+    resumable=True,
 )
 
 
