@@ -17,9 +17,12 @@ keeps that API. What differs from the book's version:
 
 from __future__ import annotations
 
-import numpy as np  # noqa: I001
-
 import nndl  # noqa: F401 - first: where NumPy is missing, nndl says in one sentence what to run
+
+# isort: split
+
+import numpy as np
+
 from nndl.data import load_mnist
 
 

@@ -24,9 +24,12 @@ the book's global ``np.random``.
 
 from __future__ import annotations
 
-import numpy as np  # noqa: I001
-
 import nndl  # first: where NumPy is missing, nndl says in one sentence what to run
+
+# isort: split
+
+import numpy as np
+
 from nndl import serialization
 from nndl.config import as_rng
 from nndl.engine.activations import sigmoid, sigmoid_prime
