@@ -177,6 +177,9 @@ EDITS = {
     "NULL accuracy": lambda m: ["UPDATE trials SET validation_accuracy = NULL"],
     "NULL history": lambda m: ["UPDATE trials SET history = NULL"],
     "string accuracy": lambda m: ["UPDATE trials SET validation_accuracy = 'high'"],
+    "string accuracy of a diverged trial": lambda m: [
+        "UPDATE trials SET status = 'diverged', error = 'diverged', validation_accuracy = ':' WHERE idx = 0"
+    ],
     "accuracy above 1": lambda m: ["UPDATE trials SET validation_accuracy = 97.5"],
     "string seconds": lambda m: ["UPDATE trials SET seconds = 'slow'"],
     "string idx": lambda m: ["UPDATE trials SET idx = 'first'"],

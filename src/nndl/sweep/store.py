@@ -431,6 +431,10 @@ class SweepStore:
                 bad(k, r[k], f"text of at most {MAX_CELL:,} characters, or null")
         if r["pid"] is not None and not _is_int(r["pid"]):
             bad("pid", r["pid"], "an integer or null")
+        for k in ("validation_accuracy", "test_accuracy"):  # whatever the status: the table sorts on them
+            v = r[k]
+            if v is not None and not (_is_real(v) and 0.0 <= v <= 1.0):
+                bad(k, v, "a fraction from 0 to 1, or null")
         if r["status"] == "done":
             self._check_result(r, where, bad)
         elif r["status"] == "diverged" and not isinstance(r["error"], str):
@@ -448,10 +452,8 @@ class SweepStore:
         for k in ("n_train", "n_evaluation"):
             if not _is_int(r[k]) or r[k] < 0:
                 bad(k, r[k], "an integer >= 0")
-        for k in ("validation_accuracy", "test_accuracy"):
-            v = r[k]
-            if (v is not None or k == "validation_accuracy") and not (_is_real(v) and 0.0 <= v <= 1.0):
-                bad(k, v, "a fraction from 0 to 1" + (", or null" if k == "test_accuracy" else ""))
+        if r["validation_accuracy"] is None:
+            bad("validation_accuracy", None, "a fraction from 0 to 1")
         if not _is_real(r["seconds"]) or r["seconds"] < 0:
             bad("seconds", r["seconds"], "a number >= 0")
 
