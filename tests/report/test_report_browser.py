@@ -18,11 +18,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from browser_helpers import chromium, close, require_selenium
 from PIL import Image
 
 import nndl
@@ -32,23 +32,7 @@ from nndl.data import load_npz
 from nndl.imageprep import digit_from_grey, load_digit, prepare_digit, to_ink
 from nndl.report import write_report
 
-CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-HOW = (
-    "to run them, install Debian's headless browser and its driver (apt-get install -y chromium "
-    "chromium-driver) and the test extra (pip install -e '.[test]', which brings selenium); .ci/run does both"
-)
-REQUIRED = os.environ.get("NNDL_REQUIRE_BROWSER") == "1"  # set by .ci/run: CI must run these tests
-if not (CHROMIUM.exists() and DRIVER.exists()):
-    if REQUIRED:
-        raise RuntimeError(f"NNDL_REQUIRE_BROWSER is set but {CHROMIUM} or {DRIVER} is missing; {HOW}")
-    pytest.skip(f"report page browser tests skipped: no {CHROMIUM} or {DRIVER}; {HOW}", allow_module_level=True)
-if REQUIRED:
-    import selenium.webdriver as webdriver
-else:
-    webdriver = pytest.importorskip(
-        "selenium.webdriver", reason=f"report page browser tests skipped: no selenium; {HOW}"
-    )
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+webdriver = require_selenium("report page browser tests")
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.actions import interaction  # noqa: E402
 from selenium.webdriver.common.actions.action_builder import ActionBuilder  # noqa: E402
@@ -68,31 +52,9 @@ def sample():
 @pytest.fixture(scope="module")
 def browser():
     """One headless Chromium for the module: fresh profile, nothing that talks to the network."""
-    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never download
-    profile = tempfile.mkdtemp(prefix="nndl-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        "--window-size=1280,1000",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
+    driver = chromium(webdriver)
     yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    close(driver)
 
 
 def trained(sample, tmp: Path, name: str, **config) -> Path:

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from browser_helpers import chromium, close, require_selenium
 from PIL import Image
 
 import nndl
@@ -28,20 +27,7 @@ from nndl.data import load_npz
 from nndl.imageprep import load_digit
 from nndl.report import write_report
 
-CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-HOW = "install chromium and chromium-driver (Debian) and the test extra (selenium); .ci/run does both"
-REQUIRED = os.environ.get("NNDL_REQUIRE_BROWSER") == "1"
-if not (CHROMIUM.exists() and DRIVER.exists()):
-    if REQUIRED:
-        raise RuntimeError(f"NNDL_REQUIRE_BROWSER is set but {CHROMIUM} or {DRIVER} is missing; {HOW}")
-    pytest.skip(f"conv report page browser tests skipped: no {CHROMIUM} or {DRIVER}; {HOW}", allow_module_level=True)
-if REQUIRED:
-    import selenium.webdriver as webdriver
-else:
-    webdriver = pytest.importorskip(
-        "selenium.webdriver", reason=f"conv report page browser tests skipped: no selenium; {HOW}"
-    )
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+webdriver = require_selenium("conv report page browser tests")
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
@@ -78,31 +64,9 @@ def page(model, sample) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never download
-    profile = tempfile.mkdtemp(prefix="nndl-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        "--window-size=1280,1000",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
+    driver = chromium(webdriver)
     yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    close(driver)
 
 
 def open_page(driver, path: Path, width: int = 1280, height: int = 1000):
