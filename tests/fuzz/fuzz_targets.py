@@ -734,25 +734,8 @@ def _sweep_db() -> bytes:
     return _SWEEP_DB[0]
 
 
-COLUMN_NAMES = [
-    "key",
-    "idx",
-    "status",
-    "params",
-    "config",
-    "seed",
-    "n_train",
-    "n_evaluation",
-    "history",
-    "validation_accuracy",
-    "test_accuracy",
-    "seconds",
-    "host",
-    "pid",
-    "started",
-    "finished",
-    "error",
-]
+from nndl.sweep.store import COLUMNS as COLUMN_NAMES  # noqa: E402 - the trials table's columns, as the store writes them
+
 CELLS = st.one_of(
     st.none(),
     st.integers(-(2**63), 2**63 - 1),
