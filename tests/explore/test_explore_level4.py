@@ -154,3 +154,12 @@ def test_replot_redraws_from_results_json(finished, capsys):
     assert (
         all((folder / name).exists() for name in FIGURES) and "Level 4: chapter 6's ladder" in capsys.readouterr().out
     )
+
+
+def test_tensorboard_is_refused_in_one_line_before_anything_runs(tmp_path, capsys):
+    """Level 4's trainings continue from checkpoints, which TensorBoard's per-run histograms do not
+    follow: the flag is not offered, and giving it is a usage error, not a traceback mid-run."""
+    argv = ["explore", "level4", "--quick", "--dataset", NPZ, "--pictures", str(tmp_path), "--tensorboard", "tb"]
+    assert nndl_main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--tensorboard" in err[0] and not (tmp_path / "level4").exists()

@@ -51,6 +51,7 @@ class Exploration:
     finished: Callable  # results (a dict) -> True for a results.json this exploration wrote
     report: bool = True  # write report.html
     resumable: bool = False  # trainings checkpoint each epoch; the same command continues a stopped run
+    tensorboard: bool = True  # --tensorboard DIR (not with checkpoints: a continued training's histograms)
 
 
 class BarReporter(Reporter):
@@ -149,12 +150,13 @@ def parser(exp: Exploration, prog: str) -> OneLineParser:
         metavar="ADDRESS",
         help="train the runs on a Dask cluster's workers instead (needs pip install 'nndl[dask]')",
     )
-    p.add_argument(
-        "--tensorboard",
-        metavar="DIR",
-        help="also write each run's per-epoch scalars and histograms for TensorBoard, in "
-        f"DIR/{exp.name}_<time>/<run> (needs pip install 'nndl[tensorboard]')",
-    )
+    if exp.tensorboard:
+        p.add_argument(
+            "--tensorboard",
+            metavar="DIR",
+            help="also write each run's per-epoch scalars and histograms for TensorBoard, in "
+            f"DIR/{exp.name}_<time>/<run> (needs pip install 'nndl[tensorboard]')",
+        )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     if exp.resumable:
         p.add_argument(
@@ -269,7 +271,7 @@ def main(exp: Exploration, argv: list[str] | None, prog: str) -> int:
             return replot(exp, Path(args.replot))
         from nndl.data import load_dataset  # imported here so --help and --replot stay fast
 
-        if args.tensorboard is not None:
+        if getattr(args, "tensorboard", None) is not None:
             from nndl.tensorboard import check_logdir
 
             check_logdir(args.tensorboard)
@@ -305,7 +307,7 @@ def main(exp: Exploration, argv: list[str] | None, prog: str) -> int:
             return path.as_posix()
 
         board = {}
-        if args.tensorboard is not None:  # a run per training, in a folder per exploration
+        if getattr(args, "tensorboard", None) is not None:  # a run per training, in a folder per exploration
             board["tensorboard"] = Path(args.tensorboard) / f"{exp.name}_{folder.name}"
         if board:
             tqdm.write(

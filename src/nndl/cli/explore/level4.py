@@ -33,6 +33,7 @@ LEVEL4 = command.Exploration(
     finished=lambda results: results.get("exploration") == "level4" and bool(results.get("complete")),
     report=True,
     resumable=True,
+    tensorboard=False,  # its trainings continue from checkpoints; TensorBoard is for level3 and beyond
 )
 
 
