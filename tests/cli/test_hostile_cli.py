@@ -1,5 +1,5 @@
 """The command line under a hostile tester: one line for every mistake, bounded work, nothing lost
-or left behind (issue 12, items 4, 6, 7 and 10)."""
+or left behind."""
 
 from __future__ import annotations
 

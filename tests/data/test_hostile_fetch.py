@@ -1,5 +1,5 @@
 """Downloads and the data folder: https only, bounded bytes and time, one clear line when the
-cache cannot be written (issue 12, items 9, 10 and 11). All servers are on 127.0.0.1."""
+cache cannot be written. All servers are on 127.0.0.1."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""IDX headers and the array cache: bounded before allocating, damaged files rebuilt with a note
-(issue 12, items 2 and 6)."""
+"""IDX headers and the array cache: bounded before allocating, damaged files rebuilt with a
+note."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """.npz data sets: every damaged archive, header or content is a DataError naming the file and
-the problem, found from the headers before the arrays are allocated (issue 12, item 3)."""
+the problem, found from the headers before the arrays are allocated."""
 
 from __future__ import annotations
 

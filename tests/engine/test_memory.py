@@ -1,5 +1,5 @@
 """nndl.memory: the estimate follows the engine (measured peaks within a factor of 1.5), the
-machine's memory is read, and a refusal says both numbers (issue 12, item 4)."""
+machine's memory is read, and a refusal says both numbers."""
 
 from __future__ import annotations
 

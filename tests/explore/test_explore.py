@@ -131,7 +131,7 @@ def test_seed_script_runs_from_src_as_the_seed_says(tmp_path):
 
 
 def test_the_ladder_of_the_full_run_fits_80_columns_and_says_every_note_whole():
-    """README/issue 13: the ladder at the end of `make run` fits 80 columns, each step saying in
+    """README: the ladder at the end of `make run` fits 80 columns, each step saying in
     full what it shows (the note is wrapped, never cut). docs/level3/results.json is the full
     MNIST run the README quotes."""
     results = json.loads((Path(__file__).parents[2] / "docs" / "level3" / "results.json").read_text())

@@ -433,7 +433,7 @@ def test_the_error_lists_every_source_tried_one_per_line(tiny_mnist, tmp_path):
         load_mnist(tiny_mnist.spec, data_dir=tmp_path, download=False, sources=sources)
 
 
-# --- model files: every echo bounded at 40 characters, every bound exact (issue 12's limits) ---
+# --- model files: every echo bounded at 40 characters, every bound exact (the limits table of README) ---
 
 from nndl.serialization import load_with_metadata, to_dict  # noqa: E402
 

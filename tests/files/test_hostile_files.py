@@ -1,5 +1,5 @@
 """nndl.fileio: our temporary files by name, stale ones removed, checks before long work, never
-overwriting, bounded folder names (issue 12, items 6 and 7)."""
+overwriting, bounded folder names."""
 
 from __future__ import annotations
 

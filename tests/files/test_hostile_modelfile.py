@@ -1,5 +1,5 @@
-"""Model files read with bounds: integers, quoted echoes, format_version, histories, memory
-(issue 12, item 5). Every refusal is a ModelFileError naming the file, in one short line."""
+"""Model files read with bounds: integers, quoted echoes, format_version, histories, memory.
+Every refusal is a ModelFileError naming the file, in one short line."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bounded image decoding for nndl predict (issue 12, item 1): the formats allowed, the size
+"""Bounded image decoding for nndl predict: the formats allowed, the size
 checked before any pixel is decoded, JPEG decoded at reduced scale, large pictures reduced
 to about WORK_PIXELS, and no Pillow warning escaping."""
 
