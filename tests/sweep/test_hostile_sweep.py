@@ -177,6 +177,12 @@ EDITS = {
     "NULL accuracy": lambda m: ["UPDATE trials SET validation_accuracy = NULL"],
     "NULL history": lambda m: ["UPDATE trials SET history = NULL"],
     "string accuracy": lambda m: ["UPDATE trials SET validation_accuracy = 'high'"],
+    "a blob in a diverged trial's n_train": lambda m: [
+        "UPDATE trials SET status = 'diverged', error = 'diverged', n_train = x'' WHERE idx = 0"
+    ],
+    "a string for a diverged trial's seconds": lambda m: [
+        "UPDATE trials SET status = 'diverged', error = 'diverged', seconds = 'long' WHERE idx = 0"
+    ],
     "string accuracy of a diverged trial": lambda m: [
         "UPDATE trials SET status = 'diverged', error = 'diverged', validation_accuracy = ':' WHERE idx = 0"
     ],

@@ -397,6 +397,9 @@ class SweepStore:
         def bad(what: str, value, allowed: str):
             raise SweepFileError(f"{where}: {what} is {quote(value, 40)}; nndl writes {allowed}")
 
+        for k, v in r.items():  # nndl writes text, numbers and nulls: a blob is an edit, whatever the status
+            if isinstance(v, bytes):
+                bad(k, v, "text, a number or null, never a blob")
         if not _is_int(r["idx"]) or r["idx"] < 0:
             bad("idx", r["idx"], "an integer >= 0")
         if r["status"] not in STATUSES:
@@ -435,6 +438,11 @@ class SweepStore:
             v = r[k]
             if v is not None and not (_is_real(v) and 0.0 <= v <= 1.0):
                 bad(k, v, "a fraction from 0 to 1, or null")
+        for k in ("n_train", "n_evaluation"):  # whatever the status: show --json prints them
+            if r[k] is not None and (not _is_int(r[k]) or r[k] < 0):
+                bad(k, r[k], "an integer >= 0, or null")
+        if r["seconds"] is not None and (not _is_real(r["seconds"]) or r["seconds"] < 0):
+            bad("seconds", r["seconds"], "a number >= 0, or null")
         if r["status"] == "done":
             self._check_result(r, where, bad)
         elif r["status"] == "diverged" and not isinstance(r["error"], str):
