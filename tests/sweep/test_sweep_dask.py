@@ -171,6 +171,20 @@ def _dask(*args) -> subprocess.Popen:
     return subprocess.Popen([str(exe), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def long_sweep(address: str, folder) -> list[str]:
+    """``nndl sweep`` of six long trials on the cluster at ``address``: still running when a test breaks it."""
+    return ["sweep", "--eta", "0.1,0.2,0.3,0.4,0.5,0.6", "--sizes", "784,30,10", "--epochs", "60",
+            "--dataset", SAMPLE, "-q", "--dask", address, "--out", str(folder)]  # fmt: skip
+
+
+def end(*processes) -> None:
+    """Kill what still runs of ``processes`` (None for one never started) and reap it."""
+    for p in processes:
+        if p is not None and p.poll() is None:
+            p.kill()
+            p.wait(timeout=30)
+
+
 def test_a_scheduler_that_dies_mid_sweep_ends_it_in_one_line_saying_what_finished(tmp_path):
     with socket.socket() as s:  # a free port on loopback for the scheduler
         s.bind(("127.0.0.1", 0))
@@ -184,25 +198,7 @@ def test_a_scheduler_that_dies_mid_sweep_ends_it_in_one_line_saying_what_finishe
         with Client(address, timeout=60) as client:  # the scheduler listens and has its worker
             client.wait_for_workers(1, timeout=60)
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "nndl",
-                "sweep",
-                "--eta",
-                "0.1,0.2,0.3,0.4,0.5,0.6",
-                "--sizes",
-                "784,30,10",
-                "--epochs",
-                "60",
-                "--dataset",
-                SAMPLE,
-                "-q",
-                "--dask",
-                address,
-                "--out",
-                str(folder),
-            ],
+            [sys.executable, "-m", "nndl", *long_sweep(address, folder)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -211,10 +207,7 @@ def test_a_scheduler_that_dies_mid_sweep_ends_it_in_one_line_saying_what_finishe
         scheduler.kill()  # SIGKILL: no goodbye to the client
         out, err = proc.communicate(timeout=120)
     finally:
-        for p in (proc, scheduler, worker):
-            if p is not None and p.poll() is None:
-                p.kill()
-                p.wait(timeout=30)
+        end(proc, scheduler, worker)
     lines = err.strip().splitlines()
     assert proc.returncode == 1 and "Traceback" not in err, err
     assert lines[-1].startswith("nndl: error: the sweep stopped: the Dask scheduler at") and len(lines) == 2, err
@@ -245,29 +238,9 @@ def test_a_cluster_left_without_workers_ends_the_sweep_in_one_line(tmp_path, mon
             worker.kill()
 
         threading.Thread(target=kill_the_worker_after_a_trial, daemon=True).start()
-        code = main(
-            [
-                "sweep",
-                "--eta",
-                "0.1,0.2,0.3,0.4,0.5,0.6",
-                "--sizes",
-                "784,30,10",
-                "--epochs",
-                "60",
-                "--dataset",
-                SAMPLE,
-                "-q",
-                "--dask",
-                address,
-                "--out",
-                str(folder),
-            ]
-        )
+        code = main(long_sweep(address, folder))
     finally:
-        for p in (scheduler, worker):
-            if p is not None and p.poll() is None:
-                p.kill()
-                p.wait(timeout=30)
+        end(scheduler, worker)
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err, err
     line = err.strip().splitlines()[-1]
