@@ -105,3 +105,30 @@ def test_any_text_is_parsed_and_checked_or_refused_with_a_config_error(text):
         check_stack((28, 28, 1), specs + [{"kind": "dense", "n": 10}])
     except ConfigError as e:
         assert e.field == "layers" and "\n" not in str(e)
+
+
+def test_a_training_steps_buffers_are_counted_by_hand_for_the_books_network():
+    """step_values, worked out for conv 20@5x5 -> pool 2 -> dense 100 -> 10 on 28x28x1 images: the input
+    784; the conv layer's patch matrix twice, 2 * 24*24 * 5*5*1 = 28,800, and its output four times,
+    4 * 24*24*20 = 46,080; the pool's output 4 * 12*12*20 = 11,520; the dense layers 4 * 100 and 4 * 10."""
+    from nndl.engine.describe import step_values
+
+    specs = [
+        {"kind": "conv", "maps": 20, "kernel": 5},
+        {"kind": "pool", "size": 2},
+        {"kind": "dense", "n": 100},
+        {"kind": "dense", "n": 10},
+    ]
+    assert step_values((28, 28, 1), specs) == 784 + 28_800 + 46_080 + 11_520 + 400 + 40
+    assert step_values((784,), [{"kind": "dense", "n": 30}, {"kind": "dense", "n": 10}]) == 784 + 120 + 40
+    two = [{"kind": "conv", "maps": 4, "kernel": 3}, {"kind": "conv", "maps": 2, "kernel": 2}]
+    # 6x6x3 -> conv 3x3: 4x4 positions, patches of 27 -> 4x4x4; conv 2x2: 3x3 positions, patches of 16 -> 3x3x2
+    assert step_values((6, 6, 3), two) == 108 + 2 * 16 * 27 + 4 * 64 + 2 * 9 * 16 + 4 * 18
+
+
+def test_a_pool_layer_pools_2x2_by_default_and_names_itself_when_its_input_is_no_image():
+    from nndl.engine.pool import Pool
+
+    assert Pool((6, 4, 3)).out_shape == (3, 2, 3)
+    with pytest.raises(ConfigError, match=r"^a pool layer needs images \(height, width, channels\) below it"):
+        Pool((100,))
