@@ -229,12 +229,14 @@ def check_output(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = 
     return output_path(path, inputs)
 
 
-def output_folder(path: str | os.PathLike) -> tuple[Path, bool]:
+def output_folder(path: str | os.PathLike, make: bool = True) -> tuple[Path, bool]:
     """(the folder, whether it was made now) for outputs that go into folder ``path``.
 
     An existing folder (or a link to one) is used; anything else that exists is refused
     (``OutputError``). A missing folder is made only when its parent is a folder already:
     a mistyped path never grows a chain of folders somewhere; the caller says it made one.
+    ``make=False`` checks the same rule before any work and makes nothing (the second value
+    then says whether the folder would be made).
     """
     folder = Path(path)
     if folder.is_dir():
@@ -253,6 +255,8 @@ def output_folder(path: str | os.PathLike) -> tuple[Path, bool]:
             f"the last folder of the path: make {parent} first",
             str(folder),
         )
+    if not make:
+        return folder, True
     try:
         folder.mkdir()
     except FileExistsError:

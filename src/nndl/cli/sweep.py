@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import sys
 import textwrap
@@ -502,17 +501,12 @@ def _check_runner_flags(args) -> None:
 
 
 def _check_out(folder: Path) -> None:
-    """``--out``: a folder, or a new one whose parent is a folder (nndl.fileio.output_folder's rule:
-    a mistyped path never grows a chain of folders); a usage error now, before any trial."""
-    if folder.is_dir():
-        return
-    if os.path.lexists(folder):
-        raise UsageError(f"argument --out: {folder} exists and is not a folder; give a folder for the sweep")
-    if not folder.parent.is_dir():
-        raise UsageError(
-            f"argument --out: neither {folder} nor its parent {folder.parent} exists; nndl makes at "
-            f"most the last folder of the path: make {folder.parent} first"
-        )
+    """``--out`` follows ``nndl.fileio.output_folder``'s rule, checked now, before any trial (the
+    sweep's store makes the folder): a usage error naming the flag otherwise."""
+    try:
+        output_folder(folder, make=False)
+    except OutputError as e:
+        raise UsageError(f"argument --out: {describe(e)}; give a folder for the sweep") from None
 
 
 def run(args) -> int:
