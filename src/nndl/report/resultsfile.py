@@ -222,23 +222,20 @@ def _check_beyond(c: _Checker, runs: dict) -> None:
         missing = [k for k in BEYOND_NEEDS if config.get(k) is None]
         if missing:
             c.fail(f"{where}.config", f"has no {', '.join(missing)}, which its ladder step shows")
-        final = run.get("final") or {}
-        for key in ("test_accuracy", "validation_accuracy"):
-            if key not in final:
-                c.fail(f"{where}.final", f"has no {key}, which its ladder step shows")
-        if not _number(run.get("seconds")):
-            c.fail(f"{where}.seconds", "must be a finite number (the ladder shows the time)")
-        if not isinstance((run.get("history") or {}).get("epoch_seconds"), list):
-            c.fail(f"{where}.history", "has no epoch_seconds list, which the ladder counts epochs by")
+        _check_ladder_run(c, where, run)
 
 
-def read_results(folder) -> dict:
-    """``folder/results.json``, parsed and checked (``check_results``); ``ResultsFileError`` otherwise."""
-    path = Path(folder) / "results.json"
-    return check_results(read_json(path, KIND, ResultsFileError), path)
-
-
-__all__ = ["read_results", "check_results", "check_config", "check_name"]
+def _check_ladder_run(c: _Checker, where: str, run: dict) -> None:
+    """What a ladder's row shows of its run (beyond Level 3 and Level 4 alike): its final test and
+    validation accuracies, its time, its epochs."""
+    final = run.get("final") or {}
+    for key in ("test_accuracy", "validation_accuracy"):
+        if key not in final:
+            c.fail(f"{where}.final", f"has no {key}, which its ladder step shows")
+    if not _number(run.get("seconds")):
+        c.fail(f"{where}.seconds", "must be a finite number (the ladder shows the time)")
+    if not isinstance((run.get("history") or {}).get("epoch_seconds"), list):
+        c.fail(f"{where}.history", "has no epoch_seconds list, which the ladder counts epochs by")
 
 
 def _check_level4(c: _Checker, runs: dict) -> None:
@@ -251,14 +248,7 @@ def _check_level4(c: _Checker, runs: dict) -> None:
         c.fail("runs", "no run is a row of chapter 6's ladder, so this is not the results of nndl explore level4")
     for name, run in rows:
         where = f"runs[{quote(name, 40)}]"
-        final = run.get("final") or {}
-        for key in ("test_accuracy", "validation_accuracy"):
-            if key not in final:
-                c.fail(f"{where}.final", f"has no {key}, which its ladder row shows")
-        if not _number(run.get("seconds")):
-            c.fail(f"{where}.seconds", "must be a finite number (the ladder shows the time)")
-        if not isinstance((run.get("history") or {}).get("epoch_seconds"), list):
-            c.fail(f"{where}.history.epoch_seconds", "must be a list (the ladder shows the epochs)")
+        _check_ladder_run(c, where, run)
         if not isinstance((run.get("config") or {}).get("layers"), (str, type(None))):
             c.fail(f"{where}.config.layers", "must be a layer description (text) or null")
         acc = (run.get("history") or {}).get("evaluation_accuracy")
@@ -283,3 +273,12 @@ def _check_ensemble(c: _Checker, results: dict, runs: dict) -> None:
         v = e.get(key)
         if not _number(v) or not 0 <= v <= 1:
             c.fail(f"ensemble.{key}", f"must be a finite number in [0, 1], got {quote(v, 40)}")
+
+
+def read_results(folder) -> dict:
+    """``folder/results.json``, parsed and checked (``check_results``); ``ResultsFileError`` otherwise."""
+    path = Path(folder) / "results.json"
+    return check_results(read_json(path, KIND, ResultsFileError), path)
+
+
+__all__ = ["read_results", "check_results", "check_config", "check_name"]
