@@ -110,10 +110,15 @@ class Options:
     seed: int = 0
     dataset: str = "mnist"
     epochs: int = 30  # a cap for the rows on the 50,000 images (the book: 60)
-    expanded_epochs: int = 15  # a cap for the rows on the expanded (5x) set (the book: 20, conv.py)
-    dropout_epochs: int = 20  # a cap for the dropout row and the ensemble's nets (the book: 40)
+    expanded_epochs: int = 10  # a cap for the rows on the expanded (5x) set (the book: 20, conv.py)
+    dropout_epochs: int = 6  # a cap for the dropout row and the ensemble's nets (the book: 40)
     patience: int = 5  # early stopping: epochs without a better validation accuracy
     ensemble: int = 5  # networks in the ensemble: the dropout row's and four more seeds
+    beyond_seeds: int = 3  # beyond the book: the relu row's net with chapter 3's tools, this many seeds
+    beyond_epochs: int = 12  # a cap, in epochs of the expanded set; the eta schedule ends runs itself
+    beyond_rotate: float = 8.0  # degrees: random rotations on top of the one-pixel shifts
+    beyond_patience: int = 1  # halve eta after this many expanded epochs without a better validation accuracy
+    beyond_divisor: float = 8.0  # stop once eta has fallen to eta/8 (three halvings)
     n_train_dropout: int | None = None  # training images of the dropout row and the ensemble (None: n_train)
     dtype: str = "float32"
     n_train: int | None = None
@@ -131,6 +136,8 @@ class Options:
                 "n_validation": 300,
                 "n_test": 500,
                 "n_train_dropout": 300,
+                "beyond_seeds": 2,
+                "beyond_epochs": 2,
                 **kw,
             }
         return cls(quick=quick, **kw)
@@ -169,7 +176,24 @@ def configs(options: Options) -> dict[str, TrainConfig]:
     }
     for k in range(2, options.ensemble + 1):
         out[f"ensemble-{k}"] = dropout.replace(seed=options.seed + k - 1)
+    beyond = expanded.replace(
+        rotate=options.beyond_rotate,
+        schedule="halve",
+        schedule_patience=options.beyond_patience,
+        schedule_divisor=options.beyond_divisor,
+        early_stopping=None,
+        epochs=options.beyond_epochs,
+    )
+    for k, key in enumerate(beyond_keys(options)):
+        out[key] = beyond.replace(seed=options.seed + k)
     return out
+
+
+def beyond_keys(options_or_results) -> list[str]:
+    """The runs of the row beyond the book: 'beyond' (seed ``seed``), 'beyond-2' (seed+1), ..."""
+    o = options_or_results["options"] if isinstance(options_or_results, dict) else options_or_results.__dict__
+    n = o.get("beyond_seeds", 0)
+    return ["beyond"][:n] + [f"beyond-{k}" for k in range(2, n + 1)]
 
 
 def ensemble_keys(options_or_results) -> list[str]:
@@ -236,7 +260,7 @@ def run_level4(
             if name == "relu":
                 results["filters"] = net.layers[0].w.value[:, :, 0, :].transpose(2, 0, 1).round(5).tolist()
                 results["feature_maps"] = feature_maps(net, splits.test.images[0])
-            if name in ensemble_keys(options):
+            if name in ensemble_keys(options) or name in beyond_keys(options):
                 nets[name] = net
             return on_model(name, net, record) if on_model is not None else None
 
@@ -269,6 +293,8 @@ def run_level4(
             model,
         )
         results["ensemble"] = ensemble(nets, ensemble_keys(options), splits.test)
+        if beyond_keys(options):
+            results["beyond_ensemble"] = ensemble(nets, beyond_keys(options), splits.test)
         if on_save:
             on_save(results)
         return results
