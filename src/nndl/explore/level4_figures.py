@@ -2,8 +2,8 @@
 
 1_filters.png: the first conv layer's 20 learned 5x5 filters (the book's picture);
 2_feature_maps.png: a test digit through both conv layers of the ReLU row's network;
-3_accuracy.png: validation accuracy per epoch of every row;
-4_ladder.png: the ladder, ours beside the book's;
+3_accuracy.png: validation accuracy per epoch of every row (and the first seed beyond the book);
+4_ladder.png: the ladder, ours beside the book's, and the rows beyond the book;
 5_ensemble_errors.png: the test digits the ensemble's vote gets wrong, with labels and answers.
 """
 
@@ -101,17 +101,31 @@ def draw_feature_maps(results: dict, folder: Path) -> Path:
     )
 
 
+BEYOND_COLOUR = "#d0702a"  # the rows beyond the book, in every figure that shows them
+BOOK_COLOUR, OURS_COLOUR = "#bbbbbb", "#3070b0"
+
+
 def draw_accuracy(results: dict, folder: Path, ladder: list) -> Path:
-    """Validation accuracy per epoch, a line per row of ``ladder`` (the ensemble's extra nets left out)."""
+    """Validation accuracy per epoch, a line per row of ``ladder`` (the ensemble's extra nets left
+    out), and a dashed one for the first seed beyond the book when the file holds it."""
+    from nndl.explore.level4 import beyond_runs
+
     plt = _plt()
     fig, ax = plt.subplots(figsize=(9, 5))
     n_val = results["sizes"]["validation"]
-    for key, what, _, _ in ladder:
+    palette = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 1]  # orange is beyond the book's
+    lines = [(key, f"{key}: {what}"[:60], {"color": c}) for (key, what, _, _), c in zip(ladder, palette * 2)]
+    beyond = beyond_runs(results)[:1]
+    for key in beyond:
+        seed = results["runs"][key]["config"]["seed"]
+        style = {"color": BEYOND_COLOUR, "linestyle": "--", "linewidth": 2}
+        lines.append((key, f"beyond the book (seed {seed}): + rotations, eta halved", style))
+    for key, label, style in lines:
         r = results["runs"].get(key)
         if r is None or not r["history"]["evaluation_accuracy"]:
             continue
         acc = 100 * np.array(r["history"]["evaluation_accuracy"]) / n_val  # (epochs,)
-        ax.plot(np.arange(1, len(acc) + 1), acc, marker="o", ms=3, label=f"{key}: {what}"[:60])
+        ax.plot(np.arange(1, len(acc) + 1), acc, marker="o", ms=3, label=label, **style)
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -126,36 +140,84 @@ def draw_accuracy(results: dict, folder: Path, ladder: list) -> Path:
         else "Notice that the conv rows keep climbing after the dense baseline has levelled off, and that "
         "the ReLU rows start higher than the sigmoid ones; a line ends where early stopping ended its row."
     )
+    if beyond:
+        notice += (
+            " The dashed orange line, beyond the book, is the ReLU row's net on shifted and rotated digits "
+            "whose eta is halved after each epoch without a better validation accuracy: compare it with "
+            "the expanded row's line."
+        )
     return _save(fig, folder, "3_accuracy.png", f"Validation accuracy per epoch, one line per row. {notice}")
 
 
 def draw_ladder(results: dict, folder: Path, rows: list[dict]) -> Path:
-    """The ladder: our test accuracy beside the book's, row by row (``nndl.explore.level4.ladder_rows``)."""
+    """The ladder: our test accuracy beside the book's, row by row (``nndl.explore.level4.ladder_rows``);
+    the rows beyond the book below a dashed line, in orange, the single net's seeds' range drawn
+    across its bar, each beside the book's number it is compared with."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(9, 5))
+    beyond = [r for r in rows if r.get("beyond")]
+    fig, ax = plt.subplots(figsize=(9, 5.6 if beyond else 5))
     y = np.arange(len(rows))[::-1]
-    ax.barh(y + 0.2, [r["book"] for r in rows], 0.4, label="the book", color="#bbbbbb")
-    ax.barh(y - 0.2, [r["test"] for r in rows], 0.4, label="nndl (this run)", color="#3070b0")
+    ours = [r.get("beyond") for r in rows]
+    ax.barh(y + 0.2, [r["book"] for r in rows], 0.4, label="the book", color=BOOK_COLOUR)
+    book_rows = [(yy, r) for yy, r, b in zip(y, rows, ours) if not b]
+    ax.barh(
+        [yy - 0.2 for yy, _ in book_rows],
+        [r["test"] for _, r in book_rows],
+        0.4,
+        label="nndl (this run)",
+        color=OURS_COLOUR,
+    )
+    if beyond:
+        at = [yy for yy, b in zip(y, ours) if b]
+        ax.barh(
+            [yy - 0.2 for yy in at],
+            [r["test"] for r in beyond],
+            0.4,
+            label="nndl beyond the book: chapter 3's tools (grey: the book's best it is compared with)",
+            color=BEYOND_COLOUR,
+        )
+        for yy, r in zip(at, beyond):
+            if "test_min" in r:  # the single net: the mean of its seeds, their range across it
+                ax.errorbar(
+                    r["test"],
+                    yy - 0.2,
+                    xerr=[[r["test"] - r["test_min"]], [r["test_max"] - r["test"]]],
+                    color="black",
+                    capsize=3,
+                    lw=1,
+                )
+        ax.axhline(min(at) + len(at) - 0.5, color="#555555", linestyle="--", lw=1)
     for yy, r in zip(y, rows):
-        ax.text(r["test"], yy - 0.2, f" {r['test']:.2f}%", va="center", fontsize=8)
+        right = max(r["test"], r.get("test_max", r["test"]))
+        ax.text(right, yy - 0.2, f" {r['test']:.2f}%", va="center", fontsize=8)
         ax.text(r["book"], yy + 0.2, f" {r['book']:.2f}%", va="center", fontsize=8, color="#555555")
-    ax.set_yticks(y, [r["key"] for r in rows])
-    low = min([r["test"] for r in rows] + [97.0])
+    labels = [
+        (f"beyond: 1 net (mean of {r['seeds']})" if "seeds" in r else f"beyond: vote of {r['nets']}")
+        if r.get("beyond")
+        else r["key"]
+        for r in rows
+    ]
+    ax.set_yticks(y, labels)
+    for tick, b in zip(ax.get_yticklabels(), ours):
+        if b:
+            tick.set_color(BEYOND_COLOUR)
+    low = min([r.get("test_min", r["test"]) for r in rows] + [97.0])
     ax.set_xlim(max(0.0, low - 1.0), 100.4)
     ax.set_xlabel("test accuracy (%)")
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2 if not beyond else 1)
     quick = results["options"].get("quick")
-    return _save(
-        fig,
-        folder,
-        "4_ladder.png",
-        "Chapter 6's ladder, each row adding one idea. "
-        + (
-            "A quick run on a small sample: the rows stay far below the book's; read their order, not the numbers."
-            if quick
-            else "Notice that the steps shrink as the rows go up: the last errors are the hardest ones."
-        ),
+    notice = (
+        "A quick run on a small sample: the rows stay far below the book's; read their order, not the numbers."
+        if quick
+        else "Notice that the steps shrink as the rows go up: the last errors are the hardest ones."
     )
+    if beyond:
+        notice += (
+            " Below the dashed line, in orange, beyond the book: the ReLU row's net with rotations and "
+            "eta halving (the mean of its seeds; the black line their range) beside the book's best single "
+            "net, and their vote beside the book's ensemble."
+        )
+    return _save(fig, folder, "4_ladder.png", f"Chapter 6's ladder, each row adding one idea. {notice}")
 
 
 def draw_ensemble_errors(results: dict, folder: Path) -> Path:
