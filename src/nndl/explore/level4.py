@@ -447,7 +447,7 @@ def beyond_rows(results: dict) -> list[dict]:
             "epochs": sum(len(r["history"]["epoch_seconds"]) for r in runs),
             "best": None,
             "seconds": float(np.mean([sum(r["history"]["epoch_seconds"]) for r in runs])),
-            "layers": runs[0]["config"]["layers"],
+            "layers": (runs[0].get("config") or {}).get("layers"),
             "run": keys[0],
         }
     ]
@@ -484,7 +484,7 @@ def ladder_rows(results: dict) -> list[dict]:
                 "epochs": len(r["history"]["epoch_seconds"]),
                 "best": _best_epoch(r),
                 "seconds": sum(r["history"]["epoch_seconds"]),
-                "layers": r["config"]["layers"],
+                "layers": (r.get("config") or {}).get("layers"),
             }
         )
     return out + beyond_rows(results)

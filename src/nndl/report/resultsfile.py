@@ -26,6 +26,7 @@ LIST_LIMIT = 1000  # items of a list inside a run's configuration
 SPLITS = ("training", "validation", "test")
 NUMBERS = ("eta", "lmbda", "momentum", "dropout", "rotate", "schedule_divisor")  # the page formats these with :g
 INTEGERS = ("epochs", "mini_batch_size", "seed", "schedule_patience", "order_seed", "early_stopping")
+LEVEL4_BEYOND_NEEDS = ("layers", "rotate", "schedule_patience", "schedule_divisor", "epochs", "seed")
 BEYOND_NEEDS = ("sizes", "eta", "lmbda", "epochs", "schedule_patience", "schedule_divisor", "dropout", "seed")
 _PATHLIKE = re.compile(r"[/\\\x00-\x1f\x7f]")
 
@@ -240,12 +241,22 @@ def _check_ladder_run(c: _Checker, where: str, run: dict) -> None:
 
 def _check_level4(c: _Checker, runs: dict) -> None:
     """Chapter 6's ladder: each of its rows that is there carries what the ladder shows (its final
-    accuracies, time, epochs and layer description); at least one row is there."""
-    from nndl.explore.level4 import LADDER
+    accuracies, time, epochs and layer description); at least one row is there. The runs beyond
+    the book ('beyond', 'beyond-2', ...) are rows too, checked the same way, and carry the settings
+    results.md names (rotations, the eta schedule, the cap, the seed)."""
+    from nndl.explore.level4 import LADDER, beyond_runs
 
     rows = [(key, runs[key]) for key, *_ in LADDER if key in runs]
     if not rows:
         c.fail("runs", "no run is a row of chapter 6's ladder, so this is not the results of nndl explore level4")
+    for name in beyond_runs({"runs": runs}):
+        run = runs[name]
+        missing = [k for k in LEVEL4_BEYOND_NEEDS if (run.get("config") or {}).get(k) is None]
+        if missing:
+            c.fail(
+                f"runs[{quote(name, 40)}].config", f"has no {', '.join(missing)}, which its row beyond the book shows"
+            )
+        rows.append((name, run))
     for name, run in rows:
         where = f"runs[{quote(name, 40)}]"
         _check_ladder_run(c, where, run)
@@ -257,22 +268,36 @@ def _check_level4(c: _Checker, runs: dict) -> None:
 
 
 def _check_ensemble(c: _Checker, results: dict, runs: dict) -> None:
-    """Level 4's ensemble record: the networks that voted (names of runs here) and its two accuracies."""
-    e = results.get("ensemble")
-    if e is None:
-        return
-    c.of(e, "object", "ensemble", "an object (nets, vote_accuracy, mean_accuracy)", optional=False)
-    nets = e.get("nets")
-    c.of(nets, "list", "ensemble.nets", "a list of run names", optional=False)
-    if len(nets) > MAX_REPORT_RUNS or not all(isinstance(k, str) for k in nets):
-        c.fail("ensemble.nets", f"must be at most {MAX_REPORT_RUNS} run names, got {quote(nets, 40)}")
-    missing = [k for k in nets if k not in runs]
-    if missing:
-        c.fail("ensemble.nets", f"names runs that are not in the file: {quote(missing, 40)}")
-    for key in ("vote_accuracy", "mean_accuracy"):
-        v = e.get(key)
-        if not _number(v) or not 0 <= v <= 1:
-            c.fail(f"ensemble.{key}", f"must be a finite number in [0, 1], got {quote(v, 40)}")
+    """Level 4's ensemble records, the book's ('ensemble') and beyond the book's ('beyond_ensemble'):
+    the networks that voted (names of runs here, each carrying the epochs and time its row adds
+    up; beyond the book's, runs beyond the book) and the two accuracies."""
+    from nndl.explore.level4 import beyond_runs
+
+    for part in ("ensemble", "beyond_ensemble"):
+        e = results.get(part)
+        if e is None:
+            continue
+        c.of(e, "object", part, "an object (nets, vote_accuracy, mean_accuracy)", optional=False)
+        nets = e.get("nets")
+        c.of(nets, "list", f"{part}.nets", "a list of run names", optional=False)
+        if len(nets) > MAX_REPORT_RUNS or not all(isinstance(k, str) for k in nets):
+            c.fail(f"{part}.nets", f"must be at most {MAX_REPORT_RUNS} run names, got {quote(nets, 40)}")
+        missing = [k for k in nets if k not in runs]
+        if missing:
+            c.fail(f"{part}.nets", f"names runs that are not in the file: {quote(missing, 40)}")
+        if part == "beyond_ensemble":
+            other = [k for k in nets if k not in beyond_runs({"runs": runs})]
+            if other:
+                c.fail(
+                    f"{part}.nets",
+                    f"names runs that are not beyond the book ('beyond', 'beyond-2', ...): {quote(other, 40)}",
+                )
+        for key in ("vote_accuracy", "mean_accuracy"):
+            v = e.get(key)
+            if not _number(v) or not 0 <= v <= 1:
+                c.fail(f"{part}.{key}", f"must be a finite number in [0, 1], got {quote(v, 40)}")
+        for name in nets:
+            _check_ladder_run(c, f"runs[{quote(name, 40)}] (in {part})", runs[name])
 
 
 def read_results(folder) -> dict:
