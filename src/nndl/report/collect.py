@@ -234,22 +234,34 @@ def add_beyond_ladder(report: Report, results: dict, steps: dict) -> None:
 
 
 def add_level4_ladder(report: Report, results: dict, steps: dict) -> None:
-    """Chapter 6's ladder of a Level 4 folder: one row per run, beside the book's test accuracy."""
+    """Chapter 6's ladder of a Level 4 folder beside the book's test accuracy: one row per run, the
+    ensemble's vote (its first net's configuration, no network of its own to run), then the rows
+    beyond the book (the single net's mean over its seeds with their range, run as its first seed's
+    network; their vote), each beside the book's number it is compared with."""
     from nndl.explore.level4 import ladder_rows
 
     report.ladder_expected = "The book"
     for row in ladder_rows(results):
-        if row["key"] not in results["runs"]:  # the ensemble's vote: a row of the ladder, no network of its own
-            continue
-        steps[row["key"]] = row["what"]
+        beyond = bool(row.get("beyond"))
+        ensemble = row["validation"] is None  # a vote: a row of the ladder, no network of its own
+        run = None if ensemble else row.get("run", row["key"])
+        first = results[row["key"]]["nets"][0] if ensemble else run  # "ensemble" or "beyond_ensemble"
+        if run is not None:
+            steps[run] = row["what"]
+        test = f"{row['test']:.2f}%"
+        if ensemble:
+            test += " (majority vote)"
+        elif beyond:
+            test += f" ({row['test_min']:.2f}-{row['test_max']:.2f}, mean of {row['seeds']} seeds)"
         report.ladder.append(
             {
                 "step": row["what"],
-                "run": row["key"],
-                "expected": f"{row['book']:.2f}%",
-                "config": results["runs"][row["key"]].get("config", {}),
-                "test": f"{row['test']:.2f}%",
-                "validation": f"{row['validation']:.2f}%",
+                "run": run,
+                "expected": f"{row['book']:.2f}%" + (f" ({row['book_row']})" if beyond else ""),
+                "config": results["runs"][first].get("config") or {},
+                "test": test,
+                "validation": "-" if ensemble else f"{row['validation']:.2f}%" + (" (mean)" if beyond else ""),
+                "beyond": beyond,
             }
         )
 
@@ -339,7 +351,7 @@ def from_folder(folder: Path, test=None) -> Report:
         add_examples(report, pool)
         report.test_name = f"the first {len(test.labels):,} digits of the {dataset} test set"
     weights = 0
-    order = [r["run"] for r in report.ladder] + (
+    order = [r["run"] for r in report.ladder if r["run"] is not None] + (
         [] if beyond or level4 else [n for n in results["runs"] if n not in steps]
     )
     for name in order:
