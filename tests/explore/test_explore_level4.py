@@ -6,6 +6,7 @@ weights of the unbroken run."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import re
@@ -63,15 +64,16 @@ def test_quick_run_writes_every_row_results_models_and_figures(finished):
     folder, results = finished
     assert results["complete"] and results["exploration"] == "level4"
     trainings = [key for key, _, _, _ in level4.LADDER if key != "ensemble"] + [f"ensemble-{k}" for k in range(2, 6)]
-    assert list(results["runs"]) == trainings
-    assert [r["key"] for r in level4.ladder_rows(results)] == [key for key, _, _, _ in level4.LADDER]
+    assert list(results["runs"]) == trainings + ["beyond", "beyond-2"]
+    rows = [key for key, _, _, _ in level4.LADDER] + ["beyond", "beyond_ensemble"]
+    assert [r["key"] for r in level4.ladder_rows(results)] == rows
     md = (folder / "results.md").read_text()
     assert md.startswith("# Level 4: convolutional networks") and all(f"| {b} |" in md for b in BOOK)
     assert "majority vote" in md and "p is 0.2 here" in md
     for name in FIGURES:
         assert (folder / name).stat().st_size > 5_000, name
     page = (folder / "report.html").read_text()  # the page runs every row's network, conv nets too
-    assert page.count('"stack":[') == 6 and "Level 4: convolutional networks (chapter 6)" in page
+    assert page.count('"stack":[') == 7 and "Level 4: convolutional networks (chapter 6)" in page
     assert np.array(results["filters"]).shape == (20, 5, 5)
     assert np.array(results["feature_maps"]["conv1"]).shape == (20, 24, 24)
     assert np.array(results["feature_maps"]["conv2"]).shape == (40, 8, 8)
@@ -98,6 +100,127 @@ def test_the_ensemble_is_the_majority_vote_of_the_five_saved_networks(finished):
     assert e["n_wrong"] == int(np.sum(vote != test.labels))
     assert [w["index"] for w in e["wrong"]] == np.flatnonzero(vote != test.labels)[:60].tolist()
     assert all(w["answer"] != w["label"] for w in e["wrong"])
+
+
+def test_the_row_beyond_the_book_is_its_seeds_and_their_vote(finished):
+    """The relu row's net with rotations and the eta schedule, one run a seed; its ladder row is the
+    mean of their test accuracies, its vote row the majority vote of their saved networks."""
+    folder, results = finished
+    from nndl.data import load_dataset
+
+    keys = ["beyond", "beyond-2"]
+    configs = [results["runs"][k]["config"] for k in keys]
+    assert [c["seed"] for c in configs] == [0, 1]
+    relu = results["runs"]["relu"]["config"]
+    for c in configs:
+        assert c["layers"] == relu["layers"] and c["eta"] == relu["eta"] and c["dropout"] == 0.0
+        assert (c["expand"], c["rotate"], c["schedule"], c["schedule_patience"], c["schedule_divisor"]) == (
+            "shifts",
+            8.0,
+            "halve",
+            1,
+            8.0,
+        )
+    single, vote = level4.ladder_rows(results)[-2:]
+    tests = [100 * results["runs"][k]["final"]["test_accuracy"] for k in keys]
+    assert single["beyond"] and single["seeds"] == 2 and single["book"] == 99.60
+    assert single["test"] == pytest.approx(np.mean(tests)) and (single["test_min"], single["test_max"]) == (
+        min(tests),
+        max(tests),
+    )
+    test = load_dataset(NPZ).test.head(results["sizes"]["test"])
+    answers = np.stack([nndl.load(folder / results["runs"][k]["model"]).predict(test.images) for k in keys])
+    votes = np.stack([(answers == d).sum(axis=0) for d in range(10)], axis=1)  # (n, 10)
+    e = results["beyond_ensemble"]
+    assert e["nets"] == keys and e["vote_accuracy"] == np.mean(votes.argmax(axis=1) == test.labels)
+    assert vote["beyond"] and vote["book"] == 99.67 and vote["test"] == 100 * e["vote_accuracy"]
+
+
+def test_results_md_and_the_printed_ladder_show_the_rows_beyond_the_book(finished):
+    folder, results = finished
+    md = (folder / "results.md").read_text()
+    single, vote = level4.ladder_rows(results)[-2:]
+    table = md[md.index("| Row |") : md.index("\n\n", md.index("| Row |"))].splitlines()
+    assert table[-3].startswith("| ***Beyond the book*** (not the book's rows")
+    assert table[-2].startswith(f"| {single['what']} | **{single['test']:.2f}%** ({single['test_min']:.2f}-")
+    assert "mean of 2 seeds" in table[-2] and "| 99.60% (its best single net) |" in table[-2]
+    assert table[-1].startswith(f"| {vote['what']} | **{vote['test']:.2f}%** | 99.67% (its ensemble of five) |")
+    assert "1 with dropout, 2 beyond the book)" in md  # the caps, the beyond one too
+    assert "rotations of up to 8 degrees" in md and "eta/8" in md and "no dropout and only 100 neurons" in md
+    printed = level4.text(results).splitlines()
+    assert printed[-3] == "beyond the book (beside the book's best it compares with):"
+    assert printed[-2].startswith(f"{single['test']:6.2f}% (99.60%)  the ReLU row's net")
+    assert printed[-1].startswith(f"{vote['test']:6.2f}% (99.67%)  the majority vote of those 2 nets")
+    page = (folder / "report.html").read_text()  # the report page's ladder shows both rows, shaded
+    assert page.count("<tr class='beyond'>") == 2 and "99.60% (its best single net)" in page
+
+
+def test_a_full_runs_results_md_says_whether_the_beyond_rows_pass_the_book(finished):
+    _, quick = finished
+    results = copy.deepcopy(quick)
+    results["options"]["quick"] = False
+    results["runs"]["beyond"]["final"]["test_accuracy"] = 0.9965
+    results["runs"]["beyond-2"]["final"]["test_accuracy"] = 0.9959
+    results["beyond_ensemble"]["vote_accuracy"] = 0.9966
+    md = level4.markdown(results)
+    assert "is above the book's best single net (99.62% against 99.60%)" in md
+    assert "the vote of 2 of them below the book's ensemble of five (99.66% against 99.67%)" in md
+    assert "quick run" not in md
+
+
+def test_figures_set_the_rows_beyond_the_book_apart(finished, tmp_path, monkeypatch):
+    from nndl.explore import level4_figures
+
+    _, results = finished
+    drawn = {}
+
+    def keep(fig, folder, name, title):
+        drawn[name] = (fig, title)
+        return folder / name
+
+    monkeypatch.setattr(level4_figures, "_save", keep)
+    rows = level4.ladder_rows(results)
+    level4_figures.draw_ladder(results, tmp_path, rows)
+    level4_figures.draw_accuracy(results, tmp_path, level4.LADDER)
+    fig, title = drawn["4_ladder.png"]
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[-2:] == ["beyond: 1 net (mean of 2)", "beyond: vote of 2"]
+    from matplotlib.colors import to_hex
+
+    bars = {round(p.get_width(), 6): to_hex(p.get_facecolor()) for p in ax.patches}
+    assert bars[round(rows[-1]["test"], 6)] == level4_figures.BEYOND_COLOUR
+    assert bars[round(rows[-2]["test"], 6)] == level4_figures.BEYOND_COLOUR
+    assert "beyond the book" in title and "Below the dashed line" in title
+    fig, title = drawn["3_accuracy.png"]
+    (line,) = [ln for ln in fig.axes[0].get_lines() if ln.get_label().startswith("beyond the book (seed 0)")]
+    assert list(line.get_ydata()) == pytest.approx(
+        [100 * a / results["sizes"]["validation"] for a in results["runs"]["beyond"]["history"]["evaluation_accuracy"]]
+    )
+    assert "dashed orange line, beyond the book" in title
+
+
+def test_a_results_json_from_before_the_rows_beyond_the_book_still_replots(finished, tmp_path, capsys):
+    """A folder written before the row beyond the book (no beyond runs, options or beyond_ensemble):
+    its ladder, results.md, figures and report page are the book's rows alone."""
+    from nndl.report.collect import from_folder
+
+    _, results = finished
+    old = copy.deepcopy(results)
+    for key in ("beyond", "beyond-2"):
+        del old["runs"][key]
+    del old["beyond_ensemble"]
+    old["options"] = {k: v for k, v in old["options"].items() if not k.startswith("beyond")}
+    (tmp_path / "results.json").write_text(json.dumps(old))
+    assert level4_main(["--replot", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "beyond" not in out and "Level 4: chapter 6's ladder" in out
+    assert all((tmp_path / name).exists() for name in FIGURES)
+    md = (tmp_path / "results.md").read_text()
+    assert "eyond the book" not in md and "(caps: 2 epochs, 1 on expanded data, 1 with dropout)" in md
+    assert [r["key"] for r in level4.ladder_rows(old)] == [key for key, _, _, _ in level4.LADDER]
+    report = from_folder(tmp_path)
+    assert [r["step"] for r in report.ladder] == [what for _, what, _, _ in level4.LADDER]
 
 
 def test_the_rows_learn_the_sample(finished):
