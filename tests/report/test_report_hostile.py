@@ -359,6 +359,17 @@ def _level4_results() -> dict:
     }
 
 
+def _level4_beyond_results() -> dict:
+    """A Level 4 file with the row beyond the book: two seeds of it and their vote."""
+    results = _level4_results()
+    for k, name in enumerate(("beyond", "beyond-2")):
+        run = json.loads(json.dumps(results["runs"]["conv"]))
+        run["config"].update(rotate=8.0, schedule_patience=1, schedule_divisor=8.0, epochs=12, seed=k)
+        results["runs"][name] = run
+    results["beyond_ensemble"] = {"nets": ["beyond", "beyond-2"], "vote_accuracy": 0.93, "mean_accuracy": 0.92}
+    return results
+
+
 def test_a_level4_results_file_is_read():
     from nndl.report.resultsfile import check_results
 
@@ -384,4 +395,65 @@ def test_a_level4_results_file_with_a_wrong_part_is_one_error_naming_it(edit, pa
     results = _level4_results()
     edit(results)
     with pytest.raises(ResultsFileError, match=re.escape(part)):
+        check_results(results, "r.json")
+
+
+def test_a_level4_results_file_with_the_row_beyond_the_book_is_read_and_its_ladder_shown():
+    from nndl.report.collect import Report, add_level4_ladder
+    from nndl.report.resultsfile import check_results
+
+    results = check_results(_level4_beyond_results(), "r.json")
+    report, steps = Report(kind="exploration", title="t", source="s"), {}
+    add_level4_ladder(report, results, steps)
+    single, vote = report.ladder[-2:]
+    assert single["beyond"] and vote["beyond"] and not any(r["beyond"] for r in report.ladder[:-2])
+    assert single["run"] == "beyond" and single["test"] == "90.00% (90.00-90.00, mean of 2 seeds)"
+    assert single["expected"] == "99.60% (its best single net)" and single["validation"] == "91.00% (mean)"
+    assert vote["run"] is None and vote["test"] == "93.00% (majority vote)"
+    assert vote["expected"] == "99.67% (its ensemble of five)"
+    assert "beyond" in steps and "beyond-2" not in steps  # the menu holds the first seed's network
+    assert "The last rows (shaded) are beyond the book" in html(report)
+
+
+@pytest.mark.parametrize(
+    "edit, part",
+    [
+        (
+            lambda r: r["beyond_ensemble"].update(nets=["beyond", "beyond-3"]),
+            "beyond_ensemble.nets: names runs that are not in",
+        ),
+        (
+            lambda r: r["beyond_ensemble"].update(nets=["beyond", "conv"]),
+            "beyond_ensemble.nets: names runs that are not beyond",
+        ),
+        (lambda r: r["beyond_ensemble"].update(nets="beyond"), "beyond_ensemble.nets"),
+        (lambda r: r["beyond_ensemble"].update(mean_accuracy=float("nan")), "beyond_ensemble.mean_accuracy"),
+        (lambda r: r["beyond_ensemble"].pop("vote_accuracy"), "beyond_ensemble.vote_accuracy"),
+        (lambda r: r.update(beyond_ensemble="all"), "beyond_ensemble"),
+        (lambda r: r["runs"]["beyond-2"]["final"].pop("validation_accuracy"), "runs['beyond-2'].final"),
+        (lambda r: r["runs"]["beyond-2"]["config"].pop("rotate"), "runs['beyond-2'].config: has no rotate"),
+        (lambda r: r["runs"]["beyond"]["config"].update(schedule_divisor=None), "has no schedule_divisor"),
+        (lambda r: r["runs"]["beyond"]["history"].pop("epoch_seconds"), "runs['beyond'].history"),
+        (lambda r: r["runs"]["beyond"]["history"].update(evaluation_accuracy={}), "evaluation_accuracy must be a list"),
+        (lambda r: r["runs"]["beyond"].update(seconds="long"), "runs['beyond'].seconds"),
+        (lambda r: r["runs"]["beyond"]["config"].update(layers=[5]), "runs['beyond'].config.layers"),
+    ],
+)
+def test_a_level4_results_file_with_a_wrong_part_beyond_the_book_is_one_error_naming_it(edit, part):
+    from nndl.report.resultsfile import check_results
+
+    results = _level4_beyond_results()
+    edit(results)
+    with pytest.raises(ResultsFileError, match=re.escape(part)) as caught:
+        check_results(results, "r.json")
+    assert len(str(caught.value).splitlines()) == 1
+
+
+def test_an_ensembles_nets_carry_the_epochs_and_time_its_row_adds_up():
+    from nndl.report.resultsfile import check_results
+
+    results = _level4_results()
+    results["runs"]["ensemble-2"] = {"final": {"test_accuracy": 0.9, "validation_accuracy": 0.9}}
+    results["ensemble"]["nets"].append("ensemble-2")
+    with pytest.raises(ResultsFileError, match=re.escape("runs['ensemble-2'] (in ensemble).seconds")):
         check_results(results, "r.json")
