@@ -181,7 +181,7 @@ def test_figures_set_the_rows_beyond_the_book_apart(finished, tmp_path, monkeypa
     monkeypatch.setattr(level4_figures, "_save", keep)
     rows = level4.ladder_rows(results)
     level4_figures.draw_ladder(results, tmp_path, rows)
-    level4_figures.draw_accuracy(results, tmp_path, level4.LADDER)
+    level4_figures.draw_accuracy(results, tmp_path, level4.LADDER, level4.beyond_runs(results))
     fig, title = drawn["4_ladder.png"]
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]

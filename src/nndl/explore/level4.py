@@ -605,8 +605,8 @@ def markdown(results: dict) -> str:
     for r in rows:
         if r.get("beyond") and r["key"] == BEYOND[0][0]:
             lines.append(
-                "| ***Beyond the book*** (not the book's rows: its column holds the number each is compared "
-                "with) | | | | | | |"
+                "| ***Beyond the book*** (not the book's rows; the book column holds the number each is "
+                "compared with) | | | | | | |"
             )
         test, book, val, ep, sec = _cells(r)
         lines.append(f"| {r['what']} | {test} | {book} | {val} | {ep} | {sec} | {r['shows']} |")
