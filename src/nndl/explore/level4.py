@@ -10,9 +10,10 @@ results.json (every run's config and history), results.md (the ladder beside the
 numbers), models/, and figures drawn from results.json (``nndl.explore.level4_figures``).
 
 Shorter than the book, on purpose: the book trains 60 epochs a row (40 for dropout); here
-each row stops early once its validation accuracy has not improved for ``patience`` epochs
-(the best epoch's weights are kept), within a cap of epochs per row (``Options``). Each
-training checkpoints every epoch (``Trial.checkpoint``) when given a folder for it, so a run
+each of the book's rows stops early once its validation accuracy has not improved for
+``patience`` epochs (10, the book's "no-improvement-in-ten"; ``expanded_patience``, 5, on the
+expanded set, whose epoch is five passes over the images; the best epoch's weights are kept),
+within a cap of epochs per row (``Options``). Each training checkpoints every epoch (``Trial.checkpoint``) when given a folder for it, so a run
 of hours that is stopped continues where it was, to the same weights.
 
 nndl's rows differ from the book's network3 on purpose, and the table says so: the weights start
@@ -104,8 +105,8 @@ class Options:
     """What to run; ``quick`` shrinks the data and the epochs to a smoke test.
 
     The full run's caps are below the book's (60 epochs a row, 40 for dropout): every row
-    also stops after ``patience`` epochs without a better validation accuracy, keeping the
-    best epoch's weights, so a cap is reached only by a row still improving."""
+    also stops after ``patience`` epochs without a better validation accuracy
+    (``expanded_patience`` on the expanded set), keeping the best epoch's weights, so a cap is reached only by a row still improving."""
 
     quick: bool = False
     seed: int = 0
@@ -113,7 +114,8 @@ class Options:
     epochs: int = 30  # a cap for the rows on the 50,000 images (the book: 60)
     expanded_epochs: int = 10  # a cap for the rows on the expanded (5x) set (the book: 20, conv.py)
     dropout_epochs: int = 6  # a cap for the dropout row and the ensemble's nets (the book: 40)
-    patience: int = 5  # early stopping: epochs without a better validation accuracy
+    patience: int = 10  # early stopping on the 50,000 images: the book's "no-improvement-in-ten"
+    expanded_patience: int = 5  # early stopping on the expanded set: 5 epochs are 25 passes over the images
     ensemble: int = 5  # networks in the ensemble: the dropout row's and four more seeds
     beyond_seeds: int = 3  # beyond the book: the relu row's net with chapter 3's tools, this many seeds
     beyond_epochs: int = 12  # a cap, in epochs of the expanded set; the eta schedule ends runs itself
@@ -161,7 +163,7 @@ def configs(options: Options) -> dict[str, TrainConfig]:
     conv = base.replace(layers=f"{CONV1},dense:100")
     conv2 = base.replace(layers=f"{CONV2},dense:100")
     relu = conv2.replace(activation="relu", init="he", eta=0.03, lmbda=1.0)
-    expanded = relu.replace(expand="shifts", epochs=options.expanded_epochs)
+    expanded = relu.replace(expand="shifts", epochs=options.expanded_epochs, early_stopping=options.expanded_patience)
     fc2 = expanded.replace(layers=f"{CONV2},dense:100,dense:100")
     dropout = expanded.replace(
         layers=f"{CONV2},dense:1000,dense:1000", lmbda=0.0, dropout=0.2, epochs=options.dropout_epochs
@@ -590,7 +592,8 @@ def markdown(results: dict) -> str:
         f"test images; one run a row, seed {o['seed']}"
         + (f" (seeds of the rows of several nets: {'; '.join(seeds)})" if seeds else "")
         + f"; each of the book's rows stops after {o['patience']} "
-        f"epochs without a better validation accuracy and keeps its best epoch"
+        f"epochs without a better validation accuracy ({o.get('expanded_patience', o['patience'])} on expanded "
+        "data) and keeps its best epoch"
         + ("; the rows beyond the book stop when their eta schedule ends" if beyond else "")
         + f" (caps: {o['epochs']} epochs, {o['expanded_epochs']} on expanded data, {o['dropout_epochs']} with "
         f"dropout"
