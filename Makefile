@@ -18,8 +18,8 @@ beyond: $(VENV)/.run-deps
 	$(BIN)/nndl data fetch mnist
 	$(BIN)/nndl explore beyond
 
-# Level 4: chapter 6's convolutional networks, every row of the book's ladder (hours on 2 cores:
-# results.md gives the estimate). Stopped, the same command continues each training from its last epoch.
+# Level 4: chapter 6's convolutional networks, every row of the book's ladder (about 1.5 h on 2 cores:
+# docs/level4/ holds a full run). Stopped, the same command continues each training from its last epoch.
 level4: $(VENV)/.run-deps
 	$(BIN)/nndl data fetch mnist
 	$(BIN)/nndl explore level4
