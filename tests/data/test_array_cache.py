@@ -57,3 +57,18 @@ def test_a_folder_that_cannot_be_written_keeps_no_cache_and_raises_nothing(tmp_p
     (tmp_path / "file").write_bytes(b"")
     write_cache(tmp_path / "file" / f"{NAME}.npy", labels, array_sha256(labels))  # its folder is a file
     assert [p.name for p in tmp_path.iterdir()] == ["file"]
+
+
+def test_a_cache_just_written_is_known_verified_and_not_hashed_again(tmp_path, monkeypatch):
+    """nndl.data.verify remembers a verified file for the life of the process (repeated loads
+    instant): the array cache marks what it writes from verified data."""
+    from nndl.data import verify
+
+    labels = np.arange(10, dtype=np.uint8)
+    path = cached(tmp_path, labels)
+
+    def never(array):
+        raise AssertionError("hashed again")
+
+    monkeypatch.setattr(verify, "array_sha256", never)
+    assert check_cached_array(path, array_sha256(labels)) is None
