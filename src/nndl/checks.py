@@ -2,7 +2,7 @@
 but its errors, so any module can use them without climbing back up.
 
 Each returns the value in its plain Python type, or raises ``ConfigError`` naming the
-parameter, the value given (shortened when long) and what is allowed.
+parameter, the value given (shortened when long, by ``nndl.errors.quote``) and what is allowed.
 """
 
 from __future__ import annotations
@@ -13,15 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, quote
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
-
-
-def shown(value: Any, limit: int = 60) -> str:
-    """``repr(value)``, cut to ``limit`` characters: a message never echoes unbounded input."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
@@ -33,7 +27,7 @@ def check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -
         or value < minimum
         or (maximum is not None and value > maximum)
     ):
-        detail = f"must be {allowed}, got {shown(value)}"
+        detail = f"must be {allowed}, got {quote(value)}"
         raise ConfigError(f"{name} {detail}", field=name, detail=detail)
     return int(value)
 
@@ -50,7 +44,7 @@ def check_float(
         allowed = f"{'>' if strict else '>='} {minimum:g}"
         if maximum is not None:
             allowed += f" and {'<' if strict_max else '<='} {maximum:g}"
-        detail = f"must be a finite number {allowed}, got {shown(value)}"
+        detail = f"must be a finite number {allowed}, got {quote(value)}"
         raise ConfigError(f"{name} {detail}", field=name, detail=detail)
     return v
 
@@ -66,7 +60,7 @@ def check_sizes(sizes: Any) -> tuple[int, ...]:
         or len(seq) < 2
         or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in seq)
     ):
-        detail = f"must be a list of at least 2 positive integers (e.g. [784, 100, 10]), got {shown(sizes)}"
+        detail = f"must be a list of at least 2 positive integers (e.g. [784, 100, 10]), got {quote(sizes)}"
         raise ConfigError(f"sizes {detail}", field="sizes", detail=detail)
     return tuple(int(s) for s in seq)
 
@@ -79,4 +73,4 @@ def check_dtype(dtype) -> type:
         return dtype
     if isinstance(dtype, str) and dtype in DTYPES:
         return DTYPES[dtype]
-    raise ConfigError(f"unknown dtype {shown(dtype)}; valid dtypes are: 'float64', 'float32'", field="dtype")
+    raise ConfigError(f"unknown dtype {quote(dtype)}; valid dtypes are: 'float64', 'float32'", field="dtype")

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .augment import EXPANSIONS
-from .checks import DTYPES, check_dtype, check_float, check_int, check_sizes, shown
+from .checks import DTYPES, check_dtype, check_float, check_int, check_sizes
 from .engine.activations import ACTIVATIONS
 from .engine.costs import COSTS, get_cost
 from .engine.describe import EXAMPLE, check_stack, input_shape, parse_layers
@@ -29,7 +29,7 @@ from .engine.initializers import INITIALIZERS
 from .engine.regularizers import REGULARIZERS
 from .engine.rules import linear_steps
 from .engine.schedules import SCHEDULES
-from .errors import ConfigError
+from .errors import ConfigError, quote
 from .registry import lookup
 
 __all__ = [
@@ -79,7 +79,7 @@ def sizes_from_text(text: str) -> tuple[int, ...]:
         sizes = ()
     if len(sizes) < 2 or min(sizes) < 1:
         raise argparse.ArgumentTypeError(
-            f"expected at least 2 positive integers separated by commas, such as 784,100,10; got {shown(text)}"
+            f"expected at least 2 positive integers separated by commas, such as 784,100,10; got {quote(text)}"
         )
     return sizes
 

@@ -8,6 +8,7 @@ as code written against the book's ``network2`` would - still work.
 
 from __future__ import annotations
 
+import re
 import reprlib
 
 
@@ -80,15 +81,19 @@ def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
     """``repr(value)`` shortened to about ``limit`` characters (``reprlib``: bounded work).
 
     Every message that echoes something a user gave (a flag's value, a name read from a
-    file) quotes it through here, so a 200 MB string in a file becomes a short line, not
-    a 200 MB one, and a huge nested list is never formatted whole.
+    file, a checked argument) quotes it through here, so a 200 MB string in a file becomes a
+    short line, not a 200 MB one, a huge nested list is never formatted whole, and a value whose
+    repr spans several lines (a NumPy array) is shown on one: at most about ``2 * limit``
+    characters, plus the length of a long string.
     """
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
         return f"<an integer of about {int(value.bit_length() * 0.30103):,} digits>"
     if isinstance(value, (str, bytes)) and len(value) > limit:
-        return f"{value[:limit]!r}... ({len(value):,} characters in all)"
-    try:
-        text = _short_repr(limit).repr(value)
+        head = repr(value[:limit])[: 2 * limit]  # escapes (\x00) make a repr up to 4x longer
+        return f"{head}... ({len(value):,} characters in all)"
+    try:  # a string up to ``limit`` characters whole (reprlib would cut its middle)
+        text = repr(value) if isinstance(value, (str, bytes)) else _short_repr(limit).repr(value)
     except (RecursionError, ValueError):  # deeply nested, or an int too long to print
         return f"<a {type(value).__name__} too large to show>"
+    text = re.sub(r"\s*\n\s*", " ", text)  # one line: an array's repr spans several
     return text if len(text) <= 2 * limit else text[: 2 * limit] + "..."

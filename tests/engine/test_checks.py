@@ -1,22 +1,34 @@
 """The checks every input goes through (``nndl.checks``): the bounds exactly as stated, the
-message that names the input and what is allowed, and a value echoed no longer than 60
-characters, however long the input."""
+message that names the input and what is allowed, and a value echoed on one bounded line,
+however long the input."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from nndl.checks import check_dtype, check_float, check_int, check_sizes, shown
+from nndl.checks import check_dtype, check_float, check_int, check_sizes
 from nndl.errors import ConfigError
 
 
-def test_a_value_is_echoed_whole_up_to_60_characters_and_cut_with_dots_beyond():
-    assert shown("x" * 58) == repr("x" * 58) and len(shown("x" * 58)) == 60
-    long = shown("y" * 59)  # repr: 61 characters
-    assert len(long) == 60 and long == repr("y" * 59)[:57] + "..."
-    assert shown(list(range(10_000))).endswith("...") and len(shown(list(range(10_000)))) == 60
-    assert shown("z" * 100, limit=10) == "'zzzzzz..."
+def test_a_value_is_echoed_whole_when_short_and_on_one_bounded_line_when_long():
+    """The value a check refuses is shown by ``nndl.errors.quote``: its repr whole up to 80
+    characters; a longer string as its first 80 and its length; a long list as its first six
+    items; a NumPy array on one line; a string of escapes cut, never four times as long."""
+
+    def echo(value):
+        with pytest.raises(ConfigError) as e:
+            check_int("epochs", value, 1)
+        message = str(e.value)
+        assert message.startswith("epochs must be an integer >= 1, got ") and "\n" not in message
+        return message.removeprefix("epochs must be an integer >= 1, got ")
+
+    assert echo("x" * 80) == repr("x" * 80) and echo("\x00" * 80) == repr("\x00" * 80)[:160] + "..."
+    assert echo("y" * 1_000_000) == f"{'y' * 80!r}... (1,000,000 characters in all)"
+    assert echo(list(range(1_000_000))) == "[0, 1, 2, 3, 4, 5, ...]"
+    assert echo(np.zeros((100, 100))).startswith("array([[0., 0., 0., ..., 0., 0., 0.], ...")
+    assert len(echo("\x00" * 10_000)) <= 160 + len("... (10,000 characters in all)")
+    assert len(echo(np.arange(1e6).reshape(1000, 1000))) <= 163
 
 
 def test_an_integer_bound_is_inclusive_and_named_in_the_message():

@@ -206,3 +206,63 @@ def test_layers_are_registered_and_rebuilt_from_their_specs():
 def test_pool_refuses_a_size_larger_than_the_image():
     with pytest.raises(ConfigError, match="size must be an integer from 1 to 3, got 4"):
         Pool((3, 3, 1), 4)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (((9, 8), 4, 3), "a conv layer needs images (height, width, channels) below it, got the shape (9, 8)"),
+        (((9, 0, 3), 4, 3), "a conv layer needs images (height, width, channels) below it, got the shape (9, 0, 3)"),
+        (((70, 70, 1), 1, 65), "a conv layer's kernel must be an integer from 1 to 64, got 65"),
+        (((9, 8, 3), 4, 3, "softplus"), "unknown activation 'softplus'; valid activations are: "),
+    ],
+)
+def test_conv_refusals_name_the_layer_and_what_is_allowed(args, message):
+    with pytest.raises(ConfigError) as e:
+        Conv(*args)
+    assert str(e.value).startswith(message)
+
+
+def test_conv_defaults_and_a_kernel_as_large_as_the_image():
+    from nndl.engine.layers import build_layer
+
+    assert Conv((9, 8, 3), 4, 3).activation.name == "sigmoid"
+    assert build_layer({"kind": "conv", "maps": 4, "kernel": 3}, (9, 8, 3), np.float64).activation.name == "sigmoid"
+    assert Conv((5, 7, 2), 2, 5).out_shape == (1, 3, 2)  # kernel == the smaller side: one row of positions
+    # the parameters' names, as a model file's errors call them ("layer 1's w has shape ...")
+    assert [(p.name, p.decays) for p in Conv((5, 7, 2), 2, 5).params] == [("w", True), ("b", False)]
+
+
+def test_pool_is_rebuilt_from_its_spec_with_its_size_and_dtype():
+    from nndl.engine.layers import build_layer
+
+    pool = build_layer({"kind": "pool", "size": 3}, (9, 9, 2), np.float32)
+    assert (pool.size, pool.out_shape) == (3, (3, 3, 2))
+    assert pool.forward(np.ones((2, 9, 9, 2), np.float32), train=True).dtype == np.float32
+    assert build_layer({"kind": "pool"}, (9, 9, 2), np.float64).size == 2
+
+
+def test_pool_cannot_be_the_last_layer():
+    pool = Pool((4, 4, 1))
+    pool.forward(np.ones((1, 4, 4, 1)), train=True)
+    with pytest.raises(ConfigError) as e:
+        pool.backward(np.ones((1, 2, 2, 1)), wrt_z=True)
+    assert str(e.value) == "a pool layer has no weighted input: it cannot be the last layer"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_outputs_and_errors_keep_the_layers_dtype_and_inference_returns_new_arrays(dtype):
+    """Inference (``train=False``) gives an array of its own, that a later call leaves alone; a
+    training step's arrays and every parameter and gradient are in the layer's dtype."""
+    rng = np.random.default_rng(8)
+    conv = make_conv(dtype=np.dtype(dtype).name)
+    pool = Pool(conv.out_shape, 2, dtype)
+    X = rng.standard_normal((3, 9, 8, 3)).astype(dtype)
+    for layer, x in ((conv, X), (pool, conv.forward(X))):
+        first = layer.forward(x)
+        kept = first.copy()
+        again = layer.forward(x * 2)
+        assert again is not first and np.array_equal(first, kept) and first.dtype == dtype
+        y = layer.forward(x, train=True)
+        assert y.dtype == dtype and layer.backward(np.ones_like(y)).dtype == dtype
+    assert all(a.dtype == dtype for p in conv.params for a in (p.value, p.grad))

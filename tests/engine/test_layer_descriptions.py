@@ -132,3 +132,107 @@ def test_a_pool_layer_pools_2x2_by_default_and_names_itself_when_its_input_is_no
     assert Pool((6, 4, 3)).out_shape == (3, 2, 3)
     with pytest.raises(ConfigError, match=r"^a pool layer needs images \(height, width, channels\) below it"):
         Pool((100,))
+
+
+def refusal(specs, in_shape=(13, 9, 2)) -> ConfigError:
+    with pytest.raises(ConfigError) as e:
+        check_stack(in_shape, specs)
+    assert e.value.field == "layers" and e.value.detail == str(e.value).removeprefix("layers: ")
+    return e.value
+
+
+def test_a_stack_on_images_that_are_not_square_follows_height_and_width_apart():
+    """13 x 9 x 2 images: conv 4@3x3 -> 11 x 7 x 4 ((9 * 2 + 1) * 4 = 76 parameters), pool 2 ->
+    5 x 3 x 4 (the odd row and column dropped), dense 7 -> (60 + 1) * 7 = 427 parameters."""
+    from nndl.engine.describe import step_values
+
+    specs = [{"kind": "conv", "maps": 4, "kernel": 3}, {"kind": "pool", "size": 2}, {"kind": "dense", "n": 7}]
+    params = check_stack((13, 9, 2), specs)
+    assert params == 76 + 427 and isinstance(params, int)
+    # step_values: the input 234; patches 2 * 77 positions * 18; outputs 4 * 308, 4 * 60, 4 * 7
+    values = step_values((13, 9, 2), specs)
+    assert values == 234 + 2 * 77 * 18 + 4 * 308 + 4 * 60 + 4 * 7 and isinstance(values, int)
+    # a filter or pool as large as the smaller side fits; one larger is refused naming both sides
+    assert check_stack((13, 9, 2), [{"kind": "conv", "maps": 1, "kernel": 9}]) == 9 * 9 * 2 + 1
+    assert check_stack((13, 9, 2), [{"kind": "pool", "size": 9}]) == 0
+    assert str(refusal([{"kind": "conv", "maps": 1, "kernel": 10}])) == (
+        "layers: layer 1: a 10x10 filter does not fit in 13x9 images"
+    )
+    assert str(refusal([{"kind": "conv", "maps": 4, "kernel": 7}, {"kind": "pool", "size": 4}])) == (
+        "layers: layer 2: a 4x4 pool does not fit in 7x3 images"
+    )
+
+
+def test_the_limits_of_a_stack_are_inclusive():
+    pools = [{"kind": "pool", "size": 1}] * 32 + [{"kind": "dense", "n": 10}]  # 33 layers: the most
+    assert check_stack((28, 28, 1), pools) == 785 * 10
+    assert (
+        str(refusal(pools + [{"kind": "dense", "n": 10}], (28, 28, 1))) == "layers: a stack is a list of 1 to 33 layers"
+    )
+    assert check_stack((1,), [{"kind": "dense", "n": 5_000_000}]) == 10_000_000  # MAX_VALUES values an example
+    assert "too large at layer 1" in str(refusal([{"kind": "dense", "n": 5_000_001}], (1,)))
+    assert check_stack((49,), [{"kind": "dense", "n": 1_000_000}]) == MAX_PARAMS
+    assert "too large at layer 1" in str(refusal([{"kind": "dense", "n": 1_000_000}], (50,)))
+    assert len(parse_layers(",".join(["pool:1"] * 32))) == 32
+    assert parse_layers("pool:1" + " " * 994) == [{"kind": "pool", "size": 1}]  # 1,000 characters
+    with pytest.raises(ConfigError, match=r"^layers: 1,001 characters, more than 1,000; a description is "):
+        parse_layers("pool:1" + " " * 995)
+
+
+def test_a_refused_layer_is_named_by_its_place_and_kind_and_its_value_quoted():
+    assert str(refusal([{"kind": "conv", "maps": True, "kernel": 5}])) == (
+        "layers: layer 1 (conv) needs a positive integer maps, got True"
+    )
+    assert str(refusal([{"kind": "conv", "maps": 2, "kernel": "5" * 100}])) == (
+        f"layers: layer 1 (conv) needs a positive integer kernel, got '{'5' * 40}'... (100 characters in all)"
+    )
+    pool = {"kind": "pool", "size": 1}
+    assert "layer 2 (conv) needs a positive integer maps, got 0" in str(
+        refusal([pool, {"kind": "conv", "maps": 0, "kernel": 1}])
+    )
+    assert "layer 2 (conv) needs a positive integer kernel, got 0" in str(
+        refusal([pool, {"kind": "conv", "maps": 1, "kernel": 0}])
+    )
+    assert "layer 2 (pool) needs a positive integer size, got 0" in str(refusal([pool, {"kind": "pool", "size": 0}]))
+    assert "layer 2 (dense) needs a positive integer n, got -1" in str(refusal([pool, {"kind": "dense", "n": -1}]))
+    assert str(refusal([{"kind": "dense", "n": 10}, pool])) == (
+        "layers: layer 2 (pool) needs images below it, but gets 10 values from a dense layer"
+    )
+    assert str(refusal([{"kind": "k" * 50}])) == (
+        f"layers: layer 1 is of unknown kind '{'k' * 20}'... (50 characters in all); kinds are 'conv', 'pool', 'dense'"
+    )
+
+
+def test_input_shape_reads_square_images_for_an_image_stack_and_a_vector_otherwise():
+    assert input_shape(784, []) == (784,) and input_shape(784, [{"kind": "dense", "n": 3}]) == (784,)
+    assert input_shape(784, [{"kind": "pool", "size": 2}]) == (28, 28, 1)
+    with pytest.raises(ConfigError) as e:
+        input_shape(785, [{"kind": "conv", "maps": 2, "kernel": 3}])
+    assert str(e.value) == "layers: a conv or pool layer needs square images, and 785 inputs are not side x side pixels"
+    assert e.value.field == "layers"
+
+
+def test_parsed_text_keeps_each_items_activation_and_quotes_what_it_refuses():
+    assert parse_layers("conv:20x5x5:relu,pool:3,dense:7:tanh") == [
+        {"kind": "conv", "maps": 20, "kernel": 5, "activation": "relu"},
+        {"kind": "pool", "size": 3},
+        {"kind": "dense", "n": 7, "activation": "tanh"},
+    ]
+    assert parse_layers("") == parse_layers("  ") == []  # no hidden layers described
+    form = "; a description is conv:MAPSxK[xK][:ACTIVATION], pool:P or dense:N[:ACTIVATION], comma-separated"
+
+    def message(text):
+        with pytest.raises(ConfigError) as e:
+            parse_layers(text)
+        assert e.value.field == "layers"
+        return str(e.value)
+
+    assert message(5).startswith(f"layers: expected text, got int{form}")
+    long = "conv:" + "x" * 60
+    assert message(long).startswith(
+        f"layers: item 1, '{long[:40]}'... (65 characters in all), is not one of its forms;"
+    )
+    assert message("pool:2,conv:20x5x4").startswith("layers: item 2, 'conv:20x5x4': filters must be square (K x K);")
+    assert message("dense:3:softplus").startswith(
+        "layers: item 1: unknown activation 'softplus'; valid activations are 'sigmoid', 'tanh', 'relu', 'linear';"
+    )

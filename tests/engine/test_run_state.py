@@ -161,3 +161,49 @@ def test_fit_refuses_a_network_of_other_layers_than_the_config_describes():
     with pytest.raises(nndl.ConfigError, match=r"^layers: the config says .* but the network given has") as caught:
         nndl.fit(net, config, (X, y))
     assert caught.value.field == "layers"
+
+
+def _state(stopper=None, epoch=2, momentum=0.5):
+    net = nndl.Network([6, 5, 3], rng=0)
+    rule = GradientDescent(0.5, 1.0, 95, momentum=momentum)
+    return RunState(net, rule, make_schedule("halve", 0.5, 2), stopper, training_streams(4), 95, 30, epoch)
+
+
+def test_a_state_without_early_stopping_ignores_a_saved_stopper_and_keeps_no_best():
+    saved = _state(EarlyStopping(3))
+    saved.keep_best()
+    d = {**saved.state_dict(), "best": None}
+    again = _state(None)
+    again.load_state_dict(d)
+    assert again.best is None and again.state_dict()["stopper"] is None
+
+
+def test_a_saved_velocity_is_read_back_per_parameter_also_with_bias_columns():
+    """Momentum's velocity: [weights' list, biases' list]; files of earlier versions kept each
+    bias as a column (n, 1), which is read as the bias vector (n,)."""
+    first = _state()
+    d = first.state_dict()
+    weights = [np.full((5, 6), 0.5).tolist(), np.full((3, 5), -0.25).tolist()]
+    columns = [np.full((5, 1), 1.5).tolist(), np.full((3, 1), 2.5).tolist()]
+    again = _state()
+    again.load_state_dict({**d, "velocity": [weights, columns]})
+    got = [v.tolist() for v in again.rule.velocity]
+    assert got == [weights[0], [1.5] * 5, weights[1], [2.5] * 3]
+    for bad in ([weights], "velocity", [weights, columns[:1]], [weights, [[float("nan")] * 5, [2.5] * 3]]):
+        with pytest.raises(nndl.ConfigError, match=r"^the saved training state is not valid: velocity does not match"):
+            _state().load_state_dict({**d, "velocity": bad})
+
+
+def test_a_damaged_state_is_refused_in_one_bounded_line():
+    d = _state().state_dict()
+    with pytest.raises(nndl.ConfigError) as e:
+        _state().load_state_dict({k: v for k, v in d.items() if k != "order"})
+    assert str(e.value) == (
+        "the saved training state is not valid (KeyError: 'order'); it belongs to another run or the file was changed"
+    )
+    with pytest.raises(nndl.ConfigError) as e:
+        _state().load_state_dict({**d, "position": 10**100})
+    said = f"position {10**100} is not the start of a window in 95 rows"[:80]
+    assert str(e.value) == (
+        f"the saved training state is not valid (ValueError: {said}); it belongs to another run or the file was changed"
+    )

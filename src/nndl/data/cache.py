@@ -7,7 +7,6 @@ from both, so neither imports the other to reach it.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -49,12 +48,12 @@ def read_cached(path: Path, sha256: str, limit: int | None = None) -> tuple[np.n
 
 
 def write_cache(path: Path, array: np.ndarray, sha256: str) -> None:
-    """Keep ``array`` at ``path``, atomically, marked verified; a read-only folder keeps nothing."""
+    """Keep ``array`` at ``path``, atomically (``atomic_path`` gives it the usual public mode),
+    marked verified; a read-only folder keeps nothing."""
     try:
         with atomic_path(path, suffix=".npy.part") as tmp:
             with open(tmp, "wb") as f:
                 np.save(f, array, allow_pickle=False)
-            os.chmod(tmp, 0o644)  # public data; the temporary file was created private
     except OSError:  # a read-only data folder: the IDX files are read each time instead
         return
     mark_verified(path, sha256)

@@ -76,9 +76,7 @@ class Conv(Layer):
         if kernel > min(H, W):
             raise ConfigError(f"a {kernel}x{kernel} kernel does not fit in {H}x{W} images")
         self.maps, self.kernel = maps, kernel
-        self.activation = (
-            lookup(LAYER_ACTIVATIONS, activation, "activation") if isinstance(activation, str) else activation
-        )
+        self.activation = lookup(LAYER_ACTIVATIONS, activation, "activation")
         self.dtype = dtype = np.dtype(dtype).type
         w = np.zeros((kernel, kernel, C, maps), dtype)  # (k, k, C, maps)
         b = np.zeros(maps, dtype)  # (maps,)

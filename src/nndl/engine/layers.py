@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, quote
 from ..registry import lookup
 from .activations import ACTIVATIONS, OUTPUTS
 from .base import Layer, Param
@@ -47,8 +47,8 @@ class Dense(Layer):
     kind = "dense"
 
     def __init__(self, in_shape, n: int, activation="sigmoid", dtype=np.float64):
-        n_in = math.prod(in_shape) if isinstance(in_shape, tuple) else int(in_shape)
-        in_shape = in_shape if isinstance(in_shape, tuple) else (n_in,)
+        in_shape = tuple(in_shape)  # (n_in,), or an image's (height, width, channels)
+        n_in = math.prod(in_shape)
         self.activation = activation_named(activation)
         self.P = np.zeros((n_in + 1, n), dtype)  # (n_in+1, n_out)
         self.G = np.zeros((n_in + 1, n), dtype)  # (n_in+1, n_out)
@@ -97,7 +97,7 @@ class Dense(Layer):
     def from_spec(cls, spec: dict, in_shape: tuple, dtype) -> Dense:
         n = spec.get("n")
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ConfigError(f"a dense layer's n must be a positive integer, got {n!r}")
+            raise ConfigError(f"a dense layer's n must be a positive integer, got {quote(n, 40)}")
         return cls(tuple(in_shape), n, spec.get("activation", "sigmoid"), dtype)
 
 
