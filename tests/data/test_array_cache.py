@@ -7,6 +7,7 @@ from __future__ import annotations
 import stat
 
 import numpy as np
+import pytest
 
 from nndl.data.cache import check_cached_array, npy_path, read_cached, write_cache
 from nndl.data.verify import array_sha256
@@ -72,3 +73,12 @@ def test_a_cache_just_written_is_known_verified_and_not_hashed_again(tmp_path, m
 
     monkeypatch.setattr(verify, "array_sha256", never)
     assert check_cached_array(path, array_sha256(labels)) is None
+
+
+def test_the_cache_never_holds_a_pickle_an_array_of_objects_is_refused_and_nothing_is_kept(tmp_path):
+    """A cache file is data, never code: np.save would pickle an array of Python objects, so
+    the cache refuses one (NumPy's ValueError) and leaves no file, finished or temporary."""
+    objects = np.array([{"a": 1}, None], dtype=object)
+    with pytest.raises(ValueError, match="allow_pickle"):
+        write_cache(npy_path(tmp_path, NAME), objects, "0" * 64)
+    assert list(tmp_path.iterdir()) == []
