@@ -286,3 +286,18 @@ def test_tensorboard_is_refused_in_one_line_before_anything_runs(tmp_path, capsy
     assert nndl_main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--tensorboard" in err[0] and not (tmp_path / "level4").exists()
+
+
+def test_the_full_runs_early_stopping_is_ten_epochs_on_50000_images_and_five_on_the_expanded_set():
+    """The book's "no-improvement-in-ten" on the 50,000 images (5 stopped the ReLU row at epoch 15,
+    before its best epoch, 24); an epoch of the expanded set is five passes over the images, so
+    5 there; the rows beyond the book end by their eta schedule."""
+    rows = level4.configs(level4.Options.make())
+    stops = {k: c.early_stopping for k, c in rows.items()}
+    assert {k: stops[k] for k in ("shallow", "conv", "conv2", "relu")} == dict.fromkeys(
+        ("shallow", "conv", "conv2", "relu"), 10
+    )
+    assert {k for k, v in stops.items() if v == 5} == {"expanded", "fc2", "dropout"} | {
+        f"ensemble-{k}" for k in range(2, 6)
+    }
+    assert all(stops[k] is None and rows[k].schedule == "halve" for k in level4.beyond_keys(level4.Options()))
