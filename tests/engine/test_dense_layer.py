@@ -33,6 +33,16 @@ def test_a_dense_spec_needs_a_positive_integer_n(n):
     assert message == f"a dense layer's n must be a positive integer, got {n!r}"
 
 
+def test_a_long_n_in_a_model_file_is_echoed_cut_to_40_characters():
+    """A hostile model file's n echoes as a short line: the value is cut at 40 characters."""
+    from nndl.errors import quote
+
+    message = refused(lambda: build_layer({"kind": "dense", "n": "9" * 500}, (6,), np.float64))
+    assert message == f"a dense layer's n must be a positive integer, got {quote('9' * 500, 40)}"
+    assert message != f"a dense layer's n must be a positive integer, got {quote('9' * 500, 41)}"
+    assert len(message) < 120
+
+
 def test_unknown_kinds_activations_and_specs_are_refused_naming_what_is_valid():
     assert refused(lambda: build_layer({"kind": "lstm"}, (6,), np.float64)) == (
         "unknown layer kind 'lstm'; valid layer kinds are: 'dense', 'conv', 'pool'"
