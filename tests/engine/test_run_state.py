@@ -207,3 +207,13 @@ def test_a_damaged_state_is_refused_in_one_bounded_line():
     assert str(e.value) == (
         f"the saved training state is not valid (ValueError: {said}); it belongs to another run or the file was changed"
     )
+
+
+def test_a_saved_best_epoch_or_velocity_of_text_is_refused_as_not_matching_the_network():
+    """Values that are not numbers (a changed file) are the one clear refusal, never a TypeError."""
+    saved = _state(EarlyStopping(3))
+    saved.keep_best()
+    d = saved.state_dict()
+    for key, bad in (("best", [["x"] * 5] * 2), ("velocity", [[["x"]] * 2, [["y"]] * 2])):
+        with pytest.raises(nndl.ConfigError, match=rf"^the saved training state is not valid: {key} does not match"):
+            _state(EarlyStopping(3)).load_state_dict({**d, key: bad})
