@@ -37,6 +37,7 @@ MONITOR = dict(monitor_evaluation_cost=True, monitor_training_cost=True, monitor
         dict(),
         dict(dtype="float32"),
         dict(momentum=0.5, regularization="l1"),
+        dict(momentum=0.5, dtype="float32"),  # the velocity read back in the network's dtype
         dict(dropout=0.3),
         dict(expand="shifts", rotate=10.0),
         dict(schedule="halve", schedule_patience=1, early_stopping=2),
