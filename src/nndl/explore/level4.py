@@ -192,20 +192,15 @@ def configs(options: Options) -> dict[str, TrainConfig]:
     return out
 
 
-def beyond_keys(options_or_results) -> list[str]:
+def beyond_keys(options: Options) -> list[str]:
     """The runs of the row beyond the book: 'beyond' (seed ``seed``), 'beyond-2' (seed+1), ..."""
-    o = options_or_results["options"] if isinstance(options_or_results, dict) else options_or_results.__dict__
-    n = o.get("beyond_seeds", 0)
+    n = options.beyond_seeds
     return ["beyond"][:n] + [f"beyond-{k}" for k in range(2, n + 1)]
 
 
-def ensemble_keys(options_or_results) -> list[str]:
-    n = (
-        options_or_results["options"]["ensemble"]
-        if isinstance(options_or_results, dict)
-        else options_or_results.ensemble
-    )
-    return ["dropout"] + [f"ensemble-{k}" for k in range(2, n + 1)]
+def ensemble_keys(options: Options) -> list[str]:
+    """The ensemble's nets: the dropout row's and 'ensemble-2' (seed+1), ... up to ``ensemble``."""
+    return ["dropout"] + [f"ensemble-{k}" for k in range(2, options.ensemble + 1)]
 
 
 def run_level4(
@@ -240,6 +235,7 @@ def run_level4(
             results["created"] = previous["created"]
         rows = configs(options)
         big = ensemble_keys(options)
+        voters = set(big) | set(beyond_keys(options))
         if checkpoints is not None:
             Path(checkpoints).mkdir(parents=True, exist_ok=True)
         trials = [
@@ -263,7 +259,7 @@ def run_level4(
             if name == "relu":
                 results["filters"] = net.layers[0].w.value[:, :, 0, :].transpose(2, 0, 1).round(5).tolist()
                 results["feature_maps"] = feature_maps(net, splits.test.images[0])
-            if name in ensemble_keys(options) or name in beyond_keys(options):
+            if name in voters:
                 nets[name] = net
             return on_model(name, net, record) if on_model is not None else None
 
@@ -422,7 +418,7 @@ def _best_epoch(run: dict) -> int | None:
 
 def beyond_rows(results: dict) -> list[dict]:
     """The two rows beyond the book, when ``results`` holds their runs: the single net (the mean
-    test and validation accuracy of its seeds, their range, each seed's epochs, seconds a net)
+    test and validation accuracy over its random seeds, their range, each one's epochs, seconds a net)
     and the vote of those nets (``results["beyond_ensemble"]``). Each row's "book" is the book's
     number it is compared with (``book_row`` says which), and "beyond" marks it as not the book's."""
     keys = beyond_runs(results)
