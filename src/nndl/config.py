@@ -178,9 +178,18 @@ class TrainConfig:
     rotate: float = _field(
         0.0, "also turn each training image by a random angle up to DEG degrees", "DEG", float, beyond=True
     )
+    # alpha of Simard et al.'s elastic distortions, 34 in their paper (0: none)
+    elastic: float = _field(
+        0.0,
+        "also distort each training image elastically (Simard, Steinkraus and Platt 2003): a random "
+        "field smoothed over 4 pixels moves its pixels, scaled by ALPHA (34 in their paper)",
+        "ALPHA",
+        float,
+        beyond=True,
+    )
     # float64 is exact; float32 is about twice as fast
     dtype: str = _field("float64", "float64 is exact; float32 about twice as fast", choices=DTYPES)
-    # initial weights, dropout and rotations
+    # initial weights, dropout, rotations and elastic distortions
     seed: int = _field(0, "seed of the initial weights and of the mini-batch order", "N", int)
     # mini-batch order; None: derived from ``seed``
     order_seed: int | None = _field(
@@ -224,6 +233,7 @@ class TrainConfig:
             check_int("early_stopping", self.early_stopping, 1)
         lookup(EXPANSIONS, self.expand, "expand", "expand")
         check_float("rotate", self.rotate, 0.0, strict=False, maximum=180.0)
+        check_float("elastic", self.elastic, 0.0, strict=False, maximum=100.0)
         check_dtype(self.dtype)
         check_int("seed", self.seed, 0)
         if self.order_seed is not None:
@@ -288,6 +298,8 @@ class TrainConfig:
             out.append(f"expanded data ({self.expand})")
         if self.rotate:
             out.append(f"rotations up to {self.rotate:g} degrees")
+        if self.elastic:
+            out.append(f"elastic distortions (alpha {self.elastic:g})")
         return out
 
     def replace(self, **changes) -> TrainConfig:
@@ -337,7 +349,7 @@ class Streams(NamedTuple):
     init: np.random.Generator  # initial weights and biases
     order: np.random.Generator  # the mini-batch order of each epoch
     dropout: np.random.Generator  # which hidden neurons each example drops
-    augment: np.random.Generator  # the random rotations of expanded data
+    augment: np.random.Generator  # the random rotations and elastic fields of training images
 
 
 def training_streams(seed: int, order_seed: int | None = None) -> Streams:

@@ -7,7 +7,7 @@ bottom - a window of steps, then measure, then decide - and asks small objects f
 
 * the update rule (``nndl.engine.rules``: gradient descent with its regularizer, momentum and
   dropout) takes the steps of each window of mini-batches the loop gathers;
-* the augmenter (``nndl.augment``) gathers those rows, expanded and rotated if asked;
+* the augmenter (``nndl.augment``) gathers those rows, expanded, rotated and distorted if asked;
 * the schedule and early stopping (``nndl.engine.schedules``) hear each epoch's validation
   accuracy and answer with a learning rate or a reason to stop;
 * ``RunState`` (``nndl.engine.runstate``) holds all that must survive a stop (``state_dict()``
@@ -172,7 +172,9 @@ class _Run:
             else None
         )
         streams = streams or training_streams(config.seed, config.order_seed)
-        self.augmenter = Augmenter(config.expand, config.rotate, len(self.train), net.sizes[0], streams.augment)
+        self.augmenter = Augmenter(
+            config.expand, config.rotate, len(self.train), net.sizes[0], streams.augment, config.elastic
+        )
         self.n = self.augmenter.n  # rows an epoch visits
         self.rule = GradientDescent(
             config.eta, config.lmbda, self.n, regularization=config.regularization, momentum=config.momentum

@@ -117,7 +117,8 @@ def draw_accuracy(results: dict, folder: Path, ladder: list, beyond: list[str] =
     for key in beyond:
         seed = results["runs"][key]["config"]["seed"]
         style = {"color": BEYOND_COLOUR, "linestyle": "--", "linewidth": 2}
-        lines.append((key, f"beyond the book (seed {seed}): + rotations, eta halved", style))
+        extra = "rotations, distortions" if _elastic(results) else "rotations"
+        lines.append((key, f"beyond the book (seed {seed}): + {extra}, eta halved", style))
     for key, label, style in lines:
         r = results["runs"].get(key)
         if r is None or not r["history"]["evaluation_accuracy"]:
@@ -140,11 +141,20 @@ def draw_accuracy(results: dict, folder: Path, ladder: list, beyond: list[str] =
     )
     if beyond:
         notice += (
-            " The dashed orange line, beyond the book, is the ReLU row's net on shifted and rotated digits "
-            "whose eta is halved after each epoch without a better validation accuracy: compare it with "
+            " The dashed orange line, beyond the book, is the ReLU row's net on shifted and rotated"
+            + (" (and elastically distorted)" if _elastic(results) else "")
+            + " digits "
+            "whose eta is halved when its validation accuracy stops improving: compare it with "
             "the expanded row's line."
         )
     return _save(fig, folder, "3_accuracy.png", f"Validation accuracy per epoch, one line per row. {notice}")
+
+
+def _elastic(results: dict) -> bool:
+    """True when a run beyond the book was trained on elastically distorted digits."""
+    return any(
+        name.startswith("beyond") and (run.get("config") or {}).get("elastic") for name, run in results["runs"].items()
+    )
 
 
 def draw_ladder(results: dict, folder: Path, rows: list[dict]) -> Path:
@@ -211,8 +221,9 @@ def draw_ladder(results: dict, folder: Path, rows: list[dict]) -> Path:
     )
     if beyond:
         notice += (
-            " Below the dashed line, in orange, beyond the book: the ReLU row's net with rotations and "
-            "eta halving (the mean of its seeds; the black line their range) beside the book's best single "
+            " Below the dashed line, in orange, beyond the book: the ReLU row's net with rotations"
+            + (", elastic distortions" if _elastic(results) else "")
+            + " and eta halving (the mean of its seeds; the black line their range) beside the book's best single "
             "net, and their vote beside the book's ensemble."
         )
     return _save(fig, folder, "4_ladder.png", f"Chapter 6's ladder, each row adding one idea. {notice}")

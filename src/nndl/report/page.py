@@ -90,6 +90,7 @@ OPTIONAL_FIELDS = (
     ("early_stopping", "early stopping", lambda v, c: v),
     ("expand", "expanded data", lambda v, c: v not in (None, "none")),
     ("rotate", "rotations (degrees)", lambda v, c: v),
+    ("elastic", "elastic distortions (alpha)", lambda v, c: v),
     ("dtype", "arithmetic", lambda v, c: v not in (None, "float64")),
 )
 
@@ -150,10 +151,14 @@ def section_ladder(report: Report) -> str:
         else "Each row adds techniques to the one above, trained with several seeds: the mean, and in brackets "
         "the smallest and largest, of the seeds' accuracies. Read down the test column."
     )
-    if any(r.get("beyond") for r in report.ladder):
+    beyond = [r for r in report.ladder if r.get("beyond")]
+    if beyond:
+        elastic = any(isinstance(r.get("config"), dict) and r["config"].get("elastic") for r in beyond)
         intro += (
             " The last rows (shaded) are beyond the book, not its rows: the ReLU row's network trained with "
-            "chapter 3's tools (random rotations on top of the shifts, eta halved whenever the validation "
+            "chapter 3's tools (random rotations"
+            + (" and elastic distortions" if elastic else "")
+            + " on top of the shifts, eta halved whenever the validation "
             "accuracy stalls), its test accuracy the mean of its seeds (their range in brackets), then their "
             "majority vote; the book's column holds the book's number each is compared with."
         )

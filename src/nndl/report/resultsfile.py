@@ -24,7 +24,15 @@ KIND = "results file"
 NAME_LIMIT = 200  # characters of a run name (the book's longest: 'overfit-lambda-0.1')
 LIST_LIMIT = 1000  # items of a list inside a run's configuration
 SPLITS = ("training", "validation", "test")
-NUMBERS = ("eta", "lmbda", "momentum", "dropout", "rotate", "schedule_divisor")  # the page formats these with :g
+NUMBERS = (
+    "eta",
+    "lmbda",
+    "momentum",
+    "dropout",
+    "rotate",
+    "elastic",
+    "schedule_divisor",
+)  # the page formats these with :g
 INTEGERS = ("epochs", "mini_batch_size", "seed", "schedule_patience", "order_seed", "early_stopping")
 LEVEL4_BEYOND_NEEDS = ("layers", "rotate", "schedule_patience", "schedule_divisor", "epochs", "seed")
 BEYOND_NEEDS = ("sizes", "eta", "lmbda", "epochs", "schedule_patience", "schedule_divisor", "dropout", "seed")

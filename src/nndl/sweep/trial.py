@@ -211,6 +211,15 @@ def _tensorboard(trial: Trial, evaluation: Split):
     return TensorBoardWriter(folder, initial_network(trial.config), evaluation.images, evaluation=trial.evaluation)
 
 
+def same_config(saved, config: TrainConfig) -> bool:
+    """True when a checkpoint's saved config dict is ``config``: read through ``TrainConfig``,
+    so a file saved before a field existed matches that field's default (the field off)."""
+    try:
+        return TrainConfig.from_dict(saved) == config
+    except (ConfigError, TypeError):
+        return False
+
+
 def train_checkpointed(
     config: TrainConfig, checkpoint, training, evaluation, *, on_epoch=None, on_batch=None, should_stop=None, **monitor
 ):
@@ -228,7 +237,7 @@ def train_checkpointed(
     net, history = None, None
     if path.exists():
         net, saved, past = load_with_metadata(path)
-        if saved != config.to_dict() or past is None:
+        if not same_config(saved, config) or past is None:
             raise ModelFileError(
                 f"{path}: a checkpoint of another training run (its config differs from this "
                 f"one's); move it away to start this run afresh"
