@@ -172,3 +172,57 @@ def rotate_rows_bilinear(rows, degrees):
     rows = np.asarray(rows, dtype=float)
     side = int(round(np.sqrt(rows.shape[1])))
     return np.stack([rotate_bilinear(x.reshape(side, side), float(a)).ravel() for x, a in zip(rows, degrees)])
+
+
+def smooth_gaussian_direct(field, sigma):
+    """A (side, side) field smoothed by a Gaussian of ``sigma`` pixels, by the definition: each
+    output pixel (r, q) the sum over every pixel (i, j) within 4 sigma (rounded) on both axes of
+    g(r - i) g(q - j) field[i, j], 0 beyond the edges, g(d) = exp(-d^2 / 2 sigma^2) divided by its
+    sum over the full width (a 4-D kernel, not nndl's two matrix products)."""
+    side = field.shape[0]
+    radius = int(4 * sigma + 0.5)
+    total = sum(np.exp(-0.5 * (d / sigma) ** 2) for d in range(-radius, radius + 1))
+    d = np.arange(side)[:, None] - np.arange(side)[None, :]  # (side, side): r - i
+    g = np.where(np.abs(d) <= radius, np.exp(-0.5 * (d / sigma) ** 2) / total, 0.0)
+    kernel = g[:, None, :, None] * g[None, :, None, :]  # (r, q, i, j)
+    return np.einsum("rqij,ij->rq", kernel, field)
+
+
+def warp_bilinear(image, degrees, dy, dx):
+    """One (side, side) image turned by ``degrees`` (as ``rotate_bilinear``) and each output
+    pixel's source point then moved by (dy, dx) (side, side), read bilinearly, 0 outside."""
+    side = image.shape[0]
+    c = (side - 1) / 2.0
+    t = np.deg2rad(degrees)
+    out = np.zeros_like(image, dtype=float)
+
+    def px(r, q):
+        return image[r, q] if 0 <= r < side and 0 <= q < side else 0.0
+
+    for r in range(side):
+        for q in range(side):
+            y, x = r - c, q - c
+            sy = np.cos(t) * y + np.sin(t) * x + c + dy[r, q]
+            sx = np.cos(t) * x - np.sin(t) * y + c + dx[r, q]
+            y0, x0 = int(np.floor(sy)), int(np.floor(sx))
+            fy, fx = sy - y0, sx - x0
+            out[r, q] = (1 - fy) * ((1 - fx) * px(y0, x0) + fx * px(y0, x0 + 1)) + fy * (
+                (1 - fx) * px(y0 + 1, x0) + fx * px(y0 + 1, x0 + 1)
+            )
+    return out
+
+
+def elastic_rows(rows, degrees, alpha, rng, sigma=4.0):
+    """Simard et al.'s elastic distortion after a rotation, image by image, drawing as nndl's
+    augmenter documents: the angles were drawn already; then uniform noise in [-1, 1] of shape
+    (2, k, side, side), dy's fields first, each smoothed by ``smooth_gaussian_direct`` and scaled
+    by ``alpha``."""
+    rows = np.asarray(rows, dtype=float)
+    k, side = len(rows), int(round(np.sqrt(rows.shape[1])))
+    noise = rng.uniform(-1.0, 1.0, (2, k, side, side))
+    out = []
+    for n in range(k):
+        dy = alpha * smooth_gaussian_direct(noise[0, n], sigma)
+        dx = alpha * smooth_gaussian_direct(noise[1, n], sigma)
+        out.append(warp_bilinear(rows[n].reshape(side, side), float(degrees[n]), dy, dx).ravel())
+    return np.stack(out)

@@ -69,6 +69,8 @@ def test_no_help_says_default_default():
         (dict(early_stopping=0), "early_stopping"),
         (dict(expand="flips"), "expand"),
         (dict(rotate=181.0), "rotate"),
+        (dict(elastic=-1.0), "elastic"),
+        (dict(elastic="34"), "elastic"),
         (dict(dtype="float16"), "dtype"),
         (dict(seed=-1), "seed"),
         (dict(order_seed=-1), "order_seed"),

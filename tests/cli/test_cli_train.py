@@ -151,6 +151,8 @@ def test_the_techniques_of_chapter_3_are_flags_too(tmp_path, capsys):
                 "shifts",
                 "--rotate",
                 "5",
+                "--elastic",
+                "30",
                 "--eta",
                 "0.05",
                 "--save",
@@ -170,6 +172,7 @@ def test_the_techniques_of_chapter_3_are_flags_too(tmp_path, capsys):
         "early stopping (4 epochs)",
         "expanded data (shifts)",
         "rotations up to 5 degrees",
+        "elastic distortions (alpha 30)",
     ):
         assert words in header, words
     net, config, _ = load_with_metadata(path)
@@ -188,6 +191,7 @@ def test_the_techniques_of_chapter_3_are_flags_too(tmp_path, capsys):
         early_stopping=4,
         expand="shifts",
         rotate=5.0,
+        elastic=30.0,
         eta=0.05,
     )
     assert net.output.name == "softmax" and net.activation.name == "relu"
@@ -200,6 +204,8 @@ def test_the_techniques_of_chapter_3_are_flags_too(tmp_path, capsys):
         ("--dropout", "-0.1", "argument --dropout: must be a finite number >= 0 and < 1, got -0.1"),
         ("--early-stopping", "0", "argument --early-stopping: must be an integer >= 1, got 0"),
         ("--rotate", "200", "argument --rotate: must be a finite number >= 0 and <= 180, got 200.0"),
+        ("--elastic", "101", "argument --elastic: must be a finite number >= 0 and <= 100, got 101.0"),
+        ("--elastic", "nan", "argument --elastic: must be a finite number >= 0 and <= 100, got nan"),
     ],
 )
 def test_bad_technique_values_are_usage_errors_naming_the_flag(capsys, flag, value, message):
@@ -222,6 +228,7 @@ def test_a_model_file_from_before_the_techniques_loads_and_resumes(tmp_path, cap
         "early_stopping",
         "expand",
         "rotate",
+        "elastic",
     ):
         del d["config"][key]
     for key in ("eta", "saturation", "best_epoch", "stopped", "state"):

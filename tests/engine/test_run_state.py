@@ -40,6 +40,7 @@ MONITOR = dict(monitor_evaluation_cost=True, monitor_training_cost=True, monitor
         dict(momentum=0.5, dtype="float32"),  # the velocity read back in the network's dtype
         dict(dropout=0.3),
         dict(expand="shifts", rotate=10.0),
+        dict(expand="shifts", elastic=30.0),
         dict(schedule="halve", schedule_patience=1, early_stopping=2),
     ],
     ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()) or "book",

@@ -176,6 +176,87 @@ def test_float32_images_are_gathered_through_the_stage_into_float64_rows(expansi
     np.testing.assert_array_equal(out, images[idx // expansion.factor].astype(np.float64))
 
 
+# --- elastic distortions ----------------------------------------------------------------------
+
+from reference_techniques import elastic_rows, smooth_gaussian_direct  # noqa: E402
+
+from nndl.augment import ELASTIC_SIGMA, elastic_fields, gaussian_smoother  # noqa: E402
+
+
+@pytest.mark.parametrize("side, sigma", [(28, 4.0), (5, 4.0), (9, 1.3), (2, 0.2)])
+def test_the_smoother_is_a_gaussian_of_sigma_pixels_with_zeros_beyond_the_edges(side, sigma):
+    """G @ F @ G.T against the 2-D sum by its definition, on noise and on a single pixel."""
+    G = gaussian_smoother(side, sigma)
+    F = np.random.default_rng(side).uniform(-1.0, 1.0, (side, side))
+    np.testing.assert_allclose(G @ F @ G.T, smooth_gaussian_direct(F, sigma), rtol=0, atol=1e-15)
+    spike = np.zeros((side, side))
+    spike[side // 2, side // 2] = 1.0
+    np.testing.assert_allclose(G @ spike @ G.T, smooth_gaussian_direct(spike, sigma), rtol=0, atol=1e-15)
+
+
+def test_the_smoother_keeps_a_constant_field_inside_and_fades_it_at_the_edges():
+    G = gaussian_smoother(60)  # sigma 4: the kernel reaches 16 pixels each way
+    smooth = G @ np.ones((60, 60)) @ G.T
+    np.testing.assert_allclose(smooth[16:44, 16:44], 1.0, rtol=0, atol=1e-12)  # the whole kernel inside
+    centre = 1 / sum(np.exp(-0.5 * (d / 4.0) ** 2) for d in range(-16, 17))  # the middle tap
+    edge = 0.5 + centre / 2  # at an edge: the middle tap and the half of the kernel inside
+    assert smooth[0, 30] == pytest.approx(edge, abs=1e-12) and smooth[0, 0] == pytest.approx(edge**2, abs=1e-12)
+
+
+def test_elastic_fields_are_smoothed_noise_scaled_by_alpha_drawn_from_the_stream():
+    dy, dx = elastic_fields(3, 28, 34.0, np.random.default_rng(4))
+    noise = np.random.default_rng(4).uniform(-1.0, 1.0, (2, 3, 28, 28))
+    for n in range(3):
+        np.testing.assert_allclose(dy[n], 34.0 * smooth_gaussian_direct(noise[0, n], 4.0).ravel(), atol=1e-13)
+        np.testing.assert_allclose(dx[n], 34.0 * smooth_gaussian_direct(noise[1, n], 4.0).ravel(), atol=1e-13)
+    assert ELASTIC_SIGMA == 4.0
+    twice, _ = elastic_fields(3, 28, 68.0, np.random.default_rng(4))
+    np.testing.assert_allclose(twice, 2 * dy, rtol=1e-15)
+
+
+def test_elastic_fields_at_alpha_34_move_pixels_by_about_a_pixel_and_smoothly():
+    """Simard et al.'s setting: displacements of a pixel or two, neighbours moving together."""
+    dy, dx = elastic_fields(400, 28, 34.0, np.random.default_rng(0))
+    inner = np.abs(dy.reshape(400, 28, 28)[:, 8:20, 8:20])
+    assert 0.8 < inner.mean() < 1.6 and inner.max() < 8.0
+    steps = np.abs(np.diff(dy.reshape(400, 28, 28), axis=2))  # (400, 28, 27): neighbour to neighbour
+    assert steps.mean() < 0.2 * inner.mean()
+
+
+@pytest.mark.parametrize("rotate", [0.0, 12.0])
+def test_the_augmenter_distorts_after_turning_as_the_pixel_by_pixel_reference(rotate):
+    """Angles first, then the fields, one bilinear read per pixel: equal to the reference that
+    warps image by image, to 1e-12; the stream is the run's ``augment`` stream."""
+    images = _inked(5, 28, seed=2)
+    idx = np.array([3, 0, 4])
+    aug = Augmenter("none", rotate, 5, 784, np.random.default_rng(8), elastic=20.0)
+    out = np.empty((3, 784))
+    aug.gather(images, idx, out)
+    rng = np.random.default_rng(8)
+    angles = rng.uniform(-rotate, rotate, 3) if rotate else np.zeros(3)
+    want = elastic_rows(images[idx], angles, 20.0, rng)
+    np.testing.assert_allclose(out, want, rtol=0, atol=1e-12)
+    assert not aug.identity and aug.elastic == 20.0
+    moved = np.abs(out - images[idx]).mean()
+    assert moved > 0.05  # the images did change
+
+
+def test_an_augmenter_without_elastic_draws_exactly_the_angles_it_always_drew():
+    """Turning on no distortion leaves a rotation run's stream, and so its results, as they were."""
+    images = _inked(4, 28, seed=5)
+    a, b = np.empty((4, 784)), np.empty((4, 784))
+    Augmenter("none", 9.0, 4, 784, np.random.default_rng(1)).gather(images, np.arange(4), a)
+    Augmenter("none", 9.0, 4, 784, np.random.default_rng(1), elastic=0.0).gather(images, np.arange(4), b)
+    want = rotate_rows_bilinear(images, np.random.default_rng(1).uniform(-9.0, 9.0, 4))
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(a, want, rtol=0, atol=1e-12)
+
+
+def test_elastic_distortion_needs_square_images():
+    with pytest.raises(ConfigError, match=r"^elastic needs square images"):
+        Augmenter("none", 0.0, 3, 8, np.random.default_rng(0), elastic=5.0)
+
+
 def test_the_augmenter_passes_the_stage_on_and_rotates_what_it_gathered():
     images = _inked(6, 28).astype(np.float32)
     idx = np.array([4, 1, 5])

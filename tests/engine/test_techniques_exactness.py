@@ -14,7 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference_techniques import Reference, dropout_masks, expand_like_expand_mnist, rotate_rows_bilinear
+from reference_techniques import (
+    Reference,
+    dropout_masks,
+    elastic_rows,
+    expand_like_expand_mnist,
+    rotate_rows_bilinear,
+)
 
 import nndl
 from nndl.engine.training import History
@@ -200,6 +206,32 @@ def test_training_with_shifts_and_rotations_equals_the_reference(mnist_arrays):
 
     net, _ = nndl.train(config, (images, labels))
     ref = reference_run(config, None, None, images_of=130, rows_of=rows_of)
+    assert_like_reference(net, ref)
+
+
+def test_training_with_shifts_rotations_and_elastic_distortions_equals_the_reference(mnist_arrays):
+    """Each window's rows: shifted, then turned and distorted in one bilinear read, the angles
+    drawn before the fields from the run's augment stream (``elastic_rows``, image by image)."""
+    images, labels = mnist_arrays.train_X[:12], mnist_arrays.train_y[:12]
+    config = nndl.TrainConfig(
+        sizes=(784, 7, 10),
+        epochs=2,
+        mini_batch_size=M,
+        eta=0.5,
+        lmbda=2.0,
+        seed=7,
+        expand="shifts",
+        rotate=10.0,
+        elastic=34.0,
+    )
+    expanded = expand_like_expand_mnist(images)
+
+    def rows_of(idx, rng):
+        angles = rng.uniform(-10.0, 10.0, len(idx))
+        return elastic_rows(expanded[idx], angles, 34.0, rng), labels[idx // 5]
+
+    net, _ = nndl.train(config, (images, labels))
+    ref = reference_run(config, None, None, images_of=60, rows_of=rows_of)
     assert_like_reference(net, ref)
 
 

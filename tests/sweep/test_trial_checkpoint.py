@@ -109,3 +109,30 @@ def test_a_trial_killed_after_an_epoch_run_again_ends_where_an_unbroken_trial_en
     other = Trial(key="conv", config=CONV.replace(eta=0.05), checkpoint=str(path), **kw)
     with pytest.raises(ModelFileError, match="conv.json: a checkpoint of another training run"):
         run_trial(other, splits)
+
+
+def test_a_checkpoint_saved_before_a_field_existed_continues_as_that_field_off(data, tmp_path):
+    """A file written before ``elastic`` was a field has no such key: it is the same run as the
+    field's default, so it continues; the field switched on, or any value the file does not
+    hold, is another run, refused with the file's name."""
+    import json
+
+    training, validation = data
+    config = CONV.replace(epochs=2)
+    whole, _ = train(config, training, validation)
+    path = tmp_path / "old.json"
+    with pytest.raises(Killed):
+        _run_until_killed(config, path, training, validation)
+    d = json.loads(path.read_text())
+    del d["config"]["elastic"]  # as a checkpoint of an earlier nndl
+    path.write_text(json.dumps(d))
+    net, history = train_checkpointed(config, path, training, validation)
+    assert history.epochs == 2
+    for a, b in zip(weights(net), weights(whole)):
+        assert np.array_equal(a, b)
+    for saved in ({**d["config"], "elastic": 5.0}, {**d["config"], "colour": 1}, "a config", None):
+        d["config"] = saved
+        d["history"]["stopped"] = "interrupted"
+        path.write_text(json.dumps(d))
+        with pytest.raises(ModelFileError, match="old.json: a checkpoint of another training run"):
+            train_checkpointed(config, path, training, validation)
