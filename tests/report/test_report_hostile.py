@@ -413,6 +413,24 @@ def test_a_level4_results_file_with_the_row_beyond_the_book_is_read_and_its_ladd
     assert vote["expected"] == "99.67% (its ensemble of five)"
     assert "beyond" in steps and "beyond-2" not in steps  # the menu holds the first seed's network
     assert "The last rows (shaded) are beyond the book" in html(report)
+    assert "rotations and elastic distortions on top" not in html(report)
+
+
+def test_the_row_beyond_the_book_says_when_its_digits_were_distorted_elastically():
+    from nndl.report.collect import Report, add_level4_ladder
+    from nndl.report.page import config_list
+    from nndl.report.resultsfile import check_results
+
+    raw = _level4_beyond_results()
+    for name in ("beyond", "beyond-2"):
+        raw["runs"][name]["config"]["elastic"] = 34.0
+    results = check_results(raw, "r.json")
+    report, steps = Report(kind="exploration", title="t", source="s"), {}
+    add_level4_ladder(report, results, steps)
+    assert "random rotations and elastic distortions on top of the shifts" in html(report)
+    shown = config_list(results["runs"]["beyond"]["config"], results["runs"]["beyond"])
+    assert "elastic distortions (alpha)" in shown and "34" in shown
+    assert "elastic" not in config_list(results["runs"]["conv"]["config"], results["runs"]["conv"])
 
 
 @pytest.mark.parametrize(
@@ -433,6 +451,7 @@ def test_a_level4_results_file_with_the_row_beyond_the_book_is_read_and_its_ladd
         (lambda r: r["runs"]["beyond-2"]["final"].pop("validation_accuracy"), "runs['beyond-2'].final"),
         (lambda r: r["runs"]["beyond-2"]["config"].pop("rotate"), "runs['beyond-2'].config: has no rotate"),
         (lambda r: r["runs"]["beyond"]["config"].update(schedule_divisor=None), "has no schedule_divisor"),
+        (lambda r: r["runs"]["beyond"]["config"].update(elastic="strong"), "runs['beyond'].config.elastic"),
         (lambda r: r["runs"]["beyond"]["history"].pop("epoch_seconds"), "runs['beyond'].history"),
         (lambda r: r["runs"]["beyond"]["history"].update(evaluation_accuracy={}), "evaluation_accuracy must be a list"),
         (lambda r: r["runs"]["beyond"].update(seconds="long"), "runs['beyond'].seconds"),
