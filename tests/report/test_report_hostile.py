@@ -431,6 +431,10 @@ def test_the_row_beyond_the_book_says_when_its_digits_were_distorted_elastically
     shown = config_list(results["runs"]["beyond"]["config"], results["runs"]["beyond"])
     assert "elastic distortions (alpha)" in shown and "34" in shown
     assert "elastic" not in config_list(results["runs"]["conv"]["config"], results["runs"]["conv"])
+    from nndl.explore.level4 import beyond_rows
+
+    assert beyond_rows(results)[0]["what"].startswith("beyond the book: the ReLU row's net + rotations, elastic ")
+    assert "elastic" not in beyond_rows(_level4_beyond_results())[0]["what"]
 
 
 @pytest.mark.parametrize(
