@@ -48,7 +48,9 @@ def test_the_seed_snippet(book_data, capsys):
     evaluation_cost, evaluation_accuracy, training_cost, training_accuracy = result
     assert evaluation_cost == [] and training_cost == [] and training_accuracy == []
     assert len(evaluation_accuracy) == 2 and all(type(k) is int for k in evaluation_accuracy)
-    assert evaluation_accuracy[-1] >= 250  # of 500, unseeded as in the book: 338-383 over 20 seeds
+    # of 500, unseeded as in the book: 298-389 in 60 runs, 226 and 236 seen once each (under mutmut);
+    # 150 is three times chance (50), which a network that does not learn stays near
+    assert evaluation_accuracy[-1] >= 150
     assert capsys.readouterr().out == expected_lines(result, 500, 500, {"monitor_evaluation_accuracy": True})
 
 
