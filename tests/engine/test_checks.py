@@ -76,3 +76,35 @@ def test_a_dtype_resolves_to_its_scalar_type_and_only_float64_and_float32_are_ta
     for bad in (np.dtype("int64"), np.dtype("float16"), "float16", np.int32, None):
         with pytest.raises(ConfigError, match=r"^unknown dtype .*; valid dtypes are: 'float64', 'float32'$"):
             check_dtype(bad)
+
+
+@pytest.mark.parametrize(
+    "call, field, detail",
+    [
+        (lambda: check_int("epochs", 0, 1), "epochs", "must be an integer >= 1, got 0"),
+        (lambda: check_float("eta", -1.0, 0.0, strict=True), "eta", "must be a finite number > 0, got -1.0"),
+        (
+            lambda: check_float("momentum", 1.0, 0.0, strict=False, maximum=1.0, strict_max=True),
+            "momentum",
+            "must be a finite number >= 0 and < 1, got 1.0",
+        ),
+        (
+            lambda: check_sizes([784, 0]),
+            "sizes",
+            "must be a list of at least 2 positive integers (e.g. [784, 100, 10]), got [784, 0]",
+        ),
+        (
+            lambda: check_dtype("float16"),
+            "dtype",
+            "unknown dtype 'float16'; valid dtypes are: 'float64', 'float32'",
+        ),
+    ],
+)
+def test_a_refusal_names_its_field_and_the_detail_a_flag_can_show(call, field, detail):
+    """The command line reads ``field`` to name the flag and ``detail`` to say what was wrong, so
+    both are part of the refusal, not only its message."""
+    with pytest.raises(ConfigError) as caught:
+        call()
+    assert caught.value.field == field
+    assert caught.value.detail == detail
+    assert str(caught.value).endswith(detail)
