@@ -191,3 +191,13 @@ def test_errors_name_the_file_given(tmp_path):
     path = write(tmp_path, [1])
     with pytest.raises(ModelFileError, match=r"model\.json: not a valid model file: the top level"):
         nndl.load(path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX's")
+def test_a_fifo_is_refused_at_once_not_read(tmp_path):
+    """Opening a FIFO for reading would wait for a writer forever: it is refused by its type first."""
+    path = tmp_path / "model.json"
+    os.mkfifo(path)
+    with pytest.raises(ModelFileError) as e:
+        nndl.load(path)
+    assert str(e.value) == f"{path}: not a regular file (a FIFO or a device?), so not a model file"
