@@ -104,3 +104,85 @@ def test_a_file_larger_than_memory_allows_is_refused_before_reading(tmp_path, mo
 
     monkeypatch.setattr(memory, "available", lambda: 1000)
     refused(tmp_path, model(), r"this model file of .* needs about .* more than the 1000 B available now")
+
+
+SATURATION = "history saturation must hold lists of at most 100 finite numbers (one per hidden layer), found "
+
+
+@pytest.mark.parametrize(
+    "history, says",
+    [
+        ({"saturation": "S" * 100}, f"history saturation must be a list (one entry per epoch), got '{'S' * 40}'... "),
+        ({"saturation": [5]}, SATURATION + "5"),
+        ({"saturation": [[0.5], "ab"]}, SATURATION + "'ab'"),
+        ({"saturation": [["x"]]}, SATURATION + "['x']"),
+        ({"saturation": [[0.5, float("nan")]]}, SATURATION + "[0.5, nan]"),
+        ({"saturation": [[float("inf")]]}, SATURATION + "[inf]"),
+        ({"saturation": [[True]]}, SATURATION + "[True]"),
+        ({"saturation": [[0.5] * 101]}, SATURATION + "[0.5, 0.5, 0.5, 0.5, 0.5, 0.5, ...]"),
+        ({"saturation": [["E" * 100]]}, SATURATION + f"['{'E' * 17}...{'E' * 18}']"),
+    ],
+)
+def test_a_saved_saturation_history_is_checked_entry_by_entry(tmp_path, history, says):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(model(history=history)))
+    with pytest.raises(ModelFileError) as e:
+        load_with_metadata(path)
+    assert str(e.value).startswith(f"{path}: not a valid model file: {says}"), str(e.value)
+
+
+def test_a_saturation_history_may_skip_epochs_and_hold_one_value_per_hidden_layer_up_to_100(tmp_path):
+    saturation = [None, [0.5], [0.25] * 100, []]
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(model(history={"saturation": saturation, "eta": [0.5] * 4})))
+    assert load_with_metadata(path)[2]["saturation"] == saturation
+
+
+def test_a_history_that_is_not_an_object_is_refused_naming_where_it_came_from():
+    from nndl.errors import ResultsFileError
+    from nndl.serialization import check_history
+
+    with pytest.raises(ModelFileError) as e:
+        check_history("H" * 100, "m.json")
+    assert (
+        str(e.value)
+        == f"m.json: not a valid model file: history must be an object, got '{'H' * 40}'... (100 characters in all)"
+    )
+    with pytest.raises(ResultsFileError) as e:
+        check_history({"saturation": [["x"]]}, "r.json: run 2", "results file", ResultsFileError)
+    assert str(e.value) == "r.json: run 2: not a valid results file: " + SATURATION + "['x']"
+
+
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        (b'{"n": ' + b"9" * 41 + b"}", "it holds an integer of 41 digits (a results file's integers have at most 40)"),
+        (b"\xff\xfe", "it is not UTF-8 text (a JSON results file was expected)"),
+        (b"[" * 100_000 + b"]" * 100_000, "JSON nested too deeply"),
+        (b'{"n": 1,}', "invalid JSON at line 1 column 9: Expecting property name enclosed in double quotes"),
+    ],
+)
+def test_read_json_refuses_with_the_error_and_the_kind_of_file_it_is_given(tmp_path, content, says):
+    """The results page reads its JSON through the model files' reader: its refusals name a results file."""
+    from nndl.errors import ResultsFileError
+    from nndl.serialization import read_json
+
+    path = tmp_path / "results.json"
+    path.write_bytes(content)
+    with pytest.raises(ResultsFileError) as e:
+        read_json(path, "results file", ResultsFileError)
+    assert not isinstance(e.value, ModelFileError)
+    assert str(e.value) == f"{path}: not a valid results file: {says}"
+
+
+def test_read_json_turns_what_json_raises_beyond_a_decode_error_into_the_error_it_is_given(tmp_path, monkeypatch):
+    import nndl.serialization as ser
+    from nndl.errors import ResultsFileError
+
+    path = tmp_path / "results.json"
+    path.write_text("{}")
+    monkeypatch.setattr(ser.json, "loads", lambda *a, **k: (_ for _ in ()).throw(ValueError("bad")))
+    with pytest.raises(ResultsFileError) as e:
+        ser.read_json(path, "results file", ResultsFileError)
+    assert not isinstance(e.value, ModelFileError)
+    assert str(e.value) == f"{path}: not a valid results file: cannot be parsed as JSON (bad)"

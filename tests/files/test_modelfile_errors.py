@@ -191,3 +191,24 @@ def test_errors_name_the_file_given(tmp_path):
     path = write(tmp_path, [1])
     with pytest.raises(ModelFileError, match=r"model\.json: not a valid model file: the top level"):
         nndl.load(path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or os.name != "posix", reason="FIFOs and SIGALRM are POSIX's")
+def test_a_fifo_is_refused_at_once_not_read(tmp_path):
+    """Opening a FIFO for reading would wait for a writer forever: it is refused by its type first."""
+    import signal
+
+    def waited(*args):
+        raise AssertionError("loading a FIFO waited for a writer")
+
+    path = tmp_path / "model.json"
+    os.mkfifo(path)
+    before = signal.signal(signal.SIGALRM, waited)  # fail, never hang, if the FIFO is opened
+    signal.alarm(10)
+    try:
+        with pytest.raises(ModelFileError) as e:
+            nndl.load(path)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
+    assert str(e.value) == f"{path}: not a regular file (a FIFO or a device?), so not a model file"
