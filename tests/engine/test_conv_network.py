@@ -1,5 +1,7 @@
 """A conv net in the engine's stack: whole SGD steps against the per-example loop reference
-(``tests/reference_conv.py``) to 1e-12 relative in float64, and training through ``fit``."""
+(``tests/reference_conv.py``) to 1e-12 relative in float64, and training through ``fit``; how
+``Network.stack`` reads its specs (the caller's left alone, the network's hidden activation,
+what it refuses, word for word)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from nndl.config import TrainConfig, training_streams
 from nndl.engine.network import Network
 from nndl.engine.rules import GradientDescent
 from nndl.engine.training import train
+from nndl.errors import ConfigError
 
 SPECS = [
     {"kind": "conv", "maps": 3, "kernel": 3, "activation": "sigmoid"},
@@ -156,3 +159,69 @@ def test_a_stopped_conv_run_saved_and_resumed_ends_where_the_unbroken_run_ends(t
     assert h2.evaluation_accuracy == h_whole.evaluation_accuracy and h2.evaluation_cost == h_whole.evaluation_cost
     for a, b in zip(resumed.params, whole.params):
         np.testing.assert_array_equal(a.value, b.value)
+
+
+def refused(call) -> str:
+    with pytest.raises(ConfigError) as e:
+        call()
+    return str(e.value)
+
+
+def test_stack_leaves_the_callers_specs_as_they_were():
+    """The output layer's activation is filled in from the cost on a copy, never in the caller's dict."""
+    specs = [{"kind": "dense", "n": 3}, {"kind": "dense", "n": 2}]
+    net = Network.stack((4,), specs, "log-likelihood", rng=0)
+    assert specs == [{"kind": "dense", "n": 3}, {"kind": "dense", "n": 2}]
+    assert net.specs()[-1]["activation"] == "softmax"
+
+
+@pytest.mark.parametrize(
+    ("hidden", "want"),
+    [
+        ([{"kind": "dense", "n": 3}, {"kind": "dense", "n": 3}], "sigmoid"),
+        ([{"kind": "dense", "n": 3}, {"kind": "dense", "n": 3, "activation": "tanh"}], "tanh"),
+        ([{"kind": "dense", "n": 3, "activation": "relu"}, {"kind": "dense", "n": 3, "activation": "tanh"}], "relu"),
+    ],
+)
+def test_the_networks_activation_is_the_first_one_a_hidden_layer_names_or_sigmoid(hidden, want):
+    """Any hidden layer may name it, the last one too; the output layer's (the cost's) never counts."""
+    net = Network.stack((4,), [*hidden, {"kind": "dense", "n": 2}], "cross-entropy", rng=0)
+    assert net.activation.name == want
+
+
+def test_stack_refuses_what_is_no_network_in_one_line():
+    dense = {"kind": "dense", "n": 2}
+    assert refused(lambda: Network.stack((4,), [])) == "a network needs at least one layer"
+    assert refused(lambda: Network.stack((4,), ["dense", dense])) == (
+        "a layer spec must be an object with a 'kind', got str"
+    )
+    assert refused(lambda: Network.stack((4,), [dense, 5])) == "a layer spec must be an object with a 'kind', got int"
+    assert refused(lambda: Network.stack((4,), [{"kind": "dense", "n": 3, "activation": "softplus"}, dense])) == (
+        "unknown activation 'softplus'; valid activations are: 'sigmoid', 'tanh', 'relu'"
+    )
+
+
+def test_a_conv_net_has_no_weights_in_network2s_layout_and_says_where_they_are():
+    net = small_net()
+    assert not net.dense
+    for read in (lambda: net.weights, lambda: net.biases):
+        assert refused(read) == (
+            "weights and biases in network2's layout exist for dense networks only; use net.layers and their params"
+        )
+
+
+def test_only_the_first_layer_of_a_stack_skips_the_gradient_below_it():
+    """The first layer's dC/dx has no taker, so its backward returns None; every other layer's is
+    shaped like its input."""
+    net = small_net()
+    assert [layer.bottom for layer in net.layers] == [True, False, False, False, False]
+    x = np.random.default_rng(3).uniform(0, 1, (2, 9, 8, 2))  # (m, 9, 8, 2)
+    ys = [x]
+    for layer in net.layers:
+        ys.append(layer.forward(ys[-1], train=True))
+    dy = np.ones_like(ys[-1])  # (m, 3)
+    for i in reversed(range(len(net.layers))):
+        dy = net.layers[i].backward(dy)
+        if i:
+            assert dy.shape == ys[i].shape
+    assert dy is None

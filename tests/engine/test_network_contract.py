@@ -390,8 +390,9 @@ def test_what_needs_evaluation_data_says_so_word_for_word(loud_data):
             nndl.ConfigError,
             match=r"^the learning-rate schedule and early stopping decide on validation "
             r"accuracy: evaluation_data is needed, and it is None$",
-        ):
+        ) as e:
             nndl.train(config.replace(**change), loud_data)
+        assert e.value.field == "evaluation_data"
     with pytest.raises(nndl.ConfigError, match=r"^evaluation monitoring: evaluation_data is needed, and it is None$"):
         nndl.train(config, loud_data, monitor_evaluation_cost=True)
     with pytest.raises(nndl.ConfigError, match=r"^evaluation monitoring: evaluation_data is needed, and it is None$"):
@@ -600,3 +601,15 @@ def test_an_early_stopping_run_stopped_mid_epoch_continues_to_the_same_end():
     assert h.stopped == h_whole.stopped and h.evaluation_accuracy == h_whole.evaluation_accuracy
     for a, b in zip(net.weights + net.biases, whole.weights + whole.biases):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_sgd_trains_a_network_of_any_hidden_activation_with_that_activation(activation):
+    """network2's SGD describes the network it is given, its hidden activation included."""
+    rng = np.random.default_rng(11)
+    X, y = rng.standard_normal((30, 6)), rng.integers(0, 4, 30)
+    net = nndl.Network([6, 5, 4], activation=activation, rng=0)
+    before = [p.value.copy() for p in net.params]
+    h = nndl.sgd(net, (X, y), 1, 5, 0.5, rng=1)
+    assert h.epochs == 1 and net.activation.name == activation
+    assert not any(np.array_equal(a, p.value) for a, p in zip(before, net.params))

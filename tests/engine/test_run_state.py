@@ -144,6 +144,7 @@ def test_fit_refuses_a_config_of_another_architecture_naming_the_field(field, ne
     with pytest.raises(nndl.ConfigError, match=match) as caught:
         nndl.fit(net, config, (X, y % 3))
     assert caught.value.field == field
+    assert caught.value.detail == str(caught.value).removeprefix(f"{field}: ")  # what a form shows by the field
     assert all(np.array_equal(a, p.value) for a, p in zip(before, net.params))  # no step was taken
 
 
@@ -219,3 +220,34 @@ def test_a_saved_best_epoch_or_velocity_of_text_is_refused_as_not_matching_the_n
     for key, bad in (("best", [["x"] * 5] * 2), ("velocity", [[["x"]] * 2, [["y"]] * 2])):
         with pytest.raises(nndl.ConfigError, match=rf"^the saved training state is not valid: {key} does not match"):
             _state(EarlyStopping(3)).load_state_dict({**d, key: bad})
+
+
+def test_a_history_without_its_state_continues_the_mini_batch_order_as_if_its_epochs_ran_here():
+    """A history saved without its state (network2's files) knows only how many epochs ran: the
+    order stream skips that many epochs' orders, so the continued run ends where one unbroken
+    run of the same config ends; bad training data is refused by its name on that path too."""
+    train_data, val = data()
+    config = nndl.TrainConfig(sizes=(16, 7, 4), epochs=2, mini_batch_size=10, eta=0.5, lmbda=1.0, seed=5)
+    whole, _ = nndl.train(config, train_data)
+    first, h = nndl.train(config.replace(epochs=1), train_data)
+    h.state = None
+    X, y = train_data
+    with pytest.raises(nndl.ConfigError, match=r"^training_data") as e:
+        nndl.train(config.replace(epochs=1), (X[:, :5], y), net=first, history=h)
+    assert "16" in str(e.value)
+    again, h = nndl.train(config.replace(epochs=1), train_data, net=first, history=h)
+    assert h.epochs == 2
+    for a, b in zip(whole.params, again.params):
+        np.testing.assert_array_equal(a.value, b.value)
+
+
+def test_a_described_stack_is_built_with_the_configs_initial_weights_and_trains_with_its_own_config():
+    """``network_for`` draws a conv or dense stack's weights with the config's initializer; fit
+    takes a stack's config whose sizes list a hidden size the layers replace."""
+    config = nndl.TrainConfig(sizes=(16, 7, 4), layers="dense:9", init="large", epochs=1, mini_batch_size=10)
+    net = nndl.engine.training.network_for(config, 3)
+    want = nndl.Network.stack((16,), config.layer_specs(), config.cost, init="large", rng=3)
+    assert [p.value.shape for p in net.params] == [p.value.shape for p in want.params]
+    for a, b in zip(net.params, want.params):
+        np.testing.assert_array_equal(a.value, b.value)
+    nndl.fit(net, config, data()[0])

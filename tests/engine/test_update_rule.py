@@ -23,6 +23,7 @@ import pytest
 from test_techniques_exactness import assert_like_reference, data, reference_run
 
 import nndl
+from nndl.engine.base import Param
 from nndl.engine.costs import CrossEntropyCost, LogLikelihoodCost, get_cost
 from nndl.engine.regularizers import L1, L2
 from nndl.engine.rules import GradientDescent
@@ -51,11 +52,23 @@ def test_a_decay_factor_at_or_below_zero_names_the_culprit_and_the_limit(eta, lm
     with pytest.raises(nndl.ConfigError) as e:
         rule.check_decay()
     message = str(e.value)
+    assert e.value.field == blamed  # the config field a command line or a form points at
     assert message.startswith(
         f"{blamed} is too large: the L2 weight-decay factor 1 - eta*lmbda/n is {1 - eta * lmbda / n:.4g} <= 0"
     ), message
     assert f"eta * lmbda must stay below n = {n:,} (here {eta:g} x {lmbda:g})" in message
     assert message.endswith(fix), message
+
+
+def test_without_n_the_rule_decays_as_for_one_training_example():
+    """n defaults to 1: the weights shrink by 1 - eta*lmbda per step, the biases not at all."""
+    rule = GradientDescent(0.1, 0.5)
+    assert rule.n == 1 and rule.decay == 1.0 - 0.1 * 0.5
+    w = Param("w", np.array([[2.0, -4.0]]), np.array([[0.5, 0.25]]), True)  # (1, 2)
+    b = Param("b", np.array([1.0]), np.array([0.5]), False)  # (1,)
+    rule.apply([w, b])
+    np.testing.assert_array_equal(w.value, [[2.0 * 0.95 + 0.5, -4.0 * 0.95 + 0.25]])
+    np.testing.assert_array_equal(b.value, [1.5])
 
 
 def test_a_positive_decay_factor_and_l1_are_not_refused():
