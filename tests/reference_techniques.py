@@ -145,26 +145,9 @@ def expand_like_expand_mnist(images):
 def rotate_bilinear(image, degrees):
     """One (side, side) image turned counter-clockwise by ``degrees`` about its centre, pixel by
     pixel: each output pixel reads the input at the point the rotation carries onto it,
-    bilinearly, 0 outside."""
-    side = image.shape[0]
-    c = (side - 1) / 2.0
-    t = np.deg2rad(degrees)
-    out = np.zeros_like(image, dtype=float)
-
-    def px(r, q):
-        return image[r, q] if 0 <= r < side and 0 <= q < side else 0.0
-
-    for r in range(side):
-        for q in range(side):
-            y, x = r - c, q - c
-            sy = np.cos(t) * y + np.sin(t) * x + c
-            sx = np.cos(t) * x - np.sin(t) * y + c
-            y0, x0 = int(np.floor(sy)), int(np.floor(sx))
-            fy, fx = sy - y0, sx - x0
-            out[r, q] = (1 - fy) * ((1 - fx) * px(y0, x0) + fx * px(y0, x0 + 1)) + fy * (
-                (1 - fx) * px(y0 + 1, x0) + fx * px(y0 + 1, x0 + 1)
-            )
-    return out
+    bilinearly, 0 outside (``warp_bilinear`` with no displacement)."""
+    still = np.zeros(image.shape)
+    return warp_bilinear(image, degrees, still, still)
 
 
 def rotate_rows_bilinear(rows, degrees):
