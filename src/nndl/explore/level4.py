@@ -371,7 +371,7 @@ DIFFERS = {
 BEYOND = [
     (
         "beyond",
-        "beyond the book: the ReLU row's net + rotations, eta halved",
+        "beyond the book: the ReLU row's net + {tools}, eta halved",
         99.60,
         "its best single net",
         "chapter 3's tools in place of dropout and 1,000 neurons",
@@ -418,6 +418,13 @@ def _best_epoch(run: dict) -> int | None:
     return 1 + int(np.argmax(acc)) if acc else None
 
 
+def beyond_elastic(results: dict) -> float:
+    """The alpha of the elastic distortions the runs beyond the book were trained with (their first
+    run's configuration; they share it), 0.0 when none or when the file holds no such run."""
+    keys = beyond_runs(results)
+    return float((results["runs"][keys[0]].get("config") or {}).get("elastic") or 0.0) if keys else 0.0
+
+
 def beyond_rows(results: dict) -> list[dict]:
     """The two rows beyond the book, when ``results`` holds their runs: the single net (the mean
     test and validation accuracy over its random seeds, their range, each one's epochs, seconds a net)
@@ -428,8 +435,8 @@ def beyond_rows(results: dict) -> list[dict]:
         return []
     (key, what, book, book_row, shows), (ekey, ewhat, ebook, ebook_row, eshows) = BEYOND
     runs = [results["runs"][k] for k in keys]
-    if (runs[0].get("config") or {}).get("elastic"):
-        what = what.replace("+ rotations,", "+ rotations, elastic distortions,")
+    alpha = beyond_elastic(results)
+    what = what.format(tools="rotations, elastic distortions" if alpha else "rotations")
     test = [100 * r["final"]["test_accuracy"] for r in runs]
     out = [
         {
@@ -450,6 +457,7 @@ def beyond_rows(results: dict) -> list[dict]:
             "best": None,
             "seconds": float(np.mean([sum(r["history"]["epoch_seconds"]) for r in runs])),
             "layers": (runs[0].get("config") or {}).get("layers"),
+            "elastic": alpha,
             "run": keys[0],
         }
     ]

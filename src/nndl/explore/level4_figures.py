@@ -114,10 +114,11 @@ def draw_accuracy(results: dict, folder: Path, ladder: list, beyond: list[str] =
     palette = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 1]  # orange is beyond the book's
     lines = [(key, f"{key}: {what}"[:60], {"color": c}) for (key, what, _, _), c in zip(ladder, palette * 2)]
     beyond = list(beyond)[:1]
+    elastic = any(results["runs"][key]["config"].get("elastic") for key in beyond)
     for key in beyond:
         seed = results["runs"][key]["config"]["seed"]
         style = {"color": BEYOND_COLOUR, "linestyle": "--", "linewidth": 2}
-        extra = "rotations, distortions" if _elastic(results) else "rotations"
+        extra = "rotations, distortions" if elastic else "rotations"
         lines.append((key, f"beyond the book (seed {seed}): + {extra}, eta halved", style))
     for key, label, style in lines:
         r = results["runs"].get(key)
@@ -142,19 +143,12 @@ def draw_accuracy(results: dict, folder: Path, ladder: list, beyond: list[str] =
     if beyond:
         notice += (
             " The dashed orange line, beyond the book, is the ReLU row's net on shifted and rotated"
-            + (" (and elastically distorted)" if _elastic(results) else "")
+            + (" (and elastically distorted)" if elastic else "")
             + " digits "
             "whose eta is halved when its validation accuracy stops improving: compare it with "
             "the expanded row's line."
         )
     return _save(fig, folder, "3_accuracy.png", f"Validation accuracy per epoch, one line per row. {notice}")
-
-
-def _elastic(results: dict) -> bool:
-    """True when a run beyond the book was trained on elastically distorted digits."""
-    return any(
-        name.startswith("beyond") and (run.get("config") or {}).get("elastic") for name, run in results["runs"].items()
-    )
 
 
 def draw_ladder(results: dict, folder: Path, rows: list[dict]) -> Path:
@@ -222,7 +216,7 @@ def draw_ladder(results: dict, folder: Path, rows: list[dict]) -> Path:
     if beyond:
         notice += (
             " Below the dashed line, in orange, beyond the book: the ReLU row's net with rotations"
-            + (", elastic distortions" if _elastic(results) else "")
+            + (", elastic distortions" if any(r.get("elastic") for r in beyond) else "")
             + " and eta halving (the mean of its seeds; the black line their range) beside the book's best single "
             "net, and their vote beside the book's ensemble."
         )

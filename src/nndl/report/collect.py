@@ -236,8 +236,8 @@ def add_beyond_ladder(report: Report, results: dict, steps: dict) -> None:
 def add_level4_ladder(report: Report, results: dict, steps: dict) -> None:
     """Chapter 6's ladder of a Level 4 folder beside the book's test accuracy: one row per run, the
     ensemble's vote (its first net's configuration, no network of its own to run), then the rows
-    beyond the book (the single net's mean over its random seeds with their range, run as its first seed's
-    network; their vote), each beside the book's number it is compared with."""
+    beyond the book (the single net's mean over its runs, one per random initialization, with their range,
+    its menu entry the first run's network; their vote), each beside the book's number it is compared with."""
     from nndl.explore.level4 import ladder_rows
 
     report.ladder_expected = "The book"
