@@ -236,3 +236,33 @@ def test_parsed_text_keeps_each_items_activation_and_quotes_what_it_refuses():
     assert message("dense:3:softplus").startswith(
         "layers: item 1: unknown activation 'softplus'; valid activations are 'sigmoid', 'tanh', 'relu', 'linear';"
     )
+
+
+def test_every_activation_a_description_offers_builds_trains_and_round_trips_through_a_model_file(tmp_path):
+    """The grammar offers network3's linear neurons beside the hidden ones: a description naming
+    any of them builds (it was refused with "unknown activation 'linear'"), its layer computes
+    z itself, and a saved model loads to the same outputs. The network's own hidden neurons
+    (what files and reports name) are the first the description gives that network2 knows."""
+    import numpy as np
+
+    import nndl
+    from nndl.engine.activations import LAYER_ACTIVATIONS
+    from nndl.engine.training import network_for
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((40, 784)), rng.integers(0, 10, 40)
+    for act in LAYER_ACTIVATIONS:
+        config = TrainConfig(
+            cost="log-likelihood", layers=f"conv:2x5:{act},pool:2,dense:12:{act}", epochs=1, lmbda=0.0, eta=0.05
+        )
+        net, _ = nndl.train(config, (X, y))
+        assert (net.layers[0].activation.name, net.layers[2].activation.name) == (act, act)  # conv, dense
+        assert net.activation.name == ("sigmoid" if act == "linear" else act)
+        nndl.save(net, tmp_path / f"{act}.json")
+        again = nndl.load(tmp_path / f"{act}.json")
+        np.testing.assert_array_equal(again.forward(X[:5]), net.forward(X[:5]))
+    net = network_for(TrainConfig(cost="log-likelihood", layers="dense:12:linear,dense:8:relu"), rng=1)
+    assert net.activation.name == "relu"
+    dense = net.layers[0]
+    z = X[:3] @ dense.params[0].value.T + dense.params[1].value  # (3, 12) the weighted input
+    np.testing.assert_allclose(dense.forward(X[:3]), z, rtol=1e-13)

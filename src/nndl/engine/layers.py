@@ -22,16 +22,17 @@ import numpy as np
 
 from ..errors import ConfigError, quote
 from ..registry import lookup
-from .activations import ACTIVATIONS, OUTPUTS
+from .activations import LAYER_ACTIVATIONS, OUTPUTS
 from .base import Layer, Param
 from .conv import Conv
 from .pool import Pool
 
 
 def activation_named(name_or_class, what: str = "activation"):
-    """A hidden activation (``ACTIVATIONS``) or an output one (``OUTPUTS``: softmax), by name or class."""
+    """A layer's activation (``LAYER_ACTIVATIONS``: the hidden ones and network3's linear) or an
+    output one (``OUTPUTS``: softmax), by name or class."""
     if isinstance(name_or_class, str):
-        return lookup({**ACTIVATIONS, **OUTPUTS}, name_or_class, what)
+        return lookup({**LAYER_ACTIVATIONS, **OUTPUTS}, name_or_class, what)
     return name_or_class
 
 

@@ -28,7 +28,7 @@ from ..config import as_rng
 from ..errors import ConfigError
 from ..examples import Examples, as_examples
 from ..registry import lookup
-from .activations import ACTIVATIONS, saturated_share
+from .activations import ACTIVATIONS, LAYER_ACTIVATIONS, saturated_share
 from .costs import get_cost
 from .initializers import get_initializer
 from .layers import Dense, Layer, build_layer
@@ -71,7 +71,10 @@ class Network:
         if isinstance(specs[-1], dict):
             specs[-1]["activation"] = self.cost.output.name
         hidden = [s.get("activation") for s in specs[:-1] if isinstance(s, dict) and s.get("activation")]
-        self.activation = lookup(ACTIVATIONS, hidden[0] if hidden else "sigmoid", "activation")
+        # the network's hidden neurons (what files and reports name): the first that network2 knows,
+        # so a layer of network3's linear neurons is built by its own layer, not refused here
+        named = [a for a in hidden if not (isinstance(a, str) and a in LAYER_ACTIVATIONS and a not in ACTIVATIONS)]
+        self.activation = lookup(ACTIVATIONS, named[0] if named else "sigmoid", "activation")
         self._build(tuple(in_shape), specs, dtype)
         self.initialize(init, rng)
         return self
