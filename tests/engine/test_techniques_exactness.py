@@ -304,6 +304,24 @@ def test_early_stopping_restores_the_best_epochs_weights_and_says_which(mnist_ar
     np.testing.assert_array_equal(net.weights[0], again.weights[0])  # exactly the best epoch's weights
 
 
+def test_a_schedule_that_ends_the_run_leaves_the_best_epochs_weights_when_early_stopping_watches(mnist_arrays):
+    """Level 4's rows beyond the book: the eta schedule ends the run, early stopping (patience at
+    the cap, so it never stops a run itself) hands back the best validation epoch's weights."""
+    train = (mnist_arrays.train_X[:300], mnist_arrays.train_y[:300])
+    val = (mnist_arrays.test_X[:100], mnist_arrays.test_y[:100])
+    config = nndl.TrainConfig(
+        sizes=(784, 10, 10), epochs=60, eta=0.5, lmbda=0.1, seed=1, schedule="halve", schedule_patience=2
+    )
+    config = config.replace(schedule_divisor=8, early_stopping=60)
+    net, h = nndl.train(config, train, val)
+    acc = h.evaluation_accuracy
+    best = int(np.argmax(acc)) + 1  # the first epoch of the best
+    assert h.stopped.startswith("eta fell to 0.0625") and h.best_epoch == best < h.epochs
+    assert acc[-1] < max(acc) and net.accuracy(val) == max(acc)
+    again, _ = nndl.train(config.replace(epochs=best, early_stopping=None), train, val)
+    np.testing.assert_array_equal(net.weights[0], again.weights[0])  # the best epoch's, not the last
+
+
 def test_the_schedule_and_early_stopping_need_validation_data():
     for change in (dict(schedule="halve"), dict(early_stopping=5)):
         with pytest.raises(nndl.ConfigError, match="decide on validation accuracy: evaluation_data is needed"):

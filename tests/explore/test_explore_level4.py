@@ -149,6 +149,7 @@ def test_results_md_and_the_printed_ladder_show_the_rows_beyond_the_book(finishe
     assert "1 with dropout, 2 beyond the book)" in md  # the caps, the beyond one too
     assert "rotations of up to 8 degrees" in md and "elastic" not in md and "eta/16" in md
     assert "no dropout and only 100 neurons" in md
+    assert "keeping its best validation epoch's weights" in md and "schedule ends and keep their best epoch" in md
     printed = level4.text(results).splitlines()
     assert printed[-3] == "beyond the book (beside the book's best it compares with):"
     assert printed[-2].startswith(f"{single['test']:6.2f}% (99.60%)  the ReLU row's net")
@@ -293,7 +294,7 @@ def test_tensorboard_is_refused_in_one_line_before_anything_runs(tmp_path, capsy
 def test_the_full_runs_early_stopping_is_ten_epochs_on_50000_images_and_five_on_the_expanded_set():
     """The book's "no-improvement-in-ten" on the 50,000 images (5 stopped the ReLU row at epoch 15,
     before its best epoch, 24); an epoch of the expanded set is five passes over the images, so
-    5 there; the rows beyond the book end by their eta schedule."""
+    5 there; the rows beyond the book end by their eta schedule and keep their best epoch."""
     rows = level4.configs(level4.Options.make())
     stops = {k: c.early_stopping for k, c in rows.items()}
     assert {k: stops[k] for k in ("shallow", "conv", "conv2", "relu")} == dict.fromkeys(
@@ -302,4 +303,5 @@ def test_the_full_runs_early_stopping_is_ten_epochs_on_50000_images_and_five_on_
     assert {k for k, v in stops.items() if v == 5} == {"expanded", "fc2", "dropout"} | {
         f"ensemble-{k}" for k in range(2, 6)
     }
-    assert all(stops[k] is None and rows[k].schedule == "halve" for k in level4.beyond_keys(level4.Options()))
+    cap = level4.Options().beyond_epochs  # early stopping that never stops: it keeps the best epoch
+    assert all(stops[k] == cap == rows[k].epochs and rows[k].schedule == "halve" for k in level4.beyond_keys(level4.Options()))

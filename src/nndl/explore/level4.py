@@ -118,7 +118,7 @@ class Options:
     expanded_patience: int = 5  # early stopping on the expanded set: 5 epochs are 25 passes over the images
     ensemble: int = 5  # networks in the ensemble: the dropout row's and four more seeds
     beyond_seeds: int = 5  # beyond the book: the relu row's net with chapter 3's tools, this many seeds (5: a vote of five, as the book's)
-    beyond_epochs: int = 20  # a cap, in epochs of the expanded set; the eta schedule ends runs itself
+    beyond_epochs: int = 20  # a cap, in epochs of the expanded set; the eta schedule ends runs itself, the best epoch is kept
     beyond_rotate: float = 8.0  # degrees: random rotations on top of the one-pixel shifts
     beyond_elastic: float = 0.0  # alpha of elastic distortions (Simard et al.: 34; off: see docs/level4)
     beyond_patience: int = 2  # halve eta after this many expanded epochs without a better validation accuracy
@@ -560,7 +560,9 @@ def beyond_text(results: dict) -> list[str]:
         + f", and eta halved after "
         f"{c['schedule_patience']} expanded epoch{'' if c['schedule_patience'] == 1 else 's'} without a better "
         f"validation accuracy, stopping once it has fallen to eta/{c['schedule_divisor']:g} (cap: {c['epochs']} "
-        f"epochs). It has no dropout and only 100 neurons in its fully connected layer (the book's 99.60% "
+        f"epochs)"
+        + (", and keeping its best validation epoch's weights" if c.get("early_stopping") else "")
+        + f". It has no dropout and only 100 neurons in its fully connected layer (the book's 99.60% "
         f"needed dropout and two layers of 1,000). Seeds {_seeds(results, keys)}: alone, "
         f"{single['test']:.2f}% test, the mean of {single['seeds']} (each: {each})"
         + (
@@ -611,7 +613,12 @@ def markdown(results: dict) -> str:
         + f"; each of the book's rows stops after {o['patience']} "
         f"epochs without a better validation accuracy ({o.get('expanded_patience', o['patience'])} on expanded "
         "data) and keeps its best epoch"
-        + ("; the rows beyond the book stop when their eta schedule ends" if beyond else "")
+        + (
+            "; the rows beyond the book stop when their eta schedule ends"
+            + (" and keep their best epoch too" if results["runs"][beyond[0]]["config"].get("early_stopping") else "")
+            if beyond
+            else ""
+        )
         + f" (caps: {o['epochs']} epochs, {o['expanded_epochs']} on expanded data, {o['dropout_epochs']} with "
         f"dropout"
         + (f", {results['runs'][beyond[0]]['config']['epochs']} beyond the book" if beyond else "")
