@@ -304,4 +304,6 @@ def test_the_full_runs_early_stopping_is_ten_epochs_on_50000_images_and_five_on_
         f"ensemble-{k}" for k in range(2, 6)
     }
     cap = level4.Options().beyond_epochs  # early stopping that never stops: it keeps the best epoch
-    assert all(stops[k] == cap == rows[k].epochs and rows[k].schedule == "halve" for k in level4.beyond_keys(level4.Options()))
+    assert all(
+        stops[k] == cap == rows[k].epochs and rows[k].schedule == "halve" for k in level4.beyond_keys(level4.Options())
+    )

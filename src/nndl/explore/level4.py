@@ -118,7 +118,9 @@ class Options:
     expanded_patience: int = 5  # early stopping on the expanded set: 5 epochs are 25 passes over the images
     ensemble: int = 5  # networks in the ensemble: the dropout row's and four more seeds
     beyond_seeds: int = 5  # beyond the book: the relu row's net with chapter 3's tools, this many seeds (5: a vote of five, as the book's)
-    beyond_epochs: int = 20  # a cap, in epochs of the expanded set; the eta schedule ends runs itself, the best epoch is kept
+    beyond_epochs: int = (
+        20  # a cap, in epochs of the expanded set; the eta schedule ends runs itself, the best epoch is kept
+    )
     beyond_rotate: float = 8.0  # degrees: random rotations on top of the one-pixel shifts
     beyond_elastic: float = 0.0  # alpha of elastic distortions (Simard et al.: 34; off: see docs/level4)
     beyond_patience: int = 2  # halve eta after this many expanded epochs without a better validation accuracy
