@@ -78,15 +78,19 @@ def pool_back(x_shape, win, dy):
     return dx
 
 
-def net_gradients(layers, x, y_onehot):
+def net_gradients(layers, x, y_onehot, masks=None):
     """One example through a small conv net with a softmax output and the log-likelihood cost.
 
     ``layers``: list of dicts - {"kind": "conv", "w", "b", "act"}, {"kind": "pool", "size"},
     {"kind": "dense", "w" (n_out, n_in), "b" (n_out,), "act"} where the last dense layer's act
-    is "softmax". Returns the list of per-layer (dw, db) (None for pools) of C = -ln a_y.
+    is "softmax". ``masks`` (dropout): {l: the mask multiplying layer l's input, flat}.
+    Returns the list of per-layer (dw, db) (None for pools) of C = -ln a_y.
     """
+    masks = masks or {}
     acts, zs, wins = [x], [], []
-    for L in layers:
+    for l, L in enumerate(layers):
+        if l in masks:  # dropped inputs are 0: the layer sees, and its weights learn from, the masked input
+            acts[-1] = acts[-1] * masks[l].reshape(acts[-1].shape)
         a = acts[-1]
         if L["kind"] == "conv":
             z = conv_z(a, L["w"], L["b"])
@@ -133,6 +137,8 @@ def net_gradients(layers, x, y_onehot):
             d_in = pool_back(a_in.shape, wins[l], delta)
         if l == 0:
             break
+        if l in masks:
+            d_in = d_in * masks[l].reshape(d_in.shape)  # a dropped input passes no error down
         below = layers[l - 1]
         if below["kind"] == "pool":
             delta = d_in  # the pool passes dC/dy on
@@ -141,12 +147,13 @@ def net_gradients(layers, x, y_onehot):
     return grads
 
 
-def sgd_step(layers, X, Y, eta, lmbda=0.0, n=1):
+def sgd_step(layers, X, Y, eta, lmbda=0.0, n=1, masks=None):
     """One mini-batch step of SGD with L2 decay, network2's rule, example by example:
-    w <- (1 - eta*lmbda/n) w - (eta/m) sum_x dC_x/dw,  b <- b - (eta/m) sum_x dC_x/db."""
+    w <- (1 - eta*lmbda/n) w - (eta/m) sum_x dC_x/dw,  b <- b - (eta/m) sum_x dC_x/db.
+    ``masks``: one ``net_gradients`` masks dict per example (dropout), or None."""
     total = None
-    for x, y in zip(X, Y):
-        g = net_gradients(layers, x, y)
+    for i, (x, y) in enumerate(zip(X, Y)):
+        g = net_gradients(layers, x, y, None if masks is None else masks[i])
         if total is None:
             total = [None if t is None else [t[0].copy(), t[1].copy()] for t in g]
         else:

@@ -25,6 +25,7 @@ from .checks import DTYPES, check_dtype, check_float, check_int, check_sizes
 from .engine.activations import ACTIVATIONS
 from .engine.costs import COSTS, get_cost
 from .engine.describe import EXAMPLE, check_stack, input_shape, parse_layers
+from .engine.dropout import PLACES
 from .engine.initializers import INITIALIZERS
 from .engine.regularizers import REGULARIZERS
 from .engine.rules import linear_steps
@@ -145,6 +146,15 @@ class TrainConfig:
         float,
         beyond=True,
     )
+    # chapter 3 drops every hidden neuron; network3 (chapter 6) only a fully connected layer's inputs
+    dropout_on: str = _field(
+        "hidden",
+        "which neurons --dropout drops: 'hidden', every hidden layer's (chapter 3; a conv net's "
+        "feature maps too); 'dense', only those a fully connected layer takes in (network3's "
+        "p_dropout, chapter 6)",
+        choices=PLACES,
+        beyond=True,
+    )
     # 'halve': the book's eta schedule on validation accuracy
     schedule: str = _field(
         "constant",
@@ -226,6 +236,7 @@ class TrainConfig:
                 f"layer; give at least three sizes, such as [784, 100, 10]",
                 field="dropout",
             )
+        lookup(PLACES, self.dropout_on, "dropout place", "dropout_on")
         lookup(SCHEDULES, self.schedule, "schedule", "schedule")
         check_int("schedule_patience", self.schedule_patience, 1)
         check_float("schedule_divisor", self.schedule_divisor, 1.0, strict=False)
@@ -289,7 +300,9 @@ class TrainConfig:
         if self.momentum:
             out.append(f"momentum {self.momentum:g}")
         if self.dropout:
-            out.append(f"dropout {self.dropout:g}")
+            out.append(
+                f"dropout {self.dropout:g}" + (" (fully connected inputs)" if self.dropout_on == "dense" else "")
+            )
         if self.schedule != "constant":
             out.append(f"eta schedule ({self.schedule}, patience {self.schedule_patience})")
         if self.early_stopping is not None:

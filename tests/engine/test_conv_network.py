@@ -71,6 +71,79 @@ def test_sgd_steps_of_a_conv_net_match_the_per_example_reference(m, lmbda):
     assert rel(got[0]["w"], as_reference(small_net())[0]["w"]) > 1e-3  # the steps did change it
 
 
+@pytest.mark.parametrize("place", ["hidden", "dense"])
+def test_dropout_steps_of_a_conv_net_match_the_reference_with_the_documented_masks(place):
+    """Dropout in a conv net, inverted, against the per-example reference given the masks the
+    engine documents: per window, each dropping layer of neurons from the bottom, uniforms
+    (rows, n_l) from the run's stream, kept where u >= p, times 1/(1 - p). 'hidden' drops the
+    output of every layer but the last (conv maps and pools too); 'dense', network3's, only
+    the inputs of the fully connected layers (here the second conv's maps and the relu layer)."""
+    from nndl.engine.dropout import Dropout, dropping_layers
+
+    rng = np.random.default_rng(4)
+    net = small_net()
+    ref = as_reference(net)
+    kinds = [layer.kind for layer in net.layers]  # conv, pool, conv, dense, dense
+    where = dropping_layers(place, kinds)
+    assert where == ([True] * 4 if place == "hidden" else [False, False, True, True])
+    m, eta, lmbda, n, p, steps = 3, 0.7, 2.0, 30, 0.4, 4
+    X = rng.standard_normal((steps * m, 9 * 8 * 2))
+    T = np.eye(3)[rng.integers(0, 3, steps * m)]  # (rows, 3) one-hot
+    rule = GradientDescent(eta, lmbda, n)
+    ws = rule.workspace(net, m)
+    rule.dropout = Dropout(p, np.random.default_rng(9), net.sizes, ws.rows, net.dtype, where)
+    mask_rng = np.random.default_rng(9)
+    for s in range(steps):
+        rows = slice(s * m, (s + 1) * m)
+        ws.X[:m], ws.T[:m] = X[rows], T[rows]
+        rule.step(net, ws, m)
+        drawn = {
+            j + 1: (mask_rng.random((m, net.sizes[j + 1])) >= p) / (1.0 - p) for j in range(len(where)) if where[j]
+        }  # {layer l: (m, n_l) masks of its input}
+        per_example = [{l: k[i] for l, k in drawn.items()} for i in range(m)]
+        sgd_step(ref, X[rows].reshape(m, 9, 8, 2), T[rows], eta, lmbda, n, per_example)
+    got = as_reference(net)
+    for a, b in zip(got, ref):
+        if a["kind"] != "pool":
+            assert rel(a["w"], b["w"]) < 1e-12 and rel(a["b"], b["b"]) < 1e-12
+    undropped = small_net()
+    plain = GradientDescent(eta, lmbda, n)
+    pws = plain.workspace(undropped, m)
+    for s in range(steps):
+        pws.X[:m], pws.T[:m] = X[s * m : (s + 1) * m], T[s * m : (s + 1) * m]
+        plain.step(undropped, pws, m)
+    assert rel(got[0]["w"], as_reference(undropped)[0]["w"]) > 1e-6  # the masks did change the steps
+
+
+def test_dropout_on_a_conv_net_trains_network3s_way_and_repeats_and_a_bad_place_is_refused(mnist_sample_splits):
+    """--dropout-on dense through ``train``: its own masks (another run than 'hidden'), the same
+    run twice is the same network, and on a network of dense layers alone the two places agree."""
+    training, validation = mnist_sample_splits
+    config = TrainConfig(
+        layers="conv:4x5x5:relu,pool:2,dense:30",
+        cost="log-likelihood",
+        init="he",
+        activation="relu",
+        epochs=1,
+        eta=0.1,
+        lmbda=0.0,
+        dropout=0.5,
+        dropout_on="dense",
+    )
+    a, _ = train(config, training, validation)
+    b, _ = train(config, training, validation)
+    c, _ = train(config.replace(dropout_on="hidden"), training, validation)
+    assert all(np.array_equal(x.value, y.value) for x, y in zip(a.params, b.params))
+    assert not np.array_equal(a.params[0].value, c.params[0].value)
+    assert "dropout 0.5 (fully connected inputs)" in config.techniques()
+    dense = TrainConfig(sizes=(784, 20, 10), epochs=1, dropout=0.3)
+    d, _ = train(dense, (training[0][:200], training[1][:200]))
+    e, _ = train(dense.replace(dropout_on="dense"), (training[0][:200], training[1][:200]))
+    assert all(np.array_equal(x.value, y.value) for x, y in zip(d.params, e.params))
+    with pytest.raises(ConfigError, match="unknown dropout place 'conv'; valid dropout places are: 'hidden', 'dense'"):
+        config.replace(dropout_on="conv")
+
+
 def test_a_conv_net_described_in_one_line_learns_the_sample_digits_through_train(mnist_sample_splits):
     training, validation = mnist_sample_splits
     config = TrainConfig(

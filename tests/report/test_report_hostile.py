@@ -416,6 +416,16 @@ def test_a_level4_results_file_with_the_row_beyond_the_book_is_read_and_its_ladd
     assert "rotations and elastic distortions on top" not in html(report)
 
 
+def test_a_runs_settings_say_where_dropout_drops_only_when_it_is_network3s_place():
+    from nndl.report.page import config_list
+
+    label = "dropout on (dense: only the inputs of fully connected layers)"
+    assert label in config_list({"dropout": 0.5, "dropout_on": "dense"}, {})
+    for config in ({"dropout": 0.5, "dropout_on": "hidden"}, {"dropout": 0.0, "dropout_on": "dense"}, {"dropout": 0.5}):
+        assert "dropout on" not in config_list(config, {})
+    assert "&lt;b&gt;" in config_list({"dropout": 0.5, "dropout_on": "<b>"}, {})  # a hand-edited file: escaped
+
+
 def test_the_row_beyond_the_book_says_when_its_digits_were_distorted_elastically():
     from nndl.report.collect import Report, add_level4_ladder
     from nndl.report.page import config_list

@@ -46,7 +46,7 @@ from ..config import Streams, TrainConfig, as_rng, training_streams
 from ..errors import ConfigError, DivergenceError, quote
 from ..examples import Examples
 from .costs import get_cost
-from .dropout import Dropout
+from .dropout import Dropout, dropping_layers
 from .history import EpochReport, History, Monitor
 from .network import Network
 from .rules import GradientDescent
@@ -196,7 +196,8 @@ class _Run:
         elif monitor.saturation and not history.saturation:
             history.saturation.append(net.saturation(self.sat_probe.X))  # before the first step
         if config.dropout:
-            self.rule.dropout = Dropout(config.dropout, streams.dropout, net.sizes, self.ws.rows, net.dtype)
+            where = dropping_layers(config.dropout_on, [layer.kind for layer in net.layers])
+            self.rule.dropout = Dropout(config.dropout, streams.dropout, net.sizes, self.ws.rows, net.dtype, where)
         # float32 inputs of a float64 network are gathered in float32 and widened (exact)
         X = self.train.X
         self.stage = None if X.dtype == self.ws.X.dtype else np.empty((self.ws.rows, X.shape[1]), X.dtype)

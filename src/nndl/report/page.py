@@ -86,6 +86,11 @@ OPTIONAL_FIELDS = (
     ("regularization", "regularization", lambda v, c: c.get("lmbda", 0) and v != "l2"),
     ("momentum", "momentum", lambda v, c: v),
     ("dropout", "dropout", lambda v, c: v),
+    (
+        "dropout_on",
+        "dropout on (dense: only the inputs of fully connected layers)",
+        lambda v, c: c.get("dropout") and v != "hidden",
+    ),
     ("schedule", "eta schedule", lambda v, c: v not in (None, "constant")),
     ("early_stopping", "early stopping", lambda v, c: v),
     ("expand", "expanded data", lambda v, c: v not in (None, "none")),
