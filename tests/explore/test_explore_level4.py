@@ -84,6 +84,9 @@ def test_quick_run_writes_every_row_results_models_and_figures(finished):
     assert results["runs"]["relu"]["config"]["layers"] == "conv:20x5x5,pool:2,conv:40x5x5,pool:2,dense:100"
     assert results["runs"]["dropout"]["config"]["layers"].endswith("dense:1000,dense:1000")
     assert [results["runs"][f"ensemble-{k}"]["config"]["seed"] for k in range(2, 6)] == [1, 2, 3, 4]
+    dropping = {k: (r["config"]["dropout"], r["config"]["dropout_on"]) for k, r in results["runs"].items()}
+    assert {k for k, v in dropping.items() if v[0]} == {"dropout"} | {f"ensemble-{k}" for k in range(2, 6)}
+    assert all(v == (0.2, "dense") for v in dropping.values() if v[0])  # network3's place
 
 
 def test_the_ensemble_is_the_majority_vote_of_the_five_saved_networks(finished):
