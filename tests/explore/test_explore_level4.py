@@ -69,7 +69,7 @@ def test_quick_run_writes_every_row_results_models_and_figures(finished):
     assert [r["key"] for r in level4.ladder_rows(results)] == rows
     md = (folder / "results.md").read_text()
     assert md.startswith("# Level 4: convolutional networks") and all(f"| {b} |" in md for b in BOOK)
-    assert "majority vote" in md and "p is 0.2 here" in md
+    assert "majority vote" in md and "the fully connected layers' inputs) with p 0.2" in md
     for name in FIGURES:
         assert (folder / name).stat().st_size > 5_000, name
     page = (folder / "report.html").read_text()  # the page runs every row's network, conv nets too
