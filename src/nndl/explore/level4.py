@@ -115,7 +115,7 @@ class Options:
     dataset: str = "mnist"
     epochs: int = 30  # a cap for the rows on the 50,000 images (the book: 60)
     expanded_epochs: int = 10  # a cap for the rows on the expanded (5x) set (the book: 20, conv.py)
-    dropout_epochs: int = 6  # a cap for the dropout row and the ensemble's nets (the book: 40)
+    dropout_epochs: int = 8  # a cap for the dropout row and the ensemble's nets (the book: 40)
     patience: int = 10  # early stopping on the 50,000 images: the book's "no-improvement-in-ten"
     expanded_patience: int = 5  # early stopping on the expanded set: 5 epochs are 25 passes over the images
     ensemble: int = 5  # networks in the ensemble: the dropout row's and four more seeds
