@@ -71,6 +71,19 @@ def test_sgd_steps_of_a_conv_net_match_the_per_example_reference(m, lmbda):
     assert rel(got[0]["w"], as_reference(small_net())[0]["w"]) > 1e-3  # the steps did change it
 
 
+# a small conv net that learns the committed sample's digits in a few epochs
+SAMPLE_CONV = TrainConfig(
+    sizes=(784, 10),
+    layers="conv:4x5x5:relu,pool:2,dense:30",
+    activation="relu",
+    init="he",
+    cost="log-likelihood",
+    mini_batch_size=10,
+    eta=0.1,
+    lmbda=0.0,
+)
+
+
 @pytest.mark.parametrize("place", ["hidden", "dense"])
 def test_dropout_steps_of_a_conv_net_match_the_reference_with_the_documented_masks(place):
     """Dropout in a conv net, inverted, against the per-example reference given the masks the
@@ -119,17 +132,7 @@ def test_dropout_on_a_conv_net_trains_network3s_way_and_repeats_and_a_bad_place_
     """--dropout-on dense through ``train``: its own masks (another run than 'hidden'), the same
     run twice is the same network, and on a network of dense layers alone the two places agree."""
     training, validation = mnist_sample_splits
-    config = TrainConfig(
-        layers="conv:4x5x5:relu,pool:2,dense:30",
-        cost="log-likelihood",
-        init="he",
-        activation="relu",
-        epochs=1,
-        eta=0.1,
-        lmbda=0.0,
-        dropout=0.5,
-        dropout_on="dense",
-    )
+    config = SAMPLE_CONV.replace(epochs=1, dropout=0.5, dropout_on="dense")
     a, _ = train(config, training, validation)
     b, _ = train(config, training, validation)
     c, _ = train(config.replace(dropout_on="hidden"), training, validation)
@@ -146,18 +149,7 @@ def test_dropout_on_a_conv_net_trains_network3s_way_and_repeats_and_a_bad_place_
 
 def test_a_conv_net_described_in_one_line_learns_the_sample_digits_through_train(mnist_sample_splits):
     training, validation = mnist_sample_splits
-    config = TrainConfig(
-        layers="conv:4x5x5:relu,pool:2,dense:30",
-        activation="relu",
-        init="he",
-        cost="log-likelihood",
-        epochs=3,
-        mini_batch_size=10,
-        eta=0.1,
-        lmbda=0.0,
-        dtype="float32",
-        sizes=(784, 10),
-    )
+    config = SAMPLE_CONV.replace(epochs=3, dtype="float32")
     before = Network.stack(
         (28, 28, 1),
         config.layer_specs(),

@@ -55,22 +55,24 @@ class Dropout:
         self.rng = rng
         self.scale = 1.0 / (1.0 - self.p)
         hidden = list(sizes[1:-1])
-        self.where = [True] * len(hidden) if where is None else [bool(w) for w in where]
-        if len(self.where) != len(hidden):
-            raise ValueError(f"where: {len(self.where)} flags for {len(hidden)} hidden layers")
-        shapes = [(rows, n) if w else (0, 0) for n, w in zip(hidden, self.where)]
-        self._u = [np.empty(s) for s in shapes]  # (rows, n_l) float64
-        self._keep = [np.empty(s, bool) for s in shapes]  # (rows, n_l)
-        self._mask = [np.empty(s, dtype) for s in shapes]  # (rows, n_l)
+        where = [True] * len(hidden) if where is None else [bool(w) for w in where]
+        if len(where) != len(hidden):
+            raise ValueError(f"where: {len(where)} flags for {len(hidden)} hidden layers")
+        # per hidden layer: uniforms (rows, n_l) float64, kept (rows, n_l) bool, mask (rows, n_l); None: never drops
+        self._buffers = [
+            (np.empty((rows, n)), np.empty((rows, n), bool), np.empty((rows, n), dtype)) if w else None
+            for n, w in zip(hidden, where)
+        ]
 
     def draw(self, rows: int) -> list:
         """Fresh masks for the next ``rows`` rows (one window of mini-batches), drawn layer by
         layer from the bottom."""
         out = [None]
-        for u, keep, mask, w in zip(self._u, self._keep, self._mask, self.where):
-            if not w:
+        for buffers in self._buffers:
+            if buffers is None:
                 out.append(None)
                 continue
+            u, keep, mask = buffers
             self.rng.random(out=u[:rows])
             np.greater_equal(u[:rows], self.p, out=keep[:rows])
             np.multiply(keep[:rows], self.scale, out=mask[:rows])

@@ -71,9 +71,9 @@ class Network:
         if isinstance(specs[-1], dict):
             specs[-1]["activation"] = self.cost.output.name
         hidden = [s.get("activation") for s in specs[:-1] if isinstance(s, dict) and s.get("activation")]
-        # the network's hidden neurons (what files and reports name): the first that network2 knows,
-        # so a layer of network3's linear neurons is built by its own layer, not refused here
-        named = [a for a in hidden if not (isinstance(a, str) and a in LAYER_ACTIVATIONS and a not in ACTIVATIONS)]
+        # the network's hidden neurons (what files and reports name): the first that are not network3's
+        # linear ones, which their own layers build (and an unknown name is refused here)
+        named = [a for a in hidden if a not in LAYER_ACTIVATIONS.keys() - ACTIVATIONS.keys()]
         self.activation = lookup(ACTIVATIONS, named[0] if named else "sigmoid", "activation")
         self._build(tuple(in_shape), specs, dtype)
         self.initialize(init, rng)

@@ -120,9 +120,7 @@ class Options:
     expanded_patience: int = 5  # early stopping on the expanded set: 5 epochs are 25 passes over the images
     ensemble: int = 5  # networks in the ensemble: the dropout row's and four more seeds
     beyond_seeds: int = 5  # beyond the book: the relu row's net with chapter 3's tools, this many seeds (5: a vote of five, as the book's)
-    beyond_epochs: int = (
-        20  # a cap, in epochs of the expanded set; the eta schedule ends runs itself, the best epoch is kept
-    )
+    beyond_epochs: int = 20  # a cap (expanded epochs); the eta schedule ends a run, its best epoch is kept
     beyond_rotate: float = 8.0  # degrees: random rotations on top of the one-pixel shifts
     beyond_elastic: float = 0.0  # alpha of elastic distortions (Simard et al.: 34; off: see docs/level4)
     beyond_patience: int = 2  # halve eta after this many expanded epochs without a better validation accuracy
@@ -611,6 +609,13 @@ def markdown(results: dict) -> str:
     ens = [k for k in (results.get("ensemble") or {}).get("nets", []) if k in results["runs"]]
     seeds = [f"the ensemble's {_seeds(results, ens)}"] if len(ens) > 1 else []
     seeds += [f"beyond the book's {_seeds(results, beyond)}"] if beyond else []
+    beyond_config = results["runs"][beyond[0]]["config"] if beyond else {}
+    beyond_stop = (
+        "; the rows beyond the book stop when their eta schedule ends"
+        + (" and keep their best epoch too" if beyond_config.get("early_stopping") else "")
+        if beyond
+        else ""
+    )
     lines = [
         f"# Level 4: convolutional networks (chapter 6){' - quick run: small data, few epochs' if quick else ''}",
         "",
@@ -620,15 +625,10 @@ def markdown(results: dict) -> str:
         + f"; each of the book's rows stops after {o['patience']} "
         f"epochs without a better validation accuracy ({o.get('expanded_patience', o['patience'])} on expanded "
         "data) and keeps its best epoch"
-        + (
-            "; the rows beyond the book stop when their eta schedule ends"
-            + (" and keep their best epoch too" if results["runs"][beyond[0]]["config"].get("early_stopping") else "")
-            if beyond
-            else ""
-        )
+        + beyond_stop
         + f" (caps: {o['epochs']} epochs, {o['expanded_epochs']} on expanded data, {o['dropout_epochs']} with "
         f"dropout"
-        + (f", {results['runs'][beyond[0]]['config']['epochs']} beyond the book" if beyond else "")
+        + (f", {beyond_config['epochs']} beyond the book" if beyond else "")
         + "). The book's numbers are its runs of 60 epochs (40 with dropout) on all of MNIST"
         + (": with less data and fewer epochs, read the order of the rows, not the numbers." if quick else "."),
         "",

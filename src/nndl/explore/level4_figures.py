@@ -114,7 +114,9 @@ def draw_accuracy(results: dict, folder: Path, ladder: list, beyond: list[str] =
     palette = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 1]  # orange is beyond the book's
     lines = [(key, f"{key}: {what}"[:60], {"color": c}) for (key, what, _, _), c in zip(ladder, palette * 2)]
     beyond = list(beyond)[:1]
-    elastic = any(results["runs"][key]["config"].get("elastic") for key in beyond)
+    from nndl.explore.level4 import beyond_elastic
+
+    elastic = bool(beyond) and beyond_elastic(results)
     for key in beyond:
         seed = results["runs"][key]["config"]["seed"]
         style = {"color": BEYOND_COLOUR, "linestyle": "--", "linewidth": 2}
