@@ -105,18 +105,16 @@ BEYOND_COLOUR = "#d0702a"  # the rows beyond the book, in every figure that show
 BOOK_COLOUR, OURS_COLOUR = "#bbbbbb", "#3070b0"
 
 
-def draw_accuracy(results: dict, folder: Path, ladder: list, beyond: list[str] = ()) -> Path:
+def draw_accuracy(results: dict, folder: Path, ladder: list, beyond: list[str] = (), elastic: bool = False) -> Path:
     """Validation accuracy per epoch, a line per row of ``ladder`` (the ensemble's extra nets left
-    out), and a dashed one for the first run of ``beyond`` (the runs beyond the book), if any."""
+    out), and a dashed one for the first run of ``beyond`` (the runs beyond the book), if any;
+    ``elastic``: whether those runs saw elastically distorted digits (their ladder row says)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(9, 5))
     n_val = results["sizes"]["validation"]
     palette = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 1]  # orange is beyond the book's
     lines = [(key, f"{key}: {what}"[:60], {"color": c}) for (key, what, _, _), c in zip(ladder, palette * 2)]
     beyond = list(beyond)[:1]
-    from nndl.explore.level4 import beyond_elastic
-
-    elastic = bool(beyond) and beyond_elastic(results)
     for key in beyond:
         seed = results["runs"][key]["config"]["seed"]
         style = {"color": BEYOND_COLOUR, "linestyle": "--", "linewidth": 2}
@@ -259,7 +257,8 @@ def draw_all(results: dict, folder: Path, ladder: list, rows: list[dict]) -> lis
         paths.append(draw_feature_maps(results, folder))
     if results["runs"]:
         beyond = [r["run"] for r in rows if r.get("beyond") and "run" in r]  # the first seed beyond the book
-        paths += [draw_accuracy(results, folder, ladder, beyond), draw_ladder(results, folder, rows)]
+        elastic = any(r.get("elastic") for r in rows if r.get("beyond"))  # level4.beyond_elastic's answer
+        paths += [draw_accuracy(results, folder, ladder, beyond, elastic), draw_ladder(results, folder, rows)]
     if results.get("ensemble") and results["ensemble"]["nets"]:
         paths.append(draw_ensemble_errors(results, folder))
     return paths
