@@ -87,6 +87,28 @@ def test_quick_run_writes_every_row_results_models_and_figures(finished):
     dropping = {k: (r["config"]["dropout"], r["config"]["dropout_on"]) for k, r in results["runs"].items()}
     assert {k for k, v in dropping.items() if v[0]} == {"dropout"} | {f"ensemble-{k}" for k in range(2, 6)}
     assert all(v == (0.2, "dense") for v in dropping.values() if v[0])  # network3's place
+    schedules = {
+        (r["config"]["schedule"], r["config"]["schedule_patience"], r["config"]["schedule_divisor"])
+        for r in results["runs"].values()
+        if r["config"]["dropout"]
+    }
+    assert schedules == {("halve", 2, 8.0)}  # chapter 3's schedule in place of the book's 40 epochs
+
+
+def test_results_md_says_the_dropout_nets_eta_schedule_only_when_they_had_one(finished):
+    folder, results = finished
+    line = (
+        "- + dropout, two fully connected layers of 1,000 and the ensemble's nets: eta 0.03 halved after 2 "
+        "expanded epochs without a better validation accuracy, stopping once it has fallen to eta/8 (cap: 1 "
+        "epoch), where the book keeps eta 0.03 for 40 epochs"
+    )
+    assert line in (folder / "results.md").read_text()
+    constant = copy.deepcopy(results)
+    constant["runs"]["dropout"]["config"]["schedule"] = "constant"  # as the runs before the schedule
+    assert "halved after" not in level4.markdown(constant).split("Where nndl differs")[1]
+    unsaid = copy.deepcopy(results)
+    del unsaid["runs"]["dropout"]["config"]["schedule_divisor"]  # a file that does not say: no line, no KeyError
+    assert "eta/8" not in level4.markdown(unsaid)
 
 
 def test_the_ensemble_is_the_majority_vote_of_the_five_saved_networks(finished):

@@ -608,6 +608,23 @@ def beyond_text(results: dict) -> list[str]:
     return lines + ["", notice]
 
 
+def dropout_schedule_text(results: dict) -> list[str]:
+    """results.md's line on the dropout nets' eta schedule, when they had one (the book keeps eta
+    0.03 for its 40 epochs); none for a file whose dropout nets kept eta constant."""
+    c = (results["runs"].get("dropout") or {}).get("config") or {}
+    p = c.get("schedule_patience")
+    numbers = [c.get(k) for k in ("eta", "schedule_patience", "schedule_divisor", "epochs")]
+    if c.get("schedule") != "halve" or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers):
+        return []  # constant eta, or a file that does not say (read_results has checked what it holds)
+    return [
+        f"- {dict((k, w) for k, w, _, _ in LADDER)['dropout']} and the ensemble's nets: eta {c['eta']:g} "
+        f"halved after {p} expanded epoch{'' if p == 1 else 's'} without a better validation accuracy, "
+        f"stopping once it has fallen to eta/{c['schedule_divisor']:g} (cap: {c['epochs']} epoch"
+        f"{'' if c['epochs'] == 1 else 's'}), where the "
+        f"book keeps eta {c['eta']:g} for 40 epochs: chapter 3's schedule in place of a run that long."
+    ]
+
+
 def markdown(results: dict) -> str:
     o, s = results["options"], results["sizes"]
     quick = o["quick"]
@@ -663,6 +680,7 @@ def markdown(results: dict) -> str:
     lines += beyond_text(results)
     lines += ["", "Where nndl differs from the book's network3, and why the numbers may differ:", ""]
     lines += [f"- {dict((k, w) for k, w, _, _ in LADDER)[k]}: {why}." for k, why in DIFFERS.items()]
+    lines += dropout_schedule_text(results)
     lines += [
         "- every row: early stopping (the book trains all its epochs and reports the test accuracy of the "
         "best validation epoch); the bias is added before pooling (the same values)."
