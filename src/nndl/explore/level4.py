@@ -115,8 +115,8 @@ class Options:
     dataset: str = "mnist"
     epochs: int = 30  # a cap for the rows on the 50,000 images (the book: 60)
     expanded_epochs: int = 10  # a cap for the rows on the expanded (5x) set (the book: 20, conv.py)
-    dropout_epochs: int = 16  # a cap for the dropout row and the ensemble's nets (the book: 40); the eta schedule ends a run sooner
-    dropout_patience: int = 2  # the dropout nets: halve eta after this many expanded epochs without a better validation accuracy
+    dropout_epochs: int = 16  # a cap for the dropout row and the ensemble's nets (the book: 40)
+    dropout_patience: int = 2  # the dropout nets: halve eta after 2 expanded epochs without improvement
     dropout_divisor: float = 8.0  # ... and stop once eta has fallen to eta/8 (three halvings)
     patience: int = 10  # early stopping on the 50,000 images: the book's "no-improvement-in-ten"
     expanded_patience: int = 5  # early stopping on the expanded set: 5 epochs are 25 passes over the images
@@ -614,7 +614,9 @@ def dropout_schedule_text(results: dict) -> list[str]:
     c = (results["runs"].get("dropout") or {}).get("config") or {}
     p = c.get("schedule_patience")
     numbers = [c.get(k) for k in ("eta", "schedule_patience", "schedule_divisor", "epochs")]
-    if c.get("schedule") != "halve" or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers):
+    if c.get("schedule") != "halve" or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers
+    ):
         return []  # constant eta, or a file that does not say (read_results has checked what it holds)
     return [
         f"- {dict((k, w) for k, w, _, _ in LADDER)['dropout']} and the ensemble's nets: eta {c['eta']:g} "
