@@ -228,6 +228,37 @@ def test_figures_set_the_rows_beyond_the_book_apart(finished, tmp_path, monkeypa
     assert "dashed orange line, beyond the book" in title
 
 
+def test_the_accuracy_figure_marks_where_the_dropout_rows_eta_was_first_halved(finished, tmp_path, monkeypatch):
+    from nndl.explore import level4_figures
+
+    _, results = finished
+    drawn = {}
+    monkeypatch.setattr(level4_figures, "_save", lambda fig, folder, name, title: drawn.update({name: (fig, title)}))
+
+    def dotted(fig):
+        return [ln.get_xdata()[0] for ln in fig.axes[0].get_lines() if ln.get_linestyle() == ":"]
+
+    level4_figures.draw_accuracy(results, tmp_path, level4.LADDER)  # the quick run: 1 epoch, eta never fell
+    fig, title = drawn["3_accuracy.png"]
+    assert dotted(fig) == [] and "halved after epoch" not in title
+    halving = copy.deepcopy(results)
+    n_val = results["sizes"]["validation"]
+    history = halving["runs"]["dropout"]["history"]
+    history["evaluation_accuracy"] = [n_val // 2, n_val // 4, n_val * 3 // 4, n_val]
+    history["eta"] = [0.03, 0.03, 0.015, 0.0075]
+    level4_figures.draw_accuracy(halving, tmp_path, level4.LADDER)
+    fig, title = drawn["3_accuracy.png"]
+    assert dotted(fig) == [2.5]  # between epoch 2, the last at eta 0.03, and epoch 3
+    after = 100 * (n_val * 3 // 4) / n_val
+    assert (
+        f"eta is halved after epoch 2 (chapter 3's schedule), and its validation accuracy goes from 50.00% at "
+        f"best to {after:.2f}% the epoch after" in title
+    )
+    history["eta"] = history["eta"][:2]  # a history whose eta series is shorter: no halving it can show
+    level4_figures.draw_accuracy(halving, tmp_path, level4.LADDER)
+    assert dotted(drawn["3_accuracy.png"][0]) == []
+
+
 def test_a_results_json_from_before_the_rows_beyond_the_book_still_replots(finished, tmp_path, capsys):
     """A folder written before the row beyond the book (no beyond runs, options or beyond_ensemble):
     its ladder, results.md, figures and report page are the book's rows alone."""

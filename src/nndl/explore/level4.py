@@ -13,7 +13,9 @@ Shorter than the book, on purpose: the book trains 60 epochs a row (40 for dropo
 each of the book's rows stops early once its validation accuracy has not improved for
 ``patience`` epochs (10, the book's "no-improvement-in-ten"; ``expanded_patience``, 5, on the
 expanded set, whose epoch is five passes over the images; the best epoch's weights are kept),
-within a cap of epochs per row (``Options``). Each training checkpoints every epoch (``Trial.checkpoint``) when given a folder for it, so a run
+within a cap of epochs per row (``Options``); the dropout nets, which the book trains for 40
+epochs at a constant eta, halve eta when their validation accuracy stalls (chapter 3's schedule)
+and stop at eta/8. Each training checkpoints every epoch (``Trial.checkpoint``) when given a folder for it, so a run
 of hours that is stopped continues where it was, to the same weights.
 
 nndl's rows differ from the book's network3 on purpose, and the table says so: the weights start

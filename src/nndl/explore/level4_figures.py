@@ -105,6 +105,20 @@ BEYOND_COLOUR = "#d0702a"  # the rows beyond the book, in every figure that show
 BOOK_COLOUR, OURS_COLOUR = "#bbbbbb", "#3070b0"
 
 
+def first_halving(run: dict | None) -> tuple[int, float, float] | None:
+    """(epoch, best validation count up to it, the next epoch's) where ``run``'s eta was first
+    halved after that epoch (1-based), from its history's per-epoch eta; None when eta never fell,
+    the history does not say, or no epoch ran after the halving."""
+    h = (run or {}).get("history") or {}
+    etas, acc = h.get("eta") or [], h.get("evaluation_accuracy") or []
+    n = min(len(etas), len(acc))
+    fell = [i for i in range(1, n) if etas[i] < etas[0]]
+    if not fell:
+        return None
+    i = fell[0]  # epoch i + 1 (1-based) is the first at the smaller eta
+    return i, max(acc[:i]), acc[i]
+
+
 def draw_accuracy(results: dict, folder: Path, ladder: list, beyond: list[str] = (), elastic: bool = False) -> Path:
     """Validation accuracy per epoch, a line per row of ``ladder`` (the ensemble's extra nets left
     out), and a dashed one for the first run of ``beyond`` (the runs beyond the book), if any;
@@ -126,6 +140,11 @@ def draw_accuracy(results: dict, folder: Path, ladder: list, beyond: list[str] =
             continue
         acc = 100 * np.array(r["history"]["evaluation_accuracy"]) / n_val  # (epochs,)
         ax.plot(np.arange(1, len(acc) + 1), acc, marker="o", ms=3, label=label, **style)
+    halved = first_halving(results["runs"].get("dropout"))
+    if halved is not None:
+        epoch, before, after = halved[0], 100 * halved[1] / n_val, 100 * halved[2] / n_val
+        colour = dict((k, st["color"]) for k, _, st in lines).get("dropout", "black")
+        ax.axvline(epoch + 0.5, color=colour, linestyle=":", lw=1)
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -140,6 +159,11 @@ def draw_accuracy(results: dict, folder: Path, ladder: list, beyond: list[str] =
         else "Notice that the conv rows keep climbing after the dense baseline has levelled off, and that "
         "the ReLU rows start higher than the sigmoid ones; a line ends where early stopping ended its row."
     )
+    if halved is not None:
+        notice += (
+            f" The dotted line: the dropout row's eta is halved after epoch {epoch} (chapter 3's schedule), and "
+            f"its validation accuracy goes from {before:.2f}% at best to {after:.2f}% the epoch after."
+        )
     if beyond:
         notice += (
             " The dashed orange line, beyond the book, is the ReLU row's net on shifted and rotated"
