@@ -22,7 +22,7 @@ LEVEL4 = command.Exploration(
     f"on top of the shifts, eta halved when the validation accuracy stalls), {Options().beyond_seeds} seeds "
     "and their vote, beside the book's best single net and ensemble. Saves results.json, results.md, the trained models and five figures (the first "
     "layer's filters, a digit's feature maps, accuracy per epoch, the ladder, the digits the "
-    "ensemble gets wrong) and report.html to PICTURES/level4/YYYYMMDD_HHMMSS/. A full run takes about two hours "
+    "ensemble gets wrong) and report.html to PICTURES/level4/YYYYMMDD_HHMMSS/. A full run takes about two and a half hours "
     "on two cores (measured: docs/level4/ in nndl's repository): every training checkpoints each epoch, and the same command, run again "
     "after a stop, continues each training from its last epoch to the same weights.",
     quick_help="small subsets and 1-2 epochs: a smoke test (about 30 s of CPU)",
