@@ -266,6 +266,16 @@ def test_stack_refuses_what_is_no_network_in_one_line():
     )
 
 
+@pytest.mark.parametrize("activation", [["relu"], {"relu": 1}])
+def test_stack_refuses_an_activation_that_is_no_name_in_one_line(activation):
+    """A list or an object where a neuron's name goes (a library caller's spec, not a model file,
+    which is checked before): refused as an unknown activation, not a TypeError from a set."""
+    dense = {"kind": "dense", "n": 2}
+    assert refused(lambda: Network.stack((4,), [{"kind": "dense", "n": 3, "activation": activation}, dense])) == (
+        f"unknown activation {activation!r}; valid activations are: 'sigmoid', 'tanh', 'relu'"
+    )
+
+
 def test_a_conv_net_has_no_weights_in_network2s_layout_and_says_where_they_are():
     net = small_net()
     assert not net.dense

@@ -73,7 +73,8 @@ class Network:
         hidden = [s.get("activation") for s in specs[:-1] if isinstance(s, dict) and s.get("activation")]
         # the network's hidden neurons (what files and reports name): the first that are not network3's
         # linear ones, which their own layers build (and an unknown name is refused here)
-        named = [a for a in hidden if a not in LAYER_ACTIVATIONS.keys() - ACTIVATIONS.keys()]
+        network3_only = LAYER_ACTIVATIONS.keys() - ACTIVATIONS.keys()
+        named = [a for a in hidden if not (isinstance(a, str) and a in network3_only)]
         self.activation = lookup(ACTIVATIONS, named[0] if named else "sigmoid", "activation")
         self._build(tuple(in_shape), specs, dtype)
         self.initialize(init, rng)
