@@ -372,6 +372,8 @@ def ensemble(nets: dict, keys: list[str], test) -> dict:
     }
 
 
+STEP = {key: what for key, what, _, _ in LADDER}  # each of the book's rows: what it adds
+
 DIFFERS = {
     "shallow": "nndl's N(0, 1/n_in) weights; network3 draws N(0, 1/n_out)",
     "relu": "the book's lambda 0.1 is network3's L2 divided by n/10 mini-batches: lambda 1.0 in network2's form",
@@ -614,14 +616,13 @@ def dropout_schedule_text(results: dict) -> list[str]:
     """results.md's line on the dropout nets' eta schedule, when they had one (the book keeps eta
     0.03 for its 40 epochs); none for a file whose dropout nets kept eta constant."""
     c = (results["runs"].get("dropout") or {}).get("config") or {}
-    p = c.get("schedule_patience")
-    numbers = [c.get(k) for k in ("eta", "schedule_patience", "schedule_divisor", "epochs")]
-    if c.get("schedule") != "halve" or not all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers
+    if c.get("schedule") != "halve" or any(
+        c.get(k) is None for k in ("eta", "schedule_patience", "schedule_divisor", "epochs")
     ):
-        return []  # constant eta, or a file that does not say (read_results has checked what it holds)
+        return []  # constant eta, or a file that does not say
+    p = c["schedule_patience"]
     return [
-        f"- {dict((k, w) for k, w, _, _ in LADDER)['dropout']} and the ensemble's nets: eta {c['eta']:g} "
+        f"- {STEP['dropout']} and the ensemble's nets: eta {c['eta']:g} "
         f"halved after {p} expanded epoch{'' if p == 1 else 's'} without a better validation accuracy, "
         f"stopping once it has fallen to eta/{c['schedule_divisor']:g} (cap: {c['epochs']} epoch"
         f"{'' if c['epochs'] == 1 else 's'}), where the "
@@ -683,7 +684,7 @@ def markdown(results: dict) -> str:
         ]
     lines += beyond_text(results)
     lines += ["", "Where nndl differs from the book's network3, and why the numbers may differ:", ""]
-    lines += [f"- {dict((k, w) for k, w, _, _ in LADDER)[k]}: {why}." for k, why in DIFFERS.items()]
+    lines += [f"- {STEP[k]}: {why}." for k, why in DIFFERS.items()]
     lines += dropout_schedule_text(results)
     lines += [
         "- every row: early stopping (the book trains all its epochs and reports the test accuracy of the "

@@ -112,11 +112,8 @@ def first_halving(run: dict | None) -> tuple[int, float, float] | None:
     h = (run or {}).get("history") or {}
     etas, acc = h.get("eta") or [], h.get("evaluation_accuracy") or []
     n = min(len(etas), len(acc))
-    fell = [i for i in range(1, n) if etas[i] < etas[0]]
-    if not fell:
-        return None
-    i = fell[0]  # epoch i + 1 (1-based) is the first at the smaller eta
-    return i, max(acc[:i]), acc[i]
+    i = next((i for i in range(1, n) if etas[i] < etas[0]), None)  # epoch i + 1 is the first at a smaller eta
+    return None if i is None else (i, max(acc[:i]), acc[i])
 
 
 def draw_accuracy(results: dict, folder: Path, ladder: list, beyond: list[str] = (), elastic: bool = False) -> Path:
